@@ -1,0 +1,202 @@
+"""The entity catalogue, the qualifier table and the ontology's vocabulary, loaded and checked."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping as MappingABC
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import Graph
+from rdflib.namespace import RDF, RDFS
+from rdflib.term import URIRef
+
+from kg.errors import InputError
+from kg.model import Entity, Mapping, MatchKind
+from kg.namespaces import BASE, BIOLINK, KGO, ONTOLOGY_IRI
+from kg.prefixes import PrefixMap
+from kg.records import Record, as_list, check_fields, load_yaml, records_of
+
+__all__ = ["Catalogue", "Ontology", "QualifierSpec", "load_catalogue", "load_ontology"]
+
+KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MATCH_KINDS: tuple[MatchKind, ...] = ("exact", "close", "broad", "narrow", "related")
+QUALIFIER_KINDS = ("entity", "term", "text", "boolean", "quantity", "studies")
+
+
+@dataclass(frozen=True)
+class Ontology:
+    """What the code needs to know of ontology/kgo.ttl: its terms, by the class they belong to."""
+
+    graph: Graph
+    terms: frozenset[URIRef]
+
+    def instances(self, cls: URIRef) -> frozenset[URIRef]:
+        return frozenset(s for s in self.graph.subjects(RDF.type, cls) if isinstance(s, URIRef))
+
+    def statuses(self) -> dict[str, URIRef]:
+        """The epistemic statuses by the word a curator writes (the local name, lower case)."""
+        return {str(iri).rsplit("#", 1)[-1].lower(): iri
+                for iri in self.instances(KGO.EpistemicStatus)}
+
+
+@dataclass(frozen=True)
+class QualifierSpec:
+    """One row of catalogue/qualifiers.yaml."""
+
+    name: str
+    property: URIRef
+    kind: str
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The entities by key, and the qualifiers a claim may carry by name."""
+
+    entities: dict[str, Entity]
+    qualifiers: dict[str, QualifierSpec]
+
+
+def load_ontology(path: Path) -> Ontology:
+    """Parse the ontology (with a base, so no relative IRI can leak) and index its terms."""
+    graph = Graph()
+    try:
+        graph.parse(path, format="turtle", publicID=str(ONTOLOGY_IRI))
+    except (OSError, SyntaxError, ValueError) as error:
+        raise InputError(str(path), None, None, f"cannot parse the ontology: {error}") from error
+    terms = frozenset(s for s in graph.subjects(RDFS.isDefinedBy, ONTOLOGY_IRI)
+                      if isinstance(s, URIRef))
+    return Ontology(graph, terms)
+
+
+def expand(prefixes: PrefixMap, curie: object, record: Record, name: str, field: str) -> URIRef:
+    """Expand a CURIE read from a record, turning a ValueError into an InputError there."""
+    if not isinstance(curie, str):
+        raise record.error(name, f"{field}: expected a CURIE, got {curie!r}", key=field)
+    try:
+        return prefixes.expand(curie)
+    except ValueError as error:
+        raise record.error(name, f"{field}: {error}", key=field) from error
+
+
+def expand_term(prefixes: PrefixMap, ontology: Ontology, curie: object, record: Record,
+                name: str, field: str, *, cls: URIRef | None = None) -> URIRef:
+    """Expand a CURIE that must name a term of the project ontology (of class ``cls``)."""
+    iri = expand(prefixes, curie, record, name, field)
+    if iri.startswith(str(KGO)) and iri not in ontology.terms:
+        raise record.error(name, f"{field}: {curie!r} is not defined in ontology/kgo.ttl",
+                           key=field)
+    if cls is not None and iri not in ontology.instances(cls):
+        raise record.error(name, f"{field}: {curie!r} is not a {cls.n3()} of ontology/kgo.ttl",
+                           key=field)
+    return iri
+
+
+def load_catalogue(entities_path: Path, qualifiers_path: Path, *, root: Path,
+                   prefixes: PrefixMap, ontology: Ontology) -> Catalogue:
+    """Read and check the entity catalogue and the qualifier table."""
+    entities = _load_entities(entities_path, root, prefixes, ontology)
+    qualifiers = _load_qualifiers(qualifiers_path, root, prefixes, ontology)
+    return Catalogue(entities, qualifiers)
+
+
+def _load_entities(path: Path, root: Path, prefixes: PrefixMap,
+                   ontology: Ontology) -> dict[str, Entity]:
+    display = path.relative_to(root).as_posix()
+    data = load_yaml(path, display=display)
+    entities: dict[str, Entity] = {}
+    seen_iris: dict[URIRef, str] = {}
+    for index, record in enumerate(records_of(data, "entities", file=display), start=1):
+        entity = _entity(record, index, prefixes, ontology)
+        if entity.key in entities:
+            raise record.error(f"entity {entity.key!r}", "duplicate key", key="key")
+        if entity.iri in seen_iris:
+            raise record.error(f"entity {entity.key!r}",
+                               f"same IRI as entity {seen_iris[entity.iri]!r}", key="id")
+        entities[entity.key] = entity
+        seen_iris[entity.iri] = entity.key
+    return entities
+
+
+def _entity(record: Record, index: int, prefixes: PrefixMap, ontology: Ontology) -> Entity:
+    key = record.get("key")
+    name = f"entity {key!r}" if key else f"entity #{index}"
+    check_fields(record, name, required=["key", "label", "category"],
+                 optional=["id", "synonyms", "description", "comment", "sector", *MATCH_KINDS])
+    if not isinstance(key, str) or not KEY.match(key):
+        raise record.error(name, "key must be lower case letters, digits and hyphens", key="key")
+    if "id" in record:
+        iri = expand_term(prefixes, ontology, record["id"], record, name, "id")
+    else:
+        iri = BASE[f"entity/{key}"]
+    categories = tuple(expand(prefixes, c, record, name, "category")
+                       for c in as_list(record, "category"))
+    for category in categories:
+        if not category.startswith(str(BIOLINK)):
+            raise record.error(name, f"category {category} is not a Biolink class", key="category")
+    sector = (expand_term(prefixes, ontology, record["sector"], record, name, "sector",
+                          cls=KGO.Sector) if "sector" in record else None)
+    return Entity(
+        key=key, iri=iri, label=_text(record, name, "label"), categories=categories,
+        synonyms=tuple(_text_list(record, name, "synonyms")),
+        description=_optional_text(record, name, "description"),
+        comment=_optional_text(record, name, "comment"), sector=sector,
+        mappings=_mappings(record, name, iri, prefixes),
+    )
+
+
+def _mappings(record: Record, name: str, iri: URIRef, prefixes: PrefixMap) -> tuple[Mapping, ...]:
+    mappings: dict[URIRef, Mapping] = {}
+    for kind in MATCH_KINDS:
+        for curie in as_list(record, kind):
+            target = expand(prefixes, curie, record, name, kind)
+            if target == iri:
+                raise record.error(name, f"{kind}: {curie} is the entity itself", key=kind)
+            if target in mappings:
+                other = mappings[target].kind
+                problem = "duplicate" if other == kind else f"contradictory ({other} and {kind})"
+                raise record.error(name, f"{problem} mapping to {curie}", key=kind)
+            mappings[target] = Mapping(kind, target, str(curie))
+    return tuple(mappings.values())
+
+
+def _text(record: Record, name: str, field: str) -> str:
+    value = record.get(field)
+    if not isinstance(value, str) or not value.strip() or value != value.strip():
+        raise record.error(name, f"{field}: expected text with no leading or trailing space",
+                           key=field)
+    return value
+
+
+def _optional_text(record: Record, name: str, field: str) -> str | None:
+    return _text(record, name, field) if field in record else None
+
+
+def _text_list(record: Record, name: str, field: str) -> list[str]:
+    values = as_list(record, field)
+    for value in values:
+        if not isinstance(value, str) or not value.strip():
+            raise record.error(name, f"{field}: expected a list of texts", key=field)
+    return values
+
+
+def _load_qualifiers(path: Path, root: Path, prefixes: PrefixMap,
+                     ontology: Ontology) -> dict[str, QualifierSpec]:
+    display = path.relative_to(root).as_posix()
+    data = load_yaml(path, display=display)
+    table = data.get("qualifiers")
+    if not isinstance(table, Record):
+        raise data.error(None, "expected 'qualifiers:' to be a mapping")
+    specs: dict[str, QualifierSpec] = {}
+    for qname, row in table.items():
+        name = f"qualifier {qname!r}"
+        if not isinstance(row, MappingABC):
+            raise table.error(name, "expected {property: CURIE, kind: ...}", key=str(qname))
+        row_record = row if isinstance(row, Record) else table
+        check_fields(row_record, name, required=["property", "kind"])
+        prop = expand_term(prefixes, ontology, row["property"], row_record, name, "property")
+        if row["kind"] not in QUALIFIER_KINDS:
+            raise row_record.error(name, f"kind must be one of {', '.join(QUALIFIER_KINDS)}",
+                                   key="kind")
+        specs[str(qname)] = QualifierSpec(str(qname), prop, row["kind"])
+    return specs

@@ -1,0 +1,179 @@
+"""The ``kg`` command line: one click group, each command a few lines over one library function.
+
+Data goes to standard output, messages to standard error. Exit codes: 0 success (the graph
+conforms); 1 the graph does not conform to the shapes; 2 bad input or a runtime error (the
+message names the file, the line and the record). Heavy modules are imported inside the commands,
+so that ``kg query`` starts fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from kg import __version__
+from kg.errors import KGError, NotConformingError
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_NOT_CONFORMING, EXIT_ERROR = 0, 1, 2
+EXIT_CODES = """\b
+Exit codes: 0 success; 1 the graph does not conform to the shapes;
+2 bad input or runtime error (message on stderr)."""
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _reports_errors(command: F) -> F:
+    """Turn kg's errors into a one-line message on stderr and an exit code, no traceback."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = click.get_current_context().find_root().params.get("debug", False)
+        try:
+            return command(*args, **kwargs)
+        except NotConformingError as error:
+            if debug:
+                raise
+            click.echo(error.report, err=True, nl=False)
+            click.echo("kg: the graph does not conform to the shapes; nothing was written.",
+                       err=True)
+            sys.exit(EXIT_NOT_CONFORMING)
+        except KGError as error:
+            if debug:
+                raise
+            click.echo(f"kg: error: {error}", err=True)
+            sys.exit(EXIT_ERROR)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _project(ctx: click.Context) -> Any:
+    from kg.project import Project  # noqa: PLC0415
+
+    return Project(Path(ctx.find_root().params["project"]))
+
+
+def _release_files(ctx: click.Context, data: tuple[Path, ...]) -> list[Path]:
+    return list(data) if data else [_project(ctx).dist / "graph.nq"]
+
+
+def _prefixes(ctx: click.Context, data: tuple[Path, ...]) -> dict[str, str]:
+    from kg.query import load_prefixes  # noqa: PLC0415
+
+    folder = data[0].parent if data else _project(ctx).dist
+    return load_prefixes(folder / "context.jsonld")
+
+
+data_option = click.option(
+    "--data", "data", multiple=True, type=click.Path(path_type=Path),
+    help="RDF file to use instead of the release (.ttl .nt .nq .trig .jsonld); repeatable.")
+
+
+@click.group(epilog=EXIT_CODES)
+@click.option("--project", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="The project folder (with dataset.yaml).")
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.version_option(__version__, prog_name="kg")
+def main(project: str, debug: bool) -> None:
+    """Publish the claims of biomedical literature as a validated, text-anchored RDF graph."""
+
+
+@main.command(epilog=EXIT_CODES)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Where to write the release.  [default: dist/]")
+@click.pass_context
+@_reports_errors
+def build(ctx: click.Context, out: Path | None) -> None:
+    """Build, validate and write the release (Turtle, JSON-LD, N-Triples, N-Quads).
+
+    Nothing is written if an input is wrong (exit 2) or the graph does not conform (exit 1);
+    files are replaced atomically, so an interrupted build leaves the last release intact.
+    """
+    from kg.pipeline import build_release  # noqa: PLC0415
+
+    result = build_release(_project(ctx), out)
+    click.echo(f"kg: built {result.claims} claims, {result.triples} triples; conforms; "
+               f"wrote {', '.join(result.files)} to {result.out}", err=True)
+
+
+@main.command(epilog=EXIT_CODES)
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the SHACL validation report (Turtle) to this file.")
+@click.pass_context
+@_reports_errors
+def validate(ctx: click.Context, files: tuple[Path, ...], report_file: Path | None) -> None:
+    """Validate RDF FILES (default: the release) against shapes/ and print a readable report."""
+    from kg.validation import validate_files  # noqa: PLC0415
+
+    project = _project(ctx)
+    report = validate_files(_release_files(ctx, files), project.shape_files)
+    click.echo(report.text(), nl=False)
+    if report_file is not None:
+        report_file.write_bytes(report.graph.serialize(format="turtle", encoding="utf-8"))
+    sys.exit(EXIT_OK if report.conforms else EXIT_NOT_CONFORMING)
+
+
+@main.command(epilog=EXIT_CODES)
+@click.argument("query")
+@data_option
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json", "turtle",
+                                                    "ntriples", "jsonld"]),
+              help="Result format. [default: table on a terminal, else json; turtle for "
+                   "CONSTRUCT/DESCRIBE]")
+@click.option("--allow-service", is_flag=True,
+              help="Allow SERVICE (the query may then contact other servers).")
+@click.pass_context
+@_reports_errors
+def query(ctx: click.Context, query: str, data: tuple[Path, ...], fmt: str | None,
+          allow_service: bool) -> None:
+    """Run a SPARQL QUERY (text, or @file.rq) over the release, on the embedded engine.
+
+    SELECT and ASK print a table (csv, tsv, json: SPARQL 1.1 results); CONSTRUCT and DESCRIBE
+    print RDF. SERVICE is refused unless --allow-service is given.
+    """
+    from kg import query as q  # noqa: PLC0415
+
+    store = q.load_store(_release_files(ctx, data))
+    result = q.run_query(store, q.read_query(query), allow_service=allow_service)
+    if fmt is None:
+        is_rdf = type(result).__name__ == "QueryTriples"
+        fmt = "turtle" if is_rdf else ("table" if sys.stdout.isatty() else "json")
+    click.echo(q.format_results(result, fmt, _prefixes(ctx, data)), nl=False)
+
+
+@main.command(epilog=EXIT_CODES)
+@click.argument("resource")
+@data_option
+@click.pass_context
+@_reports_errors
+def show(ctx: click.Context, resource: str, data: tuple[Path, ...]) -> None:
+    """Everything the graph says about RESOURCE (a CURIE such as MONDO:0005546, or an IRI)."""
+    from kg import query as q  # noqa: PLC0415
+
+    store = q.load_store(_release_files(ctx, data))
+    click.echo(q.describe(store, resource, _prefixes(ctx, data)), nl=False)
+
+
+@main.command(epilog=EXIT_CODES)
+@data_option
+@click.pass_context
+@_reports_errors
+def stats(ctx: click.Context, data: tuple[Path, ...]) -> None:
+    """Counts per class and per predicate, and claims per epistemic status."""
+    from kg import query as q  # noqa: PLC0415
+
+    store = q.load_store(_release_files(ctx, data))
+    prefixes = _prefixes(ctx, data)
+    for title, name in (("Claims per epistemic status", "statuses"),
+                        ("Resources per class", "classes"), ("Triples per predicate", "predicates")):
+        click.echo(f"{title}:")
+        result = q.run_query(store, q.packaged_query(name))
+        click.echo(q.format_results(result, "table", prefixes), nl=False)
+        click.echo()

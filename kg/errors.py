@@ -1,0 +1,35 @@
+"""The exceptions of kg: one base, a few precise kinds, each naming what went wrong and where."""
+
+from __future__ import annotations
+
+__all__ = ["InputError", "KGError", "NotConformingError", "QueryError"]
+
+
+class KGError(Exception):
+    """Base of every error kg reports to a user (the CLI prints it without a traceback)."""
+
+
+class InputError(KGError, ValueError):
+    """A curation or input file is wrong: names the file, the line and the record.
+
+    >>> str(InputError("claims.yaml", 12, "claim 'x'", "unknown field 'qoute'"))
+    "claims.yaml:12: claim 'x': unknown field 'qoute'"
+    """
+
+    def __init__(self, file: str, line: int | None, record: str | None, message: str) -> None:
+        self.file, self.line, self.record, self.message = file, line, record, message
+        where = file if line is None else f"{file}:{line}"
+        what = f"{record}: {message}" if record else message
+        super().__init__(f"{where}: {what}")
+
+
+class NotConformingError(KGError):
+    """The graph does not conform to the shapes; carries the readable report."""
+
+    def __init__(self, report: str) -> None:
+        self.report = report
+        super().__init__(report)
+
+
+class QueryError(KGError, ValueError):
+    """A SPARQL query is malformed, or asks for something refused (such as SERVICE)."""

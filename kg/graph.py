@@ -1,0 +1,276 @@
+"""From the plain model to RDF: the one place that mints IRIs.
+
+IRIs come from curated keys (sources, claims, entities) and positions in curated lists, never
+from uuid or the clock, so the same inputs always give the same graph. No blank node is made.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rdflib import Dataset, Graph, Literal
+from rdflib.term import Node, URIRef
+
+from kg import __version__
+from kg.errors import InputError
+from kg.model import Claim, Corpus, Entity, Quantity, Source, StudySet
+from kg.namespaces import (
+    BASE,
+    BIOLINK,
+    DCAT,
+    DCMITYPE,
+    DCTERMS,
+    IDOT,
+    KGO,
+    OA,
+    ONTOLOGY_IRI,
+    PAV,
+    PROV,
+    RDF,
+    RDFS,
+    RELEASE,
+    SCHEMA,
+    SH,
+    SKOS,
+    VOID,
+    XSD,
+)
+
+__all__ = [
+    "CATALOGUE_GRAPH",
+    "DATASET_GRAPH",
+    "ONTOLOGY_GRAPH",
+    "build_dataset",
+    "source_graph",
+]
+
+ONTOLOGY_GRAPH = BASE["graph/ontology"]
+CATALOGUE_GRAPH = BASE["graph/catalogue"]
+DATASET_GRAPH = BASE["graph/dataset"]
+SKOS_MATCH = {"exact": SKOS.exactMatch, "close": SKOS.closeMatch, "broad": SKOS.broadMatch,
+              "narrow": SKOS.narrowMatch, "related": SKOS.relatedMatch}
+AGENT_TYPE = "manual_agent"
+
+
+def source_graph(key: str) -> URIRef:
+    """The named graph of one source's claims."""
+    return BASE[f"{key}/graph"]
+
+
+def en(text: str) -> Literal:
+    return Literal(text, lang="en")
+
+
+def build_dataset(corpus: Corpus, ontology_file: Path) -> Dataset:
+    """Build the release's RDF dataset: ontology, catalogue, one graph per source, description."""
+    dataset = Dataset()
+    ontology = dataset.graph(ONTOLOGY_GRAPH)
+    ontology.parse(ontology_file, format="turtle", publicID=str(ONTOLOGY_IRI))
+    catalogue = dataset.graph(CATALOGUE_GRAPH)
+    for entity in corpus.entities:
+        _add_entity(catalogue, entity)
+    labels = {entity.iri: entity.label for entity in corpus.entities}
+    for source in corpus.sources:
+        _add_source(dataset.graph(source_graph(source.key)), source, labels, ontology)
+    _add_description(dataset.graph(DATASET_GRAPH), corpus)
+    return dataset
+
+
+def _add_entity(graph: Graph, entity: Entity) -> None:
+    iri = entity.iri
+    for category in entity.categories:
+        graph.add((iri, RDF.type, category))
+        graph.add((iri, BIOLINK.category, category))
+    graph.add((iri, RDFS.label, en(entity.label)))
+    for synonym in entity.synonyms:
+        graph.add((iri, SKOS.altLabel, en(synonym)))
+    if entity.description:
+        graph.add((iri, SKOS.definition, en(entity.description)))
+    if entity.comment:
+        graph.add((iri, RDFS.comment, en(entity.comment)))
+    if entity.sector:
+        graph.add((iri, KGO.sector, entity.sector))
+    for mapping in entity.mappings:
+        graph.add((iri, SKOS_MATCH[mapping.kind], mapping.iri))
+
+
+def _add_source(graph: Graph, source: Source, labels: dict[URIRef, str], ontology: Graph) -> None:
+    text = BASE[f"{source.key}/text"]
+    article = source.article
+    graph.add((text, RDF.type, KGO.SourceText))
+    graph.add((text, RDF.type, DCMITYPE.Text))
+    graph.add((text, RDFS.label, en(f"the text of {source.path}, as received")))
+    graph.add((text, RDF.value, Literal(source.text)))
+    graph.add((text, KGO.sha256, Literal(source.sha256)))
+    graph.add((text, DCTERMS["format"], Literal("text/plain")))
+    graph.add((text, DCTERMS.source, article.iri))
+    _add_article(graph, source)
+    for claim in source.claims:
+        _add_claim(graph, source, claim, text, labels, ontology)
+
+
+def _add_article(graph: Graph, source: Source) -> None:
+    article = source.article
+    iri = article.iri
+    for cls in (BIOLINK.Article, SCHEMA.ScholarlyArticle):
+        graph.add((iri, RDF.type, cls))
+    graph.add((iri, BIOLINK.category, BIOLINK.Article))
+    graph.add((iri, RDFS.label, en(article.title)))
+    graph.add((iri, DCTERMS.title, en(article.title)))
+    graph.add((iri, SCHEMA.datePublished, Literal(article.year_month, datatype=XSD.gYearMonth)))
+    graph.add((iri, SCHEMA.volumeNumber, Literal(article.volume)))
+    graph.add((iri, SCHEMA.issueNumber, Literal(article.issue)))
+    graph.add((iri, SCHEMA.pagination, Literal(article.pages)))
+    graph.add((iri, SCHEMA.isPartOf, article.journal))
+    graph.add((iri, SCHEMA.sourceOrganization, article.affiliation))
+    graph.add((iri, SCHEMA.abstract, Literal(article.abstract)))
+    for keyword in article.keywords:
+        graph.add((iri, SCHEMA.keywords, Literal(keyword)))
+    for same in article.same_as:
+        graph.add((iri, SKOS.exactMatch, same))
+
+
+def _add_claim(graph: Graph, source: Source, claim: Claim, text: URIRef,
+               labels: dict[URIRef, str], ontology: Graph) -> None:
+    iri = BASE[f"{source.key}/claim/{claim.key}"]
+    predicate_label = ontology.value(claim.predicate, RDFS.label) or claim.predicate
+    status_label = ontology.value(claim.status, RDFS.label) or claim.status
+    label = (f"{labels[claim.subject]} {predicate_label} {labels[claim.object]} "
+             f"({status_label})")
+    for cls in (KGO.Claim, BIOLINK.Association):
+        graph.add((iri, RDF.type, cls))
+    graph.add((iri, RDFS.label, en(label)))
+    graph.add((iri, BIOLINK.subject, claim.subject))
+    graph.add((iri, BIOLINK.predicate, claim.predicate))
+    graph.add((iri, BIOLINK.object, claim.object))
+    graph.add((iri, KGO.epistemicStatus, claim.status))
+    graph.add((iri, BIOLINK.negated, Literal(claim.status == KGO.Negated)))
+    graph.add((iri, BIOLINK.knowledge_level, Literal(claim.knowledge_level)))
+    graph.add((iri, BIOLINK.agent_type, Literal(AGENT_TYPE)))
+    graph.add((iri, BIOLINK.publications, source.article.iri))
+    graph.add((iri, BIOLINK.supporting_text, Literal(claim.span.exact)))
+    if claim.evidence_type:
+        graph.add((iri, BIOLINK.has_evidence, claim.evidence_type))
+    if claim.note:
+        graph.add((iri, RDFS.comment, en(claim.note)))
+    _add_evidence(graph, iri, claim, text)
+    for prop, values in claim.qualifiers:
+        for index, value in enumerate(values, start=1):
+            graph.add((iri, prop, _qualifier_node(graph, iri, prop, index, value)))
+    if claim.status == KGO.Asserted:
+        graph.add((claim.subject, claim.predicate, claim.object))
+
+
+def _add_evidence(graph: Graph, claim_iri: URIRef, claim: Claim, text: URIRef) -> None:
+    evidence = URIRef(f"{claim_iri}/evidence")
+    quote, position = URIRef(f"{evidence}/quote"), URIRef(f"{evidence}/position")
+    span = claim.span
+    graph.add((claim_iri, KGO.evidence, evidence))
+    graph.add((evidence, RDF.type, OA.SpecificResource))
+    graph.add((evidence, OA.hasSource, text))
+    graph.add((evidence, OA.hasSelector, quote))
+    graph.add((evidence, OA.hasSelector, position))
+    graph.add((quote, RDF.type, OA.TextQuoteSelector))
+    graph.add((quote, OA.exact, Literal(span.exact)))
+    graph.add((quote, OA.prefix, Literal(span.prefix)))
+    graph.add((quote, OA.suffix, Literal(span.suffix)))
+    graph.add((position, RDF.type, OA.TextPositionSelector))
+    # xsd:integer, not Web Annotation's xsd:nonNegativeInteger: Oxigraph stores derived integer
+    # types as xsd:integer, so only xsd:integer survives a store round trip unchanged.
+    graph.add((position, OA.start, Literal(span.start, datatype=XSD.integer)))
+    graph.add((position, OA.end, Literal(span.end, datatype=XSD.integer)))
+
+
+def _qualifier_node(graph: Graph, claim_iri: URIRef, prop: URIRef, index: int,
+                    value: object) -> Node:
+    if isinstance(value, URIRef):
+        return value
+    if isinstance(value, bool | str):
+        return Literal(value)
+    node = URIRef(f"{claim_iri}/{_local_name(prop)}/{index}")
+    if isinstance(value, Quantity):
+        graph.add((node, RDF.type, KGO.Quantity))
+        graph.add((node, RDF.type, SCHEMA.QuantitativeValue))
+        graph.add((node, SCHEMA.value, Literal(value.value, datatype=XSD.decimal)))
+        graph.add((node, SCHEMA.unitCode, value.unit))
+    elif isinstance(value, StudySet):
+        graph.add((node, RDF.type, KGO.StudySet))
+        graph.add((node, KGO.numberOfStudies, Literal(value.count, datatype=XSD.integer)))
+        for design in value.designs:
+            graph.add((node, KGO.studyDesign, design))
+    else:
+        raise TypeError(f"no RDF form for qualifier value {value!r}")
+    return node
+
+
+def _local_name(iri: URIRef) -> str:
+    return str(iri).rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+
+
+def _add_description(graph: Graph, corpus: Corpus) -> None:
+    info = corpus.dataset
+    release = RELEASE[info.version]
+    publisher = BASE[f"agent/{info.publisher_key}"]
+    software = BASE[f"software/kg/{__version__}"]
+    build = URIRef(f"{release}/build")
+    for cls in (VOID.Dataset, DCAT.Dataset):
+        graph.add((release, RDF.type, cls))
+    graph.add((release, RDFS.label, en(info.title)))
+    graph.add((release, DCTERMS.title, en(info.title)))
+    graph.add((release, DCTERMS.description, en(info.description)))
+    graph.add((release, PAV.version, Literal(info.version)))
+    graph.add((release, DCTERMS.license, info.license))
+    graph.add((release, DCTERMS.publisher, publisher))
+    graph.add((release, DCTERMS.creator, publisher))
+    graph.add((release, DCAT.landingPage, info.homepage))
+    graph.add((release, VOID.uriSpace, Literal(str(BASE))))
+    graph.add((release, PAV.createdWith, software))
+    graph.add((release, PROV.wasGeneratedBy, build))
+    for source in corpus.sources:
+        graph.add((release, DCTERMS.source, source.article.iri))
+    graph.add((publisher, RDF.type, PROV.Agent))
+    graph.add((publisher, RDFS.label, en(info.publisher_label)))
+    graph.add((software, RDF.type, PROV.SoftwareAgent))
+    graph.add((software, RDFS.label, en(f"kg {__version__}")))
+    graph.add((software, PAV.version, Literal(__version__)))
+    graph.add((build, RDF.type, PROV.Activity))
+    graph.add((build, RDFS.label, en(f"build of release {info.version}")))
+    graph.add((build, PROV.wasAssociatedWith, software))
+    issued = _source_date()
+    if issued is not None:
+        graph.add((release, DCTERMS.issued, issued))
+        graph.add((build, PROV.endedAtTime, issued))
+    for item in corpus.inputs:
+        node = URIRef(f"{release}/input/{item.path}")
+        graph.add((build, PROV.used, node))
+        graph.add((node, RDF.type, PROV.Entity))
+        graph.add((node, RDFS.label, Literal(item.path)))
+        graph.add((node, KGO.sha256, Literal(item.sha256)))
+    _add_prefix_declarations(graph, release, corpus)
+
+
+def _add_prefix_declarations(graph: Graph, release: URIRef, corpus: Corpus) -> None:
+    for prefix in corpus.prefixes:
+        node = URIRef(prefix.registry_iri) if prefix.registry_iri else BASE[
+            f"prefix/{prefix.prefix}"]
+        graph.add((release, SH.declare, node))
+        graph.add((node, RDF.type, SH.PrefixDeclaration))
+        graph.add((node, RDFS.label, Literal(prefix.prefix)))
+        graph.add((node, SH.prefix, Literal(prefix.prefix)))
+        graph.add((node, SH.namespace, Literal(prefix.uri_prefix, datatype=XSD.anyURI)))
+        if prefix.pattern:
+            graph.add((node, IDOT.identifierPattern, Literal(prefix.pattern)))
+
+
+def _source_date() -> Literal | None:
+    """The release date from SOURCE_DATE_EPOCH (reproducible builds), or None: never the clock."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if not epoch:
+        return None
+    if not epoch.isdigit():
+        raise InputError("SOURCE_DATE_EPOCH", None, None,
+                         f"expected a number of seconds since 1970, got {epoch!r}")
+    moment = datetime.fromtimestamp(int(epoch), tz=UTC).replace(tzinfo=None)
+    return Literal(moment.isoformat() + "Z", datatype=XSD.dateTime)

@@ -1,0 +1,175 @@
+"""The plain model: what the curation files say, checked, with no RDF yet (IRIs already expanded).
+
+The loaders (:mod:`kg.catalogue`, :mod:`kg.sources`) build it; :mod:`kg.graph` turns it into RDF.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal
+
+from rdflib.term import URIRef
+
+__all__ = [
+    "Article",
+    "Claim",
+    "Corpus",
+    "DatasetInfo",
+    "Entity",
+    "Input",
+    "Mapping",
+    "Prefix",
+    "Quantity",
+    "QualifierValue",
+    "Source",
+    "Span",
+    "StudySet",
+]
+
+MatchKind = Literal["exact", "close", "broad", "narrow", "related"]
+
+
+@dataclass(frozen=True)
+class Prefix:
+    """A CURIE prefix, its URI prefix and local-ID pattern, as Bioregistry gives them."""
+
+    prefix: str
+    uri_prefix: str
+    pattern: str | None
+    registry_iri: str | None
+    is_identifier: bool
+    synonyms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A cross-reference of an entity: a SKOS match of one kind to another dataset's IRI."""
+
+    kind: MatchKind
+    iri: URIRef
+    curie: str
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One record of the entity catalogue."""
+
+    key: str
+    iri: URIRef
+    label: str
+    categories: tuple[URIRef, ...]
+    synonyms: tuple[str, ...] = ()
+    description: str | None = None
+    comment: str | None = None
+    sector: URIRef | None = None
+    mappings: tuple[Mapping, ...] = ()
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A positive number with a unit (an IRI of a kgo:Unit)."""
+
+    value: Decimal
+    unit: URIRef
+
+
+@dataclass(frozen=True)
+class StudySet:
+    """A number of studies sharing designs (IRIs of catalogue entities)."""
+
+    count: int
+    designs: tuple[URIRef, ...]
+
+
+QualifierValue = URIRef | str | bool | Quantity | StudySet
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where a quote stands in a source text: code points from 0, end exclusive."""
+
+    start: int
+    end: int
+    exact: str
+    prefix: str
+    suffix: str
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One curated claim, anchored in its source text."""
+
+    key: str
+    subject: URIRef
+    predicate: URIRef
+    object: URIRef
+    status: URIRef
+    knowledge_level: str
+    span: Span
+    evidence_type: URIRef | None = None
+    qualifiers: tuple[tuple[URIRef, tuple[QualifierValue, ...]], ...] = ()
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Article:
+    """The article a source document is the record of."""
+
+    iri: URIRef
+    title: str
+    journal: URIRef
+    journal_abbreviation: str
+    year_month: str
+    volume: str
+    issue: str
+    pages: str
+    doi: str
+    affiliation: URIRef
+    abstract: str
+    keywords: tuple[str, ...]
+    same_as: tuple[URIRef, ...]
+
+
+@dataclass(frozen=True)
+class Source:
+    """A source document as received, its article and its claims."""
+
+    key: str
+    path: str
+    text: str
+    sha256: str
+    article: Article
+    claims: tuple[Claim, ...]
+
+
+@dataclass(frozen=True, order=True)
+class Input:
+    """A file the build read, with its checksum (for the dataset description)."""
+
+    path: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What dataset.yaml says of the release."""
+
+    title: str
+    description: str
+    version: str
+    license: URIRef
+    publisher_key: str
+    publisher_label: str
+    homepage: URIRef
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """Everything a build needs: the dataset, its prefixes, entities, sources and inputs."""
+
+    dataset: DatasetInfo
+    prefixes: tuple[Prefix, ...]
+    entities: tuple[Entity, ...]
+    sources: tuple[Source, ...]
+    inputs: tuple[Input, ...] = field(default=())

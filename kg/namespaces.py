@@ -1,0 +1,91 @@
+"""Every namespace kg writes, defined once.
+
+The project's own ontology is a closed namespace: a misspelt term fails at import time. The other
+vocabularies' namespaces are those Bioregistry gives (a test checks that they agree).
+"""
+
+from __future__ import annotations
+
+from rdflib import Namespace
+from rdflib.namespace import (
+    DCAT,
+    DCMITYPE,
+    DCTERMS,
+    OWL,
+    PROV,
+    RDF,
+    RDFS,
+    SDO,
+    SH,
+    SKOS,
+    VOID,
+    XSD,
+    DefinedNamespace,
+)
+from rdflib.term import URIRef
+
+__all__ = [
+    "BASE",
+    "BIOLINK",
+    "DCAT",
+    "DCMITYPE",
+    "DCTERMS",
+    "IDOT",
+    "KGO",
+    "OA",
+    "ONTOLOGY_IRI",
+    "OWL",
+    "PAV",
+    "PROV",
+    "RDF",
+    "RDFS",
+    "RELEASE",
+    "SCHEMA",
+    "SH",
+    "SHAPES",
+    "SKOS",
+    "VOID",
+    "XSD",
+]
+
+#: Minted IRIs of the data (claims, evidence, source texts, entities with no identifier).
+BASE = Namespace("https://w3id.org/drugclaims/id/")
+#: Releases: ``RELEASE[version]`` is a release's version IRI.
+RELEASE = Namespace("https://w3id.org/drugclaims/release/")
+#: The shapes' own names (shapes/*.ttl).
+SHAPES = Namespace("https://w3id.org/drugclaims/shapes#")
+ONTOLOGY_IRI = URIRef("https://w3id.org/drugclaims/ontology")
+
+BIOLINK = Namespace("https://w3id.org/biolink/vocab/")
+IDOT = Namespace("http://identifiers.org/idot/")
+OA = Namespace("http://www.w3.org/ns/oa#")
+PAV = Namespace("http://purl.org/pav/")
+SCHEMA = SDO
+
+
+class KGO(DefinedNamespace):
+    """The terms of the drugclaims ontology (ontology/kgo.ttl) that the code itself uses."""
+
+    _NS = Namespace("https://w3id.org/drugclaims/ontology#")
+    _fail = True
+
+    # classes
+    Claim: URIRef
+    ClaimPredicate: URIRef
+    EpistemicStatus: URIRef
+    Quantity: URIRef
+    QualifierValue: URIRef
+    Sector: URIRef
+    SourceText: URIRef
+    StudySet: URIRef
+    Unit: URIRef
+    # individuals
+    Asserted: URIRef
+    Negated: URIRef
+    # properties
+    epistemicStatus: URIRef
+    evidence: URIRef
+    numberOfStudies: URIRef
+    sector: URIRef
+    sha256: URIRef
+    studyDesign: URIRef

@@ -1,0 +1,50 @@
+"""The build, end to end: load and check the inputs, build the graph, validate it, write it.
+
+Nothing is written unless the graph conforms to the shapes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from kg.errors import NotConformingError
+from kg.graph import build_dataset
+from kg.offline import offline
+from kg.prefixes import output_namespaces
+from kg.project import Project, load_corpus
+from kg.release import serialize_release, write_release
+from kg.validation import Report, load_shapes, union_graph, validate
+
+__all__ = ["BuildResult", "build_release"]
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build wrote, for the user."""
+
+    out: Path
+    triples: int
+    claims: int
+    files: tuple[str, ...]
+    report: Report
+
+
+def build_release(project: Project, out: Path | None = None) -> BuildResult:
+    """Build, validate and write the release of ``project`` into ``out`` (default: dist/).
+
+    :raises InputError: a curation mistake (nothing is written)
+    :raises NotConformingError: the graph does not conform to the shapes (nothing is written)
+    """
+    with offline():
+        corpus = load_corpus(project)
+        dataset = build_dataset(corpus, project.ontology_file)
+        union = union_graph(dataset)
+        report = validate(union, load_shapes(project.shape_files))
+        if not report.conforms:
+            raise NotConformingError(report.text())
+        files = serialize_release(dataset, output_namespaces(corpus.prefixes))
+    target = out if out is not None else project.dist
+    write_release(files, target)
+    claims = sum(len(source.claims) for source in corpus.sources)
+    return BuildResult(target, len(union), claims, tuple(sorted(files)), report)

@@ -1,0 +1,133 @@
+"""CURIE prefixes: which ones the project accepts (catalogue/prefixes.yaml) and, from Bioregistry,
+their URI prefixes and local-ID patterns. The one place a CURIE becomes an IRI.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from rdflib.term import URIRef
+
+from kg.model import Prefix
+from kg.namespaces import BASE, KGO
+from kg.records import Record, load_yaml
+
+_PLACEHOLDER = "\x00"
+
+__all__ = ["PROJECT_PREFIXES", "PrefixMap", "load_prefix_map", "output_namespaces"]
+
+#: The project's own prefixes: the ontology and the minted data IRIs.
+PROJECT_PREFIXES = (
+    Prefix("kgo", str(KGO), r"^[A-Za-z][A-Za-z0-9]*$", None, is_identifier=True),
+    Prefix("kgr", str(BASE), r"^[a-z0-9][a-z0-9/-]*$", None, is_identifier=True),
+)
+
+
+class PrefixMap:
+    """Expands CURIEs with the accepted prefixes, checking each local ID against its pattern.
+
+    >>> pm = PrefixMap([Prefix("mondo", "http://purl.obolibrary.org/obo/MONDO_", r"^\\d{7}$",
+    ...                        None, True, ("MONDO",))])
+    >>> pm.expand("MONDO:0005546")
+    rdflib.term.URIRef('http://purl.obolibrary.org/obo/MONDO_0005546')
+    >>> pm.expand("mondo:123")
+    Traceback (most recent call last):
+    ...
+    ValueError: local ID '123' does not match the pattern of 'mondo' (^\\d{7}$)
+    """
+
+    def __init__(self, prefixes: Iterable[Prefix]) -> None:
+        self.prefixes: dict[str, Prefix] = {}
+        self._lookup: dict[str, Prefix] = {}
+        for prefix in prefixes:
+            self.prefixes[prefix.prefix] = prefix
+            for name in (prefix.prefix, *prefix.synonyms):
+                self._lookup[name.lower()] = prefix
+
+    def resolve(self, curie: str) -> tuple[Prefix, str]:
+        """Split a CURIE into its accepted prefix and its local ID; raise ValueError if unknown."""
+        name, sep, local = curie.partition(":")
+        if not sep or not name or not local:
+            raise ValueError(f"not a CURIE: {curie!r} (expected prefix:local_id)")
+        prefix = self._lookup.get(name.lower())
+        if prefix is None:
+            raise ValueError(f"unknown CURIE prefix {name!r} in {curie!r} "
+                             "(accepted prefixes are listed in catalogue/prefixes.yaml)")
+        return prefix, local
+
+    def expand(self, curie: str) -> URIRef:
+        """Return the IRI of a CURIE; raise ValueError for an unknown prefix or a bad local ID."""
+        prefix, local = self.resolve(curie)
+        if prefix.pattern and not re.search(prefix.pattern, local):
+            raise ValueError(f"local ID {local!r} does not match the pattern of "
+                             f"{prefix.prefix!r} ({prefix.pattern})")
+        return URIRef(prefix.uri_prefix + local)
+
+    def compress(self, iri: str) -> str:
+        """Return the CURIE of an IRI with the longest matching URI prefix, or the IRI itself."""
+        best = max((p for p in self.prefixes.values() if iri.startswith(p.uri_prefix)),
+                   key=lambda p: len(p.uri_prefix), default=None)
+        return f"{best.prefix}:{iri[len(best.uri_prefix):]}" if best else iri
+
+    def namespaces(self) -> dict[str, str]:
+        """Return prefix -> URI prefix, for Turtle and JSON-LD, sorted by prefix."""
+        return {name: self.prefixes[name].uri_prefix for name in sorted(self.prefixes)}
+
+
+def output_namespaces(prefixes: Iterable[Prefix]) -> dict[str, str]:
+    """The prefixes the release is written with: Bioregistry's preferred prefix where it has one
+    (``MONDO``, ``HP``, ``CHEBI``), else the Bioregistry prefix; sorted.
+    """
+    names = {(p.synonyms[0] if p.synonyms else p.prefix): p.uri_prefix for p in prefixes}
+    return dict(sorted(names.items()))
+
+
+def load_prefix_map(path: Path, *, display: str) -> PrefixMap:
+    """Read catalogue/prefixes.yaml and take each prefix's formats and pattern from Bioregistry.
+
+    :raises InputError: a prefix Bioregistry does not know, or a bad entry
+    """
+    import bioregistry  # noqa: PLC0415 - heavy (~0.7 s); only the build needs it
+
+    data = load_yaml(path, display=display)
+    prefixes = list(PROJECT_PREFIXES)
+    for section, is_identifier in (("identifiers", True), ("vocabularies", False)):
+        entries = data.get(section) or {}
+        if not isinstance(entries, Record):
+            raise data.error(None, f"expected '{section}:' to be a mapping", key=section)
+        for name, options in entries.items():
+            prefixes.append(_bioregistry_prefix(bioregistry, entries, str(name), options,
+                                                is_identifier=is_identifier))
+    return PrefixMap(prefixes)
+
+
+def _bioregistry_prefix(bioregistry: object, entries: Record, name: str, options: object,
+                        *, is_identifier: bool) -> Prefix:
+    br = bioregistry
+    normal = br.normalize_prefix(name)  # type: ignore[attr-defined]
+    if normal is None or normal != name:
+        hint = f" (Bioregistry calls it {normal!r})" if normal else ""
+        raise entries.error(None, f"{name!r} is not a Bioregistry prefix{hint}", key=name)
+    options = options or Record()
+    if not isinstance(options, Record) or set(options) - {"uri_format", "why"}:
+        raise entries.error(f"prefix {name!r}", "expected {} or {uri_format: PROVIDER, why: ...}",
+                            key=name)
+    resource = br.get_resource(name)  # type: ignore[attr-defined]
+    providers = dict(br.get_providers_list(name, _PLACEHOLDER))  # type: ignore[attr-defined]
+    wanted = options.get("uri_format", "rdf" if "rdf" in providers else "default")
+    if wanted not in providers or (wanted != "rdf" and "uri_format" in options
+                                   and not options.get("why")):
+        raise entries.error(f"prefix {name!r}", f"uri_format must be one of Bioregistry's "
+                            f"providers ({', '.join(sorted(providers))}), with a 'why'", key=name)
+    uri_format = providers[wanted]
+    if not uri_format.endswith(_PLACEHOLDER) or uri_format.count(_PLACEHOLDER) != 1:
+        raise entries.error(f"prefix {name!r}", f"the {wanted!r} URI format does not end with "
+                            "the local ID, so it cannot be a namespace; choose another uri_format",
+                            key=name)
+    uri_prefix = uri_format[: -len(_PLACEHOLDER)]
+    preferred = br.get_preferred_prefix(name)  # type: ignore[attr-defined]
+    synonyms = (preferred,) if preferred and preferred != name else ()
+    return Prefix(name, uri_prefix, resource.get_pattern(),
+                  f"https://bioregistry.io/registry/{name}", is_identifier, synonyms)
