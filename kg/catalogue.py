@@ -87,7 +87,8 @@ def expand_term(prefixes: PrefixMap, ontology: Ontology, curie: object, record: 
         raise record.error(name, f"{field}: {curie!r} is not defined in ontology/kgo.ttl",
                            key=field)
     if cls is not None and iri not in ontology.instances(cls):
-        raise record.error(name, f"{field}: {curie!r} is not a {cls.n3()} of ontology/kgo.ttl",
+        raise record.error(name, f"{field}: {curie!r} is not a {prefixes.compress(cls)} of "
+                           "ontology/kgo.ttl",
                            key=field)
     return iri
 

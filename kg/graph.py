@@ -75,7 +75,27 @@ def build_dataset(corpus: Corpus, ontology_file: Path) -> Dataset:
     for source in corpus.sources:
         _add_source(dataset.graph(source_graph(source.key)), source, labels, ontology)
     _add_description(dataset.graph(DATASET_GRAPH), corpus)
+    _drop_repeats(dataset)
     return dataset
+
+
+def _drop_repeats(dataset: Dataset) -> None:
+    """Keep each triple in the first graph that has it (ontology, catalogue, sources, dataset).
+
+    A triple in two named graphs is two quads: a store's union of graphs would then answer it
+    twice (Oxigraph's does), and every query over the union would count it double.
+    """
+    seen: set[tuple[Node, Node, Node]] = set()
+    for graph in sorted(dataset.graphs(), key=_graph_order):
+        repeats = [triple for triple in graph if triple in seen]
+        for triple in repeats:
+            graph.remove(triple)
+        seen.update(graph)
+
+
+def _graph_order(graph: Graph) -> tuple[int, str]:
+    order = {ONTOLOGY_GRAPH: 0, CATALOGUE_GRAPH: 1, DATASET_GRAPH: 3}
+    return order.get(graph.identifier, 2), str(graph.identifier)
 
 
 def _add_entity(graph: Graph, entity: Entity) -> None:
@@ -156,9 +176,10 @@ def _add_claim(graph: Graph, source: Source, claim: Claim, text: URIRef,
     if claim.note:
         graph.add((iri, RDFS.comment, en(claim.note)))
     _add_evidence(graph, iri, claim, text)
+    names = {**labels, **{s: str(o) for s, o in ontology.subject_objects(RDFS.label)}}
     for prop, values in claim.qualifiers:
         for index, value in enumerate(values, start=1):
-            graph.add((iri, prop, _qualifier_node(graph, iri, prop, index, value)))
+            graph.add((iri, prop, _qualifier_node(graph, iri, prop, index, value, names)))
     if claim.status == KGO.Asserted:
         graph.add((claim.subject, claim.predicate, claim.object))
 
@@ -168,6 +189,9 @@ def _add_evidence(graph: Graph, claim_iri: URIRef, claim: Claim, text: URIRef) -
     quote, position = URIRef(f"{evidence}/quote"), URIRef(f"{evidence}/position")
     span = claim.span
     graph.add((claim_iri, KGO.evidence, evidence))
+    graph.add((evidence, RDFS.label, en(f"evidence of claim {claim.key}")))
+    graph.add((quote, RDFS.label, en(f"quote of claim {claim.key}")))
+    graph.add((position, RDFS.label, en(f"span [{span.start}, {span.end}) of claim {claim.key}")))
     graph.add((evidence, RDF.type, OA.SpecificResource))
     graph.add((evidence, OA.hasSource, text))
     graph.add((evidence, OA.hasSelector, quote))
@@ -184,18 +208,21 @@ def _add_evidence(graph: Graph, claim_iri: URIRef, claim: Claim, text: URIRef) -
 
 
 def _qualifier_node(graph: Graph, claim_iri: URIRef, prop: URIRef, index: int,
-                    value: object) -> Node:
+                    value: object, names: dict[Node, str]) -> Node:
     if isinstance(value, URIRef):
         return value
     if isinstance(value, bool | str):
         return Literal(value)
     node = URIRef(f"{claim_iri}/{_local_name(prop)}/{index}")
     if isinstance(value, Quantity):
+        graph.add((node, RDFS.label, en(f"{value.value} {names.get(value.unit, value.unit)}")))
         graph.add((node, RDF.type, KGO.Quantity))
         graph.add((node, RDF.type, SCHEMA.QuantitativeValue))
         graph.add((node, SCHEMA.value, Literal(value.value, datatype=XSD.decimal)))
         graph.add((node, SCHEMA.unitCode, value.unit))
     elif isinstance(value, StudySet):
+        designs = ", ".join(names.get(design, design) for design in value.designs)
+        graph.add((node, RDFS.label, en(f"{value.count} studies: {designs}")))
         graph.add((node, RDF.type, KGO.StudySet))
         graph.add((node, KGO.numberOfStudies, Literal(value.count, datatype=XSD.integer)))
         for design in value.designs:
@@ -224,7 +251,6 @@ def _add_description(graph: Graph, corpus: Corpus) -> None:
     graph.add((release, DCTERMS.license, info.license))
     graph.add((release, DCTERMS.publisher, publisher))
     graph.add((release, DCTERMS.creator, publisher))
-    graph.add((release, DCAT.landingPage, info.homepage))
     graph.add((release, VOID.uriSpace, Literal(str(BASE))))
     graph.add((release, PAV.createdWith, software))
     graph.add((release, PROV.wasGeneratedBy, build))

@@ -161,7 +161,6 @@ class DatasetInfo:
     license: URIRef
     publisher_key: str
     publisher_label: str
-    homepage: URIRef
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,7 @@ def load_corpus(project: Project) -> Corpus:
 
 def _dataset_info(record: Record) -> DatasetInfo:
     check_fields(record, "dataset", required=["title", "description", "version", "license",
-                                              "publisher", "homepage", "sources"])
+                                              "publisher", "sources"])
     publisher = record["publisher"]
     if not isinstance(publisher, Record):
         raise record.error("dataset", "publisher: expected {key, label}", key="publisher")
@@ -102,5 +102,5 @@ def _dataset_info(record: Record) -> DatasetInfo:
     return DatasetInfo(
         title=record["title"], description=record["description"], version=str(record["version"]),
         license=URIRef(record["license"]), publisher_key=publisher["key"],
-        publisher_label=publisher["label"], homepage=URIRef(record["homepage"]),
+        publisher_label=publisher["label"],
     )

@@ -82,16 +82,16 @@ def load_yaml(path: Path, *, display: str) -> Record:
     return data
 
 
-def _check_nfc(value: Any, record: Record) -> None:
+def _check_nfc(value: Any, record: Record, key: str | None = None) -> None:
     if isinstance(value, Record):
-        for item in value.values():
-            _check_nfc(item, value)
+        for item_key, item in value.items():
+            _check_nfc(item, value, str(item_key))
     elif isinstance(value, list):
         for item in value:
-            _check_nfc(item, record)
+            _check_nfc(item, record, key)
     elif isinstance(value, str) and not unicodedata.is_normalized("NFC", value):
         raise record.error(None, f"text not in Unicode normal form NFC: {value!r} "
-                                 "(normalise the file to NFC)")
+                                 "(normalise the file to NFC)", key=key)
 
 
 def records_of(data: Record, key: str, *, file: str) -> list[Record]:

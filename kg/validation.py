@@ -107,7 +107,7 @@ def _rows(report: Graph) -> Iterable[ReportRow]:
             return ""
         return str(node) if isinstance(node, Literal) else report.namespace_manager.normalizeUri(node)
 
-    for result in report.subjects(SH.resultSeverity, None):
+    for result in report.objects(None, SH.result):  # top-level results, not their sh:detail
         severity = report.value(result, SH.resultSeverity)
         yield ReportRow(
             severity=str(severity).rsplit("#", 1)[-1],

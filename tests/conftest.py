@@ -1,0 +1,53 @@
+"""Shared fixtures: the repository, a throw-away copy of the project, a fresh release."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from kg.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ITEMS = ("dataset.yaml", "catalogue", "ontology", "shapes", "sources", "dist", "queries")
+
+
+def copy_project(target: Path) -> Path:
+    """Copy the project's inputs and release to ``target`` (a place tests may break)."""
+    target.mkdir(parents=True)
+    for item in PROJECT_ITEMS:
+        source = ROOT / item
+        if source.is_dir():
+            shutil.copytree(source, target / item)
+        else:
+            shutil.copy2(source, target / item)
+    return target
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A private copy of the project, with its committed release in dist/."""
+    return copy_project(tmp_path / "project")
+
+
+@pytest.fixture(scope="session")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A release freshly built from the committed sources (built once per test session)."""
+    out = tmp_path_factory.mktemp("release")
+    result = CliRunner().invoke(main, ["--project", str(ROOT), "build", "--out", str(out)])
+    assert result.exit_code == 0, result.output + result.stderr
+    return out
+
+
+@pytest.fixture
+def kg() -> Callable[..., Result]:
+    """Run the kg command line in-process: kg("--project", p, "build")."""
+    runner = CliRunner()
+
+    def run(*args: object) -> Result:
+        return runner.invoke(main, [str(a) for a in args])
+
+    return run

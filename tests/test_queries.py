@@ -1,0 +1,36 @@
+"""The competency questions of queries/: each runs over the release and gives its expected rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from kg.query import format_results, load_store, run_query
+
+ROOT = Path(__file__).resolve().parents[1]
+QUERIES = sorted((ROOT / "queries").glob("*.rq"))
+
+
+def rows(data: bytes) -> list[tuple[str, ...]]:
+    return [tuple(row) for row in csv.reader(io.StringIO(data.decode("utf-8")))]
+
+
+def test_every_question_has_its_expected_answer() -> None:
+    assert len(QUERIES) >= 11
+    for query in QUERIES:
+        assert query.with_suffix(".csv").is_file(), f"{query.name} has no expected answer"
+        assert query.read_text().startswith("# Question: "), f"{query.name} states no question"
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=[q.stem for q in QUERIES])
+def test_competency_question(query: Path, release: Path) -> None:
+    store = load_store([release / "graph.nq"])
+    result = run_query(store, query.read_text(encoding="utf-8"))
+    got = rows(format_results(result, "csv", {}))
+    expected = rows(query.with_suffix(".csv").read_bytes())
+    assert got[0] == expected[0], "columns differ"
+    assert sorted(got[1:]) == sorted(expected[1:])
+    assert len(got) > 1, "a competency question must have an answer"
