@@ -36,8 +36,9 @@ class Ontology:
 
     def statuses(self) -> dict[str, URIRef]:
         """The epistemic statuses by the word a curator writes (the local name, lower case)."""
-        return {str(iri).rsplit("#", 1)[-1].lower(): iri
-                for iri in self.instances(KGO.EpistemicStatus)}
+        return {
+            str(iri).rsplit("#", 1)[-1].lower(): iri for iri in self.instances(KGO.EpistemicStatus)
+        }
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,9 @@ def load_ontology(path: Path) -> Ontology:
         graph.parse(path, format="turtle", publicID=str(ONTOLOGY_IRI))
     except (OSError, SyntaxError, ValueError) as error:
         raise InputError(str(path), None, None, f"cannot parse the ontology: {error}") from error
-    terms = frozenset(s for s in graph.subjects(RDFS.isDefinedBy, ONTOLOGY_IRI)
-                      if isinstance(s, URIRef))
+    terms = frozenset(
+        s for s in graph.subjects(RDFS.isDefinedBy, ONTOLOGY_IRI) if isinstance(s, URIRef)
+    )
     return Ontology(graph, terms)
 
 
@@ -79,30 +81,48 @@ def expand(prefixes: PrefixMap, curie: object, record: Record, name: str, field:
         raise record.error(name, f"{field}: {error}", key=field) from error
 
 
-def expand_term(prefixes: PrefixMap, ontology: Ontology, curie: object, record: Record,
-                name: str, field: str, *, cls: URIRef | None = None) -> URIRef:
+def expand_term(
+    prefixes: PrefixMap,
+    ontology: Ontology,
+    curie: object,
+    record: Record,
+    name: str,
+    field: str,
+    *,
+    cls: URIRef | None = None,
+) -> URIRef:
     """Expand a CURIE that must name a term of the project ontology (of class ``cls``)."""
     iri = expand(prefixes, curie, record, name, field)
     if iri.startswith(str(KGO)) and iri not in ontology.terms:
-        raise record.error(name, f"{field}: {curie!r} is not defined in ontology/kgo.ttl",
-                           key=field)
+        raise record.error(
+            name, f"{field}: {curie!r} is not defined in ontology/kgo.ttl", key=field
+        )
     if cls is not None and iri not in ontology.instances(cls):
-        raise record.error(name, f"{field}: {curie!r} is not a {prefixes.compress(cls)} of "
-                           "ontology/kgo.ttl",
-                           key=field)
+        raise record.error(
+            name,
+            f"{field}: {curie!r} is not a {prefixes.compress(cls)} of ontology/kgo.ttl",
+            key=field,
+        )
     return iri
 
 
-def load_catalogue(entities_path: Path, qualifiers_path: Path, *, root: Path,
-                   prefixes: PrefixMap, ontology: Ontology) -> Catalogue:
+def load_catalogue(
+    entities_path: Path,
+    qualifiers_path: Path,
+    *,
+    root: Path,
+    prefixes: PrefixMap,
+    ontology: Ontology,
+) -> Catalogue:
     """Read and check the entity catalogue and the qualifier table."""
     entities = _load_entities(entities_path, root, prefixes, ontology)
     qualifiers = _load_qualifiers(qualifiers_path, root, prefixes, ontology)
     return Catalogue(entities, qualifiers)
 
 
-def _load_entities(path: Path, root: Path, prefixes: PrefixMap,
-                   ontology: Ontology) -> dict[str, Entity]:
+def _load_entities(
+    path: Path, root: Path, prefixes: PrefixMap, ontology: Ontology
+) -> dict[str, Entity]:
     display = path.relative_to(root).as_posix()
     data = load_yaml(path, display=display)
     entities: dict[str, Entity] = {}
@@ -112,8 +132,9 @@ def _load_entities(path: Path, root: Path, prefixes: PrefixMap,
         if entity.key in entities:
             raise record.error(f"entity {entity.key!r}", "duplicate key", key="key")
         if entity.iri in seen_iris:
-            raise record.error(f"entity {entity.key!r}",
-                               f"same IRI as entity {seen_iris[entity.iri]!r}", key="id")
+            raise record.error(
+                f"entity {entity.key!r}", f"same IRI as entity {seen_iris[entity.iri]!r}", key="id"
+            )
         entities[entity.key] = entity
         seen_iris[entity.iri] = entity.key
     return entities
@@ -122,26 +143,38 @@ def _load_entities(path: Path, root: Path, prefixes: PrefixMap,
 def _entity(record: Record, index: int, prefixes: PrefixMap, ontology: Ontology) -> Entity:
     key = record.get("key")
     name = f"entity {key!r}" if key else f"entity #{index}"
-    check_fields(record, name, required=["key", "label", "category"],
-                 optional=["id", "synonyms", "description", "comment", "sector", *MATCH_KINDS])
+    check_fields(
+        record,
+        name,
+        required=["key", "label", "category"],
+        optional=["id", "synonyms", "description", "comment", "sector", *MATCH_KINDS],
+    )
     if not isinstance(key, str) or not KEY.match(key):
         raise record.error(name, "key must be lower case letters, digits and hyphens", key="key")
     if "id" in record:
         iri = expand_term(prefixes, ontology, record["id"], record, name, "id")
     else:
         iri = BASE[f"entity/{key}"]
-    categories = tuple(expand(prefixes, c, record, name, "category")
-                       for c in as_list(record, "category"))
+    categories = tuple(
+        expand(prefixes, c, record, name, "category") for c in as_list(record, "category")
+    )
     for category in categories:
         if not category.startswith(str(BIOLINK)):
             raise record.error(name, f"category {category} is not a Biolink class", key="category")
-    sector = (expand_term(prefixes, ontology, record["sector"], record, name, "sector",
-                          cls=KGO.Sector) if "sector" in record else None)
+    sector = (
+        expand_term(prefixes, ontology, record["sector"], record, name, "sector", cls=KGO.Sector)
+        if "sector" in record
+        else None
+    )
     return Entity(
-        key=key, iri=iri, label=_text(record, name, "label"), categories=categories,
+        key=key,
+        iri=iri,
+        label=_text(record, name, "label"),
+        categories=categories,
         synonyms=tuple(_text_list(record, name, "synonyms")),
         description=_optional_text(record, name, "description"),
-        comment=_optional_text(record, name, "comment"), sector=sector,
+        comment=_optional_text(record, name, "comment"),
+        sector=sector,
         mappings=_mappings(record, name, iri, prefixes),
     )
 
@@ -164,8 +197,9 @@ def _mappings(record: Record, name: str, iri: URIRef, prefixes: PrefixMap) -> tu
 def _text(record: Record, name: str, field: str) -> str:
     value = record.get(field)
     if not isinstance(value, str) or not value.strip() or value != value.strip():
-        raise record.error(name, f"{field}: expected text with no leading or trailing space",
-                           key=field)
+        raise record.error(
+            name, f"{field}: expected text with no leading or trailing space", key=field
+        )
     return value
 
 
@@ -181,8 +215,9 @@ def _text_list(record: Record, name: str, field: str) -> list[str]:
     return values
 
 
-def _load_qualifiers(path: Path, root: Path, prefixes: PrefixMap,
-                     ontology: Ontology) -> dict[str, QualifierSpec]:
+def _load_qualifiers(
+    path: Path, root: Path, prefixes: PrefixMap, ontology: Ontology
+) -> dict[str, QualifierSpec]:
     display = path.relative_to(root).as_posix()
     data = load_yaml(path, display=display)
     table = data.get("qualifiers")
@@ -197,7 +232,8 @@ def _load_qualifiers(path: Path, root: Path, prefixes: PrefixMap,
         check_fields(row_record, name, required=["property", "kind"])
         prop = expand_term(prefixes, ontology, row["property"], row_record, name, "property")
         if row["kind"] not in QUALIFIER_KINDS:
-            raise row_record.error(name, f"kind must be one of {', '.join(QUALIFIER_KINDS)}",
-                                   key="kind")
+            raise row_record.error(
+                name, f"kind must be one of {', '.join(QUALIFIER_KINDS)}", key="kind"
+            )
         specs[str(qname)] = QualifierSpec(str(qname), prop, row["kind"])
     return specs

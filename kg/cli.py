@@ -41,8 +41,9 @@ def _reports_errors(command: F) -> F:
             if debug:
                 raise
             click.echo(error.report, err=True, nl=False)
-            click.echo("kg: the graph does not conform to the shapes; nothing was written.",
-                       err=True)
+            click.echo(
+                "kg: the graph does not conform to the shapes; nothing was written.", err=True
+            )
             sys.exit(EXIT_NOT_CONFORMING)
         except KGError as error:
             if debug:
@@ -54,7 +55,7 @@ def _reports_errors(command: F) -> F:
 
 
 def _project(ctx: click.Context) -> Any:
-    from kg.project import Project  # noqa: PLC0415
+    from kg.project import Project
 
     return Project(Path(ctx.find_root().params["project"]))
 
@@ -64,20 +65,29 @@ def _release_files(ctx: click.Context, data: tuple[Path, ...]) -> list[Path]:
 
 
 def _prefixes(ctx: click.Context, data: tuple[Path, ...]) -> dict[str, str]:
-    from kg.query import load_prefixes  # noqa: PLC0415
+    from kg.query import load_prefixes
 
     folder = data[0].parent if data else _project(ctx).dist
     return load_prefixes(folder / "context.jsonld")
 
 
 data_option = click.option(
-    "--data", "data", multiple=True, type=click.Path(path_type=Path),
-    help="RDF file to use instead of the release (.ttl .nt .nq .trig .jsonld); repeatable.")
+    "--data",
+    "data",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="RDF file to use instead of the release (.ttl .nt .nq .trig .jsonld); repeatable.",
+)
 
 
 @click.group(epilog=EXIT_CODES)
-@click.option("--project", default=".", show_default=True, type=click.Path(file_okay=False),
-              help="The project folder (with dataset.yaml).")
+@click.option(
+    "--project",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="The project folder (with dataset.yaml).",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
 @click.version_option(__version__, prog_name="kg")
 def main(project: str, debug: bool) -> None:
@@ -85,8 +95,11 @@ def main(project: str, debug: bool) -> None:
 
 
 @main.command(epilog=EXIT_CODES)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Where to write the release.  [default: dist/]")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to write the release.  [default: dist/]",
+)
 @click.pass_context
 @_reports_errors
 def build(ctx: click.Context, out: Path | None) -> None:
@@ -95,22 +108,29 @@ def build(ctx: click.Context, out: Path | None) -> None:
     Nothing is written if an input is wrong (exit 2) or the graph does not conform (exit 1);
     files are replaced atomically, so an interrupted build leaves the last release intact.
     """
-    from kg.pipeline import build_release  # noqa: PLC0415
+    from kg.pipeline import build_release
 
     result = build_release(_project(ctx), out)
-    click.echo(f"kg: built {result.claims} claims, {result.triples} triples; conforms; "
-               f"wrote {', '.join(result.files)} to {result.out}", err=True)
+    click.echo(
+        f"kg: built {result.claims} claims, {result.triples} triples; conforms; "
+        f"wrote {', '.join(result.files)} to {result.out}",
+        err=True,
+    )
 
 
 @main.command(epilog=EXIT_CODES)
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the SHACL validation report (Turtle) to this file.")
+@click.option(
+    "--report",
+    "report_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the SHACL validation report (Turtle) to this file.",
+)
 @click.pass_context
 @_reports_errors
 def validate(ctx: click.Context, files: tuple[Path, ...], report_file: Path | None) -> None:
     """Validate RDF FILES (default: the release) against shapes/ and print a readable report."""
-    from kg.validation import validate_files  # noqa: PLC0415
+    from kg.validation import validate_files
 
     project = _project(ctx)
     report = validate_files(_release_files(ctx, files), project.shape_files)
@@ -123,22 +143,28 @@ def validate(ctx: click.Context, files: tuple[Path, ...], report_file: Path | No
 @main.command(epilog=EXIT_CODES)
 @click.argument("query")
 @data_option
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json", "turtle",
-                                                    "ntriples", "jsonld"]),
-              help="Result format. [default: table on a terminal, else json; turtle for "
-                   "CONSTRUCT/DESCRIBE]")
-@click.option("--allow-service", is_flag=True,
-              help="Allow SERVICE (the query may then contact other servers).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "tsv", "json", "turtle", "ntriples", "jsonld"]),
+    help="Result format. [default: table on a terminal, else json; turtle for CONSTRUCT/DESCRIBE]",
+)
+@click.option(
+    "--allow-service",
+    is_flag=True,
+    help="Allow SERVICE (the query may then contact other servers).",
+)
 @click.pass_context
 @_reports_errors
-def query(ctx: click.Context, query: str, data: tuple[Path, ...], fmt: str | None,
-          allow_service: bool) -> None:
+def query(
+    ctx: click.Context, query: str, data: tuple[Path, ...], fmt: str | None, allow_service: bool
+) -> None:
     """Run a SPARQL QUERY (text, or @file.rq) over the release, on the embedded engine.
 
     SELECT and ASK print a table (csv, tsv, json: SPARQL 1.1 results); CONSTRUCT and DESCRIBE
     print RDF. SERVICE is refused unless --allow-service is given.
     """
-    from kg import query as q  # noqa: PLC0415
+    from kg import query as q
 
     store = q.load_store(_release_files(ctx, data))
     result = q.run_query(store, q.read_query(query), allow_service=allow_service)
@@ -154,8 +180,8 @@ def query(ctx: click.Context, query: str, data: tuple[Path, ...], fmt: str | Non
 @click.pass_context
 @_reports_errors
 def show(ctx: click.Context, resource: str, data: tuple[Path, ...]) -> None:
-    """Everything the graph says about RESOURCE (a CURIE such as MONDO:0005546, or an IRI)."""
-    from kg import query as q  # noqa: PLC0415
+    """Everything the graph says about RESOURCE (a CURIE such as uniprot:P31645, or an IRI)."""
+    from kg import query as q
 
     store = q.load_store(_release_files(ctx, data))
     click.echo(q.describe(store, resource, _prefixes(ctx, data)), nl=False)
@@ -167,12 +193,16 @@ def show(ctx: click.Context, resource: str, data: tuple[Path, ...]) -> None:
 @_reports_errors
 def stats(ctx: click.Context, data: tuple[Path, ...]) -> None:
     """Counts per class and per predicate, and claims per epistemic status."""
-    from kg import query as q  # noqa: PLC0415
+    from kg import query as q
 
     store = q.load_store(_release_files(ctx, data))
     prefixes = _prefixes(ctx, data)
-    for title, name in (("Claims per epistemic status", "statuses"),
-                        ("Resources per class", "classes"), ("Triples per predicate", "predicates")):
+    sections = (
+        ("Claims per epistemic status", "statuses"),
+        ("Resources per class", "classes"),
+        ("Triples per predicate", "predicates"),
+    )
+    for title, name in sections:
         click.echo(f"{title}:")
         result = q.run_query(store, q.packaged_query(name))
         click.echo(q.format_results(result, "table", prefixes), nl=False)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 from rdflib import Dataset, Graph, Literal
@@ -43,14 +44,20 @@ __all__ = [
     "DATASET_GRAPH",
     "ONTOLOGY_GRAPH",
     "build_dataset",
+    "canonical_decimal",
     "source_graph",
 ]
 
 ONTOLOGY_GRAPH = BASE["graph/ontology"]
 CATALOGUE_GRAPH = BASE["graph/catalogue"]
 DATASET_GRAPH = BASE["graph/dataset"]
-SKOS_MATCH = {"exact": SKOS.exactMatch, "close": SKOS.closeMatch, "broad": SKOS.broadMatch,
-              "narrow": SKOS.narrowMatch, "related": SKOS.relatedMatch}
+SKOS_MATCH = {
+    "exact": SKOS.exactMatch,
+    "close": SKOS.closeMatch,
+    "broad": SKOS.broadMatch,
+    "narrow": SKOS.narrowMatch,
+    "related": SKOS.relatedMatch,
+}
 AGENT_TYPE = "manual_agent"
 
 
@@ -94,7 +101,7 @@ def _drop_repeats(dataset: Dataset) -> None:
 
 
 def _graph_order(graph: Graph) -> tuple[int, str]:
-    order = {ONTOLOGY_GRAPH: 0, CATALOGUE_GRAPH: 1, DATASET_GRAPH: 3}
+    order: dict[Node, int] = {ONTOLOGY_GRAPH: 0, CATALOGUE_GRAPH: 1, DATASET_GRAPH: 3}
     return order.get(graph.identifier, 2), str(graph.identifier)
 
 
@@ -152,13 +159,18 @@ def _add_article(graph: Graph, source: Source) -> None:
         graph.add((iri, SKOS.exactMatch, same))
 
 
-def _add_claim(graph: Graph, source: Source, claim: Claim, text: URIRef,
-               labels: dict[URIRef, str], ontology: Graph) -> None:
+def _add_claim(
+    graph: Graph,
+    source: Source,
+    claim: Claim,
+    text: URIRef,
+    labels: dict[URIRef, str],
+    ontology: Graph,
+) -> None:
     iri = BASE[f"{source.key}/claim/{claim.key}"]
     predicate_label = ontology.value(claim.predicate, RDFS.label) or claim.predicate
     status_label = ontology.value(claim.status, RDFS.label) or claim.status
-    label = (f"{labels[claim.subject]} {predicate_label} {labels[claim.object]} "
-             f"({status_label})")
+    label = f"{labels[claim.subject]} {predicate_label} {labels[claim.object]} ({status_label})"
     for cls in (KGO.Claim, BIOLINK.Association):
         graph.add((iri, RDF.type, cls))
     graph.add((iri, RDFS.label, en(label)))
@@ -176,7 +188,8 @@ def _add_claim(graph: Graph, source: Source, claim: Claim, text: URIRef,
     if claim.note:
         graph.add((iri, RDFS.comment, en(claim.note)))
     _add_evidence(graph, iri, claim, text)
-    names = {**labels, **{s: str(o) for s, o in ontology.subject_objects(RDFS.label)}}
+    names: dict[Node, str] = {iri: label for iri, label in labels.items()}
+    names.update((s, str(o)) for s, o in ontology.subject_objects(RDFS.label))
     for prop, values in claim.qualifiers:
         for index, value in enumerate(values, start=1):
             graph.add((iri, prop, _qualifier_node(graph, iri, prop, index, value, names)))
@@ -207,8 +220,9 @@ def _add_evidence(graph: Graph, claim_iri: URIRef, claim: Claim, text: URIRef) -
     graph.add((position, OA.end, Literal(span.end, datatype=XSD.integer)))
 
 
-def _qualifier_node(graph: Graph, claim_iri: URIRef, prop: URIRef, index: int,
-                    value: object, names: dict[Node, str]) -> Node:
+def _qualifier_node(
+    graph: Graph, claim_iri: URIRef, prop: URIRef, index: int, value: object, names: dict[Node, str]
+) -> Node:
     if isinstance(value, URIRef):
         return value
     if isinstance(value, bool | str):
@@ -218,7 +232,13 @@ def _qualifier_node(graph: Graph, claim_iri: URIRef, prop: URIRef, index: int,
         graph.add((node, RDFS.label, en(f"{value.value} {names.get(value.unit, value.unit)}")))
         graph.add((node, RDF.type, KGO.Quantity))
         graph.add((node, RDF.type, SCHEMA.QuantitativeValue))
-        graph.add((node, SCHEMA.value, Literal(value.value, datatype=XSD.decimal)))
+        graph.add(
+            (
+                node,
+                SCHEMA.value,
+                Literal(canonical_decimal(value.value), datatype=XSD.decimal, normalize=False),
+            )
+        )
         graph.add((node, SCHEMA.unitCode, value.unit))
     elif isinstance(value, StudySet):
         designs = ", ".join(names.get(design, design) for design in value.designs)
@@ -279,8 +299,9 @@ def _add_description(graph: Graph, corpus: Corpus) -> None:
 
 def _add_prefix_declarations(graph: Graph, release: URIRef, corpus: Corpus) -> None:
     for prefix in corpus.prefixes:
-        node = URIRef(prefix.registry_iri) if prefix.registry_iri else BASE[
-            f"prefix/{prefix.prefix}"]
+        node = (
+            URIRef(prefix.registry_iri) if prefix.registry_iri else BASE[f"prefix/{prefix.prefix}"]
+        )
         graph.add((release, SH.declare, node))
         graph.add((node, RDF.type, SH.PrefixDeclaration))
         graph.add((node, RDFS.label, Literal(prefix.prefix)))
@@ -296,7 +317,21 @@ def _source_date() -> Literal | None:
     if not epoch:
         return None
     if not epoch.isdigit():
-        raise InputError("SOURCE_DATE_EPOCH", None, None,
-                         f"expected a number of seconds since 1970, got {epoch!r}")
+        raise InputError(
+            "SOURCE_DATE_EPOCH",
+            None,
+            None,
+            f"expected a number of seconds since 1970, got {epoch!r}",
+        )
     moment = datetime.fromtimestamp(int(epoch), tz=UTC).replace(tzinfo=None)
-    return Literal(moment.isoformat() + "Z", datatype=XSD.dateTime)
+    return Literal(moment.isoformat() + "Z", datatype=XSD.dateTime, normalize=False)
+
+
+def canonical_decimal(value: Decimal) -> str:
+    """The canonical lexical form of an xsd:decimal (XSD 1.1, as Oxigraph writes it).
+
+    >>> canonical_decimal(Decimal("100")), canonical_decimal(Decimal("12.50"))
+    ('100', '12.5')
+    """
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "0") else text

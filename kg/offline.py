@@ -15,8 +15,9 @@ from kg.errors import KGError
 
 __all__ = ["NetworkRefused", "offline"]
 
-_EVENTS = frozenset({"urllib.Request", "socket.connect", "socket.getaddrinfo",
-                     "http.client.connect"})
+_EVENTS = frozenset(
+    {"urllib.Request", "socket.connect", "socket.getaddrinfo", "http.client.connect"}
+)
 _state = {"installed": False, "depth": 0}
 
 
@@ -26,7 +27,9 @@ class NetworkRefused(KGError, PermissionError):
 
 def _hook(event: str, args: tuple[Any, ...]) -> None:
     if _state["depth"] and event in _EVENTS:
-        raise NetworkRefused(f"network access refused while kg works offline ({event} {args!r:.80})")
+        raise NetworkRefused(
+            f"network access refused while kg works offline ({event} {args!r:.80})"
+        )
 
 
 @contextmanager

@@ -30,8 +30,8 @@ class PrefixMap:
 
     >>> pm = PrefixMap([Prefix("mondo", "http://purl.obolibrary.org/obo/MONDO_", r"^\\d{7}$",
     ...                        None, True, ("MONDO",))])
-    >>> pm.expand("MONDO:0005546")
-    rdflib.term.URIRef('http://purl.obolibrary.org/obo/MONDO_0005546')
+    >>> pm.expand("MONDO:0000001")
+    rdflib.term.URIRef('http://purl.obolibrary.org/obo/MONDO_0000001')
     >>> pm.expand("mondo:123")
     Traceback (most recent call last):
     ...
@@ -53,23 +53,30 @@ class PrefixMap:
             raise ValueError(f"not a CURIE: {curie!r} (expected prefix:local_id)")
         prefix = self._lookup.get(name.lower())
         if prefix is None:
-            raise ValueError(f"unknown CURIE prefix {name!r} in {curie!r} "
-                             "(accepted prefixes are listed in catalogue/prefixes.yaml)")
+            raise ValueError(
+                f"unknown CURIE prefix {name!r} in {curie!r} "
+                "(accepted prefixes are listed in catalogue/prefixes.yaml)"
+            )
         return prefix, local
 
     def expand(self, curie: str) -> URIRef:
         """Return the IRI of a CURIE; raise ValueError for an unknown prefix or a bad local ID."""
         prefix, local = self.resolve(curie)
         if prefix.pattern and not re.search(prefix.pattern, local):
-            raise ValueError(f"local ID {local!r} does not match the pattern of "
-                             f"{prefix.prefix!r} ({prefix.pattern})")
+            raise ValueError(
+                f"local ID {local!r} does not match the pattern of "
+                f"{prefix.prefix!r} ({prefix.pattern})"
+            )
         return URIRef(prefix.uri_prefix + local)
 
     def compress(self, iri: str) -> str:
         """Return the CURIE of an IRI with the longest matching URI prefix, or the IRI itself."""
-        best = max((p for p in self.prefixes.values() if iri.startswith(p.uri_prefix)),
-                   key=lambda p: len(p.uri_prefix), default=None)
-        return f"{best.prefix}:{iri[len(best.uri_prefix):]}" if best else iri
+        best = max(
+            (p for p in self.prefixes.values() if iri.startswith(p.uri_prefix)),
+            key=lambda p: len(p.uri_prefix),
+            default=None,
+        )
+        return f"{best.prefix}:{iri[len(best.uri_prefix) :]}" if best else iri
 
     def namespaces(self) -> dict[str, str]:
         """Return prefix -> URI prefix, for Turtle and JSON-LD, sorted by prefix."""
@@ -89,7 +96,7 @@ def load_prefix_map(path: Path, *, display: str) -> PrefixMap:
 
     :raises InputError: a prefix Bioregistry does not know, or a bad entry
     """
-    import bioregistry  # noqa: PLC0415 - heavy (~0.7 s); only the build needs it
+    import bioregistry
 
     data = load_yaml(path, display=display)
     prefixes = list(PROJECT_PREFIXES)
@@ -98,13 +105,17 @@ def load_prefix_map(path: Path, *, display: str) -> PrefixMap:
         if not isinstance(entries, Record):
             raise data.error(None, f"expected '{section}:' to be a mapping", key=section)
         for name, options in entries.items():
-            prefixes.append(_bioregistry_prefix(bioregistry, entries, str(name), options,
-                                                is_identifier=is_identifier))
+            prefixes.append(
+                _bioregistry_prefix(
+                    bioregistry, entries, str(name), options, is_identifier=is_identifier
+                )
+            )
     return PrefixMap(prefixes)
 
 
-def _bioregistry_prefix(bioregistry: object, entries: Record, name: str, options: object,
-                        *, is_identifier: bool) -> Prefix:
+def _bioregistry_prefix(
+    bioregistry: object, entries: Record, name: str, options: object, *, is_identifier: bool
+) -> Prefix:
     br = bioregistry
     normal = br.normalize_prefix(name)  # type: ignore[attr-defined]
     if normal is None or normal != name:
@@ -112,22 +123,37 @@ def _bioregistry_prefix(bioregistry: object, entries: Record, name: str, options
         raise entries.error(None, f"{name!r} is not a Bioregistry prefix{hint}", key=name)
     options = options or Record()
     if not isinstance(options, Record) or set(options) - {"uri_format", "why"}:
-        raise entries.error(f"prefix {name!r}", "expected {} or {uri_format: PROVIDER, why: ...}",
-                            key=name)
+        raise entries.error(
+            f"prefix {name!r}", "expected {} or {uri_format: PROVIDER, why: ...}", key=name
+        )
     resource = br.get_resource(name)  # type: ignore[attr-defined]
     providers = dict(br.get_providers_list(name, _PLACEHOLDER))  # type: ignore[attr-defined]
     wanted = options.get("uri_format", "rdf" if "rdf" in providers else "default")
-    if wanted not in providers or (wanted != "rdf" and "uri_format" in options
-                                   and not options.get("why")):
-        raise entries.error(f"prefix {name!r}", f"uri_format must be one of Bioregistry's "
-                            f"providers ({', '.join(sorted(providers))}), with a 'why'", key=name)
+    if wanted not in providers or (
+        wanted != "rdf" and "uri_format" in options and not options.get("why")
+    ):
+        raise entries.error(
+            f"prefix {name!r}",
+            f"uri_format must be one of Bioregistry's "
+            f"providers ({', '.join(sorted(providers))}), with a 'why'",
+            key=name,
+        )
     uri_format = providers[wanted]
     if not uri_format.endswith(_PLACEHOLDER) or uri_format.count(_PLACEHOLDER) != 1:
-        raise entries.error(f"prefix {name!r}", f"the {wanted!r} URI format does not end with "
-                            "the local ID, so it cannot be a namespace; choose another uri_format",
-                            key=name)
+        raise entries.error(
+            f"prefix {name!r}",
+            f"the {wanted!r} URI format does not end with "
+            "the local ID, so it cannot be a namespace; choose another uri_format",
+            key=name,
+        )
     uri_prefix = uri_format[: -len(_PLACEHOLDER)]
     preferred = br.get_preferred_prefix(name)  # type: ignore[attr-defined]
     synonyms = (preferred,) if preferred and preferred != name else ()
-    return Prefix(name, uri_prefix, resource.get_pattern(),
-                  f"https://bioregistry.io/registry/{name}", is_identifier, synonyms)
+    return Prefix(
+        name,
+        uri_prefix,
+        resource.get_pattern(),
+        f"https://bioregistry.io/registry/{name}",
+        is_identifier,
+        synonyms,
+    )

@@ -57,8 +57,13 @@ class Project:
     def check(self) -> None:
         """Raise InputError unless this looks like a project folder."""
         if not self.dataset_file.is_file():
-            raise InputError(str(self.root), None, None, "not a kg project: no dataset.yaml "
-                             "(run kg from the repository's root, or pass --project DIR)")
+            raise InputError(
+                str(self.root),
+                None,
+                None,
+                "not a kg project: no dataset.yaml "
+                "(run kg from the repository's root, or pass --project DIR)",
+            )
 
     def display(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
@@ -69,30 +74,58 @@ def load_corpus(project: Project) -> Corpus:
     project.check()
     dataset_record = load_yaml(project.dataset_file, display="dataset.yaml")
     dataset = _dataset_info(dataset_record)
-    prefixes = load_prefix_map(project.prefixes_file, display=project.display(
-        project.prefixes_file))
+    prefixes = load_prefix_map(
+        project.prefixes_file, display=project.display(project.prefixes_file)
+    )
     ontology = load_ontology(project.ontology_file)
-    catalogue = load_catalogue(project.entities_file, project.qualifiers_file,
-                               root=project.root, prefixes=prefixes, ontology=ontology)
+    catalogue = load_catalogue(
+        project.entities_file,
+        project.qualifiers_file,
+        root=project.root,
+        prefixes=prefixes,
+        ontology=ontology,
+    )
     if dataset.publisher_key in catalogue.entities:
         raise dataset_record.error("publisher", "key is also an entity's key", key="publisher")
     folders = [project.root / str(folder) for folder in dataset_record["sources"]]
-    sources = tuple(load_source(folder, root=project.root, prefixes=prefixes, ontology=ontology,
-                                catalogue=catalogue) for folder in folders)
-    input_files = [project.dataset_file, project.prefixes_file, project.entities_file,
-                   project.qualifiers_file, project.ontology_file, *project.shape_files]
+    sources = tuple(
+        load_source(
+            folder, root=project.root, prefixes=prefixes, ontology=ontology, catalogue=catalogue
+        )
+        for folder in folders
+    )
+    input_files = [
+        project.dataset_file,
+        project.prefixes_file,
+        project.entities_file,
+        project.qualifiers_file,
+        project.ontology_file,
+        *project.shape_files,
+    ]
     for folder in folders:
         input_files += [folder / "source.yaml", folder / "claims.yaml"]
     input_files += [project.root / source.path for source in sources]
-    inputs = tuple(sorted(Input(project.display(p), hashlib.sha256(p.read_bytes()).hexdigest())
-                          for p in input_files))
-    return Corpus(dataset, tuple(prefixes.prefixes.values()),
-                  tuple(catalogue.entities.values()), sources, inputs)
+    inputs = tuple(
+        sorted(
+            Input(project.display(p), hashlib.sha256(p.read_bytes()).hexdigest())
+            for p in input_files
+        )
+    )
+    return Corpus(
+        dataset,
+        tuple(prefixes.prefixes.values()),
+        tuple(catalogue.entities.values()),
+        sources,
+        inputs,
+    )
 
 
 def _dataset_info(record: Record) -> DatasetInfo:
-    check_fields(record, "dataset", required=["title", "description", "version", "license",
-                                              "publisher", "sources"])
+    check_fields(
+        record,
+        "dataset",
+        required=["title", "description", "version", "license", "publisher", "sources"],
+    )
     publisher = record["publisher"]
     if not isinstance(publisher, Record):
         raise record.error("dataset", "publisher: expected {key, label}", key="publisher")
@@ -100,7 +133,10 @@ def _dataset_info(record: Record) -> DatasetInfo:
     if not isinstance(record["sources"], list):
         raise record.error("dataset", "sources: expected a list of folders", key="sources")
     return DatasetInfo(
-        title=record["title"], description=record["description"], version=str(record["version"]),
-        license=URIRef(record["license"]), publisher_key=publisher["key"],
+        title=record["title"],
+        description=record["description"],
+        version=str(record["version"]),
+        license=URIRef(record["license"]),
+        publisher_key=publisher["key"],
         publisher_label=publisher["label"],
     )

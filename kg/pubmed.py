@@ -47,31 +47,42 @@ def parse_pubmed_page(text: str) -> PageRecord:
     title_at = _next_filled(lines, cite_at + 1, "the title")
     info_at = _next_filled(lines, title_at + 1, f"'{AUTHOR_INFORMATION}'")
     if lines[info_at] != AUTHOR_INFORMATION:
-        raise ValueError(f"line {info_at + 1}: expected '{AUTHOR_INFORMATION}', "
-                         f"found {lines[info_at][:60]!r}")
+        raise ValueError(
+            f"line {info_at + 1}: expected '{AUTHOR_INFORMATION}', found {lines[info_at][:60]!r}"
+        )
     affiliation_at = _next_filled(lines, info_at + 1, "the affiliation")
     abstract_at = _next_filled(lines, affiliation_at + 1, "the abstract")
     if lines[abstract_at] in TRAILERS or len(lines[abstract_at]) < 200:
-        raise ValueError(f"line {abstract_at + 1}: expected the abstract (one paragraph of "
-                         f"at least 200 characters), found {lines[abstract_at][:60]!r}")
+        raise ValueError(
+            f"line {abstract_at + 1}: expected the abstract (one paragraph of "
+            f"at least 200 characters), found {lines[abstract_at][:60]!r}"
+        )
     keywords_at = _next_filled(lines, abstract_at + 1, "the keywords or the page's end")
     keywords = () if lines[keywords_at] in TRAILERS else tuple(lines[keywords_at].split("; "))
     month = MONTHS.index(match["month"]) + 1 if match["month"] in MONTHS else None
     if month is None:
         raise ValueError(f"line {cite_at + 1}: unknown month {match['month']!r}")
     return PageRecord(
-        journal_abbreviation=match["journal"], year_month=f"{match['year']}-{month:02d}",
-        volume=match["volume"], issue=match["issue"], pages=match["pages"], doi=match["doi"],
-        title=lines[title_at].strip(), affiliation=lines[affiliation_at].strip(),
-        abstract=lines[abstract_at], keywords=keywords,
+        journal_abbreviation=match["journal"],
+        year_month=f"{match['year']}-{month:02d}",
+        volume=match["volume"],
+        issue=match["issue"],
+        pages=match["pages"],
+        doi=match["doi"],
+        title=lines[title_at].strip(),
+        affiliation=lines[affiliation_at].strip(),
+        abstract=lines[abstract_at],
+        keywords=keywords,
     )
 
 
 def _citation_line(lines: list[str]) -> int:
     found = [i for i, line in enumerate(lines) if CITATION.match(line)]
     if len(found) != 1:
-        raise ValueError(f"expected one citation line ('Journal. YYYY Mon;vol(issue):pages. "
-                         f"doi: 10...'), found {len(found)}: not a PubMed abstract page")
+        raise ValueError(
+            f"expected one citation line ('Journal. YYYY Mon;vol(issue):pages. "
+            f"doi: 10...'), found {len(found)}: not a PubMed abstract page"
+        )
     return found[0]
 
 

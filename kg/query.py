@@ -33,19 +33,28 @@ __all__ = [
 ]
 
 #: File suffix -> RDF format, for reading data files.
-DATA_FORMATS = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES,
-                ".nq": ox.RdfFormat.N_QUADS, ".trig": ox.RdfFormat.TRIG,
-                ".jsonld": ox.RdfFormat.JSON_LD}
+DATA_FORMATS = {
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".nq": ox.RdfFormat.N_QUADS,
+    ".trig": ox.RdfFormat.TRIG,
+    ".jsonld": ox.RdfFormat.JSON_LD,
+}
 #: ``--format`` choices for SELECT and ASK results.
 RESULT_FORMATS = ("table", "csv", "tsv", "json")
 #: ``--format`` choices for CONSTRUCT and DESCRIBE results.
-RDF_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES,
-               "jsonld": ox.RdfFormat.JSON_LD}
+RDF_FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "jsonld": ox.RdfFormat.JSON_LD,
+}
 TABLE_CELL = 80
 
 _TOKENS = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""|' r"'''(?:[^'\\]|\\.|'(?!''))*'''|"
-    r'"(?:[^"\\\n]|\\.)*"|' r"'(?:[^'\\\n]|\\.)*'|"
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""|'
+    r"'''(?:[^'\\]|\\.|'(?!''))*'''|"
+    r'"(?:[^"\\\n]|\\.)*"|'
+    r"'(?:[^'\\\n]|\\.)*'|"
     r"<[^<>\"{}|^`\\\x00-\x20]*>|#[^\n]*|"
     r"(?<![\w:?$])(?P<service>SERVICE)(?![\w:-])",
     re.IGNORECASE | re.DOTALL,
@@ -61,16 +70,23 @@ def load_store(files: Sequence[Path]) -> ox.Store:
     for path in files:
         rdf_format = DATA_FORMATS.get(path.suffix)
         if rdf_format is None:
-            raise InputError(str(path), None, None, f"unknown RDF file suffix {path.suffix!r} "
-                             f"(expected one of {', '.join(DATA_FORMATS)})")
+            raise InputError(
+                str(path),
+                None,
+                None,
+                f"unknown RDF file suffix {path.suffix!r} "
+                f"(expected one of {', '.join(DATA_FORMATS)})",
+            )
         try:
             store.load(path=str(path), format=rdf_format, base_iri=path.resolve().as_uri())
         except FileNotFoundError as error:
-            raise InputError(str(path), None, None, "no such file (build the release first: "
-                             "kg build)") from error
+            raise InputError(
+                str(path), None, None, "no such file (build the release first: kg build)"
+            ) from error
         except (OSError, SyntaxError, ValueError) as error:
-            raise InputError(str(path), getattr(error, "lineno", None), None,
-                             f"cannot read: {error}") from error
+            raise InputError(
+                str(path), getattr(error, "lineno", None), None, f"cannot read: {error}"
+            ) from error
     return store
 
 
@@ -101,8 +117,10 @@ def check_no_service(query: str) -> None:
     """
     for match in _TOKENS.finditer(query):
         if match.group("service"):
-            raise QueryError("the query uses SERVICE (a request to another server); kg query "
-                             "refuses it unless you pass --allow-service")
+            raise QueryError(
+                "the query uses SERVICE (a request to another server); kg query "
+                "refuses it unless you pass --allow-service"
+            )
 
 
 def run_query(store: ox.Store, query: str, *, allow_service: bool = False) -> object:
@@ -126,8 +144,11 @@ def load_prefixes(context_file: Path) -> dict[str, str]:
         context = json.loads(context_file.read_text(encoding="utf-8"))["@context"]
     except (OSError, ValueError, KeyError):
         return {}
-    return {name: (value["@id"] if isinstance(value, dict) else value)
-            for name, value in context.items() if not name.startswith("@")}
+    return {
+        name: (value["@id"] if isinstance(value, dict) else value)
+        for name, value in context.items()
+        if not name.startswith("@")
+    }
 
 
 def format_results(result: object, fmt: str, prefixes: Mapping[str, str]) -> bytes:
@@ -138,12 +159,14 @@ def format_results(result: object, fmt: str, prefixes: Mapping[str, str]) -> byt
     """
     if isinstance(result, ox.QueryTriples):
         if fmt not in RDF_FORMATS:
-            raise QueryError(f"a CONSTRUCT or DESCRIBE result is RDF: use --format "
-                             f"{' or '.join(RDF_FORMATS)}")
-        return bytes(result.serialize(format=RDF_FORMATS[fmt]))
+            raise QueryError(
+                f"a CONSTRUCT or DESCRIBE result is RDF: use --format {' or '.join(RDF_FORMATS)}"
+            )
+        return _written(result.serialize(format=RDF_FORMATS[fmt]))
     if fmt not in RESULT_FORMATS:
-        raise QueryError(f"a SELECT or ASK result is a table: use --format "
-                         f"{' or '.join(RESULT_FORMATS)}")
+        raise QueryError(
+            f"a SELECT or ASK result is a table: use --format {' or '.join(RESULT_FORMATS)}"
+        )
     if isinstance(result, ox.QueryBoolean):
         if fmt == "json":
             return (json.dumps({"head": {}, "boolean": bool(result)}) + "\n").encode()
@@ -151,11 +174,17 @@ def format_results(result: object, fmt: str, prefixes: Mapping[str, str]) -> byt
     assert isinstance(result, ox.QuerySolutions)
     names = [variable.value for variable in result.variables]
     if fmt == "json":
-        return bytes(result.serialize(format=ox.QueryResultsFormat.JSON))
+        return _written(result.serialize(format=ox.QueryResultsFormat.JSON))
     rows = [[solution[name] for name in names] for solution in result]
     if fmt in ("csv", "tsv"):
         return _delimited(names, rows, fmt)
     return _table(names, rows, prefixes).encode("utf-8")
+
+
+def _written(data: bytes | None) -> bytes:
+    """pyoxigraph's serialize returns the bytes when given no output file."""
+    assert data is not None
+    return data
 
 
 def _delimited(names: list[str], rows: Iterable[list[object]], fmt: str) -> bytes:
@@ -182,9 +211,12 @@ def compact(term: object, prefixes: Mapping[str, str]) -> str:
         return ""
     if isinstance(term, ox.NamedNode):
         iri = term.value
-        best = max(((n, ns) for n, ns in prefixes.items() if iri.startswith(ns)),
-                   key=lambda item: len(item[1]), default=None)
-        return f"{best[0]}:{iri[len(best[1]):]}" if best else f"<{iri}>"
+        best = max(
+            ((n, ns) for n, ns in prefixes.items() if iri.startswith(ns)),
+            key=lambda item: len(item[1]),
+            default=None,
+        )
+        return f"{best[0]}:{iri[len(best[1]) :]}" if best else f"<{iri}>"
     if isinstance(term, ox.Literal):
         return term.value
     return str(term)
@@ -193,8 +225,10 @@ def compact(term: object, prefixes: Mapping[str, str]) -> str:
 def _table(names: list[str], rows: list[list[object]], prefixes: Mapping[str, str]) -> str:
     cells = [[_cut(compact(t, prefixes)) for t in row] for row in rows]
     widths = [max([len(n) + 1, *(len(r[i]) for r in cells)]) for i, n in enumerate(names)]
-    lines = ["  ".join(f"?{n}".ljust(w) for n, w in zip(names, widths, strict=True)),
-             "  ".join("-" * w for w in widths)]
+    lines = [
+        "  ".join(f"?{n}".ljust(w) for n, w in zip(names, widths, strict=True)),
+        "  ".join("-" * w for w in widths),
+    ]
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
     lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
     return "\n".join(line.rstrip() for line in lines) + "\n"
@@ -213,7 +247,8 @@ def describe(store: ox.Store, resource: str, prefixes: Mapping[str, str]) -> str
     iri = _resolve(resource, prefixes)
     node = ox.NamedNode(iri)
     if not any(True for _ in store.quads_for_pattern(node, None, None)) and not any(
-            True for _ in store.quads_for_pattern(None, None, node)):
+        True for _ in store.quads_for_pattern(None, None, node)
+    ):
         raise QueryError(f"the graph says nothing about {resource} (<{iri}>)")
     lines = [f"<{iri}>" + (f"  {label}" if (label := _label(store, node)) else "")]
     for title, pattern in (("", (node, None, None)), ("referenced by", (None, None, node))):
@@ -251,5 +286,7 @@ def _resolve(resource: str, prefixes: Mapping[str, str]) -> str:
     for candidate, namespace in prefixes.items():
         if sep and candidate.lower() == name.lower():
             return namespace + local
-    raise QueryError(f"cannot resolve {resource!r}: not an IRI, and {name!r} is not a prefix "
-                     "of the release's context.jsonld")
+    raise QueryError(
+        f"cannot resolve {resource!r}: not an IRI, and {name!r} is not a prefix "
+        "of the release's context.jsonld"
+    )

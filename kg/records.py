@@ -45,8 +45,12 @@ def _construct_record(loader: _Loader, node: yaml.MappingNode) -> Record:
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if key in record:
-            raise InputError(loader.file, key_node.start_mark.line + 1, None,
-                             f"duplicate key {key!r} in one mapping")
+            raise InputError(
+                loader.file,
+                key_node.start_mark.line + 1,
+                None,
+                f"duplicate key {key!r} in one mapping",
+            )
         record[key] = loader.construct_object(value_node, deep=True)
         record.key_lines[str(key)] = key_node.start_mark.line + 1
     return record
@@ -69,7 +73,7 @@ def load_yaml(path: Path, *, display: str) -> Record:
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(display, None, None, f"cannot read: {error}") from error
     try:
-        data = yaml.load(text, Loader=loader_class)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=loader_class)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None
@@ -90,21 +94,29 @@ def _check_nfc(value: Any, record: Record, key: str | None = None) -> None:
         for item in value:
             _check_nfc(item, record, key)
     elif isinstance(value, str) and not unicodedata.is_normalized("NFC", value):
-        raise record.error(None, f"text not in Unicode normal form NFC: {value!r} "
-                                 "(normalise the file to NFC)", key=key)
+        raise record.error(
+            None,
+            f"text not in Unicode normal form NFC: {value!r} (normalise the file to NFC)",
+            key=key,
+        )
 
 
 def records_of(data: Record, key: str, *, file: str) -> list[Record]:
     """Return ``data[key]``, which must be a list of mappings."""
     items = data.get(key)
     if not isinstance(items, list) or not all(isinstance(item, Record) for item in items):
-        raise InputError(file, data.key_lines.get(key, data.line), None,
-                         f"expected '{key}:' to be a list of mappings")
+        raise InputError(
+            file,
+            data.key_lines.get(key, data.line),
+            None,
+            f"expected '{key}:' to be a list of mappings",
+        )
     return items
 
 
-def check_fields(record: Record, name: str, *, required: Iterable[str],
-                 optional: Iterable[str] = ()) -> None:
+def check_fields(
+    record: Record, name: str, *, required: Iterable[str], optional: Iterable[str] = ()
+) -> None:
     """Refuse unknown fields and missing required ones, naming the record.
 
     >>> r = Record(key="a", qoute="x")
@@ -117,8 +129,9 @@ def check_fields(record: Record, name: str, *, required: Iterable[str],
     allowed = required + optional
     for field in record:
         if field not in allowed:
-            raise record.error(name, f"unknown field {field!r} (expected: {', '.join(allowed)})",
-                               key=str(field))
+            raise record.error(
+                name, f"unknown field {field!r} (expected: {', '.join(allowed)})", key=str(field)
+            )
     for field in required:
         if record.get(field) in (None, "", []):
             raise record.error(name, f"missing required field {field!r}")

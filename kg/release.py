@@ -23,6 +23,8 @@ from kg.validation import union_graph
 
 __all__ = ["RELEASE_FILES", "jsonld_context", "serialize_release", "write_release"]
 
+#: Prefixes left out of Turtle: their local names hold slashes, which Turtle must escape.
+MINTED_PREFIXES = frozenset({"kgr"})
 RELEASE_FILES = ("context.jsonld", "graph.jsonld", "graph.nq", "graph.nt", "graph.ttl")
 
 
@@ -33,31 +35,51 @@ def jsonld_context(namespaces: Mapping[str, str]) -> dict[str, Any]:
     ``http://purl.obolibrary.org/obo/MONDO_``) is marked ``@prefix: true``, so that JSON-LD 1.1
     processors use it to compact and expand CURIEs.
 
-    >>> jsonld_context({"MONDO": "http://purl.obolibrary.org/obo/MONDO_", "oa": "http://www.w3.org/ns/oa#"})
-    {'@context': {'@version': 1.1, 'MONDO': {'@id': 'http://purl.obolibrary.org/obo/MONDO_', '@prefix': True}, 'oa': 'http://www.w3.org/ns/oa#'}}
+    >>> context = jsonld_context({"GO": "http://purl.obolibrary.org/obo/GO_",
+    ...                           "oa": "http://www.w3.org/ns/oa#"})["@context"]
+    >>> context["GO"], context["oa"]
+    ({'@id': 'http://purl.obolibrary.org/obo/GO_', '@prefix': True}, 'http://www.w3.org/ns/oa#')
     """
     context: dict[str, Any] = {"@version": 1.1}
     for name, namespace in sorted(namespaces.items()):
-        context[name] = (namespace if namespace.endswith(("/", "#"))
-                         else {"@id": namespace, "@prefix": True})
+        context[name] = (
+            namespace if namespace.endswith(("/", "#")) else {"@id": namespace, "@prefix": True}
+        )
     return {"@context": context}
 
 
 def serialize_release(dataset: Dataset, namespaces: Mapping[str, str]) -> dict[str, bytes]:
     """Serialise the dataset in every release format; returns file name -> bytes."""
     union = union_graph(dataset)
-    for name, namespace in namespaces.items():
-        union.bind(name, namespace, override=True, replace=True)
     context = jsonld_context(namespaces)
     return {
         "context.jsonld": _json_bytes(context),
         "graph.jsonld": _jsonld(union, context),
-        "graph.nq": _sorted_lines(dataset.serialize(format="nquads", encoding="utf-8"),
-                                  pyoxigraph.RdfFormat.N_QUADS),
-        "graph.nt": _sorted_lines(union.serialize(format="nt", encoding="utf-8"),
-                                  pyoxigraph.RdfFormat.N_TRIPLES),
-        "graph.ttl": union.serialize(format="turtle", encoding="utf-8"),
+        "graph.nq": _sorted_lines(
+            dataset.serialize(format="nquads", encoding="utf-8"), pyoxigraph.RdfFormat.N_QUADS
+        ),
+        "graph.nt": _sorted_lines(
+            union.serialize(format="nt", encoding="utf-8"), pyoxigraph.RdfFormat.N_TRIPLES
+        ),
+        "graph.ttl": _turtle(union, namespaces),
     }
+
+
+def _turtle(graph: Graph, namespaces: Mapping[str, str]) -> bytes:
+    """Turtle written by Oxigraph from the sorted triples: subjects grouped, literals exactly as
+    built (rdflib's writer turns an xsd:decimal "100" into the different literal 100.0)."""
+    lines = _sorted_lines(
+        graph.serialize(format="nt", encoding="utf-8"), pyoxigraph.RdfFormat.N_TRIPLES
+    )
+    triples = pyoxigraph.parse(lines, format=pyoxigraph.RdfFormat.N_TRIPLES)
+    prefixes = {name: ns for name, ns in namespaces.items() if name not in MINTED_PREFIXES}
+    written = pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.TURTLE, prefixes=prefixes)
+    assert written is not None
+    text = written.decode("utf-8")
+    # Oxigraph writes the prefixes in an order of its own: write them sorted, ourselves.
+    body = [line for line in text.split("\n") if not line.startswith("@prefix ")]
+    head = [f"@prefix {name}: <{ns}> ." for name, ns in sorted(prefixes.items())]
+    return "\n".join([*head, "", *body]).encode("utf-8")
 
 
 def _sorted_lines(data: bytes, rdf_format: pyoxigraph.RdfFormat) -> bytes:
@@ -76,8 +98,9 @@ def _line(quad: pyoxigraph.Quad) -> str:
 
 def _jsonld(graph: Graph, context: dict[str, Any]) -> bytes:
     """Compacted JSON-LD with the context inline, nodes sorted by @id and values sorted."""
-    data = json.loads(graph.serialize(format="json-ld", context=context["@context"],
-                                      auto_compact=True))
+    data = json.loads(
+        graph.serialize(format="json-ld", context=context["@context"], auto_compact=True)
+    )
     nodes = data.get("@graph", [data])
     for node in nodes:
         for key, value in node.items():

@@ -35,13 +35,17 @@ class _Context:
     def entity(self, key: object, record: Record, name: str, field: str) -> URIRef:
         entity = self.catalogue.entities.get(key) if isinstance(key, str) else None
         if entity is None:
-            raise record.error(name, f"{field}: entity {key!r} is not defined in "
-                               "catalogue/entities.yaml", key=field)
+            raise record.error(
+                name,
+                f"{field}: entity {key!r} is not defined in catalogue/entities.yaml",
+                key=field,
+            )
         return entity.iri
 
 
-def load_source(folder: Path, *, root: Path, prefixes: PrefixMap, ontology: Ontology,
-                catalogue: Catalogue) -> Source:
+def load_source(
+    folder: Path, *, root: Path, prefixes: PrefixMap, ontology: Ontology, catalogue: Catalogue
+) -> Source:
     """Read ``folder/source.yaml``, its document and ``folder/claims.yaml``, checking all."""
     display = folder.relative_to(root).as_posix()
     meta = load_yaml(folder / "source.yaml", display=f"{display}/source.yaml")
@@ -52,8 +56,9 @@ def load_source(folder: Path, *, root: Path, prefixes: PrefixMap, ontology: Onto
     text = data.decode("utf-8")
     article = _article(meta, text, f"{display}/{meta['file']}", context)
     claims = _load_claims(folder / "claims.yaml", f"{display}/claims.yaml", text, context)
-    return Source(str(meta["key"]), f"{display}/{meta['file']}", text, meta["sha256"], article,
-                  claims)
+    return Source(
+        str(meta["key"]), f"{display}/{meta['file']}", text, meta["sha256"], article, claims
+    )
 
 
 def _read_checked(path: Path, meta: Record, display: str) -> bytes:
@@ -63,8 +68,12 @@ def _read_checked(path: Path, meta: Record, display: str) -> bytes:
         raise meta.error("source", f"cannot read {display}: {error}", key="file") from error
     digest = hashlib.sha256(data).hexdigest()
     if digest != meta["sha256"]:
-        raise meta.error("source", f"{display} has SHA-256 {digest}, but source.yaml records "
-                         f"{meta['sha256']}: the document is no longer as received", key="sha256")
+        raise meta.error(
+            "source",
+            f"{display} has SHA-256 {digest}, but source.yaml records "
+            f"{meta['sha256']}: the document is no longer as received",
+            key="sha256",
+        )
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -75,8 +84,11 @@ def _read_checked(path: Path, meta: Record, display: str) -> bytes:
 def _article(meta: Record, text: str, text_display: str, context: _Context) -> Article:
     parser = PARSERS.get(meta["parser"])
     if parser is None:
-        raise meta.error("source", f"unknown parser {meta['parser']!r} "
-                         f"(known: {', '.join(PARSERS)})", key="parser")
+        raise meta.error(
+            "source",
+            f"unknown parser {meta['parser']!r} (known: {', '.join(PARSERS)})",
+            key="parser",
+        )
     try:
         page = parser(text)
     except ValueError as error:
@@ -84,27 +96,46 @@ def _article(meta: Record, text: str, text_display: str, context: _Context) -> A
     record = meta["article"]
     if not isinstance(record, Record):
         raise meta.error("source", "article: expected a mapping", key="article")
-    check_fields(record, "article", required=["id", "journal", "affiliation"],
-                 optional=["pmid", "pmcid"])
+    check_fields(
+        record, "article", required=["id", "journal", "affiliation"], optional=["pmid", "pmcid"]
+    )
     iri = expand(context.prefixes, record["id"], record, "article", "id")
     if str(record["id"]).split(":", 1)[1] != page.doi:
-        raise record.error("article", f"id {record['id']!r} does not match the page's DOI "
-                           f"{page.doi!r}", key="id")
+        raise record.error(
+            "article", f"id {record['id']!r} does not match the page's DOI {page.doi!r}", key="id"
+        )
     journal_key = record["journal"]
     journal = context.entity(journal_key, record, "article", "journal")
-    names = {context.catalogue.entities[journal_key].label,
-             *context.catalogue.entities[journal_key].synonyms}
+    names = {
+        context.catalogue.entities[journal_key].label,
+        *context.catalogue.entities[journal_key].synonyms,
+    }
     if page.journal_abbreviation not in names:
-        raise record.error("article", f"the page's journal {page.journal_abbreviation!r} is "
-                           f"not a label or synonym of entity {journal_key!r}", key="journal")
-    same_as = tuple(expand(context.prefixes, record[f], record, "article", f)
-                    for f in ("pmid", "pmcid") if f in record)
+        raise record.error(
+            "article",
+            f"the page's journal {page.journal_abbreviation!r} is "
+            f"not a label or synonym of entity {journal_key!r}",
+            key="journal",
+        )
+    same_as = tuple(
+        expand(context.prefixes, record[f], record, "article", f)
+        for f in ("pmid", "pmcid")
+        if f in record
+    )
     return Article(
-        iri=iri, title=page.title, journal=journal,
-        journal_abbreviation=page.journal_abbreviation, year_month=page.year_month,
-        volume=page.volume, issue=page.issue, pages=page.pages, doi=page.doi,
+        iri=iri,
+        title=page.title,
+        journal=journal,
+        journal_abbreviation=page.journal_abbreviation,
+        year_month=page.year_month,
+        volume=page.volume,
+        issue=page.issue,
+        pages=page.pages,
+        doi=page.doi,
         affiliation=context.entity(record["affiliation"], record, "article", "affiliation"),
-        abstract=page.abstract, keywords=page.keywords, same_as=same_as,
+        abstract=page.abstract,
+        keywords=page.keywords,
+        same_as=same_as,
     )
 
 
@@ -122,58 +153,86 @@ def _load_claims(path: Path, display: str, text: str, context: _Context) -> tupl
 def _claim(record: Record, index: int, text: str, context: _Context) -> Claim:
     key = record.get("key")
     name = f"claim {key!r}" if key else f"claim #{index}"
-    check_fields(record, name, required=["key", "subject", "predicate", "object", "status",
-                                         "quote"],
-                 optional=["knowledge_level", "evidence_type", "prefix", "qualifiers", "note"])
+    check_fields(
+        record,
+        name,
+        required=["key", "subject", "predicate", "object", "status", "quote"],
+        optional=["knowledge_level", "evidence_type", "prefix", "qualifiers", "note"],
+    )
     predicate = expand(context.prefixes, record["predicate"], record, name, "predicate")
     if predicate not in context.ontology.instances(KGO.ClaimPredicate):
-        raise record.error(name, f"predicate {record['predicate']!r} is outside the allowed set "
-                           "(the kgo:ClaimPredicate terms of ontology/kgo.ttl)", key="predicate")
+        raise record.error(
+            name,
+            f"predicate {record['predicate']!r} is outside the allowed set "
+            "(the kgo:ClaimPredicate terms of ontology/kgo.ttl)",
+            key="predicate",
+        )
     statuses = context.ontology.statuses()
     if record["status"] not in statuses:
-        raise record.error(name, f"status must be one of {', '.join(sorted(statuses))}",
-                           key="status")
+        raise record.error(
+            name, f"status must be one of {', '.join(sorted(statuses))}", key="status"
+        )
     try:
         span = locate(text, str(record["quote"]), before=record.get("prefix"))
     except ValueError as error:
         raise record.error(name, str(error), key="quote") from error
     evidence = record.get("evidence_type")
     return Claim(
-        key=str(key), subject=context.entity(record["subject"], record, name, "subject"),
-        predicate=predicate, object=context.entity(record["object"], record, name, "object"),
+        key=str(key),
+        subject=context.entity(record["subject"], record, name, "subject"),
+        predicate=predicate,
+        object=context.entity(record["object"], record, name, "object"),
         status=statuses[record["status"]],
-        knowledge_level=str(record.get("knowledge_level", DEFAULT_KNOWLEDGE_LEVEL)), span=span,
-        evidence_type=(expand(context.prefixes, evidence, record, name, "evidence_type")
-                       if evidence else None),
-        qualifiers=_qualifiers(record, name, context), note=record.get("note"),
+        knowledge_level=str(record.get("knowledge_level", DEFAULT_KNOWLEDGE_LEVEL)),
+        span=span,
+        evidence_type=(
+            expand(context.prefixes, evidence, record, name, "evidence_type") if evidence else None
+        ),
+        qualifiers=_qualifiers(record, name, context),
+        note=record.get("note"),
     )
 
 
-def _qualifiers(record: Record, name: str,
-                context: _Context) -> tuple[tuple[URIRef, tuple[QualifierValue, ...]], ...]:
+def _qualifiers(
+    record: Record, name: str, context: _Context
+) -> tuple[tuple[URIRef, tuple[QualifierValue, ...]], ...]:
     table = record.get("qualifiers") or Record()
     if not isinstance(table, Record):
         raise record.error(name, "qualifiers: expected a mapping", key="qualifiers")
     result = []
-    for qname, value in table.items():
+    for qname in table:
         spec = context.catalogue.qualifiers.get(str(qname))
         if spec is None:
-            raise table.error(name, f"unknown qualifier {qname!r} (known: "
-                              f"{', '.join(sorted(context.catalogue.qualifiers))})", key=str(qname))
-        values = tuple(_qualifier_value(spec, item, table, name, context)
-                       for item in as_list(table, str(qname)))
+            raise table.error(
+                name,
+                f"unknown qualifier {qname!r} (known: "
+                f"{', '.join(sorted(context.catalogue.qualifiers))})",
+                key=str(qname),
+            )
+        values = tuple(
+            _qualifier_value(spec, item, table, name, context)
+            for item in as_list(table, str(qname))
+        )
         result.append((spec.property, values))
     return tuple(result)
 
 
-def _qualifier_value(spec: QualifierSpec, value: object, table: Record, name: str,
-                     context: _Context) -> QualifierValue:
+def _qualifier_value(
+    spec: QualifierSpec, value: object, table: Record, name: str, context: _Context
+) -> QualifierValue:
     where = f"{name}, qualifier {spec.name!r}"
     if spec.kind == "entity":
         return context.entity(value, table, name, spec.name)
     if spec.kind == "term":
-        return expand_term(context.prefixes, context.ontology, value, table, name, spec.name,
-                           cls=KGO.QualifierValue)
+        return expand_term(
+            context.prefixes,
+            context.ontology,
+            value,
+            table,
+            name,
+            spec.name,
+            cls=KGO.QualifierValue,
+        )
     if spec.kind == "text" and isinstance(value, str) and value.strip():
         return value
     if spec.kind == "boolean" and isinstance(value, bool):
@@ -182,8 +241,9 @@ def _qualifier_value(spec: QualifierSpec, value: object, table: Record, name: st
         return _quantity(value, where, context)
     if spec.kind == "studies" and isinstance(value, Record):
         return _study_set(value, where, context)
-    raise table.error(where, f"expected a value of kind {spec.kind!r}, got {value!r}",
-                      key=spec.name)
+    raise table.error(
+        where, f"expected a value of kind {spec.kind!r}, got {value!r}", key=spec.name
+    )
 
 
 def _quantity(record: Record, where: str, context: _Context) -> Quantity:
@@ -191,8 +251,9 @@ def _quantity(record: Record, where: str, context: _Context) -> Quantity:
     value = record["value"]
     if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
         raise record.error(where, f"value must be a positive number, got {value!r}", key="value")
-    unit = expand_term(context.prefixes, context.ontology, record["unit"], record, where, "unit",
-                       cls=KGO.Unit)
+    unit = expand_term(
+        context.prefixes, context.ontology, record["unit"], record, where, "unit", cls=KGO.Unit
+    )
     return Quantity(Decimal(str(value)), unit)
 
 

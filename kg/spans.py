@@ -21,7 +21,7 @@ def locate(text: str, quote: str, *, before: str | None = None) -> Span:
     >>> locate("a cat and a cat", "cat")
     Traceback (most recent call last):
     ...
-    ValueError: quote found 2 times in the source; add a 'prefix' (the text just before the one meant)
+    ValueError: quote found 2 times in the source; add a 'prefix' ...
     """
     if not quote:
         raise ValueError("empty quote")
@@ -30,14 +30,18 @@ def locate(text: str, quote: str, *, before: str | None = None) -> Span:
         starts = [s for s in starts if text[:s].endswith(before)]
     if not starts:
         where = f" after {before!r}" if before is not None else ""
-        raise ValueError(f"quote not found in the source{where}: {quote!r} (it must be the "
-                         "exact words of the source, typos included)")
+        raise ValueError(
+            f"quote not found in the source{where}: {quote!r} (it must be the "
+            "exact words of the source, typos included)"
+        )
     if len(starts) > 1:
-        raise ValueError(f"quote found {len(starts)} times in the source; add a 'prefix' "
-                         "(the text just before the one meant)")
+        raise ValueError(
+            f"quote found {len(starts)} times in the source; add a 'prefix' "
+            "(the text just before the one meant)"
+        )
     start = starts[0]
     end = start + len(quote)
-    return Span(start, end, quote, text[max(0, start - CONTEXT):start], text[end:end + CONTEXT])
+    return Span(start, end, quote, text[max(0, start - CONTEXT) : start], text[end : end + CONTEXT])
 
 
 def _occurrences(text: str, quote: str) -> list[int]:

@@ -6,14 +6,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import Dataset, Graph, Literal
 from pyoxigraph import DefaultGraph, Quad, RdfFormat, Store
+from rdflib import Dataset, Graph, Literal
 from rdflib.term import Node
 
 from kg.errors import InputError
+from kg.namespaces import BIOLINK, KGO, OA, SH, SHAPES
 from kg.offline import offline
 from kg.query import load_store
-from kg.namespaces import BIOLINK, KGO, OA, SH, SHAPES
 
 __all__ = [
     "Report",
@@ -88,12 +88,17 @@ def validate(data: Graph | Store, shapes: Graph) -> Report:
     on Oxigraph, several times faster than on rdflib, which re-parses each query for every
     focus node.
     """
-    from pyshacl import validate as shacl_validate  # noqa: PLC0415 - slow import, build only
+    from pyshacl import validate as shacl_validate
 
     store = data if isinstance(data, Store) else to_store(data)
     conforms, report_graph, _ = shacl_validate(
-        store, shacl_graph=shapes, inference="none", abort_on_first=False,
-        allow_warnings=False, do_owl_imports=False, advanced=True,
+        store,  # type: ignore[arg-type]  # pyshacl accepts an Oxigraph store since 0.30
+        shacl_graph=shapes,
+        inference="none",
+        abort_on_first=False,
+        allow_warnings=False,
+        do_owl_imports=False,
+        advanced=True,
     )
     for prefix, namespace in (("kgs", SHAPES), ("kgo", KGO._NS), ("biolink", BIOLINK), ("oa", OA)):
         report_graph.bind(prefix, namespace)
@@ -105,14 +110,17 @@ def _rows(report: Graph) -> Iterable[ReportRow]:
     def show(node: Node | None) -> str:
         if node is None:
             return ""
-        return str(node) if isinstance(node, Literal) else report.namespace_manager.normalizeUri(node)
+        if isinstance(node, Literal):
+            return str(node)
+        return report.namespace_manager.normalizeUri(str(node))
 
     for result in report.objects(None, SH.result):  # top-level results, not their sh:detail
         severity = report.value(result, SH.resultSeverity)
         yield ReportRow(
             severity=str(severity).rsplit("#", 1)[-1],
-            shape=show(report.value(result, SH.sourceConstraint)
-                       or report.value(result, SH.sourceShape)),
+            shape=show(
+                report.value(result, SH.sourceConstraint) or report.value(result, SH.sourceShape)
+            ),
             focus=show(report.value(result, SH.focusNode)),
             path=show(report.value(result, SH.resultPath)),
             message=str(report.value(result, SH.resultMessage) or ""),

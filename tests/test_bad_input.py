@@ -37,59 +37,147 @@ def line_of(path: Path, text: str) -> int:
 
 
 CASES = [
-    Case("malformed YAML", CLAIMS, "  - key: snri-class\n", "  - key: [snri-class\n",
-         (CLAIMS, "malformed YAML"), at=None),
-    Case("unknown field", CLAIMS, "    quote: Milnacipran, a serotonin",
-         "    qoute: Milnacipran, a serotonin",
-         (CLAIMS, "claim 'snri-class'", "unknown field 'qoute'")),
-    Case("missing required field", CLAIMS, "    object: snri\n", "",
-         (CLAIMS, "claim 'snri-class'", "missing required field 'object'"),
-         at="  - key: snri-class\n"),
-    Case("unknown CURIE prefix", CLAIMS, "predicate: biolink:has_chemical_role",
-         "predicate: biolinc:has_chemical_role",
-         (CLAIMS, "claim 'snri-class'", "unknown CURIE prefix 'biolinc'")),
-    Case("local ID fails its prefix's pattern", ENTITIES, "id: mondo:0005546", "id: mondo:5546",
-         (ENTITIES, "entity 'fibromyalgia'", "does not match the pattern of 'mondo'")),
-    Case("predicate outside the allowed set", CLAIMS, "predicate: biolink:has_chemical_role",
-         "predicate: biolink:related_to",
-         (CLAIMS, "claim 'snri-class'", "outside the allowed set")),
-    Case("quote not found", CLAIMS, "quote: Milnacipran, a serotonin and norepinephrfrine",
-         "quote: Milnacipran, a serotonin and norepinephrine",
-         (CLAIMS, "claim 'snri-class'", "quote not found")),
-    Case("quote found twice without a prefix", CLAIMS,
-         "quote: Milnacipran, a serotonin and norepinephrfrine reuptake inhibitor\n",
-         "quote: fibromyalgia\n",
-         (CLAIMS, "claim 'snri-class'", "found 6 times", "prefix")),
-    Case("dose not a positive number", CLAIMS, "{value: 100, unit: kgo:MilligramPerDay}",
-         "{value: -100, unit: kgo:MilligramPerDay}",
-         (CLAIMS, "claim 'clinical-studies'", "'doses'", "positive number")),
-    Case("dose without a unit", CLAIMS, "{value: 100, unit: kgo:MilligramPerDay}",
-         "{value: 100}", (CLAIMS, "claim 'clinical-studies'", "missing required field 'unit'")),
-    Case("dose with a unit that is not a unit", CLAIMS, "{value: 100, unit: kgo:MilligramPerDay}",
-         "{value: 100, unit: kgo:Mild}", (CLAIMS, "kgo:Mild", "is not a kgo:Unit")),
-    Case("duplicate claim key", CLAIMS, "  - key: inhibits-serotonin-reuptake\n",
-         "  - key: inhibits-norepinephrine-reuptake\n",
-         (CLAIMS, "claim 'inhibits-norepinephrine-reuptake'", "duplicate claim key"),
-         at="  - key: inhibits-norepinephrine-reuptake\n    subject: milnacipran\n    predicate: biolink:affects\n    object: serotonin-transporter"),
-    Case("entity referenced but not defined", CLAIMS, "    object: snri\n",
-         "    object: snri-class\n",
-         (CLAIMS, "claim 'snri-class'", "entity 'snri-class' is not defined")),
-    Case("text in NFD form", ENTITIES, "label: Forest Research Institute",
-         "label: " + unicodedata.normalize("NFD", "Forêt Research Institute"),
-         (ENTITIES, "normal form NFC")),
-    Case("duplicate key in a mapping", CLAIMS, "    status: asserted\n    quote: Milnacipran,",
-         "    status: asserted\n    status: negated\n    quote: Milnacipran,",
-         (CLAIMS, "duplicate key 'status'"), at="    status: negated"),
-    Case("unknown qualifier", CLAIMS, "      jurisdiction: US", "      country: US",
-         (CLAIMS, "claim 'approved-for-fibromyalgia'", "unknown qualifier 'country'")),
-    Case("contradictory mapping", ENTITIES, "      - doid:631\n",
-         "      - doid:631\n    broad:\n      - doid:631\n",
-         (ENTITIES, "entity 'fibromyalgia'", "contradictory (exact and broad) mapping"),
-         at="    broad:\n      - doid:631"),
-    Case("unknown Bioregistry prefix", "catalogue/prefixes.yaml", "  orpha: {}", "  orphanet: {}",
-         ("catalogue/prefixes.yaml", "'orphanet' is not a Bioregistry prefix", "'orpha'")),
-    Case("article DOI differs from the page", SOURCE, "id: doi:10.1177/1759720X10372551",
-         "id: doi:10.1177/1759720X10372552", (SOURCE, "does not match the page's DOI")),
+    Case(
+        "malformed YAML",
+        CLAIMS,
+        "  - key: snri-class\n",
+        "  - key: [snri-class\n",
+        (CLAIMS, "malformed YAML"),
+        at=None,
+    ),
+    Case(
+        "unknown field",
+        CLAIMS,
+        "    quote: Milnacipran, a serotonin",
+        "    qoute: Milnacipran, a serotonin",
+        (CLAIMS, "claim 'snri-class'", "unknown field 'qoute'"),
+    ),
+    Case(
+        "missing required field",
+        CLAIMS,
+        "    object: snri\n",
+        "",
+        (CLAIMS, "claim 'snri-class'", "missing required field 'object'"),
+        at="  - key: snri-class\n",
+    ),
+    Case(
+        "unknown CURIE prefix",
+        CLAIMS,
+        "predicate: biolink:has_chemical_role",
+        "predicate: biolinc:has_chemical_role",
+        (CLAIMS, "claim 'snri-class'", "unknown CURIE prefix 'biolinc'"),
+    ),
+    Case(
+        "local ID fails its prefix's pattern",
+        ENTITIES,
+        "id: mondo:0005546",
+        "id: mondo:5546",
+        (ENTITIES, "entity 'fibromyalgia'", "does not match the pattern of 'mondo'"),
+    ),
+    Case(
+        "predicate outside the allowed set",
+        CLAIMS,
+        "predicate: biolink:has_chemical_role",
+        "predicate: biolink:related_to",
+        (CLAIMS, "claim 'snri-class'", "outside the allowed set"),
+    ),
+    Case(
+        "quote not found",
+        CLAIMS,
+        "quote: Milnacipran, a serotonin and norepinephrfrine",
+        "quote: Milnacipran, a serotonin and norepinephrine",
+        (CLAIMS, "claim 'snri-class'", "quote not found"),
+    ),
+    Case(
+        "quote found twice without a prefix",
+        CLAIMS,
+        "quote: Milnacipran, a serotonin and norepinephrfrine reuptake inhibitor\n",
+        "quote: fibromyalgia\n",
+        (CLAIMS, "claim 'snri-class'", "found 6 times", "prefix"),
+    ),
+    Case(
+        "dose not a positive number",
+        CLAIMS,
+        "{value: 100, unit: kgo:MilligramPerDay}",
+        "{value: -100, unit: kgo:MilligramPerDay}",
+        (CLAIMS, "claim 'clinical-studies'", "'doses'", "positive number"),
+    ),
+    Case(
+        "dose without a unit",
+        CLAIMS,
+        "{value: 100, unit: kgo:MilligramPerDay}",
+        "{value: 100}",
+        (CLAIMS, "claim 'clinical-studies'", "missing required field 'unit'"),
+    ),
+    Case(
+        "dose with a unit that is not a unit",
+        CLAIMS,
+        "{value: 100, unit: kgo:MilligramPerDay}",
+        "{value: 100, unit: kgo:Mild}",
+        (CLAIMS, "kgo:Mild", "is not a kgo:Unit"),
+    ),
+    Case(
+        "duplicate claim key",
+        CLAIMS,
+        "  - key: inhibits-serotonin-reuptake\n",
+        "  - key: inhibits-norepinephrine-reuptake\n",
+        (CLAIMS, "claim 'inhibits-norepinephrine-reuptake'", "duplicate claim key"),
+        at=(
+            "  - key: inhibits-norepinephrine-reuptake\n    subject: milnacipran\n"
+            "    predicate: biolink:affects\n    object: serotonin-transporter"
+        ),
+    ),
+    Case(
+        "entity referenced but not defined",
+        CLAIMS,
+        "    object: snri\n",
+        "    object: snri-class\n",
+        (CLAIMS, "claim 'snri-class'", "entity 'snri-class' is not defined"),
+    ),
+    Case(
+        "text in NFD form",
+        ENTITIES,
+        "label: Forest Research Institute",
+        "label: " + unicodedata.normalize("NFD", "Forêt Research Institute"),
+        (ENTITIES, "normal form NFC"),
+    ),
+    Case(
+        "duplicate key in a mapping",
+        CLAIMS,
+        "    status: asserted\n    quote: Milnacipran,",
+        "    status: asserted\n    status: negated\n    quote: Milnacipran,",
+        (CLAIMS, "duplicate key 'status'"),
+        at="    status: negated",
+    ),
+    Case(
+        "unknown qualifier",
+        CLAIMS,
+        "      jurisdiction: US",
+        "      country: US",
+        (CLAIMS, "claim 'approved-for-fibromyalgia'", "unknown qualifier 'country'"),
+    ),
+    Case(
+        "contradictory mapping",
+        ENTITIES,
+        "      - doid:631\n",
+        "      - doid:631\n    broad:\n      - doid:631\n",
+        (ENTITIES, "entity 'fibromyalgia'", "contradictory (exact and broad) mapping"),
+        at="    broad:\n      - doid:631",
+    ),
+    Case(
+        "unknown Bioregistry prefix",
+        "catalogue/prefixes.yaml",
+        "  orpha: {}",
+        "  orphanet: {}",
+        ("catalogue/prefixes.yaml", "'orphanet' is not a Bioregistry prefix", "'orpha'"),
+    ),
+    Case(
+        "article DOI differs from the page",
+        SOURCE,
+        "id: doi:10.1177/1759720X10372551",
+        "id: doi:10.1177/1759720X10372552",
+        (SOURCE, "does not match the page's DOI"),
+    ),
 ]
 
 
@@ -105,7 +193,8 @@ def fingerprint(folder: Path) -> dict[str, str]:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_bad_input_is_reported_and_nothing_is_written(
-        case: Case, project: Path, kg: Callable[..., Result]) -> None:
+    case: Case, project: Path, kg: Callable[..., Result]
+) -> None:
     path = project / case.file
     text = path.read_text(encoding="utf-8")
     assert text.count(case.old) >= 1, f"fixture out of date: {case.old!r} not in {case.file}"
@@ -142,9 +231,12 @@ def test_unrecognised_page_is_reported(project: Path, kg: Callable[..., Result])
     data = text.read_bytes().replace(b"Author information", b"Authors")
     text.write_bytes(data)
     source = project / SOURCE
-    source.write_text(source.read_text().replace(
-        "333ea97c5abc4934b1df39419f2910871a90e5a2e7ccbd046cba40af52b4d61d",
-        hashlib.sha256(data).hexdigest()))
+    source.write_text(
+        source.read_text().replace(
+            "333ea97c5abc4934b1df39419f2910871a90e5a2e7ccbd046cba40af52b4d61d",
+            hashlib.sha256(data).hexdigest(),
+        )
+    )
     result = kg("--project", project, "build")
     assert result.exit_code == 2
     assert TEXT in result.stderr and "expected 'Author information'" in result.stderr

@@ -41,8 +41,9 @@ def test_release_conforms(release: Path, shapes: Graph) -> None:
 
 
 @pytest.mark.parametrize("fixture", INVALID, ids=[f.stem for f in INVALID])
-def test_invalid_fixture_breaks_exactly_its_shape(fixture: Path, release: Path,
-                                                  shapes: Graph) -> None:
+def test_invalid_fixture_breaks_exactly_its_shape(
+    fixture: Path, release: Path, shapes: Graph
+) -> None:
     text = fixture.read_text(encoding="utf-8")
     expected = re.search(r"^# expect: (\S+)$", text, re.MULTILINE)
     assert expected, f"{fixture.name} does not say which shape it breaks"
@@ -57,7 +58,8 @@ def test_invalid_fixture_breaks_exactly_its_shape(fixture: Path, release: Path,
 
 def test_every_shape_is_named_and_documented(shapes: Graph) -> None:
     shape_nodes = set(shapes.subjects(SH.path, None)) | set(
-        shapes.subjects(predicate=None, object=SH.NodeShape))
+        shapes.subjects(predicate=None, object=SH.NodeShape)
+    )
     assert len(shape_nodes) > 40
     for shape in shape_nodes:
         assert str(shape).startswith(str(SHAPES)), f"unnamed shape {shape}"
@@ -69,11 +71,14 @@ def test_every_shape_is_named_and_documented(shapes: Graph) -> None:
 
 def test_every_constraint_is_exercised_by_a_fixture(shapes: Graph) -> None:
     """Each property shape and SPARQL constraint has an invalid fixture that trips it."""
-    covered = {re.search(r"^# expect: kgs:(\S+)$", f.read_text(), re.MULTILINE).group(1)  # type: ignore[union-attr]
-               for f in INVALID}
+    covered = {
+        re.search(r"^# expect: kgs:(\S+)$", f.read_text(), re.MULTILINE).group(1)  # type: ignore[union-attr]
+        for f in INVALID
+    }
     constraints = {str(s).removeprefix(str(SHAPES)) for s in shapes.subjects(SH.path, None)}
-    constraints |= {str(s).removeprefix(str(SHAPES))
-                    for s in shapes.subjects(None, SH.SPARQLConstraint)}
+    constraints |= {
+        str(s).removeprefix(str(SHAPES)) for s in shapes.subjects(None, SH.SPARQLConstraint)
+    }
     untested = constraints - covered
     # Reported only inside the result of the shape that nests it (sh:node), as sh:detail.
     allowed_untested = {"CatalogueEntityShape-category"}

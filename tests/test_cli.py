@@ -1,0 +1,161 @@
+"""The command line contract: exit codes, stdout for data, stderr for messages."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+ROOT = Path(__file__).resolve().parents[1]
+ASK_APPROVED = (
+    "ASK { ?c <https://w3id.org/biolink/vocab/predicate> <https://w3id.org/biolink/vocab/treats> }"
+)
+SELECT_CLAIMS = (
+    "SELECT ?claim WHERE { ?claim a <https://w3id.org/drugclaims/ontology#Claim> } ORDER BY ?claim"
+)
+
+
+def test_help_documents_exit_codes(kg: Callable[..., Result]) -> None:
+    for command in ([], ["build"], ["validate"], ["query"], ["show"], ["stats"]):
+        result = kg(*command, "--help")
+        assert result.exit_code == 0
+        assert "Exit codes: 0" in result.output and "1 the graph does not conform" in result.output
+
+
+def test_build_writes_the_release(project: Path, kg: Callable[..., Result]) -> None:
+    out = project / "out"
+    result = kg("--project", project, "build", "--out", out)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    assert "16 claims" in result.stderr and "conforms" in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        "context.jsonld",
+        "graph.jsonld",
+        "graph.nq",
+        "graph.nt",
+        "graph.ttl",
+    ]
+
+
+def test_validate_the_release(kg: Callable[..., Result], tmp_path: Path) -> None:
+    report = tmp_path / "report.ttl"
+    result = kg("--project", ROOT, "validate", "--report", report)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().endswith("Conforms.")
+    assert "ValidationReport" in report.read_text()
+
+
+@pytest.mark.parametrize("name", ["graph.ttl", "graph.nt", "graph.nq", "graph.jsonld"])
+def test_validate_each_format(name: str, kg: Callable[..., Result]) -> None:
+    result = kg("--project", ROOT, "validate", ROOT / "dist" / name)
+    assert result.exit_code == 0, result.output
+
+
+def test_validate_a_graph_that_does_not_conform(kg: Callable[..., Result], tmp_path: Path) -> None:
+    data = (ROOT / "dist/graph.nt").read_text(encoding="utf-8")
+    broken = tmp_path / "broken.nt"
+    broken.write_text(data.replace('"knowledge_assertion"', '"a guess"'), encoding="utf-8")
+    result = kg("--project", ROOT, "validate", broken)
+    assert result.exit_code == 1
+    assert "kgs:ClaimShape-knowledgeLevel" in result.stdout
+    assert "Does not conform" in result.stdout
+
+
+def test_validate_bad_files(kg: Callable[..., Result], tmp_path: Path) -> None:
+    missing = kg("--project", ROOT, "validate", tmp_path / "missing.ttl")
+    assert missing.exit_code == 2 and "no such file" in missing.stderr
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("@prefix ex: <http://example.org/> .\nex:a ex:b ex:c ;\n ex:d .\n")
+    result = kg("--project", ROOT, "validate", bad)
+    assert result.exit_code == 2
+    assert str(bad) in result.stderr and "Traceback" not in result.stderr
+    odd = tmp_path / "graph.xml"
+    odd.write_text("<rdf/>")
+    assert kg("--project", ROOT, "validate", odd).exit_code == 2
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "tsv", "json"])
+def test_query_formats(fmt: str, kg: Callable[..., Result]) -> None:
+    result = kg("--project", ROOT, "query", SELECT_CLAIMS, "--format", fmt)
+    assert result.exit_code == 0, result.stderr
+    if fmt == "json":
+        bindings = json.loads(result.stdout)["results"]["bindings"]
+        assert len(bindings) == 16
+    elif fmt == "table":
+        assert "(16 rows)" in result.stdout
+        assert "kgr:pubmed-22870448/claim/snri-class" in result.stdout
+    else:
+        assert len(result.stdout.strip().splitlines()) == 17
+
+
+def test_query_ask_construct_and_file(kg: Callable[..., Result], tmp_path: Path) -> None:
+    ask = kg("--project", ROOT, "query", ASK_APPROVED, "--format", "json")
+    assert json.loads(ask.stdout) == {"head": {}, "boolean": True}
+    construct = kg(
+        "--project",
+        ROOT,
+        "query",
+        "CONSTRUCT { ?s <http://example.org/p> ?o } WHERE { ?s "
+        "<https://w3id.org/biolink/vocab/treats> ?o }",
+    )
+    assert construct.exit_code == 0
+    assert "<http://example.org/p>" in construct.stdout
+    query_file = tmp_path / "q.rq"
+    query_file.write_text(SELECT_CLAIMS)
+    from_file = kg("--project", ROOT, "query", f"@{query_file}", "--format", "csv")
+    assert from_file.exit_code == 0 and from_file.stdout.count("\n") == 17
+    wrong = kg("--project", ROOT, "query", SELECT_CLAIMS, "--format", "turtle")
+    assert wrong.exit_code == 2 and "table" in wrong.stderr
+
+
+def test_query_data_files(kg: Callable[..., Result]) -> None:
+    result = kg("query", SELECT_CLAIMS, "--data", ROOT / "dist/graph.ttl", "--format", "csv")
+    assert result.exit_code == 0 and result.stdout.count("\n") == 17
+
+
+def test_query_errors(kg: Callable[..., Result]) -> None:
+    syntax = kg("--project", ROOT, "query", "SELECT WHERE {")
+    assert syntax.exit_code == 2 and "SPARQL syntax error" in syntax.stderr
+    service = kg(
+        "--project",
+        ROOT,
+        "query",
+        "SELECT * WHERE { SERVICE <https://query.wikidata.org/sparql> { ?s ?p ?o } }",
+    )
+    assert service.exit_code == 2 and "--allow-service" in service.stderr
+    missing = kg("--project", ROOT, "query", "@no-such-file.rq")
+    assert missing.exit_code == 2 and "no-such-file.rq" in missing.stderr
+
+
+def test_show(kg: Callable[..., Result]) -> None:
+    result = kg("--project", ROOT, "show", "MONDO:0005546")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("<http://purl.obolibrary.org/obo/MONDO_0005546>  fibromyalgia")
+    assert "skos:exactMatch  DOID:631" in result.stdout
+    assert "referenced by:" in result.stdout and "biolink:treats" in result.stdout
+    by_iri = kg("--project", ROOT, "show", "http://purl.obolibrary.org/obo/MONDO_0005546")
+    assert by_iri.stdout == result.stdout
+    unknown = kg("--project", ROOT, "show", "nope:123")
+    assert unknown.exit_code == 2 and "not a prefix" in unknown.stderr
+    absent = kg("--project", ROOT, "show", "MONDO:0000001")
+    assert absent.exit_code == 2 and "says nothing about" in absent.stderr
+
+
+def test_stats(kg: Callable[..., Result]) -> None:
+    result = kg("--project", ROOT, "stats")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert "Claims per epistemic status:" in lines
+    assert any(line.split() == ["kgo:Asserted", "11"] for line in lines)
+    assert any(line.split() == ["kgo:Negated", "2"] for line in lines)
+    assert any(line.split() == ["kgo:Hypothesis", "1"] for line in lines)
+    assert any(line.split() == ["kgo:Assessed", "2"] for line in lines)
+    assert "Triples per predicate:" in lines
+
+
+def test_query_without_a_release(tmp_path: Path, kg: Callable[..., Result]) -> None:
+    result = kg("--project", tmp_path, "query", SELECT_CLAIMS)
+    assert result.exit_code == 2 and "kg build" in result.stderr

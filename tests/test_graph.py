@@ -1,0 +1,378 @@
+"""The content of the graph: the fifteen claims of DESIGN.md with their strength, their anchors
+in the source text, the article, the identifiers, and the vocabulary they use."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
+
+from kg.namespaces import BIOLINK, DCTERMS, OA, PROV, SCHEMA
+from kg.namespaces import KGO as KGO_CODE
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+SOURCE = ROOT / "sources/pubmed-22870448/source.txt"
+CLAIM = "https://w3id.org/drugclaims/id/pubmed-22870448/claim/"
+MILNACIPRAN = URIRef("http://rdf.ncbi.nlm.nih.gov/pubchem/compound/CID65833")
+FIBROMYALGIA = URIRef("http://purl.obolibrary.org/obo/MONDO_0005546")
+NET = URIRef("http://purl.uniprot.org/uniprot/P23975")
+SERT = URIRef("http://purl.uniprot.org/uniprot/P31645")
+PAIN = URIRef("http://purl.obolibrary.org/obo/HP_0012531")
+SNRI = URIRef("http://id.nlm.nih.gov/mesh/D000068760")
+KGO = Namespace(str(KGO_CODE._NS))  # open: the tests name terms the code does not use
+MATCHES = (SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch, SKOS.narrowMatch, SKOS.relatedMatch)
+
+# DESIGN.md's fifteen claims: number -> (claim key, subject, predicate, object, status).
+CLAIMS = {
+    1: ("snri-class", MILNACIPRAN, BIOLINK.has_chemical_role, SNRI, KGO.Asserted),
+    2: ("inhibits-norepinephrine-reuptake", MILNACIPRAN, BIOLINK.affects, NET, KGO.Asserted),
+    3: ("inhibits-serotonin-reuptake", MILNACIPRAN, BIOLINK.affects, SERT, KGO.Asserted),
+    4: ("preferential-norepinephrine-inhibition", MILNACIPRAN, BIOLINK.affects, NET, KGO.Asserted),
+    5: ("approved-for-fibromyalgia", MILNACIPRAN, BIOLINK.treats, FIBROMYALGIA, KGO.Asserted),
+    6: (
+        "no-activity-at-other-receptors",
+        MILNACIPRAN,
+        BIOLINK.affects,
+        KGO.OtherReceptorSystems,
+        KGO.Negated,
+    ),
+    7: (
+        "hypothesized-symptom-improvement",
+        MILNACIPRAN,
+        BIOLINK.ameliorates_condition,
+        PAIN,
+        KGO.Hypothesis,
+    ),
+    8: (
+        "clinical-studies",
+        MILNACIPRAN,
+        BIOLINK.in_clinical_trials_for,
+        FIBROMYALGIA,
+        KGO.Asserted,
+    ),
+    9: (
+        "composite-responder-analyses",
+        MILNACIPRAN,
+        BIOLINK.ameliorates_condition,
+        FIBROMYALGIA,
+        KGO.Assessed,
+    ),
+    10: (
+        "symptom-domains-assessed",
+        MILNACIPRAN,
+        BIOLINK.ameliorates_condition,
+        FIBROMYALGIA,
+        KGO.Assessed,
+    ),
+    11: (
+        "pain-improvement-reported",
+        MILNACIPRAN,
+        BIOLINK.ameliorates_condition,
+        PAIN,
+        KGO.Asserted,
+    ),
+    12: (
+        "adverse-events-mild-to-moderate",
+        MILNACIPRAN,
+        BIOLINK.has_adverse_event,
+        KGO.AdverseEvent,
+        KGO.Asserted,
+    ),
+    13: (
+        "adverse-events-pharmacologic",
+        MILNACIPRAN,
+        BIOLINK.has_adverse_event,
+        KGO.AdverseEvent,
+        KGO.Asserted,
+    ),
+    14: (
+        "no-new-safety-concerns",
+        MILNACIPRAN,
+        BIOLINK.has_adverse_event,
+        KGO.NewSafetyConcern,
+        KGO.Negated,
+    ),
+    15: (
+        "heart-rate-increase",
+        MILNACIPRAN,
+        BIOLINK.has_adverse_event,
+        KGO.IncreasedHeartRate,
+        KGO.Asserted,
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def graph(release: Path) -> Graph:
+    return Graph().parse(release / "graph.nt", format="nt")
+
+
+def claim(key: str) -> URIRef:
+    return URIRef(CLAIM + key)
+
+
+@pytest.mark.parametrize("number", sorted(CLAIMS))
+def test_design_claim_is_in_the_graph(number: int, graph: Graph) -> None:
+    key, subject, predicate, obj, status = CLAIMS[number]
+    node = claim(key)
+    assert (node, RDF.type, KGO.Claim) in graph
+    assert graph.value(node, BIOLINK.subject) == subject
+    assert graph.value(node, BIOLINK.predicate) == predicate
+    assert graph.value(node, BIOLINK.object) == obj
+    assert graph.value(node, KGO.epistemicStatus) == status
+    assert graph.value(node, BIOLINK.negated) == Literal(status == KGO.Negated)
+    assert graph.value(node, BIOLINK.knowledge_level) is not None
+    assert graph.value(node, BIOLINK.agent_type) == Literal("manual_agent")
+
+
+def test_strength_as_stated(graph: Graph) -> None:
+    """Qualifiers carry what the text says, at the strength it says it."""
+    approval = claim("approved-for-fibromyalgia")
+    assert graph.value(approval, KGO.jurisdiction) == Literal("US")
+    assert graph.value(approval, BIOLINK.clinical_approval_status) == Literal(
+        "fda_approved_for_condition"
+    )
+    assert (
+        graph.value(claim("preferential-norepinephrine-inhibition"), KGO.preferentialOver) == SERT
+    )
+    doses = {
+        graph.value(d, SCHEMA.value).toPython()
+        for d in graph.objects(claim("clinical-studies"), KGO.dose)
+    }
+    assert doses == {100, 200}
+    sets = {
+        (
+            graph.value(s, KGO.numberOfStudies).toPython(),
+            frozenset(graph.objects(s, KGO.studyDesign)),
+        )
+        for s in graph.objects(claim("clinical-studies"), KGO.studySet)
+    }
+    assert sets == {
+        (
+            4,
+            frozenset(
+                {
+                    URIRef("http://purl.obolibrary.org/obo/OBI_0004001"),
+                    URIRef("http://purl.obolibrary.org/obo/OBI_0000793"),
+                    SCHEMA.PlaceboControlledTrial,
+                }
+            ),
+        ),
+        (3, frozenset({KGO.ExtensionStudy})),
+    }
+    duration = graph.value(claim("pain-improvement-reported"), KGO.maximumDuration)
+    assert graph.value(duration, SCHEMA.value).toPython() == 15
+    assert graph.value(duration, SCHEMA.unitCode) == KGO.Month
+    assert set(graph.objects(claim("adverse-events-mild-to-moderate"), KGO.severity)) == {
+        KGO.Mild,
+        KGO.Moderate,
+    }
+    assert graph.value(claim("heart-rate-increase"), KGO.quantifier) == Literal("some patients")
+    blood_pressure = claim("blood-pressure-increase")
+    assert graph.value(blood_pressure, BIOLINK.object) == URIRef(
+        "https://uts.nlm.nih.gov/uts/umls/concept/C0497247"
+    )
+    assert set(graph.objects(claim("composite-responder-analyses"), KGO.outcomeDomain)) == {
+        PAIN,
+        KGO.GlobalStatus,
+        KGO.PhysicalFunction,
+    }
+
+
+def test_direct_triples_only_for_asserted_claims(graph: Graph) -> None:
+    asserted, others = set(), set()
+    for node in graph.subjects(RDF.type, KGO.Claim):
+        triple = (
+            graph.value(node, BIOLINK.subject),
+            graph.value(node, BIOLINK.predicate),
+            graph.value(node, BIOLINK.object),
+        )
+        (asserted if graph.value(node, KGO.epistemicStatus) == KGO.Asserted else others).add(triple)
+    predicates = set(graph.subjects(RDF.type, KGO.ClaimPredicate))
+    direct = {t for t in graph if t[1] in predicates}
+    assert direct == asserted
+    assert (MILNACIPRAN, BIOLINK.affects, KGO.OtherReceptorSystems) not in graph
+    assert (MILNACIPRAN, BIOLINK.has_adverse_event, KGO.NewSafetyConcern) not in graph
+    assert (MILNACIPRAN, BIOLINK.ameliorates_condition, FIBROMYALGIA) not in graph
+    # The hypothesis about pain has its triple only because claim 11 asserts the same triple.
+    assert (MILNACIPRAN, BIOLINK.ameliorates_condition, PAIN) in asserted & others
+
+
+def test_every_quote_is_the_source_text_at_its_span(graph: Graph) -> None:
+    text = SOURCE.read_bytes().decode("utf-8")
+    evidence = list(graph.objects(None, KGO.evidence))
+    assert len(evidence) == 16
+    for node in evidence:
+        selectors = list(graph.objects(node, OA.hasSelector))
+        quote = next(s for s in selectors if (s, RDF.type, OA.TextQuoteSelector) in graph)
+        span = next(s for s in selectors if (s, RDF.type, OA.TextPositionSelector) in graph)
+        start = graph.value(span, OA.start).toPython()
+        end = graph.value(span, OA.end).toPython()
+        exact = str(graph.value(quote, OA.exact))
+        assert text[start:end] == exact
+        assert text[:start].endswith(str(graph.value(quote, OA.prefix)))
+        assert text[end:].startswith(str(graph.value(quote, OA.suffix)))
+    assert "norepinephrfrine" in str(graph.value(claim("snri-class"), BIOLINK.supporting_text))
+
+
+def test_source_text_is_in_the_graph_as_received(graph: Graph) -> None:
+    data = SOURCE.read_bytes()
+    assert hashlib.sha256(data).hexdigest() == (
+        "333ea97c5abc4934b1df39419f2910871a90e5a2e7ccbd046cba40af52b4d61d"
+    )
+    assert data == (SHARED / "seed/pubmed-22870448.txt").read_bytes()
+    (text,) = graph.subjects(RDF.type, KGO.SourceText)
+    assert str(graph.value(text, RDF.value)).encode("utf-8") == data
+    assert str(graph.value(text, KGO.sha256)) == hashlib.sha256(data).hexdigest()
+
+
+def test_article(graph: Graph) -> None:
+    article = URIRef("https://doi.org/10.1177/1759720X10372551")
+    assert str(graph.value(article, DCTERMS.title)).startswith("Milnacipran: a selective")
+    assert graph.value(article, SCHEMA.datePublished) == Literal("2010-08", datatype=XSD.gYearMonth)
+    assert (
+        graph.value(article, SCHEMA.volumeNumber),
+        graph.value(article, SCHEMA.issueNumber),
+        graph.value(article, SCHEMA.pagination),
+    ) == (Literal("2"), Literal("4"), Literal("201-20"))
+    assert graph.value(article, SCHEMA.isPartOf) == URIRef(
+        "https://portal.issn.org/resource/ISSN/1759-720X"
+    )
+    assert set(graph.objects(article, SKOS.exactMatch)) == {
+        URIRef("https://pubmed.ncbi.nlm.nih.gov/22870448"),
+        URIRef("http://europepmc.org/articles/PMC3383514"),
+    }
+    organization = graph.value(article, SCHEMA.sourceOrganization)
+    assert graph.value(organization, RDFS.label) == Literal("Forest Research Institute", lang="en")
+    assert graph.value(organization, KGO.sector) == KGO.IndustrySector
+    keywords = {str(k) for k in graph.objects(article, SCHEMA.keywords)}
+    assert keywords == {
+        "fatigue",
+        "fibromyalgia",
+        "milnacipran",
+        "pain",
+        "physical function",
+        "serotonin—norepinephrine reuptake inhibitor",
+    }
+    assert str(graph.value(article, SCHEMA.abstract)).startswith("Milnacipran, a serotonin")
+
+
+def test_identifiers_are_from_the_checked_table(graph: Graph) -> None:
+    """Every identifier the catalogue uses appears in identifiers.md; no levomilnacipran one."""
+    table = (SHARED / "reference/identifiers.md").read_text(encoding="utf-8")
+    catalogue = yaml.safe_load((ROOT / "catalogue/entities.yaml").read_text(encoding="utf-8"))
+    for entity in catalogue["entities"]:
+        curies = [entity.get("id", "")] + [
+            c
+            for kind in ("exact", "close", "broad", "narrow", "related")
+            for c in entity.get(kind, [])
+        ]
+        for curie in filter(None, curies):
+            prefix, local = curie.split(":", 1)
+            if prefix in ("kgo", "schema"):
+                continue
+            assert local in table, f"{curie} ({entity['key']}) is not in identifiers.md"
+    text = (ROOT / "dist/graph.nt").read_text(encoding="utf-8")
+    for trap in ("DB08918", "N06AX28", "Q6535779", "96847-55-1", "DZGCQCFKSA", "N0000175696"):
+        assert trap not in text, f"levomilnacipran's or a wrong class's identifier {trap}"
+
+
+def test_biolink_terms_exist_in_the_biolink_model(graph: Graph) -> None:
+    from importlib.resources import files
+
+    schema = yaml.safe_load(
+        files("biolink_model")
+        .joinpath("schema")
+        .joinpath("biolink_model.yaml")
+        .read_text(encoding="utf-8")
+    )
+    classes = {name.title().replace(" ", "") for name in schema["classes"]}
+    slots = {name.replace(" ", "_") for name in schema["slots"]}
+    enums = {
+        value
+        for enum in schema["enums"].values()
+        for value in (enum.get("permissible_values") or {})
+    }
+    used = {
+        t
+        for triple in graph
+        for t in triple
+        if isinstance(t, URIRef) and t.startswith(str(BIOLINK))
+    }
+    for term in used:
+        name = term.removeprefix(str(BIOLINK))
+        assert name in classes or name in slots, f"biolink:{name} is not in Biolink Model"
+    for slot in (
+        BIOLINK.knowledge_level,
+        BIOLINK.agent_type,
+        BIOLINK.clinical_approval_status,
+        BIOLINK.causal_mechanism_qualifier,
+        BIOLINK.object_aspect_qualifier,
+        BIOLINK.object_direction_qualifier,
+    ):
+        for value in graph.objects(None, slot):
+            assert str(value) in enums, f"{value} is not a value of a Biolink enumeration"
+
+
+def test_every_iri_has_a_label_but_cross_references(graph: Graph) -> None:
+    labelled = set(graph.subjects(RDFS.label, None))
+    mapped = {o for p in MATCHES for o in graph.objects(None, p)}
+    unlabelled = (
+        {t for triple in graph for t in triple if isinstance(t, URIRef)} - labelled - mapped
+    )
+    assert unlabelled == set()
+
+
+def test_ontology_terms_are_defined(graph: Graph) -> None:
+    ontology = URIRef("https://w3id.org/drugclaims/ontology")
+    for prop in (
+        OWL.versionIRI,
+        OWL.versionInfo,
+        DCTERMS.title,
+        DCTERMS.description,
+        DCTERMS.license,
+    ):
+        assert graph.value(ontology, prop) is not None
+    terms = set(graph.subjects(RDFS.isDefinedBy, ontology))
+    assert len(terms) > 40
+    for term in terms:
+        assert graph.value(term, RDFS.label) is not None, term
+        assert graph.value(term, SKOS.definition) is not None, term
+    namespace = str(KGO)
+    used = {
+        t for triple in graph for t in triple if isinstance(t, URIRef) and t.startswith(namespace)
+    }
+    assert used <= terms, f"kgo terms used but not defined: {used - terms}"
+    code_terms = {KGO[name] for name in KGO_CODE.__annotations__}
+    assert code_terms <= terms, f"kg/namespaces.py names undefined terms: {code_terms - terms}"
+
+
+def test_dataset_description_records_its_inputs(graph: Graph) -> None:
+    (release,) = graph.subjects(RDF.type, URIRef("http://rdfs.org/ns/void#Dataset"))
+    assert graph.value(release, DCTERMS.license) == URIRef(
+        "https://creativecommons.org/licenses/by/4.0/"
+    )
+    build = graph.value(release, PROV.wasGeneratedBy)
+    inputs = {
+        str(graph.value(i, RDFS.label)): str(graph.value(i, KGO.sha256))
+        for i in graph.objects(build, PROV.used)
+    }
+    assert "sources/pubmed-22870448/source.txt" in inputs and "shapes/claims.ttl" in inputs
+    for path, digest in inputs.items():
+        assert hashlib.sha256((ROOT / path).read_bytes()).hexdigest() == digest, path
+    assert graph.value(release, DCTERMS.issued) is None, "no build time without SOURCE_DATE_EPOCH"
+
+
+def test_no_fact_about_the_source_in_code() -> None:
+    """Code holds no fact about milnacipran: the data files do."""
+    for path in (ROOT / "kg").rglob("*.py"):
+        text = path.read_text(encoding="utf-8").lower()
+        for word in ("milnacipran", "fibromyalgia", "22870448", "0005546", "p23975"):
+            assert word not in text, f"{path.name} mentions {word!r}"
+    assert re.search(r"\bkgo:\w+", (ROOT / "catalogue/qualifiers.yaml").read_text())

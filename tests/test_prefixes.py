@@ -1,0 +1,94 @@
+"""Prefixes: the project's agree with Bioregistry; CURIEs expand and are checked against the
+local-ID patterns Bioregistry gives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import bioregistry
+import pytest
+
+from kg import namespaces
+from kg.prefixes import PrefixMap, load_prefix_map, output_namespaces
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def prefix_map() -> PrefixMap:
+    return load_prefix_map(ROOT / "catalogue/prefixes.yaml", display="catalogue/prefixes.yaml")
+
+
+@pytest.mark.parametrize(
+    "name, namespace",
+    [
+        ("biolink", namespaces.BIOLINK),
+        ("oa", namespaces.OA),
+        ("pav", namespaces.PAV),
+        ("idot", namespaces.IDOT),
+        ("schema", namespaces.SCHEMA),
+        ("skos", namespaces.SKOS),
+        ("dcterms", namespaces.DCTERMS),
+        ("prov", namespaces.PROV),
+        ("dcat", namespaces.DCAT),
+        ("void", namespaces.VOID),
+        ("sh", namespaces.SH),
+        ("owl", namespaces.OWL),
+        ("rdfs", namespaces.RDFS),
+        ("rdf", namespaces.RDF),
+        ("xsd", namespaces.XSD),
+        ("dcmitype", namespaces.DCMITYPE),
+    ],
+)
+def test_code_namespaces_agree_with_bioregistry(
+    name: str, namespace: object, prefix_map: PrefixMap
+) -> None:
+    assert prefix_map.prefixes[name].uri_prefix == str(namespace)
+
+
+def test_every_prefix_comes_from_bioregistry(prefix_map: PrefixMap) -> None:
+    for prefix in prefix_map.prefixes.values():
+        if prefix.prefix in ("kgo", "kgr"):
+            continue
+        resource = bioregistry.get_resource(prefix.prefix)
+        assert resource is not None
+        assert prefix.pattern == resource.get_pattern()
+        formats = dict(bioregistry.get_providers_list(prefix.prefix, "ID"))
+        assert prefix.uri_prefix + "ID" in formats.values(), prefix.prefix
+
+
+def test_identifiers_use_the_rdf_uri_format_where_there_is_one(prefix_map: PrefixMap) -> None:
+    assert str(prefix_map.expand("mesh:D005356")) == "http://id.nlm.nih.gov/mesh/D005356"
+    assert str(prefix_map.expand("pubchem.compound:65833")) == (
+        "http://rdf.ncbi.nlm.nih.gov/pubchem/compound/CID65833"
+    )
+    assert str(prefix_map.expand("chembl.compound:CHEMBL252923")) == (
+        "http://rdf.ebi.ac.uk/resource/chembl/molecule/CHEMBL252923"
+    )
+    assert str(prefix_map.expand("uniprot:P31645")) == "http://purl.uniprot.org/uniprot/P31645"
+    assert str(prefix_map.expand("MONDO:0005546")) == "http://purl.obolibrary.org/obo/MONDO_0005546"
+    assert str(prefix_map.expand("doi:10.1177/1759720X10372551")) == (
+        "https://doi.org/10.1177/1759720X10372551"
+    )
+
+
+@pytest.mark.parametrize(
+    "curie, message",
+    [
+        ("mondo:12", "does not match the pattern"),
+        ("uniprot:not-an-accession", "does not match the pattern"),
+        ("nosuchprefix:1", "unknown CURIE prefix"),
+        ("no-colon", "not a CURIE"),
+        ("mondo:", "not a CURIE"),
+    ],
+)
+def test_bad_curies(curie: str, message: str, prefix_map: PrefixMap) -> None:
+    with pytest.raises(ValueError, match=message):
+        prefix_map.expand(curie)
+
+
+def test_output_prefixes_are_the_preferred_ones(prefix_map: PrefixMap) -> None:
+    names = output_namespaces(prefix_map.prefixes.values())
+    assert names["MONDO"] == "http://purl.obolibrary.org/obo/MONDO_"
+    assert "mondo" not in names
+    assert list(names) == sorted(names)

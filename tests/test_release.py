@@ -1,0 +1,163 @@
+"""The release: what dist/ holds is exactly what `kg build` makes, byte for byte and on every
+rebuild; every format parses with both parsers to the same graph; literals are canonical."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from click.testing import Result
+from rdflib import Dataset, Graph, Literal
+from rdflib.compare import isomorphic
+
+from kg import release as release_module
+from kg.release import RELEASE_FILES
+
+ROOT = Path(__file__).resolve().parents[1]
+FORMATS = {
+    "graph.ttl": (ox.RdfFormat.TURTLE, "turtle"),
+    "graph.nt": (ox.RdfFormat.N_TRIPLES, "nt"),
+    "graph.nq": (ox.RdfFormat.N_QUADS, "nquads"),
+    "graph.jsonld": (ox.RdfFormat.JSON_LD, "json-ld"),
+}
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_committed_dist_is_what_kg_build_makes(release: Path) -> None:
+    assert set(files_of(ROOT / "dist")) == set(RELEASE_FILES)
+    assert files_of(ROOT / "dist") == files_of(release), "rebuild and commit dist/ (kg build)"
+
+
+def test_rebuild_is_byte_identical_across_processes(tmp_path: Path, release: Path) -> None:
+    """A build in another process, with another hash seed, writes the same bytes."""
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    env.pop("SOURCE_DATE_EPOCH", None)
+    subprocess.run(
+        [sys.executable, "-m", "kg", "--project", str(ROOT), "build", "--out", str(tmp_path)],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    assert files_of(tmp_path) == files_of(release)
+
+
+def test_source_date_epoch_sets_the_release_date(
+    project: Path, kg: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
+    out = project / "dated"
+    assert kg("--project", project, "build", "--out", out).exit_code == 0
+    assert (
+        b'"2025-11-24T16:00:00Z"^^<http://www.w3.org/2001/XMLSchema#dateTime>'
+        in (out / "graph.nt").read_bytes()
+    )
+    committed = (project / "dist" / "graph.nt").read_bytes()
+    assert b'<http://purl.org/dc/terms/issued> "' not in committed
+
+
+@pytest.mark.parametrize("name", sorted(FORMATS))
+def test_every_format_parses_strictly_to_the_same_graph(name: str, release: Path) -> None:
+    ox_format, rdflib_format = FORMATS[name]
+    reference = ox.Dataset(ox.parse(path=str(release / "graph.nt"), format=ox.RdfFormat.N_TRIPLES))
+    strict = list(ox.parse(path=str(release / name), format=ox_format))
+    triples = {ox.Triple(q.subject, q.predicate, q.object) for q in strict}
+    assert triples == {ox.Triple(q.subject, q.predicate, q.object) for q in reference}
+    graph = Dataset()
+    graph.parse(release / name, format=rdflib_format, publicID="https://example.org/unused/")
+    union = Graph()
+    for s, p, o, _ in graph.quads((None, None, None, None)):
+        union.add((s, p, o))
+    assert isomorphic(union, Graph().parse(release / "graph.nt", format="nt"))
+
+
+def test_no_blank_nodes_and_no_relative_iris(release: Path) -> None:
+    for quad in ox.parse(path=str(release / "graph.nq"), format=ox.RdfFormat.N_QUADS):
+        for term in (quad.subject, quad.object):
+            assert not isinstance(term, ox.BlankNode)
+            if isinstance(term, ox.NamedNode):
+                assert term.value.startswith(("http://", "https://")), term
+
+
+def test_named_graphs(release: Path) -> None:
+    graphs = {
+        q.graph_name.value
+        for q in ox.parse(path=str(release / "graph.nq"), format=ox.RdfFormat.N_QUADS)
+    }
+    assert graphs == {
+        "https://w3id.org/drugclaims/id/graph/ontology",
+        "https://w3id.org/drugclaims/id/graph/catalogue",
+        "https://w3id.org/drugclaims/id/graph/dataset",
+        "https://w3id.org/drugclaims/id/pubmed-22870448/graph",
+    }
+    lines = (release / "graph.nq").read_text(encoding="utf-8").splitlines()
+    assert lines == sorted(lines) and len(lines) == len(set(lines))
+    assert len(lines) == len((release / "graph.nt").read_text(encoding="utf-8").splitlines()), (
+        "a triple stands in two named graphs"
+    )
+
+
+def test_literals_survive_a_store_round_trip_unchanged(release: Path) -> None:
+    """Typed literals are canonical: Oxigraph's store, which canonicalises, changes none."""
+    parsed = set(ox.parse(path=str(release / "graph.nq"), format=ox.RdfFormat.N_QUADS))
+    store = ox.Store()
+    store.extend(parsed)
+    assert set(store) == parsed
+
+
+def test_literals_are_well_typed(release: Path) -> None:
+    graph = Graph().parse(release / "graph.nt", format="nt")
+    for literal in graph.objects():
+        if isinstance(literal, Literal):
+            assert not literal.ill_typed, literal
+            if literal.language:
+                assert literal.language == literal.language.lower()
+
+
+def test_jsonld_is_plain_json_with_the_published_context(release: Path) -> None:
+    document = json.loads((release / "graph.jsonld").read_text(encoding="utf-8"))
+    context = json.loads((release / "context.jsonld").read_text(encoding="utf-8"))
+    assert document["@context"] == context["@context"], "the inline context is the published one"
+    assert all(isinstance(node, dict) and "@id" in node for node in document["@graph"])
+    ids = [node["@id"] for node in document["@graph"]]
+    assert ids == sorted(ids)
+    assert "@import" not in context["@context"], "the context must not make a reader fetch"
+
+
+def test_interrupted_build_leaves_the_previous_release(
+    project: Path, kg: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = files_of(project / "dist")
+    claims = project / "sources/pubmed-22870448/claims.yaml"
+    claims.write_text(claims.read_text().replace("quantifier: Most", "quantifier: Many"))
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(release_module.os, "replace", interrupted)
+    result = kg("--project", project, "build")
+    assert result.exit_code != 0  # click reports the interruption as "Aborted!"
+    assert files_of(project / "dist") == before
+    assert [p.name for p in project.iterdir() if p.name.startswith(".dist-")] == []
+
+
+def test_not_conforming_build_writes_nothing(project: Path, kg: Callable[..., Result]) -> None:
+    """A graph that breaks a shape (a knowledge level outside Biolink's enumeration): exit 1."""
+    before = files_of(project / "dist")
+    claims = project / "sources/pubmed-22870448/claims.yaml"
+    claims.write_text(
+        claims.read_text().replace("knowledge_level: prediction", "knowledge_level: hunch")
+    )
+    result = kg("--project", project, "build")
+    assert result.exit_code == 1
+    assert "kgs:ClaimShape-knowledgeLevel" in result.stderr
+    assert "nothing was written" in result.stderr
+    assert files_of(project / "dist") == before
