@@ -129,11 +129,14 @@ def build(ctx: click.Context, out: Path | None) -> None:
 @click.pass_context
 @_reports_errors
 def validate(ctx: click.Context, files: tuple[Path, ...], report_file: Path | None) -> None:
-    """Validate RDF FILES (default: the release) against shapes/ and print a readable report."""
+    """Validate RDF FILES (default: the release) against shapes/ and ontology/.
+
+    Prints a readable report; all the files' graphs are validated together.
+    """
     from kg.validation import validate_files
 
     project = _project(ctx)
-    report = validate_files(_release_files(ctx, files), project.shape_files)
+    report = validate_files(_release_files(ctx, files), project.shape_files, project.ontology_file)
     click.echo(report.text(), nl=False)
     if report_file is not None:
         report_file.write_bytes(report.graph.serialize(format="turtle", encoding="utf-8"))

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,8 @@ from kg.validation import union_graph
 
 __all__ = ["RELEASE_FILES", "jsonld_context", "serialize_release", "write_release"]
 
-#: Prefixes left out of Turtle: their local names hold slashes, which Turtle must escape.
-MINTED_PREFIXES = frozenset({"kgr"})
+#: A local name Turtle can write after a prefix with no escape.
+PLAIN_LOCAL_NAME = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_.:-]*[A-Za-z0-9_:-])?$")
 RELEASE_FILES = ("context.jsonld", "graph.jsonld", "graph.nq", "graph.nt", "graph.ttl")
 
 
@@ -71,15 +72,43 @@ def _turtle(graph: Graph, namespaces: Mapping[str, str]) -> bytes:
     lines = _sorted_lines(
         graph.serialize(format="nt", encoding="utf-8"), pyoxigraph.RdfFormat.N_TRIPLES
     )
-    triples = pyoxigraph.parse(lines, format=pyoxigraph.RdfFormat.N_TRIPLES)
-    prefixes = {name: ns for name, ns in namespaces.items() if name not in MINTED_PREFIXES}
+    triples = list(pyoxigraph.parse(lines, format=pyoxigraph.RdfFormat.N_TRIPLES))
+    prefixes = _turtle_prefixes(triples, namespaces)
     written = pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.TURTLE, prefixes=prefixes)
     assert written is not None
-    text = written.decode("utf-8")
-    # Oxigraph writes the prefixes in an order of its own: write them sorted, ourselves.
-    body = [line for line in text.split("\n") if not line.startswith("@prefix ")]
-    head = [f"@prefix {name}: <{ns}> ." for name, ns in sorted(prefixes.items())]
-    return "\n".join([*head, "", *body]).encode("utf-8")
+    # Oxigraph writes the prefixes in an order of its own: write them sorted, ourselves; and a
+    # blank line between subjects (Oxigraph escapes newlines in literals, so a line that does
+    # not start with a tab starts a subject).
+    out = [f"@prefix {name}: <{ns}> ." for name, ns in sorted(prefixes.items())]
+    for line in written.decode("utf-8").split("\n"):
+        if line.startswith("@prefix "):
+            continue
+        if line and not line.startswith("\t") and out and out[-1].endswith(" ."):
+            out.append("")
+        out.append(line)
+    return "\n".join(out).encode("utf-8")
+
+
+def _turtle_prefixes(
+    triples: Iterable[pyoxigraph.Quad], namespaces: Mapping[str, str]
+) -> dict[str, str]:
+    """The prefixes under which every IRI of the graph has a plain local name: a prefix whose
+    local names would need Turtle's backslash escapes (``doi:10.1177\\/...``) is left out."""
+    iris = {
+        term.value
+        for triple in triples
+        for term in (triple.subject, triple.predicate, triple.object)
+        if isinstance(term, pyoxigraph.NamedNode)
+    }
+    return {
+        name: namespace
+        for name, namespace in namespaces.items()
+        if all(
+            PLAIN_LOCAL_NAME.match(iri[len(namespace) :])
+            for iri in iris
+            if iri.startswith(namespace)
+        )
+    }
 
 
 def _sorted_lines(data: bytes, rdf_format: pyoxigraph.RdfFormat) -> bytes:
@@ -97,17 +126,46 @@ def _line(quad: pyoxigraph.Quad) -> str:
 
 
 def _jsonld(graph: Graph, context: dict[str, Any]) -> bytes:
-    """Compacted JSON-LD with the context inline, nodes sorted by @id and values sorted."""
+    """Compacted JSON-LD with the context inline, nodes sorted by @id and values sorted.
+
+    rdflib leaves node IRIs whole; they are shortened here to CURIEs of the context's prefixes
+    (which expand back: those prefixes are marked ``@prefix``), so the file reads as plain JSON.
+    """
     data = json.loads(
         graph.serialize(format="json-ld", context=context["@context"], auto_compact=True)
     )
-    nodes = data.get("@graph", [data])
+    namespaces = {
+        name: (value["@id"] if isinstance(value, dict) else value)
+        for name, value in context["@context"].items()
+        if not name.startswith("@")
+    }
+    nodes = [_compact_ids(node, namespaces) for node in data.get("@graph", [data])]
     for node in nodes:
         for key, value in node.items():
             if isinstance(value, list):
                 node[key] = sorted(value, key=lambda v: json.dumps(v, sort_keys=True))
     nodes = sorted(nodes, key=lambda node: str(node.get("@id", "")))
     return _json_bytes({"@context": context["@context"], "@graph": nodes})
+
+
+def _compact_ids(value: Any, namespaces: Mapping[str, str]) -> Any:
+    """Replace every ``@id`` IRI under a prefix (with a plain local name) by its CURIE."""
+    if isinstance(value, list):
+        return [_compact_ids(item, namespaces) for item in value]
+    if not isinstance(value, dict):
+        return value
+    result = {key: _compact_ids(item, namespaces) for key, item in value.items()}
+    iri = result.get("@id")
+    if isinstance(iri, str):
+        best = max(
+            (name for name, ns in namespaces.items() if iri.startswith(ns)),
+            key=lambda name: len(namespaces[name]),
+            default=None,
+        )
+        local = iri[len(namespaces[best]) :] if best else ""
+        if best and PLAIN_LOCAL_NAME.match(local):
+            result["@id"] = f"{best}:{local}"
+    return result
 
 
 def _json_bytes(data: object) -> bytes:

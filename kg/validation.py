@@ -127,10 +127,13 @@ def _rows(report: Graph) -> Iterable[ReportRow]:
         )
 
 
-def validate_files(files: Iterable[Path], shape_files: Iterable[Path]) -> Report:
-    """Validate RDF files (any release format) with the shapes: all their graphs as one."""
+def validate_files(
+    files: Iterable[Path], shape_files: Iterable[Path], ontology_file: Path
+) -> Report:
+    """Validate RDF files (any release format) with the shapes: all their graphs as one, with
+    the ontology added (the shapes check claim predicates and statuses against it)."""
     with offline():
-        loaded = load_store(list(files))
+        loaded = load_store([*files, ontology_file])
         union = Store()
         union.extend(Quad(q.subject, q.predicate, q.object, DefaultGraph()) for q in loaded)
         return validate(union, load_shapes(shape_files))

@@ -159,3 +159,12 @@ def test_stats(kg: Callable[..., Result]) -> None:
 def test_query_without_a_release(tmp_path: Path, kg: Callable[..., Result]) -> None:
     result = kg("--project", tmp_path, "query", SELECT_CLAIMS)
     assert result.exit_code == 2 and "kg build" in result.stderr
+
+
+def test_validate_a_file_without_the_ontology(kg: Callable[..., Result], tmp_path: Path) -> None:
+    """A file with the claims but not the ontology graph validates: kg adds ontology/kgo.ttl."""
+    lines = (ROOT / "dist/graph.nq").read_text(encoding="utf-8").splitlines(keepends=True)
+    claims_only = tmp_path / "claims.nq"
+    claims_only.write_text("".join(line for line in lines if "/graph/ontology>" not in line))
+    result = kg("--project", ROOT, "validate", claims_only)
+    assert result.exit_code == 0, result.stdout
