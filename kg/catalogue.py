@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from rdflib import Graph
@@ -182,16 +183,52 @@ def _entity(record: Record, index: int, prefixes: PrefixMap, ontology: Ontology)
 def _mappings(record: Record, name: str, iri: URIRef, prefixes: PrefixMap) -> tuple[Mapping, ...]:
     mappings: dict[URIRef, Mapping] = {}
     for kind in MATCH_KINDS:
-        for curie in as_list(record, kind):
-            target = expand(prefixes, curie, record, name, kind)
-            if target == iri:
-                raise record.error(name, f"{kind}: {curie} is the entity itself", key=kind)
-            if target in mappings:
-                other = mappings[target].kind
+        for entry in as_list(record, kind):
+            mapping = _mapping(kind, entry, record, name, prefixes)
+            if mapping.iri == iri:
+                raise record.error(name, f"{kind}: {mapping.curie} is the entity itself", key=kind)
+            if mapping.iri in mappings:
+                other = mappings[mapping.iri].kind
                 problem = "duplicate" if other == kind else f"contradictory ({other} and {kind})"
-                raise record.error(name, f"{problem} mapping to {curie}", key=kind)
-            mappings[target] = Mapping(kind, target, str(curie))
+                raise record.error(name, f"{problem} mapping to {mapping.curie}", key=kind)
+            mappings[mapping.iri] = mapping
     return tuple(mappings.values())
+
+
+def _mapping(
+    kind: MatchKind, entry: object, record: Record, name: str, prefixes: PrefixMap
+) -> Mapping:
+    """One cross-reference: a CURIE, or {id, label, confidence, comment, see_also}."""
+    if not isinstance(entry, Record):
+        return Mapping(kind, expand(prefixes, entry, record, name, kind), str(entry))
+    where = f"{name}, {kind} {entry.get('id')!r}"
+    check_fields(
+        entry, where, required=["id"], optional=["label", "confidence", "comment", "see_also"]
+    )
+    confidence = entry.get("confidence")
+    if confidence is not None and (
+        isinstance(confidence, bool)
+        or not isinstance(confidence, int | float)
+        or not 0 < confidence < 1
+    ):
+        raise entry.error(
+            where,
+            "confidence must be a number between 0 and 1 (leave it out for a checked identifier)",
+            key="confidence",
+        )
+    if confidence is not None and not entry.get("comment"):
+        raise entry.error(
+            where, "a mapping with confidence below 1 needs a comment saying why", key="confidence"
+        )
+    return Mapping(
+        kind,
+        expand(prefixes, entry["id"], entry, where, "id"),
+        str(entry["id"]),
+        label=_optional_text(entry, where, "label"),
+        confidence=Decimal(str(confidence)) if confidence is not None else None,
+        comment=_optional_text(entry, where, "comment"),
+        see_also=_optional_text(entry, where, "see_also"),
+    )
 
 
 def _text(record: Record, name: str, field: str) -> str:

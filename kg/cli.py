@@ -139,7 +139,9 @@ def validate(ctx: click.Context, files: tuple[Path, ...], report_file: Path | No
     report = validate_files(_release_files(ctx, files), project.shape_files, project.ontology_file)
     click.echo(report.text(), nl=False)
     if report_file is not None:
-        report_file.write_bytes(report.graph.serialize(format="turtle", encoding="utf-8"))
+        from kg.release import write_file
+
+        write_file(report_file, report.graph.serialize(format="turtle", encoding="utf-8"))
     sys.exit(EXIT_OK if report.conforms else EXIT_NOT_CONFORMING)
 
 
@@ -188,6 +190,72 @@ def show(ctx: click.Context, resource: str, data: tuple[Path, ...]) -> None:
 
     store = q.load_store(_release_files(ctx, data))
     click.echo(q.describe(store, resource, _prefixes(ctx, data)), nl=False)
+
+
+MAPPING_FORMATS = {"sssom-tsv": "sssom_tsv", "rdf": "mappings_rdf"}
+
+
+@main.command(epilog=EXIT_CODES)
+@data_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(list(MAPPING_FORMATS)),
+    default="sssom-tsv",
+    show_default=True,
+    help="SSSOM TSV (with its YAML metadata block), or RDF (Turtle).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file (atomically) instead of standard output.",
+)
+@click.pass_context
+@_reports_errors
+def mappings(ctx: click.Context, data: tuple[Path, ...], fmt: str, out: Path | None) -> None:
+    """Every cross-reference of every entity, as an SSSOM mapping set or as RDF."""
+    from kg import mappings as m
+    from kg import query as q
+
+    store = q.load_store(_release_files(ctx, data))
+    output = m.sssom_tsv(m.load_mapping_set(store)) if fmt == "sssom-tsv" else m.mappings_rdf(store)
+    if out is None:
+        click.echo(output, nl=False)
+    else:
+        from kg.release import write_file
+
+        write_file(out, output)
+
+
+@main.command(epilog=EXIT_CODES)
+@click.argument("resource")
+@data_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "tsv"]),
+    default=None,
+    help="[default: table on a terminal, else tsv]",
+)
+@click.pass_context
+@_reports_errors
+def xrefs(ctx: click.Context, resource: str, data: tuple[Path, ...], fmt: str | None) -> None:
+    """An entity's identifiers in other datasets, with mapping predicate and confidence.
+
+    RESOURCE is a CURIE or IRI of an entity of the graph, or of one of its cross-references.
+    """
+    from kg import mappings as m
+    from kg import query as q
+
+    rows = m.xrefs(q.load_store(_release_files(ctx, data)), resource)
+    columns = ["subject_id", "predicate_id", "object_id", "object_label", "confidence", "comment"]
+    table = [[row[c] for c in columns] for row in rows]
+    if (fmt or ("table" if sys.stdout.isatty() else "tsv")) == "tsv":
+        click.echo("\t".join(columns))
+        for line in table:
+            click.echo("\t".join(line))
+    else:
+        click.echo(q.text_table(columns, table), nl=False)
 
 
 @main.command(epilog=EXIT_CODES)

@@ -7,6 +7,7 @@ from uuid or the clock, so the same inputs always give the same graph. No blank 
 from __future__ import annotations
 
 import os
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -16,7 +17,7 @@ from rdflib.term import Node, URIRef
 
 from kg import __version__
 from kg.errors import InputError
-from kg.model import Claim, Corpus, Entity, Quantity, Source, StudySet
+from kg.model import Claim, Corpus, Entity, Mapping, Quantity, Source, StudySet
 from kg.namespaces import (
     BASE,
     BIOLINK,
@@ -27,14 +28,17 @@ from kg.namespaces import (
     KGO,
     OA,
     ONTOLOGY_IRI,
+    OWL,
     PAV,
     PROV,
     RDF,
     RDFS,
     RELEASE,
     SCHEMA,
+    SEMAPV,
     SH,
     SKOS,
+    SSSOM,
     VOID,
     XSD,
 )
@@ -43,6 +47,7 @@ __all__ = [
     "CATALOGUE_GRAPH",
     "DATASET_GRAPH",
     "ONTOLOGY_GRAPH",
+    "add_mapping",
     "build_dataset",
     "canonical_decimal",
     "source_graph",
@@ -120,7 +125,43 @@ def _add_entity(graph: Graph, entity: Entity) -> None:
     if entity.sector:
         graph.add((iri, KGO.sector, entity.sector))
     for mapping in entity.mappings:
-        graph.add((iri, SKOS_MATCH[mapping.kind], mapping.iri))
+        add_mapping(graph, entity.key, iri, entity.label, mapping)
+
+
+def add_mapping(
+    graph: Graph, key: str, subject: URIRef, subject_label: str, mapping: Mapping
+) -> None:
+    """A cross-reference: a plain SKOS triple when it is checked (confidence 1), and always an
+    SSSOM mapping record (an owl:Axiom with justification, labels, confidence and comment)."""
+    predicate = SKOS_MATCH[mapping.kind]
+    if mapping.confidence is None:
+        graph.add((subject, predicate, mapping.iri))
+    record = BASE[f"mapping/{key}/{_slug(mapping.curie)}"]
+    graph.add((record, RDF.type, OWL.Axiom))
+    graph.add((record, RDFS.label, en(f"{subject_label} {mapping.kind} match {mapping.curie}")))
+    graph.add((record, OWL.annotatedSource, subject))
+    graph.add((record, OWL.annotatedProperty, predicate))
+    graph.add((record, OWL.annotatedTarget, mapping.iri))
+    graph.add((record, SSSOM.mapping_justification, SEMAPV.ManualMappingCuration))
+    graph.add((record, SSSOM.subject_label, Literal(subject_label)))
+    if mapping.label:
+        graph.add((record, SSSOM.object_label, Literal(mapping.label)))
+    if mapping.confidence is not None:
+        lexical = canonical_decimal(mapping.confidence)
+        # xsd:decimal, not SSSOM's xsd:double: a double has no lexical form that survives both
+        # JSON-LD (which writes 8.0E-1) and Oxigraph's store (which writes 0.8) unchanged.
+        graph.add(
+            (record, SSSOM.confidence, Literal(lexical, datatype=XSD.decimal, normalize=False))
+        )
+    if mapping.comment:
+        graph.add((record, RDFS.comment, en(mapping.comment)))
+    if mapping.see_also:
+        graph.add((record, RDFS.seeAlso, Literal(mapping.see_also)))
+
+
+def _slug(curie: str) -> str:
+    """A CURIE as one path segment of an IRI: ``mesh:D005356`` -> ``mesh-D005356``."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", curie)
 
 
 def _add_source(graph: Graph, source: Source, labels: dict[URIRef, str], ontology: Graph) -> None:
@@ -155,8 +196,8 @@ def _add_article(graph: Graph, source: Source) -> None:
     graph.add((iri, SCHEMA.abstract, Literal(article.abstract)))
     for keyword in article.keywords:
         graph.add((iri, SCHEMA.keywords, Literal(keyword)))
-    for same in article.same_as:
-        graph.add((iri, SKOS.exactMatch, same))
+    for mapping in article.same_as:
+        add_mapping(graph, source.key, iri, article.title, mapping)
 
 
 def _add_claim(
@@ -309,6 +350,8 @@ def _add_prefix_declarations(graph: Graph, release: URIRef, corpus: Corpus) -> N
         graph.add((node, SH.namespace, Literal(prefix.uri_prefix, datatype=XSD.anyURI)))
         if prefix.pattern:
             graph.add((node, IDOT.identifierPattern, Literal(prefix.pattern)))
+        if prefix.synonyms:
+            graph.add((node, IDOT.preferredPrefix, Literal(prefix.synonyms[0])))
 
 
 def _source_date() -> Literal | None:

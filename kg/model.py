@@ -44,11 +44,19 @@ class Prefix:
 
 @dataclass(frozen=True)
 class Mapping:
-    """A cross-reference of an entity: a SKOS match of one kind to another dataset's IRI."""
+    """A cross-reference of an entity: a SKOS match of one kind to another dataset's IRI.
+
+    ``confidence`` is None for a checked identifier (confidence 1); below 1 for one seen in a
+    single weaker source, which is then published as an SSSOM record only.
+    """
 
     kind: MatchKind
     iri: URIRef
     curie: str
+    label: str | None = None
+    confidence: Decimal | None = None
+    comment: str | None = None
+    see_also: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,7 +136,7 @@ class Article:
     affiliation: URIRef
     abstract: str
     keywords: tuple[str, ...]
-    same_as: tuple[URIRef, ...]
+    same_as: tuple[Mapping, ...]
 
 
 @dataclass(frozen=True)

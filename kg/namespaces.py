@@ -41,9 +41,11 @@ __all__ = [
     "RDFS",
     "RELEASE",
     "SCHEMA",
+    "SEMAPV",
     "SH",
     "SHAPES",
     "SKOS",
+    "SSSOM",
     "VOID",
     "XSD",
 ]
@@ -61,6 +63,8 @@ IDOT = Namespace("http://identifiers.org/idot/")
 OA = Namespace("http://www.w3.org/ns/oa#")
 PAV = Namespace("http://purl.org/pav/")
 SCHEMA = SDO
+SEMAPV = Namespace("https://w3id.org/semapv/vocab/")
+SSSOM = Namespace("https://w3id.org/sssom/")
 
 
 class KGO(DefinedNamespace):

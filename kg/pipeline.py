@@ -10,13 +10,17 @@ from pathlib import Path
 
 from kg.errors import NotConformingError
 from kg.graph import build_dataset
+from kg.mappings import load_mapping_set, sssom_tsv
 from kg.offline import offline
 from kg.prefixes import output_namespaces
 from kg.project import Project, load_corpus
 from kg.release import serialize_release, write_release
-from kg.validation import Report, load_shapes, union_graph, validate
+from kg.validation import Report, load_shapes, to_store, union_graph, validate
 
-__all__ = ["BuildResult", "build_release"]
+__all__ = ["SSSOM_FILE", "BuildResult", "build_release"]
+
+#: The release's SSSOM mapping set.
+SSSOM_FILE = "mappings.sssom.tsv"
 
 
 @dataclass(frozen=True)
@@ -40,10 +44,12 @@ def build_release(project: Project, out: Path | None = None) -> BuildResult:
         corpus = load_corpus(project)
         dataset = build_dataset(corpus, project.ontology_file)
         union = union_graph(dataset)
-        report = validate(union, load_shapes(project.shape_files))
+        store = to_store(union)
+        report = validate(store, load_shapes(project.shape_files))
         if not report.conforms:
             raise NotConformingError(report.text())
         files = serialize_release(dataset, output_namespaces(corpus.prefixes))
+        files[SSSOM_FILE] = sssom_tsv(load_mapping_set(store))
     target = out if out is not None else project.dist
     write_release(files, target)
     claims = sum(len(source.claims) for source in corpus.sources)

@@ -30,6 +30,7 @@ __all__ = [
     "packaged_query",
     "read_query",
     "run_query",
+    "text_table",
 ]
 
 #: File suffix -> RDF format, for reading data files.
@@ -223,7 +224,12 @@ def compact(term: object, prefixes: Mapping[str, str]) -> str:
 
 
 def _table(names: list[str], rows: list[list[object]], prefixes: Mapping[str, str]) -> str:
-    cells = [[_cut(compact(t, prefixes)) for t in row] for row in rows]
+    return text_table(names, [[compact(t, prefixes) for t in row] for row in rows])
+
+
+def text_table(names: list[str], rows: list[list[str]]) -> str:
+    """Columns of text padded to line up, a header, and a row count."""
+    cells = [[_cut(text) for text in row] for row in rows]
     widths = [max([len(n) + 1, *(len(r[i]) for r in cells)]) for i, n in enumerate(names)]
     lines = [
         "  ".join(f"?{n}".ljust(w) for n, w in zip(names, widths, strict=True)),

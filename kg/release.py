@@ -10,23 +10,28 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph
 from rdflib import Dataset, Graph
 
+from kg.turtle import PLAIN_LOCAL_NAME, write_turtle
 from kg.validation import union_graph
 
-__all__ = ["RELEASE_FILES", "jsonld_context", "serialize_release", "write_release"]
+__all__ = ["RELEASE_FILES", "jsonld_context", "serialize_release", "write_file", "write_release"]
 
-#: A local name Turtle can write after a prefix with no escape.
-PLAIN_LOCAL_NAME = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_.:-]*[A-Za-z0-9_:-])?$")
-RELEASE_FILES = ("context.jsonld", "graph.jsonld", "graph.nq", "graph.nt", "graph.ttl")
+RELEASE_FILES = (
+    "context.jsonld",
+    "graph.jsonld",
+    "graph.nq",
+    "graph.nt",
+    "graph.ttl",
+    "mappings.sssom.tsv",
+)
 
 
 def jsonld_context(namespaces: Mapping[str, str]) -> dict[str, Any]:
@@ -67,48 +72,15 @@ def serialize_release(dataset: Dataset, namespaces: Mapping[str, str]) -> dict[s
 
 
 def _turtle(graph: Graph, namespaces: Mapping[str, str]) -> bytes:
-    """Turtle written by Oxigraph from the sorted triples: subjects grouped, literals exactly as
-    built (rdflib's writer turns an xsd:decimal "100" into the different literal 100.0)."""
+    """Turtle written by Oxigraph: rdflib's writer turns an xsd:decimal "100" into the
+    different literal 100.0."""
     lines = _sorted_lines(
         graph.serialize(format="nt", encoding="utf-8"), pyoxigraph.RdfFormat.N_TRIPLES
     )
-    triples = list(pyoxigraph.parse(lines, format=pyoxigraph.RdfFormat.N_TRIPLES))
-    prefixes = _turtle_prefixes(triples, namespaces)
-    written = pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.TURTLE, prefixes=prefixes)
-    assert written is not None
-    # Oxigraph writes the prefixes in an order of its own: write them sorted, ourselves; and a
-    # blank line between subjects (Oxigraph escapes newlines in literals, so a line that does
-    # not start with a tab starts a subject).
-    out = [f"@prefix {name}: <{ns}> ." for name, ns in sorted(prefixes.items())]
-    for line in written.decode("utf-8").split("\n"):
-        if line.startswith("@prefix "):
-            continue
-        if line and not line.startswith("\t") and out and out[-1].endswith(" ."):
-            out.append("")
-        out.append(line)
-    return "\n".join(out).encode("utf-8")
-
-
-def _turtle_prefixes(
-    triples: Iterable[pyoxigraph.Quad], namespaces: Mapping[str, str]
-) -> dict[str, str]:
-    """The prefixes under which every IRI of the graph has a plain local name: a prefix whose
-    local names would need Turtle's backslash escapes (``doi:10.1177\\/...``) is left out."""
-    iris = {
-        term.value
-        for triple in triples
-        for term in (triple.subject, triple.predicate, triple.object)
-        if isinstance(term, pyoxigraph.NamedNode)
-    }
-    return {
-        name: namespace
-        for name, namespace in namespaces.items()
-        if all(
-            PLAIN_LOCAL_NAME.match(iri[len(namespace) :])
-            for iri in iris
-            if iri.startswith(namespace)
-        )
-    }
+    quads = pyoxigraph.parse(lines, format=pyoxigraph.RdfFormat.N_TRIPLES)
+    return write_turtle(
+        (pyoxigraph.Triple(q.subject, q.predicate, q.object) for q in quads), namespaces
+    )
 
 
 def _sorted_lines(data: bytes, rdf_format: pyoxigraph.RdfFormat) -> bytes:
@@ -170,6 +142,13 @@ def _compact_ids(value: Any, namespaces: Mapping[str, str]) -> Any:
 
 def _json_bytes(data: object) -> bytes:
     return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write one file atomically: a temporary file beside it, then a rename."""
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}-", delete=False) as f:
+        f.write(data)
+    os.replace(f.name, path)
 
 
 def write_release(files: Mapping[str, bytes], out: Path) -> None:

@@ -12,7 +12,7 @@ from rdflib.term import URIRef
 
 from kg.catalogue import Catalogue, Ontology, QualifierSpec, expand, expand_term
 from kg.errors import InputError
-from kg.model import Article, Claim, QualifierValue, Quantity, Source, StudySet
+from kg.model import Article, Claim, Mapping, QualifierValue, Quantity, Source, StudySet
 from kg.namespaces import KGO
 from kg.prefixes import PrefixMap
 from kg.pubmed import parse_pubmed_page
@@ -118,7 +118,7 @@ def _article(meta: Record, text: str, text_display: str, context: _Context) -> A
             key="journal",
         )
     same_as = tuple(
-        expand(context.prefixes, record[f], record, "article", f)
+        Mapping("exact", expand(context.prefixes, record[f], record, "article", f), record[f])
         for f in ("pmid", "pmcid")
         if f in record
     )

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
+from kg.release import RELEASE_FILES
+
 ROOT = Path(__file__).resolve().parents[1]
 ASK_APPROVED = (
     "ASK { ?c <https://w3id.org/biolink/vocab/predicate> <https://w3id.org/biolink/vocab/treats> }"
@@ -31,13 +33,7 @@ def test_build_writes_the_release(project: Path, kg: Callable[..., Result]) -> N
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ""
     assert "16 claims" in result.stderr and "conforms" in result.stderr
-    assert sorted(p.name for p in out.iterdir()) == [
-        "context.jsonld",
-        "graph.jsonld",
-        "graph.nq",
-        "graph.nt",
-        "graph.ttl",
-    ]
+    assert sorted(p.name for p in out.iterdir()) == sorted(RELEASE_FILES)
 
 
 def test_validate_the_release(kg: Callable[..., Result], tmp_path: Path) -> None:

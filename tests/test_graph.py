@@ -269,7 +269,7 @@ def test_identifiers_are_from_the_checked_table(graph: Graph) -> None:
     catalogue = yaml.safe_load((ROOT / "catalogue/entities.yaml").read_text(encoding="utf-8"))
     for entity in catalogue["entities"]:
         curies = [entity.get("id", "")] + [
-            c
+            c["id"] if isinstance(c, dict) else c
             for kind in ("exact", "close", "broad", "narrow", "related")
             for c in entity.get(kind, [])
         ]
@@ -322,7 +322,7 @@ def test_biolink_terms_exist_in_the_biolink_model(graph: Graph) -> None:
 
 def test_every_iri_has_a_label_but_cross_references(graph: Graph) -> None:
     labelled = set(graph.subjects(RDFS.label, None))
-    mapped = {o for p in MATCHES for o in graph.objects(None, p)}
+    mapped = {o for p in (*MATCHES, OWL.annotatedTarget) for o in graph.objects(None, p)}
     unlabelled = (
         {t for triple in graph for t in triple if isinstance(t, URIRef)} - labelled - mapped
     )

@@ -1,0 +1,250 @@
+"""Cross-references as an SSSOM mapping set: read from the graph's mapping records, written as
+SSSOM TSV (with its YAML metadata block) or RDF, and looked up one entity at a time.
+
+Everything here reads the graph through SPARQL on the embedded engine: ``kg mappings`` and
+``kg xrefs`` need only the release, and ``kg build`` writes the SSSOM file from the graph it has
+just validated, so the TSV and the triples cannot disagree.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping as MappingABC
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+import yaml
+
+from kg.errors import QueryError
+from kg.turtle import write_turtle
+
+__all__ = [
+    "SSSOM_COLUMNS",
+    "MappingSet",
+    "load_mapping_set",
+    "mappings_rdf",
+    "sssom_tsv",
+    "xrefs",
+]
+
+#: The SSSOM columns written, in order (a column is left out when no row has a value).
+SSSOM_COLUMNS = (
+    "subject_id",
+    "subject_label",
+    "subject_category",
+    "predicate_id",
+    "object_id",
+    "object_label",
+    "mapping_justification",
+    "confidence",
+    "comment",
+)
+
+_PREFIXES = """
+PREFIX biolink: <https://w3id.org/biolink/vocab/>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX idot: <http://identifiers.org/idot/>
+PREFIX owl: <http://www.w3.org/2002/07/owl#>
+PREFIX pav: <http://purl.org/pav/>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX sh: <http://www.w3.org/ns/shacl#>
+PREFIX sssom: <https://w3id.org/sssom/>
+PREFIX void: <http://rdfs.org/ns/void#>
+"""
+_RECORDS = (
+    _PREFIXES
+    + """
+SELECT ?subject ?subject_label (MIN(?category) AS ?subject_category) ?predicate ?object
+       ?object_label ?justification ?confidence ?comment
+WHERE {
+  ?record a owl:Axiom ;
+          owl:annotatedSource ?subject ;
+          owl:annotatedProperty ?predicate ;
+          owl:annotatedTarget ?object ;
+          sssom:mapping_justification ?justification ;
+          sssom:subject_label ?subject_label .
+  OPTIONAL { ?subject biolink:category ?category }
+  OPTIONAL { ?record sssom:object_label ?object_label }
+  OPTIONAL { ?record sssom:confidence ?confidence }
+  OPTIONAL { ?record rdfs:comment ?comment }
+}
+GROUP BY ?subject ?subject_label ?predicate ?object ?object_label ?justification ?confidence
+         ?comment
+"""
+)
+_DATASET = (
+    _PREFIXES
+    + """
+SELECT ?dataset ?title ?version ?license ?publisher WHERE {
+  ?dataset a void:Dataset ; dcterms:title ?title ; pav:version ?version ;
+           dcterms:license ?license ; dcterms:publisher ?publisher .
+}
+"""
+)
+_DECLARATIONS = (
+    _PREFIXES
+    + """
+SELECT ?prefix ?preferred ?namespace WHERE {
+  ?declaration a sh:PrefixDeclaration ; sh:prefix ?prefix ; sh:namespace ?namespace .
+  OPTIONAL { ?declaration idot:preferredPrefix ?preferred }
+}
+"""
+)
+
+
+@dataclass(frozen=True)
+class MappingSet:
+    """The mapping set of a release: its metadata, its prefixes and its rows (CURIEs)."""
+
+    metadata: dict[str, object]
+    curie_map: dict[str, str]
+    rows: tuple[dict[str, str], ...]
+
+
+def load_mapping_set(store: ox.Store) -> MappingSet:
+    """Read the mapping records of a release (loaded in ``store``) as an SSSOM mapping set.
+
+    :raises QueryError: the store holds no release (no dataset description)
+    """
+    namespaces = _namespaces(store)
+    used: set[str] = set()
+
+    def curie(term: object) -> str:
+        name, text = _compress(str(getattr(term, "value", term)), namespaces)
+        if name:
+            used.add(name)
+        return text
+
+    rows = []
+    for solution in _select(store, _RECORDS):
+        row = {
+            "subject_id": curie(solution["subject"]),
+            "subject_label": _value(solution["subject_label"]),
+            "subject_category": curie(solution["subject_category"])
+            if solution["subject_category"]
+            else "",
+            "predicate_id": curie(solution["predicate"]),
+            "object_id": curie(solution["object"]),
+            "object_label": _value(solution["object_label"]),
+            "mapping_justification": curie(solution["justification"]),
+            "confidence": _value(solution["confidence"]),
+            "comment": _value(solution["comment"]),
+        }
+        rows.append(row)
+    rows.sort(key=lambda r: (r["subject_id"], r["predicate_id"], r["object_id"]))
+    metadata = _metadata(store, curie)
+    curie_map = {name: namespaces[name] for name in sorted(used)}
+    return MappingSet(metadata, curie_map, tuple(rows))
+
+
+def _metadata(store: ox.Store, curie: object) -> dict[str, object]:
+    solutions = list(_select(store, _DATASET))
+    if len(solutions) != 1:
+        raise QueryError(
+            "the data holds no release description (a void:Dataset with title, "
+            "version, licence and publisher): is it a kg release?"
+        )
+    (solution,) = solutions
+    release = _value(solution["dataset"])
+    assert callable(curie)
+    return {
+        "mapping_set_id": f"{release}/mappings.sssom.tsv",
+        "mapping_set_version": _value(solution["version"]),
+        "mapping_set_title": f"{_value(solution['title'])}: cross-references",
+        "license": _value(solution["license"]),
+        "creator_id": [curie(solution["publisher"])],
+    }
+
+
+def sssom_tsv(mapping_set: MappingSet) -> bytes:
+    """The mapping set as SSSOM TSV: a ``#``-commented YAML metadata block, then the table."""
+    header = {**mapping_set.metadata, "curie_map": mapping_set.curie_map}
+    block = yaml.safe_dump(header, sort_keys=False, allow_unicode=True, width=1000)
+    lines = [f"#{line}" for line in block.splitlines()]
+    columns = [c for c in SSSOM_COLUMNS if any(row[c] for row in mapping_set.rows)]
+    table = io.StringIO()
+    writer = csv.writer(table, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(columns)
+    for row in mapping_set.rows:
+        writer.writerow([row[c] for c in columns])
+    return ("\n".join(lines) + "\n" + table.getvalue()).encode("utf-8")
+
+
+def mappings_rdf(store: ox.Store) -> bytes:
+    """The mapping records and the plain SKOS matches of a release, as Turtle."""
+    construct = (
+        _PREFIXES
+        + """
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+CONSTRUCT { ?record ?p ?o . ?s ?match ?target . }
+WHERE {
+  { ?record a owl:Axiom ; ?p ?o . }
+  UNION
+  { VALUES ?match { skos:exactMatch skos:closeMatch skos:broadMatch skos:narrowMatch
+                    skos:relatedMatch }
+    ?s ?match ?target . }
+}
+"""
+    )
+    result = store.query(construct, use_default_graph_as_union=True)
+    assert isinstance(result, ox.QueryTriples)
+    return write_turtle(result, _namespaces(store))
+
+
+def xrefs(store: ox.Store, resource: str) -> list[dict[str, str]]:
+    """An entity's identifiers in other datasets, with mapping predicate and confidence.
+
+    ``resource`` is a CURIE or IRI of one of our entities, or of one of its cross-references
+    (then the rows are those of the entity it maps to).
+
+    :raises QueryError: an unknown prefix, or no entity with that identifier
+    """
+    mapping_set = load_mapping_set(store)
+    namespaces = _namespaces(store)
+    iri = _expand(resource, namespaces)
+    wanted = _compress(iri, namespaces)[1]
+    subjects = {
+        r["subject_id"] for r in mapping_set.rows if wanted in (r["subject_id"], r["object_id"])
+    }
+    if not subjects:
+        raise QueryError(f"no entity of the graph is or maps to {resource}")
+    return [dict(r) for r in mapping_set.rows if r["subject_id"] in subjects]
+
+
+def _select(store: ox.Store, query: str) -> list[ox.QuerySolution]:
+    result = store.query(query, use_default_graph_as_union=True)
+    assert isinstance(result, ox.QuerySolutions)
+    return list(result)
+
+
+def _value(term: object) -> str:
+    return "" if term is None else str(getattr(term, "value", term))
+
+
+def _namespaces(store: ox.Store) -> dict[str, str]:
+    """Prefix -> namespace from the release's prefix declarations (preferred prefixes)."""
+    names = {}
+    for solution in _select(store, _DECLARATIONS):
+        name = _value(solution["preferred"]) or _value(solution["prefix"])
+        names[name] = _value(solution["namespace"])
+    return names
+
+
+def _compress(iri: str, namespaces: MappingABC[str, str]) -> tuple[str | None, str]:
+    best = max(
+        (name for name, ns in namespaces.items() if iri.startswith(ns)),
+        key=lambda name: len(namespaces[name]),
+        default=None,
+    )
+    return (best, f"{best}:{iri[len(namespaces[best]) :]}") if best else (None, iri)
+
+
+def _expand(resource: str, namespaces: MappingABC[str, str]) -> str:
+    if "://" in resource:
+        return resource.strip("<>")
+    name, sep, local = resource.partition(":")
+    for candidate, namespace in namespaces.items():
+        if sep and candidate.lower() == name.lower():
+            return namespace + local
+    raise QueryError(f"cannot resolve {resource!r}: {name!r} is not a prefix of the release")
