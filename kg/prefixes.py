@@ -16,7 +16,13 @@ from kg.records import Record, load_yaml
 
 _PLACEHOLDER = "\x00"
 
-__all__ = ["PROJECT_PREFIXES", "PrefixMap", "load_prefix_map", "output_namespaces"]
+__all__ = [
+    "PROJECT_PREFIXES",
+    "PrefixMap",
+    "load_prefix_map",
+    "output_namespaces",
+    "prefix_aliases",
+]
 
 #: The project's own prefixes: the ontology and the minted data IRIs.
 PROJECT_PREFIXES = (
@@ -89,6 +95,11 @@ def output_namespaces(prefixes: Iterable[Prefix]) -> dict[str, str]:
     """
     names = {(p.synonyms[0] if p.synonyms else p.prefix): p.uri_prefix for p in prefixes}
     return dict(sorted(names.items()))
+
+
+def prefix_aliases(prefixes: Iterable[Prefix]) -> dict[str, str]:
+    """Bioregistry's own prefix where the release writes another (``mondo`` for ``MONDO``)."""
+    return {p.prefix: p.uri_prefix for p in prefixes if p.synonyms}
 
 
 def load_prefix_map(path: Path, *, display: str) -> PrefixMap:

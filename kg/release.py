@@ -54,13 +54,20 @@ def jsonld_context(namespaces: Mapping[str, str]) -> dict[str, Any]:
     return {"@context": context}
 
 
-def serialize_release(dataset: Dataset, namespaces: Mapping[str, str]) -> dict[str, bytes]:
-    """Serialise the dataset in every release format; returns file name -> bytes."""
+def serialize_release(
+    dataset: Dataset, namespaces: Mapping[str, str], aliases: Mapping[str, str] | None = None
+) -> dict[str, bytes]:
+    """Serialise the dataset in every release format; returns file name -> bytes.
+
+    ``namespaces`` are the prefixes the files are written with; ``aliases`` are other prefixes
+    of the same namespaces (Bioregistry's lower-case ``mondo`` beside ``MONDO``) that the
+    published JSON-LD context also defines, so that both forms of a CURIE expand.
+    """
     union = union_graph(dataset)
-    context = jsonld_context(namespaces)
+    context = jsonld_context({**(aliases or {}), **namespaces})
     return {
         "context.jsonld": _json_bytes(context),
-        "graph.jsonld": _jsonld(union, context),
+        "graph.jsonld": _jsonld(union, context, namespaces),
         "graph.nq": _sorted_lines(
             dataset.serialize(format="nquads", encoding="utf-8"), pyoxigraph.RdfFormat.N_QUADS
         ),
@@ -97,7 +104,7 @@ def _line(quad: pyoxigraph.Quad) -> str:
     return " ".join(str(term) for term in terms)
 
 
-def _jsonld(graph: Graph, context: dict[str, Any]) -> bytes:
+def _jsonld(graph: Graph, context: dict[str, Any], namespaces: Mapping[str, str]) -> bytes:
     """Compacted JSON-LD with the context inline, nodes sorted by @id and values sorted.
 
     rdflib leaves node IRIs whole; they are shortened here to CURIEs of the context's prefixes
@@ -106,11 +113,6 @@ def _jsonld(graph: Graph, context: dict[str, Any]) -> bytes:
     data = json.loads(
         graph.serialize(format="json-ld", context=context["@context"], auto_compact=True)
     )
-    namespaces = {
-        name: (value["@id"] if isinstance(value, dict) else value)
-        for name, value in context["@context"].items()
-        if not name.startswith("@")
-    }
     nodes = [_compact_ids(node, namespaces) for node in data.get("@graph", [data])]
     for node in nodes:
         for key, value in node.items():

@@ -161,3 +161,20 @@ def test_not_conforming_build_writes_nothing(project: Path, kg: Callable[..., Re
     assert "kgs:ClaimShape-knowledgeLevel" in result.stderr
     assert "nothing was written" in result.stderr
     assert files_of(project / "dist") == before
+
+
+def test_both_forms_of_a_curie_expand_with_the_published_context(release: Path) -> None:
+    context = json.loads((release / "context.jsonld").read_text(encoding="utf-8"))["@context"]
+    document = json.dumps(
+        {
+            "@context": context,
+            "@graph": [
+                {"@id": "mondo:0005546", "rdfs:label": "a"},
+                {"@id": "MONDO:0005546", "rdfs:label": "b"},
+            ],
+        }
+    )
+    subjects = {q.subject.value for q in ox.parse(document.encode(), format=ox.RdfFormat.JSON_LD)}
+    assert subjects == {"http://purl.obolibrary.org/obo/MONDO_0005546"}
+    graph = Graph().parse(data=document, format="json-ld")
+    assert {str(s) for s in graph.subjects()} == {"http://purl.obolibrary.org/obo/MONDO_0005546"}

@@ -1,0 +1,18 @@
+# A mapping record with two objects (both with their plain triples).
+# expect: kgs:MappingRecordShape-object
+PREFIX biolink: <https://w3id.org/biolink/vocab/>
+PREFIX c: <https://w3id.org/drugclaims/id/pubmed-22870448/claim/>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX kgo: <https://w3id.org/drugclaims/ontology#>
+PREFIX oa: <http://www.w3.org/ns/oa#>
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX schema: <https://schema.org/>
+PREFIX sh: <http://www.w3.org/ns/shacl#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+PREFIX owl: <http://www.w3.org/2002/07/owl#>
+PREFIX sssom: <https://w3id.org/sssom/>
+
+INSERT DATA { <https://w3id.org/drugclaims/id/mapping/milnacipran/drugbank-DB04896> owl:annotatedTarget <https://go.drugbank.com/drugs/DB00001> .
+  <http://rdf.ncbi.nlm.nih.gov/pubchem/compound/CID65833> skos:exactMatch <https://go.drugbank.com/drugs/DB00001> }
