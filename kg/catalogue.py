@@ -72,14 +72,24 @@ def load_ontology(path: Path) -> Ontology:
     return Ontology(graph, terms)
 
 
-def expand(prefixes: PrefixMap, curie: object, record: Record, name: str, field: str) -> URIRef:
-    """Expand a CURIE read from a record, turning a ValueError into an InputError there."""
+def expand(
+    prefixes: PrefixMap,
+    curie: object,
+    record: Record,
+    name: str,
+    field: str,
+    index: int | None = None,
+) -> URIRef:
+    """Expand a CURIE read from a record (item ``index`` of a list field), turning a ValueError
+    into an InputError at its line."""
     if not isinstance(curie, str):
-        raise record.error(name, f"{field}: expected a CURIE, got {curie!r}", key=field)
+        raise record.error(
+            name, f"{field}: expected a CURIE, got {curie!r}", key=field, index=index
+        )
     try:
         return prefixes.expand(curie)
     except ValueError as error:
-        raise record.error(name, f"{field}: {error}", key=field) from error
+        raise record.error(name, f"{field}: {error}", key=field, index=index) from error
 
 
 def expand_term(
@@ -183,24 +193,28 @@ def _entity(record: Record, index: int, prefixes: PrefixMap, ontology: Ontology)
 def _mappings(record: Record, name: str, iri: URIRef, prefixes: PrefixMap) -> tuple[Mapping, ...]:
     mappings: dict[URIRef, Mapping] = {}
     for kind in MATCH_KINDS:
-        for entry in as_list(record, kind):
-            mapping = _mapping(kind, entry, record, name, prefixes)
+        for index, entry in enumerate(as_list(record, kind)):
+            mapping = _mapping(kind, entry, record, name, prefixes, index)
             if mapping.iri == iri:
-                raise record.error(name, f"{kind}: {mapping.curie} is the entity itself", key=kind)
+                raise record.error(
+                    name, f"{kind}: {mapping.curie} is the entity itself", key=kind, index=index
+                )
             if mapping.iri in mappings:
                 other = mappings[mapping.iri].kind
                 problem = "duplicate" if other == kind else f"contradictory ({other} and {kind})"
-                raise record.error(name, f"{problem} mapping to {mapping.curie}", key=kind)
+                raise record.error(
+                    name, f"{problem} mapping to {mapping.curie}", key=kind, index=index
+                )
             mappings[mapping.iri] = mapping
     return tuple(mappings.values())
 
 
 def _mapping(
-    kind: MatchKind, entry: object, record: Record, name: str, prefixes: PrefixMap
+    kind: MatchKind, entry: object, record: Record, name: str, prefixes: PrefixMap, index: int
 ) -> Mapping:
     """One cross-reference: a CURIE, or {id, label, confidence, comment, see_also}."""
     if not isinstance(entry, Record):
-        return Mapping(kind, expand(prefixes, entry, record, name, kind), str(entry))
+        return Mapping(kind, expand(prefixes, entry, record, name, kind, index), str(entry))
     where = f"{name}, {kind} {entry.get('id')!r}"
     check_fields(
         entry, where, required=["id"], optional=["label", "confidence", "comment", "see_also"]

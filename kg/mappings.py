@@ -181,8 +181,8 @@ CONSTRUCT { ?record ?p ?o . ?s ?match ?target . }
 WHERE {
   { ?record a owl:Axiom ; ?p ?o . }
   UNION
-  { VALUES ?match { skos:exactMatch skos:closeMatch skos:broadMatch skos:narrowMatch
-                    skos:relatedMatch }
+  { ?record a owl:Axiom ; owl:annotatedSource ?s ; owl:annotatedProperty ?match ;
+            owl:annotatedTarget ?target .
     ?s ?match ?target . }
 }
 """

@@ -26,10 +26,15 @@ class Record(dict[str, Any]):
         self.file: str = "?"
         self.line: int | None = None
         self.key_lines: dict[str, int] = {}
+        self.item_lines: dict[str, list[int]] = {}
 
-    def error(self, record: str | None, message: str, *, key: str | None = None) -> InputError:
+    def error(
+        self, record: str | None, message: str, *, key: str | None = None, index: int | None = None
+    ) -> InputError:
         """Return an :class:`InputError` at this record (or at the line of one of its keys)."""
         line = self.key_lines.get(key, self.line) if key else self.line
+        if key and index is not None and index < len(self.item_lines.get(key, [])):
+            line = self.item_lines[key][index]
         return InputError(self.file, line, record, message)
 
 
@@ -53,6 +58,8 @@ def _construct_record(loader: _Loader, node: yaml.MappingNode) -> Record:
             )
         record[key] = loader.construct_object(value_node, deep=True)
         record.key_lines[str(key)] = key_node.start_mark.line + 1
+        if isinstance(value_node, yaml.SequenceNode):
+            record.item_lines[str(key)] = [item.start_mark.line + 1 for item in value_node.value]
     return record
 
 

@@ -31,9 +31,12 @@ class Case:
 
 
 def line_of(path: Path, text: str) -> int:
-    """The line (from 1) where ``text`` starts in ``path``."""
+    """The line (from 1) where ``text`` starts in ``path``; a ``>`` in ``text`` marks the line
+    meant within it (``"broad:\n>- doid:631"``: the line of ``- doid:631``)."""
     content = path.read_text(encoding="utf-8")
-    return content[: content.index(text)].count("\n") + 1
+    before, _, after = text.partition(">")
+    start = content.index(before + after) if after else content.index(text)
+    return content[:start].count("\n") + 1 + (before.count("\n") if after else 0)
 
 
 CASES = [
@@ -162,7 +165,36 @@ CASES = [
         "      - doid:631\n",
         "      - doid:631\n    broad:\n      - doid:631\n",
         (ENTITIES, "entity 'fibromyalgia'", "contradictory (exact and broad) mapping"),
-        at="    broad:\n      - doid:631",
+        at="    broad:\n>      - doid:631",
+    ),
+    Case(
+        "mapping confidence out of range",
+        ENTITIES,
+        "        confidence: 0.8\n",
+        "        confidence: 1.5\n",
+        (ENTITIES, "entity 'milnacipran'", "between 0 and 1"),
+    ),
+    Case(
+        "uncertain mapping without a comment",
+        ENTITIES,
+        "        confidence: 0.7\n        comment: identifiers.md marks it check (a supp",
+        "        confidence: 0.7\n        see_also: identifiers.md (a supp",
+        (ENTITIES, "needs a comment saying why"),
+        at="        confidence: 0.7\n        see",
+    ),
+    Case(
+        "mapping local ID fails its pattern",
+        ENTITIES,
+        "      - mesh:D005356\n",
+        "      - mesh:X005356\n",
+        (ENTITIES, "entity 'fibromyalgia'", "does not match the pattern of 'mesh'"),
+    ),
+    Case(
+        "unknown field in a mapping",
+        ENTITIES,
+        "{id: hp:0033630, label: Brain fog}",
+        "{id: hp:0033630, lable: Brain fog}",
+        (ENTITIES, "unknown field 'lable'"),
     ),
     Case(
         "unknown Bioregistry prefix",
