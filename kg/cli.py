@@ -17,14 +17,15 @@ from typing import Any, TypeVar
 import click
 
 from kg import __version__
-from kg.errors import KGError, NotConformingError
+from kg.errors import KGError, NotConformingError, TruncatedResults
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_NOT_CONFORMING, EXIT_ERROR = 0, 1, 2
+EXIT_OK, EXIT_NOT_CONFORMING, EXIT_ERROR, EXIT_TRUNCATED = 0, 1, 2, 3
 EXIT_CODES = """\b
 Exit codes: 0 success; 1 the graph does not conform to the shapes;
-2 bad input or runtime error (message on stderr)."""
+2 bad input or runtime error (message on stderr);
+3 a remote store cut the results (kg query --endpoint)."""
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,6 +38,11 @@ def _reports_errors(command: F) -> F:
         debug = click.get_current_context().find_root().params.get("debug", False)
         try:
             return command(*args, **kwargs)
+        except TruncatedResults as error:
+            if debug:
+                raise
+            click.echo(f"kg: error: {error}", err=True)
+            sys.exit(EXIT_TRUNCATED)
         except NotConformingError as error:
             if debug:
                 raise
@@ -69,6 +75,27 @@ def _prefixes(ctx: click.Context, data: tuple[Path, ...]) -> dict[str, str]:
 
     folder = data[0].parent if data else _project(ctx).dist
     return load_prefixes(folder / "context.jsonld")
+
+
+def connection_options(command: F) -> F:
+    """--user, --auth and --timeout, shared by the commands that talk to a store."""
+    command = click.option(
+        "--timeout",
+        type=float,
+        default=60.0,
+        show_default=True,
+        help="Seconds to wait for the store's answer.",
+    )(command)
+    command = click.option(
+        "--auth",
+        type=click.Choice(["digest", "basic"]),
+        default="digest",
+        show_default=True,
+        help="HTTP authentication scheme.",
+    )(command)
+    return click.option(
+        "--user", help="User name; the password is read from $KG_PASSWORD, never an argument."
+    )(command)
 
 
 data_option = click.option(
@@ -159,10 +186,30 @@ def validate(ctx: click.Context, files: tuple[Path, ...], report_file: Path | No
     is_flag=True,
     help="Allow SERVICE (the query may then contact other servers).",
 )
+@click.option(
+    "--endpoint",
+    metavar="URL",
+    help="Query this SPARQL 1.1 endpoint instead of the release (exit 3 if it cut the results).",
+)
+@click.option(
+    "--graph",
+    metavar="IRI",
+    help="With --endpoint: query this graph as the default graph (default-graph-uri).",
+)
+@connection_options
 @click.pass_context
 @_reports_errors
 def query(
-    ctx: click.Context, query: str, data: tuple[Path, ...], fmt: str | None, allow_service: bool
+    ctx: click.Context,
+    query: str,
+    data: tuple[Path, ...],
+    fmt: str | None,
+    allow_service: bool,
+    endpoint: str | None,
+    graph: str | None,
+    user: str | None,
+    auth: str,
+    timeout: float,
 ) -> None:
     """Run a SPARQL QUERY (text, or @file.rq) over the release, on the embedded engine.
 
@@ -171,10 +218,19 @@ def query(
     """
     from kg import query as q
 
-    store = q.load_store(_release_files(ctx, data))
-    result = q.run_query(store, q.read_query(query), allow_service=allow_service)
+    text = q.read_query(query)
+    if endpoint is not None:
+        from kg.endpoint import connection
+
+        conn = connection(user, auth, timeout)
+        result = q.run_remote_query(
+            endpoint, text, conn, allow_service=allow_service, default_graph=graph
+        )
+    else:
+        store = q.load_store(_release_files(ctx, data))
+        result = q.run_query(store, text, allow_service=allow_service)
     if fmt is None:
-        is_rdf = type(result).__name__ == "QueryTriples"
+        is_rdf = type(result).__name__ == "QueryTriples" or isinstance(result, list)
         fmt = "turtle" if is_rdf else ("table" if sys.stdout.isatty() else "json")
     click.echo(q.format_results(result, fmt, _prefixes(ctx, data)), nl=False)
 
@@ -190,6 +246,120 @@ def show(ctx: click.Context, resource: str, data: tuple[Path, ...]) -> None:
 
     store = q.load_store(_release_files(ctx, data))
     click.echo(q.describe(store, resource, _prefixes(ctx, data)), nl=False)
+
+
+@main.command(epilog=EXIT_CODES)
+@click.argument("endpoint", required=False)
+@click.option("--graph", metavar="IRI", help="The graph to replace. [default: the release's IRI]")
+@click.option("--default-graph", is_flag=True, help="Replace the default graph instead.")
+@click.option(
+    "--named-graphs",
+    is_flag=True,
+    help="Load graph.nq with its named graphs (one per source), replacing each.",
+)
+@click.option(
+    "--sparql",
+    "sparql_url",
+    metavar="URL",
+    help="The store's SPARQL endpoint, for the check after loading. [default: beside "
+    "ENDPOINT: /store -> /query, /sparql-graph-crud-auth -> /sparql]",
+)
+@click.option(
+    "--virtuoso-bulk",
+    metavar="HOST:PORT",
+    help="Load with Virtuoso's bulk loader through isql at HOST:PORT instead of HTTP.",
+)
+@click.option(
+    "--load-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="With --virtuoso-bulk: a folder of the server's DirsAllowed to copy the file to.",
+)
+@data_option
+@connection_options
+@click.pass_context
+@_reports_errors
+def load(
+    ctx: click.Context,
+    endpoint: str | None,
+    graph: str | None,
+    default_graph: bool,
+    named_graphs: bool,
+    sparql_url: str | None,
+    virtuoso_bulk: str | None,
+    load_dir: Path | None,
+    data: tuple[Path, ...],
+    user: str | None,
+    auth: str,
+    timeout: float,
+) -> None:
+    """Put the release into a running store, replacing its graph, and check the store then
+    holds exactly the release's triples.
+
+    ENDPOINT is the store's Graph Store Protocol endpoint, such as http://127.0.0.1:7878/store
+    (Oxigraph) or http://127.0.0.1:8890/sparql-graph-crud-auth (Virtuoso, digest auth).
+    --data names a release folder other than dist/.
+    """
+    from kg import stores
+    from kg.endpoint import EndpointError, connection
+
+    release = data[0] if data else _project(ctx).dist
+    target = None if default_graph else (graph or stores.release_iri(release))
+    conn = connection(user, auth, timeout)
+    if virtuoso_bulk:
+        if load_dir is None or user is None:
+            raise EndpointError("--virtuoso-bulk needs --load-dir and --user")
+        result = stores.virtuoso_bulk_load(
+            virtuoso_bulk,
+            user,
+            conn.password or "",
+            release,
+            load_dir,
+            graph=target or "",
+            named_graphs=named_graphs,
+        )
+    elif endpoint is None:
+        raise EndpointError("give the store's Graph Store endpoint (or --virtuoso-bulk)")
+    else:
+        result = stores.load_release(
+            endpoint,
+            release,
+            conn,
+            graph=target,
+            query_url=sparql_url,
+            named_graphs=named_graphs,
+        )
+    for name, count in sorted(result.graphs.items()):
+        where = name or "the default graph"
+        click.echo(f"kg: loaded and checked {count} triples in {where}", err=True)
+
+
+@main.command(epilog=EXIT_CODES)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to bind; anything but loopback prints a warning.",
+)
+@click.option("--port", default=7878, show_default=True, type=int)
+@click.option(
+    "--timeout",
+    default=30,
+    show_default=True,
+    type=int,
+    help="Seconds after which a query is cancelled.",
+)
+@data_option
+@click.pass_context
+@_reports_errors
+def serve(ctx: click.Context, host: str, port: int, timeout: int, data: tuple[Path, ...]) -> None:
+    """Serve the release over SPARQL, read-only, until Ctrl-C (Oxigraph's server).
+
+    --data names a release folder other than dist/.
+    """
+    from kg.stores import serve as serve_release
+
+    release = data[0] if data else _project(ctx).dist
+    sys.exit(serve_release(release, host, port, timeout))
 
 
 MAPPING_FORMATS = {"sssom-tsv": "sssom_tsv", "rdf": "mappings_rdf"}

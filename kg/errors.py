@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["InputError", "KGError", "NotConformingError", "QueryError"]
+__all__ = ["InputError", "KGError", "NotConformingError", "QueryError", "TruncatedResults"]
 
 
 class KGError(Exception):
@@ -33,3 +33,7 @@ class NotConformingError(KGError):
 
 class QueryError(KGError, ValueError):
     """A SPARQL query is malformed, or asks for something refused (such as SERVICE)."""
+
+
+class TruncatedResults(KGError):
+    """A remote store cut the results (Virtuoso's ResultSetMaxRows): the answer is incomplete."""

@@ -30,6 +30,7 @@ __all__ = [
     "packaged_query",
     "read_query",
     "run_query",
+    "run_remote_query",
     "text_table",
 ]
 
@@ -139,6 +140,49 @@ def run_query(store: ox.Store, query: str, *, allow_service: bool = False) -> ob
         raise QueryError(f"the query failed: {error}") from error
 
 
+REMOTE_ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9"
+
+
+def run_remote_query(
+    url: str,
+    query: str,
+    conn: object,
+    *,
+    allow_service: bool = False,
+    default_graph: str | None = None,
+) -> object:
+    """Run a query on a SPARQL 1.1 endpoint; the result has the types of a local one.
+
+    Virtuoso answers ASK in JSON as a one-row table with the variable ``__ASK_RETVAL`` (1 or 0)
+    instead of a boolean: that answer is turned into the boolean it means.
+
+    :raises TruncatedResults: the server cut the results (Virtuoso's X-SPARQL-MaxRows)
+    """
+    from kg.endpoint import sparql
+
+    if not allow_service:
+        check_no_service(query)
+    data = sparql(url, query, conn, accept=REMOTE_ACCEPT, default_graph=default_graph)  # type: ignore[arg-type]
+    if data.lstrip().startswith(b"{"):
+        result = ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON)
+        if isinstance(result, ox.QuerySolutions) and [v.value for v in result.variables] == [
+            "__ASK_RETVAL"
+        ]:
+            rows = list(result)
+            value = rows[0]["__ASK_RETVAL"] if rows else None
+            return bool(value is not None and value.value not in ("0", "false"))
+        return result
+    try:
+        return [
+            ox.Triple(q.subject, q.predicate, q.object)
+            for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
+        ]
+    except SyntaxError as error:
+        raise QueryError(
+            f"{url}: the answer is neither SPARQL JSON results nor N-Triples"
+        ) from error
+
+
 def load_prefixes(context_file: Path) -> dict[str, str]:
     """Prefix -> namespace from a release's context.jsonld (empty if there is none)."""
     try:
@@ -158,11 +202,17 @@ def format_results(result: object, fmt: str, prefixes: Mapping[str, str]) -> byt
 
     :raises QueryError: a format that does not fit the kind of result
     """
-    if isinstance(result, ox.QueryTriples):
+    if isinstance(result, bool):
+        result = ox.parse_query_results(
+            json.dumps({"head": {}, "boolean": result}).encode(), format=ox.QueryResultsFormat.JSON
+        )
+    if isinstance(result, ox.QueryTriples | list):
         if fmt not in RDF_FORMATS:
             raise QueryError(
                 f"a CONSTRUCT or DESCRIBE result is RDF: use --format {' or '.join(RDF_FORMATS)}"
             )
+        if isinstance(result, list):
+            return _written(ox.serialize(result, format=RDF_FORMATS[fmt]))
         return _written(result.serialize(format=RDF_FORMATS[fmt]))
     if fmt not in RESULT_FORMATS:
         raise QueryError(

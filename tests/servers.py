@@ -1,0 +1,196 @@
+"""Real triple stores for the tests: Oxigraph's server and OpenLink Virtuoso 7, each started on
+127.0.0.1 with free ports, waited for with a bounded loop that notices a dead child, and stopped
+by its own PID (SIGTERM, then SIGKILL)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+VIRTUOSO_DBA_PASSWORD = "kg-test-dba-secret"
+VIRTUOSO_LOADER = ("kgload", "kg-test-load-secret")
+VIRTUOSO_MAX_ROWS = 1000
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes], seconds: float = 30.0) -> None:
+    """Wait until ``url`` answers 200, failing early if the server process dies."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {seconds} s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop a server by its own PID: SIGTERM, then SIGKILL after a few seconds."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def executable(name: str) -> str:
+    """A server's executable; missing in CI is a failure, elsewhere a skip that says why."""
+    found = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
+    if found is None:
+        message = f"{name} is not installed (.ci/run installs it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
+
+
+@dataclass(frozen=True)
+class Oxigraph:
+    url: str
+
+    @property
+    def store(self) -> str:
+        return f"{self.url}/store"
+
+    @property
+    def query(self) -> str:
+        return f"{self.url}/query"
+
+
+@contextmanager
+def oxigraph_server(location: Path, *, read_only: bool = False) -> Iterator[Oxigraph]:
+    port = free_port()
+    command = [
+        executable("oxigraph"),
+        "serve-read-only" if read_only else "serve",
+        "--location",
+        str(location),
+        "--bind",
+        f"127.0.0.1:{port}",
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for(f"{url}/query?query=ASK%7B%7D", process)
+        yield Oxigraph(url)
+    finally:
+        stop(process)
+
+
+@dataclass(frozen=True)
+class Virtuoso:
+    http: str
+    isql: str
+    load_dir: Path
+
+    @property
+    def gsp(self) -> str:
+        return f"{self.http}/sparql-graph-crud-auth"
+
+    @property
+    def sparql(self) -> str:
+        return f"{self.http}/sparql"
+
+
+VIRTUOSO_INI = """\
+[Database]
+DatabaseFile = {db}/virtuoso.db
+ErrorLogFile = {db}/virtuoso.log
+LockFile = {db}/virtuoso.lck
+TransactionFile = {db}/virtuoso.trx
+xa_persistent_file = {db}/virtuoso.pxa
+ErrorLogLevel = 7
+FileExtend = 200
+MaxCheckpointRemap = 2000
+Striping = 0
+TempStorage = TempDatabase
+
+[TempDatabase]
+DatabaseFile = {db}/virtuoso-temp.db
+TransactionFile = {db}/virtuoso-temp.trx
+MaxCheckpointRemap = 2000
+Striping = 0
+
+[Parameters]
+ServerPort = 127.0.0.1:{isql_port}
+DisableUnixSocket = 1
+DirsAllowed = ., {load}
+NumberOfBuffers = 10000
+MaxDirtyBuffers = 6000
+CheckpointInterval = 0
+SchedulerInterval = 0
+
+[HTTPServer]
+ServerPort = 127.0.0.1:{http_port}
+ServerThreads = 4
+MaxKeepAlives = 10
+KeepAliveTimeout = 10
+
+[SPARQL]
+ResultSetMaxRows = {max_rows}
+MaxQueryExecutionTime = 60
+"""
+
+
+@contextmanager
+def virtuoso_server(folder: Path) -> Iterator[Virtuoso]:
+    """A fresh Virtuoso: dba's password changed, dav disabled, a loader holding SPARQL_UPDATE."""
+    virtuoso, isql = executable("virtuoso-t"), executable("isql-vt")
+    db, load = folder / "db", folder / "load"
+    db.mkdir(parents=True)
+    load.mkdir()
+    isql_port, http_port = free_port(), free_port()
+    ini = folder / "virtuoso.ini"
+    ini.write_text(
+        VIRTUOSO_INI.format(
+            db=db, load=load, isql_port=isql_port, http_port=http_port, max_rows=VIRTUOSO_MAX_ROWS
+        )
+    )
+    process = subprocess.Popen(
+        [virtuoso, "+foreground", "+configfile", str(ini)],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        http = f"http://127.0.0.1:{http_port}"
+        wait_for(f"{http}/sparql?query=ASK%7B%7D", process, seconds=60)
+        address = f"127.0.0.1:{isql_port}"
+        user, password = VIRTUOSO_LOADER
+        secure = (
+            f"USER_CHANGE_PASSWORD('dba', 'dba', '{VIRTUOSO_DBA_PASSWORD}'); "
+            "USER_SET_OPTION('dav', 'DISABLED', 1); "
+            f"DB.DBA.USER_CREATE('{user}', '{password}'); GRANT SPARQL_UPDATE TO \"{user}\";"
+        )
+        subprocess.run(
+            [isql, address, "dba", "dba", f"EXEC={secure}"],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        yield Virtuoso(http, address, load)
+    finally:
+        stop(process)

@@ -1,0 +1,367 @@
+"""Into real triple stores: load, query and serve the release over SPARQL, on Oxigraph's server
+and on OpenLink Virtuoso 7, started by the tests on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from click.testing import Result
+from servers import (
+    VIRTUOSO_DBA_PASSWORD,
+    VIRTUOSO_LOADER,
+    VIRTUOSO_MAX_ROWS,
+    Oxigraph,
+    Virtuoso,
+    free_port,
+    oxigraph_server,
+    virtuoso_server,
+    wait_for,
+)
+
+from kg.endpoint import Connection
+from kg.query import load_store, run_query, run_remote_query
+from kg.stores import graph_names, release_iri
+
+ROOT = Path(__file__).resolve().parents[1]
+QUERIES = sorted((ROOT / "queries").glob("*.rq"))
+RELEASE_IRI = "https://w3id.org/drugclaims/release/0.1.0"
+
+
+@pytest.fixture(scope="module")
+def oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Oxigraph]:
+    with oxigraph_server(tmp_path_factory.mktemp("oxigraph")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Virtuoso]:
+    with virtuoso_server(tmp_path_factory.mktemp("virtuoso")) as server:
+        yield server
+
+
+@pytest.fixture
+def loader_password(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("KG_PASSWORD", VIRTUOSO_LOADER[1])
+    return VIRTUOSO_LOADER[1]
+
+
+def load_ok(kg: Callable[..., Result], *args: object) -> Result:
+    result = kg("--project", ROOT, "load", *args)
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+def test_release_iri_is_the_default_graph() -> None:
+    assert release_iri(ROOT / "dist") == RELEASE_IRI
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+
+def test_load_into_oxigraph_replaces(kg: Callable[..., Result], oxigraph: Oxigraph) -> None:
+    triples = len((ROOT / "dist/graph.nt").read_text().splitlines())
+    for _ in range(2):  # reloading replaces, never duplicates
+        result = load_ok(kg, oxigraph.store)
+        assert f"checked {triples} triples in {RELEASE_IRI}" in result.stderr
+
+
+def test_load_into_virtuoso_replaces(
+    kg: Callable[..., Result], virtuoso: Virtuoso, loader_password: str
+) -> None:
+    triples = len((ROOT / "dist/graph.nt").read_text().splitlines())
+    for _ in range(2):
+        result = load_ok(kg, virtuoso.gsp, "--user", VIRTUOSO_LOADER[0])
+        assert f"checked {triples} triples in {RELEASE_IRI}" in result.stderr
+        assert loader_password not in result.stdout + result.stderr
+
+
+def test_named_graphs_into_oxigraph(kg: Callable[..., Result], oxigraph: Oxigraph) -> None:
+    expected = graph_names(ROOT / "dist/graph.nq")
+    assert len(expected) == 4
+    for _ in range(2):
+        result = load_ok(kg, oxigraph.store, "--named-graphs")
+    for name, count in expected.items():
+        assert f"checked {count} triples in {name}" in result.stderr
+    query = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    remote = run_remote_query(oxigraph.query, query, Connection())
+    local = run_query(load_store([ROOT / "dist/graph.nq"]), query)
+    assert counted(remote) >= counted(local)
+
+
+def test_virtuoso_bulk_loader(
+    kg: Callable[..., Result], virtuoso: Virtuoso, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KG_PASSWORD", VIRTUOSO_DBA_PASSWORD)
+    triples = len((ROOT / "dist/graph.nt").read_text().splitlines())
+    for _ in range(2):
+        result = load_ok(
+            kg,
+            "--virtuoso-bulk",
+            virtuoso.isql,
+            "--load-dir",
+            virtuoso.load_dir,
+            "--user",
+            "dba",
+            "--graph",
+            "https://example.org/bulk",
+        )
+        assert f"checked {triples} triples in https://example.org/bulk" in result.stderr
+        assert VIRTUOSO_DBA_PASSWORD not in result.stdout + result.stderr
+    named = load_ok(
+        kg,
+        "--virtuoso-bulk",
+        virtuoso.isql,
+        "--load-dir",
+        virtuoso.load_dir,
+        "--user",
+        "dba",
+        "--named-graphs",
+    )
+    for name, count in graph_names(ROOT / "dist/graph.nq").items():
+        assert f"checked {count} triples in {name}" in named.stderr
+
+
+def test_virtuoso_bulk_loader_reports_a_bad_file(
+    kg: Callable[..., Result], virtuoso: Virtuoso, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("KG_PASSWORD", VIRTUOSO_DBA_PASSWORD)
+    release = tmp_path / "release"
+    shutil.copytree(ROOT / "dist", release)
+    (release / "graph.nt").write_text('<http://a> <http://b> "unterminated .\n')
+    result = kg(
+        "--project",
+        ROOT,
+        "load",
+        "--virtuoso-bulk",
+        virtuoso.isql,
+        "--load-dir",
+        virtuoso.load_dir,
+        "--user",
+        "dba",
+        "--graph",
+        "https://example.org/bad",
+        "--data",
+        release,
+    )
+    assert result.exit_code == 2
+    assert "bulk loader failed" in result.stderr and "Traceback" not in result.stderr
+    assert VIRTUOSO_DBA_PASSWORD not in result.stderr
+
+
+# --- same answers everywhere --------------------------------------------------------------------
+
+
+def value(term: object) -> object:
+    """A term compared by value: numbers as numbers, literals without their datatype's spelling."""
+    if isinstance(term, ox.Literal):
+        try:
+            if term.datatype.value.startswith("http://www.w3.org/2001/XMLSchema#") and any(
+                t in term.datatype.value for t in ("integer", "decimal", "double", "float")
+            ):
+                return Decimal(term.value)
+        except InvalidOperation:
+            pass
+        return (term.value, term.language)
+    return str(term)
+
+
+def rows(result: object) -> Counter[tuple[object, ...]]:
+    if isinstance(result, bool | ox.QueryBoolean):
+        return Counter({(bool(result),): 1})
+    assert isinstance(result, ox.QuerySolutions)
+    names = [v.value for v in result.variables]
+    return Counter(tuple(value(s[n]) for n in names) for s in result)
+
+
+def counted(result: object) -> set[tuple[object, ...]]:
+    return set(rows(result))
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=[q.stem for q in QUERIES])
+def test_same_answers_on_every_engine(
+    query: Path,
+    kg: Callable[..., Result],
+    oxigraph: Oxigraph,
+    virtuoso: Virtuoso,
+    loader_password: str,
+) -> None:
+    load_ok(kg, oxigraph.store)
+    load_ok(kg, virtuoso.gsp, "--user", VIRTUOSO_LOADER[0])
+    text = query.read_text(encoding="utf-8")
+    embedded = rows(run_query(load_store([ROOT / "dist/graph.nq"]), text))
+    on_oxigraph = rows(
+        run_remote_query(oxigraph.query, text, Connection(), default_graph=RELEASE_IRI)
+    )
+    on_virtuoso = rows(
+        run_remote_query(virtuoso.sparql, text, Connection(), default_graph=RELEASE_IRI)
+    )
+    assert embedded and on_oxigraph == embedded
+    assert on_virtuoso == embedded
+
+
+def test_virtuoso_ask_is_answered_as_a_boolean(virtuoso: Virtuoso) -> None:
+    """Virtuoso answers ASK with a one-row table (__ASK_RETVAL); kg reads it as the boolean."""
+    assert run_remote_query(virtuoso.sparql, "ASK { ?s ?p ?o }", Connection()) is True
+
+
+# --- honest failures --------------------------------------------------------------------------
+
+
+def test_truncated_results_are_reported(
+    kg: Callable[..., Result], virtuoso: Virtuoso, loader_password: str
+) -> None:
+    load_ok(kg, virtuoso.gsp, "--user", VIRTUOSO_LOADER[0])
+    result = kg(
+        "query",
+        "SELECT * WHERE { ?s ?p ?o }",
+        "--endpoint",
+        virtuoso.sparql,
+        "--graph",
+        RELEASE_IRI,
+        "--format",
+        "csv",
+    )
+    assert result.exit_code == 3
+    assert f"cut the results at {VIRTUOSO_MAX_ROWS} rows" in result.stderr
+
+
+def test_wrong_password(
+    kg: Callable[..., Result], virtuoso: Virtuoso, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KG_PASSWORD", "not-the-password")
+    result = kg("--project", ROOT, "load", virtuoso.gsp, "--user", VIRTUOSO_LOADER[0])
+    assert result.exit_code == 2
+    assert "HTTP 401" in result.stderr and "not-the-password" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_password_only_from_the_environment(
+    kg: Callable[..., Result], virtuoso: Virtuoso, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("KG_PASSWORD", raising=False)
+    result = kg("--project", ROOT, "load", virtuoso.gsp, "--user", "kgload")
+    assert result.exit_code == 2 and "$KG_PASSWORD" in result.stderr
+    inline = kg("--project", ROOT, "load", virtuoso.gsp.replace("http://", "http://kgload:secret@"))
+    assert inline.exit_code == 2 and "secret" not in inline.stderr
+
+
+def test_read_only_endpoint(kg: Callable[..., Result], tmp_path: Path) -> None:
+    location = tmp_path / "ro"
+    subprocess.run(
+        [
+            shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph"),
+            "load",
+            "--location",
+            str(location),
+            "--file",
+            str(ROOT / "dist/graph.nq"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    with oxigraph_server(location, read_only=True) as server:
+        result = kg("--project", ROOT, "load", server.store)
+    assert result.exit_code == 2 and "HTTP 403" in result.stderr
+
+
+def test_missing_endpoint(kg: Callable[..., Result], oxigraph: Oxigraph) -> None:
+    missing = kg(
+        "--project", ROOT, "load", f"{oxigraph.url}/nothing-here", "--sparql", oxigraph.query
+    )
+    assert missing.exit_code == 2 and "HTTP 404" in missing.stderr
+    refused = kg("--project", ROOT, "load", f"http://127.0.0.1:{free_port()}/store")
+    assert refused.exit_code == 2 and "cannot connect" in refused.stderr
+
+
+def test_timeout(kg: Callable[..., Result]) -> None:
+    """A server that accepts the connection and never answers: a one-line timeout message."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+        result = kg("--project", ROOT, "load", f"http://127.0.0.1:{port}/store", "--timeout", "0.5")
+    assert result.exit_code == 2 and "no answer within 0.5 s" in result.stderr
+
+
+def test_store_answering_500(
+    kg: Callable[..., Result], virtuoso: Virtuoso, loader_password: str, tmp_path: Path
+) -> None:
+    release = tmp_path / "release"
+    shutil.copytree(ROOT / "dist", release)
+    (release / "graph.nt").write_text('<http://a> <http://b> "unterminated .\n')
+    result = kg(
+        "--project",
+        ROOT,
+        "load",
+        virtuoso.gsp,
+        "--user",
+        VIRTUOSO_LOADER[0],
+        "--graph",
+        "https://example.org/bad",
+        "--data",
+        release,
+    )
+    assert result.exit_code == 2
+    assert "HTTP 500" in result.stderr and "Traceback" not in result.stderr
+
+
+# --- serving ------------------------------------------------------------------------------------
+
+
+def test_serve_read_only_and_stop(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kg", "--project", str(ROOT), "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for(f"{url}/query?query=ASK%7B%7D", process)  # type: ignore[arg-type]
+        query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+        result = run_remote_query(f"{url}/query", query, Connection())
+        assert rows(result) == Counter(
+            {(Decimal(len((ROOT / "dist/graph.nt").read_text().splitlines())),): 1}
+        )
+        import requests
+
+        update = requests.post(f"{url}/update", data={"update": "CLEAR ALL"}, timeout=10)
+        assert update.status_code == 403
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=20)
+    assert process.returncode == 0
+    assert f"serving the release read-only at {url}/query" in stderr.decode()
+    leftovers = [
+        p for p in Path(tempfile_dir()).glob("kg-serve-*") if p.stat().st_mtime > time.time() - 60
+    ]
+    assert leftovers == []
+
+
+def tempfile_dir() -> str:
+    import tempfile
+
+    return tempfile.gettempdir()
+
+
+def test_serve_warns_off_loopback(capsys: pytest.CaptureFixture[str]) -> None:
+    from kg.stores import _announce
+
+    _announce("10.0.0.5", 7878)
+    assert "warning: bound to 10.0.0.5, not loopback" in capsys.readouterr().err
+    _announce("127.0.0.1", 7878)
+    assert "warning" not in capsys.readouterr().err
