@@ -258,6 +258,12 @@ def show(ctx: click.Context, resource: str, data: tuple[Path, ...]) -> None:
     help="Load graph.nq with its named graphs (one per source), replacing each.",
 )
 @click.option(
+    "--no-transaction",
+    is_flag=True,
+    help="Oxigraph only: load without one big transaction (several times faster; readers may "
+    "see a partly loaded graph meanwhile; the result is still checked).",
+)
+@click.option(
     "--sparql",
     "sparql_url",
     metavar="URL",
@@ -284,6 +290,7 @@ def load(
     graph: str | None,
     default_graph: bool,
     named_graphs: bool,
+    no_transaction: bool,
     sparql_url: str | None,
     virtuoso_bulk: str | None,
     load_dir: Path | None,
@@ -327,6 +334,7 @@ def load(
             graph=target,
             query_url=sparql_url,
             named_graphs=named_graphs,
+            no_transaction=no_transaction,
         )
     for name, count in sorted(result.graphs.items()):
         where = name or "the default graph"

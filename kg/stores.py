@@ -20,6 +20,7 @@ from kg.endpoint import (
     EndpointError,
     count_triples,
     delete_graph,
+    post_graph_without_transaction,
     post_quads,
     put_graph,
 )
@@ -81,13 +82,12 @@ def graph_names(nquads: Path) -> dict[str, int]:
 
 
 def release_iri(release: Path) -> str:
-    """The release's version IRI, read from its dataset description (graph.nq)."""
-    store = ox.Store()
-    store.load(path=str(release / "graph.nq"), format=ox.RdfFormat.N_QUADS)
+    """The release's version IRI, read from its dataset description (graph.nq, streamed)."""
     rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
     dataset = ox.NamedNode("http://rdfs.org/ns/void#Dataset")
-    for quad in store.quads_for_pattern(None, rdf_type, dataset, None):
-        return str(quad.subject)[1:-1]
+    for quad in ox.parse(path=str(release / "graph.nq"), format=ox.RdfFormat.N_QUADS):
+        if quad.predicate == rdf_type and quad.object == dataset:
+            return str(quad.subject)[1:-1]
     raise EndpointError(f"{release}: no release description (void:Dataset) in graph.nq")
 
 
@@ -99,11 +99,13 @@ def load_release(
     graph: str | None,
     query_url: str | None = None,
     named_graphs: bool = False,
+    no_transaction: bool = False,
 ) -> LoadResult:
     """Replace the release's graph(s) in a store and check the store now holds exactly them.
 
     ``named_graphs`` loads graph.nq with one graph per source (Oxigraph's ``POST /store``);
-    otherwise graph.nt goes into ``graph`` (None: the default graph).
+    otherwise graph.nt goes into ``graph`` (None: the default graph), in one transaction (PUT),
+    or with ``no_transaction`` by Oxigraph's faster, non-atomic path (DELETE, then POST).
 
     :raises EndpointError: a refused or failed request, or a store that does not hold the
         release's triples afterwards (a partial load)
@@ -117,7 +119,10 @@ def load_release(
         post_quads(gsp_url, release / "graph.nq", conn)
     else:
         expected = {graph or "": _lines(release / "graph.nt")}
-        put_graph(gsp_url, graph, release / "graph.nt", conn, graph_parameter=parameter)
+        if no_transaction and graph:
+            post_graph_without_transaction(gsp_url, graph, release / "graph.nt", conn)
+        else:
+            put_graph(gsp_url, graph, release / "graph.nt", conn, graph_parameter=parameter)
     found = {name: count_triples(query_url, name or None, conn) for name in expected}
     if found != expected:
         raise EndpointError(f"partial load: the store holds {found}, the release {expected}")
