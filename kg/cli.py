@@ -370,7 +370,7 @@ def serve(ctx: click.Context, host: str, port: int, timeout: int, data: tuple[Pa
     sys.exit(serve_release(release, host, port, timeout))
 
 
-MAPPING_FORMATS = {"sssom-tsv": "sssom_tsv", "rdf": "mappings_rdf"}
+MAPPING_FORMATS = ("sssom-tsv", "rdf")  # kg.mappings.render dispatches on the same names
 
 
 @main.command(epilog=EXIT_CODES)
@@ -396,7 +396,7 @@ def mappings(ctx: click.Context, data: tuple[Path, ...], fmt: str, out: Path | N
     from kg import query as q
 
     store = q.load_store(_release_files(ctx, data))
-    output = m.sssom_tsv(m.load_mapping_set(store)) if fmt == "sssom-tsv" else m.mappings_rdf(store)
+    output = m.render(store, fmt)
     if out is None:
         click.echo(output, nl=False)
     else:

@@ -24,6 +24,7 @@ __all__ = [
     "MappingSet",
     "load_mapping_set",
     "mappings_rdf",
+    "render",
     "sssom_tsv",
     "xrefs",
 ]
@@ -190,6 +191,17 @@ WHERE {
     result = store.query(construct, use_default_graph_as_union=True)
     assert isinstance(result, ox.QueryTriples)
     return write_turtle(result, _namespaces(store))
+
+
+def render(store: ox.Store, fmt: str) -> bytes:
+    """The mapping set of a release in one format: ``sssom-tsv`` or ``rdf`` (Turtle)."""
+    writers = {
+        "sssom-tsv": lambda: sssom_tsv(load_mapping_set(store)),
+        "rdf": lambda: mappings_rdf(store),
+    }
+    if fmt not in writers:
+        raise QueryError(f"unknown mapping format {fmt!r} (expected: {', '.join(writers)})")
+    return writers[fmt]()
 
 
 def xrefs(store: ox.Store, resource: str) -> list[dict[str, str]]:

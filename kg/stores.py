@@ -241,15 +241,23 @@ def serve(release: Path, host: str, port: int, timeout_s: int) -> int:
         try:
             return server.wait()
         except KeyboardInterrupt:
-            server.send_signal(signal.SIGINT)
-            try:
-                server.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop_process(server, signal.SIGINT)
             return 0
     finally:
         shutil.rmtree(location, ignore_errors=True)
+
+
+def stop_process(
+    process: subprocess.Popen[bytes], first: int = signal.SIGTERM, grace: float = 10.0
+) -> None:
+    """Stop a child by its own PID: ``first`` signal, then SIGKILL after ``grace`` seconds."""
+    if process.poll() is None:
+        process.send_signal(first)
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def _announce(host: str, port: int) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from kg.stores import stop_process
 
 VIRTUOSO_DBA_PASSWORD = "kg-test-dba-secret"
 VIRTUOSO_LOADER = ("kgload", "kg-test-load-secret")
@@ -47,13 +48,7 @@ def wait_for(url: str, process: subprocess.Popen[bytes], seconds: float = 30.0) 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
     """Stop a server by its own PID: SIGTERM, then SIGKILL after a few seconds."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    stop_process(process)
 
 
 def executable(name: str) -> str:
