@@ -276,6 +276,11 @@ def show(ctx: click.Context, resource: str, data: tuple[Path, ...]) -> None:
     help="Load with Virtuoso's bulk loader through isql at HOST:PORT instead of HTTP.",
 )
 @click.option(
+    "--oxigraph-location",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Load with `oxigraph load` into this store folder (no server may hold it).",
+)
+@click.option(
     "--load-dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="With --virtuoso-bulk: a folder of the server's DirsAllowed to copy the file to.",
@@ -293,6 +298,7 @@ def load(
     no_transaction: bool,
     sparql_url: str | None,
     virtuoso_bulk: str | None,
+    oxigraph_location: Path | None,
     load_dir: Path | None,
     data: tuple[Path, ...],
     user: str | None,
@@ -324,8 +330,14 @@ def load(
             graph=target or "",
             named_graphs=named_graphs,
         )
+    elif oxigraph_location is not None:
+        result = stores.oxigraph_bulk_load(
+            oxigraph_location, release, graph=target, named_graphs=named_graphs
+        )
     elif endpoint is None:
-        raise EndpointError("give the store's Graph Store endpoint (or --virtuoso-bulk)")
+        raise EndpointError(
+            "give the store's Graph Store endpoint (or --virtuoso-bulk, --oxigraph-location)"
+        )
     else:
         result = stores.load_release(
             endpoint,

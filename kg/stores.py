@@ -29,6 +29,7 @@ __all__ = [
     "LoadResult",
     "graph_names",
     "load_release",
+    "oxigraph_bulk_load",
     "query_url_for",
     "release_iri",
     "serve",
@@ -129,6 +130,51 @@ def load_release(
     return LoadResult(found)
 
 
+def oxigraph_bulk_load(
+    location: Path, release: Path, *, graph: str | None, named_graphs: bool = False
+) -> LoadResult:
+    """Load the release into an Oxigraph store folder that no server holds (``oxigraph load``,
+    the native bulk path), replacing its graph(s), then count what the store holds."""
+    oxigraph = _oxigraph_executable()
+    source = release / ("graph.nq" if named_graphs else "graph.nt")
+    expected = graph_names(source) if named_graphs else {graph or "": _lines(source)}
+    drops = " ; ".join(
+        f"DROP SILENT GRAPH <{name}>" if name else "DROP SILENT DEFAULT" for name in expected
+    )
+    _run([oxigraph, "update", "--location", str(location), "--update", drops], location)
+    command = [oxigraph, "load", "--location", str(location), "--file", str(source)]
+    if graph and not named_graphs:
+        command += ["--graph", graph]
+    _run(command, location)
+    store = ox.Store(str(location))
+    found = {}
+    for name in expected:
+        pattern = f"GRAPH <{name}> {{ ?s ?p ?o }}" if name else "?s ?p ?o"
+        result = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}")
+        assert isinstance(result, ox.QuerySolutions)
+        found[name] = int(next(iter(result))["n"].value)
+    del store  # closes the database
+    if found != expected:
+        raise EndpointError(f"partial load: the store holds {found}, the release {expected}")
+    return LoadResult(found)
+
+
+def _oxigraph_executable() -> str:
+    found = shutil.which("oxigraph") or shutil.which(
+        "oxigraph", path=str(Path(sys.executable).parent)
+    )
+    if found is None:
+        raise EndpointError("the oxigraph command is not installed (pip install oxigraph)")
+    return found
+
+
+def _run(command: list[str], where: Path) -> None:
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["failed"])[-1]
+        raise EndpointError(f"{where}: {Path(command[0]).name} {command[1]}: {last[:200]}")
+
+
 def virtuoso_bulk_load(
     isql_address: str,
     user: str,
@@ -211,11 +257,7 @@ def serve(release: Path, host: str, port: int, timeout_s: int) -> int:
     with a query timeout, prints the URL and a sample query, and on Ctrl-C stops the server and
     removes the store. Returns the server's exit code.
     """
-    oxigraph = shutil.which("oxigraph") or shutil.which(
-        "oxigraph", path=str(Path(sys.executable).parent)
-    )
-    if oxigraph is None:
-        raise EndpointError("the oxigraph server is not installed (pip install oxigraph)")
+    oxigraph = _oxigraph_executable()
     location = Path(tempfile.mkdtemp(prefix="kg-serve-"))
     try:
         subprocess.run(

@@ -86,6 +86,17 @@ def test_load_into_oxigraph_without_transaction(
         assert f"checked {triples} triples in https://example.org/f" in result.stderr
 
 
+def test_load_into_an_oxigraph_folder(kg: Callable[..., Result], tmp_path: Path) -> None:
+    """The native bulk path (`oxigraph load`), replacing, then checked."""
+    triples = len((ROOT / "dist/graph.nt").read_text().splitlines())
+    for _ in range(2):
+        result = load_ok(kg, "--oxigraph-location", tmp_path / "store")
+        assert f"checked {triples} triples in {RELEASE_IRI}" in result.stderr
+    named = load_ok(kg, "--oxigraph-location", tmp_path / "store", "--named-graphs")
+    for name, count in graph_names(ROOT / "dist/graph.nq").items():
+        assert f"checked {count} triples in {name}" in named.stderr
+
+
 def test_load_into_virtuoso_replaces(
     kg: Callable[..., Result], virtuoso: Virtuoso, loader_password: str
 ) -> None:
