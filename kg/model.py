@@ -38,7 +38,6 @@ class Prefix:
     uri_prefix: str
     pattern: str | None
     registry_iri: str | None
-    is_identifier: bool
     synonyms: tuple[str, ...] = ()
 
 

@@ -26,8 +26,8 @@ __all__ = [
 
 #: The project's own prefixes: the ontology and the minted data IRIs.
 PROJECT_PREFIXES = (
-    Prefix("kgo", str(KGO), r"^[A-Za-z][A-Za-z0-9]*$", None, is_identifier=True),
-    Prefix("kgr", str(BASE), r"^[a-z0-9][a-z0-9/-]*$", None, is_identifier=True),
+    Prefix("kgo", str(KGO), r"^[A-Za-z][A-Za-z0-9]*$", None),
+    Prefix("kgr", str(BASE), r"^[a-z0-9][a-z0-9/-]*$", None),
 )
 
 
@@ -35,7 +35,7 @@ class PrefixMap:
     """Expands CURIEs with the accepted prefixes, checking each local ID against its pattern.
 
     >>> pm = PrefixMap([Prefix("mondo", "http://purl.obolibrary.org/obo/MONDO_", r"^\\d{7}$",
-    ...                        None, True, ("MONDO",))])
+    ...                        None, ("MONDO",))])
     >>> pm.expand("MONDO:0000001")
     rdflib.term.URIRef('http://purl.obolibrary.org/obo/MONDO_0000001')
     >>> pm.expand("mondo:123")
@@ -84,10 +84,6 @@ class PrefixMap:
         )
         return f"{best.prefix}:{iri[len(best.uri_prefix) :]}" if best else iri
 
-    def namespaces(self) -> dict[str, str]:
-        """Return prefix -> URI prefix, for Turtle and JSON-LD, sorted by prefix."""
-        return {name: self.prefixes[name].uri_prefix for name in sorted(self.prefixes)}
-
 
 def output_namespaces(prefixes: Iterable[Prefix]) -> dict[str, str]:
     """The prefixes the release is written with: Bioregistry's preferred prefix where it has one
@@ -111,22 +107,16 @@ def load_prefix_map(path: Path, *, display: str) -> PrefixMap:
 
     data = load_yaml(path, display=display)
     prefixes = list(PROJECT_PREFIXES)
-    for section, is_identifier in (("identifiers", True), ("vocabularies", False)):
+    for section in ("identifiers", "vocabularies"):
         entries = data.get(section) or {}
         if not isinstance(entries, Record):
             raise data.error(None, f"expected '{section}:' to be a mapping", key=section)
         for name, options in entries.items():
-            prefixes.append(
-                _bioregistry_prefix(
-                    bioregistry, entries, str(name), options, is_identifier=is_identifier
-                )
-            )
+            prefixes.append(_bioregistry_prefix(bioregistry, entries, str(name), options))
     return PrefixMap(prefixes)
 
 
-def _bioregistry_prefix(
-    bioregistry: object, entries: Record, name: str, options: object, *, is_identifier: bool
-) -> Prefix:
+def _bioregistry_prefix(bioregistry: object, entries: Record, name: str, options: object) -> Prefix:
     br = bioregistry
     normal = br.normalize_prefix(name)  # type: ignore[attr-defined]
     if normal is None or normal != name:
@@ -165,6 +155,5 @@ def _bioregistry_prefix(
         uri_prefix,
         resource.get_pattern(),
         f"https://bioregistry.io/registry/{name}",
-        is_identifier,
         synonyms,
     )
