@@ -51,15 +51,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--triples", type=int, default=1_000_000)
     count_wanted = parser.parse_args().triples
-    kg = [sys.executable, "-m", "kg", "--project", str(ROOT), "load"]
-    rows = []
+    load = [sys.executable, "-m", "kg", "--project", str(ROOT), "load", "--timeout", "600"]
+    rows: list[tuple[str, str, float, float, float | None]] = []
+
+    def record(
+        store: str,
+        path: str,
+        command: list[str],
+        *,
+        native: float | None = None,
+        env: dict[str, str] | None = None,
+    ) -> float:
+        seconds, rss = measure(command, env)
+        rows.append((store, path, seconds, rss, None if native is None else seconds / native))
+        return seconds
+
     with tempfile.TemporaryDirectory(prefix="kg-load-bench-") as tmp:
         work = Path(tmp)
         release = work / "release"
         count = write_synthetic_release(ROOT / "dist", release, count_wanted)
         size = (release / "graph.nt").stat().st_size / 2**20
+        data = ["--data", str(release)]
         oxigraph = str(Path(sys.executable).parent / "oxigraph")
-        seconds, rss = measure(
+        native = record(
+            "Oxigraph",
+            "`oxigraph load` (native bulk)",
             [
                 oxigraph,
                 "load",
@@ -67,111 +83,76 @@ def main() -> None:
                 str(work / "native"),
                 "--file",
                 str(release / "graph.nt"),
-            ]
+            ],
         )
-        native_oxigraph = seconds
-        rows.append(("Oxigraph", "`oxigraph load` (native bulk)", seconds, rss, None))
-        seconds, rss = measure(
-            [*kg, "--oxigraph-location", str(work / "kg-bulk"), "--data", str(release)]
-        )
-        rows.append(
-            (
-                "Oxigraph",
-                "`kg load --oxigraph-location` (oxigraph load, checked)",
-                seconds,
-                rss,
-                seconds / native_oxigraph,
-            )
+        record(
+            "Oxigraph",
+            "`kg load --oxigraph-location` (oxigraph load, checked)",
+            [*load, "--oxigraph-location", str(work / "kg-bulk"), *data],
+            native=native,
         )
         with oxigraph_server(work / "oxigraph") as server:
-            seconds, rss = measure([*kg, server.store, "--data", str(release), "--timeout", "600"])
-            rows.append(
-                (
-                    "Oxigraph",
-                    "`kg load` (GSP PUT, named graph, checked)",
-                    seconds,
-                    rss,
-                    seconds / native_oxigraph,
-                )
+            record(
+                "Oxigraph",
+                "`kg load` (GSP PUT, named graph, checked)",
+                [*load, server.store, *data],
+                native=native,
             )
             fast = [
-                *kg,
+                *load,
                 server.store,
-                "--data",
-                str(release),
-                "--timeout",
-                "600",
+                *data,
                 "--no-transaction",
                 "--graph",
                 "https://example.org/bench-fast",
             ]
-            for label in (
+            record(
+                "Oxigraph",
                 "`kg load --no-transaction` (POST into an empty graph, checked)",
+                fast,
+                native=native,
+            )
+            record(
+                "Oxigraph",
                 "`kg load --no-transaction` again (DELETE 1M, then POST, checked)",
-            ):
-                seconds, rss = measure(fast)
-                rows.append(("Oxigraph", label, seconds, rss, seconds / native_oxigraph))
+                fast,
+                native=native,
+            )
         with virtuoso_server(work / "virtuoso") as server:
-            env = {**os.environ, "KG_PASSWORD": VIRTUOSO_DBA_PASSWORD}
+            dba = {**os.environ, "KG_PASSWORD": VIRTUOSO_DBA_PASSWORD}
             shutil.copyfile(release / "graph.nt", server.load_dir / "native.nt")
             script = (
                 f"ld_dir('{server.load_dir}', 'native.nt', 'https://example.org/native'); "
                 "rdf_loader_run(); checkpoint;"
             )
-            seconds, rss = measure(
-                ["isql-vt", server.isql, "dba", VIRTUOSO_DBA_PASSWORD, f"EXEC={script}"]
+            native = record(
+                "Virtuoso",
+                "isql `ld_dir` + `rdf_loader_run` (native bulk)",
+                ["isql-vt", server.isql, "dba", VIRTUOSO_DBA_PASSWORD, f"EXEC={script}"],
             )
-            native_virtuoso = seconds
-            rows.append(
-                ("Virtuoso", "isql `ld_dir` + `rdf_loader_run` (native bulk)", seconds, rss, None)
-            )
-            seconds, rss = measure(
+            record(
+                "Virtuoso",
+                "`kg load --virtuoso-bulk` (ld_dir, checked)",
                 [
-                    *kg,
+                    *load,
                     "--virtuoso-bulk",
                     server.isql,
                     "--load-dir",
                     str(server.load_dir),
                     "--user",
                     "dba",
-                    "--data",
-                    str(release),
-                    "--timeout",
-                    "600",
+                    *data,
                 ],
-                env,
+                native=native,
+                env=dba,
             )
-            rows.append(
-                (
-                    "Virtuoso",
-                    "`kg load --virtuoso-bulk` (ld_dir, checked)",
-                    seconds,
-                    rss,
-                    seconds / native_virtuoso,
-                )
-            )
-            env["KG_PASSWORD"] = VIRTUOSO_LOADER[1]
-            seconds, rss = measure(
-                [
-                    *kg,
-                    server.gsp,
-                    "--user",
-                    VIRTUOSO_LOADER[0],
-                    "--data",
-                    str(release),
-                    "--timeout",
-                    "600",
-                ],
-                env,
-            )
-            rows.append(
-                (
-                    "Virtuoso",
-                    "`kg load` (GSP PUT, digest, checked)",
-                    seconds,
-                    rss,
-                    seconds / native_virtuoso,
-                )
+            loader = {**os.environ, "KG_PASSWORD": VIRTUOSO_LOADER[1]}
+            record(
+                "Virtuoso",
+                "`kg load` (GSP PUT, digest, checked)",
+                [*load, server.gsp, "--user", VIRTUOSO_LOADER[0], *data],
+                native=native,
+                env=loader,
             )
     table = [
         f"| {store} | {path} | {s:.1f} s | {m:.0f} MiB | {'' if r is None else f'{r:.2f}'} |"

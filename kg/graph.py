@@ -10,7 +10,6 @@ import os
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
 from rdflib import Dataset, Graph, Literal
 from rdflib.term import Node, URIRef
@@ -27,7 +26,6 @@ from kg.namespaces import (
     IDOT,
     KGO,
     OA,
-    ONTOLOGY_IRI,
     OWL,
     PAV,
     PROV,
@@ -75,11 +73,12 @@ def en(text: str) -> Literal:
     return Literal(text, lang="en")
 
 
-def build_dataset(corpus: Corpus, ontology_file: Path) -> Dataset:
+def build_dataset(corpus: Corpus) -> Dataset:
     """Build the release's RDF dataset: ontology, catalogue, one graph per source, description."""
     dataset = Dataset()
     ontology = dataset.graph(ONTOLOGY_GRAPH)
-    ontology.parse(ontology_file, format="turtle", publicID=str(ONTOLOGY_IRI))
+    for triple in corpus.ontology:
+        ontology.add(triple)
     catalogue = dataset.graph(CATALOGUE_GRAPH)
     for entity in corpus.entities:
         _add_entity(catalogue, entity)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
+from rdflib import Graph
 from rdflib.term import URIRef
 
 __all__ = [
@@ -172,10 +173,12 @@ class DatasetInfo:
 
 @dataclass(frozen=True)
 class Corpus:
-    """Everything a build needs: the dataset, its prefixes, entities, sources and inputs."""
+    """Everything a build needs: the dataset, its prefixes, entities, sources and inputs, and
+    the ontology as parsed once while loading (the one piece that is RDF already)."""
 
     dataset: DatasetInfo
     prefixes: tuple[Prefix, ...]
     entities: tuple[Entity, ...]
     sources: tuple[Source, ...]
+    ontology: Graph
     inputs: tuple[Input, ...] = field(default=())

@@ -42,7 +42,7 @@ def build_release(project: Project, out: Path | None = None) -> BuildResult:
     """
     with offline():
         corpus = load_corpus(project)
-        dataset = build_dataset(corpus, project.ontology_file)
+        dataset = build_dataset(corpus)
         union = union_graph(dataset)
         store = to_store(union)
         report = validate(store, load_shapes(project.shape_files))

@@ -116,6 +116,7 @@ def load_corpus(project: Project) -> Corpus:
         tuple(prefixes.prefixes.values()),
         tuple(catalogue.entities.values()),
         sources,
+        ontology.graph,
         inputs,
     )
 

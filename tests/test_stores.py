@@ -129,26 +129,9 @@ def assert_named_graphs_as_in_the_file(query_url: str) -> None:
     assert local and remote == local
 
 
-def test_virtuoso_bulk_loader(
-    kg: Callable[..., Result], virtuoso: Virtuoso, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("KG_PASSWORD", VIRTUOSO_DBA_PASSWORD)
-    triples = len((ROOT / "dist/graph.nt").read_text().splitlines())
-    for _ in range(2):
-        result = load_ok(
-            kg,
-            "--virtuoso-bulk",
-            virtuoso.isql,
-            "--load-dir",
-            virtuoso.load_dir,
-            "--user",
-            "dba",
-            "--graph",
-            "https://example.org/bulk",
-        )
-        assert f"checked {triples} triples in https://example.org/bulk" in result.stderr
-        assert VIRTUOSO_DBA_PASSWORD not in result.stdout + result.stderr
-    named = load_ok(
+def bulk_load(kg: Callable[..., Result], virtuoso: Virtuoso, *args: object) -> Result:
+    """kg load through Virtuoso's bulk loader, as dba, expecting success."""
+    return load_ok(
         kg,
         "--virtuoso-bulk",
         virtuoso.isql,
@@ -156,8 +139,20 @@ def test_virtuoso_bulk_loader(
         virtuoso.load_dir,
         "--user",
         "dba",
-        "--named-graphs",
+        *args,
     )
+
+
+def test_virtuoso_bulk_loader(
+    kg: Callable[..., Result], virtuoso: Virtuoso, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KG_PASSWORD", VIRTUOSO_DBA_PASSWORD)
+    triples = len((ROOT / "dist/graph.nt").read_text().splitlines())
+    for _ in range(2):
+        result = bulk_load(kg, virtuoso, "--graph", "https://example.org/bulk")
+        assert f"checked {triples} triples in https://example.org/bulk" in result.stderr
+        assert VIRTUOSO_DBA_PASSWORD not in result.stdout + result.stderr
+    named = bulk_load(kg, virtuoso, "--named-graphs")
     for name, count in graph_names(ROOT / "dist/graph.nq").items():
         assert f"checked {count} triples in {name}" in named.stderr
     assert_named_graphs_as_in_the_file(virtuoso.sparql)
