@@ -177,8 +177,8 @@ CASES = [
     Case(
         "uncertain mapping without a comment",
         ENTITIES,
-        "        confidence: 0.7\n        comment: identifiers.md marks it check (a supp",
-        "        confidence: 0.7\n        see_also: identifiers.md (a supp",
+        "        confidence: 0.7\n        comment: A MeSH supplementary",
+        "        confidence: 0.7\n        see_also: A MeSH supplementary",
         (ENTITIES, "needs a comment saying why"),
         at="        confidence: 0.7\n        see",
     ),

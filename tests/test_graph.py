@@ -3,6 +3,7 @@ in the source text, the article, the identifiers, and the vocabulary they use.""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import re
 from pathlib import Path
@@ -16,7 +17,7 @@ from kg.namespaces import BIOLINK, DCTERMS, OA, PROV, SCHEMA
 from kg.namespaces import KGO as KGO_CODE
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+CHECKED = Path(__file__).parent / "fixtures" / "checked-identifiers.tsv"
 SOURCE = ROOT / "sources/pubmed-22870448/source.txt"
 CLAIM = "https://w3id.org/drugclaims/id/pubmed-22870448/claim/"
 MILNACIPRAN = URIRef("http://rdf.ncbi.nlm.nih.gov/pubchem/compound/CID65833")
@@ -222,14 +223,16 @@ def test_every_quote_is_the_source_text_at_its_span(graph: Graph) -> None:
 
 
 def test_source_text_is_in_the_graph_as_received(graph: Graph) -> None:
+    """The page is kept byte for byte: its checksum is the one it had when received (also in
+    source.yaml, which the build checks), and the graph carries exactly those bytes."""
     data = SOURCE.read_bytes()
-    assert hashlib.sha256(data).hexdigest() == (
-        "333ea97c5abc4934b1df39419f2910871a90e5a2e7ccbd046cba40af52b4d61d"
-    )
-    assert data == (SHARED / "seed/pubmed-22870448.txt").read_bytes()
+    received = "333ea97c5abc4934b1df39419f2910871a90e5a2e7ccbd046cba40af52b4d61d"
+    assert hashlib.sha256(data).hexdigest() == received
+    source_yaml = yaml.safe_load((SOURCE.parent / "source.yaml").read_text(encoding="utf-8"))
+    assert source_yaml["sha256"] == received
     (text,) = graph.subjects(RDF.type, KGO.SourceText)
     assert str(graph.value(text, RDF.value)).encode("utf-8") == data
-    assert str(graph.value(text, KGO.sha256)) == hashlib.sha256(data).hexdigest()
+    assert str(graph.value(text, KGO.sha256)) == received
 
 
 def test_article(graph: Graph) -> None:
@@ -263,24 +266,52 @@ def test_article(graph: Graph) -> None:
     assert str(graph.value(article, SCHEMA.abstract)).startswith("Milnacipran, a serotonin")
 
 
-def test_identifiers_are_from_the_checked_table(graph: Graph) -> None:
-    """Every identifier the catalogue uses appears in identifiers.md; no levomilnacipran one."""
-    table = (SHARED / "reference/identifiers.md").read_text(encoding="utf-8")
+def _checked_identifiers() -> dict[str, str]:
+    """CURIE -> status (use, check, broad, related, trap) of the project's checked table."""
+    lines = [x for x in CHECKED.read_text(encoding="utf-8").splitlines() if not x.startswith("#")]
+    rows = list(csv.DictReader(lines, delimiter="\t"))
+    assert rows and all(r["evidence"] for r in rows), "every checked identifier says its evidence"
+    return {row["curie"]: row["status"] for row in rows}
+
+
+def _catalogue_identifiers() -> list[tuple[str, str, str, dict[str, object]]]:
+    """(entity key, kind, CURIE, mapping record) for every identifier the curation files use."""
+    found: list[tuple[str, str, str, dict[str, object]]] = []
     catalogue = yaml.safe_load((ROOT / "catalogue/entities.yaml").read_text(encoding="utf-8"))
     for entity in catalogue["entities"]:
-        curies = [entity.get("id", "")] + [
-            c["id"] if isinstance(c, dict) else c
-            for kind in ("exact", "close", "broad", "narrow", "related")
-            for c in entity.get(kind, [])
+        if entity.get("id"):
+            found.append((entity["key"], "id", entity["id"], {}))
+        for kind in ("exact", "close", "broad", "narrow", "related"):
+            for item in entity.get(kind, []):
+                record = item if isinstance(item, dict) else {"id": item}
+                found.append((entity["key"], kind, record["id"], record))
+    for folder in sorted((ROOT / "sources").iterdir()):
+        article = yaml.safe_load((folder / "source.yaml").read_text(encoding="utf-8"))["article"]
+        found += [(folder.name, "article", article[k], {}) for k in ("id", "pmid", "pmcid")]
+        claims = yaml.safe_load((folder / "claims.yaml").read_text(encoding="utf-8"))["claims"]
+        found += [
+            (c["key"], "evidence", c["evidence_type"], {}) for c in claims if "evidence_type" in c
         ]
-        for curie in filter(None, curies):
-            prefix, local = curie.split(":", 1)
-            if prefix in ("kgo", "schema"):
-                continue
-            assert local in table, f"{curie} ({entity['key']}) is not in identifiers.md"
+    return [item for item in found if item[2].split(":", 1)[0] not in ("kgo", "schema")]
+
+
+def test_identifiers_are_from_the_checked_table(graph: Graph) -> None:
+    """Every identifier the curation files use is a row of the project's checked table, used as
+    its status allows; no trap (levomilnacipran's identifiers) appears in the release."""
+    checked = _checked_identifiers()
+    for key, kind, curie, record in _catalogue_identifiers():
+        status = checked.get(curie)
+        assert status not in (None, "trap"), f"{curie} ({key}) is not a checked identifier"
+        if status == "check":
+            assert float(str(record.get("confidence", 1))) < 1, f"{curie} needs confidence < 1"
+        if status in ("broad", "related"):
+            assert kind == status, f"{curie} ({key}) may only be a {status} match, not {kind}"
+        if status == "use":
+            assert "confidence" not in record, f"{curie} is confirmed: no confidence below 1"
     text = (ROOT / "dist/graph.nt").read_text(encoding="utf-8")
-    for trap in ("DB08918", "N06AX28", "Q6535779", "96847-55-1", "DZGCQCFKSA", "N0000175696"):
-        assert trap not in text, f"levomilnacipran's or a wrong class's identifier {trap}"
+    traps = [curie.split(":", 1)[1] for curie, status in checked.items() if status == "trap"]
+    for trap in [*traps, "N0000175696"]:  # and MED-RT's SSRI class, no prefix of ours
+        assert trap not in text, f"a trap identifier {trap} is in the release"
 
 
 def test_biolink_terms_exist_in_the_biolink_model(graph: Graph) -> None:

@@ -25,8 +25,8 @@ EXTERNAL = sorted((Path(__file__).parent / "fixtures" / "external").glob("*.ttl"
 JOINS = sorted((ROOT / "queries" / "joins").glob("*.rq"))
 FEDERATED = sorted((ROOT / "queries" / "federated").glob("*.rq"))
 
-# The rows of ../shared/reference/identifiers.md for the entities of the graph: subject ->
-# {(predicate, object)}; confidence None for rows marked *use*, below 1 for rows marked *check*.
+# The mappings of the entities of the graph, from tests/fixtures/checked-identifiers.tsv: subject
+# -> {(predicate, object)}; confidence None for rows marked use, below 1 for rows marked check.
 EXPECTED = {
     "pubchem.compound:65833": {  # milnacipran
         ("skos:exactMatch", "drugbank:DB04896", None),

@@ -1,0 +1,16 @@
+# An entity label with a stray quote mark (the typo once published for MeSH D060825).
+# expect: kgs:CuratedLabelShape-label
+PREFIX biolink: <https://w3id.org/biolink/vocab/>
+PREFIX c: <https://w3id.org/drugclaims/id/pubmed-22870448/claim/>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX kgo: <https://w3id.org/drugclaims/ontology#>
+PREFIX oa: <http://www.w3.org/ns/oa#>
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX schema: <https://schema.org/>
+PREFIX sh: <http://www.w3.org/ns/shacl#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+
+DELETE { ?e rdfs:label ?l } INSERT { ?e rdfs:label "cognitive impairment\""@en }
+WHERE { ?e rdfs:label ?l ; skos:altLabel "dyscognition"@en }

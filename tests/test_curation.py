@@ -1,0 +1,99 @@
+"""Curation corrections checked against the source text, and the rule that the project stands on
+its own: nothing in it reads or cites a file outside the repository."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import SKOS
+
+from kg.namespaces import BIOLINK
+from kg.namespaces import KGO as KGO_CODE
+
+KGO = Namespace(str(KGO_CODE._NS))  # open: the tests name terms the code does not use
+
+ROOT = Path(__file__).resolve().parents[1]
+CLAIM = "https://w3id.org/drugclaims/id/pubmed-22870448/claim/"
+SNRI = URIRef("http://id.nlm.nih.gov/mesh/D000068760")
+ATC_N06AX = URIRef("http://www.whocc.no/atc_ddd_index/?code=N06AX")
+#: What a fresh clone has; a test, the build and the release must not need anything else.
+PROJECT_TREES = (
+    "README.md",
+    "pyproject.toml",
+    "dataset.yaml",
+    ".ci",
+    "bench",
+    "catalogue",
+    "dist",
+    "kg",
+    "ontology",
+    "queries",
+    "shapes",
+    "sources",
+    "tests",
+)
+
+
+@pytest.fixture(scope="module")
+def graph(release: Path) -> Graph:
+    return Graph().parse(release / "graph.nt", format="nt")
+
+
+def _project_files() -> list[Path]:
+    files: list[Path] = []
+    for name in PROJECT_TREES:
+        path = ROOT / name
+        files += [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    return [p for p in files if "__pycache__" not in p.parts]
+
+
+def test_nothing_refers_to_files_outside_the_repository() -> None:
+    """A user's clone has no ../shared: no test, build step or published text may name it."""
+    this = Path(__file__).resolve()
+    for path in _project_files():
+        if path.resolve() == this:
+            continue
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        for needle in ("../shared", "identifiers.md"):
+            assert needle not in text, f"{path.relative_to(ROOT)} mentions {needle}"
+
+
+def test_most_adverse_events_not_all_are_pharmacologic(graph: Graph) -> None:
+    """The source says "Most adverse events were ... related to the intrinsic pharmacologic
+    properties": the claim carries the quantifier, and its quote the word."""
+    claim = URIRef(CLAIM + "adverse-events-pharmacologic")
+    assert graph.value(claim, KGO.quantifier) == Literal("Most")
+    assert str(graph.value(claim, BIOLINK.supporting_text)).startswith("Most adverse events")
+
+
+def test_atc_other_antidepressants_is_not_broader_than_snri(graph: Graph) -> None:
+    assert (SNRI, SKOS.broadMatch, ATC_N06AX) not in graph
+    assert (SNRI, SKOS.relatedMatch, ATC_N06AX) in graph
+
+
+def test_no_published_label_has_a_stray_quote(graph: Graph) -> None:
+    labels = [
+        str(o)
+        for p in (SKOS.altLabel, URIRef("https://w3id.org/sssom/object_label"))
+        for o in graph.objects(None, p)
+    ]
+    assert "Cognitive Dysfunction" in labels
+    assert not [label for label in labels if '"' in label]
+
+
+def test_a_label_typo_fails_the_build(project: Path, kg: Callable[..., Result]) -> None:
+    """The typo once published (`label: Cognitive Dysfunction"`) now stops the build."""
+    entities = project / "catalogue" / "entities.yaml"
+    text = entities.read_text(encoding="utf-8")
+    good = "{id: mesh:D060825, label: Cognitive Dysfunction}"
+    assert good in text
+    entities.write_text(text.replace(good, '{id: mesh:D060825, label: Cognitive Dysfunction"}'))
+    before = {p.name: p.read_bytes() for p in (project / "dist").iterdir()}
+    result = kg("--project", project, "build")
+    assert result.exit_code == 1, result.stderr
+    assert "kgs:CuratedLabelShape-mappingLabel" in result.stderr
+    assert {p.name: p.read_bytes() for p in (project / "dist").iterdir()} == before
