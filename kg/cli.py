@@ -1,91 +1,115 @@
-"""The ``kg`` command line: one click group, each command a few lines over one library function.
+"""The ``kg`` command line: one click group, each command a few lines over library functions.
 
 Data goes to standard output, messages to standard error. Exit codes: 0 success (the graph
-conforms); 1 the graph does not conform to the shapes; 2 bad input or a runtime error (the
-message names the file, the line and the record). Heavy modules are imported inside the commands,
-so that ``kg query`` starts fast.
+conforms); 1 the graph does not conform to the shapes; 2 bad input or a runtime error (one line
+naming what failed; a traceback only with --debug); 3 a remote store cut the results; 130
+interrupted. Heavy modules are imported inside the commands, so that ``kg query`` starts fast.
 """
 
 from __future__ import annotations
 
 import sys
+import traceback
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
 from kg import __version__
-from kg.errors import KGError, NotConformingError, TruncatedResults
+from kg.errors import InputError, KGError, NotConformingError, TruncatedResults
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_NOT_CONFORMING, EXIT_ERROR, EXIT_TRUNCATED = 0, 1, 2, 3
+EXIT_OK, EXIT_NOT_CONFORMING, EXIT_ERROR, EXIT_TRUNCATED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_CODES = """\b
 Exit codes: 0 success; 1 the graph does not conform to the shapes;
-2 bad input or runtime error (message on stderr);
-3 a remote store cut the results (kg query --endpoint)."""
+2 bad input or runtime error (one line on stderr; a traceback with --debug);
+3 a remote store cut the results (kg query --endpoint); 130 interrupted."""
+MAPPING_FORMATS = ("sssom-tsv", "rdf")  # kg.mappings.render dispatches on the same names
+RESULT_CHOICES = ("table", "csv", "tsv", "json", "turtle", "ntriples", "jsonld")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+# --- the error boundary --------------------------------------------------------------------
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    if click.get_current_context().meta.get("kg.debug"):
+        traceback.print_exc()
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+def _os_message(error: OSError) -> str:
+    reason = error.strerror or str(error) or type(error).__name__
+    return f"{error.filename}: {reason}" if error.filename else reason
+
+
 def _reports_errors(command: F) -> F:
-    """Turn kg's errors into a one-line message on stderr and an exit code, no traceback."""
+    """Every failure becomes one line on stderr and an exit code (with --debug, the traceback
+    is printed too, and the exit code is the same)."""
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        debug = click.get_current_context().find_root().params.get("debug", False)
         try:
             return command(*args, **kwargs)
         except TruncatedResults as error:
-            if debug:
-                raise
-            click.echo(f"kg: error: {error}", err=True)
-            sys.exit(EXIT_TRUNCATED)
+            _fail(f"kg: error: {error}", EXIT_TRUNCATED)
         except NotConformingError as error:
-            if debug:
-                raise
             click.echo(error.report, err=True, nl=False)
-            click.echo(
-                "kg: the graph does not conform to the shapes; nothing was written.", err=True
-            )
-            sys.exit(EXIT_NOT_CONFORMING)
+            _fail("kg: the graph does not conform to the shapes; nothing was written.", 1)
         except KGError as error:
-            if debug:
-                raise
-            click.echo(f"kg: error: {error}", err=True)
-            sys.exit(EXIT_ERROR)
+            _fail(f"kg: error: {error}", EXIT_ERROR)
+        except KeyboardInterrupt:
+            _fail("kg: interrupted; nothing was changed", EXIT_INTERRUPTED)
+        except OSError as error:
+            _fail(f"kg: error: {_os_message(error)}", EXIT_ERROR)
+        except (UnicodeError, MemoryError, SyntaxError, ValueError) as error:
+            _fail(f"kg: error: {type(error).__name__}: {error}", EXIT_ERROR)
+        except Exception as error:  # the CLI boundary: a bug, said in one line, never hidden
+            _fail(
+                f"kg: internal error: {type(error).__name__}: {error} "
+                "(rerun with --debug for the traceback, and report it)",
+                EXIT_ERROR,
+            )
 
     return wrapper  # type: ignore[return-value]
 
 
-def _project(ctx: click.Context) -> Any:
-    from kg.project import Project
-
-    return Project(Path(ctx.find_root().params["project"]))
+# --- options every command shares ----------------------------------------------------------
 
 
-def _release_files(ctx: click.Context, data: tuple[Path, ...]) -> list[Path]:
-    return list(data) if data else [_project(ctx).dist / "graph.nq"]
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Keep --project and --debug in the context's meta, shared by the group and commands, so
+    that they may stand before or after the command's name."""
+    if value:
+        ctx.meta[f"kg.{param.name}"] = value
+    return value
 
 
-def _prefixes(ctx: click.Context, data: tuple[Path, ...]) -> dict[str, str]:
-    from kg.query import load_prefixes
-
-    folder = data[0].parent if data else _project(ctx).dist
-    return load_prefixes(folder / "context.jsonld")
+def common_options(command: F) -> F:
+    """--project and --debug, accepted by the group and by every command."""
+    command = click.option(
+        "--debug",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember,
+        help="Show the traceback of an error (the exit code stays the same).",
+    )(command)
+    return click.option(
+        "--project",
+        type=click.Path(file_okay=False, path_type=Path),
+        expose_value=False,
+        callback=_remember,
+        help="The project folder (with dataset.yaml).  [default: .]",
+    )(command)
 
 
 def connection_options(command: F) -> F:
-    """--user, --auth and --timeout, shared by the commands that talk to a store."""
-    command = click.option(
-        "--timeout",
-        type=float,
-        default=60.0,
-        show_default=True,
-        help="Seconds to wait for the store's answer.",
-    )(command)
+    """--user and --auth, shared by the commands that talk to a store."""
     command = click.option(
         "--auth",
         type=click.Choice(["digest", "basic"]),
@@ -98,27 +122,70 @@ def connection_options(command: F) -> F:
     )(command)
 
 
+timeout_option = click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait for the store's answer (with --endpoint), or that a local query may "
+    "run before it is stopped.",
+)
 data_option = click.option(
     "--data",
     "data",
     multiple=True,
     type=click.Path(path_type=Path),
-    help="RDF file to use instead of the release (.ttl .nt .nq .trig .jsonld); repeatable.",
+    help="An RDF file to use instead of the release (.ttl .nt .nq .trig .jsonld); repeatable.",
 )
+release_option = click.option(
+    "--release",
+    "release",
+    type=click.Path(path_type=Path),
+    help="A release folder (as kg build writes it) to use instead of the project's dist/.",
+)
+
+
+def _project(ctx: click.Context) -> Any:
+    from kg.project import Project
+
+    return Project(Path(ctx.meta.get("kg.project", ".")))
+
+
+def _release_folder(ctx: click.Context, release: Path | None) -> Path:
+    if release is not None:
+        return release
+    project = _project(ctx)
+    project.check()
+    return Path(project.dist)
+
+
+def _release_files(ctx: click.Context, data: tuple[Path, ...]) -> list[Path]:
+    """The RDF files a command reads: --data, else the project's release (which must exist)."""
+    if data:
+        return list(data)
+    nquads = _release_folder(ctx, None) / "graph.nq"
+    if not nquads.is_file():
+        raise InputError(str(nquads), None, None, "no release yet: build it first (kg build)")
+    return [nquads]
+
+
+def _store(ctx: click.Context, data: tuple[Path, ...]) -> tuple[Any, Any]:
+    """The data loaded in an in-memory store, and the converter of the prefixes it declares."""
+    from kg.converter import declared_converter
+    from kg.query import load_store
+
+    store = load_store(_release_files(ctx, data))
+    return store, declared_converter(store)
 
 
 @click.group(epilog=EXIT_CODES)
-@click.option(
-    "--project",
-    default=".",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="The project folder (with dataset.yaml).",
-)
-@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@common_options
 @click.version_option(__version__, prog_name="kg")
-def main(project: str, debug: bool) -> None:
+def main() -> None:
     """Publish the claims of biomedical literature as a validated, text-anchored RDF graph."""
+
+
+# --- the commands ---------------------------------------------------------------------------
 
 
 @main.command(epilog=EXIT_CODES)
@@ -127,10 +194,11 @@ def main(project: str, debug: bool) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Where to write the release.  [default: dist/]",
 )
+@common_options
 @click.pass_context
 @_reports_errors
 def build(ctx: click.Context, out: Path | None) -> None:
-    """Build, validate and write the release (Turtle, JSON-LD, N-Triples, N-Quads).
+    """Build, validate and write the release (Turtle, JSON-LD, N-Triples, N-Quads, SSSOM).
 
     Nothing is written if an input is wrong (exit 2) or the graph does not conform (exit 1);
     files are replaced atomically, so an interrupted build leaves the last release intact.
@@ -153,16 +221,18 @@ def build(ctx: click.Context, out: Path | None) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the SHACL validation report (Turtle) to this file.",
 )
+@common_options
 @click.pass_context
 @_reports_errors
 def validate(ctx: click.Context, files: tuple[Path, ...], report_file: Path | None) -> None:
-    """Validate RDF FILES (default: the release) against shapes/ and ontology/.
+    """Validate RDF FILES (default: the release) against the project's shapes/ and ontology/.
 
     Prints a readable report; all the files' graphs are validated together.
     """
     from kg.validation import validate_files
 
     project = _project(ctx)
+    project.check()
     report = validate_files(_release_files(ctx, files), project.shape_files, project.ontology_file)
     click.echo(report.text(), nl=False)
     if report_file is not None:
@@ -178,8 +248,8 @@ def validate(ctx: click.Context, files: tuple[Path, ...], report_file: Path | No
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "csv", "tsv", "json", "turtle", "ntriples", "jsonld"]),
-    help="Result format. [default: table on a terminal, else json; turtle for CONSTRUCT/DESCRIBE]",
+    type=click.Choice(RESULT_CHOICES),
+    help="Result format.  [default: table on a terminal, else json; turtle for CONSTRUCT/DESCRIBE]",
 )
 @click.option(
     "--allow-service",
@@ -194,9 +264,24 @@ def validate(ctx: click.Context, files: tuple[Path, ...], report_file: Path | No
 @click.option(
     "--graph",
     metavar="IRI",
-    help="With --endpoint: query this graph as the default graph (default-graph-uri).",
+    help="With --endpoint: query this graph.  [default: the graphs kg load writes the "
+    "project's release to]",
 )
+@click.option(
+    "--store-default-graph",
+    is_flag=True,
+    help="With --endpoint: query the store's own default graph instead.",
+)
+@click.option(
+    "--memory",
+    type=click.IntRange(min=16),
+    default=2048,
+    show_default=True,
+    help="Megabytes of memory a local query may use before it is stopped.",
+)
+@timeout_option
 @connection_options
+@common_options
 @click.pass_context
 @_reports_errors
 def query(
@@ -207,51 +292,97 @@ def query(
     allow_service: bool,
     endpoint: str | None,
     graph: str | None,
+    store_default_graph: bool,
+    memory: int,
+    timeout: float,
     user: str | None,
     auth: str,
-    timeout: float,
 ) -> None:
     """Run a SPARQL QUERY (text, or @file.rq) over the release, on the embedded engine.
 
-    SELECT and ASK print a table (csv, tsv, json: SPARQL 1.1 results); CONSTRUCT and DESCRIBE
-    print RDF. SERVICE is refused unless --allow-service is given.
+    The release's prefixes (biolink:, kgo:, MONDO: ...) are predeclared; a PREFIX the query
+    declares wins. SELECT and ASK print a table (csv, tsv, json: SPARQL 1.1 results); CONSTRUCT
+    and DESCRIBE print RDF. Updates are refused; so is SERVICE unless --allow-service is given.
+    A local query is stopped after --timeout seconds or --memory megabytes.
     """
     from kg import query as q
+    from kg import render
+    from kg.converter import prefix_map
 
     text = q.read_query(query)
+    tty = sys.stdout.isatty()
     if endpoint is not None:
         from kg.endpoint import connection
 
-        conn = connection(user, auth, timeout)
+        defaults, named, converter = _endpoint_dataset(ctx, graph, store_default_graph)
         result = q.run_remote_query(
-            endpoint, text, conn, allow_service=allow_service, default_graph=graph
+            endpoint,
+            text,
+            connection(user, auth, timeout),
+            allow_service=allow_service,
+            default_graphs=defaults,
+            named_graphs=named,
+            prefixes=prefix_map(converter),
         )
-    else:
-        store = q.load_store(_release_files(ctx, data))
-        result = q.run_query(store, text, allow_service=allow_service)
-    if fmt is None:
-        is_rdf = type(result).__name__ == "QueryTriples" or isinstance(result, list)
-        fmt = "turtle" if is_rdf else ("table" if sys.stdout.isatty() else "json")
-    click.echo(q.format_results(result, fmt, _prefixes(ctx, data)), nl=False)
+        click.echo(render.answer(result, fmt, converter, text, tty=tty), nl=False)
+        return
+    from kg.processes import run_bounded
+
+    store, converter = _store(ctx, data)
+
+    def work() -> bytes:
+        prefixes = prefix_map(converter)
+        result = q.run_query(store, text, allow_service=allow_service, prefixes=prefixes)
+        return render.answer(result, fmt, converter, text, tty=tty)
+
+    quiet = not ctx.meta.get("kg.debug")
+    click.echo(run_bounded(work, timeout=timeout, memory_mb=memory, quiet=quiet), nl=False)
+
+
+def _endpoint_dataset(
+    ctx: click.Context, graph: str | None, store_default_graph: bool
+) -> tuple[list[str], list[str], Any]:
+    """The graphs a remote query reads (default, named) and the converter of the prefixes."""
+    import curies
+
+    from kg.converter import release_converter
+    from kg.stores import release_graphs
+
+    nquads = _project(ctx).dist / "graph.nq"
+    converter = release_converter(nquads) if nquads.is_file() else curies.Converter([])
+    if graph is not None:
+        return [graph], [], converter
+    if store_default_graph:
+        return [], [], converter
+    if not nquads.is_file():
+        click.echo(
+            "kg: no local release to tell which graphs kg load wrote: querying the store's "
+            "default graph (pass --graph IRI to choose one)",
+            err=True,
+        )
+        return [], [], converter
+    release, named = release_graphs(nquads.parent)
+    return [release, *named], named, converter
 
 
 @main.command(epilog=EXIT_CODES)
 @click.argument("resource")
 @data_option
+@common_options
 @click.pass_context
 @_reports_errors
 def show(ctx: click.Context, resource: str, data: tuple[Path, ...]) -> None:
     """Everything the graph says about RESOURCE (a CURIE such as uniprot:P31645, or an IRI)."""
-    from kg import query as q
+    from kg.render import describe
 
-    store = q.load_store(_release_files(ctx, data))
-    click.echo(q.describe(store, resource, _prefixes(ctx, data)), nl=False)
+    store, converter = _store(ctx, data)
+    click.echo(describe(store, resource, converter), nl=False)
 
 
 @main.command(epilog=EXIT_CODES)
 @click.argument("endpoint", required=False)
-@click.option("--graph", metavar="IRI", help="The graph to replace. [default: the release's IRI]")
-@click.option("--default-graph", is_flag=True, help="Replace the default graph instead.")
+@click.option("--graph", metavar="IRI", help="The graph to replace.  [default: the release's IRI]")
+@click.option("--default-graph", is_flag=True, help="Replace the store's default graph instead.")
 @click.option(
     "--named-graphs",
     is_flag=True,
@@ -267,7 +398,7 @@ def show(ctx: click.Context, resource: str, data: tuple[Path, ...]) -> None:
     "--sparql",
     "sparql_url",
     metavar="URL",
-    help="The store's SPARQL endpoint, for the check after loading. [default: beside "
+    help="The store's SPARQL endpoint, for the check after loading.  [default: beside "
     "ENDPOINT: /store -> /query, /sparql-graph-crud-auth -> /sparql]",
 )
 @click.option(
@@ -285,70 +416,29 @@ def show(ctx: click.Context, resource: str, data: tuple[Path, ...]) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="With --virtuoso-bulk: a folder of the server's DirsAllowed to copy the file to.",
 )
-@data_option
+@release_option
+@timeout_option
 @connection_options
+@common_options
 @click.pass_context
 @_reports_errors
-def load(
-    ctx: click.Context,
-    endpoint: str | None,
-    graph: str | None,
-    default_graph: bool,
-    named_graphs: bool,
-    no_transaction: bool,
-    sparql_url: str | None,
-    virtuoso_bulk: str | None,
-    oxigraph_location: Path | None,
-    load_dir: Path | None,
-    data: tuple[Path, ...],
-    user: str | None,
-    auth: str,
-    timeout: float,
-) -> None:
+def load(ctx: click.Context, /, endpoint: str | None, **options: Any) -> None:
     """Put the release into a running store, replacing its graph, and check the store then
     holds exactly the release's triples.
 
     ENDPOINT is the store's Graph Store Protocol endpoint, such as http://127.0.0.1:7878/store
     (Oxigraph) or http://127.0.0.1:8890/sparql-graph-crud-auth (Virtuoso, digest auth).
-    --data names a release folder other than dist/.
     """
     from kg import stores
-    from kg.endpoint import EndpointError, connection
+    from kg.endpoint import connection
 
-    release = data[0] if data else _project(ctx).dist
+    release = _release_folder(ctx, options.pop("release"))
+    stores.check_release(release)
+    graph, default_graph = options.pop("graph"), options.pop("default_graph")
     target = None if default_graph else (graph or stores.release_iri(release))
-    conn = connection(user, auth, timeout)
-    if virtuoso_bulk:
-        if load_dir is None or user is None:
-            raise EndpointError("--virtuoso-bulk needs --load-dir and --user")
-        result = stores.virtuoso_bulk_load(
-            virtuoso_bulk,
-            user,
-            conn.password or "",
-            release,
-            load_dir,
-            graph=target or "",
-            named_graphs=named_graphs,
-        )
-    elif oxigraph_location is not None:
-        result = stores.oxigraph_bulk_load(
-            oxigraph_location, release, graph=target, named_graphs=named_graphs
-        )
-    elif endpoint is None:
-        raise EndpointError(
-            "give the store's Graph Store endpoint (or --virtuoso-bulk, --oxigraph-location)"
-        )
-    else:
-        result = stores.load_release(
-            endpoint,
-            release,
-            conn,
-            graph=target,
-            query_url=sparql_url,
-            named_graphs=named_graphs,
-            no_transaction=no_transaction,
-        )
-    for name, count in sorted(result.graphs.items()):
+    conn = connection(options.pop("user"), options.pop("auth"), options.pop("timeout"))
+    request = stores.LoadRequest(release, target, endpoint=endpoint, **options)
+    for name, count in sorted(stores.load(request, conn).graphs.items()):
         where = name or "the default graph"
         click.echo(f"kg: loaded and checked {count} triples in {where}", err=True)
 
@@ -360,29 +450,29 @@ def load(
     show_default=True,
     help="Address to bind; anything but loopback prints a warning.",
 )
-@click.option("--port", default=7878, show_default=True, type=int)
+@click.option("--port", default=7878, show_default=True, type=click.IntRange(1, 65535))
 @click.option(
     "--timeout",
     default=30,
     show_default=True,
-    type=int,
-    help="Seconds after which a query is cancelled.",
+    type=click.IntRange(min=1),
+    help="Seconds after which Oxigraph cancels a query.",
 )
-@data_option
+@release_option
+@common_options
 @click.pass_context
 @_reports_errors
-def serve(ctx: click.Context, host: str, port: int, timeout: int, data: tuple[Path, ...]) -> None:
+def serve(ctx: click.Context, host: str, port: int, timeout: int, release: Path | None) -> None:
     """Serve the release over SPARQL, read-only, until Ctrl-C (Oxigraph's server).
 
-    --data names a release folder other than dist/.
+    Ctrl-C, SIGTERM and SIGHUP stop the server and remove its temporary store.
     """
-    from kg.stores import serve as serve_release
+    from kg import oxigraph
+    from kg.stores import check_release
 
-    release = data[0] if data else _project(ctx).dist
-    sys.exit(serve_release(release, host, port, timeout))
-
-
-MAPPING_FORMATS = ("sssom-tsv", "rdf")  # kg.mappings.render dispatches on the same names
+    folder = _release_folder(ctx, release)
+    check_release(folder)
+    sys.exit(oxigraph.serve(folder, host, port, timeout))
 
 
 @main.command(epilog=EXIT_CODES)
@@ -400,14 +490,14 @@ MAPPING_FORMATS = ("sssom-tsv", "rdf")  # kg.mappings.render dispatches on the s
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write to this file (atomically) instead of standard output.",
 )
+@common_options
 @click.pass_context
 @_reports_errors
 def mappings(ctx: click.Context, data: tuple[Path, ...], fmt: str, out: Path | None) -> None:
     """Every cross-reference of every entity, as an SSSOM mapping set or as RDF."""
     from kg import mappings as m
-    from kg import query as q
 
-    store = q.load_store(_release_files(ctx, data))
+    store, _ = _store(ctx, data)
     output = m.render(store, fmt)
     if out is None:
         click.echo(output, nl=False)
@@ -427,6 +517,7 @@ def mappings(ctx: click.Context, data: tuple[Path, ...], fmt: str, out: Path | N
     default=None,
     help="[default: table on a terminal, else tsv]",
 )
+@common_options
 @click.pass_context
 @_reports_errors
 def xrefs(ctx: click.Context, resource: str, data: tuple[Path, ...], fmt: str | None) -> None:
@@ -435,9 +526,10 @@ def xrefs(ctx: click.Context, resource: str, data: tuple[Path, ...], fmt: str | 
     RESOURCE is a CURIE or IRI of an entity of the graph, or of one of its cross-references.
     """
     from kg import mappings as m
-    from kg import query as q
+    from kg.render import text_table
 
-    rows = m.xrefs(q.load_store(_release_files(ctx, data)), resource)
+    store, _ = _store(ctx, data)
+    rows = m.xrefs(store, resource)
     columns = ["subject_id", "predicate_id", "object_id", "object_label", "confidence", "comment"]
     table = [[row[c] for c in columns] for row in rows]
     if (fmt or ("table" if sys.stdout.isatty() else "tsv")) == "tsv":
@@ -445,19 +537,20 @@ def xrefs(ctx: click.Context, resource: str, data: tuple[Path, ...], fmt: str | 
         for line in table:
             click.echo("\t".join(line))
     else:
-        click.echo(q.text_table(columns, table), nl=False)
+        click.echo(text_table(columns, table), nl=False)
 
 
 @main.command(epilog=EXIT_CODES)
 @data_option
+@common_options
 @click.pass_context
 @_reports_errors
 def stats(ctx: click.Context, data: tuple[Path, ...]) -> None:
     """Counts per class and per predicate, and claims per epistemic status."""
     from kg import query as q
+    from kg.render import format_results
 
-    store = q.load_store(_release_files(ctx, data))
-    prefixes = _prefixes(ctx, data)
+    store, converter = _store(ctx, data)
     sections = (
         ("Claims per epistemic status", "statuses"),
         ("Resources per class", "classes"),
@@ -466,5 +559,5 @@ def stats(ctx: click.Context, data: tuple[Path, ...]) -> None:
     for title, name in sections:
         click.echo(f"{title}:")
         result = q.run_query(store, q.packaged_query(name))
-        click.echo(q.format_results(result, "table", prefixes), nl=False)
+        click.echo(format_results(result, "table", converter), nl=False)
         click.echo()

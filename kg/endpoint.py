@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -178,16 +179,23 @@ def delete_graph(
 
 
 def sparql(
-    query_url: str, query: str, conn: Connection, *, accept: str, default_graph: str | None = None
+    query_url: str,
+    query: str,
+    conn: Connection,
+    *,
+    accept: str,
+    default_graphs: Sequence[str] = (),
+    named_graphs: Sequence[str] = (),
 ) -> bytes:
     """Run a query through the SPARQL 1.1 protocol (POST, form-encoded), asking for ``accept``;
-    ``default_graph`` is sent as ``default-graph-uri``.
+    ``default_graphs`` are sent as ``default-graph-uri`` (the query's default graph is their
+    merge) and ``named_graphs`` as ``named-graph-uri``.
 
     :raises TruncatedResults: the server says it cut the results (X-SPARQL-MaxRows)
     """
-    form = {"query": query}
-    if default_graph:
-        form["default-graph-uri"] = default_graph
+    form = [("query", query)]
+    form += [("default-graph-uri", graph) for graph in default_graphs]
+    form += [("named-graph-uri", graph) for graph in named_graphs]
     response = _request("POST", query_url, conn, data=form, headers={"Accept": accept})
     content = bytes(response.content)
     limit = response.headers.get("X-SPARQL-MaxRows")

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-__all__ = ["InputError", "KGError", "NotConformingError", "QueryError", "TruncatedResults"]
+__all__ = [
+    "InputError",
+    "KGError",
+    "NotConformingError",
+    "OutputError",
+    "QueryError",
+    "TruncatedResults",
+]
 
 
 class KGError(Exception):
@@ -37,3 +44,19 @@ class QueryError(KGError, ValueError):
 
 class TruncatedResults(KGError):
     """A remote store cut the results (Virtuoso's ResultSetMaxRows): the answer is incomplete."""
+
+
+class OutputError(KGError):
+    """An output cannot be written where it was asked for (a folder that cannot be made, a
+    read-only file system): names the place and what to do."""
+
+    @classmethod
+    def from_os_error(cls, where: object, error: OSError, hint: str) -> OutputError:
+        """``where: <the system's reason> (<hint>)``.
+
+        >>> str(OutputError.from_os_error("/proc/x", PermissionError(13, "Permission denied"),
+        ...                               "choose another --out"))
+        '/proc/x: cannot write there: Permission denied (choose another --out)'
+        """
+        reason = error.strerror or type(error).__name__
+        return cls(f"{where}: cannot write there: {reason} ({hint})")

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass
 
 import pyoxigraph as ox
 import yaml
 
+from kg.converter import declared_converter, expand_resource, namespaces
 from kg.errors import QueryError
 from kg.turtle import write_turtle
 
@@ -83,15 +83,6 @@ SELECT ?dataset ?title ?version ?license ?publisher WHERE {
 }
 """
 )
-_DECLARATIONS = (
-    _PREFIXES
-    + """
-SELECT ?prefix ?preferred ?namespace WHERE {
-  ?declaration a sh:PrefixDeclaration ; sh:prefix ?prefix ; sh:namespace ?namespace .
-  OPTIONAL { ?declaration idot:preferredPrefix ?preferred }
-}
-"""
-)
 
 
 @dataclass(frozen=True)
@@ -108,13 +99,15 @@ def load_mapping_set(store: ox.Store) -> MappingSet:
 
     :raises QueryError: the store holds no release (no dataset description)
     """
-    namespaces = _namespaces(store)
+    converter = declared_converter(store)
     used: set[str] = set()
 
     def curie(term: object) -> str:
-        name, text = _compress(str(getattr(term, "value", term)), namespaces)
-        if name:
-            used.add(name)
+        iri = str(getattr(term, "value", term))
+        text = converter.compress(iri)
+        if text is None:
+            return iri
+        used.add(text.split(":", 1)[0])
         return text
 
     rows = []
@@ -135,7 +128,7 @@ def load_mapping_set(store: ox.Store) -> MappingSet:
         rows.append(row)
     rows.sort(key=lambda r: (r["subject_id"], r["predicate_id"], r["object_id"]))
     metadata = _metadata(store, curie)
-    curie_map = {name: namespaces[name] for name in sorted(used)}
+    curie_map = {name: namespaces(converter)[name] for name in sorted(used)}
     return MappingSet(metadata, curie_map, tuple(rows))
 
 
@@ -190,7 +183,7 @@ WHERE {
     )
     result = store.query(construct, use_default_graph_as_union=True)
     assert isinstance(result, ox.QueryTriples)
-    return write_turtle(result, _namespaces(store))
+    return write_turtle(result, namespaces(declared_converter(store)))
 
 
 def render(store: ox.Store, fmt: str) -> bytes:
@@ -213,9 +206,9 @@ def xrefs(store: ox.Store, resource: str) -> list[dict[str, str]]:
     :raises QueryError: an unknown prefix, or no entity with that identifier
     """
     mapping_set = load_mapping_set(store)
-    namespaces = _namespaces(store)
-    iri = _expand(resource, namespaces)
-    wanted = _compress(iri, namespaces)[1]
+    converter = declared_converter(store)
+    iri = expand_resource(converter, resource)
+    wanted = converter.compress(iri, passthrough=True)
     subjects = {
         r["subject_id"] for r in mapping_set.rows if wanted in (r["subject_id"], r["object_id"])
     }
@@ -232,31 +225,3 @@ def _select(store: ox.Store, query: str) -> list[ox.QuerySolution]:
 
 def _value(term: object) -> str:
     return "" if term is None else str(getattr(term, "value", term))
-
-
-def _namespaces(store: ox.Store) -> dict[str, str]:
-    """Prefix -> namespace from the release's prefix declarations (preferred prefixes)."""
-    names = {}
-    for solution in _select(store, _DECLARATIONS):
-        name = _value(solution["preferred"]) or _value(solution["prefix"])
-        names[name] = _value(solution["namespace"])
-    return names
-
-
-def _compress(iri: str, namespaces: MappingABC[str, str]) -> tuple[str | None, str]:
-    best = max(
-        (name for name, ns in namespaces.items() if iri.startswith(ns)),
-        key=lambda name: len(namespaces[name]),
-        default=None,
-    )
-    return (best, f"{best}:{iri[len(namespaces[best]) :]}") if best else (None, iri)
-
-
-def _expand(resource: str, namespaces: MappingABC[str, str]) -> str:
-    if "://" in resource:
-        return resource.strip("<>")
-    name, sep, local = resource.partition(":")
-    for candidate, namespace in namespaces.items():
-        if sep and candidate.lower() == name.lower():
-            return namespace + local
-    raise QueryError(f"cannot resolve {resource!r}: {name!r} is not a prefix of the release")

@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from kg.converter import build_converter
 from kg.errors import NotConformingError
 from kg.graph import build_dataset
 from kg.mappings import load_mapping_set, sssom_tsv
 from kg.offline import offline
-from kg.prefixes import output_namespaces, prefix_aliases
 from kg.project import Project, load_corpus
 from kg.release import serialize_release, write_release
 from kg.validation import Report, load_shapes, to_store, union_graph, validate
@@ -48,9 +48,7 @@ def build_release(project: Project, out: Path | None = None) -> BuildResult:
         report = validate(store, load_shapes(project.shape_files))
         if not report.conforms:
             raise NotConformingError(report.text())
-        files = serialize_release(
-            dataset, output_namespaces(corpus.prefixes), prefix_aliases(corpus.prefixes)
-        )
+        files = serialize_release(dataset, build_converter(corpus.prefixes))
         files[SSSOM_FILE] = sssom_tsv(load_mapping_set(store))
     target = out if out is not None else project.dist
     write_release(files, target)

@@ -10,19 +10,14 @@ from pathlib import Path
 
 from rdflib.term import URIRef
 
+from kg.converter import build_converter
 from kg.model import Prefix
 from kg.namespaces import BASE, KGO
 from kg.records import Record, load_yaml
 
 _PLACEHOLDER = "\x00"
 
-__all__ = [
-    "PROJECT_PREFIXES",
-    "PrefixMap",
-    "load_prefix_map",
-    "output_namespaces",
-    "prefix_aliases",
-]
+__all__ = ["PROJECT_PREFIXES", "PrefixMap", "load_prefix_map"]
 
 #: The project's own prefixes: the ontology and the minted data IRIs.
 PROJECT_PREFIXES = (
@@ -51,6 +46,8 @@ class PrefixMap:
             self.prefixes[prefix.prefix] = prefix
             for name in (prefix.prefix, *prefix.synonyms):
                 self._lookup[name.lower()] = prefix
+        #: The one CURIE converter of the build (the release is written with its prefixes).
+        self.converter = build_converter(self.prefixes.values())
 
     def resolve(self, curie: str) -> tuple[Prefix, str]:
         """Split a CURIE into its accepted prefix and its local ID; raise ValueError if unknown."""
@@ -68,7 +65,9 @@ class PrefixMap:
     def expand(self, curie: str) -> URIRef:
         """Return the IRI of a CURIE; raise ValueError for an unknown prefix or a bad local ID."""
         prefix, local = self.resolve(curie)
-        if prefix.pattern and not re.search(prefix.pattern, local):
+        # A full match in ASCII: Bioregistry's patterns end in `$`, which re.search lets match
+        # before a trailing newline, and `\d` matches fullwidth digits unless re.ASCII is set.
+        if prefix.pattern and not re.fullmatch(prefix.pattern, local, re.ASCII):
             raise ValueError(
                 f"local ID {local!r} does not match the pattern of "
                 f"{prefix.prefix!r} ({prefix.pattern})"
@@ -76,26 +75,8 @@ class PrefixMap:
         return URIRef(prefix.uri_prefix + local)
 
     def compress(self, iri: str) -> str:
-        """Return the CURIE of an IRI with the longest matching URI prefix, or the IRI itself."""
-        best = max(
-            (p for p in self.prefixes.values() if iri.startswith(p.uri_prefix)),
-            key=lambda p: len(p.uri_prefix),
-            default=None,
-        )
-        return f"{best.prefix}:{iri[len(best.uri_prefix) :]}" if best else iri
-
-
-def output_namespaces(prefixes: Iterable[Prefix]) -> dict[str, str]:
-    """The prefixes the release is written with: Bioregistry's preferred prefix where it has one
-    (``MONDO``, ``HP``, ``CHEBI``), else the Bioregistry prefix; sorted.
-    """
-    names = {(p.synonyms[0] if p.synonyms else p.prefix): p.uri_prefix for p in prefixes}
-    return dict(sorted(names.items()))
-
-
-def prefix_aliases(prefixes: Iterable[Prefix]) -> dict[str, str]:
-    """Bioregistry's own prefix where the release writes another (``mondo`` for ``MONDO``)."""
-    return {p.prefix: p.uri_prefix for p in prefixes if p.synonyms}
+        """Return the CURIE of an IRI (with the prefix the release writes), or the IRI itself."""
+        return self.converter.compress(iri, passthrough=True)
 
 
 def load_prefix_map(path: Path, *, display: str) -> PrefixMap:

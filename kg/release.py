@@ -17,8 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph
+from curies import Converter
 from rdflib import Dataset, Graph
 
+from kg.converter import namespaces, prefix_map
+from kg.errors import OutputError
 from kg.turtle import PLAIN_LOCAL_NAME, write_turtle
 from kg.validation import union_graph
 
@@ -54,27 +57,25 @@ def jsonld_context(namespaces: Mapping[str, str]) -> dict[str, Any]:
     return {"@context": context}
 
 
-def serialize_release(
-    dataset: Dataset, namespaces: Mapping[str, str], aliases: Mapping[str, str] | None = None
-) -> dict[str, bytes]:
+def serialize_release(dataset: Dataset, converter: Converter) -> dict[str, bytes]:
     """Serialise the dataset in every release format; returns file name -> bytes.
 
-    ``namespaces`` are the prefixes the files are written with; ``aliases`` are other prefixes
-    of the same namespaces (Bioregistry's lower-case ``mondo`` beside ``MONDO``) that the
-    published JSON-LD context also defines, so that both forms of a CURIE expand.
+    The files are written with the converter's preferred prefixes; the published JSON-LD
+    context also defines their synonyms (Bioregistry's lower-case ``mondo`` beside ``MONDO``),
+    so that both forms of a CURIE expand.
     """
     union = union_graph(dataset)
-    context = jsonld_context({**(aliases or {}), **namespaces})
+    context = jsonld_context(prefix_map(converter))
     return {
         "context.jsonld": _json_bytes(context),
-        "graph.jsonld": _jsonld(union, context, namespaces),
+        "graph.jsonld": _jsonld(union, context, converter),
         "graph.nq": _sorted_lines(
             dataset.serialize(format="nquads", encoding="utf-8"), pyoxigraph.RdfFormat.N_QUADS
         ),
         "graph.nt": _sorted_lines(
             union.serialize(format="nt", encoding="utf-8"), pyoxigraph.RdfFormat.N_TRIPLES
         ),
-        "graph.ttl": _turtle(union, namespaces),
+        "graph.ttl": _turtle(union, namespaces(converter)),
     }
 
 
@@ -104,7 +105,7 @@ def _line(quad: pyoxigraph.Quad) -> str:
     return " ".join(str(term) for term in terms)
 
 
-def _jsonld(graph: Graph, context: dict[str, Any], namespaces: Mapping[str, str]) -> bytes:
+def _jsonld(graph: Graph, context: dict[str, Any], converter: Converter) -> bytes:
     """Compacted JSON-LD with the context inline, nodes sorted by @id and values sorted.
 
     rdflib leaves node IRIs whole; they are shortened here to CURIEs of the context's prefixes
@@ -113,7 +114,7 @@ def _jsonld(graph: Graph, context: dict[str, Any], namespaces: Mapping[str, str]
     data = json.loads(
         graph.serialize(format="json-ld", context=context["@context"], auto_compact=True)
     )
-    nodes = [_compact_ids(node, namespaces) for node in data.get("@graph", [data])]
+    nodes = [_compact_ids(node, converter) for node in data.get("@graph", [data])]
     for node in nodes:
         for key, value in node.items():
             if isinstance(value, list):
@@ -122,23 +123,17 @@ def _jsonld(graph: Graph, context: dict[str, Any], namespaces: Mapping[str, str]
     return _json_bytes({"@context": context["@context"], "@graph": nodes})
 
 
-def _compact_ids(value: Any, namespaces: Mapping[str, str]) -> Any:
+def _compact_ids(value: Any, converter: Converter) -> Any:
     """Replace every ``@id`` IRI under a prefix (with a plain local name) by its CURIE."""
     if isinstance(value, list):
-        return [_compact_ids(item, namespaces) for item in value]
+        return [_compact_ids(item, converter) for item in value]
     if not isinstance(value, dict):
         return value
-    result = {key: _compact_ids(item, namespaces) for key, item in value.items()}
+    result = {key: _compact_ids(item, converter) for key, item in value.items()}
     iri = result.get("@id")
-    if isinstance(iri, str):
-        best = max(
-            (name for name, ns in namespaces.items() if iri.startswith(ns)),
-            key=lambda name: len(namespaces[name]),
-            default=None,
-        )
-        local = iri[len(namespaces[best]) :] if best else ""
-        if best and PLAIN_LOCAL_NAME.match(local):
-            result["@id"] = f"{best}:{local}"
+    curie = converter.compress(iri) if isinstance(iri, str) else None
+    if curie is not None and PLAIN_LOCAL_NAME.match(curie.split(":", 1)[1]):
+        result["@id"] = curie
     return result
 
 
@@ -147,10 +142,18 @@ def _json_bytes(data: object) -> bytes:
 
 
 def write_file(path: Path, data: bytes) -> None:
-    """Write one file atomically: a temporary file beside it, then a rename."""
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}-", delete=False) as f:
-        f.write(data)
-    os.replace(f.name, path)
+    """Write one file atomically: a temporary file beside it, then a rename.
+
+    :raises OutputError: the file cannot be written there
+    """
+    try:
+        with tempfile.NamedTemporaryFile(
+            dir=path.parent, prefix=f".{path.name}-", delete=False
+        ) as f:
+            f.write(data)
+        os.replace(f.name, path)
+    except OSError as error:
+        raise OutputError.from_os_error(path, error, "choose another file") from error
 
 
 def write_release(files: Mapping[str, bytes], out: Path) -> None:
@@ -159,9 +162,14 @@ def write_release(files: Mapping[str, bytes], out: Path) -> None:
     Every file is first written to a temporary folder beside ``out``; only when all are written
     is each moved into place with an atomic rename. An error or an interruption before that
     leaves ``out`` exactly as it was.
+
+    :raises OutputError: ``out`` cannot be made or written (nothing is changed)
     """
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    except OSError as error:
+        raise OutputError.from_os_error(out, error, "choose another --out") from error
     try:
         for name, data in files.items():
             with open(staging / name, "wb") as handle:
@@ -170,5 +178,7 @@ def write_release(files: Mapping[str, bytes], out: Path) -> None:
                 os.fsync(handle.fileno())
         for name in files:
             os.replace(staging / name, out / name)
+    except OSError as error:
+        raise OutputError.from_os_error(out, error, "choose another --out") from error
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.stores import stop_process
+from kg.processes import stop_process
 
 VIRTUOSO_DBA_PASSWORD = "kg-test-dba-secret"
 VIRTUOSO_LOADER = ("kgload", "kg-test-load-secret")

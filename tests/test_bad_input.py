@@ -280,9 +280,15 @@ def test_not_a_project(tmp_path: Path, kg: Callable[..., Result]) -> None:
     assert "not a kg project: no dataset.yaml" in result.stderr
 
 
-def test_debug_shows_the_traceback(project: Path, kg: Callable[..., Result]) -> None:
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_debug_shows_the_traceback_and_exits_2(
+    where: str, project: Path, kg: Callable[..., Result]
+) -> None:
+    """--debug adds the traceback; the exit code stays 2 (it was 1, click's crash code)."""
     (project / CLAIMS).write_text("claims: [", encoding="utf-8")
-    result = kg("--project", project, "--debug", "build")
-    assert result.exit_code != 0
-    assert result.exception is not None
-    assert type(result.exception).__name__ == "InputError"
+    args = ["--debug", "build"] if where == "before" else ["build", "--debug"]
+    result = kg("--project", project, *args)
+    assert result.exit_code == 2
+    assert "Traceback (most recent call last)" in result.stderr
+    assert "kg.errors.InputError" in result.stderr
+    assert result.stderr.rstrip().splitlines()[-1].startswith("kg: error: ")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -152,9 +153,10 @@ def test_stats(kg: Callable[..., Result]) -> None:
     assert "Triples per predicate:" in lines
 
 
-def test_query_without_a_release(tmp_path: Path, kg: Callable[..., Result]) -> None:
-    result = kg("--project", tmp_path, "query", SELECT_CLAIMS)
-    assert result.exit_code == 2 and "kg build" in result.stderr
+def test_query_without_a_release(project: Path, kg: Callable[..., Result]) -> None:
+    shutil.rmtree(project / "dist")
+    result = kg("--project", project, "query", SELECT_CLAIMS)
+    assert result.exit_code == 2 and "build it first (kg build)" in result.stderr
 
 
 def test_validate_a_file_without_the_ontology(kg: Callable[..., Result], tmp_path: Path) -> None:

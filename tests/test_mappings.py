@@ -13,12 +13,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
+from curies import Converter
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, SKOS
 from rdflib.plugins.sparql import prepareQuery
 
 from kg.mappings import load_mapping_set
-from kg.query import format_results, load_store, run_query
+from kg.query import load_store, run_query
+from kg.render import format_results
 
 ROOT = Path(__file__).resolve().parents[1]
 EXTERNAL = sorted((Path(__file__).parent / "fixtures" / "external").glob("*.ttl"))
@@ -242,7 +244,7 @@ def test_at_least_three_datasets_are_joined() -> None:
 @pytest.mark.parametrize("query", JOINS, ids=[q.stem for q in JOINS])
 def test_join_with_another_dataset(query: Path, release: Path) -> None:
     store = load_store([release / "graph.nq", *EXTERNAL])
-    got = csv_rows(format_results(run_query(store, query.read_text()), "csv", {}))
+    got = csv_rows(format_results(run_query(store, query.read_text()), "csv", Converter([])))
     expected = csv_rows(query.with_suffix(".csv").read_bytes())
     assert got[0] == expected[0]
     assert sorted(got[1:]) == sorted(expected[1:])

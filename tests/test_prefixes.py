@@ -9,7 +9,8 @@ import bioregistry
 import pytest
 
 from kg import namespaces
-from kg.prefixes import PrefixMap, load_prefix_map, output_namespaces
+from kg.converter import namespaces as converter_namespaces
+from kg.prefixes import PrefixMap, load_prefix_map
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,7 +89,7 @@ def test_bad_curies(curie: str, message: str, prefix_map: PrefixMap) -> None:
 
 
 def test_output_prefixes_are_the_preferred_ones(prefix_map: PrefixMap) -> None:
-    names = output_namespaces(prefix_map.prefixes.values())
+    names = converter_namespaces(prefix_map.converter)
     assert names["MONDO"] == "http://purl.obolibrary.org/obo/MONDO_"
     assert "mondo" not in names
     assert list(names) == sorted(names)

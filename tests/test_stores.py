@@ -3,13 +3,10 @@ and on OpenLink Virtuoso 7, started by the tests on 127.0.0.1."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from decimal import Decimal, InvalidOperation
@@ -27,7 +24,6 @@ from servers import (
     free_port,
     oxigraph_server,
     virtuoso_server,
-    wait_for,
 )
 
 from kg.endpoint import Connection
@@ -37,6 +33,8 @@ from kg.stores import graph_names, release_iri
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES = sorted((ROOT / "queries").glob("*.rq"))
 RELEASE_IRI = "https://w3id.org/drugclaims/release/0.1.0"
+
+pytestmark = pytest.mark.stores
 
 
 @pytest.fixture(scope="module")
@@ -177,7 +175,7 @@ def test_virtuoso_bulk_loader_reports_a_bad_file(
         "dba",
         "--graph",
         "https://example.org/bad",
-        "--data",
+        "--release",
         release,
     )
     assert result.exit_code == 2
@@ -223,10 +221,10 @@ def test_same_answers_on_every_engine(
     text = query.read_text(encoding="utf-8")
     embedded = rows(run_query(load_store([ROOT / "dist/graph.nq"]), text))
     on_oxigraph = rows(
-        run_remote_query(oxigraph.query, text, Connection(), default_graph=RELEASE_IRI)
+        run_remote_query(oxigraph.query, text, Connection(), default_graphs=[RELEASE_IRI])
     )
     on_virtuoso = rows(
-        run_remote_query(virtuoso.sparql, text, Connection(), default_graph=RELEASE_IRI)
+        run_remote_query(virtuoso.sparql, text, Connection(), default_graphs=[RELEASE_IRI])
     )
     assert embedded and on_oxigraph == embedded
     assert on_virtuoso == embedded
@@ -331,7 +329,7 @@ def test_store_answering_500(
         VIRTUOSO_LOADER[0],
         "--graph",
         "https://example.org/bad",
-        "--data",
+        "--release",
         release,
     )
     assert result.exit_code == 2
@@ -341,46 +339,8 @@ def test_store_answering_500(
 # --- serving ------------------------------------------------------------------------------------
 
 
-def test_serve_read_only_and_stop(tmp_path: Path) -> None:
-    port = free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "kg", "--project", str(ROOT), "serve", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_for(f"{url}/query?query=ASK%7B%7D", process)  # type: ignore[arg-type]
-        query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
-        result = run_remote_query(f"{url}/query", query, Connection())
-        assert rows(result) == Counter(
-            {(Decimal(len((ROOT / "dist/graph.nt").read_text().splitlines())),): 1}
-        )
-        import requests
-
-        update = requests.post(f"{url}/update", data={"update": "CLEAR ALL"}, timeout=10)
-        assert update.status_code == 403
-    finally:
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=20)
-    assert process.returncode == 0
-    assert f"serving the release read-only at {url}/query" in stderr.decode()
-    leftovers = [
-        p for p in Path(tempfile_dir()).glob("kg-serve-*") if p.stat().st_mtime > time.time() - 60
-    ]
-    assert leftovers == []
-
-
-def tempfile_dir() -> str:
-    import tempfile
-
-    return tempfile.gettempdir()
-
-
 def test_serve_warns_off_loopback(capsys: pytest.CaptureFixture[str]) -> None:
-    from kg.stores import _announce
+    from kg.oxigraph import _announce
 
     _announce("10.0.0.5", 7878)
     assert "warning: bound to 10.0.0.5, not loopback" in capsys.readouterr().err

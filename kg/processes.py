@@ -1,0 +1,180 @@
+"""Child processes kg starts: bounded work (a wall-time and a memory limit, stopped at once by
+Ctrl-C), children that die with kg even when kg is killed with SIGKILL, and stopping a child by
+its own PID.
+
+Oxigraph cannot cancel a running query, and a thread cannot be stopped: the only way to bound a
+query for real is to run it in a process of its own and kill that process.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import select
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+from kg.errors import KGError, QueryError, TruncatedResults
+
+__all__ = ["die_with_parent", "run_bounded", "stop_process"]
+
+_PR_SET_PDEATHSIG = 1
+#: Errors a child reports that keep their kind in the parent (their exit code differs).
+_KINDS: dict[str, type[KGError]] = {"TruncatedResults": TruncatedResults}
+
+
+def die_with_parent(parent: int | None = None) -> None:
+    """Ask Linux to SIGKILL this process when its parent dies (``PR_SET_PDEATHSIG``), and die
+    now if the parent is already gone. For ``preexec_fn`` or a forked child; a no-op elsewhere.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)
+
+
+def run_bounded(
+    work: Callable[[], bytes],
+    *,
+    timeout: float,
+    memory_mb: int | None,
+    what: str = "the query",
+    quiet: bool = True,
+) -> bytes:
+    """Run ``work`` in a forked child limited to ``timeout`` seconds of wall time and
+    ``memory_mb`` more megabytes of memory; return the bytes it returns.
+
+    The child is killed at the limit, or at once on Ctrl-C (KeyboardInterrupt is re-raised),
+    and dies with this process. ``quiet`` silences the child's standard error (Oxigraph prints
+    an allocation failure there before aborting). Without ``os.fork`` the work runs here,
+    unbounded.
+
+    :raises QueryError: the work failed, ran out of time or of memory
+    """
+    if not hasattr(os, "fork"):
+        return work()
+    parent = os.getpid()
+    read_end, write_end = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        os.close(read_end)
+        _child(work, write_end, parent, memory_mb, quiet)
+    os.close(write_end)
+    try:
+        data = _read_all(read_end, time.monotonic() + timeout)
+    except BaseException:
+        _kill(pid)
+        raise
+    finally:
+        os.close(read_end)
+    if data is None:
+        _kill(pid)
+        raise QueryError(f"{what} took longer than {timeout:g} s and was stopped (--timeout)")
+    _, status = os.waitpid(pid, 0)
+    if not data:  # the child died without a word: out of memory, or killed
+        if memory_mb is not None:
+            raise QueryError(
+                f"{what} needed more than {memory_mb} MB of memory and was stopped (--memory)"
+            )
+        raise QueryError(f"{what} failed (its process ended with status {status})")
+    outcome = pickle.loads(data)  # from our own child, through our own pipe
+    if outcome[0] == "ok":
+        return bytes(outcome[1])
+    kind = _KINDS.get(outcome[1], QueryError)
+    raise kind(outcome[2])
+
+
+def _child(
+    work: Callable[[], bytes], pipe: int, parent: int, memory_mb: int | None, quiet: bool
+) -> None:
+    status = 0
+    try:
+        die_with_parent(parent)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if quiet:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 2)
+        if memory_mb is not None:
+            _limit_memory(memory_mb)
+        outcome: tuple[object, ...]
+        try:
+            outcome = ("ok", work())
+        except KGError as error:
+            outcome = ("error", type(error).__name__, str(error))
+        except MemoryError:
+            raise
+        except Exception as error:  # reported to the parent as one line; traceback if not quiet
+            if not quiet:
+                import traceback
+
+                traceback.print_exc()
+            outcome = ("error", type(error).__name__, _what_failed(error))
+        with os.fdopen(pipe, "wb") as out:
+            out.write(pickle.dumps(outcome))
+    except BaseException:  # MemoryError, or the pipe closed: the parent reports it
+        status = 1
+    finally:
+        os._exit(status)
+
+
+def _what_failed(error: BaseException) -> str:
+    """One line for an unexpected error of the engine (such as a SERVICE it cannot reach)."""
+    return f"the query failed: {type(error).__name__}: {error}"
+
+
+def _limit_memory(memory_mb: int) -> None:
+    import resource
+
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        used = 0
+    limit = used + memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _read_all(fd: int, deadline: float) -> bytes | None:
+    """Everything until end of file, or None at the deadline."""
+    chunks: list[bytes] = []
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if ready:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
+
+
+def stop_process(
+    process: subprocess.Popen[bytes], first: int = signal.SIGTERM, grace: float = 10.0
+) -> None:
+    """Stop a child by its own PID: ``first`` signal, then SIGKILL after ``grace`` seconds."""
+    if process.poll() is None:
+        process.send_signal(first)
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
