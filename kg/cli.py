@@ -314,11 +314,14 @@ def query(
     if endpoint is not None:
         from kg.endpoint import connection
 
-        defaults, named, converter = _endpoint_dataset(ctx, graph, store_default_graph)
+        conn = connection(user, auth, timeout)
+        defaults, named, converter = _endpoint_dataset(
+            ctx, endpoint, conn, graph, store_default_graph
+        )
         result = q.run_remote_query(
             endpoint,
             text,
-            connection(user, auth, timeout),
+            conn,
             allow_service=allow_service,
             default_graphs=defaults,
             named_graphs=named,
@@ -340,13 +343,14 @@ def query(
 
 
 def _endpoint_dataset(
-    ctx: click.Context, graph: str | None, store_default_graph: bool
+    ctx: click.Context, url: str, conn: Any, graph: str | None, store_default_graph: bool
 ) -> tuple[list[str], list[str], Any]:
-    """The graphs a remote query reads (default, named) and the converter of the prefixes."""
+    """The graphs a remote query reads (default, named), and the converter of the prefixes of
+    the project's release (if there is one)."""
     import curies
 
     from kg.converter import release_converter
-    from kg.stores import release_graphs
+    from kg.stores import query_dataset
 
     nquads = _project(ctx).dist / "graph.nq"
     converter = release_converter(nquads) if nquads.is_file() else curies.Converter([])
@@ -361,8 +365,8 @@ def _endpoint_dataset(
             err=True,
         )
         return [], [], converter
-    release, named = release_graphs(nquads.parent)
-    return [release, *named], named, converter
+    defaults, named = query_dataset(nquads.parent, url, conn)
+    return defaults, named, converter
 
 
 @main.command(epilog=EXIT_CODES)

@@ -27,8 +27,8 @@ __all__ = [
     "graph_names",
     "load",
     "load_release",
+    "query_dataset",
     "query_url_for",
-    "release_graphs",
     "release_iri",
 ]
 
@@ -118,10 +118,17 @@ def release_iri(release: Path) -> str:
     raise EndpointError(f"{release}: no release description (void:Dataset) in graph.nq")
 
 
-def release_graphs(release: Path) -> tuple[str, list[str]]:
-    """The graphs ``kg load`` writes a release to: its version IRI (a plain load) and its
-    named graphs (a ``--named-graphs`` load). ``kg query --endpoint`` reads their merge."""
-    return release_iri(release), sorted(name for name in graph_names(release / "graph.nq") if name)
+def query_dataset(release: Path, query_url: str, conn: Connection) -> tuple[list[str], list[str]]:
+    """The graphs a query of a store should read to see the release as ``kg load`` wrote it:
+    (default graphs, named graphs). The release's version IRI when the store holds that graph
+    (a plain load); else the merge of the release's named graphs (a ``--named-graphs`` load),
+    which are also offered to ``GRAPH`` patterns. Never both: a store holding both would answer
+    every triple twice."""
+    version = release_iri(release)
+    if count_triples(query_url, version, conn) > 0:
+        return [version], []
+    named = sorted(name for name in graph_names(release / "graph.nq") if name)
+    return named, named
 
 
 def load(request: LoadRequest, conn: Connection) -> LoadResult:

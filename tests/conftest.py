@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -44,10 +45,31 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def kg() -> Callable[..., Result]:
-    """Run the kg command line in-process: kg("--project", p, "build")."""
+    """Run the kg command line in-process: kg("--project", p, "build").
+
+    Every run is checked for what no user may see: a traceback without --debug, or an exit
+    code click makes up for an exception kg did not turn into its own (1 with no report).
+    """
     runner = CliRunner()
 
     def run(*args: object) -> Result:
-        return runner.invoke(main, [str(a) for a in args])
+        argv = [str(a) for a in args]
+        result = runner.invoke(main, argv)
+        if "--debug" not in argv:
+            assert "Traceback" not in result.stderr, result.stderr
+            assert not (result.exception and not isinstance(result.exception, SystemExit)), (
+                f"kg raised {result.exception!r} instead of reporting it"
+            )
+        return result
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def private_tmpdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test has a temporary folder of its own (TMPDIR, and tempfile's cached default), so
+    that what one test leaves behind is never seen by another."""
+    folder = tmp_path / "tmpdir"
+    folder.mkdir()
+    monkeypatch.setenv("TMPDIR", str(folder))
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))

@@ -346,3 +346,117 @@ def test_serve_warns_off_loopback(capsys: pytest.CaptureFixture[str]) -> None:
     assert "warning: bound to 10.0.0.5, not loopback" in capsys.readouterr().err
     _announce("127.0.0.1", 7878)
     assert "warning" not in capsys.readouterr().err
+
+
+# --- load, then query: no silent empty answer -----------------------------------------------
+
+
+def expected_rows(name: str) -> list[str]:
+    return (ROOT / "queries" / f"{name}.csv").read_text(encoding="utf-8").splitlines()
+
+
+def query_endpoint(kg: Callable[..., Result], url: str, *args: object) -> list[str]:
+    result = kg(
+        "--project",
+        ROOT,
+        "query",
+        "--endpoint",
+        url,
+        "@queries/approved-for.rq",
+        *args,
+        "--format",
+        "csv",
+    )
+    assert result.exit_code == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+def test_load_then_query_oxigraph_with_no_option(
+    kg: Callable[..., Result], oxigraph: Oxigraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kg load writes the release's graph; kg query --endpoint reads that graph by default
+    (Oxigraph's default graph is not the union of its graphs: it used to answer a header)."""
+    monkeypatch.chdir(ROOT)
+    load_ok(kg, oxigraph.store)
+    assert query_endpoint(kg, oxigraph.query) == expected_rows("approved-for")
+    own_default = query_endpoint(kg, oxigraph.query, "--store-default-graph")
+    assert own_default == expected_rows("approved-for")[:1]  # documented: only the header
+
+
+def test_named_graphs_load_then_query_oxigraph(
+    kg: Callable[..., Result], oxigraph: Oxigraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    load_ok(kg, oxigraph.store, "--named-graphs")
+    assert query_endpoint(kg, oxigraph.query) == expected_rows("approved-for")
+
+
+def test_load_then_query_virtuoso_with_no_option(
+    kg: Callable[..., Result],
+    virtuoso: Virtuoso,
+    loader_password: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(ROOT)
+    load_ok(kg, virtuoso.gsp, "--user", VIRTUOSO_LOADER[0])
+    assert query_endpoint(kg, virtuoso.sparql) == expected_rows("approved-for")
+
+
+def test_oxigraph_location_held_by_a_server(
+    kg: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store folder locked by a running server: one line naming the lock, even when the
+    user's environment asks Rust for backtraces."""
+    monkeypatch.setenv("RUST_BACKTRACE", "1")
+    location = tmp_path / "held"
+    with oxigraph_server(location):
+        result = kg("--project", ROOT, "load", "--oxigraph-location", location)
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"kg: error: {location}: the store folder is locked by another process (an Oxigraph "
+        "server?): stop it, or load through its HTTP endpoint (kg load URL)"
+    ]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--release", "dist/graph.ttl"], "not a release folder"),
+        (["--data", "dist/graph.ttl"], "No such option '--data'"),
+    ],
+)
+def test_load_takes_a_release_folder(
+    args: list[str],
+    message: str,
+    kg: Callable[..., Result],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(ROOT)
+    result = kg("load", "--oxigraph-location", tmp_path / "store", *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_a_graph_name_cannot_end_virtuosos_sql(
+    kg: Callable[..., Result], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Graph names go into isql's SQL: one that could end its clause is refused before isql runs
+    (no server is needed: nothing is sent)."""
+    monkeypatch.setenv("KG_PASSWORD", "unused")
+    result = kg(
+        "--project",
+        ROOT,
+        "load",
+        "--virtuoso-bulk",
+        f"127.0.0.1:{free_port()}",
+        "--load-dir",
+        tmp_path / "load",
+        "--user",
+        "dba",
+        "--graph",
+        "http://example.org/g> }; DELETE FROM DB.DBA.RDF_QUAD; --",
+    )
+    assert result.exit_code == 2
+    assert "not an IRI Virtuoso can be given" in result.stderr
+    assert not (tmp_path / "load").exists()
