@@ -214,7 +214,8 @@ def _mapping(
 ) -> Mapping:
     """One cross-reference: a CURIE, or {id, label, confidence, comment, see_also}."""
     if not isinstance(entry, Record):
-        return Mapping(kind, expand(prefixes, entry, record, name, kind, index), str(entry))
+        iri = expand(prefixes, entry, record, name, kind, index)
+        return Mapping(kind, iri, str(entry), prefixes.compress(iri))
     where = f"{name}, {kind} {entry.get('id')!r}"
     check_fields(
         entry, where, required=["id"], optional=["label", "confidence", "comment", "see_also"]
@@ -234,10 +235,12 @@ def _mapping(
         raise entry.error(
             where, "a mapping with confidence below 1 needs a comment saying why", key="confidence"
         )
+    iri = expand(prefixes, entry["id"], entry, where, "id")
     return Mapping(
         kind,
-        expand(prefixes, entry["id"], entry, where, "id"),
+        iri,
         str(entry["id"]),
+        prefixes.compress(iri),
         label=_optional_text(entry, where, "label"),
         confidence=Decimal(str(confidence)) if confidence is not None else None,
         comment=_optional_text(entry, where, "comment"),

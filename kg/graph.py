@@ -137,7 +137,8 @@ def add_mapping(
         graph.add((subject, predicate, mapping.iri))
     record = BASE[f"mapping/{key}/{_slug(mapping.curie)}"]
     graph.add((record, RDF.type, OWL.Axiom))
-    graph.add((record, RDFS.label, en(f"{subject_label} {mapping.kind} match {mapping.curie}")))
+    label = f"{subject_label} {mapping.kind} match {mapping.preferred_curie}"
+    graph.add((record, RDFS.label, en(label)))
     graph.add((record, OWL.annotatedSource, subject))
     graph.add((record, OWL.annotatedProperty, predicate))
     graph.add((record, OWL.annotatedTarget, mapping.iri))

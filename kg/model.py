@@ -52,7 +52,8 @@ class Mapping:
 
     kind: MatchKind
     iri: URIRef
-    curie: str
+    curie: str  # as the curator wrote it (it names the mapping record's IRI: never changed)
+    preferred_curie: str  # as the release writes it (GO:, NCBIGene:), for labels
     label: str | None = None
     confidence: Decimal | None = None
     comment: str | None = None

@@ -117,10 +117,13 @@ def _article(meta: Record, text: str, text_display: str, context: _Context) -> A
             f"not a label or synonym of entity {journal_key!r}",
             key="journal",
         )
-    same_as = tuple(
-        Mapping("exact", expand(context.prefixes, record[f], record, "article", f), record[f])
+    iris = {
+        f: expand(context.prefixes, record[f], record, "article", f)
         for f in ("pmid", "pmcid")
         if f in record
+    }
+    same_as = tuple(
+        Mapping("exact", iri, record[f], context.prefixes.compress(iri)) for f, iri in iris.items()
     )
     return Article(
         iri=iri,

@@ -184,18 +184,6 @@ def test_build_into_an_impossible_folder(
     assert f"{out}: cannot write there:" in line and "(choose another --out)" in line
 
 
-def test_build_into_a_read_only_folder(
-    project: Path, kg: Callable[..., Result], tmp_path: Path
-) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root may write into a read-only folder")
-    folder = tmp_path / "ro"
-    folder.mkdir()
-    folder.chmod(0o500)
-    line = one_line_error(kg("--project", project, "build", "--out", folder / "dist"))
-    assert "Permission denied" in line
-
-
 # --- projects and files ----------------------------------------------------------------------
 
 

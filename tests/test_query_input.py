@@ -1,0 +1,189 @@
+"""Queries as people type them: without PREFIX lines, without the @ before a file, an update by
+mistake, an undeclared prefix; and what they get back (JSON with a final newline, SELECT * in
+the query's order, Turtle and CURIEs written as the release writes them). And SERVICE, refused
+however it is spelt, decided from SPARQL tokens: a listener on 127.0.0.1 must receive nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+ROOT = Path(__file__).resolve().parents[1]
+TREATS = "SELECT ?claim WHERE { ?claim biolink:predicate biolink:treats }"
+
+
+def ok(result: Result) -> str:
+    assert result.exit_code == 0, result.stderr
+    return result.stdout
+
+
+def error_line(result: Result) -> str:
+    assert result.exit_code == 2, (result.exit_code, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_release_prefixes_are_predeclared(kg: Callable[..., Result]) -> None:
+    out = ok(kg("--project", ROOT, "query", TREATS, "--format", "csv"))
+    assert out.splitlines()[1].endswith("/claim/approved-for-fibromyalgia")
+    for curie in ("MONDO:0005546", "mondo:0005546"):
+        query = f"ASK {{ ?claim biolink:object {curie} }}"
+        assert ok(kg("--project", ROOT, "query", query, "--format", "csv")) == "true\n"
+
+
+def test_a_declared_prefix_wins(kg: Callable[..., Result]) -> None:
+    query = "PREFIX biolink: <http://example.org/not-biolink/> " + TREATS
+    assert ok(kg("--project", ROOT, "query", query, "--format", "csv")).splitlines() == ["claim"]
+
+
+def test_a_file_name_without_at(kg: Callable[..., Result], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    line = error_line(kg("query", "queries/approved-for.rq"))
+    assert "did you mean @queries/approved-for.rq?" in line
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        "INSERT DATA { <http://a> <http://b> <http://c> }",
+        "PREFIX ex: <http://example.org/>\ndelete where { ?s ex:p ?o }",
+        "LOAD <http://127.0.0.1:9/data.ttl>",
+        "DROP ALL",
+        "CLEAR DEFAULT",
+        "WITH <http://g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
+    ],
+)
+def test_updates_are_refused(update: str, kg: Callable[..., Result]) -> None:
+    line = error_line(kg("--project", ROOT, "query", update))
+    assert "updates are not accepted" in line
+
+
+def test_an_undeclared_prefix_is_one_short_line(kg: Callable[..., Result]) -> None:
+    line = error_line(kg("--project", ROOT, "query", "SELECT * WHERE { ?s foo:p ?o }"))
+    assert line == "kg: error: unknown prefix foo: at 1:21 (declare it: PREFIX foo: <...>)"
+
+
+def test_a_syntax_error_lists_no_unicode_ranges(kg: Callable[..., Result]) -> None:
+    line = error_line(kg("--project", ROOT, "query", "SELECT ?s WHERE { ?s ?p }"))
+    assert line.startswith("kg: error: SPARQL syntax error at 1:")
+    assert "\\u{" not in line and len(line) < 250
+
+
+def test_json_ends_with_a_newline(kg: Callable[..., Result]) -> None:
+    for query in (TREATS, "ASK { ?s ?p ?o }"):
+        out = ok(kg("--project", ROOT, "query", query, "--format", "json"))
+        assert out.endswith("}\n")
+        json.loads(out)
+
+
+def test_select_star_keeps_the_query_order(kg: Callable[..., Result]) -> None:
+    query = "SELECT * WHERE { ?claim biolink:subject ?subject ; biolink:object ?object } LIMIT 1"
+    head = json.loads(ok(kg("--project", ROOT, "query", query, "--format", "json")))["head"]
+    assert head["vars"] == ["claim", "subject", "object"]
+    csv = ok(kg("--project", ROOT, "query", query, "--format", "csv"))
+    assert csv.splitlines()[0] == "claim,subject,object"
+
+
+def test_construct_turtle_uses_the_release_prefixes(kg: Callable[..., Result]) -> None:
+    query = "CONSTRUCT { ?s biolink:treats ?o } WHERE { ?s biolink:treats ?o }"
+    out = ok(kg("--project", ROOT, "query", query))
+    assert "@prefix biolink: <https://w3id.org/biolink/vocab/> ." in out
+    assert "pubchem.compound:65833 biolink:treats MONDO:0005546 ." in out
+
+
+def test_show_writes_curies_as_the_release_does(kg: Callable[..., Result]) -> None:
+    out = ok(kg("--project", ROOT, "show", "uniprot:P23975"))
+    assert "GO:0051620" in out and "NCBIGene:6530" in out
+    assert "go:0051620" not in out and "ncbigene:6530" not in out
+    assert ok(kg("--project", ROOT, "show", "UniProt:P23975")) == out
+
+
+# --- SERVICE: refused from the tokens, however it is written -----------------------------------
+
+
+@contextmanager
+def listener() -> Iterator[tuple[int, list[bytes]]]:
+    """A listener on 127.0.0.1 that records every connection it gets."""
+    received: list[bytes] = []
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.settimeout(0.2)
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(0.5)
+                try:
+                    received.append(conn.recv(4096) or b"(connected)")
+                except OSError:
+                    received.append(b"(connected)")
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1], received
+    finally:
+        stop.set()
+        thread.join(5)
+        server.close()
+
+
+EVASIONS = {
+    "plain": "SELECT * {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",
+    "lower case": "select * {{ service <{url}> {{ ?s ?p ?o }} }}",
+    "comment ended by CR": "SELECT * {{ #x\rSERVICE <{url}> {{ ?s ?p ?o }} }}",
+    "codepoint escape": "SELECT * {{ \\u0053ERVICE <{url}> {{ ?s ?p ?o }} }}",
+    "silent": "SELECT * {{ SERVICE SILENT <{url}> {{ ?s ?p ?o }} }}",
+    "subquery": "SELECT * {{ {{ SELECT * {{ SERVICE <{url}> {{ ?s ?p ?o }} }} }} }}",
+    "exists": "ASK {{ FILTER EXISTS {{ SERVICE <{url}> {{ ?s ?p ?o }} }} }}",
+    "optional": "SELECT * {{ ?a ?b ?c OPTIONAL {{ SERVICE <{url}> {{ ?s ?p ?o }} }} }} LIMIT 1",
+    "variable endpoint": ("SELECT * {{ BIND (<{url}> AS ?e) SERVICE ?e {{ ?s ?p ?o }} }}"),
+    "apostrophe escape": "SELECT * {{ ?a ?b '\\u0027' SERVICE <{url}> {{ ?s ?p ?o }} '\\u0027' }}",
+    "construct": "CONSTRUCT {{ ?s ?p ?o }} WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",
+}
+
+
+@pytest.mark.parametrize("name", sorted(EVASIONS))
+@pytest.mark.parametrize("command", ["query", "query-file"])
+def test_service_is_refused_however_spelt(
+    name: str, command: str, kg: Callable[..., Result], tmp_path: Path
+) -> None:
+    with listener() as (port, received):
+        query = EVASIONS[name].format(url=f"http://127.0.0.1:{port}/sparql")
+        argument = query
+        if command == "query-file":
+            (tmp_path / "q.rq").write_text(query, encoding="utf-8")
+            argument = f"@{tmp_path / 'q.rq'}"
+        result = kg("--project", ROOT, "query", argument)
+    assert "--allow-service" in error_line(result)
+    assert received == [], f"the listener was reached: {received!r}"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        'SELECT * WHERE { ?s ?p "SERVICE <http://127.0.0.1:9/>" } LIMIT 1',
+        "SELECT * WHERE { ?s ?p ?o } LIMIT 1 # SERVICE <http://127.0.0.1:9/>",
+        "SELECT * WHERE { ?s <http://example.org/SERVICE> ?o } LIMIT 1",
+        "SELECT ?SERVICE WHERE { ?SERVICE ?p ?o } LIMIT 1",
+    ],
+)
+def test_service_in_a_string_comment_or_name_is_not_refused(
+    query: str, kg: Callable[..., Result]
+) -> None:
+    ok(kg("--project", ROOT, "query", query, "--format", "csv"))
