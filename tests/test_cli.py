@@ -166,3 +166,24 @@ def test_validate_a_file_without_the_ontology(kg: Callable[..., Result], tmp_pat
     claims_only.write_text("".join(line for line in lines if "/graph/ontology>" not in line))
     result = kg("--project", ROOT, "validate", claims_only)
     assert result.exit_code == 0, result.stdout
+
+
+def test_every_option_is_in_the_help_and_the_readme() -> None:
+    """Each option of each command is shown by --help and named in the README's row for the
+    command (--project, --debug and --help once, for all)."""
+    from click.testing import CliRunner
+
+    from kg.cli import main
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for option in ("--project DIR", "`--debug`", "`--help`"):
+        assert option in readme
+    for name, command in main.commands.items():
+        rows = " ".join(line for line in readme.splitlines() if line.startswith(f"| `kg {name}"))
+        assert rows, f"no README row for kg {name}"
+        shown = CliRunner().invoke(main, [name, "--help"]).output
+        for param in command.params:
+            for option in (o for o in param.opts if o.startswith("--")):
+                assert option in shown, f"kg {name} --help does not show {option}"
+                if option not in ("--project", "--debug"):
+                    assert option in rows, f"the README's kg {name} row does not name {option}"

@@ -181,7 +181,7 @@ def test_a_server_that_dies_at_start_is_reported(tmp_path: Path) -> None:
     "args, message",
     [
         (["--release", "dist/graph.ttl"], "not a release folder"),
-        (["--data", "dist/graph.ttl"], "No such option '--data'"),
+        (["--data", "dist/graph.ttl"], "No such option"),
     ],
 )
 def test_serve_takes_a_release_folder(args: list[str], message: str, tmp_path: Path) -> None:
