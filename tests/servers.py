@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -189,3 +190,46 @@ def virtuoso_server(folder: Path) -> Iterator[Virtuoso]:
         yield Virtuoso(http, address, load)
     finally:
         stop(process)
+
+
+@contextmanager
+def listener(*, reply: bytes = b"", hold: bool = False) -> Iterator[tuple[int, list[bytes]]]:
+    """A TCP listener on 127.0.0.1, on a free port, that records what each connection sends
+    (``b"(connected)"`` for nothing), then sends ``reply`` and closes it; with ``hold`` it keeps
+    the connection open without a word (a server that hangs). Yields (port, received)."""
+    received: list[bytes] = []
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.settimeout(0.2)
+    stop = threading.Event()
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            conn.settimeout(0.5)
+            try:
+                received.append(conn.recv(65536) or b"(connected)")
+            except OSError:
+                received.append(b"(connected)")
+            if hold:
+                held.append(conn)
+                continue
+            with conn:
+                if reply:
+                    conn.sendall(reply)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1], received
+    finally:
+        stop.set()
+        thread.join(5)
+        for conn in held:
+            conn.close()
+        server.close()

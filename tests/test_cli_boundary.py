@@ -9,14 +9,13 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import Result
+from servers import listener
 
 ROOT = Path(__file__).resolve().parents[1]
 #: A query whose answer is huge: five chained patterns over the whole release.
@@ -32,46 +31,6 @@ def one_line_error(result: Result) -> str:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("kg: error: "), result.stderr
     return lines[0]
-
-
-@contextmanager
-def listener(*, answer: bool) -> Iterator[tuple[int, list[bytes]]]:
-    """A TCP listener on 127.0.0.1 that records what it receives; it never answers (a server
-    that hangs) unless ``answer``, then it closes each connection at once."""
-    received: list[bytes] = []
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    server.settimeout(0.2)
-    stop = threading.Event()
-    held = []
-
-    def run() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                continue
-            conn.settimeout(0.5)
-            try:
-                received.append(conn.recv(65536))
-            except OSError:
-                received.append(b"")
-            if answer:
-                conn.close()
-            else:
-                held.append(conn)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
-        yield server.getsockname()[1], received
-    finally:
-        stop.set()
-        thread.join(5)
-        for conn in held:
-            conn.close()
-        server.close()
 
 
 # --- SERVICE that fails ----------------------------------------------------------------------
@@ -91,7 +50,7 @@ def test_service_refused_connection(kg: Callable[..., Result]) -> None:
 
 
 def test_service_that_never_answers_is_stopped(kg: Callable[..., Result]) -> None:
-    with listener(answer=False) as (port, received):
+    with listener(hold=True) as (port, received):
         started = time.monotonic()
         result = kg(
             "--project", ROOT, "query", "--allow-service", "--timeout", "2", service_query(port)

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import socket
-import threading
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 from rdflib import Graph
+from servers import listener
 
 from kg.offline import NetworkRefused, offline
 
@@ -24,39 +22,12 @@ def test_socket_connect_is_refused() -> None:
         sock.connect(("127.0.0.1", 9))
 
 
-@contextmanager
-def listener() -> Iterator[tuple[int, list[bytes]]]:
-    """A listener on 127.0.0.1 that serves a JSON-LD context to whoever asks, and records it."""
-    received: list[bytes] = []
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(4)
-    server.settimeout(0.2)
-    stop = threading.Event()
-    body = b'{"@context": {"p": "http://example.org/p"}}'
-
-    def run() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                continue
-            with conn:
-                received.append(conn.recv(4096))
-                conn.sendall(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: application/ld+json\r\n"
-                    + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
-                    + body
-                )
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
-        yield server.getsockname()[1], received
-    finally:
-        stop.set()
-        thread.join(5)
-        server.close()
+CONTEXT = b'{"@context": {"p": "http://example.org/p"}}'
+SERVED = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/ld+json\r\n"
+    + f"Content-Length: {len(CONTEXT)}\r\nConnection: close\r\n\r\n".encode()
+    + CONTEXT
+)
 
 
 def parse_with_remote_context(port: int) -> Graph:
@@ -68,14 +39,14 @@ def parse_with_remote_context(port: int) -> Graph:
 
 def test_a_remote_jsonld_context_is_not_fetched() -> None:
     """The listener would serve the context: only the guard keeps rdflib from fetching it."""
-    with listener() as (port, received), offline(), pytest.raises(NetworkRefused):
+    with listener(reply=SERVED) as (port, received), offline(), pytest.raises(NetworkRefused):
         parse_with_remote_context(port)
     assert received == []
 
 
 def test_without_the_guard_the_context_is_fetched() -> None:
     """The test above is of the guard: without it, rdflib fetches the context."""
-    with listener() as (port, received):
+    with listener(reply=SERVED) as (port, received):
         graph = parse_with_remote_context(port)
     assert received and len(graph) == 1
 

@@ -7,14 +7,12 @@ however it is spelt, decided from SPARQL tokens: a listener on 127.0.0.1 must re
 from __future__ import annotations
 
 import json
-import socket
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import Result
+from servers import listener
 
 ROOT = Path(__file__).resolve().parents[1]
 TREATS = "SELECT ?claim WHERE { ?claim biolink:predicate biolink:treats }"
@@ -108,39 +106,6 @@ def test_show_writes_curies_as_the_release_does(kg: Callable[..., Result]) -> No
 
 
 # --- SERVICE: refused from the tokens, however it is written -----------------------------------
-
-
-@contextmanager
-def listener() -> Iterator[tuple[int, list[bytes]]]:
-    """A listener on 127.0.0.1 that records every connection it gets."""
-    received: list[bytes] = []
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    server.settimeout(0.2)
-    stop = threading.Event()
-
-    def run() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                continue
-            with conn:
-                conn.settimeout(0.5)
-                try:
-                    received.append(conn.recv(4096) or b"(connected)")
-                except OSError:
-                    received.append(b"(connected)")
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
-        yield server.getsockname()[1], received
-    finally:
-        stop.set()
-        thread.join(5)
-        server.close()
 
 
 EVASIONS = {
