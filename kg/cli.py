@@ -192,20 +192,27 @@ def main() -> None:
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Where to write the release.  [default: dist/]",
+    help="Where to write the release: a new or empty folder, or an earlier release.  "
+    "[default: dist/]",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Write the release files into --out even if it holds other files (they are kept).",
 )
 @common_options
 @click.pass_context
 @_reports_errors
-def build(ctx: click.Context, out: Path | None) -> None:
+def build(ctx: click.Context, out: Path | None, force: bool) -> None:
     """Build, validate and write the release (Turtle, JSON-LD, N-Triples, N-Quads, SSSOM).
 
-    Nothing is written if an input is wrong (exit 2) or the graph does not conform (exit 1);
-    files are replaced atomically, so an interrupted build leaves the last release intact.
+    Nothing is written if an input is wrong (exit 2) or the graph does not conform (exit 1).
+    The release is written beside the folder and swapped in whole, in one step: a reader sees
+    the old release or the new one, never a mix, and an interrupted build changes nothing.
     """
     from kg.pipeline import build_release
 
-    result = build_release(_project(ctx), out)
+    result = build_release(_project(ctx), out, force=force)
     click.echo(
         f"kg: built {result.claims} claims, {result.triples} triples; conforms; "
         f"wrote {', '.join(result.files)} to {result.out}",
@@ -236,7 +243,7 @@ def validate(ctx: click.Context, files: tuple[Path, ...], report_file: Path | No
     report = validate_files(_release_files(ctx, files), project.shape_files, project.ontology_file)
     click.echo(report.text(), nl=False)
     if report_file is not None:
-        from kg.release import write_file
+        from kg.publish import write_file
 
         write_file(report_file, report.graph.serialize(format="turtle", encoding="utf-8"))
     sys.exit(EXIT_OK if report.conforms else EXIT_NOT_CONFORMING)
@@ -506,7 +513,7 @@ def mappings(ctx: click.Context, data: tuple[Path, ...], fmt: str, out: Path | N
     if out is None:
         click.echo(output, nl=False)
     else:
-        from kg.release import write_file
+        from kg.publish import write_file
 
         write_file(out, output)
 

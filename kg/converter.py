@@ -24,6 +24,7 @@ import curies
 import pyoxigraph as ox
 
 from kg.errors import QueryError
+from kg.query import run_query
 
 __all__ = [
     "PrefixRecord",
@@ -84,7 +85,7 @@ def build_converter(records: Iterable[PrefixRecord]) -> curies.Converter:
 
 def declared_converter(store: ox.Store) -> curies.Converter:
     """The converter of the prefixes a release declares (empty for data without declarations)."""
-    rows = store.query(_DECLARATIONS, use_default_graph_as_union=True)
+    rows = run_query(store, _DECLARATIONS)
     assert isinstance(rows, ox.QuerySolutions)
     return _converter(
         (

@@ -17,6 +17,7 @@ import yaml
 
 from kg.converter import declared_converter, expand_resource, namespaces
 from kg.errors import QueryError
+from kg.query import run_query
 from kg.turtle import write_turtle
 
 __all__ = [
@@ -181,7 +182,7 @@ WHERE {
 }
 """
     )
-    result = store.query(construct, use_default_graph_as_union=True)
+    result = run_query(store, construct)
     assert isinstance(result, ox.QueryTriples)
     return write_turtle(result, namespaces(declared_converter(store)))
 
@@ -218,7 +219,7 @@ def xrefs(store: ox.Store, resource: str) -> list[dict[str, str]]:
 
 
 def _select(store: ox.Store, query: str) -> list[ox.QuerySolution]:
-    result = store.query(query, use_default_graph_as_union=True)
+    result = run_query(store, query)
     assert isinstance(result, ox.QuerySolutions)
     return list(result)
 

@@ -21,6 +21,7 @@ import pyoxigraph as ox
 
 from kg.endpoint import EndpointError
 from kg.processes import die_with_parent, stop_process
+from kg.query import run_query
 
 __all__ = ["LOOPBACK", "bulk_load", "executable", "serve"]
 
@@ -92,7 +93,7 @@ def bulk_load(
     found = {}
     for name in expected:
         pattern = f"GRAPH <{name}> {{ ?s ?p ?o }}" if name else "?s ?p ?o"
-        result = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}")
+        result = run_query(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}", union=False)
         assert isinstance(result, ox.QuerySolutions)
         found[name] = int(next(iter(result))["n"].value)
     del store  # closes the database

@@ -14,7 +14,8 @@ from kg.graph import build_dataset
 from kg.mappings import load_mapping_set, sssom_tsv
 from kg.offline import offline
 from kg.project import Project, load_corpus
-from kg.release import serialize_release, write_release
+from kg.publish import check_target, write_release
+from kg.release import RELEASE_FILES, serialize_release
 from kg.validation import Report, load_shapes, to_store, union_graph, validate
 
 __all__ = ["SSSOM_FILE", "BuildResult", "build_release"]
@@ -34,12 +35,16 @@ class BuildResult:
     report: Report
 
 
-def build_release(project: Project, out: Path | None = None) -> BuildResult:
-    """Build, validate and write the release of ``project`` into ``out`` (default: dist/).
+def build_release(project: Project, out: Path | None = None, *, force: bool = False) -> BuildResult:
+    """Build, validate and write the release of ``project`` into ``out`` (default: dist/),
+    swapped in whole (see :mod:`kg.publish`).
 
     :raises InputError: a curation mistake (nothing is written)
     :raises NotConformingError: the graph does not conform to the shapes (nothing is written)
+    :raises OutputError: ``out`` is not a folder a release may replace (checked first)
     """
+    target = out if out is not None else project.dist
+    check_target(target, RELEASE_FILES, force=force)
     with offline():
         corpus = load_corpus(project)
         dataset = build_dataset(corpus)
@@ -50,7 +55,6 @@ def build_release(project: Project, out: Path | None = None) -> BuildResult:
             raise NotConformingError(report.text())
         files = serialize_release(dataset, build_converter(corpus.prefixes))
         files[SSSOM_FILE] = sssom_tsv(load_mapping_set(store))
-    target = out if out is not None else project.dist
-    write_release(files, target)
+    write_release(files, target, force=force)
     claims = sum(len(source.claims) for source in corpus.sources)
     return BuildResult(target, len(union), claims, tuple(sorted(files)), report)

@@ -124,15 +124,18 @@ def run_query(
     *,
     allow_service: bool = False,
     prefixes: Mapping[str, str] | None = None,
+    union: bool = True,
 ) -> object:
-    """Run a SPARQL query over the union of the store's graphs, with ``prefixes`` predeclared.
+    """Run a SPARQL query over the union of the store's graphs (``union=False``: over its
+    default graph), with ``prefixes`` predeclared. Every query kg runs goes through here, so
+    that none escapes the checks of :func:`check_query`.
 
     :raises QueryError: a syntax error (one line, with its position), an update, or SERVICE
         without ``allow_service``
     """
     check_query(query, allow_service=allow_service)
     try:
-        return store.query(query, use_default_graph_as_union=True, prefixes=dict(prefixes or {}))
+        return store.query(query, use_default_graph_as_union=union, prefixes=dict(prefixes or {}))
     except SyntaxError as error:
         raise QueryError(syntax_message(query, str(error))) from error
     except OSError as error:

@@ -9,11 +9,7 @@ graph per source, one for the catalogue, one for the ontology and one for the de
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import pyoxigraph
@@ -21,11 +17,10 @@ from curies import Converter
 from rdflib import Dataset, Graph
 
 from kg.converter import namespaces, prefix_map
-from kg.errors import OutputError
 from kg.turtle import PLAIN_LOCAL_NAME, write_turtle
 from kg.validation import union_graph
 
-__all__ = ["RELEASE_FILES", "jsonld_context", "serialize_release", "write_file", "write_release"]
+__all__ = ["RELEASE_FILES", "jsonld_context", "serialize_release"]
 
 RELEASE_FILES = (
     "context.jsonld",
@@ -139,46 +134,3 @@ def _compact_ids(value: Any, converter: Converter) -> Any:
 
 def _json_bytes(data: object) -> bytes:
     return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
-
-
-def write_file(path: Path, data: bytes) -> None:
-    """Write one file atomically: a temporary file beside it, then a rename.
-
-    :raises OutputError: the file cannot be written there
-    """
-    try:
-        with tempfile.NamedTemporaryFile(
-            dir=path.parent, prefix=f".{path.name}-", delete=False
-        ) as f:
-            f.write(data)
-        os.replace(f.name, path)
-    except OSError as error:
-        raise OutputError.from_os_error(path, error, "choose another file") from error
-
-
-def write_release(files: Mapping[str, bytes], out: Path) -> None:
-    """Write the release files into ``out`` so that no reader ever sees a half-written file.
-
-    Every file is first written to a temporary folder beside ``out``; only when all are written
-    is each moved into place with an atomic rename. An error or an interruption before that
-    leaves ``out`` exactly as it was.
-
-    :raises OutputError: ``out`` cannot be made or written (nothing is changed)
-    """
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    except OSError as error:
-        raise OutputError.from_os_error(out, error, "choose another --out") from error
-    try:
-        for name, data in files.items():
-            with open(staging / name, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-        for name in files:
-            os.replace(staging / name, out / name)
-    except OSError as error:
-        raise OutputError.from_os_error(out, error, "choose another --out") from error
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)

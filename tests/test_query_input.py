@@ -152,3 +152,16 @@ def test_service_in_a_string_comment_or_name_is_not_refused(
     query: str, kg: Callable[..., Result]
 ) -> None:
     ok(kg("--project", ROOT, "query", query, "--format", "csv"))
+
+
+def test_every_query_kg_runs_goes_through_the_guard() -> None:
+    """Only kg/query.py calls the engine's query method: kg query, show, stats, xrefs, mappings,
+    the build's mapping set and the bulk loader's count all pass run_query's checks."""
+    import re
+
+    calls = {
+        path.name
+        for path in (ROOT / "kg").glob("*.py")
+        if re.search(r"\.query\(", path.read_text(encoding="utf-8"))
+    }
+    assert calls == {"query.py"}

@@ -16,7 +16,7 @@ from click.testing import Result
 from rdflib import Dataset, Graph, Literal
 from rdflib.compare import isomorphic
 
-from kg import release as release_module
+from kg import publish
 from kg.release import RELEASE_FILES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,12 +42,21 @@ def test_rebuild_is_byte_identical_across_processes(tmp_path: Path, release: Pat
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     env.pop("SOURCE_DATE_EPOCH", None)
     subprocess.run(
-        [sys.executable, "-m", "kg", "--project", str(ROOT), "build", "--out", str(tmp_path)],
+        [
+            sys.executable,
+            "-m",
+            "kg",
+            "--project",
+            str(ROOT),
+            "build",
+            "--out",
+            str(tmp_path / "out"),
+        ],
         check=True,
         env=env,
         capture_output=True,
     )
-    assert files_of(tmp_path) == files_of(release)
+    assert files_of(tmp_path / "out") == files_of(release)
 
 
 def test_source_date_epoch_sets_the_release_date(
@@ -135,6 +144,8 @@ def test_jsonld_is_plain_json_with_the_published_context(release: Path) -> None:
 def test_interrupted_build_leaves_the_previous_release(
     project: Path, kg: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Ctrl-C at the last moment, just before the swap: exit 130, dist/ as it was, no staging
+    folder left behind."""
     before = files_of(project / "dist")
     claims = project / "sources/pubmed-22870448/claims.yaml"
     claims.write_text(claims.read_text().replace("quantifier: Most", "quantifier: Many"))
@@ -142,11 +153,12 @@ def test_interrupted_build_leaves_the_previous_release(
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(release_module.os, "replace", interrupted)
+    monkeypatch.setattr(publish, "_swap", interrupted)
     result = kg("--project", project, "build")
-    assert result.exit_code != 0  # click reports the interruption as "Aborted!"
+    assert result.exit_code == 130
+    assert result.stderr.strip().splitlines() == ["kg: interrupted; nothing was changed"]
     assert files_of(project / "dist") == before
-    assert [p.name for p in project.iterdir() if p.name.startswith(".dist-")] == []
+    assert [p.name for p in project.iterdir() if p.name.startswith(".dist-stage")] == []
 
 
 def test_not_conforming_build_writes_nothing(project: Path, kg: Callable[..., Result]) -> None:

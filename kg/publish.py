@@ -1,0 +1,179 @@
+"""Putting files in place so that a reader never sees a mix: one file by a rename, a whole
+release by swapping its folder in one step.
+
+A release is written into a staging folder beside the target (on the target's own file system,
+symlinks followed), under a lock so that two builds cannot interleave, and then exchanged with
+the previous release in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``; elsewhere two
+renames, between which the folder is briefly absent, never mixed). Staging folders left by a
+killed build are removed by the next one. A folder that holds anything but release files is
+never replaced (unless forced, and then only the release's own files are written into it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+
+from kg.errors import OutputError
+
+__all__ = ["check_target", "is_release_folder", "write_file", "write_release"]
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+_HINT = "choose another --out"
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write one file atomically: a temporary file beside it, then a rename.
+
+    :raises OutputError: the file cannot be written there
+    """
+    try:
+        with tempfile.NamedTemporaryFile(
+            dir=path.parent, prefix=f".{path.name}-", delete=False
+        ) as f:
+            f.write(data)
+        os.replace(f.name, path)
+    except OSError as error:
+        raise OutputError.from_os_error(path, error, "choose another file") from error
+
+
+def is_release_folder(folder: Path, names: Iterable[str]) -> bool:
+    """Whether ``folder`` is missing, empty, or holds nothing but files named ``names``."""
+    allowed = set(names)
+    try:
+        return all(p.name in allowed and p.is_file() for p in folder.iterdir())
+    except (FileNotFoundError, NotADirectoryError):  # missing (below a file: made later, fails)
+        return not folder.is_file()
+
+
+def check_target(out: Path, names: Iterable[str], *, force: bool = False) -> Path:
+    """The real folder a release at ``out`` is written to (symlinks followed).
+
+    :raises OutputError: ``out`` is the root folder, or holds other files than ``names`` and
+        ``force`` is not given
+    """
+    target = Path(os.path.realpath(out))
+    if target.parent == target:
+        raise OutputError(f"{out}: the root folder cannot be a release folder ({_HINT})")
+    if target.is_file():
+        raise OutputError(f"{out}: a file, not a folder ({_HINT})")
+    if not force and not is_release_folder(target, names):
+        raise OutputError(
+            f"{out}: not empty and not a kg release (it holds other files): choose an empty "
+            "folder or an earlier release, or pass --force to write the release files into it"
+        )
+    return target
+
+
+def write_release(files: Mapping[str, bytes], out: Path, *, force: bool = False) -> Path:
+    """Publish ``files`` as the folder ``out``, swapped in whole; return the folder written.
+
+    ``out`` must be missing, empty or an earlier release (only release files in it); with
+    ``force`` any folder is accepted, and the files are then renamed into it one by one, each
+    atomically, nothing else in it touched.
+
+    :raises OutputError: ``out`` is another kind of folder, is locked by another build, or
+        cannot be written (nothing is changed)
+    """
+    target = check_target(out, files, force=force)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with _locked(target):
+            _remove_stale(target)
+            staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-stage-", dir=target.parent))
+            try:
+                _write_all(staging, files)
+                if force and target.is_dir() and not is_release_folder(target, files):
+                    for name in files:
+                        os.replace(staging / name, target / name)
+                else:
+                    _swap(staging, target)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+    except OSError as error:
+        raise OutputError.from_os_error(out, error, _HINT) from error
+    return target
+
+
+@contextlib.contextmanager
+def _locked(target: Path) -> Iterator[None]:
+    """Hold the lock of ``target`` (a file beside it) or fail at once if a build holds it."""
+    import fcntl
+
+    lock = target.parent / f".{target.name}-lock"
+    with open(lock, "a+b") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as error:
+            raise OutputError(
+                f"{target}: another kg build is writing this release now; try again when it "
+                "has finished"
+            ) from error
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _remove_stale(target: Path) -> None:
+    """Staging folders of builds that were killed (we hold the lock: no build is running)."""
+    for stale in target.parent.glob(f".{target.name}-stage-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _write_all(staging: Path, files: Mapping[str, bytes]) -> None:
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)  # mkdtemp makes it 0700; a release is read by others
+    for name, data in files.items():
+        with open(staging / name, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+def _swap(staging: Path, target: Path) -> None:
+    """Put ``staging`` at ``target`` in one step; the old release ends up in ``staging``."""
+    if not target.exists():
+        os.rename(staging, target)
+    elif not _exchange(staging, target):
+        old = target.parent / f".{target.name}-stage-old"
+        shutil.rmtree(old, ignore_errors=True)
+        os.rename(target, old)
+        os.rename(staging, target)
+        os.rename(old, staging)
+    _sync(target.parent)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def _sync(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

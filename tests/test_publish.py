@@ -1,0 +1,130 @@
+"""A release is swapped in whole: staged beside its folder on the same file system, exchanged in
+one step under a lock, stale staging removed; and only a folder that is new, empty or an earlier
+release is ever replaced."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+from kg import publish
+from kg.release import RELEASE_FILES
+
+CLAIMS = "sources/pubmed-22870448/claims.yaml"
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def change_a_claim(project: Path) -> None:
+    claims = project / CLAIMS
+    claims.write_text(claims.read_text().replace("quantifier: Most", "quantifier: Many"))
+
+
+def test_the_release_is_exchanged_in_one_step(
+    project: Path, kg: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Just before the one exchange, dist/ is the whole old release; just after, the whole new
+    one; no file is moved into dist/ one by one (a reader never sees a mix)."""
+    old = files_of(project / "dist")
+    change_a_claim(project)
+    seen: list[dict[str, bytes]] = []
+    exchange = publish._exchange
+
+    def watched(a: Path, b: Path) -> bool:
+        seen.append(files_of(b))
+        done = exchange(a, b)
+        seen.append(files_of(b))
+        return done
+
+    def no_single_moves(src: object, dst: object) -> None:
+        raise AssertionError(f"a file was moved into the release alone: {dst}")
+
+    monkeypatch.setattr(publish, "_exchange", watched)
+    monkeypatch.setattr(publish.os, "replace", no_single_moves)
+    result = kg("--project", project, "build")
+    assert result.exit_code == 0, result.stderr
+    assert seen[0] == old
+    assert seen[1] == files_of(project / "dist") != old
+    assert b'"Many"' in seen[1]["graph.nt"]
+    assert sorted(seen[1]) == sorted(RELEASE_FILES)
+
+
+def test_stale_staging_of_a_killed_build_is_removed(
+    project: Path, kg: Callable[..., Result]
+) -> None:
+    stale = project / ".dist-stage-killed"
+    stale.mkdir()
+    (stale / "graph.nt").write_text("half a release\n")
+    assert kg("--project", project, "build").exit_code == 0
+    assert not stale.exists()
+    assert [p.name for p in project.iterdir() if p.name.startswith(".dist-stage")] == []
+
+
+def test_two_builds_do_not_interleave(project: Path, kg: Callable[..., Result]) -> None:
+    before = files_of(project / "dist")
+    change_a_claim(project)
+    with open(project / ".dist-lock", "a+b") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        result = kg("--project", project, "build")
+    assert result.exit_code == 2
+    assert "another kg build is writing this release now" in result.stderr
+    assert files_of(project / "dist") == before
+
+
+def test_out_through_a_symlink_to_another_file_system(
+    project: Path, kg: Callable[..., Result], tmp_path: Path
+) -> None:
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or os.stat(shm).st_dev == os.stat(tmp_path).st_dev:
+        pytest.skip("no second file system here")
+    real = shm / f"kg-test-{os.getpid()}-{tmp_path.name}"
+    link = tmp_path / "release-link"
+    link.symlink_to(real, target_is_directory=True)
+    try:
+        for _ in range(2):  # a new folder, then an earlier release
+            result = kg("--project", project, "build", "--out", link)
+            assert result.exit_code == 0, result.stderr
+        assert link.is_symlink() and sorted(p.name for p in real.iterdir()) == sorted(RELEASE_FILES)
+    finally:
+        import shutil
+
+        shutil.rmtree(real, ignore_errors=True)
+        for lock in shm.glob(f".{real.name}-*"):
+            lock.unlink()
+
+
+@pytest.mark.parametrize("out", ["", ".", "/", "/etc", "catalogue"])
+def test_a_folder_that_is_not_a_release_is_refused(
+    out: str, project: Path, kg: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project)
+    before = {p.name for p in project.iterdir()}
+    result = kg("build", "--out", out)
+    assert result.exit_code == 2
+    assert "not empty and not a kg release" in result.stderr or "root folder" in result.stderr
+    assert {p.name for p in project.iterdir()} == before
+
+
+def test_force_writes_into_any_folder_and_keeps_its_files(
+    project: Path, kg: Callable[..., Result], tmp_path: Path
+) -> None:
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / "index.html").write_text("<p>mine</p>\n")
+    result = kg("--project", project, "build", "--out", folder, "--force")
+    assert result.exit_code == 0, result.stderr
+    assert (folder / "index.html").read_text() == "<p>mine</p>\n"
+    assert set(RELEASE_FILES) <= {p.name for p in folder.iterdir()}
+
+
+def test_the_release_folder_is_readable_by_others(project: Path, kg: Callable[..., Result]) -> None:
+    """The staging folder is made private (0700) by mkdtemp; swapped in, it must not stay so."""
+    assert kg("--project", project, "build").exit_code == 0
+    assert (project / "dist").stat().st_mode & 0o055 == 0o055
