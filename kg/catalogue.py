@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,11 +15,19 @@ from kg.errors import InputError
 from kg.model import Entity, Mapping, MatchKind
 from kg.namespaces import BASE, BIOLINK, KGO, ONTOLOGY_IRI
 from kg.prefixes import PrefixMap
-from kg.records import Record, as_list, check_fields, load_yaml, records_of
+from kg.records import (
+    Record,
+    as_list,
+    check_fields,
+    check_key,
+    load_yaml,
+    optional_text,
+    records_of,
+    text,
+)
 
 __all__ = ["Catalogue", "Ontology", "QualifierSpec", "load_catalogue", "load_ontology"]
 
-KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MATCH_KINDS: tuple[MatchKind, ...] = ("exact", "close", "broad", "narrow", "related")
 QUALIFIER_KINDS = ("entity", "term", "text", "boolean", "quantity", "studies")
 
@@ -135,7 +142,7 @@ def _load_entities(
     path: Path, root: Path, prefixes: PrefixMap, ontology: Ontology
 ) -> dict[str, Entity]:
     display = path.relative_to(root).as_posix()
-    data = load_yaml(path, display=display)
+    data = load_yaml(path, display=display, top_level=["entities"])
     entities: dict[str, Entity] = {}
     seen_iris: dict[URIRef, str] = {}
     for index, record in enumerate(records_of(data, "entities", file=display), start=1):
@@ -160,8 +167,7 @@ def _entity(record: Record, index: int, prefixes: PrefixMap, ontology: Ontology)
         required=["key", "label", "category"],
         optional=["id", "synonyms", "description", "comment", "sector", *MATCH_KINDS],
     )
-    if not isinstance(key, str) or not KEY.match(key):
-        raise record.error(name, "key must be lower case letters, digits and hyphens", key="key")
+    key = check_key(record, name)
     if "id" in record:
         iri = expand_term(prefixes, ontology, record["id"], record, name, "id")
     else:
@@ -180,11 +186,11 @@ def _entity(record: Record, index: int, prefixes: PrefixMap, ontology: Ontology)
     return Entity(
         key=key,
         iri=iri,
-        label=_text(record, name, "label"),
+        label=text(record, name, "label"),
         categories=categories,
         synonyms=tuple(_text_list(record, name, "synonyms")),
-        description=_optional_text(record, name, "description"),
-        comment=_optional_text(record, name, "comment"),
+        description=optional_text(record, name, "description"),
+        comment=optional_text(record, name, "comment"),
         sector=sector,
         mappings=_mappings(record, name, iri, prefixes),
     )
@@ -241,24 +247,11 @@ def _mapping(
         iri,
         str(entry["id"]),
         prefixes.compress(iri),
-        label=_optional_text(entry, where, "label"),
+        label=optional_text(entry, where, "label"),
         confidence=Decimal(str(confidence)) if confidence is not None else None,
-        comment=_optional_text(entry, where, "comment"),
-        see_also=_optional_text(entry, where, "see_also"),
+        comment=optional_text(entry, where, "comment"),
+        see_also=optional_text(entry, where, "see_also"),
     )
-
-
-def _text(record: Record, name: str, field: str) -> str:
-    value = record.get(field)
-    if not isinstance(value, str) or not value.strip() or value != value.strip():
-        raise record.error(
-            name, f"{field}: expected text with no leading or trailing space", key=field
-        )
-    return value
-
-
-def _optional_text(record: Record, name: str, field: str) -> str | None:
-    return _text(record, name, field) if field in record else None
 
 
 def _text_list(record: Record, name: str, field: str) -> list[str]:
@@ -273,7 +266,7 @@ def _load_qualifiers(
     path: Path, root: Path, prefixes: PrefixMap, ontology: Ontology
 ) -> dict[str, QualifierSpec]:
     display = path.relative_to(root).as_posix()
-    data = load_yaml(path, display=display)
+    data = load_yaml(path, display=display, top_level=["qualifiers"])
     table = data.get("qualifiers")
     if not isinstance(table, Record):
         raise data.error(None, "expected 'qualifiers:' to be a mapping")

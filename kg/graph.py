@@ -64,6 +64,9 @@ SKOS_MATCH = {
 AGENT_TYPE = "manual_agent"
 
 
+_NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f-\x9f]')
+
+
 def source_graph(key: str) -> URIRef:
     """The named graph of one source's claims."""
     return BASE[f"{key}/graph"]
@@ -87,7 +90,28 @@ def build_dataset(corpus: Corpus) -> Dataset:
         _add_source(dataset.graph(source_graph(source.key)), source, labels, ontology)
     _add_description(dataset.graph(DATASET_GRAPH), corpus)
     _drop_repeats(dataset)
+    check_iris(dataset)
     return dataset
+
+
+def check_iris(dataset: Dataset) -> None:
+    """Refuse any IRI no serialiser should see: one with a space, a control character or one
+    of ``<>"{}|^`\\``, or a minted one with a ``.`` or ``..`` path segment (a key that slipped
+    past its pattern would otherwise mint ``.../claim/../../evil``).
+
+    :raises InputError: naming the IRI
+    """
+    base = str(BASE)
+    for quad in dataset.quads((None, None, None, None)):
+        for term in quad:
+            if not isinstance(term, URIRef):
+                continue
+            iri = str(term)
+            minted = iri.startswith(base) and any(
+                part in (".", "..") for part in iri[len(base) :].split("/")
+            )
+            if _NOT_IN_IRI.search(iri) or minted:
+                raise InputError("(the graph)", None, None, f"refusing to publish the IRI {iri!r}")
 
 
 def _drop_repeats(dataset: Dataset) -> None:

@@ -86,7 +86,7 @@ def load_prefix_map(path: Path, *, display: str) -> PrefixMap:
     """
     import bioregistry
 
-    data = load_yaml(path, display=display)
+    data = load_yaml(path, display=display, top_level=["identifiers", "vocabularies"])
     prefixes = list(PROJECT_PREFIXES)
     for section in ("identifiers", "vocabularies"):
         entries = data.get(section) or {}

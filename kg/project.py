@@ -5,6 +5,7 @@ all of its inputs into the plain model in one call.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,10 +15,13 @@ from kg.catalogue import load_catalogue, load_ontology
 from kg.errors import InputError
 from kg.model import Corpus, DatasetInfo, Input
 from kg.prefixes import load_prefix_map
-from kg.records import Record, check_fields, load_yaml
+from kg.records import Record, check_fields, check_key, http_iri, load_yaml, text
 from kg.sources import load_source
 
-__all__ = ["Project", "load_corpus"]
+__all__ = ["VERSION", "Project", "load_corpus"]
+
+#: A release version: it names the release's IRI.
+VERSION = re.compile(r"[0-9A-Za-z]+(?:[.-][0-9A-Za-z]+)*", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,7 @@ def load_corpus(project: Project) -> Corpus:
     )
     if dataset.publisher_key in catalogue.entities:
         raise dataset_record.error("publisher", "key is also an entity's key", key="publisher")
-    folders = [project.root / str(folder) for folder in dataset_record["sources"]]
+    folders = _source_folders(project, dataset_record)
     sources = tuple(
         load_source(
             folder, root=project.root, prefixes=prefixes, ontology=ontology, catalogue=catalogue
@@ -131,13 +135,39 @@ def _dataset_info(record: Record) -> DatasetInfo:
     if not isinstance(publisher, Record):
         raise record.error("dataset", "publisher: expected {key, label}", key="publisher")
     check_fields(publisher, "publisher", required=["key", "label"])
-    if not isinstance(record["sources"], list):
-        raise record.error("dataset", "sources: expected a list of folders", key="sources")
+    version = text(record, "dataset", "version")
+    if not VERSION.fullmatch(version):
+        raise record.error(
+            "dataset",
+            f"version: {version!r} must be letters, digits, dots and hyphens, such as 0.1.0 "
+            "(it names the release's IRI)",
+            key="version",
+        )
     return DatasetInfo(
-        title=record["title"],
-        description=record["description"],
-        version=str(record["version"]),
-        license=URIRef(record["license"]),
-        publisher_key=publisher["key"],
-        publisher_label=publisher["label"],
+        title=text(record, "dataset", "title"),
+        description=text(record, "dataset", "description"),
+        version=version,
+        license=URIRef(http_iri(record, "dataset", "license")),
+        publisher_key=check_key(publisher, "publisher"),
+        publisher_label=text(publisher, "publisher", "label"),
     )
+
+
+def _source_folders(project: Project, record: Record) -> list[Path]:
+    """The source folders dataset.yaml lists: plain relative paths inside the project."""
+    folders = record["sources"]
+    if not isinstance(folders, list):
+        raise record.error("dataset", "sources: expected a list of folders", key="sources")
+    found = []
+    for index, folder in enumerate(folders):
+        parts = folder.split("/") if isinstance(folder, str) else []
+        if not parts or any(part in ("", ".", "..") for part in parts) or "\\" in folder:
+            raise record.error(
+                "dataset",
+                f"sources: {folder!r} must be a relative folder inside the project, "
+                "such as sources/pubmed-12345",
+                key="sources",
+                index=index,
+            )
+        found.append(project.root / folder)
+    return found

@@ -6,6 +6,8 @@ so that an error can name both.
 
 from __future__ import annotations
 
+import math
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -15,7 +17,29 @@ import yaml
 
 from kg.errors import InputError
 
-__all__ = ["Record", "as_list", "check_fields", "load_yaml", "records_of"]
+__all__ = [
+    "KEY",
+    "Record",
+    "as_list",
+    "check_fields",
+    "check_key",
+    "http_iri",
+    "load_yaml",
+    "optional_text",
+    "records_of",
+    "text",
+]
+
+#: A key that names an IRI: lower-case ASCII letters and digits, single hyphens between them.
+KEY = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*", re.ASCII)
+#: YAML types no curation field takes: refused at their line, never published as Python's repr.
+_REFUSED_TAGS = {
+    "tag:yaml.org,2002:timestamp": "a date or time (quote it to make it text)",
+    "tag:yaml.org,2002:binary": "binary data (!!binary)",
+    "tag:yaml.org,2002:set": "a set (!!set)",
+    "tag:yaml.org,2002:omap": "an ordered map (!!omap)",
+    "tag:yaml.org,2002:pairs": "pairs (!!pairs)",
+}
 
 
 class Record(dict[str, Any]):
@@ -39,9 +63,38 @@ class Record(dict[str, Any]):
 
 
 class _Loader(yaml.SafeLoader):
-    """A safe loader whose mappings are :class:`Record` and refuse duplicate keys."""
+    """A safe loader whose mappings are :class:`Record`, that refuses duplicate keys, aliases
+    (an alias bomb is a few bytes that expand to billions of nodes), dates, binary data, sets,
+    and numbers that are not finite."""
 
     file = "?"
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise InputError(
+                self.file,
+                mark.line + 1,
+                None,
+                "aliases (*name) are not accepted in curation files: write the value out",
+            )
+        return super().compose_node(parent, index)
+
+
+def _refuse(what: str) -> Any:
+    def construct(loader: _Loader, node: yaml.Node) -> Any:
+        raise InputError(loader.file, node.start_mark.line + 1, None, f"{what} is not accepted")
+
+    return construct
+
+
+def _construct_float(loader: _Loader, node: yaml.ScalarNode) -> float:
+    value = loader.construct_yaml_float(node)
+    if not math.isfinite(value):
+        raise InputError(
+            loader.file, node.start_mark.line + 1, None, f"{node.value!r} is not a finite number"
+        )
+    return float(value)
 
 
 def _construct_record(loader: _Loader, node: yaml.MappingNode) -> Record:
@@ -64,15 +117,20 @@ def _construct_record(loader: _Loader, node: yaml.MappingNode) -> Record:
 
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_record)
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+for _tag, _what in _REFUSED_TAGS.items():
+    _Loader.add_constructor(_tag, _refuse(_what))
 
 
-def load_yaml(path: Path, *, display: str) -> Record:
+def load_yaml(path: Path, *, display: str, top_level: Iterable[str] | None = None) -> Record:
     """Read a YAML file whose top level is a mapping; every string must be in NFC.
 
     :param path: the file to read
     :param display: how to name the file in messages (a path relative to the project)
-    :raises InputError: malformed YAML (with its line), a top level that is not a mapping, or a
-        string not in Unicode normal form C
+    :param top_level: the keys the top level may have (None: any)
+    :raises InputError: malformed YAML (with its line), a top level that is not a mapping or has
+        an unknown key, a string not in Unicode normal form C or with a lone surrogate, an alias,
+        a date, binary data, a set or a number that is not finite
     """
     loader_class = type("Loader", (_Loader,), {"file": display})
     try:
@@ -89,23 +147,37 @@ def load_yaml(path: Path, *, display: str) -> Record:
         raise InputError(display, None, None, f"malformed YAML: {error}") from error
     if not isinstance(data, Record):
         raise InputError(display, 1, None, "expected a mapping at the top level")
-    _check_nfc(data, data)
+    if top_level is not None:
+        allowed = list(top_level)
+        for key in data:
+            if key not in allowed:
+                raise data.error(
+                    None, f"unknown key {key!r} (expected: {', '.join(allowed)})", key=str(key)
+                )
+    _check_text(data, data)
     return data
 
 
-def _check_nfc(value: Any, record: Record, key: str | None = None) -> None:
+def _check_text(value: Any, record: Record, key: str | None = None) -> None:
+    """Every string (keys too) is valid Unicode in NFC; each node is visited once."""
     if isinstance(value, Record):
         for item_key, item in value.items():
-            _check_nfc(item, value, str(item_key))
+            _check_text(item_key, value, str(item_key))
+            _check_text(item, value, str(item_key))
     elif isinstance(value, list):
         for item in value:
-            _check_nfc(item, record, key)
-    elif isinstance(value, str) and not unicodedata.is_normalized("NFC", value):
-        raise record.error(
-            None,
-            f"text not in Unicode normal form NFC: {value!r} (normalise the file to NFC)",
-            key=key,
-        )
+            _check_text(item, record, key)
+    elif isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise record.error(None, f"text with a lone surrogate: {value!r}", key=key) from error
+        if not unicodedata.is_normalized("NFC", value):
+            raise record.error(
+                None,
+                f"text not in Unicode normal form NFC: {value!r} (normalise the file to NFC)",
+                key=key,
+            )
 
 
 def records_of(data: Record, key: str, *, file: str) -> list[Record]:
@@ -150,3 +222,60 @@ def as_list(record: Mapping[str, Any], field: str) -> list[Any]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
+
+
+def optional_text(record: Record, name: str, field: str) -> str | None:
+    """A field that, when present, must be text; None when absent."""
+    return None if record.get(field) is None else text(record, name, field)
+
+
+def text(record: Record, name: str, field: str) -> str:
+    """A field that must be text: a YAML string, with no leading or trailing space.
+
+    >>> text(Record(note=["a"]), "claim 'x'", "note")
+    Traceback (most recent call last):
+    ...
+    kg.errors.InputError: ?: claim 'x': note: expected text, got a list
+    """
+    value = record.get(field)
+    if not isinstance(value, str) or not value.strip():
+        kind = "nothing" if value is None else f"a {_kind(value)}"
+        raise record.error(name, f"{field}: expected text, got {kind}", key=field)
+    if value != value.strip():
+        raise record.error(name, f"{field}: text with a leading or trailing space", key=field)
+    return value
+
+
+def _kind(value: object) -> str:
+    names = {Record: "mapping", dict: "mapping", list: "list", bool: "boolean"}
+    return names.get(type(value), "number" if isinstance(value, int | float) else "text")
+
+
+def check_key(record: Record, name: str, field: str = "key") -> str:
+    """A key that will name an IRI: it must match :data:`KEY` in full.
+
+    >>> check_key(Record(key="../evil"), "claim", "key")
+    Traceback (most recent call last):
+    ...
+    kg.errors.InputError: ?: claim: key: '../evil' must be lower-case ASCII letters and ...
+    """
+    value = record.get(field)
+    if not isinstance(value, str) or not KEY.fullmatch(value):
+        raise record.error(
+            name,
+            f"{field}: {value!r} must be lower-case ASCII letters and digits with single "
+            "hyphens between them (it names an IRI)",
+            key=field,
+        )
+    return value
+
+
+def http_iri(record: Record, name: str, field: str) -> str:
+    """A field that must be an absolute http(s) IRI with no character an IRI may not hold."""
+    value = text(record, name, field)
+    if not _HTTP_IRI.fullmatch(value):
+        raise record.error(name, f"{field}: {value!r} is not an http(s) IRI", key=field)
+    return value
+
+
+_HTTP_IRI = re.compile(r"https?://[^\x00-\x20<>\"{}|^`\\]+", re.ASCII)

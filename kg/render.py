@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable
 
 import pyoxigraph as ox
@@ -23,6 +24,7 @@ __all__ = [
     "answer",
     "describe",
     "format_results",
+    "printable",
     "text_table",
 ]
 
@@ -35,6 +37,7 @@ RDF_FORMATS = {
     "jsonld": ox.RdfFormat.JSON_LD,
 }
 TABLE_CELL = 80
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 
 
@@ -152,8 +155,23 @@ def text_table(names: list[str], rows: list[list[str]]) -> str:
 
 
 def _cut(text: str) -> str:
-    text = " ".join(text.split())
+    text = printable(" ".join(text.split()))
     return text if len(text) <= TABLE_CELL else text[: TABLE_CELL - 1] + "…"
+
+
+def printable(text: str) -> str:
+    r"""Text safe to show on a terminal: control characters (an ESC sequence can retitle the
+    window or clear the screen) and bidirectional overrides are written as escapes.
+
+    >>> printable("ok\x1b]0;owned\x07 \u202egnp.exe")
+    'ok\\x1b]0;owned\\x07 \\u202egnp.exe'
+    """
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def describe(store: ox.Store, resource: str, converter: Converter) -> str:
@@ -167,7 +185,7 @@ def describe(store: ox.Store, resource: str, converter: Converter) -> str:
         True for _ in store.quads_for_pattern(None, None, node)
     ):
         raise QueryError(f"the graph says nothing about {resource} (<{iri}>)")
-    lines = [f"<{iri}>" + (f"  {label}" if (label := _label(store, node)) else "")]
+    lines = [f"<{iri}>" + (f"  {printable(label)}" if (label := _label(store, node)) else "")]
     for title, pattern in (("", (node, None, None)), ("referenced by", (None, None, node))):
         rows = set()
         for quad in store.quads_for_pattern(*pattern):

@@ -5,6 +5,7 @@ from the page, and its curated claims, each anchored in the text.
 from __future__ import annotations
 
 import hashlib
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,7 +17,16 @@ from kg.model import Article, Claim, Mapping, QualifierValue, Quantity, Source, 
 from kg.namespaces import KGO
 from kg.prefixes import PrefixMap
 from kg.pubmed import parse_pubmed_page
-from kg.records import Record, as_list, check_fields, load_yaml, records_of
+from kg.records import (
+    Record,
+    as_list,
+    check_fields,
+    check_key,
+    load_yaml,
+    optional_text,
+    records_of,
+)
+from kg.records import text as text_field
 from kg.spans import locate
 
 __all__ = ["PARSERS", "load_source"]
@@ -24,6 +34,7 @@ __all__ = ["PARSERS", "load_source"]
 #: The page parsers a source.yaml may name.
 PARSERS = {"pubmed-page": parse_pubmed_page}
 DEFAULT_KNOWLEDGE_LEVEL = "knowledge_assertion"
+SHA256 = re.compile(r"[0-9a-f]{64}", re.ASCII)
 
 
 class _Context:
@@ -50,15 +61,18 @@ def load_source(
     display = folder.relative_to(root).as_posix()
     meta = load_yaml(folder / "source.yaml", display=f"{display}/source.yaml")
     check_fields(meta, "source", required=["key", "file", "sha256", "parser", "article"])
+    key = check_key(meta, "source")
+    file = text_field(meta, "source", "file")
+    if "/" in file or "\\" in file or file in (".", ".."):
+        raise meta.error("source", f"file: {file!r} must be a file name in {display}", key="file")
+    if not SHA256.fullmatch(text_field(meta, "source", "sha256")):
+        raise meta.error("source", "sha256: expected 64 lower-case hex digits", key="sha256")
     context = _Context(prefixes, ontology, catalogue)
-    text_path = folder / str(meta["file"])
-    data = _read_checked(text_path, meta, f"{display}/{meta['file']}")
-    text = data.decode("utf-8")
-    article = _article(meta, text, f"{display}/{meta['file']}", context)
-    claims = _load_claims(folder / "claims.yaml", f"{display}/claims.yaml", text, context)
-    return Source(
-        str(meta["key"]), f"{display}/{meta['file']}", text, meta["sha256"], article, claims
-    )
+    data = _read_checked(folder / file, meta, f"{display}/{file}")
+    document = data.decode("utf-8")
+    article = _article(meta, document, f"{display}/{file}", context)
+    claims = _load_claims(folder / "claims.yaml", f"{display}/claims.yaml", document, context)
+    return Source(key, f"{display}/{file}", document, meta["sha256"], article, claims)
 
 
 def _read_checked(path: Path, meta: Record, display: str) -> bytes:
@@ -82,7 +96,7 @@ def _read_checked(path: Path, meta: Record, display: str) -> bytes:
 
 
 def _article(meta: Record, text: str, text_display: str, context: _Context) -> Article:
-    parser = PARSERS.get(meta["parser"])
+    parser = PARSERS.get(text_field(meta, "source", "parser"))
     if parser is None:
         raise meta.error(
             "source",
@@ -143,7 +157,7 @@ def _article(meta: Record, text: str, text_display: str, context: _Context) -> A
 
 
 def _load_claims(path: Path, display: str, text: str, context: _Context) -> tuple[Claim, ...]:
-    data = load_yaml(path, display=display)
+    data = load_yaml(path, display=display, top_level=["claims"])
     claims: dict[str, Claim] = {}
     for index, record in enumerate(records_of(data, "claims", file=display), start=1):
         claim = _claim(record, index, text, context)
@@ -153,7 +167,7 @@ def _load_claims(path: Path, display: str, text: str, context: _Context) -> tupl
     return tuple(claims.values())
 
 
-def _claim(record: Record, index: int, text: str, context: _Context) -> Claim:
+def _claim(record: Record, index: int, document: str, context: _Context) -> Claim:
     key = record.get("key")
     name = f"claim {key!r}" if key else f"claim #{index}"
     check_fields(
@@ -175,24 +189,25 @@ def _claim(record: Record, index: int, text: str, context: _Context) -> Claim:
         raise record.error(
             name, f"status must be one of {', '.join(sorted(statuses))}", key="status"
         )
+    quote = text_field(record, name, "quote")
     try:
-        span = locate(text, str(record["quote"]), before=record.get("prefix"))
+        span = locate(document, quote, before=optional_text(record, name, "prefix"))
     except ValueError as error:
         raise record.error(name, str(error), key="quote") from error
     evidence = record.get("evidence_type")
     return Claim(
-        key=str(key),
+        key=check_key(record, name),
         subject=context.entity(record["subject"], record, name, "subject"),
         predicate=predicate,
         object=context.entity(record["object"], record, name, "object"),
         status=statuses[record["status"]],
-        knowledge_level=str(record.get("knowledge_level", DEFAULT_KNOWLEDGE_LEVEL)),
+        knowledge_level=optional_text(record, name, "knowledge_level") or DEFAULT_KNOWLEDGE_LEVEL,
         span=span,
         evidence_type=(
             expand(context.prefixes, evidence, record, name, "evidence_type") if evidence else None
         ),
         qualifiers=_qualifiers(record, name, context),
-        note=record.get("note"),
+        note=optional_text(record, name, "note"),
     )
 
 

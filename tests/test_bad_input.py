@@ -16,6 +16,15 @@ CLAIMS = "sources/pubmed-22870448/claims.yaml"
 SOURCE = "sources/pubmed-22870448/source.yaml"
 TEXT = "sources/pubmed-22870448/source.txt"
 ENTITIES = "catalogue/entities.yaml"
+#: Nine levels of nine aliases: a few hundred bytes that expand to 9^9 nodes.
+BOMB = (
+    "aliases:\n  a: &a [x, x, x, x, x, x, x, x, x]\n"
+    + "".join(
+        f"  {b}: &{b} [{', '.join(['*' + a] * 9)}]\n"
+        for a, b in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    + "entities:\n"
+)
 
 
 @dataclass(frozen=True)
@@ -209,6 +218,152 @@ CASES = [
         "id: doi:10.1177/1759720X10372551",
         "id: doi:10.1177/1759720X10372552",
         (SOURCE, "does not match the page's DOI"),
+    ),
+    # --- hostile input: keys that would mint IRIs outside their place ---------------------
+    *[
+        Case(
+            f"claim key {label}",
+            CLAIMS,
+            "  - key: snri-class\n",
+            f"  - key: {key}\n",
+            (CLAIMS, "must be lower-case ASCII letters and digits"),
+        )
+        for label, key in (
+            ("with a path", "../../../evil"),
+            ("with a hash", "'x#y'"),
+            ("with a Cyrillic look-alike", "snri-\u0441lass"),
+            ("with a space", "'snri class'"),
+            ("with a trailing newline", '"snri-class\\n"'),
+        )
+    ],
+    Case(
+        "entity key with a trailing newline",
+        ENTITIES,
+        "  - key: milnacipran\n",
+        '  - key: "milnacipran\\n"\n',
+        (ENTITIES, "must be lower-case ASCII letters and digits"),
+    ),
+    Case(
+        "source key with a path",
+        SOURCE,
+        "key: pubmed-22870448\n",
+        "key: ../pubmed-22870448\n",
+        (SOURCE, "source", "must be lower-case ASCII"),
+    ),
+    Case(
+        "publisher key with a slash",
+        "dataset.yaml",
+        "  key: drugclaims-project\n",
+        "  key: drugclaims/project\n",
+        ("dataset.yaml", "publisher", "must be lower-case ASCII"),
+    ),
+    Case(
+        "release version with a path",
+        "dataset.yaml",
+        "version: 0.1.0\n",
+        "version: 0.1.0/../../x\n",
+        ("dataset.yaml", "version", "names the release's IRI"),
+    ),
+    Case(
+        "source folder outside the project",
+        "dataset.yaml",
+        "  - sources/pubmed-22870448\n",
+        "  - ../../etc\n",
+        ("dataset.yaml", "must be a relative folder inside the project"),
+    ),
+    Case(
+        "source file outside its folder",
+        SOURCE,
+        "file: source.txt\n",
+        "file: ../../../../etc/passwd\n",
+        (SOURCE, "must be a file name in"),
+    ),
+    # --- identifiers that only look right ------------------------------------------------
+    Case(
+        "fullwidth digits in an identifier",
+        ENTITIES,
+        "      - mesh:D005356\n",
+        "      - mesh:D\uff10\uff10\uff15\uff13\uff15\uff16\n",
+        (ENTITIES, "does not match the pattern of 'mesh'"),
+    ),
+    Case(
+        "trailing newline in an identifier",
+        ENTITIES,
+        "      - mesh:D005356\n",
+        '      - "mesh:D005356\\n"\n',
+        (ENTITIES, "does not match the pattern of 'mesh'"),
+    ),
+    # --- fields that must be text ----------------------------------------------------------
+    Case(
+        "quote is a list",
+        CLAIMS,
+        "    quote: Milnacipran, a serotonin and norepinephrfrine reuptake inhibitor\n",
+        "    quote: [Milnacipran, a serotonin]\n",
+        (CLAIMS, "claim 'snri-class'", "quote: expected text, got a list"),
+    ),
+    Case(
+        "note is a mapping",
+        CLAIMS,
+        "    note: The source gives no ratio; none is recorded.\n",
+        "    note: {text: The source gives no ratio}\n",
+        (CLAIMS, "note: expected text, got a mapping"),
+    ),
+    Case(
+        "a date instead of text",
+        ENTITIES,
+        "    description: Harborside Financial Center",
+        "    description: 2010-08-01\n    comment: Harborside Financial Center",
+        (ENTITIES, "a date or time (quote it to make it text) is not accepted"),
+    ),
+    Case(
+        "binary data",
+        ENTITIES,
+        "    description: Harborside Financial Center",
+        "    description: !!binary aGVsbG8=\n    comment: Harborside Financial Center",
+        (ENTITIES, "binary data (!!binary) is not accepted"),
+    ),
+    Case(
+        "a set",
+        ENTITIES,
+        "    synonyms: [dyscognition]\n",
+        "    synonyms: !!set {dyscognition, brain fog}\n",
+        (ENTITIES, "a set (!!set) is not accepted"),
+    ),
+    Case(
+        "an infinite dose",
+        CLAIMS,
+        "        - {value: 100, unit: kgo:MilligramPerDay}\n",
+        "        - {value: .inf, unit: kgo:MilligramPerDay}\n",
+        (CLAIMS, "'.inf' is not a finite number"),
+    ),
+    Case(
+        "a lone surrogate",
+        ENTITIES,
+        "    synonyms: [dyscognition]\n",
+        '    synonyms: ["dys\\ud800cognition"]\n',
+        (ENTITIES, "lone surrogate"),
+    ),
+    Case(
+        "licence that is not an http IRI",
+        "dataset.yaml",
+        "license: https://creativecommons.org/licenses/by/4.0/\n",
+        "license: javascript:alert(1)\n",
+        ("dataset.yaml", "license: 'javascript:alert(1)' is not an http(s) IRI"),
+    ),
+    Case(
+        "alias bomb",
+        ENTITIES,
+        "entities:\n",
+        BOMB,
+        (ENTITIES, "aliases (*name) are not accepted"),
+        at="  b: &b",
+    ),
+    Case(
+        "unknown top-level key",
+        CLAIMS,
+        "claims:\n",
+        "claimz: []\nclaims:\n",
+        (CLAIMS, "unknown key 'claimz' (expected: claims)"),
     ),
 ]
 

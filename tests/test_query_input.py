@@ -165,3 +165,35 @@ def test_every_query_kg_runs_goes_through_the_guard() -> None:
         if re.search(r"\.query\(", path.read_text(encoding="utf-8"))
     }
     assert calls == {"query.py"}
+
+
+def test_terminal_output_escapes_control_characters(
+    kg: Callable[..., Result], tmp_path: Path
+) -> None:
+    """A label with an ESC sequence (retitle the window, clear the screen) and a bidi override
+    is shown escaped by the table and by kg show, never passed to the terminal."""
+    data = tmp_path / "hostile.nt"
+    data.write_text(
+        "<http://example.org/a> <http://www.w3.org/2000/01/rdf-schema#label> "
+        '"x\\u001B]0;owned\\u0007\\u001B[2J \\u202Egnp.exe" .\n',
+        encoding="utf-8",
+    )
+    table = ok(kg("query", "SELECT ?l WHERE { ?s ?p ?l }", "--data", data, "--format", "table"))
+    shown = ok(kg("show", "http://example.org/a", "--data", data))
+    for out in (table, shown):
+        assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+        assert "\\x1b]0;owned\\x07\\x1b[2J \\u202egnp.exe" in out
+
+
+def test_a_minted_iri_that_no_serialiser_should_see_is_refused() -> None:
+    from rdflib import Dataset, URIRef
+
+    from kg.errors import InputError
+    from kg.graph import check_iris
+    from kg.namespaces import BASE
+
+    for bad in (f"{BASE}pubmed-1/claim/../../../evil", f"{BASE}entity/a b", f"{BASE}x/{{y}}"):
+        dataset = Dataset()
+        dataset.add((URIRef(bad), URIRef("http://example.org/p"), URIRef("http://example.org/o")))
+        with pytest.raises(InputError, match="refusing to publish the IRI"):
+            check_iris(dataset)
