@@ -463,27 +463,59 @@ def load(ctx: click.Context, /, endpoint: str | None, **options: Any) -> None:
 )
 @click.option("--port", default=7878, show_default=True, type=click.IntRange(1, 65535))
 @click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Another host name clients reach the server by (the Host header); repeatable. "
+    "Requests for any other host are refused.",
+)
+@click.option(
     "--timeout",
-    default=30,
+    default=30.0,
     show_default=True,
-    type=click.IntRange(min=1),
-    help="Seconds after which Oxigraph cancels a query.",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds a query may run before it is stopped.",
+)
+@click.option(
+    "--memory",
+    default=1024,
+    show_default=True,
+    type=click.IntRange(min=16),
+    help="Megabytes of memory a query may use before it is stopped.",
+)
+@click.option(
+    "--allow-service",
+    is_flag=True,
+    help="Let queries use SERVICE (the server then contacts other servers for any caller).",
 )
 @release_option
 @common_options
 @click.pass_context
 @_reports_errors
-def serve(ctx: click.Context, host: str, port: int, timeout: int, release: Path | None) -> None:
-    """Serve the release over SPARQL, read-only, until Ctrl-C (Oxigraph's server).
+def serve(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    allow_hosts: tuple[str, ...],
+    timeout: float,
+    memory: int,
+    allow_service: bool,
+    release: Path | None,
+) -> None:
+    """Serve the release over SPARQL, read-only, at http://HOST:PORT/query until Ctrl-C.
 
-    Ctrl-C, SIGTERM and SIGHUP stop the server and remove its temporary store.
+    Each query runs in a process of its own, stopped at --timeout or --memory; updates and
+    SERVICE are refused; requests for another Host are refused (no DNS rebinding). Ctrl-C,
+    SIGTERM and SIGHUP stop the server and remove its temporary store.
     """
-    from kg import oxigraph
+    from kg import server
     from kg.stores import check_release
 
     folder = _release_folder(ctx, release)
     check_release(folder)
-    sys.exit(oxigraph.serve(folder, host, port, timeout))
+    limits = server.Limits(timeout, memory, allow_service=allow_service)
+    sys.exit(server.serve(folder, host, port, limits, hosts=allow_hosts))
 
 
 @main.command(epilog=EXIT_CODES)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from kg.errors import KGError, QueryError, TruncatedResults
 
-__all__ = ["die_with_parent", "run_bounded", "stop_process"]
+__all__ = ["die_with_parent", "limit_memory", "run_bounded", "stop_process"]
 
 _PR_SET_PDEATHSIG = 1
 #: Errors a child reports that keep their kind in the parent (their exit code differs).
@@ -105,7 +105,7 @@ def _child(
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, 2)
         if memory_mb is not None:
-            _limit_memory(memory_mb)
+            limit_memory(memory_mb)
         outcome: tuple[object, ...]
         try:
             outcome = ("ok", work())
@@ -132,7 +132,9 @@ def _what_failed(error: BaseException) -> str:
     return f"the query failed: {type(error).__name__}: {error}"
 
 
-def _limit_memory(memory_mb: int) -> None:
+def limit_memory(memory_mb: int) -> None:
+    """Let this process map at most ``memory_mb`` more megabytes than it has now (RLIMIT_AS):
+    past that, an allocation fails (Python's MemoryError, or Oxigraph aborts)."""
     import resource
 
     try:

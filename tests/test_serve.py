@@ -1,5 +1,7 @@
-"""``kg serve``: a read-only endpoint that checks its port before announcing it, and leaves no
-process and no temporary store behind, whichever signal stops it (SIGKILL included).
+"""``kg serve``: a read-only endpoint that checks its port before announcing it, answers only
+for its own host names, refuses SERVICE and updates, bounds each query in time and memory while
+it goes on serving others, and leaves no process and no temporary store behind, whichever signal
+stops it (SIGKILL included).
 
 Each test runs ``kg serve`` as a real process with a TMPDIR of its own, so that what one test
 leaves behind is never counted by another.
@@ -12,33 +14,44 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import requests
-from servers import free_port, wait_for
-
-from kg.endpoint import Connection, EndpointError
-from kg.query import run_remote_query
+from servers import free_port, listener, wait_for
 
 pytestmark = pytest.mark.stores
 
 ROOT = Path(__file__).resolve().parents[1]
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+#: Five chained patterns over the whole release: Oxigraph cannot cancel it.
+CROSS_PRODUCT = (
+    "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
+)
+#: Must hold its whole answer in memory to sort it.
+SORTED_PRODUCT = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?c ?f ?i"
+TRIPLES = len((ROOT / "dist/graph.nt").read_text(encoding="utf-8").splitlines())
 
 
 @dataclass
 class Served:
     process: subprocess.Popen[bytes]
     url: str
+    port: int
     tmp: Path
 
-    def oxigraph_children(self) -> list[int]:
-        return children_of(self.process.pid)
+    def query(self, text: str, **headers: str) -> requests.Response:
+        return requests.post(
+            f"{self.url}/query",
+            data={"query": text},
+            headers={"Accept": "text/csv", **headers},
+            timeout=120,
+        )
 
 
 def children_of(pid: int) -> list[int]:
@@ -62,12 +75,22 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-def wait_until(condition: object, seconds: float = 20.0) -> bool:
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 20.0) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if callable(condition) and condition():
+        if condition():
             return True
-        time.sleep(0.1)
+        time.sleep(0.05)
     return False
 
 
@@ -83,30 +106,54 @@ def kg_process(tmp: Path, *args: str) -> subprocess.Popen[bytes]:
 
 
 @contextmanager
-def served(tmp_path: Path) -> Iterator[Served]:
+def served(tmp_path: Path, *args: str) -> Iterator[Served]:
     port = free_port()
     tmp = tmp_path / "tmp"
-    process = kg_process(tmp, "--port", str(port))
+    process = kg_process(tmp, "--port", str(port), *args)
     try:
         url = f"http://127.0.0.1:{port}"
         wait_for(f"{url}/query?query=ASK%7B%7D", process)  # type: ignore[arg-type]
-        yield Served(process, url, tmp)
+        yield Served(process, url, port, tmp)
     finally:
         if process.poll() is None:
             process.kill()
         process.communicate(timeout=20)
 
 
-def test_serve_read_only_and_stop(tmp_path: Path) -> None:
+@contextmanager
+def running_in_the_background(server: Served, query: str) -> Iterator[list[int]]:
+    """A heavy query sent from a thread; yields the PIDs of the workers running it."""
+    thread = threading.Thread(target=lambda: _ignore_errors(server, query), daemon=True)
+    thread.start()
+    workers: list[int] = []
+    assert wait_until(lambda: bool(workers.extend(children_of(server.process.pid)) or workers))
+    yield workers
+
+
+def _ignore_errors(server: Served, query: str) -> None:
+    with suppress(requests.RequestException):
+        server.query(query)
+
+
+# --- a read-only endpoint -------------------------------------------------------------------
+
+
+def test_serve_answers_read_only_and_stops(tmp_path: Path) -> None:
     with served(tmp_path) as server:
-        query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
-        result = run_remote_query(f"{server.url}/query", query, Connection())
-        assert isinstance(result, object)
-        (row,) = list(result)  # type: ignore[call-overload]
-        triples = len((ROOT / "dist/graph.nt").read_text().splitlines())
-        assert Decimal(row["n"].value) == triples
-        update = requests.post(f"{server.url}/update", data={"update": "CLEAR ALL"}, timeout=10)
-        assert update.status_code == 403
+        answer = server.query(COUNT)
+        assert answer.status_code == 200 and answer.text.split() == ["n", str(TRIPLES)]
+        assert answer.headers["Content-Type"] == "text/csv; charset=utf-8"
+        as_json = server.query("ASK { ?s ?p ?o }", Accept="application/sparql-results+json")
+        assert as_json.json()["boolean"] is True
+        turtle = server.query("CONSTRUCT WHERE { ?s a ?o } LIMIT 1", Accept="text/turtle")
+        assert turtle.status_code == 200 and turtle.headers["Content-Type"].startswith(
+            "text/turtle"
+        )
+        for update in ("CLEAR ALL", "INSERT DATA { <http://a> <http://b> <http://c> }"):
+            refused = requests.post(f"{server.url}/update", data={"update": update}, timeout=10)
+            assert refused.status_code == 403
+            assert server.query(update).status_code == 403
+        assert server.query(COUNT).text.split() == ["n", str(TRIPLES)]
         server.process.send_signal(signal.SIGINT)
         _, stderr = server.process.communicate(timeout=20)
         assert server.process.returncode == 0
@@ -114,30 +161,121 @@ def test_serve_read_only_and_stop(tmp_path: Path) -> None:
         assert list(server.tmp.iterdir()) == []
 
 
+# --- not a proxy, not reachable by DNS rebinding ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * {{ SERVICE <http://127.0.0.1:{port}/internal?secret=1> {{ ?s ?p ?o }} }}",
+        "SELECT * {{ #x\rSERVICE <http://127.0.0.1:{port}/sparql> {{ ?s ?p ?o }} }}",
+        "SELECT * {{ service silent <http://127.0.0.1:{port}/sparql> {{ ?s ?p ?o }} }}",
+    ],
+)
+def test_service_is_refused_without_a_word_about_the_target(query: str, tmp_path: Path) -> None:
+    with served(tmp_path) as server, listener() as (port, received):
+        answer = server.query(query.format(port=port))
+        assert answer.status_code == 403
+        assert answer.text == "SERVICE is not allowed on this endpoint\n"
+        assert str(port) not in answer.text
+    assert received == []
+
+
+def test_the_operator_may_allow_service(tmp_path: Path) -> None:
+    with served(tmp_path, "--allow-service", "--timeout", "5") as server:
+        with listener() as (port, received):
+            server.query(f"SELECT * {{ SERVICE <http://127.0.0.1:{port}/sparql> {{ ?s ?p ?o }} }}")
+        assert received, "with --allow-service the query reaches the other server"
+
+
+@pytest.mark.parametrize(
+    "host, status",
+    [
+        ("evil.example", 421),
+        ("evil.example:{port}", 421),
+        ("localhost:{port}", 200),
+        ("127.0.0.1:{port}", 200),
+    ],
+)
+def test_only_its_own_host_names(host: str, status: int, tmp_path: Path) -> None:
+    with served(tmp_path) as server:
+        answer = server.query(COUNT, Host=host.format(port=server.port))
+    assert answer.status_code == status
+
+
+def test_another_host_name_when_the_operator_names_it(tmp_path: Path) -> None:
+    with served(tmp_path, "--allow-host", "kg.example.org") as server:
+        answer = server.query(COUNT, Host=f"kg.example.org:{server.port}")
+    assert answer.status_code == 200
+
+
+# --- bounded queries, and the others still served --------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_query_past_its_time_is_stopped_and_others_go_on(tmp_path: Path) -> None:
+    with served(tmp_path, "--timeout", "3") as server:
+        started = time.monotonic()
+        answer = server.query(CROSS_PRODUCT)
+        elapsed = time.monotonic() - started
+        assert answer.status_code == 503
+        assert answer.text == "the query took longer than 3 s and was stopped\n"
+        assert elapsed < 3 + 5
+        assert wait_until(lambda: children_of(server.process.pid) == [], 5)
+        assert server.query(COUNT).text.split() == ["n", str(TRIPLES)]
+
+
+@pytest.mark.slow
+def test_a_query_past_its_memory_is_stopped_and_others_go_on(tmp_path: Path) -> None:
+    limit = 300
+    with served(tmp_path, "--memory", str(limit), "--timeout", "120") as server:
+        peak = [0.0]
+        done = threading.Event()
+
+        def watch() -> None:
+            while not done.is_set():
+                for pid in children_of(server.process.pid):
+                    peak[0] = max(peak[0], rss_mb(pid))
+                time.sleep(0.02)
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        answer = server.query(SORTED_PRODUCT)
+        done.set()
+        watcher.join(5)
+        assert answer.status_code == 503
+        assert answer.text == f"the query needed more than {limit} MB of memory and was stopped\n"
+        assert 0 < peak[0] < limit + 150  # the limit, over what the worker had mapped at start
+        assert server.query(COUNT).text.split() == ["n", str(TRIPLES)]
+
+
+# --- nothing left behind ---------------------------------------------------------------------
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
-def test_a_signal_stops_the_server_and_removes_its_store(
+def test_a_signal_stops_the_server_its_queries_and_removes_its_store(
     signum: signal.Signals, tmp_path: Path
 ) -> None:
     with served(tmp_path) as server:
-        (child,) = server.oxigraph_children()
         (store,) = server.tmp.iterdir()
         assert store.name.startswith("kg-serve-")
-        server.process.send_signal(signum)
-        _, stderr = server.process.communicate(timeout=30)
-        assert server.process.returncode == 0, stderr.decode()
-        assert wait_until(lambda: not alive(child)), "oxigraph outlived kg serve"
+        with running_in_the_background(server, CROSS_PRODUCT) as workers:
+            server.process.send_signal(signum)
+            _, stderr = server.process.communicate(timeout=30)
+            assert server.process.returncode == 0, stderr.decode()
+            assert wait_until(lambda: not any(alive(w) for w in workers)), "a worker outlived kg"
         assert list(server.tmp.iterdir()) == []
         assert b"Traceback" not in stderr
 
 
-def test_sigkill_takes_the_server_with_it(tmp_path: Path) -> None:
-    """kg cannot clean up after SIGKILL, but its server dies with it (PR_SET_PDEATHSIG), and the
-    next kg serve removes the store it left."""
+def test_sigkill_takes_its_queries_with_it(tmp_path: Path) -> None:
+    """kg cannot clean up after SIGKILL, but a running query dies with it (PR_SET_PDEATHSIG),
+    and the next kg serve removes the store it left."""
     with served(tmp_path) as server:
-        (child,) = server.oxigraph_children()
-        server.process.kill()
-        server.process.wait(timeout=10)
-        assert wait_until(lambda: not alive(child)), "oxigraph outlived kg (SIGKILL)"
+        with running_in_the_background(server, CROSS_PRODUCT) as workers:
+            server.process.kill()
+            server.process.wait(timeout=10)
+            assert wait_until(lambda: not any(alive(w) for w in workers)), "a worker outlived kg"
         with pytest.raises(requests.ConnectionError):
             requests.get(f"{server.url}/query?query=ASK%7B%7D", timeout=2)
         (left,) = list(server.tmp.iterdir())
@@ -163,20 +301,6 @@ def test_a_port_in_use_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert list((tmp_path / "tmp").iterdir()) == []
 
 
-def test_a_server_that_dies_at_start_is_reported(tmp_path: Path) -> None:
-    from kg.oxigraph import _wait_until_serving
-
-    log = tmp_path / "server.log"
-    log.write_text("Stack backtrace:\nError: Address already in use (os error 98)\n  0: main\n")
-    dead = subprocess.Popen([sys.executable, "-c", "raise SystemExit(1)"])
-    dead.wait()
-    with pytest.raises(EndpointError) as caught:
-        _wait_until_serving(dead, log, "127.0.0.1", free_port())  # type: ignore[arg-type]
-    message = str(caught.value)
-    assert message.startswith("the server did not start on 127.0.0.1:")
-    assert message.endswith(": Address already in use (os error 98)")
-
-
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -196,3 +320,12 @@ def test_serve_takes_a_release_folder(args: list[str], message: str, tmp_path: P
     )
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_serve_warns_off_loopback(capsys: pytest.CaptureFixture[str]) -> None:
+    from kg.server import Limits, _announce
+
+    _announce("10.0.0.5", 7878, Limits())
+    assert "warning: bound to 10.0.0.5, not loopback" in capsys.readouterr().err
+    _announce("127.0.0.1", 7878, Limits())
+    assert "warning" not in capsys.readouterr().err

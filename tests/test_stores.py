@@ -339,15 +339,6 @@ def test_store_answering_500(
 # --- serving ------------------------------------------------------------------------------------
 
 
-def test_serve_warns_off_loopback(capsys: pytest.CaptureFixture[str]) -> None:
-    from kg.oxigraph import _announce
-
-    _announce("10.0.0.5", 7878)
-    assert "warning: bound to 10.0.0.5, not loopback" in capsys.readouterr().err
-    _announce("127.0.0.1", 7878)
-    assert "warning" not in capsys.readouterr().err
-
-
 # --- load, then query: no silent empty answer -----------------------------------------------
 
 
