@@ -393,6 +393,7 @@ def test_bad_input_is_reported_and_nothing_is_written(
     assert result.exit_code == 2, result.output
     message = result.stderr
     assert message.startswith("kg: error: "), message
+    assert len(message.strip().splitlines()) == 1, message
     assert "Traceback" not in message
     for fragment in case.expected:
         assert fragment in message, f"{fragment!r} not in {message!r}"
