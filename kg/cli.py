@@ -221,6 +221,48 @@ def build(ctx: click.Context, out: Path | None, force: bool) -> None:
 
 
 @main.command(epilog=EXIT_CODES)
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Only check that the lock file is what Bioregistry gives now (exit 2 if not).",
+)
+@common_options
+@click.pass_context
+@_reports_errors
+def prefixes(ctx: click.Context, check: bool) -> None:
+    """Resolve catalogue/prefixes.yaml with Bioregistry into catalogue/prefixes.lock.json.
+
+    The build reads the lock, not Bioregistry: run this after editing prefixes.yaml or
+    upgrading Bioregistry, and review the diff (a changed URI prefix changes published IRIs).
+    """
+    from kg.errors import InputError
+    from kg.prefixes import lock_text
+    from kg.publish import write_file
+
+    project = _project(ctx)
+    project.check()
+    lock = project.prefixes_lock_file
+    text = lock_text(project.prefixes_file, display=project.display(project.prefixes_file))
+    current = lock.read_bytes() if lock.is_file() else b""
+    if check:
+        if _without_version(current) != _without_version(text):
+            raise InputError(
+                project.display(lock), None, None, "stale: run `kg prefixes` and review the diff"
+            )
+        click.echo(f"kg: {project.display(lock)} is current", err=True)
+        return
+    write_file(lock, text)
+    change = "unchanged" if current == text else "written"
+    click.echo(f"kg: {project.display(lock)} {change}", err=True)
+
+
+def _without_version(lock: bytes) -> bytes:
+    """A lock without the Bioregistry version line: a new version that resolves every prefix
+    alike leaves the lock current."""
+    return b"\n".join(line for line in lock.split(b"\n") if b'"bioregistry_version"' not in line)
+
+
+@main.command(epilog=EXIT_CODES)
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--report",

@@ -4,20 +4,24 @@ their URI prefixes and local-ID patterns. The one place a CURIE becomes an IRI.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Iterable
+from importlib.metadata import version
 from pathlib import Path
 
 from rdflib.term import URIRef
 
 from kg.converter import build_converter
+from kg.errors import InputError
 from kg.model import Prefix
 from kg.namespaces import BASE, KGO
 from kg.records import Record, load_yaml
 
 _PLACEHOLDER = "\x00"
 
-__all__ = ["PROJECT_PREFIXES", "PrefixMap", "load_prefix_map"]
+__all__ = ["PROJECT_PREFIXES", "PrefixMap", "load_prefix_map", "lock_text"]
 
 #: The project's own prefixes: the ontology and the minted data IRIs.
 PROJECT_PREFIXES = (
@@ -79,22 +83,83 @@ class PrefixMap:
         return self.converter.compress(iri, passthrough=True)
 
 
-def load_prefix_map(path: Path, *, display: str) -> PrefixMap:
-    """Read catalogue/prefixes.yaml and take each prefix's formats and pattern from Bioregistry.
+def load_prefix_map(path: Path, lock: Path, *, display: str, lock_display: str) -> PrefixMap:
+    """The accepted prefixes, as resolved into the lock file: no Bioregistry at build time.
 
-    :raises InputError: a prefix Bioregistry does not know, or a bad entry
+    :raises InputError: the lock is missing, malformed, or stale (prefixes.yaml has changed
+        since it was written: ``kg prefixes`` writes it again)
     """
+    try:
+        data = json.loads(lock.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise InputError(
+            lock_display, None, None, f"missing: run `kg prefixes` ({_WHY})"
+        ) from error
+    except (OSError, UnicodeError, ValueError) as error:
+        raise InputError(lock_display, None, None, f"cannot read: {error}") from error
+    if not isinstance(data, dict) or data.get("prefixes_yaml_sha256") != _sha256(path):
+        raise InputError(
+            lock_display,
+            None,
+            None,
+            f"stale: {display} has changed since the lock was written; run `kg prefixes` "
+            "to resolve it again with Bioregistry (and review the diff)",
+        )
+    try:
+        locked = [
+            Prefix(
+                row["prefix"],
+                row["uri_prefix"],
+                row["pattern"],
+                row["registry"],
+                tuple(row["synonyms"]),
+            )
+            for row in data["prefixes"]
+        ]
+    except (KeyError, TypeError) as error:
+        raise InputError(lock_display, None, None, f"malformed lock: {error!r}") from error
+    return PrefixMap([*PROJECT_PREFIXES, *locked])
+
+
+def lock_text(path: Path, *, display: str) -> bytes:
+    """The lock file of catalogue/prefixes.yaml: every prefix resolved with Bioregistry (URI
+    prefix, local-ID pattern, preferred prefix), and the checksum of the file it resolves."""
     import bioregistry
 
     data = load_yaml(path, display=display, top_level=["identifiers", "vocabularies"])
-    prefixes = list(PROJECT_PREFIXES)
+    rows = []
     for section in ("identifiers", "vocabularies"):
         entries = data.get(section) or {}
         if not isinstance(entries, Record):
             raise data.error(None, f"expected '{section}:' to be a mapping", key=section)
         for name, options in entries.items():
-            prefixes.append(_bioregistry_prefix(bioregistry, entries, str(name), options))
-    return PrefixMap(prefixes)
+            prefix = _bioregistry_prefix(bioregistry, entries, str(name), options)
+            rows.append(
+                {
+                    "prefix": prefix.prefix,
+                    "uri_prefix": prefix.uri_prefix,
+                    "pattern": prefix.pattern,
+                    "registry": prefix.registry_iri,
+                    "synonyms": list(prefix.synonyms),
+                }
+            )
+    lock = {
+        "about": f"Written by `kg prefixes` from {display} with Bioregistry: do not edit.",
+        "bioregistry_version": version("bioregistry"),
+        "prefixes_yaml_sha256": _sha256(path),
+        "prefixes": sorted(rows, key=lambda row: str(row["prefix"])),
+    }
+    return (json.dumps(lock, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _sha256(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as error:
+        raise InputError(str(path), None, None, f"cannot read: {error}") from error
+
+
+_WHY = "the prefixes resolved with Bioregistry, so that a build need not import it"
 
 
 def _bioregistry_prefix(bioregistry: object, entries: Record, name: str, options: object) -> Prefix:

@@ -39,6 +39,10 @@ class Project:
         return self.root / "catalogue" / "prefixes.yaml"
 
     @property
+    def prefixes_lock_file(self) -> Path:
+        return self.root / "catalogue" / "prefixes.lock.json"
+
+    @property
     def entities_file(self) -> Path:
         return self.root / "catalogue" / "entities.yaml"
 
@@ -79,7 +83,10 @@ def load_corpus(project: Project) -> Corpus:
     dataset_record = load_yaml(project.dataset_file, display="dataset.yaml")
     dataset = _dataset_info(dataset_record)
     prefixes = load_prefix_map(
-        project.prefixes_file, display=project.display(project.prefixes_file)
+        project.prefixes_file,
+        project.prefixes_lock_file,
+        display=project.display(project.prefixes_file),
+        lock_display=project.display(project.prefixes_lock_file),
     )
     ontology = load_ontology(project.ontology_file)
     catalogue = load_catalogue(
@@ -101,6 +108,7 @@ def load_corpus(project: Project) -> Corpus:
     input_files = [
         project.dataset_file,
         project.prefixes_file,
+        project.prefixes_lock_file,
         project.entities_file,
         project.qualifiers_file,
         project.ontology_file,

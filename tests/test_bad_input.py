@@ -206,11 +206,12 @@ CASES = [
         (ENTITIES, "unknown field 'lable'"),
     ),
     Case(
-        "unknown Bioregistry prefix",
+        "prefixes changed since they were locked",
         "catalogue/prefixes.yaml",
         "  orpha: {}",
         "  orphanet: {}",
-        ("catalogue/prefixes.yaml", "'orphanet' is not a Bioregistry prefix", "'orpha'"),
+        ("catalogue/prefixes.lock.json", "stale", "run `kg prefixes`"),
+        at=None,
     ),
     Case(
         "article DOI differs from the page",

@@ -3,10 +3,14 @@ local-ID patterns Bioregistry gives."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import bioregistry
 import pytest
+from click.testing import Result
 
 from kg import namespaces
 from kg.converter import namespaces as converter_namespaces
@@ -17,7 +21,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def prefix_map() -> PrefixMap:
-    return load_prefix_map(ROOT / "catalogue/prefixes.yaml", display="catalogue/prefixes.yaml")
+    return load_prefix_map(
+        ROOT / "catalogue/prefixes.yaml",
+        ROOT / "catalogue/prefixes.lock.json",
+        display="catalogue/prefixes.yaml",
+        lock_display="catalogue/prefixes.lock.json",
+    )
 
 
 @pytest.mark.parametrize(
@@ -93,3 +102,47 @@ def test_output_prefixes_are_the_preferred_ones(prefix_map: PrefixMap) -> None:
     assert names["MONDO"] == "http://purl.obolibrary.org/obo/MONDO_"
     assert "mondo" not in names
     assert list(names) == sorted(names)
+
+
+# --- the lock file: Bioregistry is read once, by `kg prefixes`, never by a build --------------
+
+
+def test_the_lock_is_what_bioregistry_gives_now(kg: Callable[..., Result]) -> None:
+    """Fails when a Bioregistry upgrade would change a published namespace or pattern: run
+    `kg prefixes`, review the diff, commit it."""
+    result = kg("--project", ROOT, "prefixes", "--check")
+    assert result.exit_code == 0, result.stderr
+
+
+def test_kg_prefixes_writes_the_committed_lock(project: Path, kg: Callable[..., Result]) -> None:
+    lock = project / "catalogue/prefixes.lock.json"
+    committed = lock.read_bytes()
+    lock.unlink()
+    missing = kg("--project", project, "build")
+    assert missing.exit_code == 2 and "missing: run `kg prefixes`" in missing.stderr
+    assert kg("--project", project, "prefixes").exit_code == 0
+    assert lock.read_bytes() == committed
+
+
+def test_an_unknown_prefix_is_reported_when_locking(
+    project: Path, kg: Callable[..., Result]
+) -> None:
+    prefixes = project / "catalogue/prefixes.yaml"
+    prefixes.write_text(prefixes.read_text().replace("  orpha: {}", "  orphanet: {}"))
+    result = kg("--project", project, "prefixes")
+    assert result.exit_code == 2
+    assert "catalogue/prefixes.yaml:" in result.stderr
+    assert "'orphanet' is not a Bioregistry prefix (Bioregistry calls it 'orpha')" in result.stderr
+
+
+def test_a_build_does_not_import_bioregistry(tmp_path: Path) -> None:
+    code = (
+        "import sys; from pathlib import Path; from kg.pipeline import build_release; "
+        "from kg.project import Project; "
+        f"build_release(Project(Path({str(ROOT)!r})), Path({str(tmp_path / 'out')!r})); "
+        "print('bioregistry' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
