@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -45,9 +46,13 @@ __all__ = [
     "CATALOGUE_GRAPH",
     "DATASET_GRAPH",
     "ONTOLOGY_GRAPH",
+    "Parts",
     "add_mapping",
+    "assemble",
     "build_dataset",
+    "build_parts",
     "canonical_decimal",
+    "check_iris",
     "source_graph",
 ]
 
@@ -76,22 +81,58 @@ def en(text: str) -> Literal:
     return Literal(text, lang="en")
 
 
-def build_dataset(corpus: Corpus) -> Dataset:
-    """Build the release's RDF dataset: ontology, catalogue, one graph per source, description."""
-    dataset = Dataset()
-    ontology = dataset.graph(ONTOLOGY_GRAPH)
+@dataclass(frozen=True)
+class Parts:
+    """The graphs of a release before they are assembled: the shared ones (ontology, catalogue,
+    dataset description) and one per source, each as its source alone makes it."""
+
+    ontology: Graph
+    catalogue: Graph
+    description: Graph
+    sources: dict[URIRef, Graph]
+
+
+def build_parts(corpus: Corpus) -> Parts:
+    """Build the release's graphs: ontology, catalogue, one per source, description."""
+    ontology = Graph()
     for triple in corpus.ontology:
         ontology.add(triple)
-    catalogue = dataset.graph(CATALOGUE_GRAPH)
+    catalogue = Graph()
     for entity in corpus.entities:
         _add_entity(catalogue, entity)
     labels = {entity.iri: entity.label for entity in corpus.entities}
+    names: dict[Node, str] = {iri: label for iri, label in labels.items()}
+    names.update((s, str(o)) for s, o in ontology.subject_objects(RDFS.label))
+    sources = {}
     for source in corpus.sources:
-        _add_source(dataset.graph(source_graph(source.key)), source, labels, ontology)
-    _add_description(dataset.graph(DATASET_GRAPH), corpus)
+        graph = Graph()
+        _add_source(graph, source, labels, ontology, names)
+        sources[source_graph(source.key)] = graph
+    description = Graph()
+    _add_description(description, corpus)
+    return Parts(ontology, catalogue, description, sources)
+
+
+def assemble(parts: Parts) -> Dataset:
+    """The release's dataset: every part in its named graph, each triple in one graph only."""
+    dataset = Dataset()
+    for name, graph in (
+        (ONTOLOGY_GRAPH, parts.ontology),
+        (CATALOGUE_GRAPH, parts.catalogue),
+        *parts.sources.items(),
+        (DATASET_GRAPH, parts.description),
+    ):
+        target = dataset.graph(name)
+        for triple in graph:
+            target.add(triple)
     _drop_repeats(dataset)
     check_iris(dataset)
     return dataset
+
+
+def build_dataset(corpus: Corpus) -> Dataset:
+    """Build and assemble the release's RDF dataset in one step."""
+    return assemble(build_parts(corpus))
 
 
 def check_iris(dataset: Dataset) -> None:
@@ -188,7 +229,13 @@ def _slug(curie: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", curie)
 
 
-def _add_source(graph: Graph, source: Source, labels: dict[URIRef, str], ontology: Graph) -> None:
+def _add_source(
+    graph: Graph,
+    source: Source,
+    labels: dict[URIRef, str],
+    ontology: Graph,
+    names: dict[Node, str],
+) -> None:
     text = BASE[f"{source.key}/text"]
     article = source.article
     graph.add((text, RDF.type, KGO.SourceText))
@@ -200,7 +247,7 @@ def _add_source(graph: Graph, source: Source, labels: dict[URIRef, str], ontolog
     graph.add((text, DCTERMS.source, article.iri))
     _add_article(graph, source)
     for claim in source.claims:
-        _add_claim(graph, source, claim, text, labels, ontology)
+        _add_claim(graph, source, claim, text, labels, ontology, names)
 
 
 def _add_article(graph: Graph, source: Source) -> None:
@@ -231,6 +278,7 @@ def _add_claim(
     text: URIRef,
     labels: dict[URIRef, str],
     ontology: Graph,
+    names: dict[Node, str],
 ) -> None:
     iri = BASE[f"{source.key}/claim/{claim.key}"]
     predicate_label = ontology.value(claim.predicate, RDFS.label) or claim.predicate
@@ -253,8 +301,6 @@ def _add_claim(
     if claim.note:
         graph.add((iri, RDFS.comment, en(claim.note)))
     _add_evidence(graph, iri, claim, text)
-    names: dict[Node, str] = {iri: label for iri, label in labels.items()}
-    names.update((s, str(o)) for s, o in ontology.subject_objects(RDFS.label))
     for prop, values in claim.qualifiers:
         for index, value in enumerate(values, start=1):
             graph.add((iri, prop, _qualifier_node(graph, iri, prop, index, value, names)))

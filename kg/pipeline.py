@@ -10,13 +10,13 @@ from pathlib import Path
 
 from kg.converter import build_converter
 from kg.errors import NotConformingError
-from kg.graph import build_dataset
+from kg.graph import assemble, build_parts
 from kg.mappings import load_mapping_set, sssom_tsv
 from kg.offline import offline
 from kg.project import Project, load_corpus
 from kg.publish import check_target, write_release
 from kg.release import RELEASE_FILES, serialize_release
-from kg.validation import Report, load_shapes, to_store, union_graph, validate
+from kg.validation import Report, load_shapes, to_store, union_graph, validate_parts
 
 __all__ = ["SSSOM_FILE", "BuildResult", "build_release"]
 
@@ -47,12 +47,13 @@ def build_release(project: Project, out: Path | None = None, *, force: bool = Fa
     check_target(target, RELEASE_FILES, force=force)
     with offline():
         corpus = load_corpus(project)
-        dataset = build_dataset(corpus)
-        union = union_graph(dataset)
-        store = to_store(union)
-        report = validate(store, load_shapes(project.shape_files))
+        parts = build_parts(corpus)
+        report = validate_parts(parts, load_shapes(project.shape_files))
         if not report.conforms:
             raise NotConformingError(report.text())
+        dataset = assemble(parts)
+        union = union_graph(dataset)
+        store = to_store(union)
         files = serialize_release(dataset, build_converter(corpus.prefixes))
         files[SSSOM_FILE] = sssom_tsv(load_mapping_set(store))
     write_release(files, target, force=force)
