@@ -200,10 +200,17 @@ def main() -> None:
     is_flag=True,
     help="Write the release files into --out even if it holds other files (they are kept).",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Local processes that validate the sources.",
+)
 @common_options
 @click.pass_context
 @_reports_errors
-def build(ctx: click.Context, out: Path | None, force: bool) -> None:
+def build(ctx: click.Context, out: Path | None, force: bool, jobs: int) -> None:
     """Build, validate and write the release (Turtle, JSON-LD, N-Triples, N-Quads, SSSOM).
 
     Nothing is written if an input is wrong (exit 2) or the graph does not conform (exit 1).
@@ -212,7 +219,7 @@ def build(ctx: click.Context, out: Path | None, force: bool) -> None:
     """
     from kg.pipeline import build_release
 
-    result = build_release(_project(ctx), out, force=force)
+    result = build_release(_project(ctx), out, force=force, jobs=jobs)
     click.echo(
         f"kg: built {result.claims} claims, {result.triples} triples; conforms; "
         f"wrote {', '.join(result.files)} to {result.out}",

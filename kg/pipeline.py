@@ -16,7 +16,8 @@ from kg.offline import offline
 from kg.project import Project, load_corpus
 from kg.publish import check_target, write_release
 from kg.release import RELEASE_FILES, serialize_release
-from kg.validation import Report, load_shapes, to_store, union_graph, validate_parts
+from kg.units import validate_parts
+from kg.validation import Report, to_store, union_graph
 
 __all__ = ["SSSOM_FILE", "BuildResult", "build_release"]
 
@@ -35,9 +36,11 @@ class BuildResult:
     report: Report
 
 
-def build_release(project: Project, out: Path | None = None, *, force: bool = False) -> BuildResult:
+def build_release(
+    project: Project, out: Path | None = None, *, force: bool = False, jobs: int = 1
+) -> BuildResult:
     """Build, validate and write the release of ``project`` into ``out`` (default: dist/),
-    swapped in whole (see :mod:`kg.publish`).
+    swapped in whole (see :mod:`kg.publish`); the sources are validated on ``jobs`` processes.
 
     :raises InputError: a curation mistake (nothing is written)
     :raises NotConformingError: the graph does not conform to the shapes (nothing is written)
@@ -48,7 +51,7 @@ def build_release(project: Project, out: Path | None = None, *, force: bool = Fa
     with offline():
         corpus = load_corpus(project)
         parts = build_parts(corpus)
-        report = validate_parts(parts, load_shapes(project.shape_files))
+        report = validate_parts(parts, project.shape_files, jobs=jobs)
         if not report.conforms:
             raise NotConformingError(report.text())
         dataset = assemble(parts)

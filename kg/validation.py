@@ -11,8 +11,7 @@ from rdflib import Dataset, Graph, Literal
 from rdflib.term import Node
 
 from kg.errors import InputError
-from kg.graph import Parts
-from kg.namespaces import BIOLINK, KGO, OA, OWL, RDF, SH, SHAPES
+from kg.namespaces import BIOLINK, KGO, OA, SH, SHAPES
 from kg.offline import offline
 from kg.query import load_store
 
@@ -24,7 +23,6 @@ __all__ = [
     "union_graph",
     "validate",
     "validate_files",
-    "validate_parts",
 ]
 
 
@@ -127,58 +125,6 @@ def _rows(report: Graph) -> Iterable[ReportRow]:
             path=show(report.value(result, SH.resultPath)),
             message=str(report.value(result, SH.resultMessage) or ""),
         )
-
-
-def validate_parts(parts: Parts, shapes: Graph) -> Report:
-    """Validate a release part by part, so that the cost of each part does not grow with the
-    corpus: the shared graphs (ontology, catalogue, dataset description) once, then each source
-    with what its shapes need and nothing more (its own graph, the ontology, the prefix
-    declarations, and the catalogue's description of each entity it names, mappings included).
-
-    The report is the union of the parts' reports. A source is judged on its own graph, as
-    built, before triples two sources share are kept in one graph only.
-    """
-    closures = _entity_closures(parts.catalogue)
-    declarations = _prefix_declarations(parts.description)
-    articles = Graph()  # the description names each source's article: its shapes need them
-    for graph in parts.sources.values():
-        for article in graph.subjects(RDF.type, BIOLINK.Article):
-            for triple in _entity_closures(graph).get(article, ()):
-                articles.add(triple)
-    reports = [validate(parts.ontology + parts.catalogue + parts.description + articles, shapes)]
-    for graph in parts.sources.values():
-        unit = graph + parts.ontology + declarations
-        for node in set(graph.objects()) | set(graph.subjects()):
-            for triple in closures.get(node, ()):
-                unit.add(triple)
-        reports.append(validate(unit, shapes))
-    return _merged(reports)
-
-
-def _entity_closures(catalogue: Graph) -> dict[Node, list[tuple[Node, Node, Node]]]:
-    """For each entity of the catalogue: its triples and those of its mapping records."""
-    closures: dict[Node, list[tuple[Node, Node, Node]]] = {}
-    for s, p, o in catalogue:
-        closures.setdefault(s, []).append((s, p, o))
-    for record, entity in catalogue.subject_objects(OWL.annotatedSource):
-        closures.setdefault(entity, []).extend(closures.get(record, []))
-    return closures
-
-
-def _prefix_declarations(description: Graph) -> Graph:
-    declarations = Graph()
-    for node in description.subjects(RDF.type, SH.PrefixDeclaration):
-        for triple in description.triples((node, None, None)):
-            declarations.add(triple)
-    return declarations
-
-
-def _merged(reports: list[Report]) -> Report:
-    graph = Graph()
-    for report in reports:
-        graph += report.graph
-    rows = tuple(sorted({row for report in reports for row in report.rows}))
-    return Report(all(report.conforms for report in reports), rows, graph)
 
 
 def validate_files(

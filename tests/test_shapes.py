@@ -14,7 +14,8 @@ from rdflib import Graph, URIRef
 
 from kg.graph import CATALOGUE_GRAPH, DATASET_GRAPH, ONTOLOGY_GRAPH, Parts
 from kg.namespaces import SH, SHAPES
-from kg.validation import Report, load_shapes, validate, validate_parts
+from kg.units import validate_parts
+from kg.validation import Report, load_shapes, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 SHAPE_FILES = sorted((ROOT / "shapes").glob("*.ttl"))
@@ -132,11 +133,11 @@ def test_the_build_validating_part_by_part_finds_the_same(
     assert expected
     store = store_of(release)
     store.update(text)
-    report = validate_parts(parts_of(store, release), shapes)
+    report = validate_parts(parts_of(store, release), SHAPE_FILES)
     assert not report.conforms
     assert reported(report) == {expected.group(1)}, report.text()
 
 
 def test_the_release_conforms_part_by_part(release: Path, shapes: Graph) -> None:
-    report = validate_parts(parts_of(store_of(release), release), shapes)
+    report = validate_parts(parts_of(store_of(release), release), SHAPE_FILES)
     assert report.conforms, report.text()

@@ -1,0 +1,70 @@
+"""A small version of the scale benchmark: a generated corpus of varied sources builds the same
+bytes whatever the number of processes, and a planted invalid source fails the build with
+exactly its own violations."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from corpus import write_corpus  # noqa: E402
+
+pytestmark = pytest.mark.slow
+SOURCES = 12
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("corpus") / "project"
+    write_corpus(out, SOURCES, seed=7)
+    return out
+
+
+def test_the_corpus_is_varied(corpus: Path) -> None:
+    texts = {p.read_bytes() for p in corpus.glob("sources/*/source.txt")}
+    claims = {p.read_bytes() for p in corpus.glob("sources/*/claims.yaml")}
+    assert len(texts) == len(claims) == SOURCES + 1
+    assert "synthetic-condition-0" in (corpus / "catalogue/entities.yaml").read_text()
+
+
+def test_the_same_bytes_on_one_process_or_two(
+    corpus: Path, kg: Callable[..., Result], tmp_path: Path
+) -> None:
+    for jobs in (1, 2):
+        result = kg(
+            "--project", corpus, "build", "--out", tmp_path / f"jobs-{jobs}", "--jobs", jobs
+        )
+        assert result.exit_code == 0, result.stderr
+    assert files_of(tmp_path / "jobs-1") == files_of(tmp_path / "jobs-2")
+    nquads = (tmp_path / "jobs-1" / "graph.nq").read_text(encoding="utf-8")
+    assert nquads.count("/id/synthetic-000011/graph> .") > 100
+
+
+def test_planted_invalid_sources_fail_with_their_own_violations(
+    tmp_path: Path, kg: Callable[..., Result]
+) -> None:
+    project = tmp_path / "project"
+    write_corpus(project, 6, invalid=2, seed=3)
+    result = kg("--project", project, "build", "--jobs", 2)
+    assert result.exit_code == 1
+    focus = {
+        line.split(" on <", 1)[1].split(">", 1)[0]
+        for line in result.stderr.splitlines()
+        if line.startswith("Violation: kgs:ClaimShape-knowledgeLevel")
+    }
+    assert {f.split("/id/", 1)[1].split("/claim/", 1)[0] for f in focus} == {
+        "synthetic-000000",
+        "synthetic-000001",
+    }
+    assert not (project / "dist").exists()
