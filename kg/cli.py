@@ -207,10 +207,17 @@ def main() -> None:
     show_default=True,
     help="Local processes that validate the sources.",
 )
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Validate the sources on this Dask distributed cluster (tcp://HOST:PORT) instead.",
+)
 @common_options
 @click.pass_context
 @_reports_errors
-def build(ctx: click.Context, out: Path | None, force: bool, jobs: int) -> None:
+def build(
+    ctx: click.Context, out: Path | None, force: bool, jobs: int, scheduler: str | None
+) -> None:
     """Build, validate and write the release (Turtle, JSON-LD, N-Triples, N-Quads, SSSOM).
 
     Nothing is written if an input is wrong (exit 2) or the graph does not conform (exit 1).
@@ -219,7 +226,7 @@ def build(ctx: click.Context, out: Path | None, force: bool, jobs: int) -> None:
     """
     from kg.pipeline import build_release
 
-    result = build_release(_project(ctx), out, force=force, jobs=jobs)
+    result = build_release(_project(ctx), out, force=force, jobs=jobs, scheduler=scheduler)
     click.echo(
         f"kg: built {result.claims} claims, {result.triples} triples; conforms; "
         f"wrote {', '.join(result.files)} to {result.out}",

@@ -18,7 +18,7 @@ __all__ = ["NetworkRefused", "offline"]
 _EVENTS = frozenset(
     {"urllib.Request", "socket.connect", "socket.getaddrinfo", "http.client.connect"}
 )
-_state = {"installed": False, "depth": 0}
+_state: dict[str, Any] = {"installed": False, "depth": 0, "allowed": frozenset()}
 
 
 class NetworkRefused(KGError, PermissionError):
@@ -26,15 +26,27 @@ class NetworkRefused(KGError, PermissionError):
 
 
 def _hook(event: str, args: tuple[Any, ...]) -> None:
-    if _state["depth"] and event in _EVENTS:
+    if _state["depth"] and event in _EVENTS and not _allowed(event, args):
         raise NetworkRefused(
             f"network access refused while kg works offline ({event} {args!r:.80})"
         )
 
 
+def _allowed(event: str, args: tuple[Any, ...]) -> bool:
+    """A connection to a host the user named (a Dask scheduler) is allowed; nothing else."""
+    if not _state["allowed"]:
+        return False
+    if event == "socket.connect" and len(args) > 1 and isinstance(args[1], tuple):
+        return str(args[1][0]) in _state["allowed"]
+    if event == "socket.getaddrinfo" and args:
+        return str(args[0]) in _state["allowed"]
+    return False
+
+
 @contextmanager
-def offline() -> Iterator[None]:
-    """Refuse network access inside this block.
+def offline(*, allow: frozenset[str] = frozenset()) -> Iterator[None]:
+    """Refuse network access inside this block, except connections to the hosts of ``allow``
+    (addresses the user gave, such as a Dask scheduler's).
 
     >>> import urllib.request
     >>> with offline():
@@ -47,7 +59,9 @@ def offline() -> Iterator[None]:
         sys.addaudithook(_hook)
         _state["installed"] = True
     _state["depth"] += 1
+    previous, _state["allowed"] = _state["allowed"], _state["allowed"] | allow
     try:
         yield
     finally:
         _state["depth"] -= 1
+        _state["allowed"] = previous

@@ -16,7 +16,7 @@ from kg.offline import offline
 from kg.project import Project, load_corpus
 from kg.publish import check_target, write_release
 from kg.release import RELEASE_FILES, serialize_release
-from kg.units import validate_parts
+from kg.units import scheduler_hosts, validate_parts
 from kg.validation import Report, to_store, union_graph
 
 __all__ = ["SSSOM_FILE", "BuildResult", "build_release"]
@@ -37,10 +37,16 @@ class BuildResult:
 
 
 def build_release(
-    project: Project, out: Path | None = None, *, force: bool = False, jobs: int = 1
+    project: Project,
+    out: Path | None = None,
+    *,
+    force: bool = False,
+    jobs: int = 1,
+    scheduler: str | None = None,
 ) -> BuildResult:
     """Build, validate and write the release of ``project`` into ``out`` (default: dist/),
-    swapped in whole (see :mod:`kg.publish`); the sources are validated on ``jobs`` processes.
+    swapped in whole (see :mod:`kg.publish`); the sources are validated on ``jobs`` processes,
+    or on the Dask cluster at ``scheduler``.
 
     :raises InputError: a curation mistake (nothing is written)
     :raises NotConformingError: the graph does not conform to the shapes (nothing is written)
@@ -48,10 +54,10 @@ def build_release(
     """
     target = out if out is not None else project.dist
     check_target(target, RELEASE_FILES, force=force)
-    with offline():
+    with offline(allow=scheduler_hosts(scheduler)):
         corpus = load_corpus(project)
         parts = build_parts(corpus)
-        report = validate_parts(parts, project.shape_files, jobs=jobs)
+        report = validate_parts(parts, project.shape_files, jobs=jobs, scheduler=scheduler)
         if not report.conforms:
             raise NotConformingError(report.text())
         dataset = assemble(parts)

@@ -1,5 +1,7 @@
 """Validation units: each part of a release with exactly what its shapes need, as N-Triples,
-validated on this process or on N local processes.
+validated on this process, on N local processes, or on a Dask distributed cluster (through its
+``concurrent.futures`` executor: the units and the shapes' text travel with the tasks, so a
+worker needs kg installed and nothing of the project).
 
 One unit holds the shared graphs (ontology, catalogue, dataset description, and the articles the
 description names); each source gives one more unit: its own graph, the ontology, the prefix
@@ -9,23 +11,28 @@ included). The cost of a unit does not grow with the corpus, so a build is linea
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import hashlib
+import socket
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pyoxigraph import RdfFormat, Store
 from rdflib import Graph
 from rdflib.term import Node
 
+from kg.errors import KGError
 from kg.graph import Parts
 from kg.namespaces import BIOLINK, OWL, RDF, SH
 from kg.offline import offline
-from kg.validation import Report, ReportRow, load_shapes, validate
+from kg.validation import Report, ReportRow, parse_shapes, validate
 
-__all__ = ["unit_texts", "validate_parts", "validate_units"]
+__all__ = ["dask_executor", "scheduler_hosts", "unit_texts", "validate_parts"]
 
 Triple = tuple[Node, Node, Node]
-_SHAPES: dict[tuple[str, ...], Graph] = {}
+_SHAPES: dict[str, Graph] = {}  # parsed shapes by the hash of their text, per process
 
 
 def unit_texts(parts: Parts) -> list[bytes]:
@@ -49,43 +56,88 @@ def unit_texts(parts: Parts) -> list[bytes]:
     return units
 
 
-def validate_parts(parts: Parts, shape_files: Sequence[Path], *, jobs: int = 1) -> Report:
-    """Validate a release part by part (see the module's description); the report is the
-    union of the units' reports. A source is judged on its own graph, as built, before triples
-    two sources share are kept in one graph only."""
-    return validate_units(unit_texts(parts), shape_files, jobs=jobs)
-
-
-def validate_units(units: Sequence[bytes], shape_files: Sequence[Path], *, jobs: int = 1) -> Report:
-    """Validate each unit with the shapes, on ``jobs`` local processes (1: this one)."""
-    files = tuple(str(path) for path in shape_files)
+def validate_parts(
+    parts: Parts, shape_files: Sequence[Path], *, jobs: int = 1, scheduler: str | None = None
+) -> Report:
+    """Validate a release part by part (see the module's description), on this process, on
+    ``jobs`` local processes, or on the Dask cluster at ``scheduler``; the report is the union
+    of the units' reports. A source is judged on its own graph, as built, before triples two
+    sources share are kept in one graph only."""
+    shapes = tuple(_read(path) for path in shape_files)
+    units = unit_texts(parts)
+    if scheduler is not None:
+        with dask_executor(scheduler) as executor:
+            return _report(executor.map(_validate_unit, [shapes] * len(units), units))
     if jobs <= 1 or len(units) <= 1:
-        outcomes = [_validate_unit(files, unit) for unit in units]
-    else:
-        with ProcessPoolExecutor(max_workers=jobs) as executor:
-            outcomes = list(_map(executor, files, units))
-    conforms = all(outcome[0] for outcome in outcomes)
-    rows = tuple(sorted({row for outcome in outcomes for row in outcome[1]}))
-    return Report(conforms, rows, Graph())
+        return _report(_validate_unit(shapes, unit) for unit in units)
+    with ProcessPoolExecutor(max_workers=jobs) as executor:
+        chunk = max(1, len(units) // (8 * jobs))
+        return _report(executor.map(_validate_unit, [shapes] * len(units), units, chunksize=chunk))
 
 
-def _map(
-    executor: Executor, files: tuple[str, ...], units: Sequence[bytes]
-) -> Iterable[tuple[bool, tuple[ReportRow, ...]]]:
-    chunk = max(1, len(units) // 64)
-    return executor.map(_validate_unit, [files] * len(units), units, chunksize=chunk)
+def scheduler_hosts(address: str | None) -> frozenset[str]:
+    """The host of a Dask scheduler address, and the addresses it resolves to: the one place
+    an offline build may connect to (the user named it).
+
+    >>> sorted(scheduler_hosts("tcp://127.0.0.1:8786"))
+    ['127.0.0.1']
+    """
+    if not address:
+        return frozenset()
+    host = urlsplit(address if "://" in address else f"tcp://{address}").hostname or ""
+    try:
+        resolved = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
+    except OSError:
+        resolved = set()
+    return frozenset({host, *resolved})
 
 
-def _validate_unit(files: tuple[str, ...], unit: bytes) -> tuple[bool, tuple[ReportRow, ...]]:
+@contextmanager
+def dask_executor(address: str) -> Iterator[Executor]:
+    """A ``concurrent.futures`` executor on the Dask distributed cluster at ``address``.
+
+    :raises KGError: Dask is not installed, or the scheduler cannot be reached
+    """
+    try:
+        from distributed import Client
+    except ImportError as error:
+        raise KGError("--scheduler needs Dask: pip install 'drugclaims-kg[dask]'") from error
+    try:
+        client = Client(address, timeout=30)
+    except (OSError, TimeoutError) as error:
+        raise KGError(f"cannot reach the Dask scheduler at {address}: {error}") from error
+    try:
+        yield client.get_executor()
+    finally:
+        client.close()
+
+
+def _report(outcomes: Iterable[tuple[bool, tuple[ReportRow, ...]]]) -> Report:
+    verdicts = list(outcomes)
+    rows = tuple(sorted({row for _, found in verdicts for row in found}))
+    return Report(all(conforms for conforms, _ in verdicts), rows, Graph())
+
+
+def _validate_unit(
+    shapes: tuple[tuple[str, bytes], ...], unit: bytes
+) -> tuple[bool, tuple[ReportRow, ...]]:
     """One unit's verdict and rows (the shapes are parsed once per process)."""
+    key = hashlib.sha256(b"".join(data for _, data in shapes)).hexdigest()
     with offline():
-        shapes = _SHAPES.get(files)
-        if shapes is None:
-            shapes = _SHAPES[files] = load_shapes(Path(f) for f in files)
+        graph = _SHAPES.get(key)
+        if graph is None:
+            graph = _SHAPES[key] = parse_shapes(shapes)
         store = Store()
         store.load(unit, format=RdfFormat.N_TRIPLES)
-        report = validate(store, shapes)
+        report = validate(store, graph)
     return report.conforms, report.rows
+
+
+def _read(path: Path) -> tuple[str, bytes]:
+    try:
+        return str(path), path.read_bytes()
+    except OSError as error:
+        raise KGError(f"{path}: cannot read the shapes: {error}") from error
 
 
 def _nt(triples: Iterable[Triple]) -> bytes:

@@ -19,6 +19,7 @@ __all__ = [
     "Report",
     "ReportRow",
     "load_shapes",
+    "parse_shapes",
     "to_store",
     "union_graph",
     "validate",
@@ -57,12 +58,23 @@ class Report:
 
 def load_shapes(files: Iterable[Path]) -> Graph:
     """Parse the shape files into one graph (with a base, so no relative IRI leaks)."""
-    shapes = Graph()
+    texts = []
     for path in files:
         try:
-            shapes.parse(path, format="turtle", publicID="https://w3id.org/drugclaims/shapes")
-        except (OSError, SyntaxError, ValueError) as error:
-            raise InputError(str(path), None, None, f"cannot parse shapes: {error}") from error
+            texts.append((str(path), path.read_bytes()))
+        except OSError as error:
+            raise InputError(str(path), None, None, f"cannot read shapes: {error}") from error
+    return parse_shapes(texts)
+
+
+def parse_shapes(texts: Iterable[tuple[str, bytes]]) -> Graph:
+    """Parse shape files given as (name, Turtle bytes) into one graph."""
+    shapes = Graph()
+    for name, data in texts:
+        try:
+            shapes.parse(data=data, format="turtle", publicID="https://w3id.org/drugclaims/shapes")
+        except (SyntaxError, ValueError) as error:
+            raise InputError(name, None, None, f"cannot parse shapes: {error}") from error
     return shapes
 
 

@@ -233,3 +233,65 @@ def listener(*, reply: bytes = b"", hold: bool = False) -> Iterator[tuple[int, l
         for conn in held:
             conn.close()
         server.close()
+
+
+@dataclass(frozen=True)
+class DaskCluster:
+    address: str
+
+
+@contextmanager
+def dask_cluster(folder: Path, workers: int = 2) -> Iterator[DaskCluster]:
+    """A Dask distributed scheduler and ``workers`` worker processes on 127.0.0.1, free ports,
+    no dashboard; waited for with a bounded loop, stopped by their own PIDs."""
+    dask = executable("dask")
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    log = folder / "dask.log"
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(log, "wb") as out:
+        scheduler = subprocess.Popen(
+            [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+            stdout=out,
+            stderr=out,
+            cwd=folder,
+        )
+        worker = subprocess.Popen(
+            [
+                dask,
+                "worker",
+                address,
+                "--nworkers",
+                str(workers),
+                "--nthreads",
+                "1",
+                "--no-dashboard",
+                "--host",
+                "127.0.0.1",
+                "--local-directory",
+                str(folder),
+            ],
+            stdout=out,
+            stderr=out,
+            cwd=folder,
+        )
+    try:
+        from distributed import Client
+
+        deadline = time.monotonic() + 60
+        while True:
+            for process in (scheduler, worker):
+                if process.poll() is not None:
+                    raise RuntimeError(f"dask exited early: {log.read_text()[-2000:]}")
+            try:
+                with Client(address, timeout=5) as client:
+                    client.wait_for_workers(workers, timeout=max(1, deadline - time.monotonic()))
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        yield DaskCluster(address)
+    finally:
+        stop(worker)
+        stop(scheduler)

@@ -59,3 +59,16 @@ def test_network_is_allowed_outside_the_block() -> None:
         with pytest.raises(OSError) as caught:
             sock.connect(("127.0.0.1", 9))
     assert not isinstance(caught.value, NetworkRefused)
+
+
+def test_only_the_hosts_the_user_named_are_allowed() -> None:
+    """kg build --scheduler may reach the scheduler's host, and nothing else."""
+    with offline(allow=frozenset({"127.0.0.1"})):
+        with socket.socket() as sock, pytest.raises(OSError) as caught:
+            sock.settimeout(0.5)
+            sock.connect(("127.0.0.1", 9))
+        assert not isinstance(caught.value, NetworkRefused)
+        with socket.socket() as sock, pytest.raises(NetworkRefused):
+            sock.connect(("127.0.0.2", 9))
+    with offline(), socket.socket() as sock, pytest.raises(NetworkRefused):
+        sock.connect(("127.0.0.1", 9))

@@ -4,6 +4,7 @@ exactly its own violations."""
 
 from __future__ import annotations
 
+import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 from corpus import write_corpus  # noqa: E402
+from servers import dask_cluster  # noqa: E402
 
 pytestmark = pytest.mark.slow
 SOURCES = 12
@@ -68,3 +70,49 @@ def test_planted_invalid_sources_fail_with_their_own_violations(
         "synthetic-000001",
     }
     assert not (project / "dist").exists()
+
+
+@pytest.mark.stores
+def test_the_same_bytes_on_a_dask_cluster(
+    corpus: Path, kg: Callable[..., Result], tmp_path: Path
+) -> None:
+    """Two Dask worker processes, started here, validate the units: the release is the bytes
+    one local process writes."""
+    with dask_cluster(tmp_path / "dask") as cluster:
+        result = kg(
+            "--project",
+            corpus,
+            "build",
+            "--out",
+            tmp_path / "dask-out",
+            "--scheduler",
+            cluster.address,
+        )
+    assert result.exit_code == 0, result.stderr
+    local = kg("--project", corpus, "build", "--out", tmp_path / "local")
+    assert local.exit_code == 0, local.stderr
+    assert files_of(tmp_path / "dask-out") == files_of(tmp_path / "local")
+
+
+def test_an_unreachable_scheduler_is_one_line(
+    corpus: Path, kg: Callable[..., Result], tmp_path: Path
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again: nothing listens there
+    result = kg(
+        "--project",
+        corpus,
+        "build",
+        "--out",
+        tmp_path / "out",
+        "--scheduler",
+        f"tcp://127.0.0.1:{port}",
+    )
+    assert result.exit_code == 2
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith(f"kg: error: cannot reach the Dask scheduler at tcp://127.0.0.1:{port}")
+    )
+    assert not (tmp_path / "out").exists()
