@@ -212,11 +212,24 @@ def main() -> None:
     metavar="ADDRESS",
     help="Validate the sources on this Dask distributed cluster (tcp://HOST:PORT) instead.",
 )
+@click.option(
+    "--cache",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep verdicts on validated sources here, so that an unchanged source is not "
+    "validated again.  [default: .kg-cache/ in the project]",
+)
+@click.option("--no-cache", is_flag=True, help="Validate every source, and keep nothing.")
 @common_options
 @click.pass_context
 @_reports_errors
 def build(
-    ctx: click.Context, out: Path | None, force: bool, jobs: int, scheduler: str | None
+    ctx: click.Context,
+    out: Path | None,
+    force: bool,
+    jobs: int,
+    scheduler: str | None,
+    cache: Path | None,
+    no_cache: bool,
 ) -> None:
     """Build, validate and write the release (Turtle, JSON-LD, N-Triples, N-Quads, SSSOM).
 
@@ -226,7 +239,9 @@ def build(
     """
     from kg.pipeline import build_release
 
-    result = build_release(_project(ctx), out, force=force, jobs=jobs, scheduler=scheduler)
+    project = _project(ctx)
+    folder = None if no_cache else (cache or project.root / ".kg-cache")
+    result = build_release(project, out, force=force, jobs=jobs, scheduler=scheduler, cache=folder)
     click.echo(
         f"kg: built {result.claims} claims, {result.triples} triples; conforms; "
         f"wrote {', '.join(result.files)} to {result.out}",

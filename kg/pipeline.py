@@ -43,10 +43,12 @@ def build_release(
     force: bool = False,
     jobs: int = 1,
     scheduler: str | None = None,
+    cache: Path | None = None,
 ) -> BuildResult:
     """Build, validate and write the release of ``project`` into ``out`` (default: dist/),
     swapped in whole (see :mod:`kg.publish`); the sources are validated on ``jobs`` processes,
-    or on the Dask cluster at ``scheduler``.
+    or on the Dask cluster at ``scheduler``; ``cache``: a folder of verdicts on units validated
+    before, which are not validated again.
 
     :raises InputError: a curation mistake (nothing is written)
     :raises NotConformingError: the graph does not conform to the shapes (nothing is written)
@@ -57,7 +59,9 @@ def build_release(
     with offline(allow=scheduler_hosts(scheduler)):
         corpus = load_corpus(project)
         parts = build_parts(corpus)
-        report = validate_parts(parts, project.shape_files, jobs=jobs, scheduler=scheduler)
+        report = validate_parts(
+            parts, project.shape_files, jobs=jobs, scheduler=scheduler, cache=cache
+        )
         if not report.conforms:
             raise NotConformingError(report.text())
         dataset = assemble(parts)

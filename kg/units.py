@@ -23,11 +23,12 @@ from pyoxigraph import RdfFormat, Store
 from rdflib import Graph
 from rdflib.term import Node
 
+from kg.cache import Verdict, VerdictCache
 from kg.errors import KGError
 from kg.graph import Parts
 from kg.namespaces import BIOLINK, OWL, RDF, SH
 from kg.offline import offline
-from kg.validation import Report, ReportRow, parse_shapes, validate
+from kg.validation import Report, parse_shapes, validate
 
 __all__ = ["dask_executor", "scheduler_hosts", "unit_texts", "validate_parts"]
 
@@ -47,32 +48,57 @@ def unit_texts(parts: Parts) -> list[bytes]:
     shared = b"".join(
         [_nt(parts.ontology), _nt(parts.catalogue), _nt(parts.description), *articles]
     )
-    units = [shared]
+    units = [_canonical(shared)]
     for graph in parts.sources.values():
         named = set(graph.subjects()) | set(graph.objects())
-        units.append(
-            b"".join([_nt(graph), context, *(closures[n] for n in named if n in closures)])
-        )
+        closure = b"".join(closures[n] for n in named if n in closures)
+        units.append(_canonical(_nt(graph) + context + closure))
     return units
 
 
+def _canonical(ntriples: bytes) -> bytes:
+    """N-Triples as one sorted line a triple, no repeats: the same unit is the same bytes in
+    every process (rdflib writes in an order of its own), so that its cache key holds."""
+    return b"".join(sorted({line + b"\n" for line in ntriples.splitlines() if line.strip()}))
+
+
 def validate_parts(
-    parts: Parts, shape_files: Sequence[Path], *, jobs: int = 1, scheduler: str | None = None
+    parts: Parts,
+    shape_files: Sequence[Path],
+    *,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    cache: Path | None = None,
 ) -> Report:
     """Validate a release part by part (see the module's description), on this process, on
     ``jobs`` local processes, or on the Dask cluster at ``scheduler``; the report is the union
     of the units' reports. A source is judged on its own graph, as built, before triples two
-    sources share are kept in one graph only."""
+    sources share are kept in one graph only. With a ``cache`` folder, a unit validated before
+    (same content, same shapes, same program) is not validated again."""
     shapes = tuple(_read(path) for path in shape_files)
+    verdicts = VerdictCache(cache, shapes)
     units = unit_texts(parts)
+    known = {unit: verdicts.get(unit) for unit in units}
+    todo = [unit for unit, verdict in known.items() if verdict is None]
+    for unit, verdict in zip(todo, _validate_all(shapes, todo, jobs, scheduler), strict=True):
+        verdicts.put(unit, verdict)
+        known[unit] = verdict
+    return _report(verdict for verdict in known.values() if verdict is not None)
+
+
+def _validate_all(
+    shapes: tuple[tuple[str, bytes], ...], units: list[bytes], jobs: int, scheduler: str | None
+) -> list[Verdict]:
+    if not units:
+        return []
     if scheduler is not None:
         with dask_executor(scheduler) as executor:
-            return _report(executor.map(_validate_unit, [shapes] * len(units), units))
+            return list(executor.map(_validate_unit, [shapes] * len(units), units))
     if jobs <= 1 or len(units) <= 1:
-        return _report(_validate_unit(shapes, unit) for unit in units)
+        return [_validate_unit(shapes, unit) for unit in units]
     with ProcessPoolExecutor(max_workers=jobs) as executor:
         chunk = max(1, len(units) // (8 * jobs))
-        return _report(executor.map(_validate_unit, [shapes] * len(units), units, chunksize=chunk))
+        return list(executor.map(_validate_unit, [shapes] * len(units), units, chunksize=chunk))
 
 
 def scheduler_hosts(address: str | None) -> frozenset[str]:
@@ -112,15 +138,13 @@ def dask_executor(address: str) -> Iterator[Executor]:
         client.close()
 
 
-def _report(outcomes: Iterable[tuple[bool, tuple[ReportRow, ...]]]) -> Report:
+def _report(outcomes: Iterable[Verdict]) -> Report:
     verdicts = list(outcomes)
     rows = tuple(sorted({row for _, found in verdicts for row in found}))
     return Report(all(conforms for conforms, _ in verdicts), rows, Graph())
 
 
-def _validate_unit(
-    shapes: tuple[tuple[str, bytes], ...], unit: bytes
-) -> tuple[bool, tuple[ReportRow, ...]]:
+def _validate_unit(shapes: tuple[tuple[str, bytes], ...], unit: bytes) -> Verdict:
     """One unit's verdict and rows (the shapes are parsed once per process)."""
     key = hashlib.sha256(b"".join(data for _, data in shapes)).hexdigest()
     with offline():

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import Result
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,6 +109,7 @@ def test_an_unreachable_scheduler_is_one_line(
         tmp_path / "out",
         "--scheduler",
         f"tcp://127.0.0.1:{port}",
+        "--no-cache",
     )
     assert result.exit_code == 2
     assert (
@@ -116,3 +118,88 @@ def test_an_unreachable_scheduler_is_one_line(
         .startswith(f"kg: error: cannot reach the Dask scheduler at tcp://127.0.0.1:{port}")
     )
     assert not (tmp_path / "out").exists()
+
+
+# --- the validation cache -----------------------------------------------------------------------
+
+
+def test_cold_warm_and_uncached_builds_write_the_same_bytes(
+    corpus: Path, kg: Callable[..., Result], tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    runs = {
+        "cold": ["--cache", cache],
+        "warm": ["--cache", cache],
+        "uncached": ["--no-cache"],
+        "warm-2-jobs": ["--cache", cache, "--jobs", 2],
+    }
+    for name, args in runs.items():
+        result = kg("--project", corpus, "build", "--out", tmp_path / name, *args)
+        assert result.exit_code == 0, result.stderr
+    assert len(list(cache.rglob("*.json"))) == SOURCES + 2  # the shared unit and each source
+    first = files_of(tmp_path / "cold")
+    for name in runs:
+        assert files_of(tmp_path / name) == first, name
+
+
+def unit_keys(project: Path) -> dict[str, str]:
+    """The cache key of each source's validation unit, by source folder name."""
+    from kg.cache import VerdictCache
+    from kg.graph import build_parts
+    from kg.project import Project, load_corpus
+    from kg.units import unit_texts
+
+    found = Project(project)
+    parts = build_parts(load_corpus(found))
+    shapes = [(str(p), p.read_bytes()) for p in found.shape_files]
+    cache = VerdictCache(project / ".kg-cache", shapes)
+    units = unit_texts(parts)[1:]
+    names = [str(name).rsplit("/id/", 1)[1].split("/")[0] for name in parts.sources]
+    return {name: cache.key(unit) for name, unit in zip(names, units, strict=True)}
+
+
+@pytest.mark.parametrize("damage", ["truncated", "tampered", "foreign", "not json"])
+def test_a_damaged_cache_entry_is_never_trusted(
+    damage: str, tmp_path: Path, kg: Callable[..., Result]
+) -> None:
+    """An invalid source whose cached verdict is made to say "conforms": the build still
+    fails, and writes the verdict again."""
+    import json
+
+    project = tmp_path / "project"
+    write_corpus(project, 2, invalid=1, seed=5)
+    assert kg("--project", project, "build").exit_code == 1
+    key = unit_keys(project)["synthetic-000000"]
+    (entry_path,) = (project / ".kg-cache").rglob(f"{key}.json")
+    entry = json.loads(entry_path.read_text())
+    assert entry["content"]["conforms"] is False
+    entry["content"] = {"conforms": True, "rows": []}
+    if damage == "truncated":
+        entry_path.write_text(json.dumps(entry)[:40])
+    elif damage == "tampered":
+        entry_path.write_text(json.dumps(entry))  # the checksum no longer matches
+    elif damage == "foreign":
+        from kg.cache import _checksum
+
+        entry["key"] = "0" * 64  # an entry written for another unit, checksum recomputed
+        entry["checksum"] = _checksum(entry["content"])
+        entry_path.write_text(json.dumps(entry))
+    else:
+        entry_path.write_bytes(b"\x00\xff not json")
+    result = kg("--project", project, "build")
+    assert result.exit_code == 1
+    assert "kgs:ClaimShape-knowledgeLevel" in result.stderr
+    assert json.loads(entry_path.read_text())["content"]["conforms"] is False
+
+
+def test_an_edited_source_is_validated_again(tmp_path: Path, kg: Callable[..., Result]) -> None:
+    project = tmp_path / "project"
+    write_corpus(project, 3, seed=9)
+    assert kg("--project", project, "build").exit_code == 0
+    claims = project / "sources/synthetic-000001/claims.yaml"
+    data = yaml.safe_load(claims.read_text(encoding="utf-8"))
+    data["claims"][0]["knowledge_level"] = "hunch"
+    claims.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    result = kg("--project", project, "build")
+    assert result.exit_code == 1
+    assert "/id/synthetic-000001/claim/" in result.stderr
