@@ -28,6 +28,7 @@ from kg.errors import KGError
 from kg.graph import Parts
 from kg.namespaces import BIOLINK, OWL, RDF, SH
 from kg.offline import offline
+from kg.progress import Progress
 from kg.validation import Report, parse_shapes, validate
 
 __all__ = ["dask_executor", "scheduler_hosts", "unit_texts", "validate_parts"]
@@ -80,25 +81,31 @@ def validate_parts(
     units = unit_texts(parts)
     known = {unit: verdicts.get(unit) for unit in units}
     todo = [unit for unit, verdict in known.items() if verdict is None]
+    progress = Progress(len(units), "sources validated")
+    progress.step(len(units) - len(todo))
     for unit, verdict in zip(todo, _validate_all(shapes, todo, jobs, scheduler), strict=True):
         verdicts.put(unit, verdict)
         known[unit] = verdict
+        progress.step()
+    progress.done()
     return _report(verdict for verdict in known.values() if verdict is not None)
 
 
 def _validate_all(
     shapes: tuple[tuple[str, bytes], ...], units: list[bytes], jobs: int, scheduler: str | None
-) -> list[Verdict]:
+) -> Iterator[Verdict]:
+    """The verdicts on ``units``, in order, as they come."""
     if not units:
-        return []
+        return
     if scheduler is not None:
         with dask_executor(scheduler) as executor:
-            return list(executor.map(_validate_unit, [shapes] * len(units), units))
-    if jobs <= 1 or len(units) <= 1:
-        return [_validate_unit(shapes, unit) for unit in units]
-    with ProcessPoolExecutor(max_workers=jobs) as executor:
-        chunk = max(1, len(units) // (8 * jobs))
-        return list(executor.map(_validate_unit, [shapes] * len(units), units, chunksize=chunk))
+            yield from executor.map(_validate_unit, [shapes] * len(units), units)
+    elif jobs <= 1 or len(units) <= 1:
+        yield from (_validate_unit(shapes, unit) for unit in units)
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as executor:
+            chunk = max(1, min(16, len(units) // (8 * jobs)))
+            yield from executor.map(_validate_unit, [shapes] * len(units), units, chunksize=chunk)
 
 
 def scheduler_hosts(address: str | None) -> frozenset[str]:

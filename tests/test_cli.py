@@ -187,3 +187,23 @@ def test_every_option_is_in_the_help_and_the_readme() -> None:
                 assert option in shown, f"kg {name} --help does not show {option}"
                 if option not in ("--project", "--debug"):
                     assert option in rows, f"the README's kg {name} row does not name {option}"
+
+
+def test_progress_shows_on_a_terminal_only() -> None:
+    import io
+
+    from kg.progress import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    for stream, shown in ((io.StringIO(), False), (Terminal(), True)):
+        progress = Progress(3, "sources validated", stream=stream, every=0)
+        for _ in range(3):
+            progress.step()
+        progress.done()
+        text = stream.getvalue()
+        assert bool(text) is shown
+        if shown:
+            assert text.endswith("\n") and "3/3 sources validated" in text and "left" in text
