@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from pyoxigraph import RdfFormat, Store
+
 from kg.converter import build_converter
 from kg.errors import NotConformingError
 from kg.graph import assemble, build_parts
@@ -17,7 +19,7 @@ from kg.project import Project, load_corpus
 from kg.publish import check_target, write_release
 from kg.release import RELEASE_FILES, serialize_release
 from kg.units import scheduler_hosts, validate_parts
-from kg.validation import Report, to_store, union_graph
+from kg.validation import Report
 
 __all__ = ["SSSOM_FILE", "BuildResult", "build_release"]
 
@@ -65,10 +67,11 @@ def build_release(
         if not report.conforms:
             raise NotConformingError(report.text())
         dataset = assemble(parts)
-        union = union_graph(dataset)
-        store = to_store(union)
         files = serialize_release(dataset, build_converter(corpus.prefixes))
+        store = Store()
+        store.load(files["graph.nt"], format=RdfFormat.N_TRIPLES)
         files[SSSOM_FILE] = sssom_tsv(load_mapping_set(store))
     write_release(files, target, force=force)
     claims = sum(len(source.claims) for source in corpus.sources)
-    return BuildResult(target, len(union), claims, tuple(sorted(files)), report)
+    triples = files["graph.nt"].count(b"\n")
+    return BuildResult(target, triples, claims, tuple(sorted(files)), report)

@@ -61,26 +61,24 @@ def serialize_release(dataset: Dataset, converter: Converter) -> dict[str, bytes
     """
     union = union_graph(dataset)
     context = jsonld_context(prefix_map(converter))
+    ntriples = _sorted_lines(
+        union.serialize(format="nt", encoding="utf-8"), pyoxigraph.RdfFormat.N_TRIPLES
+    )
     return {
         "context.jsonld": _json_bytes(context),
         "graph.jsonld": _jsonld(union, context, converter),
         "graph.nq": _sorted_lines(
             dataset.serialize(format="nquads", encoding="utf-8"), pyoxigraph.RdfFormat.N_QUADS
         ),
-        "graph.nt": _sorted_lines(
-            union.serialize(format="nt", encoding="utf-8"), pyoxigraph.RdfFormat.N_TRIPLES
-        ),
-        "graph.ttl": _turtle(union, namespaces(converter)),
+        "graph.nt": ntriples,
+        "graph.ttl": _turtle(ntriples, namespaces(converter)),
     }
 
 
-def _turtle(graph: Graph, namespaces: Mapping[str, str]) -> bytes:
-    """Turtle written by Oxigraph: rdflib's writer turns an xsd:decimal "100" into the
-    different literal 100.0."""
-    lines = _sorted_lines(
-        graph.serialize(format="nt", encoding="utf-8"), pyoxigraph.RdfFormat.N_TRIPLES
-    )
-    quads = pyoxigraph.parse(lines, format=pyoxigraph.RdfFormat.N_TRIPLES)
+def _turtle(ntriples: bytes, namespaces: Mapping[str, str]) -> bytes:
+    """Turtle written by Oxigraph from the sorted N-Triples: rdflib's writer turns an
+    xsd:decimal "100" into the different literal 100.0."""
+    quads = pyoxigraph.parse(ntriples, format=pyoxigraph.RdfFormat.N_TRIPLES)
     return write_turtle(
         (pyoxigraph.Triple(q.subject, q.predicate, q.object) for q in quads), namespaces
     )
