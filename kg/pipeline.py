@@ -67,7 +67,9 @@ def build_release(
         if not report.conforms:
             raise NotConformingError(report.text())
         dataset = assemble(parts)
+        del parts  # the release holds every triple now: one copy of the corpus at a time
         files = serialize_release(dataset, build_converter(corpus.prefixes))
+        del dataset
         store = Store()
         store.load(files["graph.nt"], format=RdfFormat.N_TRIPLES)
         files[SSSOM_FILE] = sssom_tsv(load_mapping_set(store))
