@@ -299,19 +299,31 @@ def _without_version(lock: bytes) -> bytes:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the SHACL validation report (Turtle) to this file.",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Local processes that validate the sources of a release's N-Quads.",
+)
 @common_options
 @click.pass_context
 @_reports_errors
-def validate(ctx: click.Context, files: tuple[Path, ...], report_file: Path | None) -> None:
+def validate(
+    ctx: click.Context, files: tuple[Path, ...], report_file: Path | None, jobs: int
+) -> None:
     """Validate RDF FILES (default: the release) against the project's shapes/ and ontology/.
 
-    Prints a readable report; all the files' graphs are validated together.
+    Prints a readable report. A release's N-Quads is validated source by source, as kg build
+    does; other data as one graph.
     """
     from kg.validation import validate_files
 
     project = _project(ctx)
     project.check()
-    report = validate_files(_release_files(ctx, files), project.shape_files, project.ontology_file)
+    report = validate_files(
+        _release_files(ctx, files), project.shape_files, project.ontology_file, jobs=jobs
+    )
     click.echo(report.text(), nl=False)
     if report_file is not None:
         from kg.publish import write_file

@@ -13,25 +13,34 @@ from __future__ import annotations
 
 import hashlib
 import socket
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
+import pyoxigraph as ox
 from pyoxigraph import RdfFormat, Store
-from rdflib import Graph
-from rdflib.term import Node
+from rdflib import BNode, Graph, Literal
+from rdflib.term import Node, URIRef
 
 from kg.cache import Verdict, VerdictCache
 from kg.errors import KGError
-from kg.graph import Parts
+from kg.graph import CATALOGUE_GRAPH, DATASET_GRAPH, ONTOLOGY_GRAPH, Parts
 from kg.namespaces import BIOLINK, OWL, RDF, SH
 from kg.offline import offline
 from kg.progress import Progress
-from kg.validation import Report, parse_shapes, validate
+from kg.validation import Report, ReportRow, parse_shapes, validate
 
-__all__ = ["dask_executor", "scheduler_hosts", "unit_texts", "validate_parts"]
+__all__ = [
+    "dask_executor",
+    "parts_of_release",
+    "report_parts",
+    "scheduler_hosts",
+    "unit_texts",
+    "validate_parts",
+]
 
 Triple = tuple[Node, Node, Node]
 _SHAPES: dict[str, Graph] = {}  # parsed shapes by the hash of their text, per process
@@ -55,6 +64,36 @@ def unit_texts(parts: Parts) -> list[bytes]:
         closure = b"".join(closures[n] for n in named if n in closures)
         units.append(_canonical(_nt(graph) + context + closure))
     return units
+
+
+def parts_of_release(store: Store) -> Parts | None:
+    """The parts of a release read back from its named graphs (graph.nq): the ontology (and
+    any triple of the default graph, such as the project's ontology added to a file), the
+    catalogue, the description, one graph per source. None when the data lacks the catalogue
+    or description graph: it is then no release to split."""
+    names = {name.value for name in store.named_graphs() if isinstance(name, ox.NamedNode)}
+    if not {str(CATALOGUE_GRAPH), str(DATASET_GRAPH)} <= names:
+        return None
+
+    def graph(*names: ox.NamedNode | ox.DefaultGraph) -> Graph:
+        result = Graph()
+        for name in names:
+            quads = store.quads_for_pattern(None, None, None, name)
+            data = ox.serialize(
+                (ox.Triple(q.subject, q.predicate, q.object) for q in quads),
+                format=RdfFormat.N_TRIPLES,
+            )
+            if data:
+                result.parse(data=data, format="nt")
+        return result
+
+    shared = (str(ONTOLOGY_GRAPH), str(CATALOGUE_GRAPH), str(DATASET_GRAPH))
+    return Parts(
+        graph(ox.NamedNode(str(ONTOLOGY_GRAPH)), ox.DefaultGraph()),
+        graph(ox.NamedNode(str(CATALOGUE_GRAPH))),
+        graph(ox.NamedNode(str(DATASET_GRAPH))),
+        {URIRef(name): graph(ox.NamedNode(name)) for name in sorted(names) if name not in shared},
+    )
 
 
 def _canonical(ntriples: bytes) -> bytes:
@@ -83,7 +122,8 @@ def validate_parts(
     todo = [unit for unit, verdict in known.items() if verdict is None]
     progress = Progress(len(units), "sources validated")
     progress.step(len(units) - len(todo))
-    for unit, verdict in zip(todo, _validate_all(shapes, todo, jobs, scheduler), strict=True):
+    outcomes = _map_units(_validate_unit, shapes, todo, jobs, scheduler)
+    for unit, verdict in zip(todo, outcomes, strict=True):
         verdicts.put(unit, verdict)
         known[unit] = verdict
         progress.step()
@@ -91,21 +131,58 @@ def validate_parts(
     return _report(verdict for verdict in known.values() if verdict is not None)
 
 
-def _validate_all(
-    shapes: tuple[tuple[str, bytes], ...], units: list[bytes], jobs: int, scheduler: str | None
-) -> Iterator[Verdict]:
-    """The verdicts on ``units``, in order, as they come."""
+def report_parts(parts: Parts, shape_files: Sequence[Path], *, jobs: int = 1) -> Report:
+    """Validate a release part by part, as :func:`validate_parts` does, keeping the SHACL
+    report of every unit (for ``kg validate --report``); nothing is cached."""
+    shapes = tuple(_read(path) for path in shape_files)
+    units = unit_texts(parts)
+    graph = Graph()
+    verdicts = []
+    progress = Progress(len(units), "parts validated")
+    for conforms, rows, report in _map_units(_report_unit, shapes, units, jobs, None):
+        graph.parse(data=report, format="nt")
+        verdicts.append((conforms, rows))
+        progress.step()
+    progress.done()
+    merged = _report(verdicts)
+    return Report(merged.conforms, merged.rows, _one_report(graph, merged.conforms))
+
+
+def _one_report(graph: Graph, conforms: bool) -> Graph:
+    """The units' SHACL reports as one sh:ValidationReport with every result."""
+    report = BNode()
+    for node in list(graph.subjects(RDF.type, SH.ValidationReport)):
+        for result in list(graph.objects(node, SH.result)):
+            graph.add((report, SH.result, result))
+        graph.remove((node, None, None))
+    graph.add((report, RDF.type, SH.ValidationReport))
+    graph.add((report, SH.conforms, Literal(conforms)))
+    return graph
+
+
+T = TypeVar("T")
+
+
+def _map_units(
+    function: Callable[[tuple[tuple[str, bytes], ...], bytes], T],
+    shapes: tuple[tuple[str, bytes], ...],
+    units: list[bytes],
+    jobs: int,
+    scheduler: str | None,
+) -> Iterator[T]:
+    """``function(shapes, unit)`` for every unit, in order, as the results come: here, on
+    ``jobs`` local processes, or on the Dask cluster at ``scheduler``."""
     if not units:
         return
     if scheduler is not None:
         with dask_executor(scheduler) as executor:
-            yield from executor.map(_validate_unit, [shapes] * len(units), units)
+            yield from executor.map(function, [shapes] * len(units), units)
     elif jobs <= 1 or len(units) <= 1:
-        yield from (_validate_unit(shapes, unit) for unit in units)
+        yield from (function(shapes, unit) for unit in units)
     else:
         with ProcessPoolExecutor(max_workers=jobs) as executor:
             chunk = max(1, min(16, len(units) // (8 * jobs)))
-            yield from executor.map(_validate_unit, [shapes] * len(units), units, chunksize=chunk)
+            yield from executor.map(function, [shapes] * len(units), units, chunksize=chunk)
 
 
 def scheduler_hosts(address: str | None) -> frozenset[str]:
@@ -153,6 +230,19 @@ def _report(outcomes: Iterable[Verdict]) -> Report:
 
 def _validate_unit(shapes: tuple[tuple[str, bytes], ...], unit: bytes) -> Verdict:
     """One unit's verdict and rows (the shapes are parsed once per process)."""
+    report = _unit_report(shapes, unit)
+    return report.conforms, report.rows
+
+
+def _report_unit(
+    shapes: tuple[tuple[str, bytes], ...], unit: bytes
+) -> tuple[bool, tuple[ReportRow, ...], bytes]:
+    """One unit's verdict, rows, and SHACL report as N-Triples."""
+    report = _unit_report(shapes, unit)
+    return report.conforms, report.rows, report.graph.serialize(format="nt", encoding="utf-8")
+
+
+def _unit_report(shapes: tuple[tuple[str, bytes], ...], unit: bytes) -> Report:
     key = hashlib.sha256(b"".join(data for _, data in shapes)).hexdigest()
     with offline():
         graph = _SHAPES.get(key)
@@ -160,8 +250,7 @@ def _validate_unit(shapes: tuple[tuple[str, bytes], ...], unit: bytes) -> Verdic
             graph = _SHAPES[key] = parse_shapes(shapes)
         store = Store()
         store.load(unit, format=RdfFormat.N_TRIPLES)
-        report = validate(store, graph)
-    return report.conforms, report.rows
+        return validate(store, graph)
 
 
 def _read(path: Path) -> tuple[str, bytes]:

@@ -140,12 +140,22 @@ def _rows(report: Graph) -> Iterable[ReportRow]:
 
 
 def validate_files(
-    files: Iterable[Path], shape_files: Iterable[Path], ontology_file: Path
+    files: Iterable[Path], shape_files: Iterable[Path], ontology_file: Path, *, jobs: int = 1
 ) -> Report:
-    """Validate RDF files (any release format) with the shapes: all their graphs as one, with
-    the ontology added (the shapes check claim predicates and statuses against it)."""
+    """Validate RDF files (any release format) with the shapes, with the ontology added (the
+    shapes check claim predicates and statuses against it).
+
+    A release's N-Quads (with its catalogue, description and per-source graphs) is validated
+    part by part, as ``kg build`` validates it, on ``jobs`` processes: each source on its own,
+    so the cost grows linearly with the release. Any other data is validated as one graph.
+    """
+    from kg.units import parts_of_release, report_parts
+
     with offline():
         loaded = load_store([*files, ontology_file])
+        parts = parts_of_release(loaded)
+        if parts is not None:
+            return report_parts(parts, list(shape_files), jobs=jobs)
         union = Store()
         union.extend(Quad(q.subject, q.predicate, q.object, DefaultGraph()) for q in loaded)
         return validate(union, load_shapes(shape_files))

@@ -207,3 +207,21 @@ def test_progress_shows_on_a_terminal_only() -> None:
         assert bool(text) is shown
         if shown:
             assert text.endswith("\n") and "3/3 sources validated" in text and "left" in text
+
+
+def test_validate_a_release_part_by_part(kg: Callable[..., Result], tmp_path: Path) -> None:
+    """graph.nq is validated source by source, as kg build does; the SHACL report is one
+    sh:ValidationReport with every result."""
+    data = (ROOT / "dist/graph.nq").read_text(encoding="utf-8")
+    broken = tmp_path / "broken.nq"
+    broken.write_text(data.replace('"knowledge_assertion"', '"a guess"'), encoding="utf-8")
+    report = tmp_path / "report.ttl"
+    result = kg("--project", ROOT, "validate", broken, "--report", report, "--jobs", 2)
+    assert result.exit_code == 1
+    assert "kgs:ClaimShape-knowledgeLevel" in result.stdout
+    from rdflib import Graph
+    from rdflib.namespace import RDF, SH
+
+    graph = Graph().parse(report)
+    (node,) = graph.subjects(RDF.type, SH.ValidationReport)
+    assert len(list(graph.objects(node, SH.result))) == result.stdout.count("Violation: ")
