@@ -137,6 +137,13 @@ data_option = click.option(
     type=click.Path(path_type=Path),
     help="An RDF file to use instead of the release (.ttl .nt .nq .trig .jsonld); repeatable.",
 )
+jobs_option = click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Local processes that validate the sources (each source on its own).",
+)
 release_option = click.option(
     "--release",
     "release",
@@ -200,13 +207,7 @@ def main() -> None:
     is_flag=True,
     help="Write the release files into --out even if it holds other files (they are kept).",
 )
-@click.option(
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Local processes that validate the sources.",
-)
+@jobs_option
 @click.option(
     "--scheduler",
     metavar="ADDRESS",
@@ -299,13 +300,7 @@ def _without_version(lock: bytes) -> bytes:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the SHACL validation report (Turtle) to this file.",
 )
-@click.option(
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Local processes that validate the sources of a release's N-Quads.",
-)
+@jobs_option
 @common_options
 @click.pass_context
 @_reports_errors
