@@ -13,7 +13,7 @@ from rdflib.term import URIRef
 
 from kg.catalogue import load_catalogue, load_ontology
 from kg.errors import InputError
-from kg.model import Corpus, DatasetInfo, Input
+from kg.model import Corpus, DatasetInfo, Input, Source
 from kg.prefixes import load_prefix_map
 from kg.records import Record, check_fields, check_key, http_iri, load_yaml, text
 from kg.sources import load_source
@@ -105,6 +105,7 @@ def load_corpus(project: Project) -> Corpus:
         )
         for folder in folders
     )
+    _check_distinct(sources)
     input_files = [
         project.dataset_file,
         project.prefixes_file,
@@ -131,6 +132,31 @@ def load_corpus(project: Project) -> Corpus:
         ontology.graph,
         inputs,
     )
+
+
+def _check_distinct(sources: tuple[Source, ...]) -> None:
+    """Checks that span sources: two sources may not share a key (it names their graph and
+    every IRI they mint) nor describe the same article.
+
+    :raises InputError: naming both source files
+    """
+    keys: dict[str, str] = {}
+    articles: dict[str, str] = {}
+    for source in sources:
+        where = source.path.rsplit("/", 1)[0] + "/source.yaml"
+        for seen, value, what in (
+            (keys, source.key, "key"),
+            (articles, str(source.article.iri), "article"),
+        ):
+            if value in seen:
+                raise InputError(
+                    where,
+                    None,
+                    "source",
+                    f"{what} {value!r} is also the {what} of {seen[value]}: each source has "
+                    "its own key and article",
+                )
+            seen[value] = where
 
 
 def _dataset_info(record: Record) -> DatasetInfo:

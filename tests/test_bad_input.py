@@ -449,3 +449,26 @@ def test_debug_shows_the_traceback_and_exits_2(
     assert "Traceback (most recent call last)" in result.stderr
     assert "kg.errors.InputError" in result.stderr
     assert result.stderr.rstrip().splitlines()[-1].startswith("kg: error: ")
+
+
+@pytest.mark.parametrize("rename", [False, True])
+def test_two_sources_may_not_share_a_key_or_an_article(
+    rename: bool, project: Path, kg: Callable[..., Result]
+) -> None:
+    """A copied source folder: with the same key (it names the graph and every IRI the
+    source mints) or, renamed, the same article: one line naming both, exit 2."""
+    import shutil
+
+    shutil.copytree(project / "sources/pubmed-22870448", project / "sources/copy")
+    if rename:
+        meta = project / "sources/copy/source.yaml"
+        meta.write_text(meta.read_text().replace("key: pubmed-22870448", "key: copy-of-it"))
+    dataset = project / "dataset.yaml"
+    dataset.write_text(dataset.read_text() + "  - sources/copy\n")
+    before = fingerprint(project / "dist")
+    result = kg("--project", project, "build")
+    assert result.exit_code == 2
+    what = "article 'https://doi.org/" if rename else "key 'pubmed-22870448'"
+    assert result.stderr.startswith(f"kg: error: sources/copy/source.yaml: source: {what}")
+    assert "is also the" in result.stderr and "sources/pubmed-22870448/source.yaml" in result.stderr
+    assert fingerprint(project / "dist") == before
