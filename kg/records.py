@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections import deque
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -62,23 +63,64 @@ class Record(dict[str, Any]):
         return InputError(self.file, line, record, message)
 
 
-class _Loader(yaml.SafeLoader):
-    """A safe loader whose mappings are :class:`Record`, that refuses duplicate keys, aliases
-    (an alias bomb is a few bytes that expand to billions of nodes), dates, binary data, sets,
-    and numbers that are not finite."""
+#: libyaml's parser where PyYAML has it (several times faster), else PyYAML's own.
+_BASE: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _NoAliases:
+    """Refuses aliases (an alias bomb is a few bytes that expand to billions of nodes), with
+    libyaml's parser (once the tree is composed) and with PyYAML's own (as each is read)."""
 
     file = "?"
 
+    def get_single_node(self) -> Any:
+        """The document's node tree, refused if any node stands in it twice (an alias)."""
+        node = super().get_single_node()  # type: ignore[misc]
+        if node is not None:
+            _refuse_aliases(node, self.file)
+        return node
+
     def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+        """PyYAML's own parser: an alias is refused where it stands, before it is expanded."""
+        if self.check_event(yaml.AliasEvent):  # type: ignore[attr-defined]
+            mark = self.peek_event().start_mark  # type: ignore[attr-defined]
             raise InputError(
                 self.file,
                 mark.line + 1,
                 None,
                 "aliases (*name) are not accepted in curation files: write the value out",
             )
-        return super().compose_node(parent, index)
+        return super().compose_node(parent, index)  # type: ignore[misc]
+
+
+class _Loader(_NoAliases, _BASE):  # type: ignore[misc]
+    """A safe loader whose mappings are :class:`Record`, that refuses duplicate keys, aliases,
+    dates, binary data, sets, and numbers that are not finite."""
+
+
+def _refuse_aliases(root: yaml.Node, file: str) -> None:
+    """Walk the node tree once; a node met a second time is an alias: refuse it at the line of
+    the collection that holds it. Each node is visited once, so a bomb costs nothing."""
+    seen = {id(root)}
+    todo: deque[yaml.Node] = deque([root])
+    while todo:  # breadth first, in document order: the first alias is the one reported
+        node = todo.popleft()
+        if isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        else:
+            continue
+        for child in children:
+            if id(child) in seen:
+                raise InputError(
+                    file,
+                    node.start_mark.line + 1,
+                    None,
+                    "aliases (*name) are not accepted in curation files: write the value out",
+                )
+            seen.add(id(child))
+            todo.append(child)
 
 
 def _refuse(what: str) -> Any:
