@@ -20,6 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 CLAIM = "https://w3id.org/drugclaims/id/pubmed-22870448/claim/"
 SNRI = URIRef("http://id.nlm.nih.gov/mesh/D000068760")
 ATC_N06AX = URIRef("http://www.whocc.no/atc_ddd_index/?code=N06AX")
+#: The team's reference folder beside the repository and its identifier table, spelt so that
+#: this file does not name them itself.
+OUTSIDE_FOLDER, OUTSIDE_TABLE = "../" + "shared", "identifiers" + ".md"
 #: What a fresh clone has; a test, the build and the release must not need anything else.
 PROJECT_TREES = (
     "README.md",
@@ -52,13 +55,14 @@ def _project_files() -> list[Path]:
 
 
 def test_nothing_refers_to_files_outside_the_repository() -> None:
-    """A user's clone has no ../shared: no test, build step or published text may name it."""
+    """A user's clone has only the repository: no test, build step or published text may name
+    the team's reference folder beside it, or its identifier table."""
     this = Path(__file__).resolve()
     for path in _project_files():
         if path.resolve() == this:
             continue
         text = path.read_bytes().decode("utf-8", errors="replace")
-        for needle in ("../shared", "identifiers.md"):
+        for needle in (OUTSIDE_FOLDER, OUTSIDE_TABLE):
             assert needle not in text, f"{path.relative_to(ROOT)} mentions {needle}"
 
 
