@@ -16,16 +16,8 @@ from kg.query import run_query
 
 __all__ = ["bulk_load", "executable", "run"]
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 #: Oxigraph prints a Rust backtrace with its errors when these ask for one: never.
 _QUIET = {"RUST_BACKTRACE": "0", "RUST_LIB_BACKTRACE": "0"}
-_STARTUP_S = 60.0
-_PREFIX = "kg-serve-"
-_OWNER = "kg.pid"
-
-
-class Stopped(BaseException):
-    """SIGTERM or SIGHUP reached ``kg serve``: stop the server and clean up, like Ctrl-C."""
 
 
 def executable() -> str:

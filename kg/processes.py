@@ -1,6 +1,5 @@
 """Child processes kg starts: bounded work (a wall-time and a memory limit, stopped at once by
-Ctrl-C), children that die with kg even when kg is killed with SIGKILL, and stopping a child by
-its own PID.
+Ctrl-C), and children that die with kg even when kg is killed with SIGKILL.
 
 Oxigraph cannot cancel a running query, and a thread cannot be stopped: the only way to bound a
 query for real is to run it in a process of its own and kill that process.
@@ -12,14 +11,13 @@ import os
 import pickle
 import select
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 
 from kg.errors import KGError, QueryError, TruncatedResults
 
-__all__ = ["die_with_parent", "limit_memory", "run_bounded", "stop_process"]
+__all__ = ["die_with_parent", "limit_memory", "run_bounded"]
 
 _PR_SET_PDEATHSIG = 1
 #: Errors a child reports that keep their kind in the parent (their exit code differs).
@@ -167,16 +165,3 @@ def _kill(pid: int) -> None:
         os.waitpid(pid, 0)
     except (ProcessLookupError, ChildProcessError):
         pass
-
-
-def stop_process(
-    process: subprocess.Popen[bytes], first: int = signal.SIGTERM, grace: float = 10.0
-) -> None:
-    """Stop a child by its own PID: ``first`` signal, then SIGKILL after ``grace`` seconds."""
-    if process.poll() is None:
-        process.send_signal(first)
-        try:
-            process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()

@@ -19,8 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from kg.processes import stop_process
-
 VIRTUOSO_DBA_PASSWORD = "kg-test-dba-secret"
 VIRTUOSO_LOADER = ("kgload", "kg-test-load-secret")
 VIRTUOSO_MAX_ROWS = 1000
@@ -47,9 +45,15 @@ def wait_for(url: str, process: subprocess.Popen[bytes], seconds: float = 30.0) 
     raise RuntimeError(f"{url} did not answer within {seconds} s")
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Stop a server by its own PID: SIGTERM, then SIGKILL after a few seconds."""
-    stop_process(process)
+def stop(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
+    """Stop a server by its own PID: SIGTERM, then SIGKILL after ``grace`` seconds."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def executable(name: str) -> str:
