@@ -3,7 +3,7 @@ built cold (no cache), warm (every verdict cached) and after editing one source,
 time and the peak memory of all its processes, beside the floor measured in the same run
 (pyoxigraph parsing the release's N-Quads and writing them back), and the ratio of the two.
 
-    python bench/scale.py [--sources 10 100 1000] [--jobs 2]
+    python bench/scale.py [--sources 10 100 1000] [--cold-only 5000] [--jobs 2]
 
 Writes bench/scale-results.md.
 """
@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import argparse
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import yaml
@@ -77,61 +79,95 @@ def floor(release: Path) -> float:
     return time.perf_counter() - start
 
 
-def measure(n: int, jobs: int, work: Path) -> dict[str, object]:
+def measure(n: int, jobs: int, work: Path, *, cold_only: bool) -> dict[str, Any]:
     project = work / f"corpus-{n}"
     write_corpus(project, n, seed=1)
     kg = [sys.executable, "-m", "kg", "build", "--jobs", str(jobs)]
-    cold = timed([*kg, "--no-cache"], project)
-    timed(kg, project)  # fills the cache
-    warm = timed(kg, project)
-    claims = project / "sources" / "synthetic-000000" / "claims.yaml"
-    data = yaml.safe_load(claims.read_text(encoding="utf-8"))
-    data["claims"][0]["note"] = "Edited for the benchmark."
-    claims.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    edited = timed(kg, project)
-    triples = (project / "dist" / "graph.nt").read_bytes().count(b"\n")
-    return {
-        "sources": n + 1,
-        "triples": triples,
-        "cold": cold,
-        "warm": warm,
-        "edited": edited,
-        "floor": floor(project / "dist"),
-    }
+    row: dict[str, Any] = {"sources": n + 1, "cold": timed([*kg, "--no-cache"], project)}
+    row["triples"] = (project / "dist" / "graph.nt").read_bytes().count(b"\n")
+    row["floor"] = floor(project / "dist")
+    row["validate"] = timed(
+        [sys.executable, "-m", "kg", "validate", "dist/graph.nq", "--jobs", str(jobs)], project
+    )
+    if not cold_only:
+        timed(kg, project)  # fills the cache
+        row["warm"] = timed(kg, project)
+        claims = project / "sources" / "synthetic-000000" / "claims.yaml"
+        data = yaml.safe_load(claims.read_text(encoding="utf-8"))
+        data["claims"][0]["note"] = "Edited for the benchmark."
+        claims.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        row["edited"] = timed(kg, project)
+        failing = work / f"failing-{n}"
+        write_corpus(failing, n, invalid=max(1, n // 100), seed=1)
+        row["failing"] = timed([*kg, "--no-cache"], failing)
+        shutil.rmtree(failing)
+    shutil.rmtree(project)
+    return row
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sources", type=int, nargs="+", default=[10, 100, 1000])
+    parser.add_argument(
+        "--cold-only",
+        type=int,
+        nargs="*",
+        default=[],
+        metavar="N",
+        help="sizes measured once, cold (e.g. 5000)",
+    )
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="kg-scale-") as work:
-        for n in args.sources:
-            row = measure(n, args.jobs, Path(work))
+        for n in [*args.sources, *args.cold_only]:
+            row = measure(n, args.jobs, Path(work), cold_only=n in args.cold_only)
             rows.append(row)
-            print(row, flush=True)
+            print({k: v for k, v in row.items()}, flush=True)
+    base = rows[0]["cold"][0] / rows[0]["sources"]
     lines = [
         "# `kg build` by corpus size",
         "",
         f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
-        f"{_cores()} cores, Python {platform.python_version()}; `--jobs {args.jobs}`. "
-        "Written by `python bench/scale.py`.",
+        f"{_cores()} cores, {_memory_gib():.0f} GiB, Python {platform.python_version()}; "
+        f"`--jobs {args.jobs}`. Written by `python bench/scale.py` on {time.strftime('%Y-%m-%d')}.",
         "",
-        "| sources | triples | cold s | cold s/source | cold peak MB (all processes) | "
-        "warm s | one source edited s | floor s (pyoxigraph parse+write) | cold / floor |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "Seconds of wall time and peak resident memory of the build and all its processes. "
+        "*cold*: no cache; *warm*: nothing changed; *edited*: one source's claims edited; "
+        "*failing*: cold, with 1% of the sources invalid (exit 1); *validate*: `kg validate` "
+        "of the release's graph.nq (a user's file: no cache); *floor*: pyoxigraph parsing "
+        "the release's N-Quads and writing them back, in the same run.",
+        "",
+        "| sources | triples | cold s | cold s/source | cold / s/source at smallest | "
+        "cold peak MB | warm s | edited s | edited peak MB | failing s | validate s | "
+        "floor s | cold / floor |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
-        cold, warm, edited = row["cold"], row["warm"], row["edited"]
-        sources = int(row["sources"])  # type: ignore[call-overload]
+        cold = row["cold"]
+        per_source = cold[0] / row["sources"]
+
         lines.append(
-            f"| {sources} | {row['triples']} | {cold[0]:.1f} | {cold[0] / sources:.3f} | "  # type: ignore[index]
-            f"{cold[1]:.0f} | {warm[0]:.1f} | {edited[0]:.1f} | {row['floor']:.2f} | "  # type: ignore[index]
-            f"{cold[0] / row['floor']:.0f} |"  # type: ignore[index,operator]
+            f"| {row['sources']} | {row['triples']} | {cold[0]:.1f} | {per_source:.3f} | "
+            f"{per_source / base:.2f} | {cold[1]:.0f} | {cell(row, 'warm')} | "
+            f"{cell(row, 'edited')} | {cell(row, 'edited', 1, '.0f')} | "
+            f"{cell(row, 'failing')} | {cell(row, 'validate')} | "
+            f"{row['floor']:.2f} | {cold[0] / row['floor']:.0f} |"
         )
     RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(RESULTS.read_text())
+
+
+def cell(row: dict[str, Any], name: str, index: int = 0, form: str = ".1f") -> str:
+    """One measure of a row (seconds, or peak MB with index 1), or "-" when not taken."""
+    return format(row[name][index], form) if name in row else "-"
+
+
+def _memory_gib() -> float:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            return int(line.split()[1]) / 2**20
+    return 0.0
 
 
 def _cores() -> int:

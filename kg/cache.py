@@ -1,8 +1,9 @@
-"""The validation cache: the verdict on a unit, kept under the hash of everything it depends on
-(the unit's N-Triples, the shapes' text, and the program: kg's own source files and the version
-of pySHACL), so that an unchanged source is not validated again.
+"""The build cache: what a unit of work gave, kept under the hash of everything it depends on
+(a source's files, the shared inputs, the shapes' text, and the program: kg's own source files
+and the versions of the libraries it builds and validates with), so that an unchanged source is
+not read, built or validated again.
 
-An entry is a small JSON file that repeats its key and carries the checksum of its content: an
+An entry is a JSON file that repeats its key and carries the checksum of its content: an
 entry that is corrupted, truncated, or written for another key is detected, ignored and written
 again, never trusted. The release does not depend on what the cache holds: a verdict is a pure
 function of the key.
@@ -18,61 +19,61 @@ from collections.abc import Iterable
 from functools import cache
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 from kg.validation import ReportRow
 
-__all__ = ["Verdict", "VerdictCache", "program_hash"]
+__all__ = [
+    "EntryCache",
+    "Verdict",
+    "VerdictCache",
+    "program_hash",
+    "verdict_content",
+    "verdict_of",
+]
 
 Verdict = tuple[bool, tuple[ReportRow, ...]]
 
 
 @cache
 def program_hash() -> str:
-    """A hash of what decides a verdict besides its inputs: kg's source files and pySHACL."""
-    digest = hashlib.sha256(f"pyshacl {version('pyshacl')}\n".encode())
+    """A hash of what decides an entry besides its inputs: kg's source files and the versions
+    of the libraries that build, write and validate the graphs."""
+    libraries = ("pyshacl", "pyrudof", "rdflib", "pyoxigraph")
+    digest = hashlib.sha256("".join(f"{name} {version(name)}\n" for name in libraries).encode())
     for path in sorted(Path(__file__).parent.rglob("*.py")):
         digest.update(path.relative_to(Path(__file__).parent).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
-class VerdictCache:
-    """Verdicts on validation units, in a folder (``None``: nothing is kept)."""
+class EntryCache:
+    """JSON entries of one ``kind`` under their keys, in a folder (``None``: nothing is
+    kept). An entry repeats its key and carries the checksum of its content; one that does not
+    match is not trusted."""
 
-    def __init__(self, folder: Path | None, shapes: Iterable[tuple[str, bytes]]) -> None:
-        self.folder = folder
-        digest = hashlib.sha256(program_hash().encode())
-        for name, data in shapes:
-            digest.update(name.encode() + b"\0" + data)
-        self._context = digest.hexdigest()
+    def __init__(self, folder: Path | None, kind: str) -> None:
+        self.folder, self.kind = folder, kind
         self.hits = 0
 
-    def key(self, unit: bytes) -> str:
-        return hashlib.sha256(self._context.encode() + unit).hexdigest()
-
-    def get(self, unit: bytes) -> Verdict | None:
-        """The cached verdict on ``unit``, or None (absent, or not to be trusted)."""
+    def get(self, key: str) -> Any:
+        """The content kept under ``key``, or None (absent, or not to be trusted)."""
         if self.folder is None:
             return None
-        key = self.key(unit)
         try:
             entry = json.loads(self._path(key).read_text(encoding="utf-8"))
             content = entry["content"]
             if entry["key"] != key or entry["checksum"] != _checksum(content):
                 return None
-            rows = tuple(ReportRow(*row) for row in content["rows"])
-            verdict = (bool(content["conforms"]), rows)
         except (OSError, ValueError, KeyError, TypeError):
             return None
         self.hits += 1
-        return verdict
+        return content
 
-    def put(self, unit: bytes, verdict: Verdict) -> None:
-        """Keep a verdict (written atomically; a cache that cannot be written is skipped)."""
+    def put(self, key: str, content: object) -> None:
+        """Keep ``content`` (written atomically; a cache that cannot be written is skipped)."""
         if self.folder is None:
             return
-        key = self.key(unit)
-        content = {"conforms": verdict[0], "rows": [list(_fields(row)) for row in verdict[1]]}
         entry = {"key": key, "checksum": _checksum(content), "content": content}
         path = self._path(key)
         try:
@@ -80,14 +81,60 @@ class VerdictCache:
             with tempfile.NamedTemporaryFile(
                 "w", dir=path.parent, delete=False, encoding="utf-8"
             ) as handle:
-                json.dump(entry, handle, sort_keys=True)
+                json.dump(entry, handle, sort_keys=True, ensure_ascii=False)
             os.replace(handle.name, path)
         except OSError:
             pass  # a cache is an optimisation: a read-only one must not fail the build
 
     def _path(self, key: str) -> Path:
         assert self.folder is not None
-        return self.folder / "verdicts" / key[:2] / f"{key}.json"
+        return self.folder / self.kind / key[:2] / f"{key}.json"
+
+
+class VerdictCache:
+    """Verdicts on validation units, under the hash of the unit, the shapes and the program."""
+
+    def __init__(self, folder: Path | None, shapes: Iterable[tuple[str, bytes]]) -> None:
+        self.entries = EntryCache(folder, "verdicts")
+        digest = hashlib.sha256(program_hash().encode())
+        for name, data in shapes:
+            digest.update(name.encode() + b"\0" + data)
+        self._context = digest.hexdigest()
+
+    @property
+    def hits(self) -> int:
+        return self.entries.hits
+
+    def key(self, unit: bytes) -> str:
+        return hashlib.sha256(self._context.encode() + unit).hexdigest()
+
+    def get(self, unit: bytes) -> Verdict | None:
+        """The cached verdict on ``unit``, or None (absent, or not to be trusted)."""
+        content = self.entries.get(self.key(unit))
+        try:
+            return None if content is None else verdict_of(content)
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def put(self, unit: bytes, verdict: Verdict) -> None:
+        self.entries.put(self.key(unit), verdict_content(verdict))
+
+
+def verdict_content(verdict: Verdict) -> dict[str, Any]:
+    """A verdict as JSON."""
+    return {"conforms": verdict[0], "rows": [list(_fields(row)) for row in verdict[1]]}
+
+
+def verdict_of(content: Any) -> Verdict:
+    """A verdict read back from JSON.
+
+    :raises ValueError, KeyError, TypeError: not a verdict
+    """
+    rows = tuple(ReportRow(*map(str, row)) for row in content["rows"])
+    conforms = content["conforms"]
+    if not isinstance(conforms, bool) or any(len(_fields(row)) != 5 for row in rows):
+        raise ValueError("not a verdict")
+    return conforms, rows
 
 
 def _fields(row: ReportRow) -> tuple[str, ...]:
@@ -95,4 +142,5 @@ def _fields(row: ReportRow) -> tuple[str, ...]:
 
 
 def _checksum(content: object) -> str:
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode("utf-8")).hexdigest()
+    data = json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return hashlib.sha256(data).hexdigest()

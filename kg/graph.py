@@ -8,16 +8,26 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from rdflib import Dataset, Graph, Literal
+from rdflib import Graph, Literal
 from rdflib.term import Node, URIRef
 
 from kg import __version__
 from kg.errors import InputError
-from kg.model import Claim, Corpus, Entity, Mapping, Quantity, Source, StudySet
+from kg.model import (
+    Claim,
+    DatasetInfo,
+    Entity,
+    Input,
+    Prefix,
+    Quantity,
+    Source,
+    StudySet,
+)
+from kg.model import Mapping as EntityMapping
 from kg.namespaces import (
     BASE,
     BIOLINK,
@@ -46,14 +56,14 @@ __all__ = [
     "CATALOGUE_GRAPH",
     "DATASET_GRAPH",
     "ONTOLOGY_GRAPH",
-    "Parts",
     "add_mapping",
-    "assemble",
-    "build_dataset",
-    "build_parts",
     "canonical_decimal",
+    "catalogue_graph",
     "check_iris",
+    "description_graph",
+    "names_of",
     "source_graph",
+    "source_triples",
 ]
 
 ONTOLOGY_GRAPH = BASE["graph/ontology"]
@@ -81,61 +91,42 @@ def en(text: str) -> Literal:
     return Literal(text, lang="en")
 
 
-@dataclass(frozen=True)
-class Parts:
-    """The graphs of a release before they are assembled: the shared ones (ontology, catalogue,
-    dataset description) and one per source, each as its source alone makes it."""
-
-    ontology: Graph
-    catalogue: Graph
-    description: Graph
-    sources: dict[URIRef, Graph]
+def catalogue_graph(entities: Iterable[Entity]) -> Graph:
+    """The catalogue's graph: every entity with its labels, categories and mappings."""
+    graph = Graph()
+    for entity in entities:
+        _add_entity(graph, entity)
+    return graph
 
 
-def build_parts(corpus: Corpus) -> Parts:
-    """Build the release's graphs: ontology, catalogue, one per source, description."""
-    ontology = Graph()
-    for triple in corpus.ontology:
-        ontology.add(triple)
-    catalogue = Graph()
-    for entity in corpus.entities:
-        _add_entity(catalogue, entity)
-    labels = {entity.iri: entity.label for entity in corpus.entities}
-    names: dict[Node, str] = {iri: label for iri, label in labels.items()}
+def names_of(entities: Iterable[Entity], ontology: Graph) -> dict[Node, str]:
+    """The label of every entity and ontology term, by IRI (to write claim labels)."""
+    names: dict[Node, str] = {entity.iri: entity.label for entity in entities}
     names.update((s, str(o)) for s, o in ontology.subject_objects(RDFS.label))
-    sources = {}
-    for source in corpus.sources:
-        graph = Graph()
-        _add_source(graph, source, labels, ontology, names)
-        sources[source_graph(source.key)] = graph
-    description = Graph()
-    _add_description(description, corpus)
-    return Parts(ontology, catalogue, description, sources)
+    return names
 
 
-def assemble(parts: Parts) -> Dataset:
-    """The release's dataset: every part in its named graph, each triple in one graph only."""
-    dataset = Dataset()
-    for name, graph in (
-        (ONTOLOGY_GRAPH, parts.ontology),
-        (CATALOGUE_GRAPH, parts.catalogue),
-        *parts.sources.items(),
-        (DATASET_GRAPH, parts.description),
-    ):
-        target = dataset.graph(name)
-        for triple in graph:
-            target.add(triple)
-    _drop_repeats(dataset)
-    check_iris(dataset)
-    return dataset
+def source_triples(source: Source, ontology: Graph, names: Mapping[Node, str]) -> Graph:
+    """The graph of one source: its text, its article, and its claims with their evidence."""
+    graph = Graph()
+    _add_source(graph, source, ontology, names)
+    return graph
 
 
-def build_dataset(corpus: Corpus) -> Dataset:
-    """Build and assemble the release's RDF dataset in one step."""
-    return assemble(build_parts(corpus))
+def description_graph(
+    info: DatasetInfo,
+    prefixes: Iterable[Prefix],
+    articles: Iterable[URIRef],
+    inputs: Iterable[Input],
+) -> Graph:
+    """The description of the release: the dataset, its publisher, the build and its inputs,
+    the articles it draws on, and the prefixes it declares."""
+    graph = Graph()
+    _add_description(graph, info, prefixes, articles, inputs)
+    return graph
 
 
-def check_iris(dataset: Dataset) -> None:
+def check_iris(triples: Iterable[tuple[Node, Node, Node]]) -> None:
     """Refuse any IRI no serialiser should see: one with a space, a control character or one
     of ``<>"{}|^`\\``, or a minted one with a ``.`` or ``..`` path segment (a key that slipped
     past its pattern would otherwise mint ``.../claim/../../evil``).
@@ -143,8 +134,8 @@ def check_iris(dataset: Dataset) -> None:
     :raises InputError: naming the IRI
     """
     base = str(BASE)
-    for quad in dataset.quads((None, None, None, None)):
-        for term in quad:
+    for triple in triples:
+        for term in triple:
             if not isinstance(term, URIRef):
                 continue
             iri = str(term)
@@ -153,25 +144,6 @@ def check_iris(dataset: Dataset) -> None:
             )
             if _NOT_IN_IRI.search(iri) or minted:
                 raise InputError("(the graph)", None, None, f"refusing to publish the IRI {iri!r}")
-
-
-def _drop_repeats(dataset: Dataset) -> None:
-    """Keep each triple in the first graph that has it (ontology, catalogue, sources, dataset).
-
-    A triple in two named graphs is two quads: a store's union of graphs would then answer it
-    twice (Oxigraph's does), and every query over the union would count it double.
-    """
-    seen: set[tuple[Node, Node, Node]] = set()
-    for graph in sorted(dataset.graphs(), key=_graph_order):
-        repeats = [triple for triple in graph if triple in seen]
-        for triple in repeats:
-            graph.remove(triple)
-        seen.update(graph)
-
-
-def _graph_order(graph: Graph) -> tuple[int, str]:
-    order: dict[Node, int] = {ONTOLOGY_GRAPH: 0, CATALOGUE_GRAPH: 1, DATASET_GRAPH: 3}
-    return order.get(graph.identifier, 2), str(graph.identifier)
 
 
 def _add_entity(graph: Graph, entity: Entity) -> None:
@@ -193,7 +165,7 @@ def _add_entity(graph: Graph, entity: Entity) -> None:
 
 
 def add_mapping(
-    graph: Graph, key: str, subject: URIRef, subject_label: str, mapping: Mapping
+    graph: Graph, key: str, subject: URIRef, subject_label: str, mapping: EntityMapping
 ) -> None:
     """A cross-reference: a plain SKOS triple when it is checked (confidence 1), and always an
     SSSOM mapping record (an owl:Axiom with justification, labels, confidence and comment)."""
@@ -229,13 +201,7 @@ def _slug(curie: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", curie)
 
 
-def _add_source(
-    graph: Graph,
-    source: Source,
-    labels: dict[URIRef, str],
-    ontology: Graph,
-    names: dict[Node, str],
-) -> None:
+def _add_source(graph: Graph, source: Source, ontology: Graph, names: Mapping[Node, str]) -> None:
     text = BASE[f"{source.key}/text"]
     article = source.article
     graph.add((text, RDF.type, KGO.SourceText))
@@ -247,7 +213,7 @@ def _add_source(
     graph.add((text, DCTERMS.source, article.iri))
     _add_article(graph, source)
     for claim in source.claims:
-        _add_claim(graph, source, claim, text, labels, ontology, names)
+        _add_claim(graph, source, claim, text, ontology, names)
 
 
 def _add_article(graph: Graph, source: Source) -> None:
@@ -276,14 +242,13 @@ def _add_claim(
     source: Source,
     claim: Claim,
     text: URIRef,
-    labels: dict[URIRef, str],
     ontology: Graph,
-    names: dict[Node, str],
+    names: Mapping[Node, str],
 ) -> None:
     iri = BASE[f"{source.key}/claim/{claim.key}"]
     predicate_label = ontology.value(claim.predicate, RDFS.label) or claim.predicate
     status_label = ontology.value(claim.status, RDFS.label) or claim.status
-    label = f"{labels[claim.subject]} {predicate_label} {labels[claim.object]} ({status_label})"
+    label = f"{names[claim.subject]} {predicate_label} {names[claim.object]} ({status_label})"
     for cls in (KGO.Claim, BIOLINK.Association):
         graph.add((iri, RDF.type, cls))
     graph.add((iri, RDFS.label, en(label)))
@@ -332,7 +297,12 @@ def _add_evidence(graph: Graph, claim_iri: URIRef, claim: Claim, text: URIRef) -
 
 
 def _qualifier_node(
-    graph: Graph, claim_iri: URIRef, prop: URIRef, index: int, value: object, names: dict[Node, str]
+    graph: Graph,
+    claim_iri: URIRef,
+    prop: URIRef,
+    index: int,
+    value: object,
+    names: Mapping[Node, str],
 ) -> Node:
     if isinstance(value, URIRef):
         return value
@@ -367,8 +337,13 @@ def _local_name(iri: URIRef) -> str:
     return str(iri).rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
 
 
-def _add_description(graph: Graph, corpus: Corpus) -> None:
-    info = corpus.dataset
+def _add_description(
+    graph: Graph,
+    info: DatasetInfo,
+    prefixes: Iterable[Prefix],
+    articles: Iterable[URIRef],
+    inputs: Iterable[Input],
+) -> None:
     release = RELEASE[info.version]
     publisher = BASE[f"agent/{info.publisher_key}"]
     software = BASE[f"software/kg/{__version__}"]
@@ -385,8 +360,8 @@ def _add_description(graph: Graph, corpus: Corpus) -> None:
     graph.add((release, VOID.uriSpace, Literal(str(BASE))))
     graph.add((release, PAV.createdWith, software))
     graph.add((release, PROV.wasGeneratedBy, build))
-    for source in corpus.sources:
-        graph.add((release, DCTERMS.source, source.article.iri))
+    for article in articles:
+        graph.add((release, DCTERMS.source, article))
     graph.add((publisher, RDF.type, PROV.Agent))
     graph.add((publisher, RDFS.label, en(info.publisher_label)))
     graph.add((software, RDF.type, PROV.SoftwareAgent))
@@ -399,17 +374,17 @@ def _add_description(graph: Graph, corpus: Corpus) -> None:
     if issued is not None:
         graph.add((release, DCTERMS.issued, issued))
         graph.add((build, PROV.endedAtTime, issued))
-    for item in corpus.inputs:
+    for item in inputs:
         node = URIRef(f"{release}/input/{item.path}")
         graph.add((build, PROV.used, node))
         graph.add((node, RDF.type, PROV.Entity))
         graph.add((node, RDFS.label, Literal(item.path)))
         graph.add((node, KGO.sha256, Literal(item.sha256)))
-    _add_prefix_declarations(graph, release, corpus)
+    _add_prefix_declarations(graph, release, prefixes)
 
 
-def _add_prefix_declarations(graph: Graph, release: URIRef, corpus: Corpus) -> None:
-    for prefix in corpus.prefixes:
+def _add_prefix_declarations(graph: Graph, release: URIRef, prefixes: Iterable[Prefix]) -> None:
+    for prefix in prefixes:
         node = (
             URIRef(prefix.registry_iri) if prefix.registry_iri else BASE[f"prefix/{prefix.prefix}"]
         )

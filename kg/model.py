@@ -5,17 +5,15 @@ The loaders (:mod:`kg.catalogue`, :mod:`kg.sources`) build it; :mod:`kg.graph` t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from rdflib import Graph
 from rdflib.term import URIRef
 
 __all__ = [
     "Article",
     "Claim",
-    "Corpus",
     "DatasetInfo",
     "Entity",
     "Input",
@@ -170,16 +168,3 @@ class DatasetInfo:
     license: URIRef
     publisher_key: str
     publisher_label: str
-
-
-@dataclass(frozen=True)
-class Corpus:
-    """Everything a build needs: the dataset, its prefixes, entities, sources and inputs, and
-    the ontology as parsed once while loading (the one piece that is RDF already)."""
-
-    dataset: DatasetInfo
-    prefixes: tuple[Prefix, ...]
-    entities: tuple[Entity, ...]
-    sources: tuple[Source, ...]
-    ontology: Graph
-    inputs: tuple[Input, ...] = field(default=())

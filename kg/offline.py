@@ -6,6 +6,7 @@ this hook makes sure nothing in a build, a validation or a query does so by acci
 
 from __future__ import annotations
 
+import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,7 +34,10 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
 
 
 def _allowed(event: str, args: tuple[Any, ...]) -> bool:
-    """A connection to a host the user named (a Dask scheduler) is allowed; nothing else."""
+    """A connection to a host the user named (a Dask scheduler) is allowed, and a Unix socket
+    (the local worker processes'); nothing else."""
+    if event == "socket.connect" and args and getattr(args[0], "family", None) == socket.AF_UNIX:
+        return True
     if not _state["allowed"]:
         return False
     if event == "socket.connect" and len(args) > 1 and isinstance(args[1], tuple):

@@ -1,24 +1,51 @@
-"""The build, end to end: load and check the inputs, build the graph, validate it, write it.
+"""The build, end to end: read and check the shared inputs, run every source's unit of work
+(read, check, build, validate: cached, and in parallel), check what spans sources, validate the
+shared graphs, and write the release.
 
-Nothing is written unless the graph conforms to the shapes.
+Nothing is written unless every input is right and every graph conforms to the shapes.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from pyoxigraph import RdfFormat, Store
+from rdflib import URIRef
 
-from kg.converter import build_converter
+from kg.converter import build_converter, prefix_map
 from kg.errors import NotConformingError
-from kg.graph import assemble, build_parts
+from kg.graph import (
+    CATALOGUE_GRAPH,
+    DATASET_GRAPH,
+    ONTOLOGY_GRAPH,
+    catalogue_graph,
+    check_iris,
+    description_graph,
+    names_of,
+    source_graph,
+)
+from kg.lines import closures, nt_lines, subjects_typed
 from kg.mappings import load_mapping_set, sssom_tsv
+from kg.model import Input
+from kg.namespaces import SH
 from kg.offline import offline
-from kg.project import Project, load_corpus
+from kg.project import Project, SharedInputs, check_distinct, load_shared
 from kg.publish import check_target, write_release
-from kg.release import RELEASE_FILES, serialize_release
-from kg.units import scheduler_hosts, validate_parts
+from kg.release import RELEASE_FILES, jsonld_context, jsonld_nodes, serialize_release
+from kg.sources import SourceFiles, read_folder
+from kg.units import (
+    SourceContext,
+    SourceResult,
+    build_sources,
+    context_digest,
+    merge_verdicts,
+    read_shapes,
+    scheduler_hosts,
+    shared_unit,
+    validate_shared,
+)
 from kg.validation import Report
 
 __all__ = ["SSSOM_FILE", "BuildResult", "build_release"]
@@ -48,9 +75,9 @@ def build_release(
     cache: Path | None = None,
 ) -> BuildResult:
     """Build, validate and write the release of ``project`` into ``out`` (default: dist/),
-    swapped in whole (see :mod:`kg.publish`); the sources are validated on ``jobs`` processes,
-    or on the Dask cluster at ``scheduler``; ``cache``: a folder of verdicts on units validated
-    before, which are not validated again.
+    swapped in whole (see :mod:`kg.publish`); the sources' units run on ``jobs`` processes, or
+    on the Dask cluster at ``scheduler``; ``cache``: a folder of the units' results, so that an
+    unchanged source is not read, built or validated again.
 
     :raises InputError: a curation mistake (nothing is written)
     :raises NotConformingError: the graph does not conform to the shapes (nothing is written)
@@ -59,21 +86,89 @@ def build_release(
     target = out if out is not None else project.dist
     check_target(target, RELEASE_FILES, force=force)
     with offline(allow=scheduler_hosts(scheduler)):
-        corpus = load_corpus(project)
-        parts = build_parts(corpus)
-        report = validate_parts(
-            parts, project.shape_files, jobs=jobs, scheduler=scheduler, cache=cache
+        shared = load_shared(project)
+        shapes = read_shapes(project.shape_files)
+        converter = build_converter(shared.prefixes.prefixes.values())
+        jsonld = jsonld_context(prefix_map(converter))
+        ontology = shared.ontology.graph
+        check_iris(ontology)
+        catalogue = catalogue_graph(shared.catalogue.entities.values())
+        check_iris(catalogue)
+        declarations = description_graph(shared.dataset, shared.prefixes.prefixes.values(), (), ())
+        declaration_lines = nt_lines(declarations)
+        declared = set(subjects_typed(declaration_lines, str(SH.PrefixDeclaration)))
+        ontology_lines, catalogue_lines = nt_lines(ontology), nt_lines(catalogue)
+        context = SourceContext(
+            prefixes=shared.prefixes,
+            ontology=shared.ontology,
+            catalogue=shared.catalogue,
+            names=names_of(shared.catalogue.entities.values(), ontology),
+            context_lines=(
+                *ontology_lines,
+                *(line for line in declaration_lines if line.split(" ", 1)[0] in declared),
+            ),
+            closures=closures(catalogue_lines),
+            shapes=shapes,
+            jsonld_context=jsonld,
+            converter=converter,
+            digest=context_digest(
+                ((i.path, i.sha256) for i in shared.inputs if i.path != "dataset.yaml"), shapes
+            ),
+        )
+        folders = [read_folder(folder, root=project.root) for folder in shared.folders]
+        results = build_sources(context, folders, jobs=jobs, scheduler=scheduler, cache=cache)
+        for result in results:
+            result.raise_error()
+        check_distinct((f"{r.folder}/source.yaml", r.key, r.article) for r in results)
+        description = description_graph(
+            shared.dataset,
+            shared.prefixes.prefixes.values(),
+            [URIRef(result.article) for result in results],
+            _inputs(shared, folders, results),
+        )
+        check_iris(description)
+        graphs = {
+            str(ONTOLOGY_GRAPH): ontology_lines,
+            str(CATALOGUE_GRAPH): catalogue_lines,
+            str(DATASET_GRAPH): nt_lines(description),
+        }
+        unit = shared_unit(graphs, (line for r in results for line in r.article_lines))
+        report = merge_verdicts(
+            [validate_shared(shapes, unit, cache), *(result.verdict for result in results)]
         )
         if not report.conforms:
             raise NotConformingError(report.text())
-        dataset = assemble(parts)
-        del parts  # the release holds every triple now: one copy of the corpus at a time
-        files = serialize_release(dataset, build_converter(corpus.prefixes))
-        del dataset
+        ordered = [
+            (str(ONTOLOGY_GRAPH), ontology_lines),
+            (str(CATALOGUE_GRAPH), catalogue_lines),
+            *sorted((str(source_graph(r.key)), r.lines) for r in results),
+            (str(DATASET_GRAPH), graphs[str(DATASET_GRAPH)]),
+        ]
+        nodes = [
+            jsonld_nodes(ontology, jsonld, converter),
+            jsonld_nodes(catalogue, jsonld, converter),
+            *(result.nodes or {} for result in results),
+            jsonld_nodes(description, jsonld, converter),
+        ]
+        files = serialize_release(ordered, nodes, converter)
+        claims = sum(result.claims for result in results)
+        del ordered, nodes, results
         store = Store()
         store.load(files["graph.nt"], format=RdfFormat.N_TRIPLES)
         files[SSSOM_FILE] = sssom_tsv(load_mapping_set(store))
     write_release(files, target, force=force)
-    claims = sum(len(source.claims) for source in corpus.sources)
     triples = files["graph.nt"].count(b"\n")
     return BuildResult(target, triples, claims, tuple(sorted(files)), report)
+
+
+def _inputs(
+    shared: SharedInputs, folders: list[SourceFiles], results: list[SourceResult]
+) -> list[Input]:
+    """Every input of the build, with its checksum: the shared files, and each source's
+    source.yaml, claims.yaml and document."""
+    found = list(shared.inputs)
+    for files, result in zip(folders, results, strict=True):
+        for name in ("source.yaml", "claims.yaml", result.document):
+            data = files.read(name)
+            found.append(Input(f"{files.folder}/{name}", hashlib.sha256(data).hexdigest()))
+    return sorted(found)

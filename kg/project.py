@@ -1,24 +1,24 @@
 """A project folder: where its curation files, ontology, shapes and release live, and loading
-all of its inputs into the plain model in one call.
+the inputs its sources share into the plain model.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib.term import URIRef
 
-from kg.catalogue import load_catalogue, load_ontology
+from kg.catalogue import Catalogue, Ontology, load_catalogue, load_ontology
 from kg.errors import InputError
-from kg.model import Corpus, DatasetInfo, Input, Source
-from kg.prefixes import load_prefix_map
+from kg.model import DatasetInfo, Input
+from kg.prefixes import PrefixMap, load_prefix_map
 from kg.records import Record, check_fields, check_key, http_iri, load_yaml, text
-from kg.sources import load_source
 
-__all__ = ["VERSION", "Project", "load_corpus"]
+__all__ = ["VERSION", "Project", "SharedInputs", "check_distinct", "load_shared"]
 
 #: A release version: it names the release's IRI.
 VERSION = re.compile(r"[0-9A-Za-z]+(?:[.-][0-9A-Za-z]+)*", re.ASCII)
@@ -77,8 +77,23 @@ class Project:
         return path.relative_to(self.root).as_posix()
 
 
-def load_corpus(project: Project) -> Corpus:
-    """Read and check every input of a build; raise InputError at the first mistake."""
+@dataclass(frozen=True)
+class SharedInputs:
+    """The inputs every source of a build shares, read and checked once: the dataset, its
+    prefixes, ontology and catalogue, the source folders it lists, and the checksum of each
+    shared input file."""
+
+    dataset: DatasetInfo
+    prefixes: PrefixMap
+    ontology: Ontology
+    catalogue: Catalogue
+    folders: tuple[Path, ...]
+    inputs: tuple[Input, ...]
+
+
+def load_shared(project: Project) -> SharedInputs:
+    """Read and check the inputs shared by every source; raise InputError at the first
+    mistake. The sources are read one by one, each on its own (see :mod:`kg.units`)."""
     project.check()
     dataset_record = load_yaml(project.dataset_file, display="dataset.yaml")
     dataset = _dataset_info(dataset_record)
@@ -98,14 +113,7 @@ def load_corpus(project: Project) -> Corpus:
     )
     if dataset.publisher_key in catalogue.entities:
         raise dataset_record.error("publisher", "key is also an entity's key", key="publisher")
-    folders = _source_folders(project, dataset_record)
-    sources = tuple(
-        load_source(
-            folder, root=project.root, prefixes=prefixes, ontology=ontology, catalogue=catalogue
-        )
-        for folder in folders
-    )
-    _check_distinct(sources)
+    folders = tuple(_source_folders(project, dataset_record))
     input_files = [
         project.dataset_file,
         project.prefixes_file,
@@ -115,39 +123,23 @@ def load_corpus(project: Project) -> Corpus:
         project.ontology_file,
         *project.shape_files,
     ]
-    for folder in folders:
-        input_files += [folder / "source.yaml", folder / "claims.yaml"]
-    input_files += [project.root / source.path for source in sources]
     inputs = tuple(
-        sorted(
-            Input(project.display(p), hashlib.sha256(p.read_bytes()).hexdigest())
-            for p in input_files
-        )
+        Input(project.display(p), hashlib.sha256(p.read_bytes()).hexdigest()) for p in input_files
     )
-    return Corpus(
-        dataset,
-        tuple(prefixes.prefixes.values()),
-        tuple(catalogue.entities.values()),
-        sources,
-        ontology.graph,
-        inputs,
-    )
+    return SharedInputs(dataset, prefixes, ontology, catalogue, folders, inputs)
 
 
-def _check_distinct(sources: tuple[Source, ...]) -> None:
-    """Checks that span sources: two sources may not share a key (it names their graph and
-    every IRI they mint) nor describe the same article.
+def check_distinct(sources: Iterable[tuple[str, str, str]]) -> None:
+    """Checks that span sources, given (source.yaml's path, key, article IRI) of each: two
+    sources may not share a key (it names their graph and every IRI they mint) nor describe
+    the same article.
 
     :raises InputError: naming both source files
     """
     keys: dict[str, str] = {}
     articles: dict[str, str] = {}
-    for source in sources:
-        where = source.path.rsplit("/", 1)[0] + "/source.yaml"
-        for seen, value, what in (
-            (keys, source.key, "key"),
-            (articles, str(source.article.iri), "article"),
-        ):
+    for where, key, article in sources:
+        for seen, value, what in ((keys, key, "key"), (articles, article, "article")):
             if value in seen:
                 raise InputError(
                     where,

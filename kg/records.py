@@ -164,10 +164,12 @@ for _tag, _what in _REFUSED_TAGS.items():
     _Loader.add_constructor(_tag, _refuse(_what))
 
 
-def load_yaml(path: Path, *, display: str, top_level: Iterable[str] | None = None) -> Record:
+def load_yaml(
+    path: Path | bytes, *, display: str, top_level: Iterable[str] | None = None
+) -> Record:
     """Read a YAML file whose top level is a mapping; every string must be in NFC.
 
-    :param path: the file to read
+    :param path: the file to read, or its bytes (read already)
     :param display: how to name the file in messages (a path relative to the project)
     :param top_level: the keys the top level may have (None: any)
     :raises InputError: malformed YAML (with its line), a top level that is not a mapping or has
@@ -176,7 +178,8 @@ def load_yaml(path: Path, *, display: str, top_level: Iterable[str] | None = Non
     """
     loader_class = type("Loader", (_Loader,), {"file": display})
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path if isinstance(path, bytes) else path.read_bytes()
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(display, None, None, f"cannot read: {error}") from error
     try:

@@ -9,18 +9,23 @@ graph per source, one for the catalogue, one for the ontology and one for the de
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pyoxigraph
 from curies import Converter
-from rdflib import Dataset, Graph
+from rdflib import Graph
 
 from kg.converter import namespaces, prefix_map
 from kg.turtle import PLAIN_LOCAL_NAME, write_turtle
-from kg.validation import union_graph
 
-__all__ = ["RELEASE_FILES", "jsonld_context", "serialize_release"]
+__all__ = [
+    "RELEASE_FILES",
+    "JsonNodes",
+    "jsonld_context",
+    "jsonld_nodes",
+    "serialize_release",
+]
 
 RELEASE_FILES = (
     "context.jsonld",
@@ -52,24 +57,40 @@ def jsonld_context(namespaces: Mapping[str, str]) -> dict[str, Any]:
     return {"@context": context}
 
 
-def serialize_release(dataset: Dataset, converter: Converter) -> dict[str, bytes]:
-    """Serialise the dataset in every release format; returns file name -> bytes.
+JsonNodes = dict[str, tuple[Any, str]]  # @id -> (the node, its JSON text in the release)
 
-    The files are written with the converter's preferred prefixes; the published JSON-LD
-    context also defines their synonyms (Bioregistry's lower-case ``mondo`` beside ``MONDO``),
-    so that both forms of a CURIE expand.
+
+def serialize_release(
+    graphs: Sequence[tuple[str, Sequence[str]]],
+    nodes: Iterable[JsonNodes],
+    converter: Converter,
+) -> dict[str, bytes]:
+    """Write the release's graphs, given as (graph IRI, canonical lines) in the order that
+    decides where a triple two graphs share is kept (the first), and the JSON-LD nodes of
+    each (:func:`jsonld_nodes`); returns file name -> bytes.
+
+    Each triple is in one graph only: a store's union of graphs would otherwise answer it
+    twice (Oxigraph's does), and every query over the union would count it double. The files
+    are written with the converter's preferred prefixes; the published JSON-LD context also
+    defines their synonyms (Bioregistry's lower-case ``mondo`` beside ``MONDO``), so that both
+    forms of a CURIE expand. Cost: sorting the lines, and Oxigraph writing the Turtle.
     """
-    union = union_graph(dataset)
+    seen: set[str] = set()
+    quads = []
+    for name, lines in graphs:
+        graph = f" <{name}>"
+        for line in lines:
+            if line not in seen:
+                seen.add(line)
+                quads.append(line + graph)
+    quads.sort()
+    ntriples = "".join(f"{line} .\n" for line in sorted(seen)).encode("utf-8")
+    del seen
     context = jsonld_context(prefix_map(converter))
-    ntriples = _sorted_lines(
-        union.serialize(format="nt", encoding="utf-8"), pyoxigraph.RdfFormat.N_TRIPLES
-    )
     return {
         "context.jsonld": _json_bytes(context),
-        "graph.jsonld": _jsonld(union, context, converter),
-        "graph.nq": _sorted_lines(
-            dataset.serialize(format="nquads", encoding="utf-8"), pyoxigraph.RdfFormat.N_QUADS
-        ),
+        "graph.jsonld": _jsonld_document(context, nodes),
+        "graph.nq": "".join(f"{line} .\n" for line in quads).encode("utf-8"),
         "graph.nt": ntriples,
         "graph.ttl": _turtle(ntriples, namespaces(converter)),
     }
@@ -84,36 +105,76 @@ def _turtle(ntriples: bytes, namespaces: Mapping[str, str]) -> bytes:
     )
 
 
-def _sorted_lines(data: bytes, rdf_format: pyoxigraph.RdfFormat) -> bytes:
-    """Re-parse with the strict parser and write one canonical line a statement, sorted."""
-    quads = pyoxigraph.parse(data, format=rdf_format)
-    lines = sorted({_line(quad) for quad in quads})
-    return "".join(f"{line} .\n" for line in lines).encode("utf-8")
-
-
-def _line(quad: pyoxigraph.Quad) -> str:
-    terms = [quad.subject, quad.predicate, quad.object]
-    if not isinstance(quad.graph_name, pyoxigraph.DefaultGraph):
-        terms.append(quad.graph_name)
-    return " ".join(str(term) for term in terms)
-
-
-def _jsonld(graph: Graph, context: dict[str, Any], converter: Converter) -> bytes:
-    """Compacted JSON-LD with the context inline, nodes sorted by @id and values sorted.
-
-    rdflib leaves node IRIs whole; they are shortened here to CURIEs of the context's prefixes
-    (which expand back: those prefixes are marked ``@prefix``), so the file reads as plain JSON.
-    """
+def jsonld_nodes(graph: Graph, context: Mapping[str, Any], converter: Converter) -> JsonNodes:
+    """The nodes of one graph in compacted JSON-LD (the release's context), with node IRIs
+    shortened to CURIEs of the context's prefixes (which expand back: those prefixes are
+    marked ``@prefix``), so the file reads as plain JSON; each value list sorted."""
     data = json.loads(
         graph.serialize(format="json-ld", context=context["@context"], auto_compact=True)
     )
-    nodes = [_compact_ids(node, converter) for node in data.get("@graph", [data])]
-    for node in nodes:
-        for key, value in node.items():
-            if isinstance(value, list):
-                node[key] = sorted(value, key=lambda v: json.dumps(v, sort_keys=True))
-    nodes = sorted(nodes, key=lambda node: str(node.get("@id", "")))
-    return _json_bytes({"@context": context["@context"], "@graph": nodes})
+    found: JsonNodes = {}
+    for node in data.get("@graph", [data]):
+        node.pop("@context", None)  # a graph of one node is written as that node
+        node = _sorted_values(_compact_ids(node, converter))
+        found[str(node.get("@id", ""))] = (node, _node_text(node))
+    return found
+
+
+def _jsonld_document(context: Mapping[str, Any], parts: Iterable[JsonNodes]) -> bytes:
+    """Compacted JSON-LD with the context inline and the nodes of every part, merged by @id
+    (a node several graphs describe, such as an entity a claim asserts something of), sorted
+    by @id: as ``json.dumps(..., indent=2, sort_keys=True)`` writes the whole document, but
+    from the texts of the nodes, so that only merged nodes are written again."""
+    merged: dict[str, tuple[Any, str]] = {}
+    for nodes in parts:
+        for key, (node, text) in nodes.items():
+            if key in merged:
+                node = _merge(merged[key][0], node)
+                text = _node_text(node)
+            merged[key] = (node, text)
+    marker = "@@nodes@@"
+    document = json.dumps(
+        {"@context": context["@context"], "@graph": [marker]},
+        ensure_ascii=False,
+        indent=2,
+        sort_keys=True,
+    )
+    body = ",\n".join(merged[key][1] for key in sorted(merged))
+    return (document.replace(f'    "{marker}"', body, 1) + "\n").encode("utf-8")
+
+
+def _node_text(node: Any) -> str:
+    """A node as it is written in the release's @graph, two levels deep."""
+    text = json.dumps(node, ensure_ascii=False, indent=2, sort_keys=True)
+    return "\n".join("    " + line for line in text.split("\n"))
+
+
+def _merge(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """One node from two descriptions of it: each key's values together, once each."""
+    result = dict(first)
+    for key, value in second.items():
+        if key not in result:
+            result[key] = value
+        elif key != "@id":
+            values = {_key(v): v for v in [*_as_list(result[key]), *_as_list(value)]}
+            ordered = [values[k] for k in sorted(values)]
+            result[key] = ordered[0] if len(ordered) == 1 else ordered
+    return result
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _key(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def _sorted_values(node: dict[str, Any]) -> dict[str, Any]:
+    for key, value in node.items():
+        if isinstance(value, list):
+            node[key] = sorted(value, key=_key)
+    return node
 
 
 def _compact_ids(value: Any, converter: Converter) -> Any:

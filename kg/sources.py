@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping as FileMap
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -29,7 +31,7 @@ from kg.records import (
 from kg.records import text as text_field
 from kg.spans import locate
 
-__all__ = ["PARSERS", "load_source"]
+__all__ = ["PARSERS", "SourceFiles", "load_source", "read_folder"]
 
 #: The page parsers a source.yaml may name.
 PARSERS = {"pubmed-page": parse_pubmed_page}
@@ -54,12 +56,55 @@ class _Context:
         return entity.iri
 
 
-def load_source(
-    folder: Path, *, root: Path, prefixes: PrefixMap, ontology: Ontology, catalogue: Catalogue
-) -> Source:
-    """Read ``folder/source.yaml``, its document and ``folder/claims.yaml``, checking all."""
+@dataclass(frozen=True)
+class SourceFiles:
+    """A source folder as read from disk: its path in the project and the bytes of each file
+    directly in it. What a build does with a source depends on these bytes alone (and on the
+    project's shared inputs), so they are what a worker is given and what its cache keys."""
+
+    folder: str
+    files: FileMap[str, bytes]
+    problem: str | None = None  # why the folder could not be listed
+
+    def read(self, name: str) -> bytes:
+        """The bytes of one file of the folder.
+
+        :raises OSError: no such file (or the folder could not be read)
+        """
+        data = self.files.get(name)
+        if data is None:
+            raise FileNotFoundError(self.problem or f"no file {name!r} in {self.folder}")
+        return data
+
+    def digest(self) -> bytes:
+        """A hash of the folder's path, file names and contents."""
+        digest = hashlib.sha256(f"{self.folder}\0{self.problem}\0".encode())
+        for name, data in sorted(self.files.items()):
+            digest.update(f"{name}\0{len(data)}\0".encode())
+            digest.update(data)
+        return digest.digest()
+
+
+def read_folder(folder: Path, *, root: Path) -> SourceFiles:
+    """Read every file directly in a source folder (not its subfolders)."""
     display = folder.relative_to(root).as_posix()
-    meta = load_yaml(folder / "source.yaml", display=f"{display}/source.yaml")
+    files = {}
+    try:
+        for entry in sorted(folder.iterdir()):
+            if entry.is_file():
+                files[entry.name] = entry.read_bytes()
+    except OSError as error:
+        return SourceFiles(display, files, f"{error.strerror or error}: {display}")
+    return SourceFiles(display, files)
+
+
+def load_source(
+    folder: SourceFiles, *, prefixes: PrefixMap, ontology: Ontology, catalogue: Catalogue
+) -> Source:
+    """Read ``source.yaml``, its document and ``claims.yaml`` of a source folder, checking
+    all."""
+    display = folder.folder
+    meta = load_yaml(_bytes(folder, "source.yaml"), display=f"{display}/source.yaml")
     check_fields(meta, "source", required=["key", "file", "sha256", "parser", "article"])
     key = check_key(meta, "source")
     file = text_field(meta, "source", "file")
@@ -68,16 +113,25 @@ def load_source(
     if not SHA256.fullmatch(text_field(meta, "source", "sha256")):
         raise meta.error("source", "sha256: expected 64 lower-case hex digits", key="sha256")
     context = _Context(prefixes, ontology, catalogue)
-    data = _read_checked(folder / file, meta, f"{display}/{file}")
+    data = _read_checked(folder, file, meta, f"{display}/{file}")
     document = data.decode("utf-8")
     article = _article(meta, document, f"{display}/{file}", context)
-    claims = _load_claims(folder / "claims.yaml", f"{display}/claims.yaml", document, context)
+    claims = _load_claims(
+        _bytes(folder, "claims.yaml"), f"{display}/claims.yaml", document, context
+    )
     return Source(key, f"{display}/{file}", document, meta["sha256"], article, claims)
 
 
-def _read_checked(path: Path, meta: Record, display: str) -> bytes:
+def _bytes(folder: SourceFiles, name: str) -> bytes:
     try:
-        data = path.read_bytes()
+        return folder.read(name)
+    except OSError as error:
+        raise InputError(f"{folder.folder}/{name}", None, None, f"cannot read: {error}") from error
+
+
+def _read_checked(folder: SourceFiles, name: str, meta: Record, display: str) -> bytes:
+    try:
+        data = folder.read(name)
     except OSError as error:
         raise meta.error("source", f"cannot read {display}: {error}", key="file") from error
     digest = hashlib.sha256(data).hexdigest()
@@ -156,7 +210,7 @@ def _article(meta: Record, text: str, text_display: str, context: _Context) -> A
     )
 
 
-def _load_claims(path: Path, display: str, text: str, context: _Context) -> tuple[Claim, ...]:
+def _load_claims(path: bytes, display: str, text: str, context: _Context) -> tuple[Claim, ...]:
     data = load_yaml(path, display=display, top_level=["claims"])
     claims: dict[str, Claim] = {}
     for index, record in enumerate(records_of(data, "claims", file=display), start=1):

@@ -1,151 +1,338 @@
-"""Validation units: each part of a release with exactly what its shapes need, as N-Triples,
-validated on this process, on N local processes, or on a Dask distributed cluster (through its
-``concurrent.futures`` executor: the units and the shapes' text travel with the tasks, so a
-worker needs kg installed and nothing of the project).
+"""The build's units of work: one source, from the bytes of its folder to its checked, built
+and validated graph, a pure function of those bytes and of the inputs every source shares.
 
-One unit holds the shared graphs (ontology, catalogue, dataset description, and the articles the
-description names); each source gives one more unit: its own graph, the ontology, the prefix
+A unit runs on this process, on N local processes, or on a Dask distributed cluster (through
+its ``concurrent.futures`` executor: the folder's bytes and the shared inputs travel with the
+tasks, so a worker needs kg installed and nothing of the project). Its result is kept in the
+build cache under the hash of all it depends on, so an unchanged source is not read, built or
+validated again.
+
+Validation by units: each source is validated with its own graph, the ontology, the prefix
 declarations and the catalogue's description of each entity it names (mapping records
-included). The cost of a unit does not grow with the corpus, so a build is linear in it.
+included); one more unit holds the shared graphs (ontology, catalogue, dataset description, and
+the articles the description names). The cost of a unit does not grow with the corpus, so a
+build is linear in it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import socket
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import pyoxigraph as ox
-from pyoxigraph import RdfFormat, Store
+from curies import Converter
 from rdflib import BNode, Graph, Literal
-from rdflib.term import Node, URIRef
+from rdflib.term import Node
 
-from kg.cache import Verdict, VerdictCache
-from kg.errors import KGError
-from kg.graph import CATALOGUE_GRAPH, DATASET_GRAPH, ONTOLOGY_GRAPH, Parts
-from kg.namespaces import BIOLINK, OWL, RDF, SH
+from kg.cache import EntryCache, Verdict, program_hash, verdict_content, verdict_of
+from kg.catalogue import Catalogue, Ontology
+from kg.errors import InputError, KGError
+from kg.graph import (
+    CATALOGUE_GRAPH,
+    DATASET_GRAPH,
+    ONTOLOGY_GRAPH,
+    check_iris,
+    source_triples,
+)
+from kg.lines import (
+    closure_of,
+    closures,
+    graph_lines,
+    named_terms,
+    nt_bytes,
+    nt_lines,
+    subjects_typed,
+)
+from kg.namespaces import BIOLINK, RDF, SH
 from kg.offline import offline
+from kg.prefixes import PrefixMap
 from kg.progress import Progress
-from kg.validation import Report, ReportRow, parse_shapes, validate
+from kg.release import JsonNodes, jsonld_nodes
+from kg.sources import SourceFiles, load_source
+from kg.validation import Report, ReportRow, check_unit
 
 __all__ = [
+    "Graphs",
+    "SourceContext",
+    "SourceResult",
+    "build_sources",
     "dask_executor",
-    "parts_of_release",
-    "report_parts",
+    "graphs_of_release",
+    "report_graphs",
     "scheduler_hosts",
-    "unit_texts",
-    "validate_parts",
+    "shared_unit",
+    "source_unit",
+    "validate_graphs",
 ]
 
-Triple = tuple[Node, Node, Node]
-_SHAPES: dict[str, Graph] = {}  # parsed shapes by the hash of their text, per process
+Shapes = tuple[tuple[str, bytes], ...]
+Graphs = dict[str, list[str]]  # graph IRI -> canonical lines (see kg.lines)
+_SHARED = (str(ONTOLOGY_GRAPH), str(CATALOGUE_GRAPH), str(DATASET_GRAPH))
 
 
-def unit_texts(parts: Parts) -> list[bytes]:
-    """The validation units of a release, as N-Triples: the shared one first, then one per
-    source, in the order of ``parts.sources``."""
-    closures = {node: _nt(triples) for node, triples in _closures(parts.catalogue).items()}
-    context = _nt(parts.ontology) + _nt(_declarations(parts.description))
-    articles = []
-    for graph in parts.sources.values():
-        for article in graph.subjects(RDF.type, BIOLINK.Article):
-            articles.append(_nt(_closures(graph).get(article, [])))
-    shared = b"".join(
-        [_nt(parts.ontology), _nt(parts.catalogue), _nt(parts.description), *articles]
+@dataclass(frozen=True)
+class SourceContext:
+    """What every source's unit shares: the inputs to check and build it with, the lines its
+    validation unit adds to its graph, the shapes, and the release's JSON-LD context."""
+
+    prefixes: PrefixMap
+    ontology: Ontology
+    catalogue: Catalogue
+    names: Mapping[Node, str]
+    context_lines: tuple[str, ...]  # the ontology and the prefix declarations
+    closures: Mapping[str, Sequence[str]]  # the catalogue's lines about each entity
+    shapes: Shapes
+    jsonld_context: Mapping[str, Any]
+    converter: Converter
+    digest: str  # of the shared inputs and the program: part of every unit's cache key
+
+
+@dataclass(frozen=True)
+class SourceResult:
+    """What one source gave: its graph as canonical lines, the lines of its article (which the
+    shared unit validates with the dataset description), its JSON-LD nodes, its verdict; or,
+    instead, the curation mistake that stopped it."""
+
+    folder: str
+    error: tuple[str, int | None, str | None, str] | None = None
+    key: str = ""
+    article: str = ""
+    document: str = ""
+    claims: int = 0
+    lines: tuple[str, ...] = ()
+    article_lines: tuple[str, ...] = ()
+    verdict: Verdict = (True, ())
+    nodes: JsonNodes | None = None
+
+    def raise_error(self) -> None:
+        """:raises InputError: the mistake this source was stopped by, if any"""
+        if self.error is not None:
+            raise InputError(*self.error)
+
+    def content(self) -> dict[str, Any]:
+        """As JSON, for the cache."""
+        return {
+            "folder": self.folder,
+            "error": list(self.error) if self.error else None,
+            "key": self.key,
+            "article": self.article,
+            "document": self.document,
+            "claims": self.claims,
+            "lines": list(self.lines),
+            "article_lines": list(self.article_lines),
+            "verdict": verdict_content(self.verdict),
+            "nodes": self.nodes,
+        }
+
+    @classmethod
+    def of(cls, content: Any) -> SourceResult:
+        """Read back from the cache's JSON.
+
+        :raises ValueError, KeyError, TypeError: not a source's result
+        """
+        error = content["error"]
+        nodes = content["nodes"]
+        return cls(
+            folder=str(content["folder"]),
+            error=(str(error[0]), error[1], error[2], str(error[3])) if error else None,
+            key=str(content["key"]),
+            article=str(content["article"]),
+            document=str(content["document"]),
+            claims=int(content["claims"]),
+            lines=tuple(map(str, content["lines"])),
+            article_lines=tuple(map(str, content["article_lines"])),
+            verdict=verdict_of(content["verdict"]),
+            nodes={str(k): (v[0], str(v[1])) for k, v in nodes.items()} if nodes else None,
+        )
+
+
+def build_source(context: SourceContext, files: SourceFiles) -> SourceResult:
+    """One source's unit of work: read and check its folder, build its graph, validate it."""
+    try:
+        with offline():
+            source = load_source(
+                files,
+                prefixes=context.prefixes,
+                ontology=context.ontology,
+                catalogue=context.catalogue,
+            )
+            graph = source_triples(source, context.ontology.graph, context.names)
+            check_iris(graph)
+    except InputError as error:
+        return SourceResult(files.folder, (error.file, error.line, error.record, error.message))
+    lines = nt_lines(graph)
+    found = closures(lines)
+    articles = subjects_typed(lines, str(BIOLINK.Article))
+    verdict = _validate_unit(
+        context.shapes, source_unit(context, lines), nt_bytes(context.context_lines)
     )
-    units = [_canonical(shared)]
-    for graph in parts.sources.values():
-        named = set(graph.subjects()) | set(graph.objects())
-        closure = b"".join(closures[n] for n in named if n in closures)
-        units.append(_canonical(_nt(graph) + context + closure))
-    return units
+    return SourceResult(
+        folder=files.folder,
+        key=source.key,
+        article=str(source.article.iri),
+        document=source.path.rsplit("/", 1)[-1],
+        claims=len(source.claims),
+        lines=tuple(lines),
+        article_lines=tuple(closure_of(articles, found)),
+        verdict=verdict,
+        nodes=jsonld_nodes(graph, context.jsonld_context, context.converter),
+    )
 
 
-def parts_of_release(store: Store) -> Parts | None:
-    """The parts of a release read back from its named graphs (graph.nq): the ontology (and
+def source_unit(context: SourceContext, lines: Sequence[str]) -> bytes:
+    """The validation unit of one source's lines, with the catalogue's lines about each entity
+    the source names; validated on the context's lines (the ontology and the prefix
+    declarations), which every source's unit shares."""
+    return nt_bytes(lines, closure_of(named_terms(lines), context.closures))
+
+
+def shared_unit(graphs: Mapping[str, Sequence[str]], article_lines: Iterable[str]) -> bytes:
+    """The validation unit of the shared graphs, with the articles the description names."""
+    return nt_bytes(*(graphs.get(name, ()) for name in _SHARED), article_lines)
+
+
+def build_sources(
+    context: SourceContext,
+    folders: Sequence[SourceFiles],
+    *,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    cache: Path | None = None,
+) -> list[SourceResult]:
+    """Every source's unit of work, in the order of ``folders``: from the cache when it holds
+    the unit, else on this process, on ``jobs`` processes or on the Dask cluster at
+    ``scheduler``; progress is shown on a terminal."""
+    entries = EntryCache(cache, "sources")
+    keys = [_unit_key(context, files) for files in folders]
+    results: list[SourceResult | None] = [_cached(entries, key) for key in keys]
+    todo = [index for index, result in enumerate(results) if result is None]
+    progress = Progress(len(folders), "sources built")
+    progress.step(len(folders) - len(todo))
+    chunks = _chunks([folders[index] for index in todo], jobs if scheduler is None else 8)
+    done = iter(todo)
+    for chunk in _map(_build_chunk, context, chunks, jobs, scheduler):
+        for result in chunk:
+            index = next(done)
+            results[index] = result
+            entries.put(keys[index], result.content())
+        progress.step(len(chunk))
+    progress.done()
+    return [result for result in results if result is not None]
+
+
+def _build_chunk(context: SourceContext, chunk: Sequence[SourceFiles]) -> list[SourceResult]:
+    return [build_source(context, files) for files in chunk]
+
+
+def _unit_key(context: SourceContext, files: SourceFiles) -> str:
+    return hashlib.sha256(context.digest.encode() + files.digest()).hexdigest()
+
+
+def _cached(entries: EntryCache, key: str) -> SourceResult | None:
+    content = entries.get(key)
+    if content is None:
+        return None
+    try:
+        return SourceResult.of(content)
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return None
+
+
+def context_digest(shared_inputs: Iterable[tuple[str, str]], shapes: Shapes) -> str:
+    """The hash of what a source's unit depends on besides its folder: the shared inputs
+    (path and checksum), the shapes and the program."""
+    digest = hashlib.sha256(program_hash().encode())
+    for path, checksum in shared_inputs:
+        digest.update(f"{path}\0{checksum}\n".encode())
+    for name, data in shapes:
+        digest.update(name.encode() + b"\0" + data)
+    return digest.hexdigest()
+
+
+def graphs_of_release(store: ox.Store) -> Graphs | None:
+    """The graphs of a release read back from its named graphs (graph.nq): the ontology (and
     any triple of the default graph, such as the project's ontology added to a file), the
     catalogue, the description, one graph per source. None when the data lacks the catalogue
     or description graph: it is then no release to split."""
     names = {name.value for name in store.named_graphs() if isinstance(name, ox.NamedNode)}
     if not {str(CATALOGUE_GRAPH), str(DATASET_GRAPH)} <= names:
         return None
+    graphs = {name: graph_lines(store, ox.NamedNode(name)) for name in sorted(names)}
+    default = graph_lines(store, ox.DefaultGraph())
+    graphs[str(ONTOLOGY_GRAPH)] = sorted({*graphs.get(str(ONTOLOGY_GRAPH), []), *default})
+    return graphs
 
-    def graph(*names: ox.NamedNode | ox.DefaultGraph) -> Graph:
-        result = Graph()
-        for name in names:
-            quads = store.quads_for_pattern(None, None, None, name)
-            data = ox.serialize(
-                (ox.Triple(q.subject, q.predicate, q.object) for q in quads),
-                format=RdfFormat.N_TRIPLES,
-            )
-            if data:
-                result.parse(data=data, format="nt")
-        return result
 
-    shared = (str(ONTOLOGY_GRAPH), str(CATALOGUE_GRAPH), str(DATASET_GRAPH))
-    return Parts(
-        graph(ox.NamedNode(str(ONTOLOGY_GRAPH)), ox.DefaultGraph()),
-        graph(ox.NamedNode(str(CATALOGUE_GRAPH))),
-        graph(ox.NamedNode(str(DATASET_GRAPH))),
-        {URIRef(name): graph(ox.NamedNode(name)) for name in sorted(names) if name not in shared},
+def _units(graphs: Mapping[str, Sequence[str]]) -> list[tuple[bytes, bytes]]:
+    """The validation units of a release's graphs, each as (unit, the base it is validated
+    on): the shared one, then one per source."""
+    catalogue = closures(graphs.get(str(CATALOGUE_GRAPH), ()))
+    description = graphs.get(str(DATASET_GRAPH), ())
+    declared = set(subjects_typed(description, str(SH.PrefixDeclaration)))
+    context_lines = (
+        *graphs.get(str(ONTOLOGY_GRAPH), ()),
+        *(line for line in description if line.split(" ", 1)[0] in declared),
     )
+    sources = [lines for name, lines in graphs.items() if name not in _SHARED]
+    articles = []
+    for lines in sources:
+        found = closures(lines)
+        articles += closure_of(subjects_typed(lines, str(BIOLINK.Article)), found)
+    base = nt_bytes(context_lines)
+    units = [(shared_unit(graphs, articles), b"")]
+    for lines in sources:
+        units.append((nt_bytes(lines, closure_of(named_terms(lines), catalogue)), base))
+    return units
 
 
-def _canonical(ntriples: bytes) -> bytes:
-    """N-Triples as one sorted line a triple, no repeats: the same unit is the same bytes in
-    every process (rdflib writes in an order of its own), so that its cache key holds."""
-    return b"".join(sorted({line + b"\n" for line in ntriples.splitlines() if line.strip()}))
-
-
-def validate_parts(
-    parts: Parts,
-    shape_files: Sequence[Path],
-    *,
-    jobs: int = 1,
-    scheduler: str | None = None,
-    cache: Path | None = None,
+def validate_graphs(
+    graphs: Mapping[str, Sequence[str]], shape_files: Sequence[Path], *, jobs: int = 1
 ) -> Report:
-    """Validate a release part by part (see the module's description), on this process, on
-    ``jobs`` local processes, or on the Dask cluster at ``scheduler``; the report is the union
-    of the units' reports. A source is judged on its own graph, as built, before triples two
-    sources share are kept in one graph only. With a ``cache`` folder, a unit validated before
-    (same content, same shapes, same program) is not validated again."""
+    """Validate a release's graphs unit by unit, as ``kg build`` does; the verdict and rows."""
     shapes = tuple(_read(path) for path in shape_files)
-    verdicts = VerdictCache(cache, shapes)
-    units = unit_texts(parts)
-    known = {unit: verdicts.get(unit) for unit in units}
-    todo = [unit for unit, verdict in known.items() if verdict is None]
-    progress = Progress(len(units), "sources validated")
-    progress.step(len(units) - len(todo))
-    outcomes = _map_units(_validate_unit, shapes, todo, jobs, scheduler)
-    for unit, verdict in zip(todo, outcomes, strict=True):
-        verdicts.put(unit, verdict)
-        known[unit] = verdict
-        progress.step()
-    progress.done()
-    return _report(verdict for verdict in known.values() if verdict is not None)
+    units = _units(graphs)
+    verdicts = [
+        v
+        for chunk in _map(_validate_chunk, shapes, _chunks(units, jobs), jobs, None)
+        for v in chunk
+    ]
+    return merge_verdicts(verdicts)
 
 
-def report_parts(parts: Parts, shape_files: Sequence[Path], *, jobs: int = 1) -> Report:
-    """Validate a release part by part, as :func:`validate_parts` does, keeping the SHACL
-    report of every unit (for ``kg validate --report``); nothing is cached."""
+def report_graphs(
+    graphs: Mapping[str, Sequence[str]], shape_files: Sequence[Path], *, jobs: int = 1
+) -> Report:
+    """Validate a release's graphs unit by unit (``kg validate``), keeping the SHACL report of
+    every unit that does not conform, merged into one report."""
     shapes = tuple(_read(path) for path in shape_files)
-    units = unit_texts(parts)
+    units = _units(graphs)
     graph = Graph()
-    verdicts = []
+    verdicts: list[Verdict] = []
     progress = Progress(len(units), "parts validated")
-    for conforms, rows, report in _map_units(_report_unit, shapes, units, jobs, None):
-        graph.parse(data=report, format="nt")
-        verdicts.append((conforms, rows))
-        progress.step()
+    for chunk in _map(_report_chunk, shapes, _chunks(units, jobs), jobs, None):
+        for conforms, rows, report in chunk:
+            if report:
+                graph.parse(data=report, format="nt")
+            verdicts.append((conforms, rows))
+        progress.step(len(chunk))
     progress.done()
-    merged = _report(verdicts)
+    merged = merge_verdicts(verdicts)
     return Report(merged.conforms, merged.rows, _one_report(graph, merged.conforms))
+
+
+def merge_verdicts(verdicts: Iterable[Verdict]) -> Report:
+    """One report from the verdicts of several units."""
+    found = list(verdicts)
+    rows = tuple(sorted({row for _, unit_rows in found for row in unit_rows}))
+    return Report(all(conforms for conforms, _ in found), rows, Graph())
 
 
 def _one_report(graph: Graph, conforms: bool) -> Graph:
@@ -161,28 +348,39 @@ def _one_report(graph: Graph, conforms: bool) -> Graph:
 
 
 T = TypeVar("T")
+C = TypeVar("C")
+R = TypeVar("R")
 
 
-def _map_units(
-    function: Callable[[tuple[tuple[str, bytes], ...], bytes], T],
-    shapes: tuple[tuple[str, bytes], ...],
-    units: list[bytes],
+def _chunks(items: Sequence[T], workers: int) -> list[list[T]]:
+    """Items in chunks: several per task (the shared context travels once a chunk), small
+    enough that the workers stay busy and the progress moves."""
+    size = max(1, min(32, len(items) // (4 * max(workers, 1))))
+    return [list(items[start : start + size]) for start in range(0, len(items), size)]
+
+
+def _map(
+    function: Callable[[C, list[T]], R],
+    context: C,
+    chunks: list[list[T]],
     jobs: int,
     scheduler: str | None,
-) -> Iterator[T]:
-    """``function(shapes, unit)`` for every unit, in order, as the results come: here, on
+) -> Iterator[R]:
+    """``function(context, chunk)`` for every chunk, in order, as the results come: here, on
     ``jobs`` local processes, or on the Dask cluster at ``scheduler``."""
-    if not units:
+    if not chunks:
         return
     if scheduler is not None:
         with dask_executor(scheduler) as executor:
-            yield from executor.map(function, [shapes] * len(units), units)
-    elif jobs <= 1 or len(units) <= 1:
-        yield from (function(shapes, unit) for unit in units)
+            yield from executor.map(function, [context] * len(chunks), chunks)
+    elif jobs <= 1 or len(chunks) <= 1:
+        yield from (function(context, chunk) for chunk in chunks)
     else:
-        with ProcessPoolExecutor(max_workers=jobs) as executor:
-            chunk = max(1, min(16, len(units) // (8 * jobs)))
-            yield from executor.map(function, [shapes] * len(units), units, chunksize=chunk)
+        # forkserver, not fork: a process that has run rudof holds its threads' locks, which a
+        # forked child would inherit held (and wait on for ever)
+        forkserver = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=forkserver) as executor:
+            yield from executor.map(function, [context] * len(chunks), chunks)
 
 
 def scheduler_hosts(address: str | None) -> frozenset[str]:
@@ -222,35 +420,41 @@ def dask_executor(address: str) -> Iterator[Executor]:
         client.close()
 
 
-def _report(outcomes: Iterable[Verdict]) -> Report:
-    verdicts = list(outcomes)
-    rows = tuple(sorted({row for _, found in verdicts for row in found}))
-    return Report(all(conforms for conforms, _ in verdicts), rows, Graph())
+def validate_shared(shapes: Shapes, unit: bytes, cache: Path | None) -> Verdict:
+    """The verdict on the shared unit, from the cache when it holds it."""
+    entries = EntryCache(cache, "verdicts")
+    key = context_digest((), shapes) + hashlib.sha256(unit).hexdigest()
+    key = hashlib.sha256(key.encode()).hexdigest()
+    content = entries.get(key)
+    if content is not None:
+        try:
+            return verdict_of(content)
+        except (ValueError, KeyError, TypeError):
+            pass
+    verdict = _validate_unit(shapes, unit)
+    entries.put(key, verdict_content(verdict))
+    return verdict
 
 
-def _validate_unit(shapes: tuple[tuple[str, bytes], ...], unit: bytes) -> Verdict:
-    """One unit's verdict and rows (the shapes are parsed once per process)."""
-    report = _unit_report(shapes, unit)
+def _validate_unit(shapes: Shapes, unit: bytes, base: bytes = b"") -> Verdict:
+    report = check_unit(shapes, unit, base)
     return report.conforms, report.rows
 
 
-def _report_unit(
-    shapes: tuple[tuple[str, bytes], ...], unit: bytes
-) -> tuple[bool, tuple[ReportRow, ...], bytes]:
-    """One unit's verdict, rows, and SHACL report as N-Triples."""
-    report = _unit_report(shapes, unit)
-    return report.conforms, report.rows, report.graph.serialize(format="nt", encoding="utf-8")
+def _validate_chunk(shapes: Shapes, units: list[tuple[bytes, bytes]]) -> list[Verdict]:
+    return [_validate_unit(shapes, unit, base) for unit, base in units]
 
 
-def _unit_report(shapes: tuple[tuple[str, bytes], ...], unit: bytes) -> Report:
-    key = hashlib.sha256(b"".join(data for _, data in shapes)).hexdigest()
-    with offline():
-        graph = _SHAPES.get(key)
-        if graph is None:
-            graph = _SHAPES[key] = parse_shapes(shapes)
-        store = Store()
-        store.load(unit, format=RdfFormat.N_TRIPLES)
-        return validate(store, graph)
+def _report_chunk(
+    shapes: Shapes, units: list[tuple[bytes, bytes]]
+) -> list[tuple[bool, tuple[ReportRow, ...], bytes]]:
+    """Each unit's verdict, rows, and (when it does not conform) SHACL report as N-Triples."""
+    found = []
+    for unit, base in units:
+        report = check_unit(shapes, unit, base)
+        data = b"" if report.conforms else report.graph.serialize(format="nt", encoding="utf-8")
+        found.append((report.conforms, report.rows, data))
+    return found
 
 
 def _read(path: Path) -> tuple[str, bytes]:
@@ -260,28 +464,9 @@ def _read(path: Path) -> tuple[str, bytes]:
         raise KGError(f"{path}: cannot read the shapes: {error}") from error
 
 
-def _nt(triples: Iterable[Triple]) -> bytes:
-    if isinstance(triples, Graph):
-        return triples.serialize(format="nt", encoding="utf-8")
-    graph = Graph()
-    for triple in triples:
-        graph.add(triple)
-    return graph.serialize(format="nt", encoding="utf-8")
+def read_shapes(paths: Iterable[Path]) -> Shapes:
+    """The shape files' names and bytes (what travels to the workers).
 
-
-def _closures(graph: Graph) -> dict[Node, list[Triple]]:
-    """For each subject of a graph: its triples, and those of its mapping records."""
-    closures: dict[Node, list[Triple]] = {}
-    for s, p, o in graph:
-        closures.setdefault(s, []).append((s, p, o))
-    for record, entity in graph.subject_objects(OWL.annotatedSource):
-        closures.setdefault(entity, []).extend(closures.get(record, []))
-    return closures
-
-
-def _declarations(description: Graph) -> list[Triple]:
-    return [
-        triple
-        for node in description.subjects(RDF.type, SH.PrefixDeclaration)
-        for triple in description.triples((node, None, None))
-    ]
+    :raises KGError: a file cannot be read
+    """
+    return tuple(_read(path) for path in paths)

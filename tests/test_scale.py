@@ -20,7 +20,7 @@ from corpus import write_corpus  # noqa: E402
 from servers import dask_cluster  # noqa: E402
 
 pytestmark = pytest.mark.slow
-SOURCES = 12
+SOURCES = 50
 
 
 def files_of(folder: Path) -> dict[str, bytes]:
@@ -142,20 +142,17 @@ def test_cold_warm_and_uncached_builds_write_the_same_bytes(
         assert files_of(tmp_path / name) == first, name
 
 
-def unit_keys(project: Path) -> dict[str, str]:
-    """The cache key of each source's validation unit, by source folder name."""
-    from kg.cache import VerdictCache
-    from kg.graph import build_parts
-    from kg.project import Project, load_corpus
-    from kg.units import unit_texts
+def cache_entry(project: Path, folder: str) -> Path:
+    """The cache entry of one source's unit of work (its content names its folder)."""
+    import json
 
-    found = Project(project)
-    parts = build_parts(load_corpus(found))
-    shapes = [(str(p), p.read_bytes()) for p in found.shape_files]
-    cache = VerdictCache(project / ".kg-cache", shapes)
-    units = unit_texts(parts)[1:]
-    names = [str(name).rsplit("/id/", 1)[1].split("/")[0] for name in parts.sources]
-    return {name: cache.key(unit) for name, unit in zip(names, units, strict=True)}
+    found = [
+        path
+        for path in (project / ".kg-cache" / "sources").rglob("*.json")
+        if json.loads(path.read_text())["content"]["folder"] == folder
+    ]
+    assert len(found) == 1, found
+    return found[0]
 
 
 @pytest.mark.parametrize("damage", ["truncated", "tampered", "foreign", "not json"])
@@ -169,11 +166,10 @@ def test_a_damaged_cache_entry_is_never_trusted(
     project = tmp_path / "project"
     write_corpus(project, 2, invalid=1, seed=5)
     assert kg("--project", project, "build").exit_code == 1
-    key = unit_keys(project)["synthetic-000000"]
-    (entry_path,) = (project / ".kg-cache").rglob(f"{key}.json")
+    entry_path = cache_entry(project, "sources/synthetic-000000")
     entry = json.loads(entry_path.read_text())
-    assert entry["content"]["conforms"] is False
-    entry["content"] = {"conforms": True, "rows": []}
+    assert entry["content"]["verdict"]["conforms"] is False
+    entry["content"]["verdict"] = {"conforms": True, "rows": []}
     if damage == "truncated":
         entry_path.write_text(json.dumps(entry)[:40])
     elif damage == "tampered":
@@ -189,7 +185,7 @@ def test_a_damaged_cache_entry_is_never_trusted(
     result = kg("--project", project, "build")
     assert result.exit_code == 1
     assert "kgs:ClaimShape-knowledgeLevel" in result.stderr
-    assert json.loads(entry_path.read_text())["content"]["conforms"] is False
+    assert json.loads(entry_path.read_text())["content"]["verdict"]["conforms"] is False
 
 
 def test_an_edited_source_is_validated_again(tmp_path: Path, kg: Callable[..., Result]) -> None:
