@@ -49,8 +49,8 @@ def program_hash() -> str:
 
 class EntryCache:
     """JSON entries of one ``kind`` under their keys, in a folder (``None``: nothing is
-    kept). An entry repeats its key and carries the checksum of its content; one that does not
-    match is not trusted."""
+    kept). An entry is a header line (its key and the SHA-256 of its content, as JSON) and the
+    content's JSON; one whose header does not match is not trusted."""
 
     def __init__(self, folder: Path | None, kind: str) -> None:
         self.folder, self.kind = folder, kind
@@ -61,10 +61,11 @@ class EntryCache:
         if self.folder is None:
             return None
         try:
-            entry = json.loads(self._path(key).read_text(encoding="utf-8"))
-            content = entry["content"]
-            if entry["key"] != key or entry["checksum"] != _checksum(content):
+            header, text = self._path(key).read_bytes().split(b"\n", 1)
+            entry = json.loads(header)
+            if entry["key"] != key or entry["checksum"] != hashlib.sha256(text).hexdigest():
                 return None
+            content = json.loads(text)
         except (OSError, ValueError, KeyError, TypeError):
             return None
         self.hits += 1
@@ -74,14 +75,13 @@ class EntryCache:
         """Keep ``content`` (written atomically; a cache that cannot be written is skipped)."""
         if self.folder is None:
             return
-        entry = {"key": key, "checksum": _checksum(content), "content": content}
+        text = json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8")
+        header = json.dumps({"key": key, "checksum": hashlib.sha256(text).hexdigest()})
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(
-                "w", dir=path.parent, delete=False, encoding="utf-8"
-            ) as handle:
-                json.dump(entry, handle, sort_keys=True, ensure_ascii=False)
+            with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False) as handle:
+                handle.write(header.encode("ascii") + b"\n" + text)
             os.replace(handle.name, path)
         except OSError:
             pass  # a cache is an optimisation: a read-only one must not fail the build
@@ -139,8 +139,3 @@ def verdict_of(content: Any) -> Verdict:
 
 def _fields(row: ReportRow) -> tuple[str, ...]:
     return (row.severity, row.shape, row.focus, row.path, row.message)
-
-
-def _checksum(content: object) -> str:
-    data = json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8")
-    return hashlib.sha256(data).hexdigest()

@@ -8,11 +8,15 @@ Nothing is written unless every input is right and every graph conforms to the s
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from curies import Converter
 from pyoxigraph import RdfFormat, Store
-from rdflib import URIRef
+from rdflib import Graph, URIRef
 
 from kg.converter import build_converter, prefix_map
 from kg.errors import NotConformingError
@@ -26,7 +30,7 @@ from kg.graph import (
     names_of,
     source_graph,
 )
-from kg.lines import closures, nt_lines, subjects_typed
+from kg.lines import closures, nt_bytes, nt_lines, subjects_typed
 from kg.mappings import load_mapping_set, sssom_tsv
 from kg.model import Input
 from kg.namespaces import SH
@@ -36,6 +40,7 @@ from kg.publish import check_target, write_release
 from kg.release import RELEASE_FILES, jsonld_context, jsonld_nodes, serialize_release
 from kg.sources import SourceFiles, read_folder
 from kg.units import (
+    Shapes,
     SourceContext,
     SourceResult,
     build_sources,
@@ -89,32 +94,14 @@ def build_release(
         shared = load_shared(project)
         shapes = read_shapes(project.shape_files)
         converter = build_converter(shared.prefixes.prefixes.values())
-        jsonld = jsonld_context(prefix_map(converter))
-        ontology = shared.ontology.graph
-        check_iris(ontology)
-        catalogue = catalogue_graph(shared.catalogue.entities.values())
-        check_iris(catalogue)
-        declarations = description_graph(shared.dataset, shared.prefixes.prefixes.values(), (), ())
-        declaration_lines = nt_lines(declarations)
-        declared = set(subjects_typed(declaration_lines, str(SH.PrefixDeclaration)))
-        ontology_lines, catalogue_lines = nt_lines(ontology), nt_lines(catalogue)
-        context = SourceContext(
-            prefixes=shared.prefixes,
-            ontology=shared.ontology,
-            catalogue=shared.catalogue,
-            names=names_of(shared.catalogue.entities.values(), ontology),
-            context_lines=(
-                *ontology_lines,
-                *(line for line in declaration_lines if line.split(" ", 1)[0] in declared),
-            ),
-            closures=closures(catalogue_lines),
-            shapes=shapes,
-            jsonld_context=jsonld,
-            converter=converter,
-            digest=context_digest(
-                ((i.path, i.sha256) for i in shared.inputs if i.path != "dataset.yaml"), shapes
-            ),
+        context = _source_context(shared, shapes, converter)
+        ontology, catalogue = (
+            context.ontology.graph,
+            catalogue_graph(context.catalogue.entities.values()),
         )
+        check_iris(ontology)
+        check_iris(catalogue)
+        ontology_lines, catalogue_lines = nt_lines(ontology), nt_lines(catalogue)
         folders = [read_folder(folder, root=project.root) for folder in shared.folders]
         results = build_sources(context, folders, jobs=jobs, scheduler=scheduler, cache=cache)
         for result in results:
@@ -133,32 +120,88 @@ def build_release(
             str(DATASET_GRAPH): nt_lines(description),
         }
         unit = shared_unit(graphs, (line for r in results for line in r.article_lines))
-        report = merge_verdicts(
-            [validate_shared(shapes, unit, cache), *(result.verdict for result in results)]
-        )
+        # the shared unit grows with the corpus (the description names every source): it is
+        # validated on a thread (rudof lets go of the GIL) while the release is assembled
+        with ThreadPoolExecutor(max_workers=1) as thread:
+            shared_verdict = thread.submit(validate_shared, shapes, unit, cache)
+            files, claims = _assemble(
+                converter,
+                context.jsonld_context,
+                (ontology, catalogue, description),
+                graphs,
+                results,
+            )
+            report = merge_verdicts([shared_verdict.result(), *(r.verdict for r in results)])
         if not report.conforms:
             raise NotConformingError(report.text())
-        ordered = [
-            (str(ONTOLOGY_GRAPH), ontology_lines),
-            (str(CATALOGUE_GRAPH), catalogue_lines),
-            *sorted((str(source_graph(r.key)), r.lines) for r in results),
-            (str(DATASET_GRAPH), graphs[str(DATASET_GRAPH)]),
-        ]
-        nodes = [
-            jsonld_nodes(ontology, jsonld, converter),
-            jsonld_nodes(catalogue, jsonld, converter),
-            *(result.nodes or {} for result in results),
-            jsonld_nodes(description, jsonld, converter),
-        ]
-        files = serialize_release(ordered, nodes, converter)
-        claims = sum(result.claims for result in results)
-        del ordered, nodes, results
-        store = Store()
-        store.load(files["graph.nt"], format=RdfFormat.N_TRIPLES)
-        files[SSSOM_FILE] = sssom_tsv(load_mapping_set(store))
     write_release(files, target, force=force)
     triples = files["graph.nt"].count(b"\n")
     return BuildResult(target, triples, claims, tuple(sorted(files)), report)
+
+
+def _source_context(shared: SharedInputs, shapes: Shapes, converter: Converter) -> SourceContext:
+    """What every source's unit of work shares (see :class:`kg.units.SourceContext`)."""
+    ontology = shared.ontology.graph
+    prefixes = shared.prefixes.prefixes.values()
+    declarations = nt_lines(description_graph(shared.dataset, prefixes, (), ()))
+    declared = set(subjects_typed(declarations, str(SH.PrefixDeclaration)))
+    return SourceContext(
+        prefixes=shared.prefixes,
+        ontology=shared.ontology,
+        catalogue=shared.catalogue,
+        names=names_of(shared.catalogue.entities.values(), ontology),
+        context_lines=(
+            *nt_lines(ontology),
+            *(line for line in declarations if line.split(" ", 1)[0] in declared),
+        ),
+        closures=closures(nt_lines(catalogue_graph(shared.catalogue.entities.values()))),
+        shapes=shapes,
+        jsonld_context=jsonld_context(prefix_map(converter)),
+        converter=converter,
+        # dataset.yaml is left out: no source's graph depends on it (a new version number
+        # does not rebuild every source)
+        digest=context_digest(
+            ((i.path, i.sha256) for i in shared.inputs if i.path != "dataset.yaml"), shapes
+        ),
+    )
+
+
+def _assemble(
+    converter: Converter,
+    jsonld: Mapping[str, Any],
+    shared_graphs: tuple[Graph, Graph, Graph],
+    graphs: Mapping[str, list[str]],
+    results: list[SourceResult],
+) -> tuple[dict[str, bytes], int]:
+    """The release's files from the shared graphs (ontology, catalogue, description; as rdflib
+    graphs and as lines) and the sources' results, and the number of claims."""
+    ontology, catalogue, description = shared_graphs
+    ontology_lines = graphs[str(ONTOLOGY_GRAPH)]
+    catalogue_lines = graphs[str(CATALOGUE_GRAPH)]
+    ordered = [
+        (str(ONTOLOGY_GRAPH), ontology_lines),
+        (str(CATALOGUE_GRAPH), catalogue_lines),
+        *sorted((str(source_graph(r.key)), r.lines) for r in results),
+        (str(DATASET_GRAPH), graphs[str(DATASET_GRAPH)]),
+    ]
+    nodes = [
+        jsonld_nodes(ontology, jsonld, converter),
+        jsonld_nodes(catalogue, jsonld, converter),
+        *(result.nodes or {} for result in results),
+        jsonld_nodes(description, jsonld, converter),
+    ]
+    files = serialize_release(ordered, nodes, converter)
+    del ordered, nodes
+    # the mapping records are the catalogue's and the articles': the SSSOM set is read
+    # from those graphs and the description, not from the whole release
+    store = Store()
+    mapped = nt_bytes(
+        catalogue_lines, graphs[str(DATASET_GRAPH)], *(r.article_lines for r in results)
+    )
+    store.load(mapped, format=RdfFormat.N_TRIPLES)
+    files[SSSOM_FILE] = sssom_tsv(load_mapping_set(store))
+    claims = sum(result.claims for result in results)
+    return files, claims
 
 
 def _inputs(

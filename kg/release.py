@@ -12,12 +12,11 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import pyoxigraph
 from curies import Converter
 from rdflib import Graph
 
 from kg.converter import namespaces, prefix_map
-from kg.turtle import PLAIN_LOCAL_NAME, write_turtle
+from kg.turtle import PLAIN_LOCAL_NAME, write_sorted_ntriples_as_turtle
 
 __all__ = [
     "RELEASE_FILES",
@@ -57,7 +56,7 @@ def jsonld_context(namespaces: Mapping[str, str]) -> dict[str, Any]:
     return {"@context": context}
 
 
-JsonNodes = dict[str, tuple[Any, str]]  # @id -> (the node, its JSON text in the release)
+JsonNodes = dict[str, str]  # @id -> the node as JSON, as the release writes it
 
 
 def serialize_release(
@@ -92,17 +91,8 @@ def serialize_release(
         "graph.jsonld": _jsonld_document(context, nodes),
         "graph.nq": "".join(f"{line} .\n" for line in quads).encode("utf-8"),
         "graph.nt": ntriples,
-        "graph.ttl": _turtle(ntriples, namespaces(converter)),
+        "graph.ttl": write_sorted_ntriples_as_turtle(ntriples, namespaces(converter)),
     }
-
-
-def _turtle(ntriples: bytes, namespaces: Mapping[str, str]) -> bytes:
-    """Turtle written by Oxigraph from the sorted N-Triples: rdflib's writer turns an
-    xsd:decimal "100" into the different literal 100.0."""
-    quads = pyoxigraph.parse(ntriples, format=pyoxigraph.RdfFormat.N_TRIPLES)
-    return write_turtle(
-        (pyoxigraph.Triple(q.subject, q.predicate, q.object) for q in quads), namespaces
-    )
 
 
 def jsonld_nodes(graph: Graph, context: Mapping[str, Any], converter: Converter) -> JsonNodes:
@@ -116,7 +106,7 @@ def jsonld_nodes(graph: Graph, context: Mapping[str, Any], converter: Converter)
     for node in data.get("@graph", [data]):
         node.pop("@context", None)  # a graph of one node is written as that node
         node = _sorted_values(_compact_ids(node, converter))
-        found[str(node.get("@id", ""))] = (node, _node_text(node))
+        found[str(node.get("@id", ""))] = _node_text(node)
     return found
 
 
@@ -125,13 +115,14 @@ def _jsonld_document(context: Mapping[str, Any], parts: Iterable[JsonNodes]) -> 
     (a node several graphs describe, such as an entity a claim asserts something of), sorted
     by @id: as ``json.dumps(..., indent=2, sort_keys=True)`` writes the whole document, but
     from the texts of the nodes, so that only merged nodes are written again."""
-    merged: dict[str, tuple[Any, str]] = {}
+    found: dict[str, list[str]] = {}
     for nodes in parts:
-        for key, (node, text) in nodes.items():
-            if key in merged:
-                node = _merge(merged[key][0], node)
-                text = _node_text(node)
-            merged[key] = (node, text)
+        for key, text in nodes.items():
+            found.setdefault(key, []).append(text)
+    texts = {
+        key: described[0] if len(described) == 1 else _node_text(_merge(described))
+        for key, described in found.items()
+    }
     marker = "@@nodes@@"
     document = json.dumps(
         {"@context": context["@context"], "@graph": [marker]},
@@ -139,7 +130,7 @@ def _jsonld_document(context: Mapping[str, Any], parts: Iterable[JsonNodes]) -> 
         indent=2,
         sort_keys=True,
     )
-    body = ",\n".join(merged[key][1] for key in sorted(merged))
+    body = ",\n".join(texts[key] for key in sorted(texts))
     return (document.replace(f'    "{marker}"', body, 1) + "\n").encode("utf-8")
 
 
@@ -149,16 +140,18 @@ def _node_text(node: Any) -> str:
     return "\n".join("    " + line for line in text.split("\n"))
 
 
-def _merge(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
-    """One node from two descriptions of it: each key's values together, once each."""
-    result = dict(first)
-    for key, value in second.items():
-        if key not in result:
-            result[key] = value
-        elif key != "@id":
-            values = {_key(v): v for v in [*_as_list(result[key]), *_as_list(value)]}
-            ordered = [values[k] for k in sorted(values)]
-            result[key] = ordered[0] if len(ordered) == 1 else ordered
+def _merge(described: Sequence[str]) -> dict[str, Any]:
+    """One node from several descriptions of it: each key's values together, once each."""
+    values: dict[str, dict[str, Any]] = {}
+    for node in map(json.loads, described):
+        for key, value in node.items():
+            into = values.setdefault(key, {})
+            for item in _as_list(value):
+                into.setdefault(_key(item), item)
+    result = {}
+    for key, found in values.items():
+        ordered = [found[k] for k in sorted(found)]
+        result[key] = ordered[0] if len(ordered) == 1 else ordered
     return result
 
 

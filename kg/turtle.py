@@ -4,12 +4,13 @@ subjects, and no prefix whose local names would need backslash escapes."""
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Mapping
 
 import pyoxigraph as ox
 
-__all__ = ["write_turtle"]
+__all__ = ["usable_prefixes", "write_sorted_ntriples_as_turtle", "write_turtle"]
 
 #: A local name Turtle can write after a prefix with no escape.
 PLAIN_LOCAL_NAME = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_.:-]*[A-Za-z0-9_:-])?$")
@@ -27,37 +28,62 @@ def write_turtle(triples: Iterable[ox.Triple], namespaces: Mapping[str, str]) ->
     <BLANKLINE>
     """
     ordered = sorted(set(triples), key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
-    prefixes = usable_prefixes(ordered, namespaces)
-    written = ox.serialize(ordered, format=ox.RdfFormat.TURTLE, prefixes=prefixes)
-    assert written is not None
-    # Oxigraph writes the prefixes in an order of its own: write them sorted, ourselves; and a
-    # blank line between subjects (Oxigraph escapes newlines in literals, so a line that does
-    # not start with a tab starts a subject).
-    out = [f"@prefix {name}: <{ns}> ." for name, ns in sorted(prefixes.items())]
-    for line in written.decode("utf-8").split("\n"):
-        if line.startswith("@prefix "):
-            continue
-        if line and not line.startswith("\t") and out and out[-1].endswith(" ."):
-            out.append("")
-        out.append(line)
-    return "\n".join(out).encode("utf-8")
-
-
-def usable_prefixes(triples: Iterable[ox.Triple], namespaces: Mapping[str, str]) -> dict[str, str]:
-    """The prefixes under which every IRI of the triples has a plain local name: a prefix whose
-    local names would need Turtle's backslash escapes (``doi:10.1177\\/...``) is left out."""
     iris = {
         term.value
-        for triple in triples
+        for triple in ordered
         for term in (triple.subject, triple.predicate, triple.object)
         if isinstance(term, ox.NamedNode)
     }
-    return {
-        name: namespace
-        for name, namespace in namespaces.items()
-        if all(
-            PLAIN_LOCAL_NAME.match(iri[len(namespace) :])
-            for iri in iris
-            if iri.startswith(namespace)
-        )
-    }
+    return _write(ordered, usable_prefixes(iris, namespaces))
+
+
+def write_sorted_ntriples_as_turtle(ntriples: bytes, namespaces: Mapping[str, str]) -> bytes:
+    """The Turtle :func:`write_turtle` writes, from N-Triples that are already one canonical
+    statement a line, sorted, each once (a release's graph.nt): the statements stream from
+    Oxigraph's parser to its writer, none is built in Python."""
+    iris: set[str] = set()
+    for line in ntriples.decode("utf-8").splitlines():
+        subject, predicate, obj = line.split(" ", 2)
+        iris.update((subject[1:-1], predicate[1:-1]))
+        if obj.startswith("<"):
+            iris.add(obj[1 : obj.index(">")])
+    quads = ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)
+    return _write(quads, usable_prefixes(iris, namespaces))
+
+
+def _write(triples: Iterable[ox.Triple] | Iterable[ox.Quad], prefixes: Mapping[str, str]) -> bytes:
+    written = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=dict(prefixes))
+    assert written is not None
+    # Oxigraph writes the prefixes in an order of its own: write them sorted, ourselves; and a
+    # blank line before each subject (Oxigraph escapes newlines in literals, so a line that
+    # ends a statement, followed by a line that does not start with a tab, starts a subject).
+    lines = written.split(b"\n")
+    start = 0
+    while start < len(lines) and lines[start].startswith(b"@prefix "):
+        start += 1
+    body = b"\n".join(lines[start:])
+    header = "".join(f"@prefix {name}: <{ns}> .\n" for name, ns in sorted(prefixes.items()))
+    if header and body[:1] not in (b"", b"\t", b"\n"):
+        body = b"\n" + body
+    return header.encode("utf-8") + _SUBJECT.sub(b" .\n\n", body)
+
+
+_SUBJECT = re.compile(rb" \.\n(?=[^\t\n])")
+
+
+def usable_prefixes(iris: Iterable[str], namespaces: Mapping[str, str]) -> dict[str, str]:
+    """The prefixes under which every one of the IRIs has a plain local name: a prefix whose
+    local names would need Turtle's backslash escapes (``doi:10.1177\\/...``) is left out."""
+    ordered = sorted(set(iris))
+    usable = {}
+    for name, namespace in namespaces.items():
+        index = bisect.bisect_left(ordered, namespace)
+        plain = True
+        while index < len(ordered) and ordered[index].startswith(namespace):
+            if not PLAIN_LOCAL_NAME.match(ordered[index][len(namespace) :]):
+                plain = False
+                break
+            index += 1
+        if plain:
+            usable[name] = namespace
+    return usable

@@ -71,6 +71,7 @@ __all__ = [
     "shared_unit",
     "source_unit",
     "validate_graphs",
+    "validation_units",
 ]
 
 Shapes = tuple[tuple[str, bytes], ...]
@@ -150,7 +151,7 @@ class SourceResult:
             lines=tuple(map(str, content["lines"])),
             article_lines=tuple(map(str, content["article_lines"])),
             verdict=verdict_of(content["verdict"]),
-            nodes={str(k): (v[0], str(v[1])) for k, v in nodes.items()} if nodes else None,
+            nodes={str(k): str(v) for k, v in nodes.items()} if nodes else None,
         )
 
 
@@ -271,7 +272,7 @@ def graphs_of_release(store: ox.Store) -> Graphs | None:
     return graphs
 
 
-def _units(graphs: Mapping[str, Sequence[str]]) -> list[tuple[bytes, bytes]]:
+def validation_units(graphs: Mapping[str, Sequence[str]]) -> list[tuple[bytes, bytes]]:
     """The validation units of a release's graphs, each as (unit, the base it is validated
     on): the shared one, then one per source."""
     catalogue = closures(graphs.get(str(CATALOGUE_GRAPH), ()))
@@ -298,7 +299,7 @@ def validate_graphs(
 ) -> Report:
     """Validate a release's graphs unit by unit, as ``kg build`` does; the verdict and rows."""
     shapes = tuple(_read(path) for path in shape_files)
-    units = _units(graphs)
+    units = validation_units(graphs)
     verdicts = [
         v
         for chunk in _map(_validate_chunk, shapes, _chunks(units, jobs), jobs, None)
@@ -313,7 +314,7 @@ def report_graphs(
     """Validate a release's graphs unit by unit (``kg validate``), keeping the SHACL report of
     every unit that does not conform, merged into one report."""
     shapes = tuple(_read(path) for path in shape_files)
-    units = _units(graphs)
+    units = validation_units(graphs)
     graph = Graph()
     verdicts: list[Verdict] = []
     progress = Progress(len(units), "parts validated")

@@ -177,32 +177,38 @@ def rudof_conforms(
     session_key = (key, hashlib.sha256(base).hexdigest())
     try:
         session = _RUDOF.get(session_key)
+        strict = pyrudof.ReaderMode.Strict
         if session is None:
             if len(_RUDOF) >= 4:
                 _RUDOF.clear()
-            session = pyrudof.Rudof(pyrudof.RudofConfig())
             graph = _PARSED.get(key)
             if graph is None:
                 graph = _PARSED[key] = parse_shapes(shapes)
+            session = pyrudof.Rudof(pyrudof.RudofConfig())
             session.read_shacl(graph.serialize(format="nt"), format=pyrudof.ShaclFormat.NTriples)
-            session.read_data(
-                base.decode("utf-8"),
-                format=pyrudof.RDFFormat.NTriples,
-                reader_mode=pyrudof.ReaderMode.Strict,
-            )
+            if base:  # rudof refuses empty data: a unit with no base is read on its own
+                session.read_data(
+                    base.decode("utf-8"), format=pyrudof.RDFFormat.NTriples, reader_mode=strict
+                )
             _RUDOF[session_key] = session
+        if not base:
+            session.reset_data()  # reading without merging does not forget the last unit
+            session.read_data(
+                unit.decode("utf-8"), format=pyrudof.RDFFormat.NTriples, reader_mode=strict
+            )
+            return bool(session.validate_shacl().conforms)
         session.begin_staging()
         try:
             session.read_data(
                 unit.decode("utf-8"),
                 format=pyrudof.RDFFormat.NTriples,
-                reader_mode=pyrudof.ReaderMode.Strict,
+                reader_mode=strict,
                 merge=True,
             )
             return bool(session.validate_shacl().conforms)
         finally:
             session.rollback_staging()
-    except Exception:
+    except Exception:  # any failure of the fast path leaves the unit to pySHACL
         _RUDOF.pop(session_key, None)
         return None
 

@@ -4,10 +4,13 @@ exactly its own violations."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -142,14 +145,22 @@ def test_cold_warm_and_uncached_builds_write_the_same_bytes(
         assert files_of(tmp_path / name) == first, name
 
 
+def read_entry(path: Path) -> tuple[dict[str, str], dict[str, Any]]:
+    """A cache entry's header (key, checksum) and content."""
+    header, content = path.read_bytes().split(b"\n", 1)
+    return json.loads(header), json.loads(content)
+
+
+def write_entry(path: Path, header: dict[str, str], content: dict[str, Any]) -> None:
+    path.write_bytes(json.dumps(header).encode() + b"\n" + json.dumps(content).encode())
+
+
 def cache_entry(project: Path, folder: str) -> Path:
     """The cache entry of one source's unit of work (its content names its folder)."""
-    import json
-
     found = [
         path
         for path in (project / ".kg-cache" / "sources").rglob("*.json")
-        if json.loads(path.read_text())["content"]["folder"] == folder
+        if read_entry(path)[1]["folder"] == folder
     ]
     assert len(found) == 1, found
     return found[0]
@@ -161,31 +172,28 @@ def test_a_damaged_cache_entry_is_never_trusted(
 ) -> None:
     """An invalid source whose cached verdict is made to say "conforms": the build still
     fails, and writes the verdict again."""
-    import json
-
     project = tmp_path / "project"
     write_corpus(project, 2, invalid=1, seed=5)
     assert kg("--project", project, "build").exit_code == 1
     entry_path = cache_entry(project, "sources/synthetic-000000")
-    entry = json.loads(entry_path.read_text())
-    assert entry["content"]["verdict"]["conforms"] is False
-    entry["content"]["verdict"] = {"conforms": True, "rows": []}
+    header, content = read_entry(entry_path)
+    assert content["verdict"]["conforms"] is False
+    content["verdict"] = {"conforms": True, "rows": []}
     if damage == "truncated":
-        entry_path.write_text(json.dumps(entry)[:40])
+        entry_path.write_bytes(entry_path.read_bytes()[:40])
     elif damage == "tampered":
-        entry_path.write_text(json.dumps(entry))  # the checksum no longer matches
+        write_entry(entry_path, header, content)  # the checksum no longer matches
     elif damage == "foreign":
-        from kg.cache import _checksum
-
-        entry["key"] = "0" * 64  # an entry written for another unit, checksum recomputed
-        entry["checksum"] = _checksum(entry["content"])
-        entry_path.write_text(json.dumps(entry))
+        # an entry written for another unit, its checksum right for what it holds
+        text = json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
+        header = {"key": "0" * 64, "checksum": hashlib.sha256(text).hexdigest()}
+        entry_path.write_bytes(json.dumps(header).encode() + b"\n" + text)
     else:
         entry_path.write_bytes(b"\x00\xff not json")
     result = kg("--project", project, "build")
     assert result.exit_code == 1
     assert "kgs:ClaimShape-knowledgeLevel" in result.stderr
-    assert json.loads(entry_path.read_text())["content"]["verdict"]["conforms"] is False
+    assert read_entry(entry_path)[1]["verdict"]["conforms"] is False
 
 
 def test_an_edited_source_is_validated_again(tmp_path: Path, kg: Callable[..., Result]) -> None:

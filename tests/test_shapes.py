@@ -14,8 +14,8 @@ from rdflib import Graph
 
 from kg.graph import CATALOGUE_GRAPH
 from kg.namespaces import SH, SHAPES
-from kg.units import validate_graphs
-from kg.validation import Report, load_shapes, validate
+from kg.units import read_shapes, validate_graphs, validation_units
+from kg.validation import Report, load_shapes, rudof_conforms, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 SHAPE_FILES = sorted((ROOT / "shapes").glob("*.ttl"))
@@ -128,6 +128,23 @@ def test_the_build_validating_part_by_part_finds_the_same(
     report = validate_graphs(graphs_of(store, release), SHAPE_FILES)
     assert not report.conforms
     assert reported(report) == {expected.group(1)}, report.text()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fixture", INVALID, ids=[f.stem for f in INVALID])
+def test_rudof_sends_every_invalid_fixture_to_pyshacl(fixture: Path, release: Path) -> None:
+    """rudof is the build's first pass: a unit it passes is not validated again. It must find
+    each fixture's unit not conforming (False: not None, which would mean rudof failed and
+    pySHACL judged alone), and pass the units of the valid release."""
+    shapes = read_shapes(SHAPE_FILES)
+    store = store_of(release)
+    assert {rudof_conforms(shapes, *u) for u in validation_units(graphs_of(store, release))} == {
+        True
+    }
+    store.update(fixture.read_text(encoding="utf-8"))
+    verdicts = [rudof_conforms(shapes, *u) for u in validation_units(graphs_of(store, release))]
+    assert None not in verdicts
+    assert False in verdicts
 
 
 def test_the_release_conforms_part_by_part(release: Path, shapes: Graph) -> None:
