@@ -534,6 +534,36 @@ def load(ctx: click.Context, /, endpoint: str | None, **options: Any) -> None:
 
 @main.command(epilog=EXIT_CODES)
 @click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Folder to write the site to (default: site/ in the project).",
+)
+@click.option(
+    "--host",
+    "public_host",
+    default="https://example.org",
+    show_default=True,
+    help="Where the site will be served: the .htaccess for w3id.org redirects there.",
+)
+@release_option
+@common_options
+@click.pass_context
+@_reports_errors
+def site(ctx: click.Context, out: Path | None, public_host: str, release: Path | None) -> None:
+    """Write the release as a static site: a page and Turtle, JSON-LD and N-Triples for every
+    resource, an index, and the nginx.conf and .htaccess that serve it as linked data."""
+    from kg.site import build_site
+    from kg.stores import check_release
+
+    folder = _release_folder(ctx, release)
+    check_release(folder)
+    target = out if out is not None else _project(ctx).root / "site"
+    pages, _ = build_site(folder, target, public_host=public_host)
+    click.echo(f"kg: wrote {pages} pages to {target}", err=True)
+
+
+@main.command(epilog=EXIT_CODES)
+@click.option(
     "--host",
     default="127.0.0.1",
     show_default=True,

@@ -34,8 +34,10 @@ from urllib.parse import parse_qs, urlsplit
 import pyoxigraph as ox
 
 from kg import tokens
+from kg.deploy import answer
 from kg.endpoint import EndpointError
 from kg.processes import die_with_parent
+from kg.site import build_site
 
 __all__ = ["LOOPBACK", "Limits", "serve"]
 
@@ -64,6 +66,8 @@ class _Endpoint:
     """What the request handler needs: the store, the limits, the allowed hosts."""
 
     store: Path
+    site: Path
+    license: str | None
     limits: Limits
     hosts: frozenset[str]
     slots: threading.BoundedSemaphore
@@ -88,9 +92,16 @@ def serve(
             httpd = _bind(host, port)
             store = folder / "store"
             _load(release / "graph.nq", store)
+            site = folder / "site"
+            _, licence = build_site(release, site, sparql_endpoint="/query")
             allowed = _allowed_hosts(host, port, hosts)
             endpoint = _Endpoint(
-                store, limits, allowed, threading.BoundedSemaphore(limits.concurrent)
+                store,
+                site,
+                licence,
+                limits,
+                allowed,
+                threading.BoundedSemaphore(limits.concurrent),
             )
             httpd.endpoint = endpoint  # type: ignore[attr-defined]
             _announce(host, port, limits)
@@ -161,7 +172,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._handle(None)
 
     def do_HEAD(self) -> None:
-        self._reply(HTTPStatus.METHOD_NOT_ALLOWED, "use GET or POST with a query\n")
+        if urlsplit(self.path).path in ("/query", "/update"):
+            self._reply(HTTPStatus.METHOD_NOT_ALLOWED, "use GET or POST with a query\n")
+        else:
+            self._handle(None, head=True)
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -170,7 +184,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._handle(self.rfile.read(length))
 
-    def _handle(self, body: bytes | None) -> None:
+    def _handle(self, body: bytes | None, *, head: bool = False) -> None:
         if self.headers.get("Host", "").lower() not in self.endpoint.hosts:
             self._reply(
                 HTTPStatus.MISDIRECTED_REQUEST, "this server does not answer for that host\n"
@@ -181,7 +195,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(HTTPStatus.FORBIDDEN, "this endpoint is read-only\n")
             return
         if path.path != "/query":
-            self._reply(HTTPStatus.NOT_FOUND, "not found: the SPARQL endpoint is /query\n")
+            if body is None:
+                self._page(path.path, head)
+            else:
+                self._reply(HTTPStatus.NOT_FOUND, "not found: the SPARQL endpoint is /query\n")
             return
         query = self._query_text(path.query, body)
         if query is None:
@@ -194,6 +211,18 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(HTTPStatus.FORBIDDEN, "SERVICE is not allowed on this endpoint\n")
             return
         self._run(query)
+
+    def _page(self, path: str, head: bool) -> None:
+        """The site: pages, documents, and 303s from resources to documents."""
+        found = answer(
+            self.endpoint.site, path, self.headers.get("Accept"), license_iri=self.endpoint.license
+        )
+        self.send_response(found.status)
+        for name, value in found.headers:
+            self.send_header(name, value)
+        self.end_headers()
+        if not head:
+            self.wfile.write(found.body)
 
     def _query_text(self, query_string: str, body: bytes | None) -> str | None:
         content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
@@ -321,7 +350,8 @@ def _remove_orphans() -> None:
 
 def _announce(host: str, port: int, limits: Limits) -> None:
     url = f"http://{host}:{port}/query"
-    print(f"kg: serving the release read-only at {url} (Ctrl-C stops)", file=sys.stderr)
+    print(f"kg: browse the release at http://{host}:{port}/ (Ctrl-C stops)", file=sys.stderr)
+    print(f"kg: serving the release read-only at {url}", file=sys.stderr)
     print(
         f"kg: each query may run {limits.timeout_s:g} s and use {limits.memory_mb} MB; "
         f"SERVICE is {'allowed' if limits.allow_service else 'refused'}",

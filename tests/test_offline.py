@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import urllib.request
+from pathlib import Path
 
 import pytest
 from rdflib import Graph
@@ -72,3 +73,32 @@ def test_only_the_hosts_the_user_named_are_allowed() -> None:
             sock.connect(("127.0.0.2", 9))
     with offline(), socket.socket() as sock, pytest.raises(NetworkRefused):
         sock.connect(("127.0.0.1", 9))
+
+
+def test_a_unix_socket_is_not_the_network(tmp_path: Path) -> None:
+    """Local worker processes talk over Unix sockets (kg build --jobs): allowed offline."""
+    path = str(tmp_path / "socket")
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(path)
+        server.listen(1)
+        with offline(), socket.socket(socket.AF_UNIX) as client:
+            client.connect(path)
+
+
+def test_rudof_fetches_nothing_a_unit_points_to() -> None:
+    """rudof is Rust: its sockets would pass the audit hook unseen. A unit that names remote
+    shapes and imports (as a user's file may) is validated without any request to them."""
+    from kg.units import read_shapes
+    from kg.validation import check_unit, rudof_conforms
+
+    shapes = read_shapes(sorted((Path(__file__).parents[1] / "shapes").glob("*.ttl")))
+    with listener(reply=SERVED) as (port, received):
+        remote = f"http://127.0.0.1:{port}"
+        unit = (
+            f"<{remote}/data> <http://www.w3.org/2002/07/owl#imports> <{remote}/imports> .\n"
+            f"<{remote}/data> <http://www.w3.org/ns/shacl#shapesGraph> <{remote}/shapes> .\n"
+            f"<{remote}/data> <http://www.w3.org/2000/01/rdf-schema#seeAlso> <{remote}/more> .\n"
+        ).encode()
+        assert rudof_conforms(shapes, unit) is True
+        assert check_unit(shapes, unit).conforms
+    assert received == []

@@ -1,0 +1,513 @@
+"""``kg site``: the release as a static site, so that every IRI it mints dereferences.
+
+Every resource the project mints (``…/id/…``, ``…/release/…``, the ontology) and every outside
+resource the release describes (entities, articles) gets a page (``doc/<path>.html``) and its
+triples in Turtle, JSON-LD and N-Triples beside it (``doc/<path>.ttl`` …). A resource's triples
+are those whose subject is the resource or a node minted under its IRI (a claim's evidence,
+quote and position selectors, its dose). The pages link to one another by relative paths, so
+the site works from any folder or host; they load nothing from elsewhere (no CDN, no font, no
+script but one inline filter on the index, which works without it). Everything is generated
+from the release, sorted, so a rebuild writes the same bytes.
+
+Dereferencing (:mod:`kg.negotiation`): ``/id/<path>`` answers 303 See Other to
+``/doc/<path>.<ext>`` in the format the ``Accept`` header prefers.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+from curies import Converter
+
+from kg.converter import declared_converter, namespaces
+from kg.deploy import htaccess, nginx_conf
+from kg.errors import OutputError
+from kg.negotiation import FORMATS
+from kg.publish import write_file
+from kg.turtle import write_turtle
+
+__all__ = ["ROOT", "Site", "build_site", "doc_path"]
+
+ROOT = "https://w3id.org/drugclaims/"
+_ONTOLOGY = ROOT + "ontology"
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+_KGO = ROOT + "ontology#"
+_BIOLINK = "https://w3id.org/biolink/vocab/"
+_OA = "http://www.w3.org/ns/oa#"
+_OWL = "http://www.w3.org/2002/07/owl#"
+_SCHEMA_TYPES = {  # schema.org types a page's embedded JSON-LD may take, by the release's types
+    "https://schema.org/ScholarlyArticle": "ScholarlyArticle",
+    "http://www.w3.org/ns/dcat#Dataset": "Dataset",
+    _BIOLINK + "ChemicalEntity": "Drug",
+    _BIOLINK + "SmallMolecule": "Drug",
+    _BIOLINK + "Drug": "Drug",
+    _BIOLINK + "Disease": "MedicalCondition",
+    _BIOLINK + "PhenotypicFeature": "MedicalCondition",
+}
+
+
+@dataclass
+class Page:
+    """One page: its resource, the document path it is written to, and its triples."""
+
+    iri: str
+    path: str
+    triples: list[ox.Triple] = field(default_factory=list)
+
+
+@dataclass
+class Site:
+    """The pages of a release, by resource IRI, and the labels of everything it names."""
+
+    pages: dict[str, Page]
+    labels: dict[str, str]
+    converter: Converter
+    store: ox.Store
+
+    def page_of(self, iri: str) -> Page | None:
+        return self.pages.get(_owner(iri, self.pages))
+
+
+def doc_path(iri: str, converter: Converter) -> str:
+    """The path (without extension) of the document of a resource, from the site's root.
+
+    >>> from curies import Converter
+    >>> c = Converter.from_prefix_map({"MONDO": "http://purl.obolibrary.org/obo/MONDO_"})
+    >>> doc_path(ROOT + "id/pubmed-1/claim/x", c), doc_path(ROOT + "ontology#Claim", c)
+    ('doc/pubmed-1/claim/x', 'doc/ontology')
+    >>> doc_path("http://purl.obolibrary.org/obo/MONDO_0000001", c)
+    'doc/external/MONDO-0000001'
+    """
+    if iri.startswith(_ONTOLOGY):
+        return "doc/ontology"
+    if iri.startswith(ROOT + "id/"):
+        return "doc/" + iri[len(ROOT) + 3 :]
+    if iri.startswith(ROOT):
+        return "doc/" + iri[len(ROOT) :]
+    curie = converter.compress(iri)
+    name = curie if curie else iri.split("://", 1)[-1]
+    return "doc/external/" + "".join(c if c.isalnum() or c in "._-" else "-" for c in name)
+
+
+def _owner(iri: str, pages: Mapping[str, Page]) -> str:
+    """The resource whose page holds ``iri``: the shortest IRI of a page that is ``iri`` or
+    an ancestor of it by path segments (the ontology's terms are on the ontology's page)."""
+    if iri.startswith(_ONTOLOGY):
+        return _ONTOLOGY
+    if iri.startswith(ROOT):
+        cut = iri.find("/", len(ROOT))
+        while cut != -1:
+            if iri[:cut] in pages:
+                return iri[:cut]
+            cut = iri.find("/", cut + 1)
+    return iri
+
+
+def read_site(store: ox.Store) -> Site:
+    """Gather the pages of the release in ``store``."""
+    converter = declared_converter(store)
+    subjects = sorted(
+        {_v(q.subject) for q in store if isinstance(q.subject, ox.NamedNode)}, key=len
+    )
+    pages: dict[str, Page] = {}
+    for iri in subjects:  # shortest first: an owner is met before what it owns
+        owner = _owner(iri, pages)
+        if owner not in pages:
+            pages[owner] = Page(owner, doc_path(owner, converter))
+    seen: set[ox.Triple] = set()
+    for quad in store:
+        triple = ox.Triple(quad.subject, quad.predicate, quad.object)
+        if triple in seen or not isinstance(quad.subject, ox.NamedNode):
+            continue
+        seen.add(triple)
+        pages[_owner(_v(quad.subject), pages)].triples.append(triple)
+    labels: dict[str, str] = {}
+    for quad in store.quads_for_pattern(None, ox.NamedNode(_RDFS + "label"), None):
+        if isinstance(quad.subject, ox.NamedNode) and isinstance(quad.object, ox.Literal):
+            labels.setdefault(_v(quad.subject), _v(quad.object))
+    return Site(pages, labels, converter, store)
+
+
+def build_site(
+    release: Path,
+    out: Path,
+    *,
+    public_host: str = "https://example.org",
+    sparql_endpoint: str | None = None,
+) -> tuple[int, str | None]:
+    """Write the site of the release in ``release`` (its graph.nq) into ``out``, with the
+    nginx.conf and the w3id.org .htaccess that serve it (see :mod:`kg.deploy`); returns the
+    number of pages and the release's licence."""
+    store = ox.Store()
+    store.bulk_load(path=str(release / "graph.nq"), format=ox.RdfFormat.N_QUADS)
+    site = read_site(store)
+    files: dict[str, bytes] = {}
+    prefixes = namespaces(site.converter)
+    for page in site.pages.values():
+        files[page.path + ".ttl"] = write_turtle(page.triples, prefixes)
+        files[page.path + ".nt"] = _ntriples(page.triples)
+        files[page.path + ".jsonld"] = _jsonld(page.triples)
+        files[page.path + ".html"] = _page_html(site, page).encode("utf-8")
+    files["index.html"] = _index_html(site, sparql_endpoint).encode("utf-8")
+    files["404.html"] = _not_found_html().encode("utf-8")
+    files["style.css"] = _STYLE.encode("utf-8")
+    root = out.resolve()
+    files["nginx.conf"] = nginx_conf(
+        root, 8080, license_of(store), prefix=root.parent / f".{root.name}-nginx"
+    ).encode("utf-8")
+    files[".htaccess"] = htaccess(public_host.rstrip("/")).encode("utf-8")
+    for name in sorted(files):
+        target = out / name
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise OutputError.from_os_error(target.parent, error, "choose another --out") from error
+        write_file(target, files[name])
+    return len(site.pages), license_of(store)
+
+
+def license_of(store: ox.Store) -> str | None:
+    """The licence of the release in ``store`` (its dct:license)."""
+    for quad in store.quads_for_pattern(
+        None, ox.NamedNode("http://purl.org/dc/terms/license"), None
+    ):
+        if isinstance(quad.object, ox.NamedNode):
+            return _v(quad.object)
+    return None
+
+
+def _order(triple: ox.Triple) -> tuple[str, str, str]:
+    return str(triple.subject), str(triple.predicate), str(triple.object)
+
+
+def _v(term: object) -> str:
+    """The IRI or lexical form of a term."""
+    return str(getattr(term, "value", term))
+
+
+def _ntriples(triples: Iterable[ox.Triple]) -> bytes:
+    lines = sorted(f"{t.subject} {t.predicate} {t.object} .\n" for t in set(triples))
+    return "".join(lines).encode("utf-8")
+
+
+def _jsonld(triples: Iterable[ox.Triple]) -> bytes:
+    """Expanded JSON-LD (flattened by subject): reads with no context to fetch."""
+    nodes: dict[str, dict[str, list[object]]] = defaultdict(lambda: defaultdict(list))
+    for triple in sorted(
+        set(triples), key=lambda t: (str(t.subject), str(t.predicate), str(t.object))
+    ):
+        node = nodes[_v(triple.subject)]
+        if _v(triple.predicate) == _RDF + "type" and isinstance(triple.object, ox.NamedNode):
+            node["@type"].append(_v(triple.object))
+        else:
+            node[_v(triple.predicate)].append(_json_value(triple.object))
+    graph = [{"@id": iri, **node} for iri, node in sorted(nodes.items())]
+    return (json.dumps(graph, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
+
+
+def _json_value(term: object) -> dict[str, str]:
+    if isinstance(term, ox.NamedNode):
+        return {"@id": term.value}
+    assert isinstance(term, ox.Literal)
+    if term.language:
+        return {"@value": term.value, "@language": term.language}
+    if term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+        return {"@value": term.value, "@type": term.datatype.value}
+    return {"@value": term.value}
+
+
+# -- HTML ------------------------------------------------------------------------------------
+
+_STYLE = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;
+line-height:1.5;color:#1a1a1a;background:#fff}a{color:#0b57a4}table{border-collapse:collapse;
+width:100%}th,td{border-bottom:1px solid #ccc;padding:.3rem .5rem;text-align:left;
+vertical-align:top}mark{background:#ffe066;color:#1a1a1a}.status{font-weight:bold}
+.negated{color:#a40000}.hypothesis{color:#6b4e00}code{word-break:break-all}
+blockquote{border-left:4px solid #ccc;margin:0;padding:0 1rem;white-space:pre-wrap}
+"""
+
+
+def _html(title: str, body: str, depth: int, *, alternates: str = "", head: str = "") -> str:
+    up = "../" * depth
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html.escape(title)}</title>\n"
+        f'<link rel="stylesheet" href="{up}style.css">\n{alternates}{head}</head>\n<body>\n'
+        f'<nav><a href="{up}index.html">drugclaims</a></nav>\n<main>\n{body}</main>\n'
+        "</body>\n</html>\n"
+    )
+
+
+def _depth(path: str) -> int:
+    return path.count("/")
+
+
+def _link(site: Site, iri: str, depth: int) -> str:
+    """A link to the page of ``iri`` (its label as text), or the IRI itself as text."""
+    label = site.labels.get(iri) or site.converter.compress(iri) or iri
+    page = site.page_of(iri)
+    if page is None:
+        return f"<code>{html.escape(label)}</code>"
+    anchor = "#" + iri.split("#", 1)[1] if "#" in iri and page.iri != iri else ""
+    href = "../" * depth + page.path + ".html" + anchor
+    return f'<a href="{html.escape(href)}">{html.escape(label)}</a>'
+
+
+def _term(site: Site, term: object, depth: int) -> str:
+    if isinstance(term, ox.NamedNode):
+        return _link(site, term.value, depth)
+    assert isinstance(term, ox.Literal)
+    return html.escape(term.value)
+
+
+def _alternates(page: Page, depth: int) -> str:
+    name = page.path.rsplit("/", 1)[-1]
+    return "".join(
+        f'<link rel="alternate" type="{f.media_type}" href="{html.escape(name)}.{f.extension}">\n'
+        for f in FORMATS
+        if f.extension != "html"
+    )
+
+
+def _values(page: Page, subject: str, predicate: str) -> list[object]:
+    return sorted(
+        (
+            t.object
+            for t in page.triples
+            if _v(t.subject) == subject and _v(t.predicate) == predicate
+        ),
+        key=str,
+    )
+
+
+def _value(page: Page, subject: str, predicate: str) -> str:
+    found = _values(page, subject, predicate)
+    return getattr(found[0], "value", "") if found else ""
+
+
+def _page_html(site: Site, page: Page) -> str:
+    depth = _depth(page.path)
+    title = site.labels.get(page.iri) or site.converter.compress(page.iri) or page.iri
+    types = {
+        _v(t.object)
+        for t in page.triples
+        if _v(t.subject) == page.iri
+        and _v(t.predicate) == _RDF + "type"
+        and isinstance(t.object, ox.NamedNode)
+    }
+    name = page.path.rsplit("/", 1)[-1]
+    parts = [f"<h1>{html.escape(title)}</h1>\n<p>IRI: <code>{html.escape(page.iri)}</code></p>\n"]
+    parts.append(
+        "<p>This description as "
+        + ", ".join(
+            f'<a href="{html.escape(name)}.{f.extension}" type="{f.media_type}">{label}</a>'
+            for f, label in zip(FORMATS, ("Turtle", "JSON-LD", "N-Triples"), strict=False)
+        )
+        + ".</p>\n"
+    )
+    if _KGO + "Claim" in types:
+        parts.append(_claim_html(site, page, depth))
+    if not page.iri.startswith(ROOT):
+        parts.append(_entity_html(site, page, depth))
+    parts.append(_triples_html(site, page, depth))
+    head = _schema_org(site, page, types)
+    return _html(title, "".join(parts), depth, alternates=_alternates(page, depth), head=head)
+
+
+def _status(site: Site, status: str) -> tuple[str, str]:
+    """The status of a claim in words, and a CSS class."""
+    word = site.labels.get(status, status.rsplit("#", 1)[-1]).lower()
+    return word, word.split()[0] if word else ""
+
+
+def _claim_html(site: Site, page: Page, depth: int) -> str:
+    iri = page.iri
+    subject = _value(page, iri, _BIOLINK + "subject")
+    predicate = _value(page, iri, _BIOLINK + "predicate")
+    obj = _value(page, iri, _BIOLINK + "object")
+    status = _value(page, iri, _KGO + "epistemicStatus")
+    word, css = _status(site, status)
+    rows = [
+        ("subject", _link(site, subject, depth)),
+        ("predicate", _link(site, predicate, depth)),
+        ("object", _link(site, obj, depth)),
+        ("status", f'<span class="status {css}">{html.escape(word)}</span>'),
+    ]
+    table = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>\n" for k, v in rows)
+    out = [f"<h2>The claim</h2>\n<table>\n{table}</table>\n"]
+    if word == "negated":
+        out.append(
+            '<p class="status negated">The source states that this does not hold: '
+            "the claim is negated.</p>\n"
+        )
+    evidence = iri + "/evidence"
+    text_iri = _value(page, evidence, _OA + "hasSource")
+    start = _value(page, evidence + "/position", _OA + "start")
+    end = _value(page, evidence + "/position", _OA + "end")
+    text_page = site.page_of(text_iri) if text_iri else None
+    text = _value(text_page, text_iri, _RDF + "value") if text_page else ""
+    if text and start.isdigit() and end.isdigit():
+        s, e = int(start), int(end)
+        article = (
+            _value(text_page, text_iri, "http://purl.org/dc/terms/source") if text_page else ""
+        )
+        out.append(
+            "<h2>The source</h2>\n"
+            + (
+                f"<p>From {_link(site, article, depth)}; the supporting quote is highlighted.</p>\n"
+                if article
+                else ""
+            )
+            + "<blockquote><p>"
+            + html.escape(text[:s])
+            + f'<mark id="quote">{html.escape(text[s:e])}</mark>'
+            + html.escape(text[e:])
+            + "</p></blockquote>\n"
+        )
+    return "".join(out)
+
+
+def _entity_html(site: Site, page: Page, depth: int) -> str:
+    """Claims about an outside resource, grouped by status, and its cross-references."""
+    store = site.store
+    groups: dict[str, list[str]] = defaultdict(list)
+    for role in ("subject", "object"):
+        for quad in store.quads_for_pattern(
+            None, ox.NamedNode(_BIOLINK + role), ox.NamedNode(page.iri)
+        ):
+            claim = _v(quad.subject)
+            status = next(
+                store.quads_for_pattern(quad.subject, ox.NamedNode(_KGO + "epistemicStatus"), None),
+                None,
+            )
+            word = _status(site, _v(status.object))[0] if status else "unknown"
+            groups[word].append(f"<li>{_link(site, claim, depth)}</li>\n")
+    out = []
+    if groups:
+        out.append("<h2>Claims about it</h2>\n")
+        for word in sorted(groups):
+            out.append(
+                f"<h3>{html.escape(word)}</h3>\n<ul>\n{''.join(sorted(set(groups[word])))}</ul>\n"
+            )
+    rows = []
+    for quad in store.quads_for_pattern(
+        None, ox.NamedNode(_OWL + "annotatedSource"), ox.NamedNode(page.iri)
+    ):
+        record = quad.subject
+
+        def one(p: str, record: ox.NamedNode | ox.BlankNode | ox.Triple = record) -> str:
+            found = next(store.quads_for_pattern(record, ox.NamedNode(p), None), None)
+            return _v(found.object) if found else ""
+
+        rows.append(
+            "<tr><td>"
+            + html.escape(one(_OWL + "annotatedProperty").rsplit("#", 1)[-1])
+            + "</td><td>"
+            + _link(site, one(_OWL + "annotatedTarget"), depth)
+            + "</td><td>"
+            + html.escape(one("https://w3id.org/sssom/confidence") or "1 (checked)")
+            + "</td><td>"
+            + html.escape(one(_RDFS + "comment"))
+            + "</td></tr>\n"
+        )
+    if rows:
+        out.append(
+            "<h2>Cross-references</h2>\n<table>\n<tr><th>predicate</th><th>target</th>"
+            "<th>confidence</th><th>comment</th></tr>\n" + "".join(sorted(rows)) + "</table>\n"
+        )
+    return "".join(out)
+
+
+def _triples_html(site: Site, page: Page, depth: int) -> str:
+    rows = []
+    anchored: set[str] = set()
+    for t in sorted(page.triples, key=_order):
+        subject = _v(t.subject)
+        anchor = ""
+        if "#" in subject and subject != page.iri and subject not in anchored:
+            anchored.add(subject)
+            anchor = f' id="{html.escape(subject.split("#", 1)[1])}"'
+        about = "this" if subject == page.iri else _term(site, t.subject, depth)
+        rows.append(
+            f"<tr{anchor}><td>{about}</td>"
+            f"<td>{html.escape(site.converter.compress(_v(t.predicate)) or _v(t.predicate))}</td>"
+            f"<td>{_term(site, t.object, depth)}</td></tr>\n"
+        )
+    header = "<tr><th>about</th><th>property</th><th>value</th></tr>\n"
+    return f"<h2>All it says</h2>\n<table>\n{header}{''.join(rows)}</table>\n"
+
+
+def _schema_org(site: Site, page: Page, types: set[str]) -> str:
+    kinds = sorted({_SCHEMA_TYPES[t] for t in types if t in _SCHEMA_TYPES})
+    if not kinds:
+        return ""
+    data = {
+        "@context": {"@vocab": "https://schema.org/"},
+        "@id": page.iri,
+        "@type": kinds[0] if len(kinds) == 1 else kinds,
+        "name": site.labels.get(page.iri, page.iri),
+        "url": page.iri,
+    }
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True).replace("</", "<\\/")
+    return f'<script type="application/ld+json">{text}</script>\n'
+
+
+def _index_html(site: Site, sparql_endpoint: str | None) -> str:
+    store = site.store
+    rows = []
+    for quad in store.quads_for_pattern(
+        None, ox.NamedNode(_RDF + "type"), ox.NamedNode(_KGO + "Claim")
+    ):
+        page = site.page_of(_v(quad.subject))
+        if page is None:
+            continue
+        status = _value(page, page.iri, _KGO + "epistemicStatus")
+        word, css = _status(site, status)
+        cells = [
+            _link(site, page.iri, 0),
+            _link(site, _value(page, page.iri, _BIOLINK + "subject"), 0),
+            _link(site, _value(page, page.iri, _BIOLINK + "predicate"), 0),
+            _link(site, _value(page, page.iri, _BIOLINK + "object"), 0),
+            f'<span class="status {css}">{html.escape(word)}</span>',
+        ]
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>\n")
+    releases = sorted(p for p in site.pages if p.startswith(ROOT + "release/"))
+    described = "".join(f"<li>{_link(site, iri, 0)}</li>\n" for iri in releases)
+    endpoint = (
+        f'<p>SPARQL endpoint: <a href="{html.escape(sparql_endpoint)}">'
+        f"{html.escape(sparql_endpoint)}</a></p>\n"
+        if sparql_endpoint
+        else ""
+    )
+    body = (
+        "<h1>drugclaims: claims of the biomedical literature</h1>\n"
+        f"<h2>The dataset</h2>\n<ul>\n{described}</ul>\n{endpoint}"
+        '<h2>Claims</h2>\n<p><label for="filter">Filter the claims</label> '
+        '<input id="filter" type="search"></p>\n'
+        '<table id="claims">\n<tr><th>claim</th><th>subject</th><th>predicate</th><th>object</th>'
+        "<th>status</th></tr>\n" + "".join(sorted(rows)) + "</table>\n"
+        '<p><a href="doc/ontology.html">The ontology</a></p>\n'
+    )
+    script = (
+        "<script>document.getElementById('filter').addEventListener('input',function(e){"
+        "var t=e.target.value.toLowerCase();document.querySelectorAll('#claims tr+tr')"
+        ".forEach(function(r){r.hidden=t&&r.textContent.toLowerCase().indexOf(t)<0;});});"
+        "</script>\n"
+    )
+    return _html("drugclaims", body + script, 0)
+
+
+def _not_found_html() -> str:
+    return _html(
+        "Not found",
+        "<h1>Not found</h1>\n<p>No resource of this dataset has this address.</p>\n",
+        0,
+    )

@@ -1,0 +1,233 @@
+"""kg site: every resource of the release has a page and RDF documents, the pages link only
+inside the site, and resource IRIs dereference by content negotiation (303 to the document)."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import requests
+from rdflib import Graph
+
+from kg.deploy import answer
+from kg.negotiation import negotiate
+from kg.offline import offline
+from kg.site import ROOT, build_site
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+#: What real clients send, and the format each must get.
+ACCEPT = [
+    (None, "html"),
+    ("*/*", "html"),  # curl
+    (BROWSER, "html"),
+    ("text/turtle", "ttl"),
+    ("text/turtle, application/x-turtle, */*;q=0.1", "ttl"),  # rdflib, format="turtle"
+    ("text/plain, */*;q=0.1", "nt"),  # rdflib, format="nt"
+    ("application/ld+json, application/json;q=0.9, */*;q=0.1", "jsonld"),  # rdflib json-ld
+    ("application/n-triples", "nt"),
+    ("application/ld+json;q=0.5, text/turtle;q=0.4", "jsonld"),  # q-values decide
+    ("text/turtle;q=0, application/ld+json", "jsonld"),  # q=0: not acceptable
+    # rdflib with no format: every parser's type, no q-values: RDF, not HTML
+    ("application/rdf+xml, text/n3, text/turtle, application/n-triples, text/html", "ttl"),
+    # Jena's RDFDataMgr
+    ("text/turtle,application/n-triples;q=0.9,application/ld+json;q=0.8,*/*;q=0.1", "ttl"),
+]
+
+
+@pytest.fixture(scope="module")
+def site(release: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("site") / "site"
+    build_site(release, out)
+    return out
+
+
+@pytest.mark.parametrize(("accept", "expected"), ACCEPT)
+def test_negotiation_gives_each_client_its_format(accept: str | None, expected: str) -> None:
+    found = negotiate(accept)
+    assert found is not None and found.extension == expected
+
+
+def test_nothing_acceptable_is_406(site: Path) -> None:
+    assert negotiate("image/png") is None
+    assert answer(site, "/id/pubmed-22870448/claim/snri-class", "image/png").status == 406
+
+
+def test_a_rebuild_writes_the_same_bytes(release: Path, site: Path) -> None:
+    again = site.parent / "again"
+    build_site(release, again)
+    first = {p.relative_to(site): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    second = {p.relative_to(again): p.read_bytes() for p in again.rglob("*") if p.is_file()}
+    assert first.keys() == second.keys()
+    differ = [name for name in first if first[name] != second[name]]
+    assert differ == [Path("nginx.conf")]  # it names the folder it serves
+
+
+def release_triples(release: Path) -> set[str]:
+    return {
+        f"{q.subject} {q.predicate} {q.object}"
+        for q in ox.parse(path=str(release / "graph.nq"), format=ox.RdfFormat.N_QUADS)
+    }
+
+
+def test_the_documents_partition_the_release(release: Path, site: Path) -> None:
+    """Every triple of the release is in exactly one resource's documents, and each format of
+    a document holds the same triples."""
+    seen: list[str] = []
+    for turtle in sorted((site / "doc").rglob("*.ttl")):
+        forms = {}
+        for ext, fmt in (("ttl", "turtle"), ("nt", "nt"), ("jsonld", "json-ld")):
+            graph = Graph().parse(turtle.with_suffix(f".{ext}"), format=fmt)
+            forms[ext] = {f"{s.n3()} {p.n3()} {o.n3()}" for s, p, o in graph}
+        assert forms["ttl"] == forms["nt"] == forms["jsonld"], turtle
+        seen += [
+            f"{q.subject} {q.predicate} {q.object}"
+            for q in ox.parse(path=str(turtle.with_suffix(".nt")), format=ox.RdfFormat.N_TRIPLES)
+        ]
+    assert len(seen) == len(set(seen))
+    assert set(seen) == release_triples(release)
+
+
+@pytest.mark.parametrize(("accept", "expected"), ACCEPT)
+def test_a_resource_iri_answers_303_to_its_document(
+    site: Path, accept: str | None, expected: str
+) -> None:
+    found = answer(site, "/id/pubmed-22870448/claim/no-new-safety-concerns", accept)
+    assert found.status == 303
+    headers = dict(found.headers)
+    assert headers["Location"] == f"/doc/pubmed-22870448/claim/no-new-safety-concerns.{expected}"
+    assert headers["Vary"] == "Accept"
+
+
+def test_documents_carry_type_vary_and_signposting(site: Path) -> None:
+    found = answer(site, "/doc/pubmed-22870448/claim/snri-class.ttl", None, license_iri="http://l/")
+    headers = dict(found.headers)
+    assert found.status == 200
+    assert headers["Content-Type"] == "text/turtle; charset=utf-8"
+    assert headers["Vary"] == "Accept"
+    link = headers["Link"]
+    assert f'<{ROOT}id/pubmed-22870448/claim/snri-class>; rel="cite-as"' in link
+    assert '</doc/pubmed-22870448/claim/snri-class.jsonld>; rel="describedby"' in link
+    assert '<http://l/>; rel="license"' in link and 'rel="type"' in link
+    assert Graph().parse(data=found.body, format="turtle")
+
+
+@pytest.mark.parametrize(
+    "path", ["/id/nothing-here", "/doc/", "/doc/../../etc/passwd", "/secret", "/nginx.conf"]
+)
+def test_unknown_paths_are_404_with_a_page(site: Path, path: str) -> None:
+    found = answer(site, path, None)
+    assert found.status == 404
+    assert b"Not found" in found.body
+
+
+class Links(HTMLParser):
+    """The links, sources, marks and embedded JSON-LD of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.loads: list[str] = []  # what a browser would fetch to show the page
+        self.marks: list[str] = []
+        self.jsonld: list[str] = []
+        self._in: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "a" and values.get("href"):
+            self.links.append(values["href"] or "")
+        if tag == "link" and values.get("rel") == "stylesheet":
+            self.loads.append(values.get("href") or "")
+        if tag in ("script", "img", "iframe") and values.get("src"):
+            self.loads.append(values["src"] or "")
+        if tag == "mark":
+            self._in = "mark"
+            self.marks.append("")
+        if tag == "script" and values.get("type") == "application/ld+json":
+            self._in = "jsonld"
+            self.jsonld.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("mark", "script"):
+            self._in = None
+
+    def handle_data(self, data: str) -> None:
+        if self._in == "mark":
+            self.marks[-1] += data
+        elif self._in == "jsonld":
+            self.jsonld[-1] += data
+
+
+def parsed(page: Path) -> Links:
+    links = Links()
+    links.feed(page.read_text(encoding="utf-8"))
+    return links
+
+
+def test_every_internal_link_resolves_and_nothing_loads_from_elsewhere(site: Path) -> None:
+    pages = sorted(site.rglob("*.html"))
+    assert len(pages) > 100
+    for page in pages:
+        found = parsed(page)
+        for href in found.links + found.loads:
+            if re.match(r"^[a-z]+:", href):
+                assert href not in found.loads, f"{page} loads {href}"
+                continue
+            target = (page.parent / href.split("#", 1)[0]).resolve()
+            assert target.is_file(), f"{page.relative_to(site)} links to a missing {href}"
+        for load in found.loads:
+            assert not re.match(r"^[a-z]+:|^//", load), f"{page} loads {load} from elsewhere"
+
+
+def test_a_claim_page_highlights_its_quote_and_says_negated(release: Path, site: Path) -> None:
+    store = ox.Store()
+    store.load(path=str(release / "graph.nt"), format=ox.RdfFormat.N_TRIPLES)
+    claim = f"{ROOT}id/pubmed-22870448/claim/no-new-safety-concerns"
+    (exact,) = store.query(
+        f"SELECT ?e WHERE {{ <{claim}/evidence/quote> <http://www.w3.org/ns/oa#exact> ?e }}"
+    )
+    page = site / "doc/pubmed-22870448/claim/no-new-safety-concerns.html"
+    found = parsed(page)
+    assert found.marks == [exact["e"].value]
+    assert "negated" in page.read_text(encoding="utf-8")
+
+
+def test_an_entity_page_lists_its_claims_and_cross_references(site: Path) -> None:
+    text = (site / "doc/external/pubchem.compound-65833.html").read_text(encoding="utf-8")
+    assert "Claims about it" in text and "Cross-references" in text
+    assert "<h3>negated</h3>" in text and "<h3>asserted</h3>" in text
+
+
+def test_embedded_jsonld_expands_without_fetching(site: Path) -> None:
+    found = 0
+    for page in sorted(site.rglob("*.html")):
+        for data in parsed(page).jsonld:
+            with offline():
+                graph = Graph().parse(data=data, format="json-ld")
+            assert len(graph) >= 3
+            assert json.loads(data)["@context"] == {"@vocab": "https://schema.org/"}
+            found += 1
+    assert found > 3
+
+
+def test_kg_serve_serves_the_site_with_negotiation(tmp_path: Path) -> None:
+    from test_serve import served
+
+    with served(tmp_path) as server:
+        index = requests.get(f"{server.url}/", timeout=10)
+        assert index.status_code == 200 and "Claims" in index.text
+        iri = "/id/pubmed-22870448/claim/snri-class"
+        redirect = requests.get(
+            server.url + iri, headers={"Accept": "text/turtle"}, allow_redirects=False, timeout=10
+        )
+        assert redirect.status_code == 303
+        document = requests.get(server.url + iri, headers={"Accept": "text/turtle"}, timeout=10)
+        assert document.headers["Content-Type"] == "text/turtle; charset=utf-8"
+        graph = Graph().parse(data=document.text, format="turtle")
+        assert len(graph) > 10
+        head = requests.head(server.url + redirect.headers["Location"], timeout=10)
+        assert head.status_code == 200 and head.text == ""
+        assert requests.get(server.url + "/nope", timeout=10).status_code == 404
