@@ -545,11 +545,16 @@ def load(ctx: click.Context, /, endpoint: str | None, **options: Any) -> None:
     show_default=True,
     help="Where the site will be served: the .htaccess for w3id.org redirects there.",
 )
+@click.option(
+    "--force", is_flag=True, help="Write the site's files into a folder that holds others."
+)
 @release_option
 @common_options
 @click.pass_context
 @_reports_errors
-def site(ctx: click.Context, out: Path | None, public_host: str, release: Path | None) -> None:
+def site(
+    ctx: click.Context, out: Path | None, public_host: str, force: bool, release: Path | None
+) -> None:
     """Write the release as a static site: a page and Turtle, JSON-LD and N-Triples for every
     resource, an index, and the nginx.conf and .htaccess that serve it as linked data."""
     from kg.site import build_site
@@ -558,7 +563,7 @@ def site(ctx: click.Context, out: Path | None, public_host: str, release: Path |
     folder = _release_folder(ctx, release)
     check_release(folder)
     target = out if out is not None else _project(ctx).root / "site"
-    pages, _ = build_site(folder, target, public_host=public_host)
+    pages, _ = build_site(folder, target, public_host=public_host, force=force)
     click.echo(f"kg: wrote {pages} pages to {target}", err=True)
 
 

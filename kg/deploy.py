@@ -26,7 +26,13 @@ __all__ = ["Answer", "answer", "htaccess", "nginx_conf"]
 
 ROOT = "https://w3id.org/drugclaims/"
 _BY_EXTENSION = {f.extension: f for f in FORMATS}
-_RESOURCE_PREFIXES = ("/id/", "/release/")
+_DOWNLOAD_TYPES = {
+    "ttl": "text/turtle; charset=utf-8",
+    "nt": "application/n-triples; charset=utf-8",
+    "nq": "application/n-quads; charset=utf-8",
+    "jsonld": "application/ld+json; charset=utf-8",
+    "tsv": "text/tab-separated-values; charset=utf-8",
+}
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,13 @@ def answer(site: Path, path: str, accept: str | None, *, license_iri: str | None
         return _file(site / "index.html", _BY_EXTENSION["html"].content_type, ())
     if path == "/style.css":
         return _file(site / "style.css", "text/css; charset=utf-8", ())
+    if path.startswith("/download/") and (site / path[1:]).is_file():
+        name = path.rsplit("/", 1)[-1]
+        return _file(
+            site / path[1:],
+            _DOWNLOAD_TYPES.get(name.rsplit(".", 1)[-1], "application/octet-stream"),
+            (),
+        )
     if path.startswith("/doc/") and "." in path.rsplit("/", 1)[-1]:
         stem, extension = path.rsplit(".", 1)
         fmt = _BY_EXTENSION.get(extension)
@@ -150,11 +163,14 @@ _RULES = (
 )
 
 
+_TEXT_PLAIN = r"^text/plain(?!;\s*q=0)"
+
+
 def nginx_conf(site: Path, port: int, license_iri: str | None, *, prefix: Path) -> str:
     """An nginx configuration serving ``site`` on 127.0.0.1:``port`` with the rules above
     (``prefix``: the folder for nginx's pid, logs and temporary files)."""
     cases = "\n".join(f'        "~*^(?!.*text/html).*{pattern}" {ext};' for ext, pattern in _RULES)
-    rdflib_nt = r'"~*^text/plain(?!;\s*q=0)" nt;'
+    rdflib_nt = f'"~*{_TEXT_PLAIN}" nt;'
     link = signposting("/doc/$doc", license_iri)
     return f"""# nginx configuration written by `kg site`: serves the site in {site}
 # with content negotiation (303 from /id/ to /doc/) and FAIR Signposting headers.
@@ -173,10 +189,13 @@ http {{
         text/turtle ttl;
         application/ld+json jsonld;
         application/n-triples nt;
+        application/n-quads nq;
+        text/tab-separated-values tsv;
         text/css css;
     }}
     charset utf-8;
-    charset_types text/html text/turtle application/ld+json application/n-triples text/css;
+    charset_types text/html text/turtle application/ld+json application/n-triples
+        application/n-quads text/tab-separated-values text/css;
     map $http_accept $ext {{
         default html;
 {cases}
@@ -191,6 +210,7 @@ http {{
         location = / {{ try_files /index.html =404; }}
         location = /index.html {{ }}
         location = /style.css {{ }}
+        location ^~ /download/ {{ }}
         location = /ontology {{
             add_header Vary Accept always;
             return 303 /doc/ontology.$ext;
@@ -230,6 +250,11 @@ def htaccess(host: str) -> str:
                 rf"RewriteCond %{{HTTP_ACCEPT}} {pattern} [NC]",
                 rf"RewriteRule ^{source}$ {host}/doc/{target}.{ext} [R=303,L]",
             ]
-        lines.append(rf"RewriteRule ^{source}$ {host}/doc/{target}.html [R=303,L]")
+        lines += [  # rdflib's N-Triples: text/plain, N-Triples' old media type
+            r"RewriteCond %{HTTP_ACCEPT} !text/html",
+            rf"RewriteCond %{{HTTP_ACCEPT}} {_TEXT_PLAIN} [NC]",
+            rf"RewriteRule ^{source}$ {host}/doc/{target}.nt [R=303,L]",
+            rf"RewriteRule ^{source}$ {host}/doc/{target}.html [R=303,L]",
+        ]
     lines.append(rf"RewriteRule ^$ {host}/index.html [R=303,L]")
     return "\n".join(lines) + "\n"

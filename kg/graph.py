@@ -48,7 +48,6 @@ from kg.namespaces import (
     SH,
     SKOS,
     SSSOM,
-    VOID,
     XSD,
 )
 
@@ -62,6 +61,7 @@ __all__ = [
     "check_iris",
     "description_graph",
     "names_of",
+    "source_date",
     "source_graph",
     "source_triples",
 ]
@@ -348,8 +348,12 @@ def _add_description(
     publisher = BASE[f"agent/{info.publisher_key}"]
     software = BASE[f"software/kg/{__version__}"]
     build = URIRef(f"{release}/build")
-    for cls in (VOID.Dataset, DCAT.Dataset):
+    # the version level of the HCLS profile: a dctypes:Dataset (and a dcat:Dataset), not a
+    # void:Dataset (that is the distribution level: void.ttl describes each file)
+    for cls in (DCMITYPE.Dataset, DCAT.Dataset):
         graph.add((release, RDF.type, cls))
+    graph.add((release, DCTERMS.isVersionOf, BASE["dataset"]))
+    graph.add((BASE["dataset"], RDFS.label, en(info.title)))
     graph.add((release, RDFS.label, en(info.title)))
     graph.add((release, DCTERMS.title, en(info.title)))
     graph.add((release, DCTERMS.description, en(info.description)))
@@ -357,7 +361,6 @@ def _add_description(
     graph.add((release, DCTERMS.license, info.license))
     graph.add((release, DCTERMS.publisher, publisher))
     graph.add((release, DCTERMS.creator, publisher))
-    graph.add((release, VOID.uriSpace, Literal(str(BASE))))
     graph.add((release, PAV.createdWith, software))
     graph.add((release, PROV.wasGeneratedBy, build))
     for article in articles:
@@ -370,7 +373,7 @@ def _add_description(
     graph.add((build, RDF.type, PROV.Activity))
     graph.add((build, RDFS.label, en(f"build of release {info.version}")))
     graph.add((build, PROV.wasAssociatedWith, software))
-    issued = _source_date()
+    issued = source_date()
     if issued is not None:
         graph.add((release, DCTERMS.issued, issued))
         graph.add((build, PROV.endedAtTime, issued))
@@ -399,7 +402,7 @@ def _add_prefix_declarations(graph: Graph, release: URIRef, prefixes: Iterable[P
             graph.add((node, IDOT.preferredPrefix, Literal(prefix.synonyms[0])))
 
 
-def _source_date() -> Literal | None:
+def source_date() -> Literal | None:
     """The release date from SOURCE_DATE_EPOCH (reproducible builds), or None: never the clock."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if not epoch:

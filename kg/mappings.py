@@ -52,7 +52,7 @@ PREFIX pav: <http://purl.org/pav/>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX sh: <http://www.w3.org/ns/shacl#>
 PREFIX sssom: <https://w3id.org/sssom/>
-PREFIX void: <http://rdfs.org/ns/void#>
+PREFIX dcat: <http://www.w3.org/ns/dcat#>
 """
 _RECORDS = (
     _PREFIXES
@@ -79,7 +79,7 @@ _DATASET = (
     _PREFIXES
     + """
 SELECT ?dataset ?title ?version ?license ?publisher WHERE {
-  ?dataset a void:Dataset ; dcterms:title ?title ; pav:version ?version ;
+  ?dataset a dcat:Dataset ; dcterms:title ?title ; pav:version ?version ;
            dcterms:license ?license ; dcterms:publisher ?publisher .
 }
 """
@@ -137,7 +137,7 @@ def _metadata(store: ox.Store, curie: object) -> dict[str, object]:
     solutions = list(_select(store, _DATASET))
     if len(solutions) != 1:
         raise QueryError(
-            "the data holds no release description (a void:Dataset with title, "
+            "the data holds no release description (a dcat:Dataset with title, "
             "version, licence and publisher): is it a kg release?"
         )
     (solution,) = solutions

@@ -18,7 +18,7 @@ from curies import Converter
 from pyoxigraph import RdfFormat, Store
 from rdflib import Graph, URIRef
 
-from kg.converter import build_converter, prefix_map
+from kg.converter import build_converter, namespaces, prefix_map
 from kg.errors import NotConformingError
 from kg.graph import (
     CATALOGUE_GRAPH,
@@ -28,12 +28,13 @@ from kg.graph import (
     check_iris,
     description_graph,
     names_of,
+    source_date,
     source_graph,
 )
 from kg.lines import closures, nt_bytes, nt_lines, subjects_typed
 from kg.mappings import load_mapping_set, sssom_tsv
 from kg.model import Input
-from kg.namespaces import SH
+from kg.namespaces import BASE, BIOLINK, KGO, SH
 from kg.offline import offline
 from kg.project import Project, SharedInputs, check_distinct, load_shared
 from kg.publish import check_target, write_release
@@ -51,12 +52,15 @@ from kg.units import (
     shared_unit,
     validate_shared,
 )
-from kg.validation import Report
+from kg.validation import Report, load_shapes, validate
+from kg.void import Release, describe_release, statistics
 
 __all__ = ["SSSOM_FILE", "BuildResult", "build_release"]
 
 #: The release's SSSOM mapping set.
 SSSOM_FILE = "mappings.sssom.tsv"
+#: The release's dataset description (HCLS profile).
+VOID_FILE = "void.ttl"
 
 
 @dataclass(frozen=True)
@@ -134,9 +138,39 @@ def build_release(
             report = merge_verdicts([shared_verdict.result(), *(r.verdict for r in results)])
         if not report.conforms:
             raise NotConformingError(report.text())
+        files[VOID_FILE] = _described(project, shared, files, converter)
     write_release(files, target, force=force)
     triples = files["graph.nt"].count(b"\n")
     return BuildResult(target, triples, claims, tuple(sorted(files)), report)
+
+
+def _described(
+    project: Project, shared: SharedInputs, files: Mapping[str, bytes], converter: Converter
+) -> bytes:
+    """void.ttl, checked with the HCLS shapes (shapes/hcls/).
+
+    :raises NotConformingError: the description breaks a shape of the profile
+    """
+    info = shared.dataset
+    issued = source_date()
+    release = Release(
+        version=info.version,
+        title=info.title,
+        description=info.description,
+        license=str(info.license),
+        publisher=str(BASE[f"agent/{info.publisher_key}"]),
+        issued=str(issued) if issued is not None else None,
+    )
+    stats = statistics(files["graph.nt"], example_classes=(str(KGO.Claim), str(BIOLINK.Article)))
+    data = describe_release(release, files, stats, namespaces(converter))
+    shape_files = sorted((project.root / "shapes" / "hcls").glob("*.ttl"))
+    if shape_files:
+        store = Store()
+        store.load(data, format=RdfFormat.TURTLE)
+        report = validate(store, load_shapes(shape_files))
+        if not report.conforms:
+            raise NotConformingError("void.ttl: " + report.text())
+    return data
 
 
 def _source_context(shared: SharedInputs, shapes: Shapes, converter: Converter) -> SourceContext:

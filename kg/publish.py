@@ -46,10 +46,15 @@ def write_file(path: Path, data: bytes) -> None:
 
 
 def is_release_folder(folder: Path, names: Iterable[str]) -> bool:
-    """Whether ``folder`` is missing, empty, or holds nothing but files named ``names``."""
-    allowed = set(names)
+    """Whether ``folder`` is missing, empty, or holds nothing but files named ``names`` (and
+    the folders that names such as ``doc/a.html`` put files in)."""
+    files = {name for name in names if "/" not in name}
+    folders = {name.split("/", 1)[0] for name in names if "/" in name}
     try:
-        return all(p.name in allowed and p.is_file() for p in folder.iterdir())
+        return all(
+            (p.name in files and p.is_file()) or (p.name in folders and p.is_dir())
+            for p in folder.iterdir()
+        )
     except (FileNotFoundError, NotADirectoryError):  # missing (below a file: made later, fails)
         return not folder.is_file()
 
@@ -93,6 +98,7 @@ def write_release(files: Mapping[str, bytes], out: Path, *, force: bool = False)
                 _write_all(staging, files)
                 if force and target.is_dir() and not is_release_folder(target, files):
                     for name in files:
+                        (target / name).parent.mkdir(parents=True, exist_ok=True)
                         os.replace(staging / name, target / name)
                 else:
                     _swap(staging, target)
@@ -134,6 +140,8 @@ def _write_all(staging: Path, files: Mapping[str, bytes]) -> None:
     os.umask(umask)
     staging.chmod(0o777 & ~umask)  # mkdtemp makes it 0700; a release is read by others
     for name, data in files.items():
+        if "/" in name:  # a site's pages: folders made with the umask's permissions
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)
         with open(staging / name, "wb") as handle:
             handle.write(data)
             handle.flush()

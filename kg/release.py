@@ -33,6 +33,7 @@ RELEASE_FILES = (
     "graph.nt",
     "graph.ttl",
     "mappings.sssom.tsv",
+    "void.ttl",
 )
 
 

@@ -27,9 +27,10 @@ from curies import Converter
 
 from kg.converter import declared_converter, namespaces
 from kg.deploy import htaccess, nginx_conf
-from kg.errors import OutputError
 from kg.negotiation import FORMATS
-from kg.publish import write_file
+from kg.project import VERSION
+from kg.query import run_query
+from kg.publish import write_release
 from kg.turtle import write_turtle
 
 __all__ = ["ROOT", "Site", "build_site", "doc_path"]
@@ -141,10 +142,15 @@ def build_site(
     *,
     public_host: str = "https://example.org",
     sparql_endpoint: str | None = None,
+    force: bool = False,
 ) -> tuple[int, str | None]:
     """Write the site of the release in ``release`` (its graph.nq) into ``out``, with the
     nginx.conf and the w3id.org .htaccess that serve it (see :mod:`kg.deploy`); returns the
-    number of pages and the release's licence."""
+    number of pages and the release's licence. The site is staged beside ``out`` and swapped
+    in whole, as a release is (:func:`kg.publish.write_release`).
+
+    :raises OutputError: ``out`` holds other files than a site's, or cannot be written
+    """
     store = ox.Store()
     store.bulk_load(path=str(release / "graph.nq"), format=ox.RdfFormat.N_QUADS)
     site = read_site(store)
@@ -158,19 +164,31 @@ def build_site(
     files["index.html"] = _index_html(site, sparql_endpoint).encode("utf-8")
     files["404.html"] = _not_found_html().encode("utf-8")
     files["style.css"] = _STYLE.encode("utf-8")
+    version = _release_version(store)
+    if version:  # the release's files, where void.ttl's dcat:downloadURL says they are
+        for path in sorted(release.iterdir()):
+            if path.is_file() and not path.name.startswith("."):
+                files[f"download/{version}/{path.name}"] = path.read_bytes()
     root = out.resolve()
     files["nginx.conf"] = nginx_conf(
         root, 8080, license_of(store), prefix=root.parent / f".{root.name}-nginx"
     ).encode("utf-8")
     files[".htaccess"] = htaccess(public_host.rstrip("/")).encode("utf-8")
-    for name in sorted(files):
-        target = out / name
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise OutputError.from_os_error(target.parent, error, "choose another --out") from error
-        write_file(target, files[name])
+    write_release(files, out, force=force)
     return len(site.pages), license_of(store)
+
+
+def _release_version(store: ox.Store) -> str | None:
+    """The version of the release in ``store`` (pav:version of its dcat:Dataset)."""
+    found = run_query(
+        store,
+        "SELECT ?v WHERE { ?d a <http://www.w3.org/ns/dcat#Dataset> ; "
+        "<http://purl.org/pav/version> ?v } ORDER BY ?v LIMIT 1",
+    )
+    for row in found:  # type: ignore[attr-defined]
+        value = str(row[0].value)
+        return value if VERSION.fullmatch(value) else None
+    return None
 
 
 def license_of(store: ox.Store) -> str | None:

@@ -111,11 +111,11 @@ def graph_names(nquads: Path) -> dict[str, int]:
 def release_iri(release: Path) -> str:
     """The release's version IRI, read from its dataset description (graph.nq, streamed)."""
     rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-    dataset = ox.NamedNode("http://rdfs.org/ns/void#Dataset")
+    dataset = ox.NamedNode("http://www.w3.org/ns/dcat#Dataset")
     for quad in ox.parse(path=str(release / "graph.nq"), format=ox.RdfFormat.N_QUADS):
         if quad.predicate == rdf_type and quad.object == dataset:
             return str(quad.subject)[1:-1]
-    raise EndpointError(f"{release}: no release description (void:Dataset) in graph.nq")
+    raise EndpointError(f"{release}: no release description (dcat:Dataset) in graph.nq")
 
 
 def query_dataset(release: Path, query_url: str, conn: Connection) -> tuple[list[str], list[str]]:

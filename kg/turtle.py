@@ -80,7 +80,8 @@ def usable_prefixes(iris: Iterable[str], namespaces: Mapping[str, str]) -> dict[
         index = bisect.bisect_left(ordered, namespace)
         plain = True
         while index < len(ordered) and ordered[index].startswith(namespace):
-            if not PLAIN_LOCAL_NAME.match(ordered[index][len(namespace) :]):
+            local = ordered[index][len(namespace) :]
+            if local and not PLAIN_LOCAL_NAME.match(local):  # "dcterms:" is a fine name
                 plain = False
                 break
             index += 1

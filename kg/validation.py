@@ -108,7 +108,14 @@ def validate(data: Graph | Store, shapes: Graph) -> Report:
         do_owl_imports=False,
         advanced=True,
     )
-    for prefix, namespace in (("kgs", SHAPES), ("kgo", KGO._NS), ("biolink", BIOLINK), ("oa", OA)):
+    bindings = (
+        ("kgs", SHAPES),
+        ("hcls", "https://w3id.org/drugclaims/shapes/hcls#"),
+        ("kgo", KGO._NS),
+        ("biolink", BIOLINK),
+        ("oa", OA),
+    )
+    for prefix, namespace in bindings:
         report_graph.bind(prefix, namespace)
     rows = tuple(sorted(_rows(report_graph)))
     return Report(bool(conforms), rows, report_graph)

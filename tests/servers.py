@@ -58,7 +58,11 @@ def stop(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
 
 def executable(name: str) -> str:
     """A server's executable; missing in CI is a failure, elsewhere a skip that says why."""
-    found = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
+    found = (
+        shutil.which(name)
+        or shutil.which(name, path=str(Path(sys.executable).parent))
+        or shutil.which(name, path="/usr/sbin:/sbin")  # nginx, for a user without sbin
+    )
     if found is None:
         message = f"{name} is not installed (.ci/run installs it)"
         if os.environ.get("CI"):

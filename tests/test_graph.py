@@ -385,7 +385,7 @@ def test_ontology_terms_are_defined(graph: Graph) -> None:
 
 
 def test_dataset_description_records_its_inputs(graph: Graph) -> None:
-    (release,) = graph.subjects(RDF.type, URIRef("http://rdfs.org/ns/void#Dataset"))
+    (release,) = graph.subjects(RDF.type, URIRef("http://www.w3.org/ns/dcat#Dataset"))
     assert graph.value(release, DCTERMS.license) == URIRef(
         "https://creativecommons.org/licenses/by/4.0/"
     )

@@ -31,8 +31,12 @@ ACCEPT = [
     ("application/n-triples", "nt"),
     ("application/ld+json;q=0.5, text/turtle;q=0.4", "jsonld"),  # q-values decide
     ("text/turtle;q=0, application/ld+json", "jsonld"),  # q=0: not acceptable
-    # rdflib with no format: every parser's type, no q-values: RDF, not HTML
-    ("application/rdf+xml, text/n3, text/turtle, application/n-triples, text/html", "ttl"),
+    # rdflib 7 with no format: every parser's media type, no q-values: RDF, not HTML
+    (
+        "application/ld+json, application/rdf+xml, text/n3, text/turtle, "
+        "application/n-triples, application/n-quads, application/trix, application/trig",
+        "ttl",
+    ),
     # Jena's RDFDataMgr
     ("text/turtle,application/n-triples;q=0.9,application/ld+json;q=0.8,*/*;q=0.1", "ttl"),
 ]

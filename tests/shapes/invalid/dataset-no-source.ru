@@ -12,4 +12,4 @@ PREFIX sh: <http://www.w3.org/ns/shacl#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
 
-DELETE { ?d dcterms:source ?v } WHERE { ?d a <http://rdfs.org/ns/void#Dataset> ; dcterms:source ?v }
+DELETE { ?d dcterms:source ?v } WHERE { ?d a <http://www.w3.org/ns/dcat#Dataset> ; dcterms:source ?v }

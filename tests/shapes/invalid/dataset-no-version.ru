@@ -12,4 +12,4 @@ PREFIX sh: <http://www.w3.org/ns/shacl#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
 
-DELETE { ?d <http://purl.org/pav/version> ?v } WHERE { ?d a <http://rdfs.org/ns/void#Dataset> ; <http://purl.org/pav/version> ?v }
+DELETE { ?d <http://purl.org/pav/version> ?v } WHERE { ?d a <http://www.w3.org/ns/dcat#Dataset> ; <http://purl.org/pav/version> ?v }

@@ -1,0 +1,234 @@
+"""The release's dataset description after the W3C HCLS Community Profile (2015): ``void.ttl``.
+
+Three levels, each a node of its own:
+
+- the *summary* (``…/id/dataset``): the dataset whatever its version;
+- the *version* (``…/release/<version>``, the node the graph's own description is about);
+- one *distribution* a file of the release (``…/release/<version>/<file>``), with its media
+  type, byte size, SHA-256, download URL and, for the RDF files, VoID statistics computed from
+  the release (triples, entities, distinct subjects and objects, properties, classes, class and
+  property partitions, example resources).
+
+It is a file beside the graph, not a graph of it: a file cannot carry its own checksum.
+Nothing here is a blank node (the partitions and checksums are minted under the
+distribution's IRI), so the description loads into any store and compares triple for triple.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from kg.turtle import write_turtle
+
+__all__ = ["DOWNLOAD", "SUMMARY", "Statistics", "describe_release", "statistics"]
+
+ROOT = "https://w3id.org/drugclaims/"
+SUMMARY = ROOT + "id/dataset"
+DOWNLOAD = ROOT + "download/"
+_ID = ROOT + "id/"
+_RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+DCT = "http://purl.org/dc/terms/"
+DCTYPES = "http://purl.org/dc/dcmitype/"
+DCAT = "http://www.w3.org/ns/dcat#"
+VOID = "http://rdfs.org/ns/void#"
+PAV = "http://purl.org/pav/"
+SPDX = "http://spdx.org/rdf/terms#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+LEXVO_EN = "http://lexvo.org/id/iso639-3/eng"
+IDOT = "http://identifiers.org/idot/"
+
+#: Media types of the release's files; the RDF ones get VoID statistics.
+MEDIA_TYPES = {
+    "context.jsonld": ("application/ld+json", False),
+    "graph.jsonld": ("application/ld+json", True),
+    "graph.nq": ("application/n-quads", True),
+    "graph.nt": ("application/n-triples", True),
+    "graph.ttl": ("text/turtle", True),
+    "mappings.sssom.tsv": ("text/tab-separated-values", False),
+}
+
+
+_PREFIXES = {
+    "dcat": DCAT,
+    "dcterms": DCT,
+    "dctypes": DCTYPES,
+    "pav": PAV,
+    "spdx": SPDX,
+    "void": VOID,
+    "xsd": XSD,
+}
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """VoID statistics of a graph, from its canonical N-Triples."""
+
+    triples: int
+    entities: int
+    distinct_subjects: int
+    distinct_objects: int
+    properties: Mapping[str, int]  # property IRI -> triples
+    classes: Mapping[str, int]  # class IRI -> instances
+    examples: tuple[str, ...]
+
+
+def statistics(ntriples: bytes, *, example_classes: Iterable[str] = ()) -> Statistics:
+    """Count what VoID describes in sorted, canonical N-Triples (one statement a line).
+    Entities: the distinct subjects under the dataset's URI space (``…/id/``)."""
+    subjects: set[str] = set()
+    objects: set[str] = set()
+    properties: Counter[str] = Counter()
+    instances: dict[str, set[str]] = {}
+    triples = 0
+    for line in ntriples.decode("utf-8").splitlines():
+        subject, predicate, obj = line[:-2].split(" ", 2)
+        triples += 1
+        subjects.add(subject)
+        objects.add(obj)
+        properties[predicate[1:-1]] += 1
+        if predicate == _RDF_TYPE and obj.startswith("<"):
+            instances.setdefault(obj[1:-1], set()).add(subject)
+    entities = sum(1 for s in subjects if s.startswith(f"<{_ID}"))
+    examples = tuple(min(instances[cls])[1:-1] for cls in example_classes if instances.get(cls))
+    return Statistics(
+        triples,
+        entities,
+        len(subjects),
+        len(objects),
+        dict(sorted(properties.items())),
+        {cls: len(members) for cls, members in sorted(instances.items())},
+        examples,
+    )
+
+
+@dataclass(frozen=True)
+class Release:
+    """What the description says of the release besides its files."""
+
+    version: str
+    title: str
+    description: str
+    license: str
+    publisher: str
+    issued: str | None  # an xsd:dateTime, from SOURCE_DATE_EPOCH
+    previous: str | None = None
+    sparql_endpoint: str | None = None
+
+
+def describe_release(
+    release: Release, files: Mapping[str, bytes], stats: Statistics, prefixes: Mapping[str, str]
+) -> bytes:
+    """``void.ttl``: the three levels of the HCLS profile for a release and its ``files``."""
+    version = f"{ROOT}release/{release.version}"
+    triples: list[ox.Triple] = []
+
+    def add(subject: str, predicate: str, obj: ox.NamedNode | ox.Literal | str) -> None:
+        term = ox.NamedNode(obj) if isinstance(obj, str) else obj
+        triples.append(ox.Triple(ox.NamedNode(subject), ox.NamedNode(predicate), term))
+
+    def text(value: str) -> ox.Literal:
+        return ox.Literal(value, language="en")
+
+    def integer(value: int) -> ox.Literal:
+        return ox.Literal(str(value), datatype=ox.NamedNode(XSD + "integer"))
+
+    def common(node: str, title: str, description: str) -> None:
+        add(node, RDF + "type", DCTYPES + "Dataset")
+        add(node, DCT + "title", text(title))
+        add(node, DCT + "description", text(description))
+        add(node, DCT + "publisher", release.publisher)
+
+    # summary
+    common(SUMMARY, release.title, release.description)
+    add(SUMMARY, PAV + "hasCurrentVersion", version)
+    add(SUMMARY, DCT + "license", release.license)
+    add(SUMMARY, DCT + "accrualPeriodicity", "http://purl.org/cld/freq/irregular")
+    if release.sparql_endpoint:
+        add(SUMMARY, VOID + "sparqlEndpoint", release.sparql_endpoint)
+    # version
+    common(version, f"{release.title} {release.version}", release.description)
+    add(version, RDF + "type", DCAT + "Dataset")
+    add(version, DCT + "creator", release.publisher)
+    add(version, DCT + "license", release.license)
+    add(version, DCT + "language", LEXVO_EN)
+    add(version, DCT + "isVersionOf", SUMMARY)
+    add(version, PAV + "version", ox.Literal(release.version))
+    if release.previous:
+        add(version, PAV + "previousVersion", f"{ROOT}release/{release.previous}")
+    if release.issued:
+        add(
+            version,
+            DCT + "issued",
+            ox.Literal(release.issued, datatype=ox.NamedNode(XSD + "dateTime")),
+        )
+    # distributions
+    for name, data in sorted(files.items()):
+        media, is_rdf = MEDIA_TYPES.get(name, ("application/octet-stream", False))
+        node = f"{version}/{name}"
+        add(version, DCAT + "distribution", node)
+        common(
+            node,
+            f"{release.title} {release.version}: {name}",
+            f"The file {name} of release {release.version}.",
+        )
+        add(node, RDF + "type", DCAT + "Distribution")
+        add(node, DCT + "creator", release.publisher)
+        add(node, DCT + "license", release.license)
+        add(node, DCT + "language", LEXVO_EN)
+        add(node, PAV + "version", ox.Literal(release.version))
+        media_iri = f"http://www.iana.org/assignments/media-types/{media}"
+        add(node, DCT + "format", ox.Literal(media))
+        add(node, DCAT + "mediaType", media_iri)
+        add(node, DCAT + "byteSize", integer(len(data)))
+        download = f"{DOWNLOAD}{release.version}/{name}"
+        add(node, DCAT + "downloadURL", download)
+        checksum = f"{node}/checksum"
+        add(node, SPDX + "checksum", checksum)
+        add(checksum, RDF + "type", SPDX + "Checksum")
+        add(checksum, SPDX + "algorithm", SPDX + "checksumAlgorithm_sha256")
+        add(checksum, SPDX + "checksumValue", ox.Literal(hashlib.sha256(data).hexdigest()))
+        if is_rdf:
+            _statistics(add, integer, node, stats, download)
+    known = set(prefixes.values())
+    extra = {name: ns for name, ns in _PREFIXES.items() if ns not in known}
+    return write_turtle(triples, {**prefixes, **extra})
+
+
+def _statistics(add, integer, node: str, stats: Statistics, download: str) -> None:  # type: ignore[no-untyped-def]
+    add(node, RDF + "type", VOID + "Dataset")
+    add(node, VOID + "dataDump", download)
+    add(node, VOID + "uriSpace", ox.Literal(_ID))
+    add(node, VOID + "triples", integer(stats.triples))
+    add(node, VOID + "entities", integer(stats.entities))
+    add(node, VOID + "distinctSubjects", integer(stats.distinct_subjects))
+    add(node, VOID + "distinctObjects", integer(stats.distinct_objects))
+    add(node, VOID + "properties", integer(len(stats.properties)))
+    add(node, VOID + "classes", integer(len(stats.classes)))
+    for example in stats.examples:
+        add(node, VOID + "exampleResource", example)
+    vocabularies = sorted({_namespace(p) for p in stats.properties})
+    for vocabulary in vocabularies:
+        add(node, VOID + "vocabulary", vocabulary)
+    for index, (cls, count) in enumerate(stats.classes.items(), start=1):
+        part = f"{node}/class/{index}"
+        add(node, VOID + "classPartition", part)
+        add(part, VOID + "class", cls)
+        add(part, VOID + "entities", integer(count))
+    for index, (prop, count) in enumerate(stats.properties.items(), start=1):
+        part = f"{node}/property/{index}"
+        add(node, VOID + "propertyPartition", part)
+        add(part, VOID + "property", prop)
+        add(part, VOID + "triples", integer(count))
+
+
+def _namespace(iri: str) -> str:
+    """The namespace of a term: up to its last ``#`` or ``/``."""
+    cut = max(iri.rfind("#"), iri.rfind("/"))
+    return iri[: cut + 1]
