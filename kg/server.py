@@ -201,6 +201,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self._reply(HTTPStatus.NOT_FOUND, "not found: the SPARQL endpoint is /query\n")
             return
         query = self._query_text(path.query, body)
+        if query is None and body is None:  # a person who followed the index's link
+            self._reply(HTTPStatus.OK, _QUERY_FORM, "text/html; charset=utf-8")
+            return
         if query is None:
             self._reply(HTTPStatus.BAD_REQUEST, "no query: send query=... (GET or POST)\n")
             return
@@ -255,6 +258,24 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Vary", "Accept")
         self.end_headers()
         self.wfile.write(data)
+
+
+_QUERY_FORM = """<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><link rel="icon" href="data:,"><title>SPARQL endpoint</title>
+<link rel="stylesheet" href="/style.css"></head>
+<body><nav><a href="/">drugclaims</a></nav><main>
+<h1>SPARQL endpoint</h1>
+<p>Read-only SPARQL 1.1 over the release: send <code>query=...</code> by GET or POST.</p>
+<form method="get" action="/query">
+<p><label for="query">Query</label></p>
+<p><textarea id="query" name="query" rows="8" cols="80">SELECT ?claim ?label WHERE {
+  ?claim a &lt;https://w3id.org/drugclaims/ontology#Claim&gt; ;
+         &lt;http://www.w3.org/2000/01/rdf-schema#label&gt; ?label
+}</textarea></p>
+<p><button type="submit">Run</button></p>
+</form></main></body></html>
+"""
 
 
 def _accepted(handler: BaseHTTPRequestHandler) -> list[str]:

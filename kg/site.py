@@ -29,8 +29,8 @@ from kg.converter import declared_converter, namespaces
 from kg.deploy import htaccess, nginx_conf
 from kg.negotiation import FORMATS
 from kg.project import VERSION
-from kg.query import run_query
 from kg.publish import write_release
+from kg.query import run_query
 from kg.turtle import write_turtle
 
 __all__ = ["ROOT", "Site", "build_site", "doc_path"]
@@ -257,6 +257,7 @@ def _html(title: str, body: str, depth: int, *, alternates: str = "", head: str 
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<link rel="icon" href="data:,">\n'  # no /favicon.ico request
         f"<title>{html.escape(title)}</title>\n"
         f'<link rel="stylesheet" href="{up}style.css">\n{alternates}{head}</head>\n<body>\n'
         f'<nav><a href="{up}index.html">drugclaims</a></nav>\n<main>\n{body}</main>\n'

@@ -1,0 +1,151 @@
+"""The site in a real browser: headless Chromium (Debian's, driven by Selenium through Debian's
+chromedriver: nothing is downloaded) over kg serve. The highlighted text is the quote, a negated
+claim says so, no console error, no request leaves the site, every internal link resolves, and
+axe-core (npm) finds no WCAG 2 A/AA violation. Screenshots are kept in the test's folder."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+from servers import executable
+
+pytestmark = pytest.mark.stores
+
+ROOT = Path(__file__).resolve().parents[1]
+AXE = ROOT / ".ci" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
+CLAIM = "/id/pubmed-22870448/claim/no-new-safety-concerns"
+ENTITY = "/doc/external/pubchem.compound-65833.html"
+
+
+def requirement(path: Path, what: str) -> None:
+    if not path.is_file():
+        message = f"{what} is not installed (.ci/run installs it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = executable("chromium")
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1600"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable("chromedriver")), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from test_serve import served
+
+    with served(tmp_path_factory.mktemp("browser")) as running:
+        yield running.url
+
+
+def requests_of(driver: object) -> list[str]:
+    """The URLs the page requested (Chromium's performance log)."""
+    urls = []
+    for entry in driver.get_log("performance"):  # type: ignore[attr-defined]
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            urls.append(message["params"]["request"]["url"])
+    return urls
+
+
+def visit(driver: object, url: str, shot: Path) -> None:
+    driver.get_log("performance")  # type: ignore[attr-defined]  # forget earlier pages
+    driver.get(url)  # type: ignore[attr-defined]
+    driver.save_screenshot(str(shot))  # type: ignore[attr-defined]
+
+
+def check_page(driver: object, server: str) -> None:
+    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]  # type: ignore[attr-defined]
+    assert errors == []
+    host = urlsplit(server).netloc
+    outside = [u for u in requests_of(driver) if urlsplit(u).netloc not in (host, "")]
+    assert outside == []
+    requirement(AXE, "axe-core")
+    driver.execute_script(AXE.read_text(encoding="utf-8"))  # type: ignore[attr-defined]
+    result = driver.execute_async_script(  # type: ignore[attr-defined]
+        "var done = arguments[arguments.length - 1];"
+        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}})"
+        ".then(function (r) { done(r.violations.map(function (v) { return v.id; })); });"
+    )
+    assert result == []
+
+
+def test_the_index_a_claim_and_an_entity_in_chromium(
+    browser: object, server: str, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    visit(browser, server + "/", tmp_path / "index.png")
+    check_page(browser, server)
+    rows = browser.find_elements(By.CSS_SELECTOR, "#claims tr")  # type: ignore[attr-defined]
+    assert len(rows) > 10
+    box = browser.find_element(By.ID, "filter")  # type: ignore[attr-defined]
+    box.send_keys("negated")
+    shown = [r for r in rows[1:] if r.is_displayed()]
+    assert 0 < len(shown) < len(rows) - 1
+
+    visit(browser, server + CLAIM, tmp_path / "claim.png")  # 303 to the HTML page
+    check_page(browser, server)
+    mark = browser.find_element(By.TAG_NAME, "mark").text  # type: ignore[attr-defined]
+    body = browser.find_element(By.TAG_NAME, "main").text  # type: ignore[attr-defined]
+    assert "negated" in body
+    assert mark and mark in body
+
+    visit(browser, server + ENTITY, tmp_path / "entity.png")
+    check_page(browser, server)
+    assert "Cross-references" in browser.find_element(By.TAG_NAME, "main").text  # type: ignore[attr-defined]
+    for shot in ("index.png", "claim.png", "entity.png"):
+        assert (tmp_path / shot).stat().st_size > 10_000
+
+
+def test_a_crawl_finds_no_broken_internal_link(browser: object, server: str) -> None:
+    """Every page reachable from the index, through the server: each link answers 200."""
+    import requests
+
+    todo, seen = [server + "/"], set()
+    while todo and len(seen) < 400:
+        url = todo.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        answer = requests.get(url, timeout=10)
+        assert answer.status_code == 200, url
+        if "text/html" not in answer.headers["Content-Type"]:
+            continue
+        for href in _hrefs(answer.text):
+            target = urljoin(url, href).split("#", 1)[0]
+            if urlsplit(target).netloc == urlsplit(server).netloc:
+                todo.append(target)
+    assert len(seen) > 50
+
+
+def _hrefs(page: str) -> list[str]:
+    from html.parser import HTMLParser
+
+    found: list[str] = []
+
+    class Parser(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            for name, value in attrs:
+                if name == "href" and value:
+                    found.append(value)
+
+    Parser().feed(page)
+    return found
