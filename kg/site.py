@@ -334,11 +334,79 @@ def _page_html(site: Site, page: Page) -> str:
     )
     if _KGO + "Claim" in types:
         parts.append(_claim_html(site, page, depth))
+    if page.iri == _ONTOLOGY:
+        parts.append(_ontology_html(site, page, depth))
     if not page.iri.startswith(ROOT):
+        parts.append(
+            f'<p>At its authority: <a href="{html.escape(page.iri)}">'
+            f"{html.escape(page.iri)}</a></p>\n"
+        )
         parts.append(_entity_html(site, page, depth))
     parts.append(_triples_html(site, page, depth))
     head = _schema_org(site, page, types)
     return _html(title, "".join(parts), depth, alternates=_alternates(page, depth), head=head)
+
+
+_KINDS = (
+    ("http://www.w3.org/2002/07/owl#Class", "Classes"),
+    ("http://www.w3.org/2002/07/owl#ObjectProperty", "Object properties"),
+    ("http://www.w3.org/2002/07/owl#DatatypeProperty", "Datatype properties"),
+    (_KGO + "EpistemicStatus", "Epistemic statuses"),
+    (_KGO + "ClaimPredicate", "Claim predicates"),
+)
+_TERM_FIELDS = (
+    ("http://www.w3.org/2004/02/skos/core#definition", "definition"),
+    (_RDFS + "comment", "comment"),
+    (_RDFS + "subClassOf", "subclass of"),
+    (_RDFS + "subPropertyOf", "subproperty of"),
+    (_RDFS + "domain", "domain"),
+    (_RDFS + "range", "range"),
+    ("http://www.w3.org/2004/02/skos/core#exactMatch", "same as"),
+    ("http://www.w3.org/2004/02/skos/core#closeMatch", "close to"),
+)
+
+
+def _ontology_html(site: Site, page: Page, depth: int) -> str:
+    """The ontology's documentation: its terms by kind, each with its definition, comment,
+    superclasses, domain and range, under an anchor of its local name (the term's IRI
+    fragment), as pyLODE lays it out."""
+    by_subject: dict[str, list[ox.Triple]] = defaultdict(list)
+    for triple in page.triples:
+        by_subject[_v(triple.subject)].append(triple)
+    out = []
+    placed: set[str] = set()
+    groups = []
+    for kind, title in _KINDS:
+        terms = sorted(
+            subject
+            for subject, triples in by_subject.items()
+            if subject.startswith(_KGO)
+            and subject not in placed
+            and any(_v(t.predicate) == _RDF + "type" and _v(t.object) == kind for t in triples)
+        )
+        placed.update(terms)
+        groups.append((title, terms))
+    others = sorted(s for s in by_subject if s.startswith(_KGO) and s not in placed)
+    groups.append(("Other terms", others))
+    for title, terms in groups:
+        if not terms:
+            continue
+        out.append(f"<h2>{title}</h2>\n")
+        for term in terms:
+            name = term.split("#", 1)[1]
+            label = site.labels.get(term, name)
+            out.append(
+                f'<section id="{html.escape(name)}">\n<h3>{html.escape(label)}</h3>\n'
+                f"<p><code>kgo:{html.escape(name)}</code></p>\n<dl>\n"
+            )
+            for predicate, field_name in _TERM_FIELDS:
+                values = sorted(
+                    (t.object for t in by_subject[term] if _v(t.predicate) == predicate), key=str
+                )
+                for value in values:
+                    out.append(f"<dt>{field_name}</dt><dd>{_term(site, value, depth)}</dd>\n")
+            out.append("</dl>\n</section>\n")
+    return "".join(out)
 
 
 def _status(site: Site, status: str) -> tuple[str, str]:
@@ -451,7 +519,12 @@ def _triples_html(site: Site, page: Page, depth: int) -> str:
     for t in sorted(page.triples, key=_order):
         subject = _v(t.subject)
         anchor = ""
-        if "#" in subject and subject != page.iri and subject not in anchored:
+        if (
+            "#" in subject
+            and subject != page.iri
+            and subject not in anchored
+            and page.iri != _ONTOLOGY
+        ):
             anchored.add(subject)
             anchor = f' id="{html.escape(subject.split("#", 1)[1])}"'
         about = "this" if subject == page.iri else _term(site, t.subject, depth)

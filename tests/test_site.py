@@ -180,8 +180,12 @@ def test_every_internal_link_resolves_and_nothing_loads_from_elsewhere(site: Pat
             if re.match(r"^[a-z]+:", href):
                 assert href not in found.loads, f"{page} loads {href}"
                 continue
-            target = (page.parent / href.split("#", 1)[0]).resolve()
+            path, _, fragment = href.partition("#")
+            target = (page.parent / path).resolve()
             assert target.is_file(), f"{page.relative_to(site)} links to a missing {href}"
+            if fragment:
+                ids = set(re.findall(r' id="([^"]+)"', target.read_text(encoding="utf-8")))
+                assert fragment in ids, f"{page.relative_to(site)} links to a missing {href}"
         for load in found.loads:
             assert not re.match(r"^[a-z]+:|^//", load), f"{page} loads {load} from elsewhere"
 
@@ -202,7 +206,27 @@ def test_a_claim_page_highlights_its_quote_and_says_negated(release: Path, site:
 def test_an_entity_page_lists_its_claims_and_cross_references(site: Path) -> None:
     text = (site / "doc/external/pubchem.compound-65833.html").read_text(encoding="utf-8")
     assert "Claims about it" in text and "Cross-references" in text
+    assert 'href="http://rdf.ncbi.nlm.nih.gov/pubchem/compound/CID65833"' in text  # authority
     assert "<h3>negated</h3>" in text and "<h3>asserted</h3>" in text
+
+
+def test_the_ontology_page_documents_every_term(release: Path, site: Path) -> None:
+    """pyLODE's layout: every kgo: term of the ontology under an anchor, with its definition."""
+    text = (site / "doc/ontology.html").read_text(encoding="utf-8")
+    store = ox.Store()
+    store.load(path=str(release / "graph.nt"), format=ox.RdfFormat.N_TRIPLES)
+    terms = {
+        q.subject.value.split("#", 1)[1]
+        for q in store.quads_for_pattern(
+            None,
+            ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#isDefinedBy"),
+            ox.NamedNode(ROOT + "ontology"),
+        )
+    }
+    assert len(terms) > 40
+    for term in terms:
+        assert f'<section id="{term}">' in text, term
+    assert text.count("<dt>definition</dt>") >= len(terms)
 
 
 def test_embedded_jsonld_expands_without_fetching(site: Path) -> None:
