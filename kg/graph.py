@@ -358,6 +358,8 @@ def _add_description(
     graph.add((release, DCTERMS.title, en(info.title)))
     graph.add((release, DCTERMS.description, en(info.description)))
     graph.add((release, PAV.version, Literal(info.version)))
+    if info.previous_version:
+        graph.add((release, PAV.previousVersion, RELEASE[info.previous_version]))
     graph.add((release, DCTERMS.license, info.license))
     graph.add((release, DCTERMS.publisher, publisher))
     graph.add((release, DCTERMS.creator, publisher))

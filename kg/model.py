@@ -168,3 +168,5 @@ class DatasetInfo:
     license: URIRef
     publisher_key: str
     publisher_label: str
+    previous_version: str | None = None  # pav:previousVersion
+    sparql_endpoint: str | None = None  # void:sparqlEndpoint of the summary (void.ttl)

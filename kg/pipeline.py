@@ -160,6 +160,8 @@ def _described(
         license=str(info.license),
         publisher=str(BASE[f"agent/{info.publisher_key}"]),
         issued=str(issued) if issued is not None else None,
+        previous=info.previous_version,
+        sparql_endpoint=info.sparql_endpoint,
     )
     stats = statistics(files["graph.nt"], example_classes=(str(KGO.Claim), str(BIOLINK.Article)))
     data = describe_release(release, files, stats, namespaces(converter))

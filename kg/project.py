@@ -16,7 +16,15 @@ from kg.catalogue import Catalogue, Ontology, load_catalogue, load_ontology
 from kg.errors import InputError
 from kg.model import DatasetInfo, Input
 from kg.prefixes import PrefixMap, load_prefix_map
-from kg.records import Record, check_fields, check_key, http_iri, load_yaml, text
+from kg.records import (
+    Record,
+    check_fields,
+    check_key,
+    http_iri,
+    load_yaml,
+    optional_text,
+    text,
+)
 
 __all__ = ["VERSION", "Project", "SharedInputs", "check_distinct", "load_shared"]
 
@@ -156,6 +164,7 @@ def _dataset_info(record: Record) -> DatasetInfo:
         record,
         "dataset",
         required=["title", "description", "version", "license", "publisher", "sources"],
+        optional=["previous_version", "sparql_endpoint"],
     )
     publisher = record["publisher"]
     if not isinstance(publisher, Record):
@@ -176,7 +185,22 @@ def _dataset_info(record: Record) -> DatasetInfo:
         license=URIRef(http_iri(record, "dataset", "license")),
         publisher_key=check_key(publisher, "publisher"),
         publisher_label=text(publisher, "publisher", "label"),
+        previous_version=_previous_version(record, version),
+        sparql_endpoint=(
+            http_iri(record, "dataset", "sparql_endpoint") if "sparql_endpoint" in record else None
+        ),
     )
+
+
+def _previous_version(record: Record, version: str) -> str | None:
+    previous = optional_text(record, "dataset", "previous_version")
+    if previous is not None and (not VERSION.fullmatch(previous) or previous == version):
+        raise record.error(
+            "dataset",
+            f"previous_version: {previous!r} must be another release's version, such as 0.0.9",
+            key="previous_version",
+        )
+    return previous
 
 
 def _source_folders(project: Project, record: Record) -> list[Path]:

@@ -4,10 +4,13 @@ over the release finds it, every file's size and checksum as they are on disk.""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from click.testing import Result
+from conftest import copy_project
 
 from kg.validation import load_shapes, validate
 
@@ -133,3 +136,44 @@ def test_the_hcls_shapes_catch_a_broken_description(release: Path, update: str, 
     report = validate(store, load_shapes(HCLS))
     assert not report.conforms
     assert shape in {row.shape for row in report.rows}, report.text()
+
+
+def test_previous_version_and_endpoint_when_configured(
+    tmp_path: Path, kg: Callable[..., Result]
+) -> None:
+    project = copy_project(tmp_path / "project")
+    dataset = project / "dataset.yaml"
+    dataset.write_text(
+        dataset.read_text(encoding="utf-8")
+        + "previous_version: 0.0.9\nsparql_endpoint: https://sparql.example.org/drugclaims\n",
+        encoding="utf-8",
+    )
+    result = kg("--project", project, "build")
+    assert result.exit_code == 0, result.stderr
+    store = description(project / "dist")
+    (row,) = store.query(
+        "SELECT ?e ?p WHERE { ?s <http://rdfs.org/ns/void#sparqlEndpoint> ?e . "
+        "?v <http://purl.org/pav/previousVersion> ?p }"
+    )
+    assert row["e"].value == "https://sparql.example.org/drugclaims"
+    assert row["p"].value == "https://w3id.org/drugclaims/release/0.0.9"
+    assert validate(store, load_shapes(HCLS)).conforms
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("previous_version: 0.1.0", "must be another release's version"),
+        ("previous_version: ../x", "must be another release's version"),
+        ("sparql_endpoint: ftp://x", "is not an http(s) IRI"),
+    ],
+)
+def test_a_wrong_previous_version_or_endpoint_is_one_line(
+    tmp_path: Path, kg: Callable[..., Result], line: str, message: str
+) -> None:
+    project = copy_project(tmp_path / "project")
+    dataset = project / "dataset.yaml"
+    dataset.write_text(dataset.read_text(encoding="utf-8") + line + "\n", encoding="utf-8")
+    result = kg("--project", project, "build")
+    assert result.exit_code == 2
+    assert "dataset.yaml" in result.stderr and message in result.stderr
