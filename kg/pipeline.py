@@ -31,6 +31,7 @@ from kg.graph import (
     source_date,
     source_graph,
 )
+from kg.kgx import kgx_files, load_biolink_prefixes
 from kg.lines import closures, nt_bytes, nt_lines, subjects_typed
 from kg.mappings import load_mapping_set, sssom_tsv
 from kg.model import Input
@@ -138,10 +139,20 @@ def build_release(
             report = merge_verdicts([shared_verdict.result(), *(r.verdict for r in results)])
         if not report.conforms:
             raise NotConformingError(report.text())
+        files.update(_kgx(project, files["graph.nt"], converter))
         files[VOID_FILE] = _described(project, shared, files, converter)
     write_release(files, target, force=force)
     triples = files["graph.nt"].count(b"\n")
     return BuildResult(target, triples, claims, tuple(sorted(files)), report)
+
+
+def _kgx(project: Project, ntriples: bytes, converter: Converter) -> dict[str, bytes]:
+    """The KGX nodes and edges files (see :mod:`kg.kgx`)."""
+    path = project.biolink_prefixes_file
+    biolink = load_biolink_prefixes(path, project.display(path)) if path.is_file() else {}
+    store = Store()
+    store.load(ntriples, format=RdfFormat.N_TRIPLES)
+    return kgx_files(store, converter, biolink)
 
 
 def _described(

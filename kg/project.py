@@ -59,6 +59,11 @@ class Project:
         return self.root / "catalogue" / "qualifiers.yaml"
 
     @property
+    def biolink_prefixes_file(self) -> Path:
+        """Optional: the prefixes Biolink prefers, for the KGX files."""
+        return self.root / "catalogue" / "biolink-prefixes.yaml"
+
+    @property
     def ontology_file(self) -> Path:
         return self.root / "ontology" / "kgo.ttl"
 
@@ -131,6 +136,8 @@ def load_shared(project: Project) -> SharedInputs:
         project.ontology_file,
         *project.shape_files,
     ]
+    if project.biolink_prefixes_file.is_file():
+        input_files.append(project.biolink_prefixes_file)
     inputs = tuple(
         Input(project.display(p), hashlib.sha256(p.read_bytes()).hexdigest()) for p in input_files
     )

@@ -32,6 +32,10 @@ RELEASE_FILES = (
     "graph.nq",
     "graph.nt",
     "graph.ttl",
+    "kgx_edges.jsonl",
+    "kgx_edges.tsv",
+    "kgx_nodes.jsonl",
+    "kgx_nodes.tsv",
     "mappings.sssom.tsv",
     "void.ttl",
 )

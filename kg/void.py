@@ -52,6 +52,10 @@ MEDIA_TYPES = {
     "graph.nt": ("application/n-triples", True),
     "graph.ttl": ("text/turtle", True),
     "mappings.sssom.tsv": ("text/tab-separated-values", False),
+    "kgx_edges.jsonl": ("application/jsonl", False),
+    "kgx_edges.tsv": ("text/tab-separated-values", False),
+    "kgx_nodes.jsonl": ("application/jsonl", False),
+    "kgx_nodes.tsv": ("text/tab-separated-values", False),
 }
 
 

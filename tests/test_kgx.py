@@ -1,0 +1,169 @@
+"""The KGX nodes and edges: checked against the Biolink model of the biolink-model package with
+bmt, offline (its schema file, and no predicate map to fetch), and read back edge for edge
+against the claims of the release, negation and predictions kept."""
+
+from __future__ import annotations
+
+import csv
+import json
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+import pytest
+
+from kg.offline import offline
+
+ROOT = Path(__file__).resolve().parents[1]
+KGO = "https://w3id.org/drugclaims/ontology#"
+BIOLINK = "https://w3id.org/biolink/vocab/"
+
+
+@pytest.fixture(scope="module")
+def toolkit() -> Any:
+    bmt = pytest.importorskip("bmt")
+    schema = files("biolink_model").joinpath("schema").joinpath("biolink_model.yaml")
+    with offline():  # the default schema and predicate map are URLs: refused here
+        return bmt.Toolkit(schema=str(schema), predicate_map={"predicate mappings": []})
+
+
+def jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def tsv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
+def test_the_toolkit_can_say_no(toolkit: Any) -> None:
+    """The checks below can fail: a reversed edge and made-up names are refused."""
+    assert toolkit.validate_edge("biolink:Drug", "biolink:treats", "biolink:Disease")
+    assert not toolkit.validate_edge("biolink:Disease", "biolink:treats", "biolink:Drug")
+    assert not toolkit.is_category("biolink:Medicine")
+    assert not toolkit.is_predicate("biolink:cures")
+    assert not toolkit.is_permissible_value_of_enum("KnowledgeLevelEnum", "a guess")
+
+
+def test_every_term_is_biolinks_and_every_edge_fits(release: Path, toolkit: Any) -> None:
+    nodes = {node["id"]: node for node in jsonl(release / "kgx_nodes.jsonl")}
+    edges = jsonl(release / "kgx_edges.jsonl")
+    assert edges and nodes
+    for node in nodes.values():
+        assert node["category"], node["id"]
+        assert all(toolkit.is_category(c) for c in node["category"]), node
+    for edge in edges:
+        assert toolkit.is_predicate(edge["predicate"]), edge["id"]
+        fits = [
+            toolkit.validate_edge(s, edge["predicate"], o)
+            for s in nodes[edge["subject"]]["category"]
+            for o in nodes[edge["object"]]["category"]
+        ]
+        assert any(fits), edge["id"]
+        assert toolkit.is_permissible_value_of_enum("KnowledgeLevelEnum", edge["knowledge_level"])
+        assert toolkit.is_permissible_value_of_enum("AgentTypeEnum", edge["agent_type"])
+        for name, value in edge.items():
+            if name.endswith("_qualifier"):
+                assert toolkit.is_qualifier(name), name
+                assert toolkit.validate_qualifier(name, value), (name, value)
+            elif name == "clinical_approval_status":
+                assert toolkit.is_permissible_value_of_enum("ClinicalApprovalStatusEnum", value)
+            elif not name.startswith("kgo_") and name not in ("id", "epistemic_status"):
+                assert toolkit.get_element(name) is not None, f"{name} is not a Biolink slot"
+
+
+def test_the_edges_are_the_claims_of_the_release(release: Path) -> None:
+    """Read back, edge for edge: subject, predicate, object, negation, status and quote."""
+    store = ox.Store()
+    store.load(path=str(release / "graph.nt"), format=ox.RdfFormat.N_TRIPLES)
+    claims = {
+        row["c"].value: (
+            row["s"].value,
+            row["p"].value,
+            row["o"].value,
+            row["n"].value == "true",
+            row["st"].value[len(KGO) :].lower(),
+            row["q"].value,
+            row["k"].value,
+        )
+        for row in store.query(
+            f"SELECT * WHERE {{ ?c a <{KGO}Claim> ; <{BIOLINK}subject> ?s ; "
+            f"<{BIOLINK}predicate> ?p ; <{BIOLINK}object> ?o ; <{BIOLINK}negated> ?n ; "
+            f"<{KGO}epistemicStatus> ?st ; <{BIOLINK}supporting_text> ?q ; "
+            f"<{BIOLINK}knowledge_level> ?k }}"
+        )
+    }
+    iris = {node["id"]: node["iri"] for node in jsonl(release / "kgx_nodes.jsonl")}
+    edges = {
+        edge["id"]: (
+            iris[edge["subject"]],
+            BIOLINK + edge["predicate"].split(":", 1)[1],
+            iris[edge["object"]],
+            edge["negated"],
+            edge["epistemic_status"],
+            edge["supporting_text"][0],
+            edge["knowledge_level"],
+        )
+        for edge in jsonl(release / "kgx_edges.jsonl")
+    }
+    assert edges == claims
+    statuses = {edge[4] for edge in edges.values()}
+    assert {"negated", "hypothesis"} <= statuses
+    for edge in edges.values():  # a negated claim stays negated, a hypothesis a prediction
+        assert edge[3] == (edge[4] == "negated")
+        if edge[4] == "hypothesis":
+            assert edge[6] == "prediction"
+
+
+def test_tsv_and_jsonl_say_the_same(release: Path) -> None:
+    for kind in ("nodes", "edges"):
+        rows = jsonl(release / f"kgx_{kind}.jsonl")
+        table = tsv(release / f"kgx_{kind}.tsv")
+        assert len(rows) == len(table)
+        for row, line in zip(rows, table, strict=True):
+            for name, value in row.items():
+                cell = line[name]
+                if isinstance(value, bool):
+                    assert cell == str(value).lower()
+                elif isinstance(value, list):
+                    parts = [p.replace("\\|", "|") for p in _split(cell)] if cell else []
+                    assert parts == [_text(v) for v in value], (kind, name)
+                else:
+                    assert cell.replace("\\|", "|") == str(value), (kind, name)
+
+
+def _text(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _split(cell: str) -> list[str]:
+    """A TSV cell's values: split at every | not escaped."""
+    parts, current, escaped = [], "", False
+    for char in cell:
+        if escaped:
+            current += "\\" + char
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "|":
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts.append(current)
+    return parts
+
+
+def test_nodes_use_the_prefixes_biolink_prefers(release: Path) -> None:
+    biolink = json.loads(
+        files("biolink_model").joinpath("prefixmaps/biolink-model-prefix-map.json").read_text()
+    )
+    import yaml
+
+    ours = yaml.safe_load((ROOT / "catalogue" / "biolink-prefixes.yaml").read_text())["biolink"]
+    assert set(ours.values()) <= set(biolink), set(ours.values()) - set(biolink)
+    ids = {node["id"].split(":", 1)[0] for node in jsonl(release / "kgx_nodes.jsonl")}
+    assert {"PUBCHEM.COMPOUND", "UniProtKB", "MONDO"} <= ids
+    publications = {p for e in jsonl(release / "kgx_edges.jsonl") for p in e["publications"]}
+    assert publications == {"PMID:22870448"}
