@@ -216,10 +216,18 @@ def main() -> None:
 @click.option(
     "--cache",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Keep verdicts on validated sources here, so that an unchanged source is not "
+    help="Keep what each source gave here, so that an unchanged source is not read, built or "
     "validated again.  [default: .kg-cache/ in the project]",
 )
-@click.option("--no-cache", is_flag=True, help="Validate every source, and keep nothing.")
+@click.option(
+    "--no-cache", is_flag=True, help="Read, build and validate every source; keep nothing."
+)
+@click.option(
+    "--sign-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Sign the nanopublications with this RSA private key (base64, as the nanopub "
+    "library writes it); unsigned otherwise.",
+)
 @common_options
 @click.pass_context
 @_reports_errors
@@ -231,8 +239,10 @@ def build(
     scheduler: str | None,
     cache: Path | None,
     no_cache: bool,
+    sign_key: Path | None,
 ) -> None:
-    """Build, validate and write the release (Turtle, JSON-LD, N-Triples, N-Quads, SSSOM).
+    """Build, validate and write the release (Turtle, JSON-LD, N-Triples, N-Quads, SSSOM,
+    KGX, nanopublications, its HCLS description).
 
     Nothing is written if an input is wrong (exit 2) or the graph does not conform (exit 1).
     The release is written beside the folder and swapped in whole, in one step: a reader sees
@@ -242,7 +252,15 @@ def build(
 
     project = _project(ctx)
     folder = None if no_cache else (cache or project.root / ".kg-cache")
-    result = build_release(project, out, force=force, jobs=jobs, scheduler=scheduler, cache=folder)
+    result = build_release(
+        project,
+        out,
+        force=force,
+        jobs=jobs,
+        scheduler=scheduler,
+        cache=folder,
+        sign_key=sign_key,
+    )
     click.echo(
         f"kg: built {result.claims} claims, {result.triples} triples; conforms; "
         f"wrote {', '.join(result.files)} to {result.out}",

@@ -8,7 +8,7 @@ Nothing is written unless every input is right and every graph conforms to the s
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,10 +36,17 @@ from kg.lines import closures, nt_bytes, nt_lines, subjects_typed
 from kg.mappings import load_mapping_set, sssom_tsv
 from kg.model import Input
 from kg.namespaces import BASE, BIOLINK, KGO, SH
+from kg.nanopubs import Settings, read_key
 from kg.offline import offline
 from kg.project import Project, SharedInputs, check_distinct, load_shared
 from kg.publish import check_target, write_release
-from kg.release import RELEASE_FILES, jsonld_context, jsonld_nodes, serialize_release
+from kg.release import (
+    RELEASE_FILES,
+    RELEASE_FOLDERS,
+    jsonld_context,
+    jsonld_nodes,
+    serialize_release,
+)
 from kg.sources import SourceFiles, read_folder
 from kg.units import (
     Shapes,
@@ -83,23 +90,26 @@ def build_release(
     jobs: int = 1,
     scheduler: str | None = None,
     cache: Path | None = None,
+    sign_key: Path | None = None,
 ) -> BuildResult:
     """Build, validate and write the release of ``project`` into ``out`` (default: dist/),
     swapped in whole (see :mod:`kg.publish`); the sources' units run on ``jobs`` processes, or
     on the Dask cluster at ``scheduler``; ``cache``: a folder of the units' results, so that an
-    unchanged source is not read, built or validated again.
+    unchanged source is not read, built or validated again; ``sign_key``: an RSA private key
+    to sign the nanopublications with.
 
     :raises InputError: a curation mistake (nothing is written)
     :raises NotConformingError: the graph does not conform to the shapes (nothing is written)
     :raises OutputError: ``out`` is not a folder a release may replace (checked first)
     """
     target = out if out is not None else project.dist
-    check_target(target, RELEASE_FILES, force=force)
+    check_target(target, [*RELEASE_FILES, *(f"{d}/" for d in RELEASE_FOLDERS)], force=force)
     with offline(allow=scheduler_hosts(scheduler)):
         shared = load_shared(project)
         shapes = read_shapes(project.shape_files)
         converter = build_converter(shared.prefixes.prefixes.values())
-        context = _source_context(shared, shapes, converter)
+        key = read_key(sign_key) if sign_key is not None else None
+        context = _source_context(shared, shapes, converter, key)
         ontology, catalogue = (
             context.ontology.graph,
             catalogue_graph(context.catalogue.entities.values()),
@@ -140,10 +150,21 @@ def build_release(
         if not report.conforms:
             raise NotConformingError(report.text())
         files.update(_kgx(project, files["graph.nt"], converter))
+        files.update(_nanopublications(results))
         files[VOID_FILE] = _described(project, shared, files, converter)
     write_release(files, target, force=force)
     triples = files["graph.nt"].count(b"\n")
-    return BuildResult(target, triples, claims, tuple(sorted(files)), report)
+    names = tuple(sorted({name.split("/", 1)[0] for name in files}))
+    return BuildResult(target, triples, claims, names, report)
+
+
+def _nanopublications(results: Iterable[SourceResult]) -> dict[str, bytes]:
+    """One TriG file a claim, and nanopubs.trig with them all (TriG documents concatenated:
+    a directive may appear anywhere in TriG)."""
+    texts = {name: text for r in results for name, text in (r.nanopubs or {}).items()}
+    files = {f"nanopubs/{name}.trig": texts[name].encode("utf-8") for name in sorted(texts)}
+    files["nanopubs.trig"] = "".join(texts[name] for name in sorted(texts)).encode("utf-8")
+    return files
 
 
 def _kgx(project: Project, ntriples: bytes, converter: Converter) -> dict[str, bytes]:
@@ -186,8 +207,18 @@ def _described(
     return data
 
 
-def _source_context(shared: SharedInputs, shapes: Shapes, converter: Converter) -> SourceContext:
+def _source_context(
+    shared: SharedInputs, shapes: Shapes, converter: Converter, key: str | None
+) -> SourceContext:
     """What every source's unit of work shares (see :class:`kg.units.SourceContext`)."""
+    info = shared.dataset
+    issued = source_date()
+    nanopubs = Settings(
+        license=str(info.license),
+        creator=str(BASE[f"agent/{info.publisher_key}"]),
+        created=str(issued) if issued is not None else None,
+        private_key=key,
+    )
     ontology = shared.ontology.graph
     prefixes = shared.prefixes.prefixes.values()
     declarations = nt_lines(description_graph(shared.dataset, prefixes, (), ()))
@@ -208,8 +239,13 @@ def _source_context(shared: SharedInputs, shapes: Shapes, converter: Converter) 
         # dataset.yaml is left out: no source's graph depends on it (a new version number
         # does not rebuild every source)
         digest=context_digest(
-            ((i.path, i.sha256) for i in shared.inputs if i.path != "dataset.yaml"), shapes
+            [
+                *((i.path, i.sha256) for i in shared.inputs if i.path != "dataset.yaml"),
+                ("nanopublications", nanopubs.digest()),
+            ],
+            shapes,
         ),
+        nanopubs=nanopubs,
     )
 
 

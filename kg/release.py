@@ -20,6 +20,7 @@ from kg.turtle import PLAIN_LOCAL_NAME, write_sorted_ntriples_as_turtle
 
 __all__ = [
     "RELEASE_FILES",
+    "RELEASE_FOLDERS",
     "JsonNodes",
     "jsonld_context",
     "jsonld_nodes",
@@ -37,8 +38,11 @@ RELEASE_FILES = (
     "kgx_nodes.jsonl",
     "kgx_nodes.tsv",
     "mappings.sssom.tsv",
+    "nanopubs.trig",
     "void.ttl",
 )
+#: The release's folders: one nanopublication a claim, nanopubs/<source>/<claim>.trig.
+RELEASE_FOLDERS = ("nanopubs",)
 
 
 def jsonld_context(namespaces: Mapping[str, str]) -> dict[str, Any]:

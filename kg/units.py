@@ -52,6 +52,7 @@ from kg.lines import (
     subjects_typed,
 )
 from kg.namespaces import BIOLINK, RDF, SH
+from kg.nanopubs import Settings, source_nanopubs
 from kg.offline import offline
 from kg.prefixes import PrefixMap
 from kg.progress import Progress
@@ -94,6 +95,7 @@ class SourceContext:
     jsonld_context: Mapping[str, Any]
     converter: Converter
     digest: str  # of the shared inputs and the program: part of every unit's cache key
+    nanopubs: Settings | None = None  # write each claim as a nanopublication
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ class SourceResult:
     article_lines: tuple[str, ...] = ()
     verdict: Verdict = (True, ())
     nodes: JsonNodes | None = None
+    nanopubs: dict[str, str] | None = None  # <source>/<claim> -> TriG
 
     def raise_error(self) -> None:
         """:raises InputError: the mistake this source was stopped by, if any"""
@@ -131,6 +134,7 @@ class SourceResult:
             "article_lines": list(self.article_lines),
             "verdict": verdict_content(self.verdict),
             "nodes": self.nodes,
+            "nanopubs": self.nanopubs,
         }
 
     @classmethod
@@ -141,6 +145,7 @@ class SourceResult:
         """
         error = content["error"]
         nodes = content["nodes"]
+        nanopubs = content["nanopubs"]
         return cls(
             folder=str(content["folder"]),
             error=(str(error[0]), error[1], error[2], str(error[3])) if error else None,
@@ -152,6 +157,7 @@ class SourceResult:
             article_lines=tuple(map(str, content["article_lines"])),
             verdict=verdict_of(content["verdict"]),
             nodes={str(k): str(v) for k, v in nodes.items()} if nodes else None,
+            nanopubs={str(k): str(v) for k, v in nanopubs.items()} if nanopubs else None,
         )
 
 
@@ -185,6 +191,7 @@ def build_source(context: SourceContext, files: SourceFiles) -> SourceResult:
         article_lines=tuple(closure_of(articles, found)),
         verdict=verdict,
         nodes=jsonld_nodes(graph, context.jsonld_context, context.converter),
+        nanopubs=source_nanopubs(lines, context.nanopubs) if context.nanopubs else None,
     )
 
 

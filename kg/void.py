@@ -52,6 +52,7 @@ MEDIA_TYPES = {
     "graph.nt": ("application/n-triples", True),
     "graph.ttl": ("text/turtle", True),
     "mappings.sssom.tsv": ("text/tab-separated-values", False),
+    "nanopubs.trig": ("application/trig", False),
     "kgx_edges.jsonl": ("application/jsonl", False),
     "kgx_edges.tsv": ("text/tab-separated-values", False),
     "kgx_nodes.jsonl": ("application/jsonl", False),
@@ -174,6 +175,8 @@ def describe_release(
         )
     # distributions
     for name, data in sorted(files.items()):
+        if "/" in name:  # one nanopublication a claim: nanopubs.trig describes them all
+            continue
         media, is_rdf = MEDIA_TYPES.get(name, ("application/octet-stream", False))
         node = f"{version}/{name}"
         add(version, DCAT + "distribution", node)

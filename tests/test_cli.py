@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from kg.release import RELEASE_FILES
+from kg.release import RELEASE_FILES, RELEASE_FOLDERS
 
 ROOT = Path(__file__).resolve().parents[1]
 ASK_APPROVED = (
@@ -34,7 +34,7 @@ def test_build_writes_the_release(project: Path, kg: Callable[..., Result]) -> N
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ""
     assert "16 claims" in result.stderr and "conforms" in result.stderr
-    assert sorted(p.name for p in out.iterdir()) == sorted(RELEASE_FILES)
+    assert sorted(p.name for p in out.iterdir()) == sorted(RELEASE_FILES + RELEASE_FOLDERS)
 
 
 def test_validate_the_release(kg: Callable[..., Result], tmp_path: Path) -> None:

@@ -96,8 +96,8 @@ def test_a_label_typo_fails_the_build(project: Path, kg: Callable[..., Result]) 
     good = "{id: mesh:D060825, label: Cognitive Dysfunction}"
     assert good in text
     entities.write_text(text.replace(good, '{id: mesh:D060825, label: Cognitive Dysfunction"}'))
-    before = {p.name: p.read_bytes() for p in (project / "dist").iterdir()}
+    before = {p: p.read_bytes() for p in (project / "dist").rglob("*") if p.is_file()}
     result = kg("--project", project, "build")
     assert result.exit_code == 1, result.stderr
     assert "kgs:CuratedLabelShape-mappingLabel" in result.stderr
-    assert {p.name: p.read_bytes() for p in (project / "dist").iterdir()} == before
+    assert {p: p.read_bytes() for p in (project / "dist").rglob("*") if p.is_file()} == before

@@ -13,13 +13,17 @@ import pytest
 from click.testing import Result
 
 from kg import publish
-from kg.release import RELEASE_FILES
+from kg.release import RELEASE_FILES, RELEASE_FOLDERS
 
 CLAIMS = "sources/pubmed-22870448/claims.yaml"
 
 
 def files_of(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def change_a_claim(project: Path) -> None:
@@ -57,7 +61,9 @@ def test_the_release_is_exchanged_in_one_step(
     assert seen[0] == old
     assert seen[1] == files_of(project / "dist") != old
     assert b'"Many"' in seen[1]["graph.nt"]
-    assert sorted(seen[1]) == sorted(RELEASE_FILES)
+    assert sorted({name.split("/", 1)[0] for name in seen[1]}) == sorted(
+        RELEASE_FILES + RELEASE_FOLDERS
+    )
 
 
 def test_stale_staging_of_a_killed_build_is_removed(
@@ -95,7 +101,9 @@ def test_out_through_a_symlink_to_another_file_system(
         for _ in range(2):  # a new folder, then an earlier release
             result = kg("--project", project, "build", "--out", link)
             assert result.exit_code == 0, result.stderr
-        assert link.is_symlink() and sorted(p.name for p in real.iterdir()) == sorted(RELEASE_FILES)
+        assert link.is_symlink() and sorted(p.name for p in real.iterdir()) == sorted(
+            RELEASE_FILES + RELEASE_FOLDERS
+        )
     finally:
         import shutil
 

@@ -17,7 +17,7 @@ from rdflib import Dataset, Graph, Literal
 from rdflib.compare import isomorphic
 
 from kg import publish
-from kg.release import RELEASE_FILES
+from kg.release import RELEASE_FILES, RELEASE_FOLDERS
 
 ROOT = Path(__file__).resolve().parents[1]
 FORMATS = {
@@ -29,11 +29,16 @@ FORMATS = {
 
 
 def files_of(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_committed_dist_is_what_kg_build_makes(release: Path) -> None:
-    assert set(files_of(ROOT / "dist")) == set(RELEASE_FILES)
+    top = {name.split("/", 1)[0] for name in files_of(ROOT / "dist")}
+    assert top == set(RELEASE_FILES + RELEASE_FOLDERS)
     assert files_of(ROOT / "dist") == files_of(release), "rebuild and commit dist/ (kg build)"
 
 

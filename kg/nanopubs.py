@@ -1,0 +1,273 @@
+"""The release as nanopublications: one a claim, with trusty URIs, signed when given a key.
+
+Each nanopublication has the four graphs of the format:
+
+- *assertion*: the claim as the release publishes it: the association (subject, predicate,
+  object, epistemic status, ``biolink:negated``, knowledge level, qualifiers and the nodes
+  minted for them: doses, study sets), and the direct triple only where the release has it
+  (asserted claims). A negated or hypothesised claim reads so inside the assertion: its status
+  and ``biolink:negated`` are there, and there is no direct triple;
+- *provenance*: the assertion ``prov:wasDerivedFrom`` the article and the evidence (the Web
+  Annotation selectors: the exact quote, its prefix and suffix, its character span in the
+  text as received), ``prov:wasGeneratedBy`` the curation (the release's build) and
+  ``prov:wasAttributedTo`` the publisher;
+- *publication info*: licence, creator, label, and a creation time only from
+  ``SOURCE_DATE_EPOCH`` (never the clock).
+
+The trusty URI is a hash of the four graphs, computed offline with the ``nanopub`` library's
+own hasher, so it changes exactly when what the nanopublication says changes. The release's
+version is not inside a nanopublication (an unchanged claim keeps its URI across releases):
+the release lists its nanopublications (``nanopubs.trig`` holds them all). With an RSA key
+(``--sign-key FILE``), each is signed with the ``nanopub`` library (the key's public half and
+the signature go into the publication info, and the trusty URI covers them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg.errors import InputError
+from kg.query import run_query
+
+__all__ = ["Settings", "read_key", "source_nanopubs"]
+
+_BIOLINK = "https://w3id.org/biolink/vocab/"
+_KGO = "https://w3id.org/drugclaims/ontology#"
+_OA = "http://www.w3.org/ns/oa#"
+_NP = "http://www.nanopub.org/nschema#"
+_PROV = "http://www.w3.org/ns/prov#"
+_DCT = "http://purl.org/dc/terms/"
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+#: The nanopub library's temporary namespace: what its hasher replaces by the trusty URI.
+TEMP = "http://purl.org/nanopub/temp/np/"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every nanopublication's publication info says, and the key to sign with (the
+    text of an RSA private key in base64, as the ``nanopub`` library writes it; None: unsigned).
+    """
+
+    license: str
+    creator: str
+    created: str | None = None  # an xsd:dateTime, from SOURCE_DATE_EPOCH
+    private_key: str | None = None
+    orcid: str = "https://orcid.org/0000-0000-0000-0000"
+    name: str = "drugclaims"
+
+    def digest(self) -> str:
+        """A hash of the settings (the key's hash, not the key), for cache keys."""
+        import hashlib
+
+        key = hashlib.sha256((self.private_key or "").encode()).hexdigest()
+        fields = (self.license, self.creator, self.created or "", key, self.orcid, self.name)
+        return hashlib.sha256("\0".join(fields).encode()).hexdigest()
+
+
+def source_nanopubs(lines: Iterable[str], settings: Settings) -> dict[str, str]:
+    """The nanopublications of one source's claims (its graph's canonical lines): name
+    (``<source>/<claim>``) -> TriG."""
+    store = ox.Store()
+    store.load(
+        "".join(f"{line} .\n" for line in lines).encode("utf-8"), format=ox.RdfFormat.N_TRIPLES
+    )
+    rows = run_query(
+        store,
+        f"SELECT ?c ?article ?label WHERE {{ ?c a <{_KGO}Claim> ; "
+        f"<{_BIOLINK}publications> ?article ; <{_RDFS_LABEL}> ?label }} ORDER BY ?c",
+    )
+    found = {}
+    for row in rows:  # type: ignore[attr-defined]
+        claim, article, label = row["c"].value, row["article"].value, row["label"].value
+        quads = _nanopub(store, claim, article, label, settings)
+        found[_name(claim)] = _trig(_trusty(quads, settings)).decode("utf-8")
+    return found
+
+
+def _name(claim: str) -> str:
+    """``…/id/pubmed-1/claim/x`` -> ``pubmed-1/x``."""
+    source, _, key = claim.split("/id/", 1)[1].partition("/claim/")
+    return f"{source}/{key}"
+
+
+def _triples_of(store: ox.Store, subject: str) -> list[ox.Triple]:
+    return [
+        ox.Triple(q.subject, q.predicate, q.object)
+        for q in store.quads_for_pattern(ox.NamedNode(subject), None, None)
+    ]
+
+
+def _nanopub(
+    store: ox.Store, claim: str, article: str, label: str, settings: Settings
+) -> list[ox.Quad]:
+    head, assertion = ox.NamedNode(TEMP + "Head"), ox.NamedNode(TEMP + "assertion")
+    provenance, pubinfo = ox.NamedNode(TEMP + "provenance"), ox.NamedNode(TEMP + "pubinfo")
+    this = ox.NamedNode(TEMP)
+    quads: list[ox.Quad] = []
+
+    def add(graph: ox.NamedNode, s: object, p: str, o: object) -> None:
+        subject = s if isinstance(s, ox.NamedNode) else ox.NamedNode(str(s))
+        obj = o if isinstance(o, ox.NamedNode | ox.Literal) else ox.NamedNode(str(o))
+        quads.append(ox.Quad(subject, ox.NamedNode(p), obj, graph))
+
+    add(head, this, _RDF_TYPE, ox.NamedNode(_NP + "Nanopublication"))
+    add(head, this, _NP + "hasAssertion", assertion)
+    add(head, this, _NP + "hasProvenance", provenance)
+    add(head, this, _NP + "hasPublicationInfo", pubinfo)
+    # the claim and what is minted under it, but its evidence (that is provenance)
+    evidence = claim + "/evidence"
+    todo, seen = [claim], set()
+    subject = predicate = obj = None
+    while todo:
+        node = todo.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for t in _triples_of(store, node):
+            if str(t.predicate.value) == _KGO + "evidence":
+                continue
+            quads.append(ox.Quad(t.subject, t.predicate, t.object, assertion))
+            value = getattr(t.object, "value", "")
+            if isinstance(t.object, ox.NamedNode) and value.startswith(claim + "/"):
+                todo.append(value)
+            if node == claim and t.predicate.value == _BIOLINK + "subject":
+                subject = t.object
+            if node == claim and t.predicate.value == _BIOLINK + "predicate":
+                predicate = t.object
+            if node == claim and t.predicate.value == _BIOLINK + "object":
+                obj = t.object
+    if subject is not None and predicate is not None and obj is not None:
+        direct = ox.Triple(subject, predicate, obj)  # type: ignore[arg-type]
+        if any(True for _ in store.quads_for_pattern(subject, predicate, obj)):  # type: ignore[arg-type]
+            quads.append(ox.Quad(direct.subject, direct.predicate, direct.object, assertion))
+    # provenance: where the assertion comes from
+    add(provenance, assertion, _PROV + "wasDerivedFrom", ox.NamedNode(article))
+    add(provenance, assertion, _PROV + "wasDerivedFrom", ox.NamedNode(evidence))
+    # the curation, named under the claim and not by release: an unchanged claim keeps its URI
+    curation = ox.NamedNode(claim + "/curation")
+    add(provenance, assertion, _PROV + "wasGeneratedBy", curation)
+    add(provenance, curation, _RDF_TYPE, ox.NamedNode(_PROV + "Activity"))
+    add(
+        provenance, curation, _RDFS_LABEL, ox.Literal("manual curation of the claim", language="en")
+    )
+    add(provenance, curation, _PROV + "wasAssociatedWith", ox.NamedNode(settings.creator))
+    add(provenance, assertion, _PROV + "wasAttributedTo", ox.NamedNode(settings.creator))
+    for node in (evidence, evidence + "/quote", evidence + "/position"):
+        for t in _triples_of(store, node):
+            quads.append(ox.Quad(t.subject, t.predicate, t.object, provenance))
+    # publication info
+    add(pubinfo, this, _DCT + "license", ox.NamedNode(settings.license))
+    add(pubinfo, this, _DCT + "creator", ox.NamedNode(settings.creator))
+    add(pubinfo, this, _RDFS_LABEL, ox.Literal(label, language="en"))
+    if settings.created:
+        xsd = ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime")
+        add(pubinfo, this, _DCT + "created", ox.Literal(settings.created, datatype=xsd))
+    return quads
+
+
+def _trusty(quads: list[ox.Quad], settings: Settings) -> list[str]:
+    """The nanopublication with its trusty URI (and signature), as N-Quads lines. The
+    ``nanopub`` library computes the hash (and signs); the temporary URIs are then replaced
+    as the library replaces them (``…/temp/np/x`` -> ``http://purl.org/np/RA…#x``)."""
+    if settings.private_key is not None:
+        return _signed(quads, settings)
+    from nanopub.trustyuri.rdf import RdfHasher
+
+    artefact = RdfHasher.make_hash(sorted(_rdflib(q) for q in quads), baseuri=TEMP, hashstr=" ")
+    uri = NP_PURL + artefact
+    lines = []
+    for quad in quads:
+        line = str(quad).replace(f"<{TEMP}>", f"<{uri}>")
+        lines.append(line.replace(f"<{TEMP}", f"<{uri}#"))
+    return lines
+
+
+#: Where the ``nanopub`` library puts nanopublications made with its temporary namespace.
+NP_PURL = "http://purl.org/np/"
+
+
+def _rdflib(quad: ox.Quad) -> tuple[object, ...]:
+    """A quad as the library's hasher reads one from rdflib: (graph, subject, predicate,
+    object), literals made as rdflib's parsers make them."""
+    from rdflib import Literal, URIRef
+
+    term = quad.object
+    if isinstance(term, ox.Literal):
+        if term.language:
+            obj: object = Literal(term.value, lang=term.language)
+        else:
+            obj = Literal(term.value, datatype=URIRef(term.datatype.value))
+    else:
+        obj = URIRef(str(getattr(term, "value", term)))
+    graph = URIRef(str(getattr(quad.graph_name, "value", "")))
+    return graph, URIRef(str(getattr(quad.subject, "value", ""))), URIRef(quad.predicate.value), obj
+
+
+def _signed(quads: list[ox.Quad], settings: Settings) -> list[str]:
+    """Signed and made trusty by the ``nanopub`` library (with rdflib: slower, only when a key
+    is given)."""
+    from nanopub.nanopub import Nanopub
+    from nanopub.nanopub_conf import NanopubConf
+    from nanopub.profile import Profile
+    from rdflib import ConjunctiveGraph
+
+    graph = ConjunctiveGraph()
+    graph.parse(data="".join(f"{q} .\n" for q in quads), format="nquads")
+    profile = Profile(settings.orcid, settings.name, private_key=settings.private_key)
+    nanopub = Nanopub(rdf=graph, conf=NanopubConf(profile=profile))
+    nanopub.sign()
+    written = nanopub.rdf.serialize(format="nquads")
+    return sorted({str(q) for q in ox.parse(written.encode("utf-8"), format=ox.RdfFormat.N_QUADS)})
+
+
+def _trig(lines: Iterable[str]) -> bytes:
+    """Sorted N-Quads lines as TriG, with the usual prefixes."""
+    data = "".join(f"{line} .\n" for line in set(lines)).encode("utf-8")
+    quads = sorted(
+        ox.parse(data, format=ox.RdfFormat.N_QUADS),
+        key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)),
+    )  # one block a graph: TriG groups consecutive quads of a graph
+    written = ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=_PREFIXES)
+    assert written is not None
+    return written
+
+
+_PREFIXES = {
+    "biolink": _BIOLINK,
+    "dcterms": _DCT,
+    "kgo": _KGO,
+    "np": _NP,
+    "npx": "http://purl.org/nanopub/x/",
+    "oa": _OA,
+    "prov": _PROV,
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+}
+
+
+def read_key(path: Path) -> str:
+    """The text of an RSA private key to sign with (base64, as ``nanopub`` writes it).
+
+    :raises InputError: it cannot be read or is not such a key
+    """
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(str(path), None, None, f"cannot read the key: {error}") from error
+    try:
+        from base64 import b64decode
+
+        from Crypto.PublicKey import RSA
+
+        RSA.import_key(b64decode(text))
+    except (ValueError, IndexError, TypeError) as error:
+        raise InputError(
+            str(path), None, None, "not an RSA private key in base64 (as nanopub writes it)"
+        ) from error
+    return text

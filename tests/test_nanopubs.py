@@ -1,0 +1,167 @@
+"""Nanopublications: one a claim, well-formed and with a valid trusty URI by the nanopub
+library's own checks (offline), signed when given a key; a tampered one fails; they load into
+Oxigraph as four named graphs each and give back the claims of the release."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import yaml
+from click.testing import Result
+from conftest import copy_project
+
+from kg.offline import offline
+
+KGO = "https://w3id.org/drugclaims/ontology#"
+BIOLINK = "https://w3id.org/biolink/vocab/"
+NP = "http://www.nanopub.org/nschema#"
+
+
+def nanopub_of(path: Path) -> object:
+    nanopub = pytest.importorskip("nanopub.nanopub")
+    with offline():
+        return nanopub.Nanopub(rdf=path)
+
+
+def checks(path: Path) -> tuple[bool, bool]:
+    """The nanopub library's verdicts: well-formed, and trusty URI valid (the library raises
+    MalformedNanopubError for a wrong trusty URI: that is a failed check)."""
+    from nanopub.utils import MalformedNanopubError
+
+    found = nanopub_of(path)
+    with offline():
+        try:
+            return found.is_valid, found.has_valid_trusty  # type: ignore[attr-defined]
+        except MalformedNanopubError:
+            return found.is_valid, False  # type: ignore[attr-defined]
+
+
+def test_every_claim_is_a_valid_nanopub_with_a_trusty_uri(release: Path) -> None:
+    files = sorted((release / "nanopubs").rglob("*.trig"))
+    store = ox.Store()
+    store.load(path=str(release / "graph.nt"), format=ox.RdfFormat.N_TRIPLES)
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    claims = list(store.quads_for_pattern(None, rdf_type, ox.NamedNode(KGO + "Claim")))
+    assert len(files) == len(claims) > 10
+    for path in files:
+        assert checks(path) == (True, True), path
+
+
+def test_a_tampered_nanopub_fails_its_trusty_check(release: Path, tmp_path: Path) -> None:
+    path = release / "nanopubs/pubmed-22870448/no-new-safety-concerns.trig"
+    tampered = tmp_path / "tampered.trig"
+    text = path.read_text(encoding="utf-8")
+    changed = re.sub(r"biolink:negated true", "biolink:negated false", text, count=1)
+    assert changed != text
+    tampered.write_text(changed, encoding="utf-8")
+    assert checks(tampered)[1] is False
+
+
+def test_a_negated_claim_reads_negated_inside_its_assertion(release: Path) -> None:
+    store = ox.Store()
+    store.load(
+        path=str(release / "nanopubs/pubmed-22870448/no-new-safety-concerns.trig"),
+        format=ox.RdfFormat.TRIG,
+    )
+    (row,) = store.query(
+        f"SELECT ?a WHERE {{ GRAPH ?h {{ ?np <{NP}hasAssertion> ?a }} }}",
+        use_default_graph_as_union=True,
+    )
+    assertion = row["a"]
+    negated = list(
+        store.quads_for_pattern(None, ox.NamedNode(BIOLINK + "negated"), None, assertion)
+    )
+    assert [q.object.value for q in negated] == ["true"]
+    status = list(
+        store.quads_for_pattern(None, ox.NamedNode(KGO + "epistemicStatus"), None, assertion)
+    )
+    assert [q.object.value for q in status] == [KGO + "Negated"]
+    direct = list(
+        store.quads_for_pattern(None, ox.NamedNode(BIOLINK + "has_adverse_event"), None, assertion)
+    )
+    assert direct == []  # a negated claim has no direct triple
+
+
+def test_the_nanopubs_load_into_oxigraph_and_give_back_the_claims(release: Path) -> None:
+    nanopubs = ox.Store()
+    nanopubs.load(path=str(release / "nanopubs.trig"), format=ox.RdfFormat.TRIG)
+    heads = list(nanopubs.quads_for_pattern(None, None, ox.NamedNode(NP + "Nanopublication")))
+    for head in heads:
+        parts = {
+            q.predicate.value
+            for q in nanopubs.quads_for_pattern(head.subject, None, None, head.graph_name)
+        }
+        assert {NP + "hasAssertion", NP + "hasProvenance", NP + "hasPublicationInfo"} <= parts
+    query = (
+        f"SELECT ?c ?s ?p ?o ?st ?n WHERE {{ {{}} GRAPH ?g {{ ?c a <{KGO}Claim> ; "
+        f"<{BIOLINK}subject> ?s ; <{BIOLINK}predicate> ?p ; <{BIOLINK}object> ?o ; "
+        f"<{KGO}epistemicStatus> ?st ; <{BIOLINK}negated> ?n }} }}"
+    )
+    graph = ox.Store()
+    graph.load(path=str(release / "graph.nq"), format=ox.RdfFormat.N_QUADS)
+
+    def rows(store: ox.Store) -> set[tuple[str, ...]]:
+        return {
+            tuple(str(row[v]) for v in ("c", "s", "p", "o", "st", "n"))
+            for row in store.query(query)
+        }
+
+    assert rows(nanopubs) == rows(graph)
+    assert len(heads) == len(rows(graph))
+
+
+def test_a_changed_claim_changes_only_its_nanopub_uri(
+    tmp_path: Path, kg: Callable[..., Result]
+) -> None:
+    project = copy_project(tmp_path / "project")
+    assert kg("--project", project, "build", "--no-cache").exit_code == 0
+    before = uris(project / "dist")
+    claims = project / "sources/pubmed-22870448/claims.yaml"
+    data = yaml.safe_load(claims.read_text(encoding="utf-8"))
+    data["claims"][0]["note"] = "Edited: this claim's nanopublication must get a new URI."
+    claims.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    assert kg("--project", project, "build", "--no-cache").exit_code == 0
+    after = uris(project / "dist")
+    changed = {name for name in before if before[name] != after[name]}
+    assert changed == {data["claims"][0]["key"]}
+
+
+def uris(release: Path) -> dict[str, str]:
+    found = {}
+    for path in sorted((release / "nanopubs").rglob("*.trig")):
+        (uri,) = set(re.findall(r"<(http://purl\.org/np/RA[\w-]+)>", path.read_text()))
+        found[path.stem] = uri
+    return found
+
+
+def test_signed_with_a_key_it_generates(tmp_path: Path, kg: Callable[..., Result]) -> None:
+    profile = pytest.importorskip("nanopub.profile")
+    keys = tmp_path / "keys"
+    profile.generate_keyfiles(keys)
+    project = copy_project(tmp_path / "project")
+    result = kg("--project", project, "build", "--no-cache", "--sign-key", keys / "id_rsa")
+    assert result.exit_code == 0, result.stderr
+    path = project / "dist/nanopubs/pubmed-22870448/snri-class.trig"
+    signed = nanopub_of(path)
+    with offline():
+        assert signed.is_valid and signed.has_valid_trusty  # type: ignore[attr-defined]
+        assert signed.has_valid_signature  # type: ignore[attr-defined]
+    tampered = tmp_path / "tampered.trig"
+    tampered.write_text(path.read_text().replace("milnacipran", "milnaciprin", 1))
+    assert checks(tampered)[1] is False
+    assert not list((project).rglob("id_rsa"))  # the key is not copied into the project
+
+
+def test_a_bad_key_is_one_line(tmp_path: Path, kg: Callable[..., Result]) -> None:
+    key = tmp_path / "key"
+    key.write_text("not a key\n")
+    project = copy_project(tmp_path / "project")
+    result = kg("--project", project, "build", "--sign-key", key)
+    assert result.exit_code == 2
+    assert "not an RSA private key" in result.stderr
+    shutil.rmtree(project)
