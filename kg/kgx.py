@@ -25,6 +25,7 @@ import pyoxigraph as ox
 from curies import Converter
 
 from kg.errors import InputError
+from kg.lines import nt_bytes
 from kg.query import run_query
 from kg.records import load_yaml
 
@@ -87,8 +88,8 @@ def load_biolink_prefixes(path: Path, display: str) -> dict[str, str]:
     return dict(mapping)
 
 
-class _Ids:
-    """IRIs as the CURIEs KGX files use."""
+class Ids:
+    """IRIs as the CURIEs KGX files use (picklable: it travels to the workers)."""
 
     def __init__(self, converter: Converter, biolink: Mapping[str, str]) -> None:
         self.converter = converter
@@ -106,36 +107,41 @@ class _Ids:
         return f"{self.biolink.get(prefix, prefix)}:{local}"
 
 
-def kgx_files(
-    store: ox.Store, converter: Converter, biolink: Mapping[str, str]
-) -> dict[str, bytes]:
-    """The KGX nodes and edges of the release in ``store``, as file name -> bytes."""
-    ids = _Ids(converter, biolink)
+def source_edges(lines: Iterable[str], ids: Ids) -> tuple[list[dict[str, object]], list[str]]:
+    """The KGX edges of one source's claims (its graph's canonical lines), sorted by id, and
+    the IRIs of the nodes they name."""
+    store = ox.Store()
+    store.load(nt_bytes(lines), format=ox.RdfFormat.N_TRIPLES)
     claims: dict[str, dict[str, list[ox.NamedNode | ox.Literal]]] = defaultdict(
         lambda: defaultdict(list)
     )
-    for row in run_query(
-        store,
-        f"SELECT ?c ?p ?o WHERE {{ ?c a <{_KGO}Claim> ; ?p ?o }}",
-    ):  # type: ignore[attr-defined]
+    for row in run_query(store, f"SELECT ?c ?p ?o WHERE {{ ?c a <{_KGO}Claim> ; ?p ?o }}"):  # type: ignore[attr-defined]
         claims[row["c"].value][row["p"].value].append(row["o"])
     labels = _labels(store)
     pmids = _pmids(store, ids)
-    edges = []
     used: set[str] = set()
-    for claim, props in sorted(claims.items()):
-        edges.append(_edge(claim, props, ids, labels, used, pmids))
-    nodes = _nodes(store, sorted(used), ids)
-    edge_columns = list(EDGE_COLUMNS) + sorted({k for e in edges for k in e} - set(EDGE_COLUMNS))
+    edges = [_edge(c, props, ids, labels, used, pmids) for c, props in sorted(claims.items())]
+    return edges, sorted(used)
+
+
+def kgx_files(
+    edges: Iterable[dict[str, object]], used: Iterable[str], store: ox.Store, ids: Ids
+) -> dict[str, bytes]:
+    """The KGX nodes and edges files: the edges of every source, sorted by id, and a node for
+    each IRI they name, described from ``store`` (the ontology and the catalogue)."""
+    rows = sorted(edges, key=lambda edge: str(edge["id"]))
+    labelled = _labels(store)
+    nodes = _nodes(store, sorted({iri for iri in used if iri in labelled}), ids)
+    edge_columns = list(EDGE_COLUMNS) + sorted({k for e in rows for k in e} - set(EDGE_COLUMNS))
     return {
-        "kgx_edges.jsonl": _jsonl(edges),
-        "kgx_edges.tsv": _tsv(edges, edge_columns),
+        "kgx_edges.jsonl": _jsonl(rows),
+        "kgx_edges.tsv": _tsv(rows, edge_columns),
         "kgx_nodes.jsonl": _jsonl(nodes),
         "kgx_nodes.tsv": _tsv(nodes, list(NODE_COLUMNS)),
     }
 
 
-def _pmids(store: ox.Store, ids: _Ids) -> dict[str, list[str]]:
+def _pmids(store: ox.Store, ids: Ids) -> dict[str, list[str]]:
     """The PubMed IDs of each article (its checked skos:exactMatch): Biolink cites by PMID."""
     found: dict[str, list[str]] = defaultdict(list)
     for quad in store.quads_for_pattern(None, ox.NamedNode(_SKOS_EXACT), None):
@@ -160,7 +166,7 @@ def _labels(store: ox.Store) -> dict[str, str]:
 def _edge(
     claim: str,
     props: Mapping[str, list[ox.NamedNode | ox.Literal]],
-    ids: _Ids,
+    ids: Ids,
     labels: Mapping[str, str],
     used: set[str],
     pmids: Mapping[str, list[str]],
@@ -213,17 +219,13 @@ def _edge(
             name = ids(prop)
         values = sorted((value(t) for t in terms), key=str)
         for term in terms:  # an entity a qualifier names is a node too
-            if (
-                isinstance(term, ox.NamedNode)
-                and not term.value.startswith((claim, _KGO))
-                and term.value in labels
-            ):
-                used.add(term.value)
+            if isinstance(term, ox.NamedNode) and not term.value.startswith((claim, _KGO)):
+                used.add(term.value)  # a node if the catalogue describes it (kgx_files)
         edge[name] = values[0] if len(values) == 1 and prop.startswith(_BIOLINK) else values
     return edge
 
 
-def _nodes(store: ox.Store, iris: Iterable[str], ids: _Ids) -> list[dict[str, object]]:
+def _nodes(store: ox.Store, iris: Iterable[str], ids: Ids) -> list[dict[str, object]]:
     nodes: list[dict[str, object]] = []
     for iri in iris:
         node = ox.NamedNode(iri)

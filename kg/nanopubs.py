@@ -31,6 +31,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.errors import InputError
+from kg.lines import nt_bytes
 from kg.query import run_query
 
 __all__ = ["Settings", "read_key", "source_nanopubs"]
@@ -73,9 +74,7 @@ def source_nanopubs(lines: Iterable[str], settings: Settings) -> dict[str, str]:
     """The nanopublications of one source's claims (its graph's canonical lines): name
     (``<source>/<claim>``) -> TriG."""
     store = ox.Store()
-    store.load(
-        "".join(f"{line} .\n" for line in lines).encode("utf-8"), format=ox.RdfFormat.N_TRIPLES
-    )
+    store.load(nt_bytes(lines), format=ox.RdfFormat.N_TRIPLES)
     rows = run_query(
         store,
         f"SELECT ?c ?article ?label WHERE {{ ?c a <{_KGO}Claim> ; "

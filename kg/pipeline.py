@@ -31,7 +31,7 @@ from kg.graph import (
     source_date,
     source_graph,
 )
-from kg.kgx import kgx_files, load_biolink_prefixes
+from kg.kgx import Ids, kgx_files, load_biolink_prefixes
 from kg.lines import closures, nt_bytes, nt_lines, subjects_typed
 from kg.mappings import load_mapping_set, sssom_tsv
 from kg.model import Input
@@ -109,7 +109,9 @@ def build_release(
         shapes = read_shapes(project.shape_files)
         converter = build_converter(shared.prefixes.prefixes.values())
         key = read_key(sign_key) if sign_key is not None else None
-        context = _source_context(shared, shapes, converter, key)
+        path = project.biolink_prefixes_file
+        biolink = load_biolink_prefixes(path, project.display(path)) if path.is_file() else {}
+        context = _source_context(shared, shapes, converter, key, Ids(converter, biolink))
         ontology, catalogue = (
             context.ontology.graph,
             catalogue_graph(context.catalogue.entities.values()),
@@ -149,7 +151,8 @@ def build_release(
             report = merge_verdicts([shared_verdict.result(), *(r.verdict for r in results)])
         if not report.conforms:
             raise NotConformingError(report.text())
-        files.update(_kgx(project, files["graph.nt"], converter))
+        assert context.kgx is not None
+        files.update(_kgx(graphs, results, context.kgx))
         files.update(_nanopublications(results))
         files[VOID_FILE] = _described(project, shared, files, converter)
     write_release(files, target, force=force)
@@ -167,13 +170,19 @@ def _nanopublications(results: Iterable[SourceResult]) -> dict[str, bytes]:
     return files
 
 
-def _kgx(project: Project, ntriples: bytes, converter: Converter) -> dict[str, bytes]:
-    """The KGX nodes and edges files (see :mod:`kg.kgx`)."""
-    path = project.biolink_prefixes_file
-    biolink = load_biolink_prefixes(path, project.display(path)) if path.is_file() else {}
+def _kgx(
+    graphs: Mapping[str, list[str]], results: Iterable[SourceResult], ids: Ids
+) -> dict[str, bytes]:
+    """The KGX nodes and edges files (see :mod:`kg.kgx`): the sources' edges, and their nodes
+    described from the ontology and the catalogue."""
     store = Store()
-    store.load(ntriples, format=RdfFormat.N_TRIPLES)
-    return kgx_files(store, converter, biolink)
+    store.load(
+        nt_bytes(graphs[str(ONTOLOGY_GRAPH)], graphs[str(CATALOGUE_GRAPH)]),
+        format=RdfFormat.N_TRIPLES,
+    )
+    found = list(results)
+    edges = (edge for result in found for edge in result.edges)
+    return kgx_files(edges, (iri for result in found for iri in result.named), store, ids)
 
 
 def _described(
@@ -208,7 +217,7 @@ def _described(
 
 
 def _source_context(
-    shared: SharedInputs, shapes: Shapes, converter: Converter, key: str | None
+    shared: SharedInputs, shapes: Shapes, converter: Converter, key: str | None, ids: Ids
 ) -> SourceContext:
     """What every source's unit of work shares (see :class:`kg.units.SourceContext`)."""
     info = shared.dataset
@@ -246,6 +255,7 @@ def _source_context(
             shapes,
         ),
         nanopubs=nanopubs,
+        kgx=ids,
     )
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import os
 import socket
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -42,6 +43,7 @@ from kg.graph import (
     check_iris,
     source_triples,
 )
+from kg.kgx import Ids, source_edges
 from kg.lines import (
     closure_of,
     closures,
@@ -55,6 +57,7 @@ from kg.namespaces import BIOLINK, RDF, SH
 from kg.nanopubs import Settings, source_nanopubs
 from kg.offline import offline
 from kg.prefixes import PrefixMap
+from kg.processes import die_with_parent
 from kg.progress import Progress
 from kg.release import JsonNodes, jsonld_nodes
 from kg.sources import SourceFiles, load_source
@@ -96,6 +99,7 @@ class SourceContext:
     converter: Converter
     digest: str  # of the shared inputs and the program: part of every unit's cache key
     nanopubs: Settings | None = None  # write each claim as a nanopublication
+    kgx: Ids | None = None  # write each claim as a KGX edge
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,8 @@ class SourceResult:
     verdict: Verdict = (True, ())
     nodes: JsonNodes | None = None
     nanopubs: dict[str, str] | None = None  # <source>/<claim> -> TriG
+    edges: tuple[dict[str, Any], ...] = ()  # KGX edges
+    named: tuple[str, ...] = ()  # the IRIs of the KGX nodes the edges name
 
     def raise_error(self) -> None:
         """:raises InputError: the mistake this source was stopped by, if any"""
@@ -135,6 +141,8 @@ class SourceResult:
             "verdict": verdict_content(self.verdict),
             "nodes": self.nodes,
             "nanopubs": self.nanopubs,
+            "edges": list(self.edges),
+            "named": list(self.named),
         }
 
     @classmethod
@@ -158,6 +166,8 @@ class SourceResult:
             verdict=verdict_of(content["verdict"]),
             nodes={str(k): str(v) for k, v in nodes.items()} if nodes else None,
             nanopubs={str(k): str(v) for k, v in nanopubs.items()} if nanopubs else None,
+            edges=tuple(dict(edge) for edge in content["edges"]),
+            named=tuple(map(str, content["named"])),
         )
 
 
@@ -181,6 +191,7 @@ def build_source(context: SourceContext, files: SourceFiles) -> SourceResult:
     verdict = _validate_unit(
         context.shapes, source_unit(context, lines), nt_bytes(context.context_lines)
     )
+    edges, named = source_edges(lines, context.kgx) if context.kgx else ([], [])
     return SourceResult(
         folder=files.folder,
         key=source.key,
@@ -192,6 +203,8 @@ def build_source(context: SourceContext, files: SourceFiles) -> SourceResult:
         verdict=verdict,
         nodes=jsonld_nodes(graph, context.jsonld_context, context.converter),
         nanopubs=source_nanopubs(lines, context.nanopubs) if context.nanopubs else None,
+        edges=tuple(edges),
+        named=tuple(named),
     )
 
 
@@ -384,10 +397,17 @@ def _map(
     elif jobs <= 1 or len(chunks) <= 1:
         yield from (function(context, chunk) for chunk in chunks)
     else:
-        # forkserver, not fork: a process that has run rudof holds its threads' locks, which a
-        # forked child would inherit held (and wait on for ever)
-        forkserver = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=forkserver) as executor:
+        # spawn, not fork: a process that has run rudof holds its threads' locks, which a forked
+        # child would inherit held (and wait on for ever); not forkserver either: its workers
+        # are the server's children, and outlive a kg that is killed. Spawned workers are kg's
+        # own, and die with it (PR_SET_PDEATHSIG).
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(
+            max_workers=jobs,
+            mp_context=spawn,
+            initializer=die_with_parent,
+            initargs=(os.getpid(),),
+        ) as executor:
             yield from executor.map(function, [context] * len(chunks), chunks)
 
 

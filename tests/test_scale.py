@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import signal
 import socket
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -211,3 +213,39 @@ def test_an_edited_source_is_validated_again(tmp_path: Path, kg: Callable[..., R
     result = kg("--project", project, "build")
     assert result.exit_code == 1
     assert "/id/synthetic-000001/claim/" in result.stderr
+
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM])
+def test_a_killed_build_leaves_no_worker_behind(
+    corpus: Path, tmp_path: Path, signum: signal.Signals
+) -> None:
+    """kg build --jobs 2 killed while its workers run: they die with it (none is adopted by
+    init and left running)."""
+    from test_serve import children_of, wait_until
+
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kg",
+            "build",
+            "--jobs",
+            "2",
+            "--no-cache",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        cwd=corpus,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        workers: list[int] = []
+        assert wait_until(lambda: len(workers.extend(children_of(process.pid)) or workers) >= 2)
+        process.send_signal(signum)
+        process.wait(timeout=30)
+        assert wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in workers))
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
