@@ -16,6 +16,7 @@ import ctypes
 import errno
 import os
 import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
@@ -96,7 +97,7 @@ def write_release(files: Mapping[str, bytes], out: Path, *, force: bool = False)
             _remove_stale(target)
             staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-stage-", dir=target.parent))
             try:
-                _write_all(staging, files)
+                _write_all(staging, files, previous=target if target.is_dir() else None)
                 if force and target.is_dir() and not is_release_folder(target, files):
                     for name in files:
                         (target / name).parent.mkdir(parents=True, exist_ok=True)
@@ -136,10 +137,11 @@ def _remove_stale(target: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def _write_all(staging: Path, files: Mapping[str, bytes]) -> None:
-    """Write every file into ``staging`` and make each durable before the swap. The fsyncs run
-    on threads (they let go of the GIL): a release of many small files (a nanopublication a
-    claim, a page a resource) would otherwise wait for each in turn."""
+def _write_all(staging: Path, files: Mapping[str, bytes], *, previous: Path | None = None) -> None:
+    """Write every file into ``staging`` and make each durable before the swap. A file the
+    ``previous`` release already holds, byte for byte, is hard-linked from it instead (it is
+    durable already: an edit of one source leaves most of a large release as it was); the
+    fsyncs of the others run on threads (they let go of the GIL)."""
     umask = os.umask(0)
     os.umask(umask)
     staging.chmod(0o777 & ~umask)  # mkdtemp makes it 0700; a release is read by others
@@ -149,6 +151,12 @@ def _write_all(staging: Path, files: Mapping[str, bytes]) -> None:
 
     def write(item: tuple[str, bytes]) -> None:
         name, data = item
+        if previous is not None and _holds(previous / name, data):
+            try:
+                os.link(previous / name, staging / name)
+                return
+            except OSError:
+                pass  # another file system, or links refused: write it
         with open(staging / name, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -157,12 +165,23 @@ def _write_all(staging: Path, files: Mapping[str, bytes]) -> None:
     with ThreadPoolExecutor(max_workers=16) as pool:
         for _ in pool.map(write, files.items()):
             pass
-    for folder in sorted(folders, reverse=True):  # their entries are durable too
+    for folder in sorted({staging, *folders}, reverse=True):  # their entries are durable too
         descriptor = os.open(folder, os.O_RDONLY)
         try:
             os.fsync(descriptor)
         finally:
             os.close(descriptor)
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """Whether ``path`` is a regular file (not a link) with exactly ``data``."""
+    try:
+        status = path.lstat()
+        if not stat.S_ISREG(status.st_mode) or status.st_size != len(data):
+            return False
+        return path.read_bytes() == data
+    except OSError:
+        return False
 
 
 def _swap(staging: Path, target: Path) -> None:

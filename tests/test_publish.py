@@ -10,9 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import Result
+from click.testing import CliRunner, Result
+from conftest import copy_project
 
 from kg import publish
+from kg.cli import main
 from kg.release import RELEASE_FILES, RELEASE_FOLDERS
 
 CLAIMS = "sources/pubmed-22870448/claims.yaml"
@@ -140,3 +142,41 @@ def test_the_release_folder_is_readable_by_others(project: Path, kg: Callable[..
     """The staging folder is made private (0700) by mkdtemp; swapped in, it must not stay so."""
     assert kg("--project", project, "build").exit_code == 0
     assert (project / "dist").stat().st_mode & 0o055 == 0o055
+
+
+def test_a_rebuild_links_what_did_not_change_and_writes_the_rest(
+    tmp_path: Path, kg: Callable[..., Result]
+) -> None:
+    """Unchanged files are hard-linked from the previous release (the same inode), changed
+    ones written anew; a file edited by hand in the release is not trusted: it is rewritten."""
+    import yaml
+
+    project = copy_project(tmp_path / "project")
+    assert kg("--project", project, "build").exit_code == 0
+    dist = project / "dist"
+    claims = project / "sources/pubmed-22870448/claims.yaml"
+    data = yaml.safe_load(claims.read_text(encoding="utf-8"))
+    key = data["claims"][0]["key"]
+    untouched = dist / "nanopubs/pubmed-22870448/clinical-studies.trig"
+    tampered = dist / "nanopubs/pubmed-22870448/heart-rate-increase.trig"
+    good = tampered.read_bytes()
+    tampered.write_bytes(good.replace(b"milnacipran", b"milnaciprin"))
+    edited = dist / f"nanopubs/pubmed-22870448/{key}.trig"
+    inodes = {p: p.stat().st_ino for p in (untouched, edited, dist / "graph.nt")}
+    data["claims"][0]["note"] = "Edited: only this claim's files change."
+    claims.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    assert kg("--project", project, "build").exit_code == 0
+    assert untouched.stat().st_ino == inodes[untouched]  # linked, not rewritten
+    assert (dist / "graph.nt").stat().st_ino != inodes[dist / "graph.nt"]  # changed: new
+    assert tampered.read_bytes() == good  # the hand edit is gone
+    assert key != "clinical-studies"
+    assert edited.stat().st_ino != inodes[edited]  # its claim changed: written anew
+    assert files_of(dist) == files_of(release_of(project, tmp_path))
+
+
+def release_of(project: Path, tmp_path: Path) -> Path:
+    """The same project built into a new folder, from nothing."""
+    out = tmp_path / "fresh"
+    result = CliRunner().invoke(main, ["--project", str(project), "build", "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    return out
