@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable
 from functools import cache
 from importlib.metadata import version
 from pathlib import Path
@@ -26,7 +25,6 @@ from kg.validation import ReportRow
 __all__ = [
     "EntryCache",
     "Verdict",
-    "VerdictCache",
     "program_hash",
     "verdict_content",
     "verdict_of",
@@ -89,35 +87,6 @@ class EntryCache:
     def _path(self, key: str) -> Path:
         assert self.folder is not None
         return self.folder / self.kind / key[:2] / f"{key}.json"
-
-
-class VerdictCache:
-    """Verdicts on validation units, under the hash of the unit, the shapes and the program."""
-
-    def __init__(self, folder: Path | None, shapes: Iterable[tuple[str, bytes]]) -> None:
-        self.entries = EntryCache(folder, "verdicts")
-        digest = hashlib.sha256(program_hash().encode())
-        for name, data in shapes:
-            digest.update(name.encode() + b"\0" + data)
-        self._context = digest.hexdigest()
-
-    @property
-    def hits(self) -> int:
-        return self.entries.hits
-
-    def key(self, unit: bytes) -> str:
-        return hashlib.sha256(self._context.encode() + unit).hexdigest()
-
-    def get(self, unit: bytes) -> Verdict | None:
-        """The cached verdict on ``unit``, or None (absent, or not to be trusted)."""
-        content = self.entries.get(self.key(unit))
-        try:
-            return None if content is None else verdict_of(content)
-        except (ValueError, KeyError, TypeError):
-            return None
-
-    def put(self, unit: bytes, verdict: Verdict) -> None:
-        self.entries.put(self.key(unit), verdict_content(verdict))
 
 
 def verdict_content(verdict: Verdict) -> dict[str, Any]:

@@ -20,11 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from kg.namespaces import ROOT
 from kg.negotiation import FORMATS, negotiate
 
 __all__ = ["Answer", "answer", "htaccess", "nginx_conf"]
 
-ROOT = "https://w3id.org/drugclaims/"
 _BY_EXTENSION = {f.extension: f for f in FORMATS}
 _DOWNLOAD_TYPES = {
     "ttl": "text/turtle; charset=utf-8",

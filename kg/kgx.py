@@ -26,12 +26,12 @@ from curies import Converter
 
 from kg.errors import InputError
 from kg.lines import nt_bytes
+from kg.lines import term_value as _v
 from kg.query import run_query
 from kg.records import load_yaml
 
-__all__ = ["INFORES", "KGX_FILES", "kgx_files", "load_biolink_prefixes"]
+__all__ = ["INFORES", "Ids", "kgx_files", "load_biolink_prefixes", "source_edges"]
 
-KGX_FILES = ("kgx_edges.jsonl", "kgx_edges.tsv", "kgx_nodes.jsonl", "kgx_nodes.tsv")
 #: The information resource this project publishes as (Biolink's infores registry style).
 INFORES = "infores:drugclaims"
 
@@ -149,10 +149,6 @@ def _pmids(store: ox.Store, ids: Ids) -> dict[str, list[str]]:
         if curie.startswith("PMID:"):
             found[_v(quad.subject)].append(curie)
     return found
-
-
-def _v(term: object) -> str:
-    return str(getattr(term, "value", term))
 
 
 def _labels(store: ox.Store) -> dict[str, str]:

@@ -15,7 +15,17 @@ from rdflib import Graph
 
 from kg.namespaces import OWL, RDF
 
-__all__ = ["closures", "graph_lines", "nt_bytes", "nt_lines", "subjects_typed", "terms_of"]
+__all__ = [
+    "closure_of",
+    "closures",
+    "graph_lines",
+    "named_terms",
+    "nt_bytes",
+    "nt_lines",
+    "subjects_typed",
+    "term_value",
+    "terms_of",
+]
 
 _ANNOTATED_SOURCE = f"<{OWL.annotatedSource}>"
 _TYPE = f"<{RDF.type}>"
@@ -90,6 +100,11 @@ def named_terms(lines: Iterable[str]) -> set[str]:
         if obj.startswith("<"):
             named.add(obj)
     return named
+
+
+def term_value(term: object) -> str:
+    """The IRI or lexical form of an Oxigraph term."""
+    return str(getattr(term, "value", term))
 
 
 def closure_of(terms: Iterable[str], found: Mapping[str, Sequence[str]]) -> list[str]:

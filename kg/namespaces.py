@@ -40,6 +40,7 @@ __all__ = [
     "RDF",
     "RDFS",
     "RELEASE",
+    "ROOT",
     "SCHEMA",
     "SEMAPV",
     "SH",
@@ -50,10 +51,12 @@ __all__ = [
     "XSD",
 ]
 
+#: Where every IRI of the project starts (the w3id.org redirect the site answers for).
+ROOT = "https://w3id.org/drugclaims/"
 #: Minted IRIs of the data (claims, evidence, source texts, entities with no identifier).
-BASE = Namespace("https://w3id.org/drugclaims/id/")
+BASE = Namespace(ROOT + "id/")
 #: Releases: ``RELEASE[version]`` is a release's version IRI.
-RELEASE = Namespace("https://w3id.org/drugclaims/release/")
+RELEASE = Namespace(ROOT + "release/")
 #: The shapes' own names (shapes/*.ttl).
 SHAPES = Namespace("https://w3id.org/drugclaims/shapes#")
 ONTOLOGY_IRI = URIRef("https://w3id.org/drugclaims/ontology")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph
 from curies import Converter
 from pyoxigraph import RdfFormat, Store
 from rdflib import Graph, URIRef
@@ -34,7 +35,7 @@ from kg.graph import (
 from kg.kgx import Ids, kgx_files, load_biolink_prefixes
 from kg.lines import closures, nt_bytes, nt_lines, subjects_typed
 from kg.mappings import load_mapping_set, sssom_tsv
-from kg.model import Input
+from kg.model import DatasetInfo, Input
 from kg.namespaces import BASE, BIOLINK, KGO, SH
 from kg.nanopubs import Settings, read_key
 from kg.offline import offline
@@ -60,7 +61,7 @@ from kg.units import (
     shared_unit,
     validate_shared,
 )
-from kg.validation import Report, load_shapes, validate
+from kg.validation import Report, check_unit
 from kg.void import Release, describe_release, statistics
 
 __all__ = ["SSSOM_FILE", "BuildResult", "build_release"]
@@ -111,14 +112,19 @@ def build_release(
         key = read_key(sign_key) if sign_key is not None else None
         path = project.biolink_prefixes_file
         biolink = load_biolink_prefixes(path, project.display(path)) if path.is_file() else {}
-        context = _source_context(shared, shapes, converter, key, Ids(converter, biolink))
-        ontology, catalogue = (
-            context.ontology.graph,
-            catalogue_graph(context.catalogue.entities.values()),
-        )
+        ontology = shared.ontology.graph
+        catalogue = catalogue_graph(shared.catalogue.entities.values())
         check_iris(ontology)
         check_iris(catalogue)
         ontology_lines, catalogue_lines = nt_lines(ontology), nt_lines(catalogue)
+        context = _source_context(
+            shared,
+            shapes,
+            converter,
+            (ontology_lines, catalogue_lines),
+            key=key,
+            ids=Ids(converter, biolink),
+        )
         folders = [read_folder(folder, root=project.root) for folder in shared.folders]
         results = build_sources(context, folders, jobs=jobs, scheduler=scheduler, cache=cache)
         for result in results:
@@ -193,42 +199,58 @@ def _described(
     :raises NotConformingError: the description breaks a shape of the profile
     """
     info = shared.dataset
-    issued = source_date()
     release = Release(
         version=info.version,
         title=info.title,
         description=info.description,
         license=str(info.license),
-        publisher=str(BASE[f"agent/{info.publisher_key}"]),
-        issued=str(issued) if issued is not None else None,
+        publisher=_publisher(info),
+        issued=_issued(),
         previous=info.previous_version,
         sparql_endpoint=info.sparql_endpoint,
     )
     stats = statistics(files["graph.nt"], example_classes=(str(KGO.Claim), str(BIOLINK.Article)))
     data = describe_release(release, files, stats, namespaces(converter))
-    shape_files = sorted((project.root / "shapes" / "hcls").glob("*.ttl"))
-    if shape_files:
-        store = Store()
-        store.load(data, format=RdfFormat.TURTLE)
-        report = validate(store, load_shapes(shape_files))
+    shapes = read_shapes(project.hcls_shape_files)
+    if shapes:  # validated as a unit is: rudof first, pySHACL for a report
+        unit = pyoxigraph.serialize(
+            pyoxigraph.parse(data, format=RdfFormat.TURTLE), format=RdfFormat.N_TRIPLES
+        )
+        report = check_unit(shapes, unit or b"")
         if not report.conforms:
             raise NotConformingError("void.ttl: " + report.text())
     return data
 
 
-def _source_context(
-    shared: SharedInputs, shapes: Shapes, converter: Converter, key: str | None, ids: Ids
-) -> SourceContext:
-    """What every source's unit of work shares (see :class:`kg.units.SourceContext`)."""
-    info = shared.dataset
+def _publisher(info: DatasetInfo) -> str:
+    return str(BASE[f"agent/{info.publisher_key}"])
+
+
+def _issued() -> str | None:
+    """The release date (an xsd:dateTime) from SOURCE_DATE_EPOCH, or None."""
     issued = source_date()
+    return str(issued) if issued is not None else None
+
+
+def _source_context(
+    shared: SharedInputs,
+    shapes: Shapes,
+    converter: Converter,
+    shared_lines: tuple[list[str], list[str]],
+    *,
+    key: str | None,
+    ids: Ids,
+) -> SourceContext:
+    """What every source's unit of work shares (see :class:`kg.units.SourceContext`), given
+    the ontology's and the catalogue's lines."""
+    info = shared.dataset
+    ontology_lines, catalogue_lines = shared_lines
     nanopubs = Settings(
         license=str(info.license),
-        creator=str(BASE[f"agent/{info.publisher_key}"]),
-        created=str(issued) if issued is not None else None,
+        creator=_publisher(info),
+        created=_issued(),
         private_key=key,
     )
-    ontology = shared.ontology.graph
     prefixes = shared.prefixes.prefixes.values()
     declarations = nt_lines(description_graph(shared.dataset, prefixes, (), ()))
     declared = set(subjects_typed(declarations, str(SH.PrefixDeclaration)))
@@ -236,12 +258,12 @@ def _source_context(
         prefixes=shared.prefixes,
         ontology=shared.ontology,
         catalogue=shared.catalogue,
-        names=names_of(shared.catalogue.entities.values(), ontology),
+        names=names_of(shared.catalogue.entities.values(), shared.ontology.graph),
         context_lines=(
-            *nt_lines(ontology),
+            *ontology_lines,
             *(line for line in declarations if line.split(" ", 1)[0] in declared),
         ),
-        closures=closures(nt_lines(catalogue_graph(shared.catalogue.entities.values()))),
+        closures=closures(catalogue_lines),
         shapes=shapes,
         jsonld_context=jsonld_context(prefix_map(converter)),
         converter=converter,

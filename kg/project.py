@@ -59,6 +59,11 @@ class Project:
         return self.root / "catalogue" / "qualifiers.yaml"
 
     @property
+    def hcls_shape_files(self) -> list[Path]:
+        """The shapes of the release's void.ttl (the HCLS profile)."""
+        return sorted((self.root / "shapes" / "hcls").glob("*.ttl"))
+
+    @property
     def biolink_prefixes_file(self) -> Path:
         """Optional: the prefixes Biolink prefers, for the KGX files."""
         return self.root / "catalogue" / "biolink-prefixes.yaml"

@@ -27,6 +27,8 @@ from curies import Converter
 
 from kg.converter import declared_converter, namespaces
 from kg.deploy import htaccess, nginx_conf
+from kg.lines import term_value as _v
+from kg.namespaces import ROOT
 from kg.negotiation import FORMATS
 from kg.project import VERSION
 from kg.publish import write_release
@@ -35,7 +37,6 @@ from kg.turtle import write_turtle
 
 __all__ = ["ROOT", "Site", "build_site", "doc_path"]
 
-ROOT = "https://w3id.org/drugclaims/"
 _ONTOLOGY = ROOT + "ontology"
 _RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -203,11 +204,6 @@ def license_of(store: ox.Store) -> str | None:
 
 def _order(triple: ox.Triple) -> tuple[str, str, str]:
     return str(triple.subject), str(triple.predicate), str(triple.object)
-
-
-def _v(term: object) -> str:
-    """The IRI or lexical form of a term."""
-    return str(getattr(term, "value", term))
 
 
 def _ntriples(triples: Iterable[ox.Triple]) -> bytes:

@@ -318,7 +318,7 @@ def validate_graphs(
     graphs: Mapping[str, Sequence[str]], shape_files: Sequence[Path], *, jobs: int = 1
 ) -> Report:
     """Validate a release's graphs unit by unit, as ``kg build`` does; the verdict and rows."""
-    shapes = tuple(_read(path) for path in shape_files)
+    shapes = read_shapes(shape_files)
     units = validation_units(graphs)
     verdicts = [
         v
@@ -333,7 +333,7 @@ def report_graphs(
 ) -> Report:
     """Validate a release's graphs unit by unit (``kg validate``), keeping the SHACL report of
     every unit that does not conform, merged into one report."""
-    shapes = tuple(_read(path) for path in shape_files)
+    shapes = read_shapes(shape_files)
     units = validation_units(graphs)
     graph = Graph()
     verdicts: list[Verdict] = []

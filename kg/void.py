@@ -23,11 +23,11 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
+from kg.namespaces import ROOT
 from kg.turtle import write_turtle
 
 __all__ = ["DOWNLOAD", "SUMMARY", "Statistics", "describe_release", "statistics"]
 
-ROOT = "https://w3id.org/drugclaims/"
 SUMMARY = ROOT + "id/dataset"
 DOWNLOAD = ROOT + "download/"
 _ID = ROOT + "id/"
