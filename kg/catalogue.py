@@ -56,6 +56,7 @@ class QualifierSpec:
     name: str
     property: URIRef
     kind: str
+    reading: str = ""  # how the qualifier reads in a claim's reading: "{}" holds its values
 
 
 @dataclass(frozen=True)
@@ -276,11 +277,23 @@ def _load_qualifiers(
         if not isinstance(row, MappingABC):
             raise table.error(name, "expected {property: CURIE, kind: ...}", key=str(qname))
         row_record = row if isinstance(row, Record) else table
-        check_fields(row_record, name, required=["property", "kind"])
+        check_fields(row_record, name, required=["property", "kind"], optional=["reading"])
         prop = expand_term(prefixes, ontology, row["property"], row_record, name, "property")
         if row["kind"] not in QUALIFIER_KINDS:
             raise row_record.error(
                 name, f"kind must be one of {', '.join(QUALIFIER_KINDS)}", key="kind"
             )
-        specs[str(qname)] = QualifierSpec(str(qname), prop, row["kind"])
+        reading = optional_text(row_record, name, "reading") or ""
+        rest = reading.replace("{}", "")
+        holes = reading.count("{}")
+        if reading and (
+            holes > 1 or "{" in rest or "}" in rest or (holes == 0) != (row["kind"] == "boolean")
+        ):
+            raise row_record.error(
+                name,
+                "reading: expected a phrase with one {} where the values go (a boolean's: "
+                "a phrase with none, read after 'not' when the value is false)",
+                key="reading",
+            )
+        specs[str(qname)] = QualifierSpec(str(qname), prop, row["kind"], reading)
     return specs

@@ -10,7 +10,6 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from decimal import Decimal
 
 from rdflib import Graph, Literal
 from rdflib.term import Node, URIRef
@@ -18,7 +17,6 @@ from rdflib.term import Node, URIRef
 from kg import __version__
 from kg.errors import InputError
 from kg.model import (
-    Claim,
     DatasetInfo,
     Entity,
     Input,
@@ -26,6 +24,7 @@ from kg.model import (
     Quantity,
     Source,
     StudySet,
+    canonical_decimal,
 )
 from kg.model import Mapping as EntityMapping
 from kg.namespaces import (
@@ -50,13 +49,13 @@ from kg.namespaces import (
     SSSOM,
     XSD,
 )
+from kg.views import AGENT_TYPE, ClaimView, local_name, quantity_label
 
 __all__ = [
     "CATALOGUE_GRAPH",
     "DATASET_GRAPH",
     "ONTOLOGY_GRAPH",
     "add_mapping",
-    "canonical_decimal",
     "catalogue_graph",
     "check_iris",
     "description_graph",
@@ -76,7 +75,6 @@ SKOS_MATCH = {
     "narrow": SKOS.narrowMatch,
     "related": SKOS.relatedMatch,
 }
-AGENT_TYPE = "manual_agent"
 
 
 _NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f-\x9f]')
@@ -106,10 +104,11 @@ def names_of(entities: Iterable[Entity], ontology: Graph) -> dict[Node, str]:
     return names
 
 
-def source_triples(source: Source, ontology: Graph, names: Mapping[Node, str]) -> Graph:
-    """The graph of one source: its text, its article, and its claims with their evidence."""
+def source_triples(source: Source, views: Iterable[ClaimView], names: Mapping[Node, str]) -> Graph:
+    """The graph of one source: its text, its article, and its claims (their views, see
+    :mod:`kg.views`) with their evidence."""
     graph = Graph()
-    _add_source(graph, source, ontology, names)
+    _add_source(graph, source, views, names)
     return graph
 
 
@@ -201,7 +200,9 @@ def _slug(curie: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", curie)
 
 
-def _add_source(graph: Graph, source: Source, ontology: Graph, names: Mapping[Node, str]) -> None:
+def _add_source(
+    graph: Graph, source: Source, views: Iterable[ClaimView], names: Mapping[Node, str]
+) -> None:
     text = BASE[f"{source.key}/text"]
     article = source.article
     graph.add((text, RDF.type, KGO.SourceText))
@@ -212,8 +213,8 @@ def _add_source(graph: Graph, source: Source, ontology: Graph, names: Mapping[No
     graph.add((text, DCTERMS["format"], Literal("text/plain")))
     graph.add((text, DCTERMS.source, article.iri))
     _add_article(graph, source)
-    for claim in source.claims:
-        _add_claim(graph, source, claim, text, ontology, names)
+    for view in views:
+        _add_claim(graph, view, text, names)
 
 
 def _add_article(graph: Graph, source: Source) -> None:
@@ -237,43 +238,36 @@ def _add_article(graph: Graph, source: Source) -> None:
         add_mapping(graph, source.key, iri, article.title, mapping)
 
 
-def _add_claim(
-    graph: Graph,
-    source: Source,
-    claim: Claim,
-    text: URIRef,
-    ontology: Graph,
-    names: Mapping[Node, str],
-) -> None:
-    iri = BASE[f"{source.key}/claim/{claim.key}"]
-    predicate_label = ontology.value(claim.predicate, RDFS.label) or claim.predicate
-    status_label = ontology.value(claim.status, RDFS.label) or claim.status
-    label = f"{names[claim.subject]} {predicate_label} {names[claim.object]} ({status_label})"
+def _add_claim(graph: Graph, view: ClaimView, text: URIRef, names: Mapping[Node, str]) -> None:
+    iri = view.iri
     for cls in (KGO.Claim, BIOLINK.Association):
         graph.add((iri, RDF.type, cls))
-    graph.add((iri, RDFS.label, en(label)))
-    graph.add((iri, BIOLINK.subject, claim.subject))
-    graph.add((iri, BIOLINK.predicate, claim.predicate))
-    graph.add((iri, BIOLINK.object, claim.object))
-    graph.add((iri, KGO.epistemicStatus, claim.status))
-    graph.add((iri, BIOLINK.negated, Literal(claim.status == KGO.Negated)))
-    graph.add((iri, BIOLINK.knowledge_level, Literal(claim.knowledge_level)))
+    graph.add((iri, RDFS.label, en(view.label)))
+    graph.add((iri, KGO.reading, en(view.reading)))
+    graph.add((iri, BIOLINK.subject, view.subject))
+    graph.add((iri, BIOLINK.predicate, view.predicate))
+    graph.add((iri, BIOLINK.object, view.object))
+    graph.add((iri, KGO.epistemicStatus, view.status))
+    graph.add((iri, BIOLINK.negated, Literal(view.negated)))
+    graph.add((iri, BIOLINK.knowledge_level, Literal(view.knowledge_level)))
     graph.add((iri, BIOLINK.agent_type, Literal(AGENT_TYPE)))
-    graph.add((iri, BIOLINK.publications, source.article.iri))
-    graph.add((iri, BIOLINK.supporting_text, Literal(claim.span.exact)))
-    if claim.evidence_type:
-        graph.add((iri, BIOLINK.has_evidence, claim.evidence_type))
-    if claim.note:
-        graph.add((iri, RDFS.comment, en(claim.note)))
-    _add_evidence(graph, iri, claim, text)
-    for prop, values in claim.qualifiers:
-        for index, value in enumerate(values, start=1):
-            graph.add((iri, prop, _qualifier_node(graph, iri, prop, index, value, names)))
-    if claim.status == KGO.Asserted:
-        graph.add((claim.subject, claim.predicate, claim.object))
+    graph.add((iri, BIOLINK.publications, view.article))
+    graph.add((iri, BIOLINK.supporting_text, Literal(view.span.exact)))
+    if view.evidence_type:
+        graph.add((iri, BIOLINK.has_evidence, view.evidence_type))
+    if view.note:
+        graph.add((iri, RDFS.comment, en(view.note)))
+    _add_evidence(graph, view, text)
+    for qualifier in view.qualifiers:
+        for index, value in enumerate(qualifier.values, start=1):
+            node = _qualifier_node(graph, iri, qualifier.property, index, value, names)
+            graph.add((iri, qualifier.property, node))
+    if view.states_triple:
+        graph.add((view.subject, view.predicate, view.object))
 
 
-def _add_evidence(graph: Graph, claim_iri: URIRef, claim: Claim, text: URIRef) -> None:
+def _add_evidence(graph: Graph, view: ClaimView, text: URIRef) -> None:
+    claim_iri, claim = view.iri, view
     evidence = URIRef(f"{claim_iri}/evidence")
     quote, position = URIRef(f"{evidence}/quote"), URIRef(f"{evidence}/position")
     span = claim.span
@@ -308,9 +302,9 @@ def _qualifier_node(
         return value
     if isinstance(value, bool | str):
         return Literal(value)
-    node = URIRef(f"{claim_iri}/{_local_name(prop)}/{index}")
+    node = URIRef(f"{claim_iri}/{local_name(prop)}/{index}")
     if isinstance(value, Quantity):
-        graph.add((node, RDFS.label, en(f"{value.value} {names.get(value.unit, value.unit)}")))
+        graph.add((node, RDFS.label, en(quantity_label(value, names))))
         graph.add((node, RDF.type, KGO.Quantity))
         graph.add((node, RDF.type, SCHEMA.QuantitativeValue))
         graph.add(
@@ -331,10 +325,6 @@ def _qualifier_node(
     else:
         raise TypeError(f"no RDF form for qualifier value {value!r}")
     return node
-
-
-def _local_name(iri: URIRef) -> str:
-    return str(iri).rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
 
 
 def _add_description(
@@ -418,13 +408,3 @@ def source_date() -> Literal | None:
         )
     moment = datetime.fromtimestamp(int(epoch), tz=UTC).replace(tzinfo=None)
     return Literal(moment.isoformat() + "Z", datatype=XSD.dateTime, normalize=False)
-
-
-def canonical_decimal(value: Decimal) -> str:
-    """The canonical lexical form of an xsd:decimal (XSD 1.1, as Oxigraph writes it).
-
-    >>> canonical_decimal(Decimal("100")), canonical_decimal(Decimal("12.50"))
-    ('100', '12.5')
-    """
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "0") else text

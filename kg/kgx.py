@@ -1,36 +1,52 @@
 """The release as Biolink KGX: nodes and edges, in TSV and JSON Lines, as the graphs of the
 Biolink world (RTX-KG2, ROBOKOP, SPOKE) load one another's edges.
 
-One edge a claim, whatever its status: a negated claim is an edge with ``negated: true``, a
-hypothesis keeps ``knowledge_level: prediction``, and the epistemic status itself is carried
-(``epistemic_status``), so nothing a reader of the release knows is lost. Node IDs are CURIEs in
+One edge a claim, whatever its status, made from the claim's view (:mod:`kg.views`): the
+edge's subject, predicate, object, ``negated`` and ``knowledge_level`` are the view's Biolink
+edge, which stays true when every column Biolink does not define is ignored (a negated claim is
+its edge with ``negated: true``, a hypothesis its edge at the level ``prediction``, an assessed
+claim the edge ``in_clinical_trials_for``, never an efficacy edge); the claim itself travels
+beside it (``epistemic_status``, ``kgo_claim_predicate``, ``kgo_reading``, the quote's span), so
+nothing a reader of the release knows is lost. Node IDs are CURIEs in
 the prefixes Biolink prefers (``catalogue/biolink-prefixes.yaml``: ``PUBCHEM.COMPOUND:``,
 ``UniProtKB:``, ``PMID:``). The edge's Biolink qualifiers are columns of their own; what Biolink
 has no slot for (the dose, the study set, the quantifier, the outcome domain...) is carried in
 columns named after the kgo: property (``kgo_dose``...), documented in the README.
 
 TSV cells with several values are joined by ``|`` (KGX's convention); JSON Lines keep lists.
-Rows are sorted, so the files are byte-identical on rebuild.
+Rows are sorted, so the files are byte-identical on rebuild. For the ``kgx`` library, ``negated``
+is left empty in TSV when false: its TSV reader reads the column with ``bool()``, so the text
+"false" would be read as true; an empty cell is read as absent, Biolink's false. (kgx's graph
+mode keys its edges by subject-predicate-object and merges the claims that share a triple,
+attribute by attribute; a ``key`` column, which its graph store would honour, makes it fail.
+Read the files with ``--stream``, or as they are: see the README.)
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pyoxigraph as ox
 from curies import Converter
+from rdflib.term import URIRef
 
 from kg.errors import InputError
-from kg.lines import nt_bytes
 from kg.lines import term_value as _v
-from kg.query import run_query
+from kg.model import QualifierValue
 from kg.records import load_yaml
+from kg.views import AGENT_TYPE, ClaimView, local_name
 
-__all__ = ["INFORES", "Ids", "kgx_files", "load_biolink_prefixes", "source_edges"]
+__all__ = [
+    "INFORES",
+    "Ids",
+    "claim_edge",
+    "kgx_files",
+    "load_biolink_prefixes",
+    "source_edges",
+]
 
 #: The information resource this project publishes as (Biolink's infores registry style).
 INFORES = "infores:drugclaims"
@@ -38,25 +54,7 @@ INFORES = "infores:drugclaims"
 _BIOLINK = "https://w3id.org/biolink/vocab/"
 _KGO = "https://w3id.org/drugclaims/ontology#"
 _RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-_RDFS_COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
-_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _SKOS_EXACT = "http://www.w3.org/2004/02/skos/core#exactMatch"
-#: Claim properties that are the edge's own columns (not qualifiers nor extras).
-_CORE = {
-    _RDF_TYPE,
-    _RDFS_LABEL,
-    _BIOLINK + "subject",
-    _BIOLINK + "predicate",
-    _BIOLINK + "object",
-    _BIOLINK + "negated",
-    _BIOLINK + "knowledge_level",
-    _BIOLINK + "agent_type",
-    _BIOLINK + "publications",
-    _BIOLINK + "supporting_text",
-    _BIOLINK + "has_evidence",
-    _KGO + "epistemicStatus",
-    _KGO + "evidence",
-}
 EDGE_COLUMNS = (
     "id",
     "subject",
@@ -70,6 +68,12 @@ EDGE_COLUMNS = (
     "supporting_text",
     "has_evidence",
     "epistemic_status",
+    "kgo_claim_predicate",
+    "kgo_claim_negated",
+    "kgo_label",
+    "kgo_reading",
+    "kgo_span_start",
+    "kgo_span_end",
 )
 NODE_COLUMNS = ("id", "category", "name", "xref", "iri")
 
@@ -107,21 +111,75 @@ class Ids:
         return f"{self.biolink.get(prefix, prefix)}:{local}"
 
 
-def source_edges(lines: Iterable[str], ids: Ids) -> tuple[list[dict[str, object]], list[str]]:
-    """The KGX edges of one source's claims (its graph's canonical lines), sorted by id, and
-    the IRIs of the nodes they name."""
-    store = ox.Store()
-    store.load(nt_bytes(lines), format=ox.RdfFormat.N_TRIPLES)
-    claims: dict[str, dict[str, list[ox.NamedNode | ox.Literal]]] = defaultdict(
-        lambda: defaultdict(list)
-    )
-    for row in run_query(store, f"SELECT ?c ?p ?o WHERE {{ ?c a <{_KGO}Claim> ; ?p ?o }}"):  # type: ignore[attr-defined]
-        claims[row["c"].value][row["p"].value].append(row["o"])
-    labels = _labels(store)
-    pmids = _pmids(store, ids)
+def source_edges(views: Iterable[ClaimView], ids: Ids) -> tuple[list[dict[str, object]], list[str]]:
+    """The KGX edges of one source's claims (their views, see :mod:`kg.views`), sorted by id,
+    and the IRIs of the nodes they name."""
     used: set[str] = set()
-    edges = [_edge(c, props, ids, labels, used, pmids) for c, props in sorted(claims.items())]
-    return edges, sorted(used)
+    edges = [claim_edge(view, ids, used) for view in views]
+    return sorted(edges, key=lambda edge: str(edge["id"])), sorted(used)
+
+
+def claim_edge(view: ClaimView, ids: Ids, used: set[str]) -> dict[str, object]:
+    """A claim as a KGX edge: the Biolink edge of its view (true with every ``kgo_`` column
+    ignored), and the claim itself (predicate, status, reading, span, qualifiers) beside it.
+    The IRIs of the nodes it names are added to ``used``."""
+    edge = view.edge
+    used.update((str(view.subject), str(view.object)))
+    row: dict[str, object] = {
+        "id": str(view.iri),
+        "subject": ids(str(view.subject)),
+        "predicate": ids(str(edge.predicate)),
+        "object": ids(str(view.object)),
+        "negated": edge.negated,
+        "knowledge_level": edge.knowledge_level,
+        "agent_type": AGENT_TYPE,
+        "primary_knowledge_source": INFORES,
+        "publications": [f"PMID:{view.pmid}"] if view.pmid else [ids(str(view.article))],
+        "supporting_text": [view.span.exact],
+        "has_evidence": [ids(str(view.evidence_type))] if view.evidence_type else [],
+        "epistemic_status": view.status_word,
+        "kgo_claim_predicate": ids(str(view.predicate)),
+        "kgo_claim_negated": view.negated,
+        "kgo_label": view.label,
+        "kgo_reading": view.reading,
+        "kgo_span_start": view.span.start,
+        "kgo_span_end": view.span.end,
+    }
+    if view.note:
+        row["kgo_note"] = view.note
+    own = edge.predicate == view.predicate  # the qualifiers qualify the edge's own predicate
+    for qualifier in view.qualifiers:
+        prop = str(qualifier.property)
+        if prop.startswith(_BIOLINK) and own:
+            name = prop[len(_BIOLINK) :]
+        elif prop.startswith(_BIOLINK):
+            name = "kgo_claim_" + prop[len(_BIOLINK) :]
+        else:
+            name = "kgo_" + _snake(local_name(qualifier.property))
+        values = [
+            _value(value, label, ids)
+            for value, label in zip(qualifier.values, qualifier.labels, strict=True)
+        ]
+        for value in qualifier.values:  # an entity a qualifier names is a node too
+            if isinstance(value, URIRef) and not str(value).startswith(_KGO):
+                used.add(str(value))  # a node if the catalogue describes it (kgx_files)
+        row[name] = values[0] if len(values) == 1 and name.endswith(_SCALAR) else values
+    return row
+
+
+#: Biolink slots of one value (qualifiers, the approval status), written as a scalar.
+_SCALAR = ("_qualifier", "clinical_approval_status")
+
+
+def _value(value: QualifierValue, label: str, ids: Ids) -> object:
+    """A qualifier value in a KGX cell: an entity's or term's CURIE, text, a boolean, or the
+    label of a node minted for the claim (a dose, a study set)."""
+    if isinstance(value, URIRef):
+        iri = str(value)
+        return "kgo:" + iri[len(_KGO) :] if iri.startswith(_KGO) else ids(iri)
+    if isinstance(value, bool | str):
+        return value
+    return label
 
 
 def kgx_files(
@@ -141,84 +199,12 @@ def kgx_files(
     }
 
 
-def _pmids(store: ox.Store, ids: Ids) -> dict[str, list[str]]:
-    """The PubMed IDs of each article (its checked skos:exactMatch): Biolink cites by PMID."""
-    found: dict[str, list[str]] = defaultdict(list)
-    for quad in store.quads_for_pattern(None, ox.NamedNode(_SKOS_EXACT), None):
-        curie = ids(_v(quad.object))
-        if curie.startswith("PMID:"):
-            found[_v(quad.subject)].append(curie)
-    return found
-
-
 def _labels(store: ox.Store) -> dict[str, str]:
     found: dict[str, str] = {}
     for quad in store.quads_for_pattern(None, ox.NamedNode(_RDFS_LABEL), None):
         if isinstance(quad.subject, ox.NamedNode) and isinstance(quad.object, ox.Literal):
             found.setdefault(quad.subject.value, quad.object.value)
     return found
-
-
-def _edge(
-    claim: str,
-    props: Mapping[str, list[ox.NamedNode | ox.Literal]],
-    ids: Ids,
-    labels: Mapping[str, str],
-    used: set[str],
-    pmids: Mapping[str, list[str]],
-) -> dict[str, object]:
-    def one(prop: str) -> ox.NamedNode | ox.Literal:
-        return props[prop][0]
-
-    def value(term: ox.NamedNode | ox.Literal) -> object:
-        if isinstance(term, ox.Literal):
-            if term.datatype.value.endswith("#boolean"):
-                return term.value == "true"
-            return term.value
-        iri = term.value
-        if iri.startswith(claim + "/"):  # a node minted for this claim: a dose, a study set
-            return labels.get(iri, iri)
-        if iri.startswith(_KGO):
-            return "kgo:" + iri[len(_KGO) :]
-        return ids(iri)
-
-    subject, obj = one(_BIOLINK + "subject").value, one(_BIOLINK + "object").value
-    used.update((subject, obj))
-    edge: dict[str, object] = {
-        "id": claim,
-        "subject": ids(subject),
-        "predicate": ids(one(_BIOLINK + "predicate").value),
-        "object": ids(obj),
-        "negated": value(one(_BIOLINK + "negated")),
-        "knowledge_level": value(one(_BIOLINK + "knowledge_level")),
-        "agent_type": value(one(_BIOLINK + "agent_type")),
-        "primary_knowledge_source": INFORES,
-        "publications": sorted(
-            pmid
-            for t in props[_BIOLINK + "publications"]
-            for pmid in (pmids.get(t.value) or [ids(t.value)])
-        ),
-        "supporting_text": [value(t) for t in props[_BIOLINK + "supporting_text"]],
-        "has_evidence": sorted(ids(t.value) for t in props.get(_BIOLINK + "has_evidence", [])),
-        "epistemic_status": one(_KGO + "epistemicStatus").value[len(_KGO) :].lower(),
-    }
-    for prop, terms in sorted(props.items()):
-        if prop in _CORE:
-            continue
-        if prop.startswith(_BIOLINK):
-            name = prop[len(_BIOLINK) :]
-        elif prop.startswith(_KGO):
-            name = "kgo_" + _snake(prop[len(_KGO) :])
-        elif prop == _RDFS_COMMENT:
-            name = "kgo_note"
-        else:
-            name = ids(prop)
-        values = sorted((value(t) for t in terms), key=str)
-        for term in terms:  # an entity a qualifier names is a node too
-            if isinstance(term, ox.NamedNode) and not term.value.startswith((claim, _KGO)):
-                used.add(term.value)  # a node if the catalogue describes it (kgx_files)
-        edge[name] = values[0] if len(values) == 1 and prop.startswith(_BIOLINK) else values
-    return edge
 
 
 def _nodes(store: ox.Store, iris: Iterable[str], ids: Ids) -> list[dict[str, object]]:
@@ -259,7 +245,10 @@ def _jsonl(rows: Iterable[Mapping[str, object]]) -> bytes:
 def _tsv(rows: Iterable[Mapping[str, object]], columns: list[str]) -> bytes:
     lines = ["\t".join(columns)]
     for row in rows:
-        lines.append("\t".join(_cell(row.get(column, "")) for column in columns))
+        cells = {column: row.get(column, "") for column in columns}
+        if cells.get("negated") is False:  # kgx reads "false" as true: see the module's notes
+            cells["negated"] = ""
+        lines.append("\t".join(_cell(cells[column]) for column in columns))
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 

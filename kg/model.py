@@ -24,6 +24,7 @@ __all__ = [
     "Source",
     "Span",
     "StudySet",
+    "canonical_decimal",
 ]
 
 MatchKind = Literal["exact", "close", "broad", "narrow", "related"]
@@ -117,6 +118,7 @@ class Claim:
     evidence_type: URIRef | None = None
     qualifiers: tuple[tuple[URIRef, tuple[QualifierValue, ...]], ...] = ()
     note: str | None = None
+    negated: bool = False  # a hypothesis that something does not hold (see kg.views)
 
 
 @dataclass(frozen=True)
@@ -170,3 +172,13 @@ class DatasetInfo:
     publisher_label: str
     previous_version: str | None = None  # pav:previousVersion
     sparql_endpoint: str | None = None  # void:sparqlEndpoint of the summary (void.ttl)
+
+
+def canonical_decimal(value: Decimal) -> str:
+    """The canonical lexical form of an xsd:decimal (XSD 1.1, as Oxigraph writes it).
+
+    >>> canonical_decimal(Decimal("100")), canonical_decimal(Decimal("12.50"))
+    ('100', '12.5')
+    """
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "0") else text

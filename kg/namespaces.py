@@ -93,6 +93,7 @@ class KGO(DefinedNamespace):
     epistemicStatus: URIRef
     evidence: URIRef
     numberOfStudies: URIRef
+    reading: URIRef
     sector: URIRef
     sha256: URIRef
     studyDesign: URIRef

@@ -3,10 +3,11 @@
 Each nanopublication has the four graphs of the format:
 
 - *assertion*: the claim as the release publishes it: the association (subject, predicate,
-  object, epistemic status, ``biolink:negated``, knowledge level, qualifiers and the nodes
-  minted for them: doses, study sets), and the direct triple only where the release has it
-  (asserted claims). A negated or hypothesised claim reads so inside the assertion: its status
-  and ``biolink:negated`` are there, and there is no direct triple;
+  object, epistemic status, ``biolink:negated``, knowledge level, reading, qualifiers and the
+  nodes minted for them: doses, study sets), and the direct triple only when this claim itself
+  is asserted (its view says so: :mod:`kg.views`), never because another claim of the release
+  states the same triple. A negated or hypothesised claim reads so inside the assertion: its
+  status and ``biolink:negated`` are there, and there is no direct triple;
 - *provenance*: the assertion ``prov:wasDerivedFrom`` the article and the evidence (the Web
   Annotation selectors: the exact quote, its prefix and suffix, its character span in the
   text as received), ``prov:wasGeneratedBy`` the curation (the release's build) and
@@ -32,7 +33,7 @@ import pyoxigraph as ox
 
 from kg.errors import InputError
 from kg.lines import nt_bytes
-from kg.query import run_query
+from kg.views import ClaimView
 
 __all__ = ["Settings", "read_key", "source_nanopubs"]
 
@@ -70,28 +71,18 @@ class Settings:
         return hashlib.sha256("\0".join(fields).encode()).hexdigest()
 
 
-def source_nanopubs(lines: Iterable[str], settings: Settings) -> dict[str, str]:
-    """The nanopublications of one source's claims (its graph's canonical lines): name
-    (``<source>/<claim>``) -> TriG."""
+def source_nanopubs(
+    lines: Iterable[str], views: Iterable[ClaimView], settings: Settings
+) -> dict[str, str]:
+    """The nanopublications of one source's claims (its graph's canonical lines, and the
+    claims' views): name (``<source>/<claim>``) -> TriG."""
     store = ox.Store()
     store.load(nt_bytes(lines), format=ox.RdfFormat.N_TRIPLES)
-    rows = run_query(
-        store,
-        f"SELECT ?c ?article ?label WHERE {{ ?c a <{_KGO}Claim> ; "
-        f"<{_BIOLINK}publications> ?article ; <{_RDFS_LABEL}> ?label }} ORDER BY ?c",
-    )
     found = {}
-    for row in rows:  # type: ignore[attr-defined]
-        claim, article, label = row["c"].value, row["article"].value, row["label"].value
-        quads = _nanopub(store, claim, article, label, settings)
-        found[_name(claim)] = _trig(_trusty(quads, settings)).decode("utf-8")
+    for view in sorted(views, key=lambda v: str(v.iri)):
+        quads = _nanopub(store, view, settings)
+        found[f"{view.source}/{view.key}"] = _trig(_trusty(quads, settings)).decode("utf-8")
     return found
-
-
-def _name(claim: str) -> str:
-    """``…/id/pubmed-1/claim/x`` -> ``pubmed-1/x``."""
-    source, _, key = claim.split("/id/", 1)[1].partition("/claim/")
-    return f"{source}/{key}"
 
 
 def _triples_of(store: ox.Store, subject: str) -> list[ox.Triple]:
@@ -101,9 +92,8 @@ def _triples_of(store: ox.Store, subject: str) -> list[ox.Triple]:
     ]
 
 
-def _nanopub(
-    store: ox.Store, claim: str, article: str, label: str, settings: Settings
-) -> list[ox.Quad]:
+def _nanopub(store: ox.Store, view: ClaimView, settings: Settings) -> list[ox.Quad]:
+    claim, article, label = str(view.iri), str(view.article), view.label
     head, assertion = ox.NamedNode(TEMP + "Head"), ox.NamedNode(TEMP + "assertion")
     provenance, pubinfo = ox.NamedNode(TEMP + "provenance"), ox.NamedNode(TEMP + "pubinfo")
     this = ox.NamedNode(TEMP)
@@ -121,7 +111,6 @@ def _nanopub(
     # the claim and what is minted under it, but its evidence (that is provenance)
     evidence = claim + "/evidence"
     todo, seen = [claim], set()
-    subject = predicate = obj = None
     while todo:
         node = todo.pop()
         if node in seen:
@@ -134,16 +123,8 @@ def _nanopub(
             value = getattr(t.object, "value", "")
             if isinstance(t.object, ox.NamedNode) and value.startswith(claim + "/"):
                 todo.append(value)
-            if node == claim and t.predicate.value == _BIOLINK + "subject":
-                subject = t.object
-            if node == claim and t.predicate.value == _BIOLINK + "predicate":
-                predicate = t.object
-            if node == claim and t.predicate.value == _BIOLINK + "object":
-                obj = t.object
-    if subject is not None and predicate is not None and obj is not None:
-        direct = ox.Triple(subject, predicate, obj)  # type: ignore[arg-type]
-        if any(True for _ in store.quads_for_pattern(subject, predicate, obj)):  # type: ignore[arg-type]
-            quads.append(ox.Quad(direct.subject, direct.predicate, direct.object, assertion))
+    if view.states_triple:  # this claim's own status, never another claim's triple
+        add(assertion, str(view.subject), str(view.predicate), str(view.object))
     # provenance: where the assertion comes from
     add(provenance, assertion, _PROV + "wasDerivedFrom", ox.NamedNode(article))
     add(provenance, assertion, _PROV + "wasDerivedFrom", ox.NamedNode(evidence))

@@ -19,8 +19,9 @@ from curies import Converter
 from pyoxigraph import RdfFormat, Store
 from rdflib import Graph, URIRef
 
+from kg import table
 from kg.converter import build_converter, namespaces, prefix_map
-from kg.errors import NotConformingError
+from kg.errors import InputError, NotConformingError
 from kg.graph import (
     CATALOGUE_GRAPH,
     DATASET_GRAPH,
@@ -160,6 +161,7 @@ def build_release(
         assert context.kgx is not None
         files.update(_kgx(graphs, results, context.kgx))
         files.update(_nanopublications(results))
+        files.update(_claims_table(shared, results, converter))
         files[VOID_FILE] = _described(project, shared, files, converter)
     write_release(files, target, force=force)
     triples = files["graph.nt"].count(b"\n")
@@ -174,6 +176,30 @@ def _nanopublications(results: Iterable[SourceResult]) -> dict[str, bytes]:
     files = {f"nanopubs/{name}.trig": texts[name].encode("utf-8") for name in sorted(texts)}
     files["nanopubs.trig"] = "".join(texts[name] for name in sorted(texts)).encode("utf-8")
     return files
+
+
+def _claims_table(
+    shared: SharedInputs, results: Iterable[SourceResult], converter: Converter
+) -> dict[str, bytes]:
+    """The claims table (see :mod:`kg.table`): the sources' rows, its schema and package.
+
+    :raises InputError: a qualifier is named as a column every row has
+    """
+    qualifiers = shared.catalogue.qualifiers
+    try:
+        names = table.columns(list(qualifiers))
+    except ValueError as error:
+        raise InputError("catalogue/qualifiers.yaml", None, None, str(error)) from error
+    props = {
+        name: converter.compress(str(q.property)) or str(q.property)
+        for name, q in qualifiers.items()
+    }
+    info = shared.dataset
+    return {
+        table.CLAIMS_FILE: table.claims_csv((row for r in results for row in r.rows), names),
+        table.SCHEMA_FILE: table.table_schema(props),
+        table.DATAPACKAGE_FILE: table.datapackage(info.title, str(info.license), info.version),
+    }
 
 
 def _kgx(

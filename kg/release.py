@@ -28,7 +28,10 @@ __all__ = [
 ]
 
 RELEASE_FILES = (
+    "claims.csv",
+    "claims.schema.json",
     "context.jsonld",
+    "datapackage.json",
     "graph.jsonld",
     "graph.nq",
     "graph.nt",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -408,7 +409,27 @@ def _ontology_html(site: Site, page: Page, depth: int) -> str:
 def _status(site: Site, status: str) -> tuple[str, str]:
     """The status of a claim in words, and a CSS class."""
     word = site.labels.get(status, status.rsplit("#", 1)[-1]).lower()
-    return word, word.split()[0] if word else ""
+    return word, re.sub(r"[^a-z]", "", word.split()[0]) if word else ""
+
+
+#: A claim's properties that are not qualifiers (its page shows them apart, or not at all).
+_NOT_QUALIFIERS = {
+    _RDF + "type",
+    "http://www.w3.org/2000/01/rdf-schema#label",
+    "http://www.w3.org/2000/01/rdf-schema#comment",
+    _KGO + "reading",
+    _KGO + "epistemicStatus",
+    _KGO + "evidence",
+    _BIOLINK + "subject",
+    _BIOLINK + "predicate",
+    _BIOLINK + "object",
+    _BIOLINK + "negated",
+    _BIOLINK + "knowledge_level",
+    _BIOLINK + "agent_type",
+    _BIOLINK + "publications",
+    _BIOLINK + "supporting_text",
+    _BIOLINK + "has_evidence",
+}
 
 
 def _claim_html(site: Site, page: Page, depth: int) -> str:
@@ -418,13 +439,29 @@ def _claim_html(site: Site, page: Page, depth: int) -> str:
     obj = _value(page, iri, _BIOLINK + "object")
     status = _value(page, iri, _KGO + "epistemicStatus")
     word, css = _status(site, status)
+    if _value(page, iri, _BIOLINK + "negated") == "true" and css != "negated":
+        word += " (negated: that the relation does not hold)"
     rows = [
+        ("in words", html.escape(_value(page, iri, _KGO + "reading"))),
         ("subject", _link(site, subject, depth)),
         ("predicate", _link(site, predicate, depth)),
         ("object", _link(site, obj, depth)),
         ("status", f'<span class="status {css}">{html.escape(word)}</span>'),
     ]
-    table = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>\n" for k, v in rows)
+    qualifiers = sorted(
+        {_v(t.predicate) for t in page.triples if _v(t.subject) == iri} - _NOT_QUALIFIERS
+    )
+    for prop in qualifiers:  # each qualifier, with its values
+        values = _values(page, iri, prop)
+        label = site.labels.get(prop) or site.converter.compress(prop) or prop
+        cells = (  # a node minted for the claim (a dose, a study set) by its label
+            html.escape(site.labels.get(_v(value), _v(value)))
+            if _v(value).startswith(iri + "/")
+            else _term(site, value, depth)
+            for value in values
+        )
+        rows.append((label, ", ".join(cells)))
+    table = "".join(f"<tr><th>{html.escape(k)}</th><td>{v}</td></tr>\n" for k, v in rows)
     out = [f"<h2>The claim</h2>\n<table>\n{table}</table>\n"]
     if word == "negated":
         out.append(

@@ -30,6 +30,7 @@ from kg.records import (
 )
 from kg.records import text as text_field
 from kg.spans import locate
+from kg.views import STATUS_KNOWLEDGE_LEVEL
 
 __all__ = ["PARSERS", "SourceFiles", "load_source", "read_folder"]
 
@@ -228,7 +229,14 @@ def _claim(record: Record, index: int, document: str, context: _Context) -> Clai
         record,
         name,
         required=["key", "subject", "predicate", "object", "status", "quote"],
-        optional=["knowledge_level", "evidence_type", "prefix", "qualifiers", "note"],
+        optional=[
+            "knowledge_level",
+            "negated",
+            "evidence_type",
+            "prefix",
+            "qualifiers",
+            "note",
+        ],
     )
     predicate = expand(context.prefixes, record["predicate"], record, name, "predicate")
     if predicate not in context.ontology.instances(KGO.ClaimPredicate):
@@ -243,6 +251,7 @@ def _claim(record: Record, index: int, document: str, context: _Context) -> Clai
         raise record.error(
             name, f"status must be one of {', '.join(sorted(statuses))}", key="status"
         )
+    level, negated = _status_fields(record, name)
     quote = text_field(record, name, "quote")
     try:
         span = locate(document, quote, before=optional_text(record, name, "prefix"))
@@ -255,14 +264,42 @@ def _claim(record: Record, index: int, document: str, context: _Context) -> Clai
         predicate=predicate,
         object=context.entity(record["object"], record, name, "object"),
         status=statuses[record["status"]],
-        knowledge_level=optional_text(record, name, "knowledge_level") or DEFAULT_KNOWLEDGE_LEVEL,
+        knowledge_level=level,
         span=span,
         evidence_type=(
             expand(context.prefixes, evidence, record, name, "evidence_type") if evidence else None
         ),
         qualifiers=_qualifiers(record, name, context),
         note=optional_text(record, name, "note"),
+        negated=negated,
     )
+
+
+def _status_fields(record: Record, name: str) -> tuple[str, bool]:
+    """The knowledge level and negation a curator may add to a status: a knowledge level only
+    to an asserted or negated claim (a hypothesis is a prediction, an assessed claim states
+    none: the status says so, see kg.views), ``negated: true`` only to a hypothesis (an
+    asserted claim that does not hold has the status ``negated``)."""
+    status = record["status"]
+    level = optional_text(record, name, "knowledge_level")
+    if level is not None and status in STATUS_KNOWLEDGE_LEVEL:
+        raise record.error(
+            name,
+            f"knowledge_level: a {status} claim's level is {STATUS_KNOWLEDGE_LEVEL[status]!r}, "
+            "set by its status; leave the field out",
+            key="knowledge_level",
+        )
+    negated = record.get("negated", False)
+    if not isinstance(negated, bool):
+        raise record.error(name, f"negated: expected true or false, got {negated!r}", key="negated")
+    if negated and status != "hypothesis":
+        raise record.error(
+            name,
+            "negated: only a hypothesis may be negated (an asserted claim that does not hold "
+            "has the status 'negated')",
+            key="negated",
+        )
+    return STATUS_KNOWLEDGE_LEVEL.get(status, level or DEFAULT_KNOWLEDGE_LEVEL), negated
 
 
 def _qualifiers(

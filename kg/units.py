@@ -53,7 +53,7 @@ from kg.lines import (
     nt_lines,
     subjects_typed,
 )
-from kg.namespaces import BIOLINK, RDF, SH
+from kg.namespaces import BASE, BIOLINK, RDF, SH
 from kg.nanopubs import Settings, source_nanopubs
 from kg.offline import offline
 from kg.prefixes import PrefixMap
@@ -61,7 +61,9 @@ from kg.processes import die_with_parent
 from kg.progress import Progress
 from kg.release import JsonNodes, jsonld_nodes
 from kg.sources import SourceFiles, load_source
+from kg.table import claim_row
 from kg.validation import Report, ReportRow, check_unit
+from kg.views import Readings, views_of
 
 __all__ = [
     "Graphs",
@@ -121,6 +123,7 @@ class SourceResult:
     nanopubs: dict[str, str] | None = None  # <source>/<claim> -> TriG
     edges: tuple[dict[str, Any], ...] = ()  # KGX edges
     named: tuple[str, ...] = ()  # the IRIs of the KGX nodes the edges name
+    rows: tuple[dict[str, str], ...] = ()  # the claims table's rows
 
     def raise_error(self) -> None:
         """:raises InputError: the mistake this source was stopped by, if any"""
@@ -143,6 +146,7 @@ class SourceResult:
             "nanopubs": self.nanopubs,
             "edges": list(self.edges),
             "named": list(self.named),
+            "rows": list(self.rows),
         }
 
     @classmethod
@@ -168,6 +172,7 @@ class SourceResult:
             nanopubs={str(k): str(v) for k, v in nanopubs.items()} if nanopubs else None,
             edges=tuple(dict(edge) for edge in content["edges"]),
             named=tuple(map(str, content["named"])),
+            rows=tuple({str(k): str(v) for k, v in row.items()} for row in content["rows"]),
         )
 
 
@@ -181,7 +186,8 @@ def build_source(context: SourceContext, files: SourceFiles) -> SourceResult:
                 ontology=context.ontology,
                 catalogue=context.catalogue,
             )
-            graph = source_triples(source, context.ontology.graph, context.names)
+            views = views_of(source, str(BASE), context.names, readings_of(context.catalogue))
+            graph = source_triples(source, views, context.names)
             check_iris(graph)
     except InputError as error:
         return SourceResult(files.folder, (error.file, error.line, error.record, error.message))
@@ -191,7 +197,7 @@ def build_source(context: SourceContext, files: SourceFiles) -> SourceResult:
     verdict = _validate_unit(
         context.shapes, source_unit(context, lines), nt_bytes(context.context_lines)
     )
-    edges, named = source_edges(lines, context.kgx) if context.kgx else ([], [])
+    edges, named = source_edges(views, context.kgx) if context.kgx else ([], [])
     return SourceResult(
         folder=files.folder,
         key=source.key,
@@ -202,10 +208,16 @@ def build_source(context: SourceContext, files: SourceFiles) -> SourceResult:
         article_lines=tuple(closure_of(articles, found)),
         verdict=verdict,
         nodes=jsonld_nodes(graph, context.jsonld_context, context.converter),
-        nanopubs=source_nanopubs(lines, context.nanopubs) if context.nanopubs else None,
+        nanopubs=source_nanopubs(lines, views, context.nanopubs) if context.nanopubs else None,
         edges=tuple(edges),
         named=tuple(named),
+        rows=tuple(claim_row(view, context.converter) for view in views),
     )
+
+
+def readings_of(catalogue: Catalogue) -> Readings:
+    """How each qualifier of the catalogue reads in a claim's reading."""
+    return Readings({q.property: (q.name, q.reading) for q in catalogue.qualifiers.values()})
 
 
 def source_unit(context: SourceContext, lines: Sequence[str]) -> bytes:

@@ -46,7 +46,10 @@ IDOT = "http://identifiers.org/idot/"
 
 #: Media types of the release's files; the RDF ones get VoID statistics.
 MEDIA_TYPES = {
+    "claims.csv": ("text/csv", False),
+    "claims.schema.json": ("application/json", False),
     "context.jsonld": ("application/ld+json", False),
+    "datapackage.json": ("application/json", False),
     "graph.jsonld": ("application/ld+json", True),
     "graph.nq": ("application/n-quads", True),
     "graph.nt": ("application/n-triples", True),

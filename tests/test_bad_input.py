@@ -360,6 +360,41 @@ CASES = [
         at="  b: &b",
     ),
     Case(
+        "a negated claim that is not a hypothesis",
+        CLAIMS,
+        "    object: snri\n    status: asserted\n",
+        "    object: snri\n    status: asserted\n    negated: true\n",
+        (CLAIMS, "claim 'snri-class'", "only a hypothesis may be negated"),
+        at="    negated: true",
+    ),
+    Case(
+        "a knowledge level the status sets",
+        CLAIMS,
+        "    status: hypothesis\n    quote: >-\n      it was hypothesized that milnacipran would "
+        "provide improvements in pain and other\n      fibromyalgia symptoms without",
+        "    status: hypothesis\n    knowledge_level: knowledge_assertion\n    quote: >-\n"
+        "      it was hypothesized that milnacipran would provide improvements in pain and "
+        "other\n      fibromyalgia symptoms without",
+        (CLAIMS, "a hypothesis claim's level is 'prediction', set by its status"),
+        at="    knowledge_level: knowledge_assertion",
+    ),
+    Case(
+        "a qualifier's reading with no place for its values",
+        "catalogue/qualifiers.yaml",
+        'reading: "by {}"',
+        'reading: "by {0}"',
+        ("catalogue/qualifiers.yaml", "qualifier 'causal_mechanism'", "reading: expected a phrase"),
+        at="  causal_mechanism:",
+    ),
+    Case(
+        "a qualifier named as a column of the claims table",
+        "catalogue/qualifiers.yaml",
+        "qualifiers:\n",
+        "qualifiers:\n  status: {property: kgo:exposure, kind: text}\n",
+        ("catalogue/qualifiers.yaml", "columns of the claims table: ['status']"),
+        at=None,
+    ),
+    Case(
         "unknown top-level key",
         CLAIMS,
         "claims:\n",

@@ -33,7 +33,7 @@ def test_build_writes_the_release(project: Path, kg: Callable[..., Result]) -> N
     result = kg("--project", project, "build", "--out", out)
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ""
-    assert "16 claims" in result.stderr and "conforms" in result.stderr
+    assert "19 claims" in result.stderr and "conforms" in result.stderr
     assert sorted(p.name for p in out.iterdir()) == sorted(RELEASE_FILES + RELEASE_FOLDERS)
 
 
@@ -80,12 +80,12 @@ def test_query_formats(fmt: str, kg: Callable[..., Result]) -> None:
     assert result.exit_code == 0, result.stderr
     if fmt == "json":
         bindings = json.loads(result.stdout)["results"]["bindings"]
-        assert len(bindings) == 16
+        assert len(bindings) == 19
     elif fmt == "table":
-        assert "(16 rows)" in result.stdout
+        assert "(19 rows)" in result.stdout
         assert "kgr:pubmed-22870448/claim/snri-class" in result.stdout
     else:
-        assert len(result.stdout.strip().splitlines()) == 17
+        assert len(result.stdout.strip().splitlines()) == 20
 
 
 def test_query_ask_construct_and_file(kg: Callable[..., Result], tmp_path: Path) -> None:
@@ -103,14 +103,14 @@ def test_query_ask_construct_and_file(kg: Callable[..., Result], tmp_path: Path)
     query_file = tmp_path / "q.rq"
     query_file.write_text(SELECT_CLAIMS)
     from_file = kg("--project", ROOT, "query", f"@{query_file}", "--format", "csv")
-    assert from_file.exit_code == 0 and from_file.stdout.count("\n") == 17
+    assert from_file.exit_code == 0 and from_file.stdout.count("\n") == 20
     wrong = kg("--project", ROOT, "query", SELECT_CLAIMS, "--format", "turtle")
     assert wrong.exit_code == 2 and "table" in wrong.stderr
 
 
 def test_query_data_files(kg: Callable[..., Result]) -> None:
     result = kg("query", SELECT_CLAIMS, "--data", ROOT / "dist/graph.ttl", "--format", "csv")
-    assert result.exit_code == 0 and result.stdout.count("\n") == 17
+    assert result.exit_code == 0 and result.stdout.count("\n") == 20
 
 
 def test_query_errors(kg: Callable[..., Result]) -> None:
@@ -146,9 +146,9 @@ def test_stats(kg: Callable[..., Result]) -> None:
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert "Claims per epistemic status:" in lines
-    assert any(line.split() == ["kgo:Asserted", "11"] for line in lines)
+    assert any(line.split() == ["kgo:Asserted", "12"] for line in lines)
     assert any(line.split() == ["kgo:Negated", "2"] for line in lines)
-    assert any(line.split() == ["kgo:Hypothesis", "1"] for line in lines)
+    assert any(line.split() == ["kgo:Hypothesis", "3"] for line in lines)
     assert any(line.split() == ["kgo:Assessed", "2"] for line in lines)
     assert "Triples per predicate:" in lines
 

@@ -68,10 +68,20 @@ def test_nothing_refers_to_files_outside_the_repository() -> None:
 
 def test_most_adverse_events_not_all_are_pharmacologic(graph: Graph) -> None:
     """The source says "Most adverse events were ... related to the intrinsic pharmacologic
-    properties": the claim carries the quantifier, and its quote the word."""
-    claim = URIRef(CLAIM + "adverse-events-pharmacologic")
-    assert graph.value(claim, KGO.quantifier) == Literal("Most")
-    assert str(graph.value(claim, BIOLINK.supporting_text)).startswith("Most adverse events")
+    properties": the claim carries the quantifier, and its quote the word. "Most" is a share of
+    the adverse events (kgo:eventsQuantifier), never of the patients (kgo:patientsQuantifier),
+    and the claim's reading says so."""
+    for key in ("adverse-events-pharmacologic", "adverse-events-mild-to-moderate"):
+        claim = URIRef(CLAIM + key)
+        assert graph.value(claim, KGO.eventsQuantifier) == Literal("most")
+        assert graph.value(claim, KGO.patientsQuantifier) is None
+        assert str(graph.value(claim, BIOLINK.supporting_text)).startswith("Most adverse events")
+        assert "most of these events" in str(graph.value(claim, KGO.reading))
+        assert "patients" not in str(graph.value(claim, KGO.reading))
+    # the patients' share, where the source gives one, is its own qualifier
+    heart = URIRef(CLAIM + "heart-rate-increase")
+    assert graph.value(heart, KGO.patientsQuantifier) == Literal("some")
+    assert graph.value(heart, KGO.eventsQuantifier) is None
 
 
 def test_atc_other_antidepressants_is_not_broader_than_snri(graph: Graph) -> None:
@@ -101,3 +111,63 @@ def test_a_label_typo_fails_the_build(project: Path, kg: Callable[..., Result]) 
     assert result.exit_code == 1, result.stderr
     assert "kgs:CuratedLabelShape-mappingLabel" in result.stderr
     assert {p: p.read_bytes() for p in (project / "dist").rglob("*") if p.is_file()} == before
+
+
+def test_the_hypotheses_and_findings_name_fibromyalgia_not_only_pain(graph: Graph) -> None:
+    """ "Pain and other fibromyalgia symptoms" (the hypothesis) and "pain and other symptoms"
+    (the finding): each has a claim about pain and one about fibromyalgia."""
+    pain = URIRef("http://purl.obolibrary.org/obo/HP_0012531")
+    fibromyalgia = URIRef("http://purl.obolibrary.org/obo/MONDO_0005546")
+    expected = {
+        "hypothesized-symptom-improvement": (pain, KGO.Hypothesis),
+        "hypothesized-fibromyalgia-improvement": (fibromyalgia, KGO.Hypothesis),
+        "pain-improvement-reported": (pain, KGO.Asserted),
+        "symptom-improvement-reported": (fibromyalgia, KGO.Asserted),
+    }
+    for key, (obj, status) in expected.items():
+        claim = URIRef(CLAIM + key)
+        assert graph.value(claim, BIOLINK.predicate) == BIOLINK.ameliorates_condition, key
+        assert (graph.value(claim, BIOLINK.object), graph.value(claim, KGO.epistemicStatus)) == (
+            obj,
+            status,
+        ), key
+
+
+def test_the_side_effects_hypothesis_is_a_negated_hypothesis(graph: Graph) -> None:
+    """ "Without some of the unpleasant side effects associated with other medications": a
+    hypothesis that a relation does not hold, of some (not all) of those side effects; never
+    asserted, so no direct triple."""
+    claim = URIRef(CLAIM + "hypothesized-fewer-side-effects")
+    assert graph.value(claim, KGO.epistemicStatus) == KGO.Hypothesis
+    assert graph.value(claim, BIOLINK.negated) == Literal(True)
+    assert str(graph.value(claim, BIOLINK.knowledge_level)) == "prediction"
+    assert graph.value(claim, KGO.eventsQuantifier) == Literal("some")
+    assert str(graph.value(claim, BIOLINK.supporting_text)).startswith("without some of the")
+    triple = (
+        graph.value(claim, BIOLINK.subject),
+        graph.value(claim, BIOLINK.predicate),
+        graph.value(claim, BIOLINK.object),
+    )
+    assert triple not in graph
+    assert str(graph.value(claim, KGO.reading)).startswith("hypothesised: it is not the case that")
+
+
+def test_the_class_effect_rests_on_words_in_its_quote(graph: Graph) -> None:
+    """The class effect (kgo:classEffectOf) rests on "As with other serotonin and
+    norepinephrine reuptake inhibitors,": the quote carries those words."""
+    for key in ("heart-rate-increase", "blood-pressure-increase"):
+        claim = URIRef(CLAIM + key)
+        assert graph.value(claim, KGO.classEffectOf) is not None
+        assert str(graph.value(claim, BIOLINK.supporting_text)).startswith(
+            "As with other serotonin and norepinephrine reuptake inhibitors, increases"
+        )
+
+
+def test_no_published_text_cites_a_file_outside_the_repository(release: Path) -> None:
+    """The release is read by people without this repository's design notes: no comment, note
+    or label in it names a file they do not have."""
+    for path in sorted(release.rglob("*")):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            assert "DESIGN.md" not in text, path.name
+            assert "../shared" not in text, path.name

@@ -74,7 +74,8 @@ def test_every_term_is_biolinks_and_every_edge_fits(release: Path, toolkit: Any)
 
 
 def test_the_edges_are_the_claims_of_the_release(release: Path) -> None:
-    """Read back, edge for edge: subject, predicate, object, negation, status and quote."""
+    """Read back, edge for edge: the claim (subject, object, its own predicate, negation, status,
+    quote, span) is there whole, and the Biolink columns say only what holds of it."""
     store = ox.Store()
     store.load(path=str(release / "graph.nt"), format=ox.RdfFormat.N_TRIPLES)
     claims = {
@@ -85,35 +86,50 @@ def test_the_edges_are_the_claims_of_the_release(release: Path) -> None:
             row["n"].value == "true",
             row["st"].value[len(KGO) :].lower(),
             row["q"].value,
-            row["k"].value,
+            int(row["start"].value),
+            int(row["end"].value),
         )
         for row in store.query(
             f"SELECT * WHERE {{ ?c a <{KGO}Claim> ; <{BIOLINK}subject> ?s ; "
             f"<{BIOLINK}predicate> ?p ; <{BIOLINK}object> ?o ; <{BIOLINK}negated> ?n ; "
             f"<{KGO}epistemicStatus> ?st ; <{BIOLINK}supporting_text> ?q ; "
-            f"<{BIOLINK}knowledge_level> ?k }}"
+            f"<{KGO}evidence>/<http://www.w3.org/ns/oa#hasSelector> ?at . "
+            f"?at <http://www.w3.org/ns/oa#start> ?start ; <http://www.w3.org/ns/oa#end> ?end }}"
         )
     }
     iris = {node["id"]: node["iri"] for node in jsonl(release / "kgx_nodes.jsonl")}
-    edges = {
-        edge["id"]: (
+    edges = {edge["id"]: edge for edge in jsonl(release / "kgx_edges.jsonl")}
+    assert {
+        claim: (
             iris[edge["subject"]],
-            BIOLINK + edge["predicate"].split(":", 1)[1],
+            BIOLINK + edge["kgo_claim_predicate"].split(":", 1)[1],
             iris[edge["object"]],
-            edge["negated"],
+            edge["kgo_claim_negated"],
             edge["epistemic_status"],
             edge["supporting_text"][0],
-            edge["knowledge_level"],
+            edge["kgo_span_start"],
+            edge["kgo_span_end"],
         )
-        for edge in jsonl(release / "kgx_edges.jsonl")
-    }
-    assert edges == claims
-    statuses = {edge[4] for edge in edges.values()}
-    assert {"negated", "hypothesis"} <= statuses
-    for edge in edges.values():  # a negated claim stays negated, a hypothesis a prediction
-        assert edge[3] == (edge[4] == "negated")
-        if edge[4] == "hypothesis":
-            assert edge[6] == "prediction"
+        for claim, edge in edges.items()
+    } == claims
+    statuses = {edge["epistemic_status"] for edge in edges.values()}
+    assert statuses == {"asserted", "negated", "hypothesis", "assessed"}
+    for edge in edges.values():
+        status, own = edge["epistemic_status"], edge["kgo_claim_predicate"]
+        if status == "assessed":  # a method, no result: never an efficacy edge
+            assert (edge["predicate"], edge["knowledge_level"]) == (
+                "biolink:in_clinical_trials_for",
+                "knowledge_assertion",
+            ), edge["id"]
+            assert edge["negated"] is False
+            continue
+        assert edge["predicate"] == own
+        assert edge["negated"] == edge["kgo_claim_negated"]
+        if status == "hypothesis":  # Biolink's "prediction" (alias: hypothesis)
+            assert edge["knowledge_level"] == "prediction", edge["id"]
+        else:
+            assert edge["knowledge_level"] in ("knowledge_assertion", "observation"), edge["id"]
+            assert edge["negated"] == (status == "negated"), edge["id"]
 
 
 def test_tsv_and_jsonl_say_the_same(release: Path) -> None:
@@ -124,7 +140,9 @@ def test_tsv_and_jsonl_say_the_same(release: Path) -> None:
         for row, line in zip(rows, table, strict=True):
             for name, value in row.items():
                 cell = line[name]
-                if isinstance(value, bool):
+                if name == "negated":  # empty when false: kgx reads "false" as true
+                    assert cell == ("true" if value else "")
+                elif isinstance(value, bool):
                     assert cell == str(value).lower()
                 elif isinstance(value, list):
                     parts = [p.replace("\\|", "|") for p in _split(cell)] if cell else []
@@ -167,3 +185,80 @@ def test_nodes_use_the_prefixes_biolink_prefers(release: Path) -> None:
     assert {"PUBCHEM.COMPOUND", "UniProtKB", "MONDO"} <= ids
     publications = {p for e in jsonl(release / "kgx_edges.jsonl") for p in e["publications"]}
     assert publications == {"PMID:22870448"}
+
+
+FORMATS = {
+    "tsv": ["kgx_nodes.tsv", "kgx_edges.tsv"],
+    "jsonl": ["kgx_nodes.jsonl", "kgx_edges.jsonl"],
+}
+#: What the comparisons below look at, with kgx's types made ours (its TSV reader gives text).
+COMPARED = (
+    "subject",
+    "predicate",
+    "object",
+    "negated",
+    "knowledge_level",
+    "epistemic_status",
+    "kgo_claim_predicate",
+    "kgo_span_start",
+    "kgo_span_end",
+    "supporting_text",
+    "publications",
+)
+
+
+def _as_read(edge: dict[str, Any]) -> dict[str, Any]:
+    """An edge's compared fields, as plain values (an absent ``negated`` is Biolink's false)."""
+    found = {name: edge.get(name) for name in COMPARED}
+    found["negated"] = bool(found["negated"])
+    for name in ("kgo_span_start", "kgo_span_end"):
+        found[name] = int(str(found[name]))
+    for name in ("supporting_text", "publications"):
+        value = found[name]
+        found[name] = sorted(value) if isinstance(value, list) else [value]
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", sorted(FORMATS))
+def test_kgx_streams_every_claim_as_it_is(release: Path, kind: str) -> None:
+    """The kgx library (offline, on the biolink-model package's schema), streaming: every
+    claim comes back one edge, with its negation, level, status, quote and span; the nodes
+    too."""
+    from kgx_offline import read_kgx
+
+    ours = {edge["id"]: edge for edge in jsonl(release / "kgx_edges.jsonl")}
+    names = [str(release / name) for name in FORMATS[kind]]
+    nodes, edges = read_kgx(names, kind, stream=True)
+    read = {edge["id"]: edge for edge in edges}
+    assert len(edges) == len(read) == len(ours)
+    assert {i: _as_read(e) for i, e in read.items()} == {i: _as_read(e) for i, e in ours.items()}
+    assert {n["id"] for n in jsonl(release / "kgx_nodes.jsonl")} == set(nodes)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", sorted(FORMATS))
+def test_kgx_graph_mode_merges_only_claims_that_share_a_triple(release: Path, kind: str) -> None:
+    """kgx's default graph mode keys edges by subject-predicate-object (its limit, noted in the
+    README: read with --stream to keep every claim): claims that share a triple become one
+    edge there. What a Biolink consumer reads of each edge it keeps (predicate, negation,
+    level, status) is still one claim's, never a mix; negation is right in both formats; every
+    claim with a triple of its own comes back whole."""
+    from kgx_offline import read_kgx
+
+    ours = {edge["id"]: edge for edge in jsonl(release / "kgx_edges.jsonl")}
+    names = [str(release / name) for name in FORMATS[kind]]
+    _, edges = read_kgx(names, kind, stream=False)
+    triples: dict[tuple[str, str, str], list[str]] = {}
+    for claim, edge in ours.items():
+        triples.setdefault((edge["subject"], edge["predicate"], edge["object"]), []).append(claim)
+    assert len(edges) == len(triples)
+    biolink = ("predicate", "negated", "knowledge_level", "epistemic_status")
+    for edge in edges:
+        mine = ours[edge["id"]]
+        assert {k: _as_read(edge)[k] for k in biolink} == {k: _as_read(mine)[k] for k in biolink}
+        shared = triples[(edge["subject"], edge["predicate"], edge["object"])]
+        if len(shared) == 1:  # a claim with a triple of its own comes back whole
+            assert _as_read(edge) == _as_read(mine)
+    negated = {e["id"] for e in edges if e.get("negated")}
+    assert negated and negated <= {c for c, e in ours.items() if e["negated"]}

@@ -30,7 +30,9 @@ def files_of(folder: Path) -> dict[str, bytes]:
 
 def change_a_claim(project: Path) -> None:
     claims = project / CLAIMS
-    claims.write_text(claims.read_text().replace("quantifier: Most", "quantifier: Many"))
+    claims.write_text(
+        claims.read_text().replace("events_quantifier: most", "events_quantifier: many")
+    )
 
 
 def test_the_release_is_exchanged_in_one_step(
@@ -62,7 +64,7 @@ def test_the_release_is_exchanged_in_one_step(
     assert result.exit_code == 0, result.stderr
     assert seen[0] == old
     assert seen[1] == files_of(project / "dist") != old
-    assert b'"Many"' in seen[1]["graph.nt"]
+    assert b'"many"' in seen[1]["graph.nt"]
     assert sorted({name.split("/", 1)[0] for name in seen[1]}) == sorted(
         RELEASE_FILES + RELEASE_FOLDERS
     )

@@ -153,7 +153,9 @@ def test_interrupted_build_leaves_the_previous_release(
     folder left behind."""
     before = files_of(project / "dist")
     claims = project / "sources/pubmed-22870448/claims.yaml"
-    claims.write_text(claims.read_text().replace("quantifier: Most", "quantifier: Many"))
+    claims.write_text(
+        claims.read_text().replace("events_quantifier: most", "events_quantifier: many")
+    )
 
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
@@ -171,7 +173,7 @@ def test_not_conforming_build_writes_nothing(project: Path, kg: Callable[..., Re
     before = files_of(project / "dist")
     claims = project / "sources/pubmed-22870448/claims.yaml"
     claims.write_text(
-        claims.read_text().replace("knowledge_level: prediction", "knowledge_level: hunch")
+        claims.read_text().replace("knowledge_level: observation", "knowledge_level: hunch")
     )
     result = kg("--project", project, "build")
     assert result.exit_code == 1
