@@ -32,6 +32,8 @@ _DOWNLOAD_TYPES = {
     "nq": "application/n-quads; charset=utf-8",
     "jsonld": "application/ld+json; charset=utf-8",
     "tsv": "text/tab-separated-values; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
 }
 
 
@@ -191,11 +193,13 @@ http {{
         application/n-triples nt;
         application/n-quads nq;
         text/tab-separated-values tsv;
+        text/csv csv;
+        application/json json;
         text/css css;
     }}
     charset utf-8;
     charset_types text/html text/turtle application/ld+json application/n-triples
-        application/n-quads text/tab-separated-values text/css;
+        application/n-quads text/tab-separated-values text/csv text/css;
     map $http_accept $ext {{
         default html;
 {cases}

@@ -37,7 +37,7 @@ from kg.errors import InputError
 from kg.lines import term_value as _v
 from kg.model import QualifierValue
 from kg.records import load_yaml
-from kg.views import AGENT_TYPE, ClaimView, local_name
+from kg.views import AGENT_TYPE, ASSOCIATION_SLOTS, ClaimView, local_name
 
 __all__ = [
     "INFORES",
@@ -57,16 +57,8 @@ _RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 _SKOS_EXACT = "http://www.w3.org/2004/02/skos/core#exactMatch"
 EDGE_COLUMNS = (
     "id",
-    "subject",
-    "predicate",
-    "object",
-    "negated",
-    "knowledge_level",
-    "agent_type",
+    *ASSOCIATION_SLOTS,
     "primary_knowledge_source",
-    "publications",
-    "supporting_text",
-    "has_evidence",
     "epistemic_status",
     "kgo_claim_predicate",
     "kgo_claim_negated",

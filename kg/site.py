@@ -35,6 +35,7 @@ from kg.project import VERSION
 from kg.publish import write_release
 from kg.query import run_query
 from kg.turtle import write_turtle
+from kg.views import CLAIM_PROPERTIES
 
 __all__ = ["ROOT", "Site", "build_site", "doc_path"]
 
@@ -412,26 +413,6 @@ def _status(site: Site, status: str) -> tuple[str, str]:
     return word, re.sub(r"[^a-z]", "", word.split()[0]) if word else ""
 
 
-#: A claim's properties that are not qualifiers (its page shows them apart, or not at all).
-_NOT_QUALIFIERS = {
-    _RDF + "type",
-    "http://www.w3.org/2000/01/rdf-schema#label",
-    "http://www.w3.org/2000/01/rdf-schema#comment",
-    _KGO + "reading",
-    _KGO + "epistemicStatus",
-    _KGO + "evidence",
-    _BIOLINK + "subject",
-    _BIOLINK + "predicate",
-    _BIOLINK + "object",
-    _BIOLINK + "negated",
-    _BIOLINK + "knowledge_level",
-    _BIOLINK + "agent_type",
-    _BIOLINK + "publications",
-    _BIOLINK + "supporting_text",
-    _BIOLINK + "has_evidence",
-}
-
-
 def _claim_html(site: Site, page: Page, depth: int) -> str:
     iri = page.iri
     subject = _value(page, iri, _BIOLINK + "subject")
@@ -449,7 +430,7 @@ def _claim_html(site: Site, page: Page, depth: int) -> str:
         ("status", f'<span class="status {css}">{html.escape(word)}</span>'),
     ]
     qualifiers = sorted(
-        {_v(t.predicate) for t in page.triples if _v(t.subject) == iri} - _NOT_QUALIFIERS
+        {_v(t.predicate) for t in page.triples if _v(t.subject) == iri} - CLAIM_PROPERTIES
     )
     for prop in qualifiers:  # each qualifier, with its values
         values = _values(page, iri, prop)

@@ -42,11 +42,13 @@ from kg.model import (
     StudySet,
     canonical_decimal,
 )
-from kg.namespaces import BIOLINK
+from kg.namespaces import BIOLINK, KGO, RDF, RDFS
 
 __all__ = [
     "AGENT_TYPE",
     "ASSESSED_EDGE",
+    "ASSOCIATION_SLOTS",
+    "CLAIM_PROPERTIES",
     "ClaimView",
     "CoreEdge",
     "QualifierView",
@@ -58,6 +60,30 @@ __all__ = [
     "views_of",
 ]
 
+#: The Biolink association slots every claim has (in the graph, and as KGX columns).
+ASSOCIATION_SLOTS = (
+    "subject",
+    "predicate",
+    "object",
+    "negated",
+    "knowledge_level",
+    "agent_type",
+    "publications",
+    "supporting_text",
+    "has_evidence",
+)
+#: The properties of a claim that are not qualifiers: its parts, status, evidence, labels.
+CLAIM_PROPERTIES = frozenset(
+    {
+        str(RDF.type),
+        str(RDFS.label),
+        str(RDFS.comment),
+        str(KGO.reading),
+        str(KGO.epistemicStatus),
+        str(KGO.evidence),
+        *(str(BIOLINK[name]) for name in ASSOCIATION_SLOTS),
+    }
+)
 #: Biolink's agent type of every claim: each is curated by hand.
 AGENT_TYPE = "manual_agent"
 #: What an assessed claim becomes as a Biolink edge (see the module's rules).

@@ -20,7 +20,9 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
+from kg.kgx import EDGE_COLUMNS
 from kg.site import build_site
+from kg.views import CLAIM_PROPERTIES
 
 BIOLINK = "https://w3id.org/biolink/vocab/"
 KGO = "https://w3id.org/drugclaims/ontology#"
@@ -28,28 +30,7 @@ OA = "http://www.w3.org/ns/oa#"
 NP = "http://www.nanopub.org/nschema#"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 #: A claim's properties that are not its qualifiers.
-NOT_QUALIFIERS = {
-    "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
-    RDFS_LABEL,
-    "http://www.w3.org/2000/01/rdf-schema#comment",
-    *(
-        BIOLINK + name
-        for name in [
-            "subject",
-            "predicate",
-            "object",
-            "negated",
-            "knowledge_level",
-            "agent_type",
-            "publications",
-            "supporting_text",
-            "has_evidence",
-        ]
-    ),
-    KGO + "epistemicStatus",
-    KGO + "evidence",
-    KGO + "reading",
-}
+NOT_QUALIFIERS = CLAIM_PROPERTIES
 
 
 @dataclass(frozen=True)
@@ -178,15 +159,7 @@ def kgx_says(edge: dict[str, Any], iris: dict[str, str], prefixes: Prefixes) -> 
 
 
 #: KGX columns of the project's own that are not qualifiers.
-KGX_OWN = {
-    "kgo_claim_predicate",
-    "kgo_claim_negated",
-    "kgo_label",
-    "kgo_reading",
-    "kgo_span_start",
-    "kgo_span_end",
-    "kgo_note",
-}
+KGX_OWN = {name for name in EDGE_COLUMNS if name.startswith("kgo_")} | {"kgo_note"}
 
 
 def table_says(row: dict[str, Any], names: dict[str, str], prefixes: Prefixes) -> Said:
@@ -339,3 +312,34 @@ def test_the_check_can_fail(release: Path, tmp_path: Path) -> None:
     assert "hypothesized-symptom-improvement: the nanopublication" in problems
     assert "symptom-domains-assessed: the KGX edge" in problems
     assert "adverse-events-mild-to-moderate: the table row" in problems
+
+
+def test_labels_are_unique_within_a_source(release: Path) -> None:
+    graph, _ = graph_says(release)
+    rows = (release / "claims.csv").read_text(encoding="utf-8")
+    import csv
+    import io
+
+    table = list(csv.DictReader(io.StringIO(rows)))
+    assert len(table) == len(graph)
+    by_source: dict[str, list[str]] = defaultdict(list)
+    for row in table:
+        by_source[row["source"]].append(row["label"])
+    for labels in by_source.values():
+        assert len(labels) == len(set(labels))
+
+
+def test_a_claims_page_shows_its_qualifiers_in_its_summary(site: Path) -> None:
+    """What the audit found missing from the pages: the qualifiers, in the claim's summary."""
+    expected = {
+        "adverse-events-mild-to-moderate": ("most of these events", "mild", "moderate"),
+        "clinical-studies": ("100 milligram per day", "200 milligram per day", "4 studies"),
+        "pain-improvement-reported": ("for up to 15",),
+        "preferential-norepinephrine-inhibition": ("preferentially over",),
+        "heart-rate-increase": ("in some patients", "as with other serotonin"),
+    }
+    for key, words in expected.items():
+        page = (site / "doc/pubmed-22870448/claim" / f"{key}.html").read_text(encoding="utf-8")
+        summary = page.split("<h2>The claim</h2>", 1)[1].split("</table>", 1)[0]
+        for word in words:
+            assert word in summary, (key, word)
