@@ -51,3 +51,14 @@ def test_the_stereo_free_key_is_a_broad_match(
     assert row["predicate_id"] == "skos:broadMatch"
     assert not row["confidence"] and row["comment"]
     assert checked_status()[STEREO_FREE_KEY] == "broad"
+
+
+# --- MeSH C048107 ------------------------------------------------------------------------------
+
+
+def test_the_possibly_obsolete_mesh_record_is_not_published(release: Path) -> None:
+    """A record flagged obsolete is no match of any kind: a weaker predicate would misstate the
+    relation, and a confidence cannot say "this record may no longer exist"."""
+    for name in ("graph.nt", "mappings.sssom.tsv"):
+        assert "C048107" not in (release / name).read_text(encoding="utf-8"), name
+    assert checked_status()["mesh:C048107"] == "check"

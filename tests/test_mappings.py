@@ -42,7 +42,6 @@ EXPECTED = {
         ("skos:broadMatch", "inchikey:GJJFMKBJSRMPLA-UHFFFAOYSA-N", None),
         ("skos:exactMatch", "umls:C1533126", None),
         ("skos:exactMatch", "wikidata:Q421058", "0.8"),
-        ("skos:exactMatch", "mesh:C048107", "0.7"),
         ("skos:relatedMatch", "cas:101152-94-7", None),
         ("skos:relatedMatch", "umls:C0066529", None),
     },
