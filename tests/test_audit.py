@@ -62,3 +62,15 @@ def test_the_possibly_obsolete_mesh_record_is_not_published(release: Path) -> No
     for name in ("graph.nt", "mappings.sssom.tsv"):
         assert "C048107" not in (release / name).read_text(encoding="utf-8"), name
     assert checked_status()["mesh:C048107"] == "check"
+
+
+# --- noradrenaline -----------------------------------------------------------------------------
+
+
+def test_both_records_of_r_noradrenaline_are_narrow_matches(
+    mappings: dict[tuple[str, str], dict[str, str]],
+) -> None:
+    """The entity is noradrenaline with no stereochemistry; ChEBI's and PubChem's records of the
+    natural (R) form are narrower, both."""
+    for record in ("CHEBI:18357", "pubchem.compound:439260"):
+        assert mappings[("CHEBI:33569", record)]["predicate_id"] == "skos:narrowMatch", record
