@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from kg.prefixes import PrefixMap, load_prefix_map
+
 ROOT = Path(__file__).resolve().parents[1]
 CHECKED = Path(__file__).parent / "fixtures" / "checked-identifiers.tsv"
 MILNACIPRAN = "pubchem.compound:65833"
@@ -74,3 +76,65 @@ def test_both_records_of_r_noradrenaline_are_narrow_matches(
     natural (R) form are narrower, both."""
     for record in ("CHEBI:18357", "pubchem.compound:439260"):
         assert mappings[("CHEBI:33569", record)]["predicate_id"] == "skos:narrowMatch", record
+
+
+# --- IRIs: the dataset's RDF where it has one, never a search page -------------------------------
+
+
+@pytest.fixture(scope="module")
+def prefix_map() -> PrefixMap:
+    return load_prefix_map(
+        ROOT / "catalogue/prefixes.yaml",
+        ROOT / "catalogue/prefixes.lock.json",
+        display="catalogue/prefixes.yaml",
+        lock_display="catalogue/prefixes.lock.json",
+    )
+
+
+@pytest.mark.parametrize(
+    "curie, iri",
+    [
+        # BioPortal's RDF of ICD-10-CM (CMS and NCHS publish none); Mondo's ingest uses it too
+        ("icd10cm:M79.7", "http://purl.bioontology.org/ontology/ICD10CM/M79.7"),
+        # HGNC publishes no RDF; its own page keeps the ID in a "#!" fragment
+        ("hgnc:11048", "https://identifiers.org/hgnc:11048"),
+        # no registry of InChIKeys; the default was a ChemSpider search
+        (RACEMATE_KEY, "https://identifiers.org/inchikey:GJJFMKBJSRMPLA-HIFRSBDPSA-N"),
+    ],
+)
+def test_identifiers_expand_to_rdf_or_resolver_iris(
+    curie: str, iri: str, prefix_map: PrefixMap, release: Path
+) -> None:
+    assert str(prefix_map.expand(curie)) == iri
+    assert f"<{iri}>" in (release / "graph.nt").read_text(encoding="utf-8")
+
+
+def test_no_prefix_expands_to_a_search_page_or_a_fragment(prefix_map: PrefixMap) -> None:
+    for prefix in prefix_map.prefixes.values():
+        if prefix.prefix in ("kgo",) or prefix.uri_prefix.endswith("#"):
+            continue  # vocabularies: a hash namespace is their own design
+        assert "search?" not in prefix.uri_prefix, prefix  # a query, not a record
+        assert "#" not in prefix.uri_prefix, prefix
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="ChEMBL's RDF names targets http://rdf.ebi.ac.uk/resource/chembl/target/ID, but "
+    "Bioregistry 0.15.6 has no such URI format for chembl.target, and catalogue/prefixes.yaml "
+    "takes only Bioregistry's formats (kg/prefixes.py)",
+)
+def test_chembl_targets_use_chembl_rdf_iris(prefix_map: PrefixMap) -> None:
+    assert str(prefix_map.expand("chembl.target:CHEMBL222")) == (
+        "http://rdf.ebi.ac.uk/resource/chembl/target/CHEMBL222"
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="PubChem's RDF names InChIKeys http://rdf.ncbi.nlm.nih.gov/pubchem/inchikey/KEY, but "
+    "Bioregistry 0.15.6 has no such URI format for inchikey (see above)",
+)
+def test_inchikeys_use_pubchem_rdf_iris(prefix_map: PrefixMap) -> None:
+    assert str(prefix_map.expand(RACEMATE_KEY)) == (
+        "http://rdf.ncbi.nlm.nih.gov/pubchem/inchikey/GJJFMKBJSRMPLA-HIFRSBDPSA-N"
+    )
