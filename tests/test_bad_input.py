@@ -186,8 +186,8 @@ CASES = [
     Case(
         "uncertain mapping without a comment",
         ENTITIES,
-        "        confidence: 0.7\n        comment: A MeSH supplementary",
-        "        confidence: 0.7\n        see_also: A MeSH supplementary",
+        "        confidence: 0.7\n        comment: MONDO's exact match",
+        "        confidence: 0.7\n        see_also: MONDO's exact match",
         (ENTITIES, "needs a comment saying why"),
         at="        confidence: 0.7\n        see",
     ),
