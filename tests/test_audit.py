@@ -9,7 +9,10 @@ import io
 from pathlib import Path
 
 import pytest
+from rdflib import Graph, Namespace
+from rdflib.namespace import RDF, RDFS, SKOS
 
+from kg.namespaces import KGO as KGO_CODE
 from kg.prefixes import PrefixMap, load_prefix_map
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -17,6 +20,9 @@ CHECKED = Path(__file__).parent / "fixtures" / "checked-identifiers.tsv"
 MILNACIPRAN = "pubchem.compound:65833"
 RACEMATE_KEY = "inchikey:GJJFMKBJSRMPLA-HIFRSBDPSA-N"  # (1R,2S): one enantiomer
 STEREO_FREE_KEY = "inchikey:GJJFMKBJSRMPLA-UHFFFAOYSA-N"
+KGO = Namespace(str(KGO_CODE._NS))  # open: the tests name terms the code does not use
+OBO = Namespace("http://purl.obolibrary.org/obo/")
+CLAIM = Namespace("https://w3id.org/drugclaims/id/pubmed-22870448/claim/")
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +32,16 @@ def mappings(release: Path) -> dict[tuple[str, str], dict[str, str]]:
     table = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
     rows = csv.DictReader(io.StringIO(table), delimiter="\t")
     return {(row["subject_id"], row["object_id"]): row for row in rows}
+
+
+@pytest.fixture(scope="module")
+def graph(release: Path) -> Graph:
+    return Graph().parse(release / "graph.nt", format="nt")
+
+
+@pytest.fixture(scope="module")
+def ontology() -> Graph:
+    return Graph().parse(ROOT / "ontology/kgo.ttl", format="turtle")
 
 
 def checked_status() -> dict[str, str]:
@@ -138,3 +154,22 @@ def test_inchikeys_use_pubchem_rdf_iris(prefix_map: PrefixMap) -> None:
     assert str(prefix_map.expand(RACEMATE_KEY)) == (
         "http://rdf.ncbi.nlm.nih.gov/pubchem/inchikey/GJJFMKBJSRMPLA-HIFRSBDPSA-N"
     )
+
+
+# --- the ontology: reuse, and alignments that say what a term is ---------------------------------
+
+
+def test_severities_are_hpo_terms(graph: Graph, ontology: Graph) -> None:
+    """kgo:Mild and kgo:Moderate duplicated HPO's Mild and Moderate: the claims use HPO's."""
+    mild, moderate = OBO.HP_0012825, OBO.HP_0012826
+    assert set(graph.objects(CLAIM["adverse-events-mild-to-moderate"], KGO.severity)) == {
+        mild,
+        moderate,
+    }
+    for term, label in ((mild, "mild"), (moderate, "moderate")):
+        assert (term, RDF.type, KGO.QualifierValue) in ontology  # so claims.yaml may use it
+        assert [str(x) for x in graph.objects(term, RDFS.label)] == [label]
+        assert graph.value(term, SKOS.definition) is not None
+    assert not set(ontology.subjects(None, None)) & {KGO.Mild, KGO.Moderate}
+    status = checked_status()
+    assert status["hp:0012825"] == status["hp:0012826"] == "use"

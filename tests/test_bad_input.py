@@ -125,8 +125,8 @@ CASES = [
         "dose with a unit that is not a unit",
         CLAIMS,
         "{value: 100, unit: kgo:MilligramPerDay}",
-        "{value: 100, unit: kgo:Mild}",
-        (CLAIMS, "kgo:Mild", "is not a kgo:Unit"),
+        "{value: 100, unit: hp:0012825}",
+        (CLAIMS, "hp:0012825", "is not a kgo:Unit"),
     ),
     Case(
         "duplicate claim key",
