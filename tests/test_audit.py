@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 from rdflib import Graph, Namespace
-from rdflib.namespace import RDF, RDFS, SKOS
+from rdflib.namespace import DCMITYPE, RDF, RDFS, SKOS
 
+from kg.namespaces import BIOLINK
 from kg.namespaces import KGO as KGO_CODE
 from kg.prefixes import PrefixMap, load_prefix_map
 
@@ -173,3 +174,11 @@ def test_severities_are_hpo_terms(graph: Graph, ontology: Graph) -> None:
     assert not set(ontology.subjects(None, None)) & {KGO.Mild, KGO.Moderate}
     status = checked_status()
     assert status["hp:0012825"] == status["hp:0012826"] == "use"
+
+
+def test_a_set_of_studies_is_not_a_study(ontology: Graph) -> None:
+    """biolink:Study is one investigation; a set of four studies is a collection of them."""
+    parents = set(ontology.objects(KGO.StudySet, RDFS.subClassOf))
+    assert parents == {DCMITYPE.Collection}
+    assert (KGO.StudySet, SKOS.relatedMatch, BIOLINK.Study) in ontology
+    assert "not" in str(ontology.value(KGO.StudySet, RDFS.comment))
