@@ -182,3 +182,11 @@ def test_a_set_of_studies_is_not_a_study(ontology: Graph) -> None:
     assert parents == {DCMITYPE.Collection}
     assert (KGO.StudySet, SKOS.relatedMatch, BIOLINK.Study) in ontology
     assert "not" in str(ontology.value(KGO.StudySet, RDFS.comment))
+
+
+def test_other_receptor_systems_are_not_a_protein(ontology: Graph, graph: Graph) -> None:
+    """A group of receptors named only as a whole: no protein, and no protein family."""
+    term = KGO.OtherReceptorSystems
+    assert set(ontology.objects(term, RDFS.subClassOf)) == {BIOLINK.BiologicalEntity}
+    # BiologicalEntity is abstract in Biolink: a node's category is the nearest concrete class
+    assert set(graph.objects(term, BIOLINK.category)) == {BIOLINK.NamedThing}
