@@ -190,3 +190,13 @@ def test_other_receptor_systems_are_not_a_protein(ontology: Graph, graph: Graph)
     assert set(ontology.objects(term, RDFS.subClassOf)) == {BIOLINK.BiologicalEntity}
     # BiologicalEntity is abstract in Biolink: a node's category is the nearest concrete class
     assert set(graph.objects(term, BIOLINK.category)) == {BIOLINK.NamedThing}
+
+
+def test_adverse_event_reuses_established_terms(graph: Graph, ontology: Graph) -> None:
+    """NCIt's Adverse Event (the ICH notion: whether or not the drug caused it), close to OAE's
+    root class; no term of the project's own."""
+    ncit, oae = OBO.NCIT_C41331, OBO.OAE_0000001
+    assert (CLAIM["adverse-events-mild-to-moderate"], BIOLINK.object, ncit) in graph
+    assert (ncit, SKOS.closeMatch, oae) in graph
+    assert not set(ontology.subjects(None, None)) & {KGO.AdverseEvent}
+    assert checked_status()["ncit:C41331"] == checked_status()["oae:0000001"] == "use"
