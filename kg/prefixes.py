@@ -169,11 +169,53 @@ def _bioregistry_prefix(bioregistry: object, entries: Record, name: str, options
         hint = f" (Bioregistry calls it {normal!r})" if normal else ""
         raise entries.error(None, f"{name!r} is not a Bioregistry prefix{hint}", key=name)
     options = options or Record()
-    if not isinstance(options, Record) or set(options) - {"uri_format", "why"}:
+    if (
+        not isinstance(options, Record)
+        or set(options) - {"uri_format", "uri_prefix", "why"}
+        or {"uri_format", "uri_prefix"} <= set(options)
+    ):
         raise entries.error(
-            f"prefix {name!r}", "expected {} or {uri_format: PROVIDER, why: ...}", key=name
+            f"prefix {name!r}",
+            "expected {}, {uri_format: PROVIDER, why: ...} or {uri_prefix: IRI, why: ...}",
+            key=name,
         )
     resource = br.get_resource(name)  # type: ignore[attr-defined]
+    if "uri_prefix" in options:
+        uri_prefix = _reviewed_uri_prefix(entries, name, options)
+    else:
+        uri_prefix = _provider_uri_prefix(br, entries, name, options)
+    preferred = br.get_preferred_prefix(name)  # type: ignore[attr-defined]
+    synonyms = (preferred,) if preferred and preferred != name else ()
+    return Prefix(
+        name,
+        uri_prefix,
+        resource.get_pattern(),
+        f"https://bioregistry.io/registry/{name}",
+        synonyms,
+    )
+
+
+def _reviewed_uri_prefix(entries: Record, name: str, options: Record) -> str:
+    """A URI prefix the curator gives (the dataset's own RDF IRIs, where Bioregistry lists no
+    such format): an http(s) IRI that ends where the local ID begins, with a ``why``."""
+    uri_prefix = options.get("uri_prefix")
+    if (
+        not isinstance(uri_prefix, str)
+        or not re.fullmatch(r"https?://[^\s<>\"{}|\\^`#?]+[/_=:]", uri_prefix)
+        or not options.get("why")
+    ):
+        raise entries.error(
+            f"prefix {name!r}",
+            "uri_prefix must be an http(s) IRI ending in / _ = or : (where the local ID "
+            "begins), with no query or fragment, and with a 'why'",
+            key=name,
+        )
+    return uri_prefix
+
+
+def _provider_uri_prefix(br: object, entries: Record, name: str, options: Record) -> str:
+    """The URI prefix of one of Bioregistry's providers of ``name`` (its RDF format unless
+    ``uri_format`` names another)."""
     providers = dict(br.get_providers_list(name, _PLACEHOLDER))  # type: ignore[attr-defined]
     wanted = options.get("uri_format", "rdf" if "rdf" in providers else "default")
     if wanted not in providers or (
@@ -193,13 +235,4 @@ def _bioregistry_prefix(bioregistry: object, entries: Record, name: str, options
             "the local ID, so it cannot be a namespace; choose another uri_format",
             key=name,
         )
-    uri_prefix = uri_format[: -len(_PLACEHOLDER)]
-    preferred = br.get_preferred_prefix(name)  # type: ignore[attr-defined]
-    synonyms = (preferred,) if preferred and preferred != name else ()
-    return Prefix(
-        name,
-        uri_prefix,
-        resource.get_pattern(),
-        f"https://bioregistry.io/registry/{name}",
-        synonyms,
-    )
+    return str(uri_format[: -len(_PLACEHOLDER)])

@@ -125,8 +125,8 @@ CASES = [
         "dose with a unit that is not a unit",
         CLAIMS,
         "{value: 100, unit: kgo:MilligramPerDay}",
-        "{value: 100, unit: kgo:Mild}",
-        (CLAIMS, "kgo:Mild", "is not a kgo:Unit"),
+        "{value: 100, unit: hp:0012825}",
+        (CLAIMS, "hp:0012825", "is not a kgo:Unit"),
     ),
     Case(
         "duplicate claim key",
@@ -186,8 +186,8 @@ CASES = [
     Case(
         "uncertain mapping without a comment",
         ENTITIES,
-        "        confidence: 0.7\n        comment: A MeSH supplementary",
-        "        confidence: 0.7\n        see_also: A MeSH supplementary",
+        "        confidence: 0.7\n        comment: MONDO's exact match",
+        "        confidence: 0.7\n        see_also: MONDO's exact match",
         (ENTITIES, "needs a comment saying why"),
         at="        confidence: 0.7\n        see",
     ),

@@ -26,6 +26,7 @@ NET = URIRef("http://purl.uniprot.org/uniprot/P23975")
 SERT = URIRef("http://purl.uniprot.org/uniprot/P31645")
 PAIN = URIRef("http://purl.obolibrary.org/obo/HP_0012531")
 SNRI = URIRef("http://id.nlm.nih.gov/mesh/D000068760")
+ADVERSE_EVENT = URIRef("http://purl.obolibrary.org/obo/NCIT_C41331")
 KGO = Namespace(str(KGO_CODE._NS))  # open: the tests name terms the code does not use
 MATCHES = (SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch, SKOS.narrowMatch, SKOS.relatedMatch)
 
@@ -82,14 +83,14 @@ CLAIMS = {
         "adverse-events-mild-to-moderate",
         MILNACIPRAN,
         BIOLINK.has_adverse_event,
-        KGO.AdverseEvent,
+        ADVERSE_EVENT,
         KGO.Asserted,
     ),
     13: (
         "adverse-events-pharmacologic",
         MILNACIPRAN,
         BIOLINK.has_adverse_event,
-        KGO.AdverseEvent,
+        ADVERSE_EVENT,
         KGO.Asserted,
     ),
     14: (
@@ -171,8 +172,8 @@ def test_strength_as_stated(graph: Graph) -> None:
     assert graph.value(duration, SCHEMA.value).toPython() == 15
     assert graph.value(duration, SCHEMA.unitCode) == KGO.Month
     assert set(graph.objects(claim("adverse-events-mild-to-moderate"), KGO.severity)) == {
-        KGO.Mild,
-        KGO.Moderate,
+        URIRef("http://purl.obolibrary.org/obo/HP_0012825"),  # HPO's Mild
+        URIRef("http://purl.obolibrary.org/obo/HP_0012826"),  # and Moderate
     }
     assert graph.value(claim("heart-rate-increase"), KGO.patientsQuantifier) == Literal("some")
     blood_pressure = claim("blood-pressure-increase")

@@ -56,6 +56,13 @@ def test_code_namespaces_agree_with_bioregistry(
     assert prefix_map.prefixes[name].uri_prefix == str(namespace)
 
 
+#: Prefixes whose URI prefix prefixes.yaml gives itself (uri_prefix, with a why).
+REVIEWED = {
+    "chembl.target": "http://rdf.ebi.ac.uk/resource/chembl/target/",
+    "inchikey": "http://rdf.ncbi.nlm.nih.gov/pubchem/inchikey/",
+}
+
+
 def test_every_prefix_comes_from_bioregistry(prefix_map: PrefixMap) -> None:
     for prefix in prefix_map.prefixes.values():
         if prefix.prefix in ("kgo", "kgr"):
@@ -64,6 +71,9 @@ def test_every_prefix_comes_from_bioregistry(prefix_map: PrefixMap) -> None:
         assert resource is not None
         assert prefix.pattern == resource.get_pattern()
         formats = dict(bioregistry.get_providers_list(prefix.prefix, "ID"))
+        if prefix.prefix in REVIEWED:  # the dataset's own RDF IRIs, which Bioregistry lacks
+            assert prefix.uri_prefix == REVIEWED[prefix.prefix]
+            continue
         assert prefix.uri_prefix + "ID" in formats.values(), prefix.prefix
 
 
@@ -133,6 +143,31 @@ def test_an_unknown_prefix_is_reported_when_locking(
     assert result.exit_code == 2
     assert "catalogue/prefixes.yaml:" in result.stderr
     assert "'orphanet' is not a Bioregistry prefix (Bioregistry calls it 'orpha')" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        "{uri_prefix: 'http://rdf.ebi.ac.uk/resource/chembl/target/'}",  # no why
+        "{uri_prefix: 'javascript:alert(1)//', why: x}",
+        "{uri_prefix: 'http://example.org/target?id=', why: x}",
+        "{uri_prefix: 'http://example.org/a b/', why: x}",
+        "{uri_prefix: 'http://example.org/', uri_format: default, why: x}",
+    ],
+)
+def test_a_bad_reviewed_uri_prefix_is_reported_when_locking(
+    options: str, project: Path, kg: Callable[..., Result]
+) -> None:
+    prefixes = project / "catalogue/prefixes.yaml"
+    text = prefixes.read_text()
+    start = text.index("  chembl.target:\n")
+    end = text.index("  chemspider:")
+    prefixes.write_text(text[:start] + f"  chembl.target: {options}\n" + text[end:])
+    result = kg("--project", project, "prefixes")
+    assert result.exit_code == 2
+    assert "catalogue/prefixes.yaml:" in result.stderr
+    assert "prefix 'chembl.target'" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_a_build_does_not_import_bioregistry(tmp_path: Path) -> None:
