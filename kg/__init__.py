@@ -1,8 +1,22 @@
 """kg: the claims of biomedical literature as a validated, text-anchored RDF knowledge graph.
 
-The pipeline, one module a step: :mod:`kg.project` loads and checks the curation files into the
-plain model (:mod:`kg.model`); :mod:`kg.graph` builds the RDF; :mod:`kg.validation` checks it
-with the SHACL shapes; :mod:`kg.release` writes the release; :mod:`kg.query` queries it.
+The package is laid out as the pipeline runs, each stage a subpackage that imports only the
+stages before it (import-linter checks it: ``lint-imports``):
+
+- :mod:`kg.errors`, :mod:`kg.namespaces`, :mod:`kg.model`, :mod:`kg.views`: the errors, the
+  vocabulary, the plain model of what curators write, and the one view of a claim that every
+  output is made from;
+- :mod:`kg.runtime`: the offline guard, worker processes, progress, atomic files;
+- :mod:`kg.sparql`: the embedded SPARQL engine with its guards, and endpoints over HTTP;
+- :mod:`kg.curation`: reading and checking the curation files (records, prefixes and the CURIE
+  converter, the catalogue, the sources and their parsers, the project);
+- :mod:`kg.rdf`: the plain model as RDF (the one place that mints IRIs), canonical lines;
+- :mod:`kg.validation`: SHACL validation of a unit of data;
+- :mod:`kg.formats`: one writer a format of the release;
+- :mod:`kg.build`: each source's unit of work, the cache, the assembly of the release;
+- :mod:`kg.web` and :mod:`kg.stores`: publishing it as linked data, and loading it into
+  triple stores;
+- :mod:`kg.cli`: the ``kg`` command, a thin client of the above.
 """
 
 __all__ = ["__version__"]

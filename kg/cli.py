@@ -27,7 +27,7 @@ EXIT_CODES = """\b
 Exit codes: 0 success; 1 the graph does not conform to the shapes;
 2 bad input or runtime error (one line on stderr; a traceback with --debug);
 3 a remote store cut the results (kg query --endpoint); 130 interrupted."""
-MAPPING_FORMATS = ("sssom-tsv", "rdf")  # kg.mappings.render dispatches on the same names
+MAPPING_FORMATS = ("sssom-tsv", "rdf")  # kg.formats.mappings.render dispatches on the same names
 RESULT_CHOICES = ("table", "csv", "tsv", "json", "turtle", "ntriples", "jsonld")
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -153,7 +153,7 @@ release_option = click.option(
 
 
 def _project(ctx: click.Context) -> Any:
-    from kg.project import Project
+    from kg.curation.project import Project
 
     return Project(Path(ctx.meta.get("kg.project", ".")))
 
@@ -178,8 +178,8 @@ def _release_files(ctx: click.Context, data: tuple[Path, ...]) -> list[Path]:
 
 def _store(ctx: click.Context, data: tuple[Path, ...]) -> tuple[Any, Any]:
     """The data loaded in an in-memory store, and the converter of the prefixes it declares."""
-    from kg.converter import declared_converter
-    from kg.query import load_store
+    from kg.curation.converter import declared_converter
+    from kg.sparql.query import load_store
 
     store = load_store(_release_files(ctx, data))
     return store, declared_converter(store)
@@ -248,7 +248,7 @@ def build(
     The release is written beside the folder and swapped in whole, in one step: a reader sees
     the old release or the new one, never a mix, and an interrupted build changes nothing.
     """
-    from kg.pipeline import build_release
+    from kg.build.pipeline import build_release
 
     project = _project(ctx)
     folder = None if no_cache else (cache or project.root / ".kg-cache")
@@ -283,9 +283,9 @@ def prefixes(ctx: click.Context, check: bool) -> None:
     The build reads the lock, not Bioregistry: run this after editing prefixes.yaml or
     upgrading Bioregistry, and review the diff (a changed URI prefix changes published IRIs).
     """
+    from kg.curation.prefixes import lock_text
     from kg.errors import InputError
-    from kg.prefixes import lock_text
-    from kg.publish import write_file
+    from kg.runtime.publish import write_file
 
     project = _project(ctx)
     project.check()
@@ -330,7 +330,7 @@ def validate(
     Prints a readable report. A release's N-Quads is validated source by source, as kg build
     does; other data as one graph.
     """
-    from kg.validation import validate_files
+    from kg.build.units import validate_files
 
     project = _project(ctx)
     project.check()
@@ -339,7 +339,7 @@ def validate(
     )
     click.echo(report.text(), nl=False)
     if report_file is not None:
-        from kg.publish import write_file
+        from kg.runtime.publish import write_file
 
         write_file(report_file, report.graph.serialize(format="turtle", encoding="utf-8"))
     sys.exit(EXIT_OK if report.conforms else EXIT_NOT_CONFORMING)
@@ -408,14 +408,14 @@ def query(
     and DESCRIBE print RDF. Updates are refused; so is SERVICE unless --allow-service is given.
     A local query is stopped after --timeout seconds or --memory megabytes.
     """
-    from kg import query as q
-    from kg import render
-    from kg.converter import prefix_map
+    from kg.curation.converter import prefix_map
+    from kg.formats import render
+    from kg.sparql import query as q
 
     text = q.read_query(query)
     tty = sys.stdout.isatty()
     if endpoint is not None:
-        from kg.endpoint import connection
+        from kg.sparql.endpoint import connection
 
         conn = connection(user, auth, timeout)
         defaults, named, converter = _endpoint_dataset(
@@ -432,7 +432,7 @@ def query(
         )
         click.echo(render.answer(result, fmt, converter, text, tty=tty), nl=False)
         return
-    from kg.processes import run_bounded
+    from kg.runtime.processes import run_bounded
 
     store, converter = _store(ctx, data)
 
@@ -452,8 +452,8 @@ def _endpoint_dataset(
     the project's release (if there is one)."""
     import curies
 
-    from kg.converter import release_converter
-    from kg.stores import query_dataset
+    from kg.curation.converter import release_converter
+    from kg.stores.graph_store import query_dataset
 
     nquads = _project(ctx).dist / "graph.nq"
     converter = release_converter(nquads) if nquads.is_file() else curies.Converter([])
@@ -480,7 +480,7 @@ def _endpoint_dataset(
 @_reports_errors
 def show(ctx: click.Context, resource: str, data: tuple[Path, ...]) -> None:
     """Everything the graph says about RESOURCE (a CURIE such as uniprot:P31645, or an IRI)."""
-    from kg.render import describe
+    from kg.formats.render import describe
 
     store, converter = _store(ctx, data)
     click.echo(describe(store, resource, converter), nl=False)
@@ -536,8 +536,8 @@ def load(ctx: click.Context, /, endpoint: str | None, **options: Any) -> None:
     ENDPOINT is the store's Graph Store Protocol endpoint, such as http://127.0.0.1:7878/store
     (Oxigraph) or http://127.0.0.1:8890/sparql-graph-crud-auth (Virtuoso, digest auth).
     """
-    from kg import stores
-    from kg.endpoint import connection
+    from kg.sparql.endpoint import connection
+    from kg.stores import graph_store as stores
 
     release = _release_folder(ctx, options.pop("release"))
     stores.check_release(release)
@@ -575,8 +575,8 @@ def site(
 ) -> None:
     """Write the release as a static site: a page and Turtle, JSON-LD and N-Triples for every
     resource, an index, and the nginx.conf and .htaccess that serve it as linked data."""
-    from kg.site import build_site
-    from kg.stores import check_release
+    from kg.stores.graph_store import check_release
+    from kg.web.site import build_site
 
     folder = _release_folder(ctx, release)
     check_release(folder)
@@ -640,8 +640,8 @@ def serve(
     SERVICE are refused; requests for another Host are refused (no DNS rebinding). Ctrl-C,
     SIGTERM and SIGHUP stop the server and remove its temporary store.
     """
-    from kg import server
-    from kg.stores import check_release
+    from kg.stores.graph_store import check_release
+    from kg.web import server
 
     folder = _release_folder(ctx, release)
     check_release(folder)
@@ -669,14 +669,14 @@ def serve(
 @_reports_errors
 def mappings(ctx: click.Context, data: tuple[Path, ...], fmt: str, out: Path | None) -> None:
     """Every cross-reference of every entity, as an SSSOM mapping set or as RDF."""
-    from kg import mappings as m
+    from kg.formats import mappings as m
 
     store, _ = _store(ctx, data)
     output = m.render(store, fmt)
     if out is None:
         click.echo(output, nl=False)
     else:
-        from kg.publish import write_file
+        from kg.runtime.publish import write_file
 
         write_file(out, output)
 
@@ -699,8 +699,8 @@ def xrefs(ctx: click.Context, resource: str, data: tuple[Path, ...], fmt: str | 
 
     RESOURCE is a CURIE or IRI of an entity of the graph, or of one of its cross-references.
     """
-    from kg import mappings as m
-    from kg.render import text_table
+    from kg.formats import mappings as m
+    from kg.formats.render import text_table
 
     store, _ = _store(ctx, data)
     rows = m.xrefs(store, resource)
@@ -721,8 +721,8 @@ def xrefs(ctx: click.Context, resource: str, data: tuple[Path, ...], fmt: str | 
 @_reports_errors
 def stats(ctx: click.Context, data: tuple[Path, ...]) -> None:
     """Counts per class and per predicate, and claims per epistemic status."""
-    from kg import query as q
-    from kg.render import format_results
+    from kg.formats.render import format_results
+    from kg.sparql import query as q
 
     store, converter = _store(ctx, data)
     sections = (

@@ -1,6 +1,7 @@
 """The plain model: what the curation files say, checked, with no RDF yet (IRIs already expanded).
 
-The loaders (:mod:`kg.catalogue`, :mod:`kg.sources`) build it; :mod:`kg.graph` turns it into RDF.
+The loaders (:mod:`kg.curation.catalogue`, :mod:`kg.curation.sources`) build it;
+:mod:`kg.rdf.mint` turns it into RDF.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 A claim is read once, from the plain model, into a :class:`ClaimView`: its status, whether it
 is negated, its knowledge level, its qualifiers with their labels, a plain-language reading
 that carries the qualifiers, a label unique within its source, whether it states its direct
-triple, and the Biolink edge it becomes (:class:`CoreEdge`). The graph (:mod:`kg.graph`), the
+triple, and the Biolink edge it becomes (:class:`CoreEdge`). The graph (:mod:`kg.rdf.mint`), the
 nanopublications, the KGX edges, the claims table and the pages all take these from the view;
 none of them decides for itself what a status means.
 

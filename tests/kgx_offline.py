@@ -15,7 +15,7 @@ from importlib.resources import files
 from types import ModuleType
 from typing import Any
 
-from kg.offline import offline
+from kg.runtime.offline import offline
 
 __all__ = ["kgx_transformer", "read_kgx"]
 

@@ -12,9 +12,9 @@ import pytest
 from rdflib import Graph, Namespace
 from rdflib.namespace import DCMITYPE, RDF, RDFS, SKOS
 
+from kg.curation.prefixes import PrefixMap, load_prefix_map
 from kg.namespaces import BIOLINK
 from kg.namespaces import KGO as KGO_CODE
-from kg.prefixes import PrefixMap, load_prefix_map
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKED = Path(__file__).parent / "fixtures" / "checked-identifiers.tsv"

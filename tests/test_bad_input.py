@@ -519,7 +519,7 @@ def test_an_alias_bomb_is_refused_by_either_parser(parser: str) -> None:
     node visited once) or with its own parser (each alias where it stands)."""
     import yaml
 
-    from kg import records
+    from kg.curation import records
     from kg.errors import InputError
 
     base = yaml.CSafeLoader if parser == "libyaml" else yaml.SafeLoader

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from kg.release import RELEASE_FILES, RELEASE_FOLDERS
+from kg.formats.release import RELEASE_FILES, RELEASE_FOLDERS
 
 ROOT = Path(__file__).resolve().parents[1]
 ASK_APPROVED = (
@@ -192,7 +192,7 @@ def test_every_option_is_in_the_help_and_the_readme() -> None:
 def test_progress_shows_on_a_terminal_only() -> None:
     import io
 
-    from kg.progress import Progress
+    from kg.runtime.progress import Progress
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:

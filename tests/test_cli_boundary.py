@@ -65,7 +65,7 @@ def test_service_that_never_answers_is_stopped(kg: Callable[..., Result]) -> Non
 def test_service_host_unknown(kg: Callable[..., Result], monkeypatch: pytest.MonkeyPatch) -> None:
     """The engine's own error for a host that does not resolve (made here without asking any
     DNS server: tests use no network) is one line, exit 2."""
-    from kg import query as q
+    from kg.sparql import query as q
 
     def unresolved(*args: object, **kwargs: object) -> object:
         raise OSError("failed to lookup address information: Name or service not known")

@@ -17,9 +17,9 @@ import requests
 from servers import executable, free_port, stop, wait_for
 from test_site import ACCEPT
 
-from kg.deploy import nginx_conf
-from kg.negotiation import negotiate
-from kg.site import build_site, license_of
+from kg.web.deploy import nginx_conf
+from kg.web.negotiation import negotiate
+from kg.web.site import build_site, license_of
 
 pytestmark = pytest.mark.stores
 

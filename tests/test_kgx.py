@@ -13,7 +13,7 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
-from kg.offline import offline
+from kg.runtime.offline import offline
 
 ROOT = Path(__file__).resolve().parents[1]
 KGO = "https://w3id.org/drugclaims/ontology#"

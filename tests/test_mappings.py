@@ -18,9 +18,9 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, SKOS
 from rdflib.plugins.sparql import prepareQuery
 
-from kg.mappings import load_mapping_set
-from kg.query import load_store, run_query
-from kg.render import format_results
+from kg.formats.mappings import load_mapping_set
+from kg.formats.render import format_results
+from kg.sparql.query import load_store, run_query
 
 ROOT = Path(__file__).resolve().parents[1]
 EXTERNAL = sorted((Path(__file__).parent / "fixtures" / "external").glob("*.ttl"))

@@ -15,7 +15,7 @@ import yaml
 from click.testing import Result
 from conftest import copy_project
 
-from kg.offline import offline
+from kg.runtime.offline import offline
 
 KGO = "https://w3id.org/drugclaims/ontology#"
 BIOLINK = "https://w3id.org/biolink/vocab/"

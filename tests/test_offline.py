@@ -10,7 +10,7 @@ import pytest
 from rdflib import Graph
 from servers import listener
 
-from kg.offline import NetworkRefused, offline
+from kg.runtime.offline import NetworkRefused, offline
 
 
 def test_urlopen_is_refused() -> None:
@@ -88,8 +88,8 @@ def test_a_unix_socket_is_not_the_network(tmp_path: Path) -> None:
 def test_rudof_fetches_nothing_a_unit_points_to() -> None:
     """rudof is Rust: its sockets would pass the audit hook unseen. A unit that names remote
     shapes and imports (as a user's file may) is validated without any request to them."""
-    from kg.units import read_shapes
-    from kg.validation import check_unit, rudof_conforms
+    from kg.build.units import read_shapes
+    from kg.validation.shacl import check_unit, rudof_conforms
 
     shapes = read_shapes(sorted((Path(__file__).parents[1] / "shapes").glob("*.ttl")))
     with listener(reply=SERVED) as (port, received):

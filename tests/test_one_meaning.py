@@ -20,9 +20,9 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
-from kg.kgx import EDGE_COLUMNS
-from kg.site import build_site
+from kg.formats.kgx import EDGE_COLUMNS
 from kg.views import CLAIM_PROPERTIES
+from kg.web.site import build_site
 
 BIOLINK = "https://w3id.org/biolink/vocab/"
 KGO = "https://w3id.org/drugclaims/ontology#"

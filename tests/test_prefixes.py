@@ -13,8 +13,8 @@ import pytest
 from click.testing import Result
 
 from kg import namespaces
-from kg.converter import namespaces as converter_namespaces
-from kg.prefixes import PrefixMap, load_prefix_map
+from kg.curation.converter import namespaces as converter_namespaces
+from kg.curation.prefixes import PrefixMap, load_prefix_map
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -172,8 +172,8 @@ def test_a_bad_reviewed_uri_prefix_is_reported_when_locking(
 
 def test_a_build_does_not_import_bioregistry(tmp_path: Path) -> None:
     code = (
-        "import sys; from pathlib import Path; from kg.pipeline import build_release; "
-        "from kg.project import Project; "
+        "import sys; from pathlib import Path; from kg.build.pipeline import build_release; "
+        "from kg.curation.project import Project; "
         f"build_release(Project(Path({str(ROOT)!r})), Path({str(tmp_path / 'out')!r})); "
         "print('bioregistry' in sys.modules)"
     )

@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner, Result
 from conftest import copy_project
 
-from kg import publish
 from kg.cli import main
-from kg.release import RELEASE_FILES, RELEASE_FOLDERS
+from kg.formats.release import RELEASE_FILES, RELEASE_FOLDERS
+from kg.runtime import publish
 
 CLAIMS = "sources/pubmed-22870448/claims.yaml"
 

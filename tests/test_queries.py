@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from curies import Converter
 
-from kg.query import load_store, run_query
-from kg.render import format_results
+from kg.formats.render import format_results
+from kg.sparql.query import load_store, run_query
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES = sorted((ROOT / "queries").glob("*.rq"))

@@ -155,16 +155,16 @@ def test_service_in_a_string_comment_or_name_is_not_refused(
 
 
 def test_every_query_kg_runs_goes_through_the_guard() -> None:
-    """Only kg/query.py calls the engine's query method: kg query, show, stats, xrefs, mappings,
-    the build's mapping set and the bulk loader's count all pass run_query's checks."""
+    """Only kg/sparql/query.py calls the engine's query method: kg query, show, stats, xrefs,
+    mappings, the build's mapping set and the bulk loader's count all pass run_query's checks."""
     import re
 
     calls = {
-        path.name
-        for path in (ROOT / "kg").glob("*.py")
+        path.relative_to(ROOT / "kg").as_posix()
+        for path in (ROOT / "kg").rglob("*.py")
         if re.search(r"\.query\(", path.read_text(encoding="utf-8"))
     }
-    assert calls == {"query.py"}
+    assert calls == {"sparql/query.py"}
 
 
 def test_terminal_output_escapes_control_characters(
@@ -189,8 +189,8 @@ def test_a_minted_iri_that_no_serialiser_should_see_is_refused() -> None:
     from rdflib import Dataset, URIRef
 
     from kg.errors import InputError
-    from kg.graph import check_iris
     from kg.namespaces import BASE
+    from kg.rdf.mint import check_iris
 
     for bad in (f"{BASE}pubmed-1/claim/../../../evil", f"{BASE}entity/a b", f"{BASE}x/{{y}}"):
         dataset = Dataset()

@@ -16,8 +16,8 @@ from click.testing import Result
 from rdflib import Dataset, Graph, Literal
 from rdflib.compare import isomorphic
 
-from kg import publish
-from kg.release import RELEASE_FILES, RELEASE_FOLDERS
+from kg.formats.release import RELEASE_FILES, RELEASE_FOLDERS
+from kg.runtime import publish
 
 ROOT = Path(__file__).resolve().parents[1]
 FORMATS = {

@@ -323,7 +323,7 @@ def test_serve_takes_a_release_folder(args: list[str], message: str, tmp_path: P
 
 
 def test_serve_warns_off_loopback(capsys: pytest.CaptureFixture[str]) -> None:
-    from kg.server import Limits, _announce
+    from kg.web.server import Limits, _announce
 
     _announce("10.0.0.5", 7878, Limits())
     assert "warning: bound to 10.0.0.5, not loopback" in capsys.readouterr().err

@@ -12,10 +12,10 @@ from pyoxigraph import parse as ox_parse
 from pyshacl import validate as pyshacl_validate
 from rdflib import Graph
 
-from kg.graph import CATALOGUE_GRAPH
+from kg.build.units import read_shapes, validate_graphs, validation_units
 from kg.namespaces import SH, SHAPES
-from kg.units import read_shapes, validate_graphs, validation_units
-from kg.validation import Report, load_shapes, rudof_conforms, validate
+from kg.rdf.mint import CATALOGUE_GRAPH
+from kg.validation.shacl import Report, load_shapes, rudof_conforms, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 SHAPE_FILES = sorted((ROOT / "shapes").glob("*.ttl"))

@@ -13,10 +13,10 @@ import pytest
 import requests
 from rdflib import Graph
 
-from kg.deploy import answer
-from kg.negotiation import negotiate
-from kg.offline import offline
-from kg.site import ROOT, build_site
+from kg.runtime.offline import offline
+from kg.web.deploy import answer
+from kg.web.negotiation import negotiate
+from kg.web.site import ROOT, build_site
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
 #: What real clients send, and the format each must get.

@@ -26,9 +26,9 @@ from servers import (
     virtuoso_server,
 )
 
-from kg.endpoint import Connection
-from kg.query import load_store, run_query, run_remote_query
-from kg.stores import graph_names, release_iri
+from kg.sparql.endpoint import Connection
+from kg.sparql.query import load_store, run_query, run_remote_query
+from kg.stores.graph_store import graph_names, release_iri
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES = sorted((ROOT / "queries").glob("*.rq"))

@@ -12,7 +12,7 @@ import pytest
 from click.testing import Result
 from conftest import copy_project
 
-from kg.validation import load_shapes, validate
+from kg.validation.shacl import load_shapes, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 HCLS = sorted((ROOT / "shapes" / "hcls").glob("*.ttl"))

@@ -19,10 +19,11 @@ from curies import Converter
 from pyoxigraph import RdfFormat, Store
 from rdflib import Graph, URIRef
 
-from kg import table
-from kg.converter import build_converter, namespaces, prefix_map
+from kg.formats import table
+from kg.curation.catalogue import load_biolink_prefixes
+from kg.curation.converter import build_converter, namespaces, prefix_map
 from kg.errors import InputError, NotConformingError
-from kg.graph import (
+from kg.rdf.mint import (
     CATALOGUE_GRAPH,
     DATASET_GRAPH,
     ONTOLOGY_GRAPH,
@@ -33,24 +34,24 @@ from kg.graph import (
     source_date,
     source_graph,
 )
-from kg.kgx import Ids, kgx_files, load_biolink_prefixes
-from kg.lines import closures, nt_bytes, nt_lines, subjects_typed
-from kg.mappings import load_mapping_set, sssom_tsv
+from kg.formats.kgx import Ids, kgx_files
+from kg.rdf.lines import closures, nt_bytes, nt_lines, subjects_typed
+from kg.formats.mappings import load_mapping_set, sssom_tsv
 from kg.model import DatasetInfo, Input
 from kg.namespaces import BASE, BIOLINK, KGO, SH
-from kg.nanopubs import Settings, read_key
-from kg.offline import offline
-from kg.project import Project, SharedInputs, check_distinct, load_shared
-from kg.publish import check_target, write_release
-from kg.release import (
+from kg.formats.nanopubs import Settings, read_key
+from kg.runtime.offline import offline
+from kg.curation.project import Project, SharedInputs, check_distinct, load_shared
+from kg.runtime.publish import check_target, write_release
+from kg.formats.release import (
     RELEASE_FILES,
     RELEASE_FOLDERS,
     jsonld_context,
     jsonld_nodes,
     serialize_release,
 )
-from kg.sources import SourceFiles, read_folder
-from kg.units import (
+from kg.curation.sources import SourceFiles, read_folder
+from kg.build.units import (
     Shapes,
     SourceContext,
     SourceResult,
@@ -62,8 +63,8 @@ from kg.units import (
     shared_unit,
     validate_shared,
 )
-from kg.validation import Report, check_unit
-from kg.void import Release, describe_release, statistics
+from kg.validation.shacl import Report, check_unit
+from kg.formats.void import Release, describe_release, statistics
 
 __all__ = ["SSSOM_FILE", "BuildResult", "build_release"]
 
@@ -95,7 +96,7 @@ def build_release(
     sign_key: Path | None = None,
 ) -> BuildResult:
     """Build, validate and write the release of ``project`` into ``out`` (default: dist/),
-    swapped in whole (see :mod:`kg.publish`); the sources' units run on ``jobs`` processes, or
+    swapped in whole (see :mod:`kg.runtime.publish`); the sources' units run on ``jobs`` processes, or
     on the Dask cluster at ``scheduler``; ``cache``: a folder of the units' results, so that an
     unchanged source is not read, built or validated again; ``sign_key``: an RSA private key
     to sign the nanopublications with.
@@ -181,7 +182,7 @@ def _nanopublications(results: Iterable[SourceResult]) -> dict[str, bytes]:
 def _claims_table(
     shared: SharedInputs, results: Iterable[SourceResult], converter: Converter
 ) -> dict[str, bytes]:
-    """The claims table (see :mod:`kg.table`): the sources' rows, its schema and package.
+    """The claims table (see :mod:`kg.formats.table`): the sources' rows, its schema and package.
 
     :raises InputError: a qualifier is named as a column every row has
     """
@@ -205,7 +206,7 @@ def _claims_table(
 def _kgx(
     graphs: Mapping[str, list[str]], results: Iterable[SourceResult], ids: Ids
 ) -> dict[str, bytes]:
-    """The KGX nodes and edges files (see :mod:`kg.kgx`): the sources' edges, and their nodes
+    """The KGX nodes and edges files (see :mod:`kg.formats.kgx`): the sources' edges, and their nodes
     described from the ontology and the catalogue."""
     store = Store()
     store.load(
@@ -267,7 +268,7 @@ def _source_context(
     key: str | None,
     ids: Ids,
 ) -> SourceContext:
-    """What every source's unit of work shares (see :class:`kg.units.SourceContext`), given
+    """What every source's unit of work shares (see :class:`kg.build.units.SourceContext`), given
     the ontology's and the catalogue's lines."""
     info = shared.dataset
     ontology_lines, catalogue_lines = shared_lines

@@ -32,7 +32,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.errors import InputError
-from kg.lines import nt_bytes
+from kg.rdf.lines import nt_bytes
 from kg.views import ClaimView
 
 __all__ = ["Settings", "read_key", "source_nanopubs"]

@@ -3,7 +3,7 @@ remote SPARQL 1.1 endpoint.
 
 This module is the path of ``kg query``, ``kg show`` and ``kg stats``; it imports neither rdflib
 nor pyshacl, so that a query starts fast. Before a query runs it is read as SPARQL tokens
-(:mod:`kg.tokens`): an update is refused, and so is ``SERVICE`` (a request to another server)
+(:mod:`kg.sparql.tokens`): an update is refused, and so is ``SERVICE`` (a request to another server)
 unless the caller allows it. The release's prefixes are predeclared, as Wikidata's query service
 does: a query may use ``biolink:`` or ``MONDO:`` without PREFIX lines; a PREFIX it declares wins.
 """
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg import tokens
 from kg.errors import InputError, QueryError
+from kg.sparql import tokens
 
 __all__ = [
     "DATA_FORMATS",
@@ -199,7 +199,7 @@ def run_remote_query(
 
     :raises TruncatedResults: the server cut the results (Virtuoso's X-SPARQL-MaxRows)
     """
-    from kg.endpoint import sparql
+    from kg.sparql.endpoint import sparql
 
     check_query(query, allow_service=allow_service)
     data = sparql(

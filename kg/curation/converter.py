@@ -24,7 +24,7 @@ import curies
 import pyoxigraph as ox
 
 from kg.errors import QueryError
-from kg.query import run_query
+from kg.sparql.query import run_query
 
 __all__ = [
     "PrefixRecord",

@@ -3,7 +3,7 @@ same rules for nginx (self-hosting) and for the w3id.org redirect service (``.ht
 
 - ``/id/<path>``, ``/release/<path>``, ``/ontology``: the resource, not a document: 303 See
   Other to ``/doc/<path>.<ext>`` in the format the ``Accept`` header prefers
-  (:mod:`kg.negotiation`); 406 when it accepts none of them.
+  (:mod:`kg.web.negotiation`); 406 when it accepts none of them.
 - ``/doc/<path>.<ext>``: the document, 200 with its ``Content-Type``, ``Vary: Accept`` and FAIR
   Signposting ``Link`` headers (``cite-as`` the resource's IRI, ``describedby`` each RDF form,
   ``license``, ``type``).
@@ -11,7 +11,7 @@ same rules for nginx (self-hosting) and for the w3id.org redirect service (``.ht
 
 nginx cannot weigh q-values: its rules (like w3id.org's ``.htaccess``) pick the format by the
 first media type of ours the header names with no ``q=0``, which agrees with
-:func:`kg.negotiation.negotiate` for the headers browsers, curl, rdflib and Jena send (the
+:func:`kg.web.negotiation.negotiate` for the headers browsers, curl, rdflib and Jena send (the
 tests check both on the same table).
 """
 
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kg.namespaces import ROOT
-from kg.negotiation import FORMATS, negotiate
+from kg.web.negotiation import FORMATS, negotiate
 
 __all__ = ["Answer", "answer", "htaccess", "nginx_conf"]
 

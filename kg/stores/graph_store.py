@@ -1,6 +1,7 @@
 """Putting the release into running triple stores: Graph Store Protocol loads that replace and
-then check, or a store's bulk loader (:mod:`kg.oxigraph`, :mod:`kg.virtuoso`); and the graphs a
-later ``kg query --endpoint`` reads, so that a user who loads and then queries gets the answer.
+then check, or a store's bulk loader (:mod:`kg.stores.oxigraph`, :mod:`kg.stores.virtuoso`);
+and the graphs a later ``kg query --endpoint`` reads, so that a user who loads and then queries
+gets the answer.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.endpoint import (
+from kg.sparql.endpoint import (
     Connection,
     EndpointError,
     count_triples,
@@ -145,7 +146,7 @@ def load(request: LoadRequest, conn: Connection) -> LoadResult:
     if request.virtuoso_bulk:
         if request.load_dir is None or conn.user is None:
             raise EndpointError("--virtuoso-bulk needs --load-dir and --user")
-        from kg import virtuoso
+        from kg.stores import virtuoso
 
         found = virtuoso.bulk_load(
             request.virtuoso_bulk,
@@ -157,7 +158,7 @@ def load(request: LoadRequest, conn: Connection) -> LoadResult:
             graph=request.graph or "",
         )
     elif request.oxigraph_location is not None:
-        from kg import oxigraph
+        from kg.stores import oxigraph
 
         graph = None if request.named_graphs else request.graph
         found = oxigraph.bulk_load(request.oxigraph_location, source, expected, graph=graph)

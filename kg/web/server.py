@@ -5,7 +5,7 @@ In front: a small HTTP server (the SPARQL 1.1 protocol's query operation, GET an
 answers only requests whose ``Host`` is one it was bound for (a web page cannot reach it by DNS
 rebinding), refuses updates and ``SERVICE`` (decided from the query's tokens, with one fixed
 message that says nothing of the target), and runs each query in a process of its own
-(:mod:`kg.worker`) with a wall-time and a memory limit: a query past either is killed and its
+(:mod:`kg.sparql.worker`) with a wall-time and a memory limit: a query past either is killed and its
 client told so, and the server goes on serving the others. The release is bulk-loaded into a
 temporary store that every worker opens read-only; Ctrl-C, SIGTERM and SIGHUP stop the server
 and remove the store, and workers die with ``kg`` even when it is killed outright.
@@ -33,11 +33,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pyoxigraph as ox
 
-from kg import tokens
-from kg.deploy import answer
-from kg.endpoint import EndpointError
-from kg.processes import die_with_parent
-from kg.site import build_site
+from kg.runtime.processes import die_with_parent
+from kg.sparql import tokens
+from kg.sparql.endpoint import EndpointError
+from kg.web.deploy import answer
+from kg.web.site import build_site
 
 __all__ = ["LOOPBACK", "Limits", "serve"]
 
@@ -303,7 +303,7 @@ def _run_worker(
     limits = endpoint.limits
     parent = os.getpid()
     worker = subprocess.Popen(
-        [sys.executable, "-m", "kg.worker", str(endpoint.store), str(limits.memory_mb)],
+        [sys.executable, "-m", "kg.sparql.worker", str(endpoint.store), str(limits.memory_mb)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -9,7 +9,7 @@ the site works from any folder or host; they load nothing from elsewhere (no CDN
 script but one inline filter on the index, which works without it). Everything is generated
 from the release, sorted, so a rebuild writes the same bytes.
 
-Dereferencing (:mod:`kg.negotiation`): ``/id/<path>`` answers 303 See Other to
+Dereferencing (:mod:`kg.web.negotiation`): ``/id/<path>`` answers 303 See Other to
 ``/doc/<path>.<ext>`` in the format the ``Accept`` header prefers.
 """
 
@@ -26,16 +26,16 @@ from pathlib import Path
 import pyoxigraph as ox
 from curies import Converter
 
-from kg.converter import declared_converter, namespaces
-from kg.deploy import htaccess, nginx_conf
-from kg.lines import term_value as _v
+from kg.curation.converter import declared_converter, namespaces
+from kg.curation.project import VERSION
+from kg.formats.turtle import write_turtle
 from kg.namespaces import ROOT
-from kg.negotiation import FORMATS
-from kg.project import VERSION
-from kg.publish import write_release
-from kg.query import run_query
-from kg.turtle import write_turtle
+from kg.rdf.lines import term_value as _v
+from kg.runtime.publish import write_release
+from kg.sparql.query import run_query
 from kg.views import CLAIM_PROPERTIES
+from kg.web.deploy import htaccess, nginx_conf
+from kg.web.negotiation import FORMATS
 
 __all__ = ["ROOT", "Site", "build_site", "doc_path"]
 
@@ -148,9 +148,9 @@ def build_site(
     force: bool = False,
 ) -> tuple[int, str | None]:
     """Write the site of the release in ``release`` (its graph.nq) into ``out``, with the
-    nginx.conf and the w3id.org .htaccess that serve it (see :mod:`kg.deploy`); returns the
+    nginx.conf and the w3id.org .htaccess that serve it (see :mod:`kg.web.deploy`); returns the
     number of pages and the release's licence. The site is staged beside ``out`` and swapped
-    in whole, as a release is (:func:`kg.publish.write_release`).
+    in whole, as a release is (:func:`kg.runtime.publish.write_release`).
 
     :raises OutputError: ``out`` holds other files than a site's, or cannot be written
     """

@@ -13,13 +13,10 @@ from pathlib import Path
 
 from rdflib.term import URIRef
 
-from kg.catalogue import Catalogue, Ontology, QualifierSpec, expand, expand_term
-from kg.errors import InputError
-from kg.model import Article, Claim, Mapping, QualifierValue, Quantity, Source, StudySet
-from kg.namespaces import KGO
-from kg.prefixes import PrefixMap
-from kg.pubmed import parse_pubmed_page
-from kg.records import (
+from kg.curation.catalogue import Catalogue, Ontology, QualifierSpec, expand, expand_term
+from kg.curation.prefixes import PrefixMap
+from kg.curation.pubmed import parse_pubmed_page
+from kg.curation.records import (
     Record,
     as_list,
     check_fields,
@@ -28,8 +25,11 @@ from kg.records import (
     optional_text,
     records_of,
 )
-from kg.records import text as text_field
-from kg.spans import locate
+from kg.curation.records import text as text_field
+from kg.curation.spans import locate
+from kg.errors import InputError
+from kg.model import Article, Claim, Mapping, QualifierValue, Quantity, Source, StudySet
+from kg.namespaces import KGO
 from kg.views import STATUS_KNOWLEDGE_LEVEL
 
 __all__ = ["PARSERS", "SourceFiles", "load_source", "read_folder"]

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
+from kg.formats.turtle import write_turtle
 from kg.namespaces import ROOT
-from kg.turtle import write_turtle
 
 __all__ = ["DOWNLOAD", "SUMMARY", "Statistics", "describe_release", "statistics"]
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.endpoint import EndpointError
-from kg.query import run_query
+from kg.sparql.endpoint import EndpointError
+from kg.sparql.query import run_query
 
 __all__ = ["bulk_load", "executable", "run"]
 

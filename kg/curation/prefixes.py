@@ -13,11 +13,11 @@ from pathlib import Path
 
 from rdflib.term import URIRef
 
-from kg.converter import build_converter
+from kg.curation.converter import build_converter
+from kg.curation.records import Record, load_yaml
 from kg.errors import InputError
 from kg.model import Prefix
 from kg.namespaces import BASE, KGO
-from kg.records import Record, load_yaml
 
 _PLACEHOLDER = "\x00"
 

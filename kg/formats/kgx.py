@@ -27,16 +27,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 
 import pyoxigraph as ox
 from curies import Converter
 from rdflib.term import URIRef
 
-from kg.errors import InputError
-from kg.lines import term_value as _v
 from kg.model import QualifierValue
-from kg.records import load_yaml
+from kg.rdf.lines import term_value as _v
 from kg.views import AGENT_TYPE, ASSOCIATION_SLOTS, ClaimView, local_name
 
 __all__ = [
@@ -44,7 +41,6 @@ __all__ = [
     "Ids",
     "claim_edge",
     "kgx_files",
-    "load_biolink_prefixes",
     "source_edges",
 ]
 
@@ -68,20 +64,6 @@ EDGE_COLUMNS = (
     "kgo_span_end",
 )
 NODE_COLUMNS = ("id", "category", "name", "xref", "iri")
-
-
-def load_biolink_prefixes(path: Path, display: str) -> dict[str, str]:
-    """Our prefix -> the prefix Biolink prefers, from ``catalogue/biolink-prefixes.yaml``.
-
-    :raises InputError: the file is malformed
-    """
-    record = load_yaml(path, display=display, top_level=["biolink"])
-    mapping = record.get("biolink") or {}
-    if not isinstance(mapping, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()
-    ):
-        raise InputError(display, None, "biolink", "expected a mapping of prefix: Biolink prefix")
-    return dict(mapping)
 
 
 class Ids:

@@ -9,14 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pyoxigraph import DefaultGraph, Quad, RdfFormat, Store
+from pyoxigraph import RdfFormat, Store
 from rdflib import Graph, Literal
 from rdflib.term import Node
 
 from kg.errors import InputError
 from kg.namespaces import BIOLINK, KGO, OA, SH, SHAPES
-from kg.offline import offline
-from kg.query import load_store
+from kg.runtime.offline import offline
 
 __all__ = [
     "Report",
@@ -27,7 +26,6 @@ __all__ = [
     "rudof_conforms",
     "to_store",
     "validate",
-    "validate_files",
 ]
 
 
@@ -218,26 +216,3 @@ def rudof_conforms(
     except Exception:  # any failure of the fast path leaves the unit to pySHACL
         _RUDOF.pop(session_key, None)
         return None
-
-
-def validate_files(
-    files: Iterable[Path], shape_files: Iterable[Path], ontology_file: Path, *, jobs: int = 1
-) -> Report:
-    """Validate RDF files (any release format) with the shapes, with the ontology added (the
-    shapes check claim predicates and statuses against it).
-
-    A release's N-Quads (with its catalogue, description and per-source graphs) is validated
-    part by part, as ``kg build`` validates it, on ``jobs`` processes: each source on its own,
-    so the cost grows linearly with the release. Any other data is validated as one graph.
-    """
-    from kg.units import graphs_of_release, report_graphs
-
-    with offline():
-        loaded = load_store([*files, ontology_file])
-        graphs = graphs_of_release(loaded)
-        if graphs is not None:
-            del loaded
-            return report_graphs(graphs, list(shape_files), jobs=jobs)
-        union = Store()
-        union.extend(Quad(q.subject, q.predicate, q.object, DefaultGraph()) for q in loaded)
-        return validate(union, load_shapes(shape_files))

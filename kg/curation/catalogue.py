@@ -11,11 +11,8 @@ from rdflib import Graph
 from rdflib.namespace import RDF, RDFS
 from rdflib.term import URIRef
 
-from kg.errors import InputError
-from kg.model import Entity, Mapping, MatchKind
-from kg.namespaces import BASE, BIOLINK, KGO, ONTOLOGY_IRI
-from kg.prefixes import PrefixMap
-from kg.records import (
+from kg.curation.prefixes import PrefixMap
+from kg.curation.records import (
     Record,
     as_list,
     check_fields,
@@ -25,8 +22,18 @@ from kg.records import (
     records_of,
     text,
 )
+from kg.errors import InputError
+from kg.model import Entity, Mapping, MatchKind
+from kg.namespaces import BASE, BIOLINK, KGO, ONTOLOGY_IRI
 
-__all__ = ["Catalogue", "Ontology", "QualifierSpec", "load_catalogue", "load_ontology"]
+__all__ = [
+    "Catalogue",
+    "Ontology",
+    "QualifierSpec",
+    "load_biolink_prefixes",
+    "load_catalogue",
+    "load_ontology",
+]
 
 MATCH_KINDS: tuple[MatchKind, ...] = ("exact", "close", "broad", "narrow", "related")
 QUALIFIER_KINDS = ("entity", "term", "text", "boolean", "quantity", "studies")
@@ -297,3 +304,17 @@ def _load_qualifiers(
             )
         specs[str(qname)] = QualifierSpec(str(qname), prop, row["kind"], reading)
     return specs
+
+
+def load_biolink_prefixes(path: Path, display: str) -> dict[str, str]:
+    """Our prefix -> the prefix Biolink prefers, from ``catalogue/biolink-prefixes.yaml``.
+
+    :raises InputError: the file is malformed
+    """
+    record = load_yaml(path, display=display, top_level=["biolink"])
+    mapping = record.get("biolink") or {}
+    if not isinstance(mapping, MappingABC) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()
+    ):
+        raise InputError(display, None, "biolink", "expected a mapping of prefix: Biolink prefix")
+    return dict(mapping)

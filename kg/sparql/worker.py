@@ -1,11 +1,12 @@
-"""One query of ``kg serve``, in a process of its own: ``python -m kg.worker STORE MEMORY_MB``.
+"""One query of ``kg serve``, in a process of its own:
+``python -m kg.sparql.worker STORE MEMORY_MB``.
 
 It reads ``{"query": ..., "accept": [media types], "allow_service": bool}`` as JSON on standard
 input, opens the store read-only, limits its own memory, runs the query through
-:func:`kg.query.run_query` (so the same checks apply as for ``kg query``) and writes the content
-type on the first line of standard output, then the result. On a refused or malformed query it
-writes ``STATUS message`` on standard error and exits 2. The server kills it at the time limit;
-the memory limit makes it die on its own.
+:func:`kg.sparql.query.run_query` (so the same checks apply as for ``kg query``) and writes the
+content type on the first line of standard output, then the result. On a refused or malformed
+query it writes ``STATUS message`` on standard error and exits 2. The server kills it at the
+time limit; the memory limit makes it die on its own.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import sys
 import pyoxigraph as ox
 
 from kg.errors import KGError
-from kg.processes import die_with_parent, limit_memory
-from kg.query import run_query
+from kg.runtime.processes import die_with_parent, limit_memory
+from kg.sparql.query import run_query
 
 __all__ = ["RDF_TYPES", "RESULT_TYPES", "main", "negotiate"]
 

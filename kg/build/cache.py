@@ -20,7 +20,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from kg.validation import ReportRow
+from kg.validation.shacl import ReportRow
 
 __all__ = [
     "EntryCache",
@@ -39,8 +39,9 @@ def program_hash() -> str:
     of the libraries that build, write and validate the graphs."""
     libraries = ("pyshacl", "pyrudof", "rdflib", "pyoxigraph")
     digest = hashlib.sha256("".join(f"{name} {version(name)}\n" for name in libraries).encode())
-    for path in sorted(Path(__file__).parent.rglob("*.py")):
-        digest.update(path.relative_to(Path(__file__).parent).as_posix().encode())
+    package = Path(__file__).parents[1]  # all of kg, not only this stage
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 

@@ -15,8 +15,8 @@ from typing import Any
 from curies import Converter
 from rdflib import Graph
 
-from kg.converter import namespaces, prefix_map
-from kg.turtle import PLAIN_LOCAL_NAME, write_sorted_ntriples_as_turtle
+from kg.curation.converter import namespaces, prefix_map
+from kg.formats.turtle import PLAIN_LOCAL_NAME, write_sorted_ntriples_as_turtle
 
 __all__ = [
     "RELEASE_FILES",

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 import yaml
 
-from kg.converter import declared_converter, expand_resource, namespaces
+from kg.curation.converter import declared_converter, expand_resource, namespaces
 from kg.errors import QueryError
-from kg.query import run_query
-from kg.turtle import write_turtle
+from kg.formats.turtle import write_turtle
+from kg.sparql.query import run_query
 
 __all__ = [
     "SSSOM_COLUMNS",

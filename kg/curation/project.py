@@ -12,11 +12,9 @@ from pathlib import Path
 
 from rdflib.term import URIRef
 
-from kg.catalogue import Catalogue, Ontology, load_catalogue, load_ontology
-from kg.errors import InputError
-from kg.model import DatasetInfo, Input
-from kg.prefixes import PrefixMap, load_prefix_map
-from kg.records import (
+from kg.curation.catalogue import Catalogue, Ontology, load_catalogue, load_ontology
+from kg.curation.prefixes import PrefixMap, load_prefix_map
+from kg.curation.records import (
     Record,
     check_fields,
     check_key,
@@ -25,6 +23,8 @@ from kg.records import (
     optional_text,
     text,
 )
+from kg.errors import InputError
+from kg.model import DatasetInfo, Input
 
 __all__ = ["VERSION", "Project", "SharedInputs", "check_distinct", "load_shared"]
 
@@ -111,7 +111,7 @@ class SharedInputs:
 
 def load_shared(project: Project) -> SharedInputs:
     """Read and check the inputs shared by every source; raise InputError at the first
-    mistake. The sources are read one by one, each on its own (see :mod:`kg.units`)."""
+    mistake. The sources are read one by one, each on its own (see :mod:`kg.build.units`)."""
     project.check()
     dataset_record = load_yaml(project.dataset_file, display="dataset.yaml")
     dataset = _dataset_info(dataset_record)

@@ -29,22 +29,23 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import pyoxigraph as ox
+from pyoxigraph import DefaultGraph, Quad, Store
 from curies import Converter
 from rdflib import BNode, Graph, Literal
 from rdflib.term import Node
 
-from kg.cache import EntryCache, Verdict, program_hash, verdict_content, verdict_of
-from kg.catalogue import Catalogue, Ontology
+from kg.build.cache import EntryCache, Verdict, program_hash, verdict_content, verdict_of
+from kg.curation.catalogue import Catalogue, Ontology
 from kg.errors import InputError, KGError
-from kg.graph import (
+from kg.rdf.mint import (
     CATALOGUE_GRAPH,
     DATASET_GRAPH,
     ONTOLOGY_GRAPH,
     check_iris,
     source_triples,
 )
-from kg.kgx import Ids, source_edges
-from kg.lines import (
+from kg.formats.kgx import Ids, source_edges
+from kg.rdf.lines import (
     closure_of,
     closures,
     graph_lines,
@@ -54,15 +55,16 @@ from kg.lines import (
     subjects_typed,
 )
 from kg.namespaces import BASE, BIOLINK, RDF, SH
-from kg.nanopubs import Settings, source_nanopubs
-from kg.offline import offline
-from kg.prefixes import PrefixMap
-from kg.processes import die_with_parent
-from kg.progress import Progress
-from kg.release import JsonNodes, jsonld_nodes
-from kg.sources import SourceFiles, load_source
-from kg.table import claim_row
-from kg.validation import Report, ReportRow, check_unit
+from kg.formats.nanopubs import Settings, source_nanopubs
+from kg.runtime.offline import offline
+from kg.sparql.query import load_store
+from kg.curation.prefixes import PrefixMap
+from kg.runtime.processes import die_with_parent
+from kg.runtime.progress import Progress
+from kg.formats.release import JsonNodes, jsonld_nodes
+from kg.curation.sources import SourceFiles, load_source
+from kg.formats.table import claim_row
+from kg.validation.shacl import Report, ReportRow, check_unit, load_shapes, validate
 from kg.views import Readings, views_of
 
 __all__ = [
@@ -77,11 +79,12 @@ __all__ = [
     "shared_unit",
     "source_unit",
     "validate_graphs",
+    "validate_files",
     "validation_units",
 ]
 
 Shapes = tuple[tuple[str, bytes], ...]
-Graphs = dict[str, list[str]]  # graph IRI -> canonical lines (see kg.lines)
+Graphs = dict[str, list[str]]  # graph IRI -> canonical lines (see kg.rdf.lines)
 _SHARED = (str(ONTOLOGY_GRAPH), str(CATALOGUE_GRAPH), str(DATASET_GRAPH))
 
 
@@ -510,3 +513,24 @@ def read_shapes(paths: Iterable[Path]) -> Shapes:
     :raises KGError: a file cannot be read
     """
     return tuple(_read(path) for path in paths)
+
+
+def validate_files(
+    files: Iterable[Path], shape_files: Iterable[Path], ontology_file: Path, *, jobs: int = 1
+) -> Report:
+    """Validate RDF files (any release format) with the shapes, with the ontology added (the
+    shapes check claim predicates and statuses against it).
+
+    A release's N-Quads (with its catalogue, description and per-source graphs) is validated
+    part by part, as ``kg build`` validates it, on ``jobs`` processes: each source on its own,
+    so the cost grows linearly with the release. Any other data is validated as one graph.
+    """
+    with offline():
+        loaded = load_store([*files, ontology_file])
+        graphs = graphs_of_release(loaded)
+        if graphs is not None:
+            del loaded
+            return report_graphs(graphs, list(shape_files), jobs=jobs)
+        union = Store()
+        union.extend(Quad(q.subject, q.predicate, q.object, DefaultGraph()) for q in loaded)
+        return validate(union, load_shapes(shape_files))

@@ -11,7 +11,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from kg.endpoint import EndpointError
+from kg.sparql.endpoint import EndpointError
 
 __all__ = ["bulk_load", "sql_iri", "sql_string"]
 

@@ -13,10 +13,10 @@ from collections.abc import Iterable
 import pyoxigraph as ox
 from curies import Converter
 
-from kg import tokens
-from kg.converter import expand_resource, namespaces, shorten
+from kg.curation.converter import expand_resource, namespaces, shorten
 from kg.errors import QueryError
-from kg.turtle import write_turtle
+from kg.formats.turtle import write_turtle
+from kg.sparql import tokens
 
 __all__ = [
     "RDF_FORMATS",

@@ -1,0 +1,1 @@
+"""SHACL validation of a unit of data: rudof first, pySHACL for the report."""
