@@ -8,6 +8,7 @@ interrupted. Heavy modules are imported inside the commands, so that ``kg query`
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -23,10 +24,12 @@ from kg.errors import InputError, KGError, NotConformingError, TruncatedResults
 __all__ = ["main"]
 
 EXIT_OK, EXIT_NOT_CONFORMING, EXIT_ERROR, EXIT_TRUNCATED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE, as a shell reports a command whose reader went away
 EXIT_CODES = """\b
 Exit codes: 0 success; 1 the graph does not conform to the shapes;
 2 bad input or runtime error (one line on stderr; a traceback with --debug);
-3 a remote store cut the results (kg query --endpoint); 130 interrupted."""
+3 a remote store cut the results (kg query --endpoint); 130 interrupted;
+141 the reader of standard output went away (kg stats | head -1), silently."""
 MAPPING_FORMATS = ("sssom-tsv", "rdf")  # kg.formats.mappings.render dispatches on the same names
 RESULT_CHOICES = ("table", "csv", "tsv", "json", "turtle", "ntriples", "jsonld")
 
@@ -41,6 +44,20 @@ def _fail(message: str, code: int) -> NoReturn:
         traceback.print_exc()
     click.echo(message, err=True)
     sys.exit(code)
+
+
+def _closed_pipe() -> NoReturn:
+    """The reader of standard output went away (``kg stats | head -1``): stop quietly, as
+    command-line tools do, with the shell's code for SIGPIPE; standard output is pointed at
+    the null device so that the interpreter's last flush does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (an in-process runner): nothing to do
+        pass
+    finally:
+        os.close(devnull)
+    sys.exit(EXIT_CLOSED_PIPE)
 
 
 def _os_message(error: OSError) -> str:
@@ -65,6 +82,8 @@ def _reports_errors(command: F) -> F:
             _fail(f"kg: error: {error}", EXIT_ERROR)
         except KeyboardInterrupt:
             _fail("kg: interrupted; nothing was changed", EXIT_INTERRUPTED)
+        except BrokenPipeError:
+            _closed_pipe()
         except OSError as error:
             _fail(f"kg: error: {_os_message(error)}", EXIT_ERROR)
         except (UnicodeError, MemoryError, SyntaxError, ValueError) as error:

@@ -225,3 +225,16 @@ def test_validate_a_release_part_by_part(kg: Callable[..., Result], tmp_path: Pa
     graph = Graph().parse(report)
     (node,) = graph.subjects(RDF.type, SH.ValidationReport)
     assert len(list(graph.objects(node, SH.result))) == result.stdout.count("Violation: ")
+
+
+def test_a_closed_pipe_is_silent() -> None:
+    """``kg stats | head -1``: the reader goes away; kg stops with the shell's code for SIGPIPE
+    (141) and says nothing (it said "kg: error: Broken pipe" and exited 2). The reader here,
+    ``true``, is gone before kg writes, so the pipe is closed for certain."""
+    import subprocess
+    import sys
+
+    script = f'"{sys.executable}" -m kg --project "{ROOT}" stats | true; exit ${{PIPESTATUS[0]}}'
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.stderr == ""
+    assert done.returncode == 141
