@@ -8,6 +8,7 @@ interrupted. Heavy modules are imported inside the commands, so that ``kg query`
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import traceback
@@ -754,3 +755,33 @@ def stats(ctx: click.Context, data: tuple[Path, ...]) -> None:
         result = q.run_query(store, q.packaged_query(name))
         click.echo(format_results(result, "table", converter), nl=False)
         click.echo()
+
+
+@main.command(epilog=EXIT_CODES)
+@click.argument("old", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for programs.",
+)
+@common_options
+@click.pass_context
+@_reports_errors
+def diff(ctx: click.Context, old: Path, new: Path, fmt: str) -> None:
+    """What changed from release OLD to release NEW (two folders kg build wrote): claims added,
+    removed and changed (status, qualifiers, quote, identifiers ...), cross-references added
+    and removed, and the release the changes call for (major, minor, patch; README, Versions).
+    """
+    from kg.curation.converter import release_converter
+    from kg.formats.diff import diff_releases
+
+    found = diff_releases(old, new)
+    if fmt == "json":
+        click.echo(json.dumps(found.as_json(), indent=2, ensure_ascii=False))
+        return
+    converter = release_converter(new / "graph.nq")
+    click.echo(found.text(lambda iri: converter.compress(iri) or iri), nl=False)

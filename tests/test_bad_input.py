@@ -395,6 +395,14 @@ CASES = [
         at=None,
     ),
     Case(
+        "a prefix with a trailing space (said once, not wrapped in the quote's error)",
+        CLAIMS,
+        "    quote: norepinephrfrine reuptake inhibitor\n",
+        "    quote: norepinephrfrine reuptake inhibitor\n    prefix: 'a '\n",
+        (CLAIMS, "claim 'inhibits-norepinephrine-reuptake': prefix: text with a leading"),
+        at="    prefix: 'a '",
+    ),
+    Case(
         "unknown top-level key",
         CLAIMS,
         "claims:\n",
@@ -437,6 +445,7 @@ def test_bad_input_is_reported_and_nothing_is_written(
     assert "Traceback" not in message
     for fragment in case.expected:
         assert fragment in message, f"{fragment!r} not in {message!r}"
+    assert message.count(f"{case.file}:") <= 1, f"the place is said twice: {message!r}"
     if case.at is not None:
         line = expected_line(path, case)
         assert f"{case.file}:{line}:" in message, f"message does not name line {line}: {message!r}"

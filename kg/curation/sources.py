@@ -253,8 +253,9 @@ def _claim(record: Record, index: int, document: str, context: _Context) -> Clai
         )
     level, negated = _status_fields(record, name)
     quote = text_field(record, name, "quote")
+    before = optional_text(record, name, "prefix")  # its own error, not the quote's
     try:
-        span = locate(document, quote, before=optional_text(record, name, "prefix"))
+        span = locate(document, quote, before=before)
     except ValueError as error:
         raise record.error(name, str(error), key="quote") from error
     evidence = record.get("evidence_type")
