@@ -19,8 +19,8 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from kg import __version__
 from kg.errors import InputError, KGError, NotConformingError, TruncatedResults
+from kg.version import __version__
 
 __all__ = ["main"]
 
@@ -268,7 +268,7 @@ def build(
     The release is written beside the folder and swapped in whole, in one step: a reader sees
     the old release or the new one, never a mix, and an interrupted build changes nothing.
     """
-    from kg.build.pipeline import build_release
+    from kg.api import build_release
 
     project = _project(ctx)
     folder = None if no_cache else (cache or project.root / ".kg-cache")
@@ -776,8 +776,8 @@ def diff(ctx: click.Context, old: Path, new: Path, fmt: str) -> None:
     removed and changed (status, qualifiers, quote, identifiers ...), cross-references added
     and removed, and the release the changes call for (major, minor, patch; README, Versions).
     """
+    from kg.api import diff as diff_releases
     from kg.curation.converter import release_converter
-    from kg.formats.diff import diff_releases
 
     found = diff_releases(old, new)
     if fmt == "json":

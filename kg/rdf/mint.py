@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from rdflib import Graph, Literal
 from rdflib.term import Node, URIRef
 
-from kg import __version__
 from kg.errors import InputError
 from kg.model import (
     DatasetInfo,
@@ -49,6 +48,7 @@ from kg.namespaces import (
     SSSOM,
     XSD,
 )
+from kg.version import __version__
 from kg.views import AGENT_TYPE, ClaimView, local_name, quantity_label
 
 __all__ = [
