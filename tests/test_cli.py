@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from kg.formats.release import RELEASE_FILES, RELEASE_FOLDERS
+from kg.formats.files import RELEASE_FILES, RELEASE_FOLDERS
 
 ROOT = Path(__file__).resolve().parents[1]
 ASK_APPROVED = (

@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 from conftest import copy_project
 
 from kg.cli import main
-from kg.formats.release import RELEASE_FILES, RELEASE_FOLDERS
+from kg.formats.files import RELEASE_FILES, RELEASE_FOLDERS
 from kg.runtime import publish
 
 CLAIMS = "sources/pubmed-22870448/claims.yaml"

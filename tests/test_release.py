@@ -16,7 +16,7 @@ from click.testing import Result
 from rdflib import Dataset, Graph, Literal
 from rdflib.compare import isomorphic
 
-from kg.formats.release import RELEASE_FILES, RELEASE_FOLDERS
+from kg.formats.files import RELEASE_FILES, RELEASE_FOLDERS
 from kg.runtime import publish
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -43,9 +43,8 @@ from kg.formats.nanopubs import Settings, read_key
 from kg.runtime.offline import offline
 from kg.curation.project import Project, SharedInputs, check_distinct, load_shared
 from kg.runtime.publish import check_target, write_release
+from kg.formats.files import RELEASE_FILES, RELEASE_FOLDERS
 from kg.formats.release import (
-    RELEASE_FILES,
-    RELEASE_FOLDERS,
     jsonld_context,
     jsonld_nodes,
     serialize_release,

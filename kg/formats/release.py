@@ -19,33 +19,11 @@ from kg.curation.converter import namespaces, prefix_map
 from kg.formats.turtle import PLAIN_LOCAL_NAME, write_sorted_ntriples_as_turtle
 
 __all__ = [
-    "RELEASE_FILES",
-    "RELEASE_FOLDERS",
     "JsonNodes",
     "jsonld_context",
     "jsonld_nodes",
     "serialize_release",
 ]
-
-RELEASE_FILES = (
-    "claims.csv",
-    "claims.schema.json",
-    "context.jsonld",
-    "datapackage.json",
-    "graph.jsonld",
-    "graph.nq",
-    "graph.nt",
-    "graph.ttl",
-    "kgx_edges.jsonl",
-    "kgx_edges.tsv",
-    "kgx_nodes.jsonl",
-    "kgx_nodes.tsv",
-    "mappings.sssom.tsv",
-    "nanopubs.trig",
-    "void.ttl",
-)
-#: The release's folders: one nanopublication a claim, nanopubs/<source>/<claim>.trig.
-RELEASE_FOLDERS = ("nanopubs",)
 
 
 def jsonld_context(namespaces: Mapping[str, str]) -> dict[str, Any]:

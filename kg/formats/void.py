@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
+from kg.formats.files import FILES
 from kg.formats.turtle import write_turtle
 from kg.namespaces import ROOT
 
@@ -45,22 +46,7 @@ LEXVO_EN = "http://lexvo.org/id/iso639-3/eng"
 IDOT = "http://identifiers.org/idot/"
 
 #: Media types of the release's files; the RDF ones get VoID statistics.
-MEDIA_TYPES = {
-    "claims.csv": ("text/csv", False),
-    "claims.schema.json": ("application/json", False),
-    "context.jsonld": ("application/ld+json", False),
-    "datapackage.json": ("application/json", False),
-    "graph.jsonld": ("application/ld+json", True),
-    "graph.nq": ("application/n-quads", True),
-    "graph.nt": ("application/n-triples", True),
-    "graph.ttl": ("text/turtle", True),
-    "mappings.sssom.tsv": ("text/tab-separated-values", False),
-    "nanopubs.trig": ("application/trig", False),
-    "kgx_edges.jsonl": ("application/jsonl", False),
-    "kgx_edges.tsv": ("text/tab-separated-values", False),
-    "kgx_nodes.jsonl": ("application/jsonl", False),
-    "kgx_nodes.tsv": ("text/tab-separated-values", False),
-}
+MEDIA_TYPES = {f.name: (f.media_type, f.rdf) for f in FILES}
 
 
 _PREFIXES = {

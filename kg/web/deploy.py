@@ -20,21 +20,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from kg.formats.files import FILES, download_types
 from kg.namespaces import ROOT
 from kg.web.negotiation import FORMATS, negotiate
 
 __all__ = ["Answer", "answer", "htaccess", "nginx_conf"]
 
 _BY_EXTENSION = {f.extension: f for f in FORMATS}
-_DOWNLOAD_TYPES = {
-    "ttl": "text/turtle; charset=utf-8",
-    "nt": "application/n-triples; charset=utf-8",
-    "nq": "application/n-quads; charset=utf-8",
-    "jsonld": "application/ld+json; charset=utf-8",
-    "tsv": "text/tab-separated-values; charset=utf-8",
-    "csv": "text/csv; charset=utf-8",
-    "json": "application/json",
-}
+_DOWNLOAD_TYPES = download_types()
 
 
 @dataclass(frozen=True)
@@ -172,6 +165,12 @@ def nginx_conf(site: Path, port: int, license_iri: str | None, *, prefix: Path) 
     """An nginx configuration serving ``site`` on 127.0.0.1:``port`` with the rules above
     (``prefix``: the folder for nginx's pid, logs and temporary files)."""
     cases = "\n".join(f'        "~*^(?!.*text/html).*{pattern}" {ext};' for ext, pattern in _RULES)
+    documents = {"html", "ttl", "jsonld", "nt", "nq"}  # written out above, with the pages'
+    types_block = "\n".join(
+        f"        {item.media_type} {item.extension};"
+        for item in sorted({f.extension: f for f in FILES}.values(), key=lambda f: f.extension)
+        if item.extension not in documents
+    )
     rdflib_nt = f'"~*{_TEXT_PLAIN}" nt;'
     link = signposting("/doc/$doc", license_iri)
     return f"""# nginx configuration written by `kg site`: serves the site in {site}
@@ -192,14 +191,12 @@ http {{
         application/ld+json jsonld;
         application/n-triples nt;
         application/n-quads nq;
-        text/tab-separated-values tsv;
-        text/csv csv;
-        application/json json;
+{types_block}
         text/css css;
     }}
     charset utf-8;
     charset_types text/html text/turtle application/ld+json application/n-triples
-        application/n-quads text/tab-separated-values text/csv text/css;
+        application/n-quads application/trig text/tab-separated-values text/csv text/css;
     map $http_accept $ext {{
         default html;
 {cases}

@@ -1,0 +1,64 @@
+"""The files of a release, in one place: their names, media types, and which are RDF (those get
+VoID statistics in the dataset description). The build checks its target against this list, the
+dataset description gives each file its media type from it, and the site and the server serve
+each download with it (``kg.web.deploy``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["FILES", "RELEASE_FILES", "RELEASE_FOLDERS", "ReleaseFile", "download_types"]
+
+
+@dataclass(frozen=True)
+class ReleaseFile:
+    """One file of a release."""
+
+    name: str
+    media_type: str
+    rdf: bool = False  # described with VoID statistics
+
+    @property
+    def extension(self) -> str:
+        return self.name.rsplit(".", 1)[-1]
+
+
+FILES = (
+    ReleaseFile("claims.csv", "text/csv"),
+    ReleaseFile("claims.schema.json", "application/json"),
+    ReleaseFile("context.jsonld", "application/ld+json"),
+    ReleaseFile("datapackage.json", "application/json"),
+    ReleaseFile("graph.jsonld", "application/ld+json", rdf=True),
+    ReleaseFile("graph.nq", "application/n-quads", rdf=True),
+    ReleaseFile("graph.nt", "application/n-triples", rdf=True),
+    ReleaseFile("graph.ttl", "text/turtle", rdf=True),
+    ReleaseFile("kgx_edges.jsonl", "application/jsonl"),
+    ReleaseFile("kgx_edges.tsv", "text/tab-separated-values"),
+    ReleaseFile("kgx_nodes.jsonl", "application/jsonl"),
+    ReleaseFile("kgx_nodes.tsv", "text/tab-separated-values"),
+    ReleaseFile("mappings.sssom.tsv", "text/tab-separated-values"),
+    ReleaseFile("nanopubs.trig", "application/trig"),
+    ReleaseFile("void.ttl", "text/turtle"),
+)
+#: The names of the release's files.
+RELEASE_FILES = tuple(f.name for f in FILES)
+#: The release's folders: one nanopublication a claim, nanopubs/<source>/<claim>.trig.
+RELEASE_FOLDERS = ("nanopubs",)
+
+
+def download_types() -> dict[str, str]:
+    """The ``Content-Type`` of a release file by its extension (text types in UTF-8).
+
+    >>> download_types()["trig"], download_types()["json"]
+    ('application/trig; charset=utf-8', 'application/json')
+    """
+    found = {}
+    for item in FILES:
+        textual = item.media_type.startswith("text/") or item.media_type in _UTF8
+        found[item.extension] = item.media_type + ("; charset=utf-8" if textual else "")
+    return found
+
+
+#: Types that are text without saying so, served with their charset.
+_UTF8 = {"application/ld+json", "application/n-quads", "application/n-triples", "application/trig"}
