@@ -12,7 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["FORMATS", "Format", "negotiate"]
+__all__ = [
+    "FORMATS",
+    "Format",
+    "accepted_types",
+    "negotiate",
+]
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,21 @@ def negotiate(accept: str | None) -> Format | None:
         if best is None or key > best:
             best, chosen = key, fmt
     return chosen
+
+
+def accepted_types(header: str | None) -> list[str]:
+    """The media ranges of an Accept header, most wanted first (by q, then in the header's
+    order), those with q=0 dropped: for answers that are not documents (SPARQL results).
+
+    >>> accepted_types("text/csv;q=0.5, application/sparql-results+json, text/html;q=0")
+    ['application/sparql-results+json', 'text/csv']
+    """
+    ranked = sorted(
+        (-q, index, f"{main}/{sub}")
+        for index, (main, sub, q) in enumerate(_parse(header or ""))
+        if q > 0
+    )
+    return [media for _, _, media in ranked]
 
 
 def _parse(header: str) -> list[tuple[str, str, float]]:

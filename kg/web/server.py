@@ -37,6 +37,7 @@ from kg.runtime.processes import die_with_parent
 from kg.sparql import tokens
 from kg.sparql.endpoint import EndpointError
 from kg.web.deploy import answer
+from kg.web.negotiation import accepted_types
 from kg.web.site import build_site
 
 __all__ = ["LOOPBACK", "Limits", "serve"]
@@ -280,20 +281,7 @@ _QUERY_FORM = """<!DOCTYPE html>
 
 def _accepted(handler: BaseHTTPRequestHandler) -> list[str]:
     """The Accept header's media types, most wanted first (q-values honoured, q=0 dropped)."""
-    ranked = []
-    for index, part in enumerate((handler.headers.get("Accept") or "").split(",")):
-        media_type, *params = (p.strip() for p in part.split(";"))
-        quality = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if media_type and quality > 0:
-            ranked.append((-quality, index, media_type.lower()))
-    return [media_type for _, _, media_type in sorted(ranked)]
+    return accepted_types(handler.headers.get("Accept"))
 
 
 def _run_worker(
