@@ -32,6 +32,7 @@ __all__ = [
     "DCTERMS",
     "IDOT",
     "KGO",
+    "NP",
     "OA",
     "ONTOLOGY_IRI",
     "OWL",
@@ -46,6 +47,7 @@ __all__ = [
     "SH",
     "SHAPES",
     "SKOS",
+    "SPDX",
     "SSSOM",
     "VOID",
     "XSD",
@@ -68,6 +70,8 @@ PAV = Namespace("http://purl.org/pav/")
 SCHEMA = SDO
 SEMAPV = Namespace("https://w3id.org/semapv/vocab/")
 SSSOM = Namespace("https://w3id.org/sssom/")
+NP = Namespace("http://www.nanopub.org/nschema#")
+SPDX = Namespace("http://spdx.org/rdf/terms#")
 
 
 class KGO(DefinedNamespace):

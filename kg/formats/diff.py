@@ -24,7 +24,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.errors import InputError
-from kg.namespaces import KGO, OWL, RDF, RDFS, SSSOM
+from kg.namespaces import BIOLINK, KGO, OA, OWL, RDF, RDFS, SSSOM
 from kg.views import ASSOCIATION_SLOTS, CLAIM_PROPERTIES
 
 __all__ = ["ReleaseDiff", "diff_releases", "read_release_claims"]
@@ -33,8 +33,8 @@ __all__ = ["ReleaseDiff", "diff_releases", "read_release_claims"]
 MEANING = ("subject", "predicate", "object", "status", "negated", "knowledge_level", "qualifiers")
 ANCHOR = ("quote", "start", "end")
 WORDING = ("label", "reading", "note")
-_OA = "http://www.w3.org/ns/oa#"
-_BIOLINK = "https://w3id.org/biolink/vocab/"
+_OA = str(OA)
+_BIOLINK = str(BIOLINK)
 
 Claims = dict[str, dict[str, Any]]
 Mappings = set[tuple[str, str, str, str]]  # subject, predicate, target, confidence

@@ -33,6 +33,7 @@ from curies import Converter
 from rdflib.term import URIRef
 
 from kg.model import QualifierValue
+from kg.namespaces import BIOLINK, KGO, RDFS, SKOS
 from kg.rdf.lines import term_value as _v
 from kg.views import AGENT_TYPE, ASSOCIATION_SLOTS, ClaimView, local_name
 
@@ -47,10 +48,10 @@ __all__ = [
 #: The information resource this project publishes as (Biolink's infores registry style).
 INFORES = "infores:drugclaims"
 
-_BIOLINK = "https://w3id.org/biolink/vocab/"
-_KGO = "https://w3id.org/drugclaims/ontology#"
-_RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-_SKOS_EXACT = "http://www.w3.org/2004/02/skos/core#exactMatch"
+_BIOLINK = str(BIOLINK)
+_KGO = str(KGO)
+_RDFS_LABEL = str(RDFS.label)
+_SKOS_EXACT = str(SKOS.exactMatch)
 EDGE_COLUMNS = (
     "id",
     *ASSOCIATION_SLOTS,

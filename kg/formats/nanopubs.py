@@ -32,19 +32,20 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.errors import InputError
+from kg.namespaces import BIOLINK, DCTERMS, KGO, NP, OA, PROV, RDF, RDFS
 from kg.rdf.lines import nt_bytes
 from kg.views import ClaimView
 
 __all__ = ["Settings", "read_key", "source_nanopubs"]
 
-_BIOLINK = "https://w3id.org/biolink/vocab/"
-_KGO = "https://w3id.org/drugclaims/ontology#"
-_OA = "http://www.w3.org/ns/oa#"
-_NP = "http://www.nanopub.org/nschema#"
-_PROV = "http://www.w3.org/ns/prov#"
-_DCT = "http://purl.org/dc/terms/"
-_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-_RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+_BIOLINK = str(BIOLINK)
+_KGO = str(KGO)
+_OA = str(OA)
+_NP = str(NP)
+_PROV = str(PROV)
+_DCT = str(DCTERMS)
+_RDF_TYPE = str(RDF.type)
+_RDFS_LABEL = str(RDFS.label)
 #: The nanopub library's temporary namespace: what its hasher replaces by the trusty URI.
 TEMP = "http://purl.org/nanopub/temp/np/"
 

@@ -25,7 +25,7 @@ import pyoxigraph as ox
 
 from kg.formats.files import FILES
 from kg.formats.turtle import write_turtle
-from kg.namespaces import ROOT
+from kg.namespaces import DCAT, DCMITYPE, DCTERMS, IDOT, PAV, RDF, ROOT, SPDX, VOID, XSD
 
 __all__ = ["DOWNLOAD", "SUMMARY", "Statistics", "describe_release", "statistics"]
 
@@ -34,29 +34,29 @@ DOWNLOAD = ROOT + "download/"
 _ID = ROOT + "id/"
 _RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-DCT = "http://purl.org/dc/terms/"
-DCTYPES = "http://purl.org/dc/dcmitype/"
-DCAT = "http://www.w3.org/ns/dcat#"
-VOID = "http://rdfs.org/ns/void#"
-PAV = "http://purl.org/pav/"
-SPDX = "http://spdx.org/rdf/terms#"
-XSD = "http://www.w3.org/2001/XMLSchema#"
+_RDF = str(RDF)
+_DCT = str(DCTERMS)
+_DCTYPES = str(DCMITYPE)
+_DCAT = str(DCAT)
+_VOID = str(VOID)
+_PAV = str(PAV)
+_SPDX = str(SPDX)
+_XSD = str(XSD)
 LEXVO_EN = "http://lexvo.org/id/iso639-3/eng"
-IDOT = "http://identifiers.org/idot/"
+_IDOT = str(IDOT)
 
 #: Media types of the release's files; the RDF ones get VoID statistics.
 MEDIA_TYPES = {f.name: (f.media_type, f.rdf) for f in FILES}
 
 
 _PREFIXES = {
-    "dcat": DCAT,
-    "dcterms": DCT,
-    "dctypes": DCTYPES,
-    "pav": PAV,
-    "spdx": SPDX,
-    "void": VOID,
-    "xsd": XSD,
+    "dcat": _DCAT,
+    "dcterms": _DCT,
+    "dctypes": _DCTYPES,
+    "pav": _PAV,
+    "spdx": _SPDX,
+    "void": _VOID,
+    "xsd": _XSD,
 }
 
 
@@ -131,36 +131,36 @@ def describe_release(
         return ox.Literal(value, language="en")
 
     def integer(value: int) -> ox.Literal:
-        return ox.Literal(str(value), datatype=ox.NamedNode(XSD + "integer"))
+        return ox.Literal(str(value), datatype=ox.NamedNode(_XSD + "integer"))
 
     def common(node: str, title: str, description: str) -> None:
-        add(node, RDF + "type", DCTYPES + "Dataset")
-        add(node, DCT + "title", text(title))
-        add(node, DCT + "description", text(description))
-        add(node, DCT + "publisher", release.publisher)
+        add(node, _RDF + "type", _DCTYPES + "Dataset")
+        add(node, _DCT + "title", text(title))
+        add(node, _DCT + "description", text(description))
+        add(node, _DCT + "publisher", release.publisher)
 
     # summary
     common(SUMMARY, release.title, release.description)
-    add(SUMMARY, PAV + "hasCurrentVersion", version)
-    add(SUMMARY, DCT + "license", release.license)
-    add(SUMMARY, DCT + "accrualPeriodicity", "http://purl.org/cld/freq/irregular")
+    add(SUMMARY, _PAV + "hasCurrentVersion", version)
+    add(SUMMARY, _DCT + "license", release.license)
+    add(SUMMARY, _DCT + "accrualPeriodicity", "http://purl.org/cld/freq/irregular")
     if release.sparql_endpoint:
-        add(SUMMARY, VOID + "sparqlEndpoint", release.sparql_endpoint)
+        add(SUMMARY, _VOID + "sparqlEndpoint", release.sparql_endpoint)
     # version
     common(version, f"{release.title} {release.version}", release.description)
-    add(version, RDF + "type", DCAT + "Dataset")
-    add(version, DCT + "creator", release.publisher)
-    add(version, DCT + "license", release.license)
-    add(version, DCT + "language", LEXVO_EN)
-    add(version, DCT + "isVersionOf", SUMMARY)
-    add(version, PAV + "version", ox.Literal(release.version))
+    add(version, _RDF + "type", _DCAT + "Dataset")
+    add(version, _DCT + "creator", release.publisher)
+    add(version, _DCT + "license", release.license)
+    add(version, _DCT + "language", LEXVO_EN)
+    add(version, _DCT + "isVersionOf", SUMMARY)
+    add(version, _PAV + "version", ox.Literal(release.version))
     if release.previous:
-        add(version, PAV + "previousVersion", f"{ROOT}release/{release.previous}")
+        add(version, _PAV + "previousVersion", f"{ROOT}release/{release.previous}")
     if release.issued:
         add(
             version,
-            DCT + "issued",
-            ox.Literal(release.issued, datatype=ox.NamedNode(XSD + "dateTime")),
+            _DCT + "issued",
+            ox.Literal(release.issued, datatype=ox.NamedNode(_XSD + "dateTime")),
         )
     # distributions
     for name, data in sorted(files.items()):
@@ -168,28 +168,28 @@ def describe_release(
             continue
         media, is_rdf = MEDIA_TYPES.get(name, ("application/octet-stream", False))
         node = f"{version}/{name}"
-        add(version, DCAT + "distribution", node)
+        add(version, _DCAT + "distribution", node)
         common(
             node,
             f"{release.title} {release.version}: {name}",
             f"The file {name} of release {release.version}.",
         )
-        add(node, RDF + "type", DCAT + "Distribution")
-        add(node, DCT + "creator", release.publisher)
-        add(node, DCT + "license", release.license)
-        add(node, DCT + "language", LEXVO_EN)
-        add(node, PAV + "version", ox.Literal(release.version))
+        add(node, _RDF + "type", _DCAT + "Distribution")
+        add(node, _DCT + "creator", release.publisher)
+        add(node, _DCT + "license", release.license)
+        add(node, _DCT + "language", LEXVO_EN)
+        add(node, _PAV + "version", ox.Literal(release.version))
         media_iri = f"http://www.iana.org/assignments/media-types/{media}"
-        add(node, DCT + "format", ox.Literal(media))
-        add(node, DCAT + "mediaType", media_iri)
-        add(node, DCAT + "byteSize", integer(len(data)))
+        add(node, _DCT + "format", ox.Literal(media))
+        add(node, _DCAT + "mediaType", media_iri)
+        add(node, _DCAT + "byteSize", integer(len(data)))
         download = f"{DOWNLOAD}{release.version}/{name}"
-        add(node, DCAT + "downloadURL", download)
+        add(node, _DCAT + "downloadURL", download)
         checksum = f"{node}/checksum"
-        add(node, SPDX + "checksum", checksum)
-        add(checksum, RDF + "type", SPDX + "Checksum")
-        add(checksum, SPDX + "algorithm", SPDX + "checksumAlgorithm_sha256")
-        add(checksum, SPDX + "checksumValue", ox.Literal(hashlib.sha256(data).hexdigest()))
+        add(node, _SPDX + "checksum", checksum)
+        add(checksum, _RDF + "type", _SPDX + "Checksum")
+        add(checksum, _SPDX + "algorithm", _SPDX + "checksumAlgorithm_sha256")
+        add(checksum, _SPDX + "checksumValue", ox.Literal(hashlib.sha256(data).hexdigest()))
         if is_rdf:
             _statistics(add, integer, node, stats, download)
     known = set(prefixes.values())
@@ -198,30 +198,30 @@ def describe_release(
 
 
 def _statistics(add, integer, node: str, stats: Statistics, download: str) -> None:  # type: ignore[no-untyped-def]
-    add(node, RDF + "type", VOID + "Dataset")
-    add(node, VOID + "dataDump", download)
-    add(node, VOID + "uriSpace", ox.Literal(_ID))
-    add(node, VOID + "triples", integer(stats.triples))
-    add(node, VOID + "entities", integer(stats.entities))
-    add(node, VOID + "distinctSubjects", integer(stats.distinct_subjects))
-    add(node, VOID + "distinctObjects", integer(stats.distinct_objects))
-    add(node, VOID + "properties", integer(len(stats.properties)))
-    add(node, VOID + "classes", integer(len(stats.classes)))
+    add(node, _RDF + "type", _VOID + "Dataset")
+    add(node, _VOID + "dataDump", download)
+    add(node, _VOID + "uriSpace", ox.Literal(_ID))
+    add(node, _VOID + "triples", integer(stats.triples))
+    add(node, _VOID + "entities", integer(stats.entities))
+    add(node, _VOID + "distinctSubjects", integer(stats.distinct_subjects))
+    add(node, _VOID + "distinctObjects", integer(stats.distinct_objects))
+    add(node, _VOID + "properties", integer(len(stats.properties)))
+    add(node, _VOID + "classes", integer(len(stats.classes)))
     for example in stats.examples:
-        add(node, VOID + "exampleResource", example)
+        add(node, _VOID + "exampleResource", example)
     vocabularies = sorted({_namespace(p) for p in stats.properties})
     for vocabulary in vocabularies:
-        add(node, VOID + "vocabulary", vocabulary)
+        add(node, _VOID + "vocabulary", vocabulary)
     for index, (cls, count) in enumerate(stats.classes.items(), start=1):
         part = f"{node}/class/{index}"
-        add(node, VOID + "classPartition", part)
-        add(part, VOID + "class", cls)
-        add(part, VOID + "entities", integer(count))
+        add(node, _VOID + "classPartition", part)
+        add(part, _VOID + "class", cls)
+        add(part, _VOID + "entities", integer(count))
     for index, (prop, count) in enumerate(stats.properties.items(), start=1):
         part = f"{node}/property/{index}"
-        add(node, VOID + "propertyPartition", part)
-        add(part, VOID + "property", prop)
-        add(part, VOID + "triples", integer(count))
+        add(node, _VOID + "propertyPartition", part)
+        add(part, _VOID + "property", prop)
+        add(part, _VOID + "triples", integer(count))
 
 
 def _namespace(iri: str) -> str:

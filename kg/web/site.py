@@ -29,7 +29,7 @@ from curies import Converter
 from kg.curation.converter import declared_converter, namespaces
 from kg.curation.project import VERSION
 from kg.formats.turtle import write_turtle
-from kg.namespaces import ROOT
+from kg.namespaces import BIOLINK, OA, OWL, RDF, RDFS, ROOT
 from kg.rdf.lines import term_value as _v
 from kg.runtime.publish import write_release
 from kg.sparql.query import run_query
@@ -40,12 +40,12 @@ from kg.web.negotiation import FORMATS
 __all__ = ["ROOT", "Site", "build_site", "doc_path"]
 
 _ONTOLOGY = ROOT + "ontology"
-_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-_RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+_RDF = str(RDF)
+_RDFS = str(RDFS)
 _KGO = ROOT + "ontology#"
-_BIOLINK = "https://w3id.org/biolink/vocab/"
-_OA = "http://www.w3.org/ns/oa#"
-_OWL = "http://www.w3.org/2002/07/owl#"
+_BIOLINK = str(BIOLINK)
+_OA = str(OA)
+_OWL = str(OWL)
 _SCHEMA_TYPES = {  # schema.org types a page's embedded JSON-LD may take, by the release's types
     "https://schema.org/ScholarlyArticle": "ScholarlyArticle",
     "http://www.w3.org/ns/dcat#Dataset": "Dataset",
