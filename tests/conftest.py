@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from kg.cli import main
+from kg.curation.prefixes import PrefixMap, load_prefix_map
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT_ITEMS = ("dataset.yaml", "catalogue", "ontology", "shapes", "sources", "dist", "queries")
@@ -73,3 +74,14 @@ def private_tmpdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder.mkdir()
     monkeypatch.setenv("TMPDIR", str(folder))
     monkeypatch.setattr(tempfile, "tempdir", str(folder))
+
+
+@pytest.fixture(scope="module")
+def prefix_map() -> PrefixMap:
+    """The project's prefixes, as the build reads them (from the lock)."""
+    return load_prefix_map(
+        ROOT / "catalogue/prefixes.yaml",
+        ROOT / "catalogue/prefixes.lock.json",
+        display="catalogue/prefixes.yaml",
+        lock_display="catalogue/prefixes.lock.json",
+    )

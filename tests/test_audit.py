@@ -12,7 +12,7 @@ import pytest
 from rdflib import Graph, Namespace
 from rdflib.namespace import DCMITYPE, RDF, RDFS, SKOS
 
-from kg.curation.prefixes import PrefixMap, load_prefix_map
+from kg.curation.prefixes import PrefixMap
 from kg.namespaces import BIOLINK
 from kg.namespaces import KGO as KGO_CODE
 
@@ -96,16 +96,6 @@ def test_both_records_of_r_noradrenaline_are_narrow_matches(
 
 
 # --- IRIs: the dataset's RDF where it has one, never a search page -------------------------------
-
-
-@pytest.fixture(scope="module")
-def prefix_map() -> PrefixMap:
-    return load_prefix_map(
-        ROOT / "catalogue/prefixes.yaml",
-        ROOT / "catalogue/prefixes.lock.json",
-        display="catalogue/prefixes.yaml",
-        lock_display="catalogue/prefixes.lock.json",
-    )
 
 
 @pytest.mark.parametrize(

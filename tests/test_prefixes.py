@@ -14,19 +14,9 @@ from click.testing import Result
 
 from kg import namespaces
 from kg.curation.converter import namespaces as converter_namespaces
-from kg.curation.prefixes import PrefixMap, load_prefix_map
+from kg.curation.prefixes import PrefixMap
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def prefix_map() -> PrefixMap:
-    return load_prefix_map(
-        ROOT / "catalogue/prefixes.yaml",
-        ROOT / "catalogue/prefixes.lock.json",
-        display="catalogue/prefixes.yaml",
-        lock_display="catalogue/prefixes.lock.json",
-    )
 
 
 @pytest.mark.parametrize(
