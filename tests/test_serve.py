@@ -329,3 +329,25 @@ def test_serve_warns_off_loopback(capsys: pytest.CaptureFixture[str]) -> None:
     assert "warning: bound to 10.0.0.5, not loopback" in capsys.readouterr().err
     _announce("127.0.0.1", 7878, Limits())
     assert "warning" not in capsys.readouterr().err
+
+
+def test_a_client_that_goes_away_mid_answer_is_no_error(tmp_path: Path) -> None:
+    """A client that closes its connection before the answer is written: kg serve goes on
+    answering others, and prints no traceback (it printed BrokenPipeError's)."""
+    import socket
+    import struct
+    from urllib.parse import quote
+
+    everything = quote("SELECT * WHERE { ?s ?p ?o }")
+    with served(tmp_path) as server:
+        host, port = server.url.split("//", 1)[1].rsplit(":", 1)
+        for _ in range(5):
+            with socket.create_connection((host, int(port)), timeout=10) as sock:
+                request = f"GET /query?query={everything} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n"
+                sock.sendall(request.encode())
+                # closed at once, with a reset: the server's answer meets a closed connection
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        assert server.query(COUNT).status_code == 200
+        server.process.send_signal(signal.SIGTERM)
+        _, stderr = server.process.communicate(timeout=30)
+        assert b"Traceback" not in stderr and b"BrokenPipe" not in stderr, stderr.decode()

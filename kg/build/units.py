@@ -443,6 +443,23 @@ def scheduler_hosts(address: str | None) -> frozenset[str]:
     return frozenset({host, *resolved})
 
 
+def _check_reachable(address: str) -> None:
+    """Refuse at once a scheduler address nothing listens on (Dask's client would retry for
+    its whole timeout before saying so).
+
+    :raises KGError: the host and port refuse a connection, or cannot be resolved
+    """
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.hostname is None or parts.port is None:
+        return  # not host:port (another Dask transport): let Dask judge it
+    try:
+        with socket.create_connection((parts.hostname, parts.port), timeout=10):
+            pass
+    except OSError as error:
+        reason = error.strerror or str(error) or type(error).__name__
+        raise KGError(f"cannot reach the Dask scheduler at {address}: {reason}") from error
+
+
 @contextmanager
 def dask_executor(address: str) -> Iterator[Executor]:
     """A ``concurrent.futures`` executor on the Dask distributed cluster at ``address``.
@@ -453,6 +470,7 @@ def dask_executor(address: str) -> Iterator[Executor]:
         from distributed import Client
     except ImportError as error:
         raise KGError("--scheduler needs Dask: pip install 'drugclaims-kg[dask]'") from error
+    _check_reachable(address)
     try:
         client = Client(address, timeout=30)
     except (OSError, TimeoutError) as error:

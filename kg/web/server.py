@@ -29,6 +29,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pyoxigraph as ox
@@ -128,6 +129,13 @@ def _bind(host: str, port: int) -> ThreadingHTTPServer:
     class Server(ThreadingHTTPServer):
         address_family = family
         daemon_threads = True
+
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            """A client that went away mid-answer is no error of the server's: nothing to
+            print (socketserver would print a traceback)."""
+            if isinstance(sys.exc_info()[1], ConnectionError):
+                return
+            super().handle_error(request, client_address)
 
     try:
         return Server((host, port), _Handler)
@@ -258,7 +266,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Vary", "Accept")
         self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.wfile.write(data)
+        except ConnectionError:  # the client went away: the answer is not needed any more
+            self.close_connection = True
 
 
 _QUERY_FORM = """<!DOCTYPE html>
