@@ -1,0 +1,128 @@
+"""The build cache and the source's unit of work, tested directly (the end-to-end builds are in
+test_scale.py): an entry is trusted only when it is the one written for its key, byte for
+byte, and a unit's result survives the cache's JSON whole."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from kg.build.cache import EntryCache, program_hash, verdict_content, verdict_of
+from kg.build.units import SourceResult
+from kg.validation.shacl import ReportRow
+
+KEY = "ab" + "0" * 62
+CONTENT = {"verdict": {"conforms": False, "rows": []}, "lines": ["<a> <b> <c>"]}
+
+
+def entry_of(cache: EntryCache, key: str) -> Path:
+    assert cache.folder is not None
+    (path,) = (cache.folder / cache.kind).rglob(f"{key}.json")
+    return path
+
+
+def test_an_entry_comes_back_as_it_was_put(tmp_path: Path) -> None:
+    cache = EntryCache(tmp_path, "sources")
+    assert cache.get(KEY) is None
+    cache.put(KEY, CONTENT)
+    assert cache.get(KEY) == CONTENT
+    assert cache.hits == 1
+
+
+@pytest.mark.parametrize("damage", ["truncated", "tampered", "foreign", "not json", "empty"])
+def test_a_damaged_entry_is_never_trusted(damage: str, tmp_path: Path) -> None:
+    cache = EntryCache(tmp_path, "sources")
+    cache.put(KEY, CONTENT)
+    path = entry_of(cache, KEY)
+    header = path.read_bytes().split(b"\n", 1)[0]
+    forged = json.dumps({**CONTENT, "verdict": {"conforms": True, "rows": []}}).encode()
+    if damage == "truncated":
+        path.write_bytes(path.read_bytes()[:40])
+    elif damage == "tampered":  # the content changed, the checksum did not
+        path.write_bytes(header + b"\n" + forged)
+    elif damage == "foreign":  # an entry of another key, its checksum right for what it holds
+        other = {"key": "cd" + "0" * 62, "checksum": hashlib.sha256(forged).hexdigest()}
+        path.write_bytes(json.dumps(other).encode() + b"\n" + forged)
+    elif damage == "not json":
+        path.write_bytes(b"\x00\xff not json")
+    else:
+        path.write_bytes(b"")
+    assert cache.get(KEY) is None
+    assert cache.hits == 0
+    cache.put(KEY, CONTENT)  # written again
+    assert cache.get(KEY) == CONTENT
+
+
+def test_no_folder_keeps_nothing_and_a_read_only_folder_is_skipped(tmp_path: Path) -> None:
+    nothing = EntryCache(None, "sources")
+    nothing.put(KEY, CONTENT)
+    assert nothing.get(KEY) is None
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    cache = EntryCache(blocked, "sources")
+    cache.put(KEY, CONTENT)  # cannot be written: skipped, no error
+    assert cache.get(KEY) is None
+
+
+def test_a_verdict_survives_json_and_a_wrong_one_is_refused() -> None:
+    row = ReportRow("kgs:Shape", "focus", "path", "value", "message")
+    verdict = (False, (row,))
+    assert verdict_of(json.loads(json.dumps(verdict_content(verdict)))) == verdict
+    for wrong in (
+        {"conforms": "yes", "rows": []},
+        {"conforms": True, "rows": [["a", "b"]]},
+        {"rows": []},
+    ):
+        with pytest.raises((ValueError, KeyError, TypeError)):
+            verdict_of(wrong)
+
+
+def test_a_source_result_survives_the_cache_whole() -> None:
+    result = SourceResult(
+        folder="sources/x",
+        key="x",
+        article="https://doi.org/10.1/x",
+        document="source.txt",
+        claims=2,
+        lines=("<a> <b> <c>",),
+        article_lines=("<d> <e> <f>",),
+        verdict=(True, ()),
+        nodes={"<a>": "{}"},
+        nanopubs={"x/one": "@prefix np: <http://www.nanopub.org/nschema#> ."},
+        edges=({"id": "a", "negated": False, "publications": ["PMID:1"]},),
+        named=("https://example.org/a",),
+        rows=({"claim": "a", "status": "asserted"},),
+    )
+    assert SourceResult.of(json.loads(json.dumps(result.content()))) == result
+    failed = SourceResult("sources/y", error=("claims.yaml", 3, "claim 'k'", "unknown field"))
+    back = SourceResult.of(json.loads(json.dumps(failed.content())))
+    assert back == failed
+    with pytest.raises(Exception, match="unknown field"):
+        back.raise_error()
+
+
+def test_the_program_hash_covers_every_stage_of_kg(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edit anywhere in kg (not only in the build's own folder) invalidates the cache."""
+    import shutil
+
+    import kg
+    from kg.build import cache
+
+    copy = tmp_path / "kg"
+    shutil.copytree(Path(kg.__file__).parent, copy)
+    monkeypatch.setattr(cache, "__file__", str(copy / "build" / "cache.py"))
+    program_hash.cache_clear()  # computed once a process; here once an edit
+    before = program_hash()
+    for edited in ("rdf/mint.py", "formats/kgx.py", "views.py"):
+        with (copy / edited).open("a", encoding="utf-8") as handle:
+            handle.write("\n# edited\n")
+        program_hash.cache_clear()
+        after = program_hash()
+        assert after != before, edited
+        before = after
+    program_hash.cache_clear()
