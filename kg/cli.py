@@ -556,11 +556,12 @@ def load(ctx: click.Context, /, endpoint: str | None, **options: Any) -> None:
     ENDPOINT is the store's Graph Store Protocol endpoint, such as http://127.0.0.1:7878/store
     (Oxigraph) or http://127.0.0.1:8890/sparql-graph-crud-auth (Virtuoso, digest auth).
     """
+    from kg.formats.files import check_release
     from kg.sparql.endpoint import connection
     from kg.stores import graph_store as stores
 
     release = _release_folder(ctx, options.pop("release"))
-    stores.check_release(release)
+    check_release(release)
     graph, default_graph = options.pop("graph"), options.pop("default_graph")
     target = None if default_graph else (graph or stores.release_iri(release))
     conn = connection(options.pop("user"), options.pop("auth"), options.pop("timeout"))
@@ -595,7 +596,7 @@ def site(
 ) -> None:
     """Write the release as a static site: a page and Turtle, JSON-LD and N-Triples for every
     resource, an index, and the nginx.conf and .htaccess that serve it as linked data."""
-    from kg.stores.graph_store import check_release
+    from kg.formats.files import check_release
     from kg.web.site import build_site
 
     folder = _release_folder(ctx, release)
@@ -660,7 +661,7 @@ def serve(
     SERVICE are refused; requests for another Host are refused (no DNS rebinding). Ctrl-C,
     SIGTERM and SIGHUP stop the server and remove its temporary store.
     """
-    from kg.stores.graph_store import check_release
+    from kg.formats.files import check_release
     from kg.web import server
 
     folder = _release_folder(ctx, release)

@@ -57,12 +57,11 @@ from kg.build.units import (
     build_sources,
     context_digest,
     merge_verdicts,
-    read_shapes,
     scheduler_hosts,
     shared_unit,
     validate_shared,
 )
-from kg.validation.shacl import Report, check_unit
+from kg.validation.shacl import read_shapes, Report, check_unit
 from kg.formats.void import Release, describe_release, statistics
 
 __all__ = ["SSSOM_FILE", "BuildResult", "build_release"]

@@ -64,7 +64,14 @@ from kg.runtime.progress import Progress
 from kg.formats.release import JsonNodes, jsonld_nodes
 from kg.curation.sources import SourceFiles, load_source
 from kg.formats.table import claim_row
-from kg.validation.shacl import Report, ReportRow, check_unit, load_shapes, validate
+from kg.validation.shacl import (
+    Report,
+    ReportRow,
+    check_unit,
+    load_shapes,
+    read_shapes,
+    validate,
+)
 from kg.views import Readings, views_of
 
 __all__ = [
@@ -516,21 +523,6 @@ def _report_chunk(
         data = b"" if report.conforms else report.graph.serialize(format="nt", encoding="utf-8")
         found.append((report.conforms, report.rows, data))
     return found
-
-
-def _read(path: Path) -> tuple[str, bytes]:
-    try:
-        return str(path), path.read_bytes()
-    except OSError as error:
-        raise KGError(f"{path}: cannot read the shapes: {error}") from error
-
-
-def read_shapes(paths: Iterable[Path]) -> Shapes:
-    """The shape files' names and bytes (what travels to the workers).
-
-    :raises KGError: a file cannot be read
-    """
-    return tuple(_read(path) for path in paths)
 
 
 def validate_files(

@@ -7,8 +7,18 @@ each download with it (``kg.web.deploy``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
-__all__ = ["FILES", "RELEASE_FILES", "RELEASE_FOLDERS", "ReleaseFile", "download_types"]
+from kg.errors import InputError
+
+__all__ = [
+    "FILES",
+    "RELEASE_FILES",
+    "RELEASE_FOLDERS",
+    "ReleaseFile",
+    "check_release",
+    "download_types",
+]
 
 
 @dataclass(frozen=True)
@@ -62,3 +72,20 @@ def download_types() -> dict[str, str]:
 
 #: Types that are text without saying so, served with their charset.
 _UTF8 = {"application/ld+json", "application/n-quads", "application/n-triples", "application/trig"}
+
+
+def check_release(release: Path) -> None:
+    """Refuse what is not a release folder as ``kg build`` writes it (``--release DIR``).
+
+    :raises InputError: not a folder, or no graph.nt and graph.nq in it
+    """
+    if not release.is_dir():
+        raise InputError(
+            str(release),
+            None,
+            None,
+            "not a release folder (--release names a folder such as dist/, not an RDF file)",
+        )
+    for name in ("graph.nt", "graph.nq"):
+        if not (release / name).is_file():
+            raise InputError(str(release), None, None, f"no {name} in it (build it: kg build)")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg.formats.files import check_release
 from kg.sparql.endpoint import (
     Connection,
     EndpointError,
@@ -24,7 +25,6 @@ from kg.sparql.endpoint import (
 __all__ = [
     "LoadRequest",
     "LoadResult",
-    "check_release",
     "graph_names",
     "load",
     "load_release",
@@ -86,18 +86,6 @@ def _graph_parameter(gsp_url: str) -> str:
 def _lines(path: Path) -> int:
     with open(path, "rb") as handle:
         return sum(1 for _ in handle)
-
-
-def check_release(release: Path) -> None:
-    """Raise unless ``release`` is a release folder (with graph.nt and graph.nq)."""
-    if not release.is_dir():
-        raise EndpointError(
-            f"{release}: not a release folder (--release names a folder such as dist/, "
-            "not an RDF file)"
-        )
-    for name in ("graph.nt", "graph.nq"):
-        if not (release / name).is_file():
-            raise EndpointError(f"{release}: no {name} in it (build the release: kg build)")
 
 
 def graph_names(nquads: Path) -> dict[str, int]:

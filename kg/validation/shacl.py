@@ -23,6 +23,7 @@ __all__ = [
     "check_unit",
     "load_shapes",
     "parse_shapes",
+    "read_shapes",
     "rudof_conforms",
     "to_store",
     "validate",
@@ -58,15 +59,26 @@ class Report:
         return "\n".join([*lines, verdict]) + "\n"
 
 
-def load_shapes(files: Iterable[Path]) -> Graph:
-    """Parse the shape files into one graph (with a base, so no relative IRI leaks)."""
+def read_shapes(paths: Iterable[Path]) -> tuple[tuple[str, bytes], ...]:
+    """The shape files' names and bytes (what travels to the workers).
+
+    :raises InputError: a file cannot be read
+    """
     texts = []
-    for path in files:
+    for path in paths:
         try:
             texts.append((str(path), path.read_bytes()))
         except OSError as error:
             raise InputError(str(path), None, None, f"cannot read shapes: {error}") from error
-    return parse_shapes(texts)
+    return tuple(texts)
+
+
+def load_shapes(files: Iterable[Path]) -> Graph:
+    """Parse the shape files into one graph (with a base, so no relative IRI leaks).
+
+    :raises InputError: a file cannot be read or parsed
+    """
+    return parse_shapes(read_shapes(files))
 
 
 def parse_shapes(texts: Iterable[tuple[str, bytes]]) -> Graph:
