@@ -1,0 +1,1 @@
+"""The build: each source's unit of work, the cache, and the assembly of the release."""
