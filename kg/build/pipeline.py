@@ -19,37 +19,6 @@ from curies import Converter
 from pyoxigraph import RdfFormat, Store
 from rdflib import Graph, URIRef
 
-from kg.formats import table
-from kg.curation.catalogue import load_biolink_prefixes
-from kg.curation.converter import build_converter, namespaces, prefix_map
-from kg.errors import InputError, NotConformingError
-from kg.rdf.mint import (
-    CATALOGUE_GRAPH,
-    DATASET_GRAPH,
-    ONTOLOGY_GRAPH,
-    catalogue_graph,
-    check_iris,
-    description_graph,
-    names_of,
-    source_date,
-    source_graph,
-)
-from kg.formats.kgx import Ids, kgx_files
-from kg.rdf.lines import closures, nt_bytes, nt_lines, subjects_typed
-from kg.formats.mappings import load_mapping_set, sssom_tsv
-from kg.model import DatasetInfo, Input
-from kg.namespaces import BASE, BIOLINK, KGO, SH
-from kg.formats.nanopubs import Settings, read_key
-from kg.runtime.offline import offline
-from kg.curation.project import Project, SharedInputs, check_distinct, load_shared
-from kg.runtime.publish import check_target, write_release
-from kg.formats.files import RELEASE_FILES, RELEASE_FOLDERS
-from kg.formats.release import (
-    jsonld_context,
-    jsonld_nodes,
-    serialize_release,
-)
-from kg.curation.sources import SourceFiles, read_folder
 from kg.build.units import (
     Shapes,
     SourceContext,
@@ -61,8 +30,39 @@ from kg.build.units import (
     shared_unit,
     validate_shared,
 )
-from kg.validation.shacl import read_shapes, Report, check_unit
+from kg.curation.catalogue import load_biolink_prefixes
+from kg.curation.converter import build_converter, namespaces, prefix_map
+from kg.curation.project import Project, SharedInputs, check_distinct, load_shared
+from kg.curation.sources import SourceFiles, read_folder
+from kg.errors import InputError, NotConformingError
+from kg.formats import table
+from kg.formats.files import RELEASE_FILES, RELEASE_FOLDERS
+from kg.formats.kgx import Ids, kgx_files
+from kg.formats.mappings import load_mapping_set, sssom_tsv
+from kg.formats.nanopubs import Settings, read_key
+from kg.formats.release import (
+    jsonld_context,
+    jsonld_nodes,
+    serialize_release,
+)
 from kg.formats.void import Release, describe_release, statistics
+from kg.model import DatasetInfo, Input
+from kg.namespaces import BASE, BIOLINK, KGO, SH
+from kg.rdf.lines import closures, nt_bytes, nt_lines, subjects_typed
+from kg.rdf.mint import (
+    CATALOGUE_GRAPH,
+    DATASET_GRAPH,
+    ONTOLOGY_GRAPH,
+    catalogue_graph,
+    check_iris,
+    description_graph,
+    names_of,
+    source_date,
+    source_graph,
+)
+from kg.runtime.offline import offline
+from kg.runtime.publish import check_target, write_release
+from kg.validation.shacl import Report, check_unit, read_shapes
 
 __all__ = ["SSSOM_FILE", "BuildResult", "build_release"]
 
@@ -94,10 +94,10 @@ def build_release(
     sign_key: Path | None = None,
 ) -> BuildResult:
     """Build, validate and write the release of ``project`` into ``out`` (default: dist/),
-    swapped in whole (see :mod:`kg.runtime.publish`); the sources' units run on ``jobs`` processes, or
-    on the Dask cluster at ``scheduler``; ``cache``: a folder of the units' results, so that an
-    unchanged source is not read, built or validated again; ``sign_key``: an RSA private key
-    to sign the nanopublications with.
+    swapped in whole (see :mod:`kg.runtime.publish`); the sources' units run on ``jobs``
+    processes, or on the Dask cluster at ``scheduler``; ``cache``: a folder of the units'
+    results, so that an unchanged source is not read, built or validated again; ``sign_key``:
+    an RSA private key to sign the nanopublications with.
 
     :raises InputError: a curation mistake (nothing is written)
     :raises NotConformingError: the graph does not conform to the shapes (nothing is written)
@@ -204,8 +204,8 @@ def _claims_table(
 def _kgx(
     graphs: Mapping[str, list[str]], results: Iterable[SourceResult], ids: Ids
 ) -> dict[str, bytes]:
-    """The KGX nodes and edges files (see :mod:`kg.formats.kgx`): the sources' edges, and their nodes
-    described from the ontology and the catalogue."""
+    """The KGX nodes and edges files (see :mod:`kg.formats.kgx`): the sources' edges, and their
+    nodes described from the ontology and the catalogue."""
     store = Store()
     store.load(
         nt_bytes(graphs[str(ONTOLOGY_GRAPH)], graphs[str(CATALOGUE_GRAPH)]),

@@ -29,22 +29,21 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import pyoxigraph as ox
-from pyoxigraph import DefaultGraph, Quad, Store
 from curies import Converter
+from pyoxigraph import DefaultGraph, Quad, Store
 from rdflib import BNode, Graph, Literal
 from rdflib.term import Node
 
 from kg.build.cache import EntryCache, Verdict, program_hash, verdict_content, verdict_of
 from kg.curation.catalogue import Catalogue, Ontology
+from kg.curation.prefixes import PrefixMap
+from kg.curation.sources import SourceFiles, load_source
 from kg.errors import InputError, KGError
-from kg.rdf.mint import (
-    CATALOGUE_GRAPH,
-    DATASET_GRAPH,
-    ONTOLOGY_GRAPH,
-    check_iris,
-    source_triples,
-)
 from kg.formats.kgx import Ids, source_edges
+from kg.formats.nanopubs import Settings, source_nanopubs
+from kg.formats.release import JsonNodes, jsonld_nodes
+from kg.formats.table import claim_row
+from kg.namespaces import BASE, BIOLINK, RDF, SH
 from kg.rdf.lines import (
     closure_of,
     closures,
@@ -54,16 +53,17 @@ from kg.rdf.lines import (
     nt_lines,
     subjects_typed,
 )
-from kg.namespaces import BASE, BIOLINK, RDF, SH
-from kg.formats.nanopubs import Settings, source_nanopubs
+from kg.rdf.mint import (
+    CATALOGUE_GRAPH,
+    DATASET_GRAPH,
+    ONTOLOGY_GRAPH,
+    check_iris,
+    source_triples,
+)
 from kg.runtime.offline import offline
-from kg.sparql.query import load_store
-from kg.curation.prefixes import PrefixMap
 from kg.runtime.processes import die_with_parent
 from kg.runtime.progress import Progress
-from kg.formats.release import JsonNodes, jsonld_nodes
-from kg.curation.sources import SourceFiles, load_source
-from kg.formats.table import claim_row
+from kg.sparql.query import load_store
 from kg.validation.shacl import (
     Report,
     ReportRow,
@@ -85,8 +85,8 @@ __all__ = [
     "scheduler_hosts",
     "shared_unit",
     "source_unit",
-    "validate_graphs",
     "validate_files",
+    "validate_graphs",
     "validation_units",
 ]
 

@@ -15,14 +15,15 @@ Dereferencing (:mod:`kg.web.negotiation`): ``/id/<path>`` answers 303 See Other 
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
+import jinja2
 import pyoxigraph as ox
 from curies import Converter
 
@@ -74,6 +75,8 @@ class Site:
     labels: dict[str, str]
     converter: Converter
     store: ox.Store
+    name: str = "drugclaims"  # the dataset's title, from the release (dataset.yaml's title)
+    description: str = ""
 
     def page_of(self, iri: str) -> Page | None:
         return self.pages.get(_owner(iri, self.pages))
@@ -136,7 +139,23 @@ def read_site(store: ox.Store) -> Site:
     for quad in store.quads_for_pattern(None, ox.NamedNode(_RDFS + "label"), None):
         if isinstance(quad.subject, ox.NamedNode) and isinstance(quad.object, ox.Literal):
             labels.setdefault(_v(quad.subject), _v(quad.object))
-    return Site(pages, labels, converter, store)
+    name, description = _dataset_words(store)
+    return Site(pages, labels, converter, store, name or "drugclaims", description)
+
+
+def _dataset_words(store: ox.Store) -> tuple[str, str]:
+    """The release's title and description, as dataset.yaml gives them."""
+    found = run_query(
+        store,
+        "SELECT ?title ?description WHERE { ?d a <http://www.w3.org/ns/dcat#Dataset> ; "
+        "<http://purl.org/dc/terms/title> ?title . "
+        "OPTIONAL { ?d <http://purl.org/dc/terms/description> ?description } } "
+        "ORDER BY ?title LIMIT 1",
+    )
+    for row in found:  # type: ignore[attr-defined]
+        description = row["description"]
+        return str(row["title"].value), str(description.value) if description else ""
+    return "", ""
 
 
 def build_site(
@@ -165,7 +184,7 @@ def build_site(
         files[page.path + ".jsonld"] = _jsonld(page.triples)
         files[page.path + ".html"] = _page_html(site, page).encode("utf-8")
     files["index.html"] = _index_html(site, sparql_endpoint).encode("utf-8")
-    files["404.html"] = _not_found_html().encode("utf-8")
+    files["404.html"] = _not_found_html(site).encode("utf-8")
     files["style.css"] = _STYLE.encode("utf-8")
     version = _release_version(store)
     if version:  # the release's files, where void.ttl's dcat:downloadURL says they are
@@ -250,48 +269,52 @@ blockquote{border-left:4px solid #ccc;margin:0;padding:0 1rem;white-space:pre-wr
 """
 
 
-def _html(title: str, body: str, depth: int, *, alternates: str = "", head: str = "") -> str:
-    up = "../" * depth
-    return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        '<link rel="icon" href="data:,">\n'  # no /favicon.ico request
-        f"<title>{html.escape(title)}</title>\n"
-        f'<link rel="stylesheet" href="{up}style.css">\n{alternates}{head}</head>\n<body>\n'
-        f'<nav><a href="{up}index.html">drugclaims</a></nav>\n<main>\n{body}</main>\n'
-        "</body>\n</html>\n"
+@dataclass(frozen=True)
+class Cell:
+    """A value as a page shows it (templates/macros.html): a link to the page of a resource, a
+    claim's status, an IRI with no page (as code), or text."""
+
+    text: str
+    href: str | None = None
+    code: bool = False
+    css: str | None = None
+
+
+@cache
+def _templates() -> jinja2.Environment:
+    """The pages' templates (kg/web/templates), autoescaped."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("kg.web", "templates"),
+        autoescape=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
     )
+
+
+def _render(template: str, site: Site, depth: int, **values: object) -> str:
+    layout = {"up": "../" * depth, "site_name": site.name, "alternates": (), "schema_org": ""}
+    return _templates().get_template(template).render(**{**layout, **values})
 
 
 def _depth(path: str) -> int:
     return path.count("/")
 
 
-def _link(site: Site, iri: str, depth: int) -> str:
-    """A link to the page of ``iri`` (its label as text), or the IRI itself as text."""
+def _link(site: Site, iri: str, depth: int) -> Cell:
+    """A link to the page of ``iri`` (its label as text), or the IRI itself as code."""
     label = site.labels.get(iri) or site.converter.compress(iri) or iri
     page = site.page_of(iri)
     if page is None:
-        return f"<code>{html.escape(label)}</code>"
+        return Cell(label, code=True)
     anchor = "#" + iri.split("#", 1)[1] if "#" in iri and page.iri != iri else ""
-    href = "../" * depth + page.path + ".html" + anchor
-    return f'<a href="{html.escape(href)}">{html.escape(label)}</a>'
+    return Cell(label, href="../" * depth + page.path + ".html" + anchor)
 
 
-def _term(site: Site, term: object, depth: int) -> str:
+def _term(site: Site, term: object, depth: int) -> Cell:
     if isinstance(term, ox.NamedNode):
         return _link(site, term.value, depth)
     assert isinstance(term, ox.Literal)
-    return html.escape(term.value)
-
-
-def _alternates(page: Page, depth: int) -> str:
-    name = page.path.rsplit("/", 1)[-1]
-    return "".join(
-        f'<link rel="alternate" type="{f.media_type}" href="{html.escape(name)}.{f.extension}">\n'
-        for f in FORMATS
-        if f.extension != "html"
-    )
+    return Cell(term.value)
 
 
 def _values(page: Page, subject: str, predicate: str) -> list[object]:
@@ -321,28 +344,29 @@ def _page_html(site: Site, page: Page) -> str:
         and isinstance(t.object, ox.NamedNode)
     }
     name = page.path.rsplit("/", 1)[-1]
-    parts = [f"<h1>{html.escape(title)}</h1>\n<p>IRI: <code>{html.escape(page.iri)}</code></p>\n"]
-    parts.append(
-        "<p>This description as "
-        + ", ".join(
-            f'<a href="{html.escape(name)}.{f.extension}" type="{f.media_type}">{label}</a>'
+    outside = not page.iri.startswith(ROOT)
+    claims_about, xrefs = _entity(site, page, depth) if outside else ((), ())
+    return _render(
+        "page.html",
+        site,
+        depth,
+        title=title,
+        iri=page.iri,
+        alternates=[
+            (f.media_type, f"{name}.{f.extension}") for f in FORMATS if f.extension != "html"
+        ],
+        schema_org=_schema_org(site, page, types),
+        formats=[
+            (f"{name}.{f.extension}", f.media_type, label)
             for f, label in zip(FORMATS, ("Turtle", "JSON-LD", "N-Triples"), strict=False)
-        )
-        + ".</p>\n"
+        ],
+        claim=_claim(site, page, depth) if _KGO + "Claim" in types else None,
+        ontology=_ontology(site, page, depth) if page.iri == _ONTOLOGY else (),
+        authority=page.iri if outside else None,
+        claims_about=claims_about,
+        xrefs=xrefs,
+        triples=_triples(site, page, depth),
     )
-    if _KGO + "Claim" in types:
-        parts.append(_claim_html(site, page, depth))
-    if page.iri == _ONTOLOGY:
-        parts.append(_ontology_html(site, page, depth))
-    if not page.iri.startswith(ROOT):
-        parts.append(
-            f'<p>At its authority: <a href="{html.escape(page.iri)}">'
-            f"{html.escape(page.iri)}</a></p>\n"
-        )
-        parts.append(_entity_html(site, page, depth))
-    parts.append(_triples_html(site, page, depth))
-    head = _schema_org(site, page, types)
-    return _html(title, "".join(parts), depth, alternates=_alternates(page, depth), head=head)
 
 
 _KINDS = (
@@ -364,14 +388,13 @@ _TERM_FIELDS = (
 )
 
 
-def _ontology_html(site: Site, page: Page, depth: int) -> str:
+def _ontology(site: Site, page: Page, depth: int) -> list[tuple[str, list[dict[str, object]]]]:
     """The ontology's documentation: its terms by kind, each with its definition, comment,
     superclasses, domain and range, under an anchor of its local name (the term's IRI
     fragment), as pyLODE lays it out."""
     by_subject: dict[str, list[ox.Triple]] = defaultdict(list)
     for triple in page.triples:
         by_subject[_v(triple.subject)].append(triple)
-    out = []
     placed: set[str] = set()
     groups = []
     for kind, title in _KINDS:
@@ -384,27 +407,28 @@ def _ontology_html(site: Site, page: Page, depth: int) -> str:
         )
         placed.update(terms)
         groups.append((title, terms))
-    others = sorted(s for s in by_subject if s.startswith(_KGO) and s not in placed)
-    groups.append(("Other terms", others))
+    groups.append(
+        ("Other terms", sorted(s for s in by_subject if s.startswith(_KGO) and s not in placed))
+    )
+    found = []
     for title, terms in groups:
         if not terms:
             continue
-        out.append(f"<h2>{title}</h2>\n")
+        documented: list[dict[str, object]] = []
         for term in terms:
             name = term.split("#", 1)[1]
-            label = site.labels.get(term, name)
-            out.append(
-                f'<section id="{html.escape(name)}">\n<h3>{html.escape(label)}</h3>\n'
-                f"<p><code>kgo:{html.escape(name)}</code></p>\n<dl>\n"
-            )
-            for predicate, field_name in _TERM_FIELDS:
-                values = sorted(
+            fields = [
+                (field_name, _term(site, value, depth))
+                for predicate, field_name in _TERM_FIELDS
+                for value in sorted(
                     (t.object for t in by_subject[term] if _v(t.predicate) == predicate), key=str
                 )
-                for value in values:
-                    out.append(f"<dt>{field_name}</dt><dd>{_term(site, value, depth)}</dd>\n")
-            out.append("</dl>\n</section>\n")
-    return "".join(out)
+            ]
+            documented.append(
+                {"name": name, "label": site.labels.get(term, name), "fields": fields}
+            )
+        found.append((title, documented))
+    return found
 
 
 def _status(site: Site, status: str) -> tuple[str, str]:
@@ -413,91 +437,76 @@ def _status(site: Site, status: str) -> tuple[str, str]:
     return word, re.sub(r"[^a-z]", "", word.split()[0]) if word else ""
 
 
-def _claim_html(site: Site, page: Page, depth: int) -> str:
+def _claim(site: Site, page: Page, depth: int) -> dict[str, object]:
+    """A claim's summary (its reading, parts, status and every qualifier) and its source's
+    text with the quote highlighted at its offsets."""
     iri = page.iri
-    subject = _value(page, iri, _BIOLINK + "subject")
-    predicate = _value(page, iri, _BIOLINK + "predicate")
-    obj = _value(page, iri, _BIOLINK + "object")
     status = _value(page, iri, _KGO + "epistemicStatus")
     word, css = _status(site, status)
     if _value(page, iri, _BIOLINK + "negated") == "true" and css != "negated":
         word += " (negated: that the relation does not hold)"
-    rows = [
-        ("in words", html.escape(_value(page, iri, _KGO + "reading"))),
-        ("subject", _link(site, subject, depth)),
-        ("predicate", _link(site, predicate, depth)),
-        ("object", _link(site, obj, depth)),
-        ("status", f'<span class="status {css}">{html.escape(word)}</span>'),
+    rows: list[tuple[str, list[Cell]]] = [
+        ("in words", [Cell(_value(page, iri, _KGO + "reading"))]),
+        *(
+            (role, [_link(site, _value(page, iri, _BIOLINK + role), depth)])
+            for role in ("subject", "predicate", "object")
+        ),
+        ("status", [Cell(word, css=css)]),
     ]
     qualifiers = sorted(
         {_v(t.predicate) for t in page.triples if _v(t.subject) == iri} - CLAIM_PROPERTIES
     )
     for prop in qualifiers:  # each qualifier, with its values
-        values = _values(page, iri, prop)
         label = site.labels.get(prop) or site.converter.compress(prop) or prop
-        cells = (  # a node minted for the claim (a dose, a study set) by its label
-            html.escape(site.labels.get(_v(value), _v(value)))
+        cells = [  # a node minted for the claim (a dose, a study set) by its label
+            Cell(site.labels.get(_v(value), _v(value)))
             if _v(value).startswith(iri + "/")
             else _term(site, value, depth)
-            for value in values
-        )
-        rows.append((label, ", ".join(cells)))
-    table = "".join(f"<tr><th>{html.escape(k)}</th><td>{v}</td></tr>\n" for k, v in rows)
-    out = [f"<h2>The claim</h2>\n<table>\n{table}</table>\n"]
-    if word == "negated":
-        out.append(
-            '<p class="status negated">The source states that this does not hold: '
-            "the claim is negated.</p>\n"
-        )
-    evidence = iri + "/evidence"
+            for value in _values(page, iri, prop)
+        ]
+        rows.append((label, cells))
+    return {"rows": rows, "negated": word == "negated", "source": _source(site, page, depth)}
+
+
+def _source(site: Site, page: Page, depth: int) -> dict[str, object] | None:
+    evidence = page.iri + "/evidence"
     text_iri = _value(page, evidence, _OA + "hasSource")
     start = _value(page, evidence + "/position", _OA + "start")
     end = _value(page, evidence + "/position", _OA + "end")
     text_page = site.page_of(text_iri) if text_iri else None
     text = _value(text_page, text_iri, _RDF + "value") if text_page else ""
-    if text and start.isdigit() and end.isdigit():
-        s, e = int(start), int(end)
-        article = (
-            _value(text_page, text_iri, "http://purl.org/dc/terms/source") if text_page else ""
-        )
-        out.append(
-            "<h2>The source</h2>\n"
-            + (
-                f"<p>From {_link(site, article, depth)}; the supporting quote is highlighted.</p>\n"
-                if article
-                else ""
-            )
-            + "<blockquote><p>"
-            + html.escape(text[:s])
-            + f'<mark id="quote">{html.escape(text[s:e])}</mark>'
-            + html.escape(text[e:])
-            + "</p></blockquote>\n"
-        )
-    return "".join(out)
+    if not (text and text_page and start.isdigit() and end.isdigit()):
+        return None
+    s, e = int(start), int(end)
+    article = _value(text_page, text_iri, "http://purl.org/dc/terms/source")
+    return {
+        "article": _link(site, article, depth) if article else None,
+        "before": text[:s],
+        "quote": text[s:e],
+        "after": text[e:],
+    }
 
 
-def _entity_html(site: Site, page: Page, depth: int) -> str:
+def _entity(
+    site: Site, page: Page, depth: int
+) -> tuple[list[tuple[str, list[Cell]]], list[tuple[str, Cell, str, str]]]:
     """Claims about an outside resource, grouped by status, and its cross-references."""
     store = site.store
-    groups: dict[str, list[str]] = defaultdict(list)
+    groups: dict[str, set[Cell]] = defaultdict(set)
     for role in ("subject", "object"):
         for quad in store.quads_for_pattern(
             None, ox.NamedNode(_BIOLINK + role), ox.NamedNode(page.iri)
         ):
-            claim = _v(quad.subject)
             status = next(
                 store.quads_for_pattern(quad.subject, ox.NamedNode(_KGO + "epistemicStatus"), None),
                 None,
             )
             word = _status(site, _v(status.object))[0] if status else "unknown"
-            groups[word].append(f"<li>{_link(site, claim, depth)}</li>\n")
-    out = []
-    if groups:
-        out.append("<h2>Claims about it</h2>\n")
-        for word in sorted(groups):
-            out.append(
-                f"<h3>{html.escape(word)}</h3>\n<ul>\n{''.join(sorted(set(groups[word])))}</ul>\n"
-            )
+            groups[word].add(_link(site, _v(quad.subject), depth))
+    claims = [
+        (word, sorted(groups[word], key=lambda c: (c.text, c.href or "")))
+        for word in sorted(groups)
+    ]
     rows = []
     for quad in store.quads_for_pattern(
         None, ox.NamedNode(_OWL + "annotatedSource"), ox.NamedNode(page.iri)
@@ -509,25 +518,17 @@ def _entity_html(site: Site, page: Page, depth: int) -> str:
             return _v(found.object) if found else ""
 
         rows.append(
-            "<tr><td>"
-            + html.escape(one(_OWL + "annotatedProperty").rsplit("#", 1)[-1])
-            + "</td><td>"
-            + _link(site, one(_OWL + "annotatedTarget"), depth)
-            + "</td><td>"
-            + html.escape(one("https://w3id.org/sssom/confidence") or "1 (checked)")
-            + "</td><td>"
-            + html.escape(one(_RDFS + "comment"))
-            + "</td></tr>\n"
+            (
+                one(_OWL + "annotatedProperty").rsplit("#", 1)[-1],
+                _link(site, one(_OWL + "annotatedTarget"), depth),
+                one("https://w3id.org/sssom/confidence") or "1 (checked)",
+                one(_RDFS + "comment"),
+            )
         )
-    if rows:
-        out.append(
-            "<h2>Cross-references</h2>\n<table>\n<tr><th>predicate</th><th>target</th>"
-            "<th>confidence</th><th>comment</th></tr>\n" + "".join(sorted(rows)) + "</table>\n"
-        )
-    return "".join(out)
+    return claims, sorted(rows, key=lambda r: (r[0], r[1].text, r[2], r[3]))
 
 
-def _triples_html(site: Site, page: Page, depth: int) -> str:
+def _triples(site: Site, page: Page, depth: int) -> list[tuple[str, Cell, str, Cell]]:
     rows = []
     anchored: set[str] = set()
     for t in sorted(page.triples, key=_order):
@@ -540,18 +541,15 @@ def _triples_html(site: Site, page: Page, depth: int) -> str:
             and page.iri != _ONTOLOGY
         ):
             anchored.add(subject)
-            anchor = f' id="{html.escape(subject.split("#", 1)[1])}"'
-        about = "this" if subject == page.iri else _term(site, t.subject, depth)
-        rows.append(
-            f"<tr{anchor}><td>{about}</td>"
-            f"<td>{html.escape(site.converter.compress(_v(t.predicate)) or _v(t.predicate))}</td>"
-            f"<td>{_term(site, t.object, depth)}</td></tr>\n"
-        )
-    header = "<tr><th>about</th><th>property</th><th>value</th></tr>\n"
-    return f"<h2>All it says</h2>\n<table>\n{header}{''.join(rows)}</table>\n"
+            anchor = subject.split("#", 1)[1]
+        about = Cell("this") if subject == page.iri else _term(site, t.subject, depth)
+        prop = site.converter.compress(_v(t.predicate)) or _v(t.predicate)
+        rows.append((anchor, about, prop, _term(site, t.object, depth)))
+    return rows
 
 
 def _schema_org(site: Site, page: Page, types: set[str]) -> str:
+    """The page's schema.org JSON-LD (with ``</`` escaped, so it cannot close its script)."""
     kinds = sorted({_SCHEMA_TYPES[t] for t in types if t in _SCHEMA_TYPES})
     if not kinds:
         return ""
@@ -562,8 +560,7 @@ def _schema_org(site: Site, page: Page, types: set[str]) -> str:
         "name": site.labels.get(page.iri, page.iri),
         "url": page.iri,
     }
-    text = json.dumps(data, ensure_ascii=False, sort_keys=True).replace("</", "<\\/")
-    return f'<script type="application/ld+json">{text}</script>\n'
+    return json.dumps(data, ensure_ascii=False, sort_keys=True).replace("</", "<\\/")
 
 
 def _index_html(site: Site, sparql_endpoint: str | None) -> str:
@@ -575,45 +572,29 @@ def _index_html(site: Site, sparql_endpoint: str | None) -> str:
         page = site.page_of(_v(quad.subject))
         if page is None:
             continue
-        status = _value(page, page.iri, _KGO + "epistemicStatus")
-        word, css = _status(site, status)
-        cells = [
-            _link(site, page.iri, 0),
-            _link(site, _value(page, page.iri, _BIOLINK + "subject"), 0),
-            _link(site, _value(page, page.iri, _BIOLINK + "predicate"), 0),
-            _link(site, _value(page, page.iri, _BIOLINK + "object"), 0),
-            f'<span class="status {css}">{html.escape(word)}</span>',
-        ]
-        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>\n")
+        word, css = _status(site, _value(page, page.iri, _KGO + "epistemicStatus"))
+        rows.append(
+            [
+                _link(site, page.iri, 0),
+                *(
+                    _link(site, _value(page, page.iri, _BIOLINK + role), 0)
+                    for role in ("subject", "predicate", "object")
+                ),
+                Cell(word, css=css),
+            ]
+        )
     releases = sorted(p for p in site.pages if p.startswith(ROOT + "release/"))
-    described = "".join(f"<li>{_link(site, iri, 0)}</li>\n" for iri in releases)
-    endpoint = (
-        f'<p>SPARQL endpoint: <a href="{html.escape(sparql_endpoint)}">'
-        f"{html.escape(sparql_endpoint)}</a></p>\n"
-        if sparql_endpoint
-        else ""
-    )
-    body = (
-        "<h1>drugclaims: claims of the biomedical literature</h1>\n"
-        f"<h2>The dataset</h2>\n<ul>\n{described}</ul>\n{endpoint}"
-        '<h2>Claims</h2>\n<p><label for="filter">Filter the claims</label> '
-        '<input id="filter" type="search"></p>\n'
-        '<table id="claims">\n<tr><th>claim</th><th>subject</th><th>predicate</th><th>object</th>'
-        "<th>status</th></tr>\n" + "".join(sorted(rows)) + "</table>\n"
-        '<p><a href="doc/ontology.html">The ontology</a></p>\n'
-    )
-    script = (
-        "<script>document.getElementById('filter').addEventListener('input',function(e){"
-        "var t=e.target.value.toLowerCase();document.querySelectorAll('#claims tr+tr')"
-        ".forEach(function(r){r.hidden=t&&r.textContent.toLowerCase().indexOf(t)<0;});});"
-        "</script>\n"
-    )
-    return _html("drugclaims", body + script, 0)
-
-
-def _not_found_html() -> str:
-    return _html(
-        "Not found",
-        "<h1>Not found</h1>\n<p>No resource of this dataset has this address.</p>\n",
+    return _render(
+        "index.html",
+        site,
         0,
+        title=site.name,
+        description=site.description,
+        releases=[_link(site, iri, 0) for iri in releases],
+        endpoint=sparql_endpoint,
+        claims=sorted(rows, key=lambda r: [(c.text, c.href or "") for c in r]),
     )
+
+
+def _not_found_html(site: Site) -> str:
+    return _render("404.html", site, 0, title="Not found")
