@@ -25,6 +25,7 @@ from kg.build.units import (
     SourceResult,
     build_sources,
     context_digest,
+    context_lines,
     merge_verdicts,
     scheduler_hosts,
     shared_unit,
@@ -47,8 +48,8 @@ from kg.formats.release import (
 )
 from kg.formats.void import Release, describe_release, statistics
 from kg.model import DatasetInfo, Input
-from kg.namespaces import BASE, BIOLINK, KGO, SH
-from kg.rdf.lines import closures, nt_bytes, nt_lines, subjects_typed
+from kg.namespaces import BASE, BIOLINK, KGO
+from kg.rdf.lines import closures, nt_bytes, nt_lines
 from kg.rdf.mint import (
     CATALOGUE_GRAPH,
     DATASET_GRAPH,
@@ -278,16 +279,12 @@ def _source_context(
     )
     prefixes = shared.prefixes.prefixes.values()
     declarations = nt_lines(description_graph(shared.dataset, prefixes, (), ()))
-    declared = set(subjects_typed(declarations, str(SH.PrefixDeclaration)))
     return SourceContext(
         prefixes=shared.prefixes,
         ontology=shared.ontology,
         catalogue=shared.catalogue,
         names=names_of(shared.catalogue.entities.values(), shared.ontology.graph),
-        context_lines=(
-            *ontology_lines,
-            *(line for line in declarations if line.split(" ", 1)[0] in declared),
-        ),
+        context_lines=context_lines(ontology_lines, declarations),
         closures=closures(catalogue_lines),
         shapes=shapes,
         jsonld_context=jsonld_context(prefix_map(converter)),

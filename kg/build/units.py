@@ -79,6 +79,7 @@ __all__ = [
     "SourceContext",
     "SourceResult",
     "build_sources",
+    "context_lines",
     "dask_executor",
     "graphs_of_release",
     "report_graphs",
@@ -205,7 +206,7 @@ def build_source(context: SourceContext, files: SourceFiles) -> SourceResult:
     found = closures(lines)
     articles = subjects_typed(lines, str(BIOLINK.Article))
     verdict = _validate_unit(
-        context.shapes, source_unit(context, lines), nt_bytes(context.context_lines)
+        context.shapes, source_unit(lines, context.closures), nt_bytes(context.context_lines)
     )
     edges, named = source_edges(views, context.kgx) if context.kgx else ([], [])
     return SourceResult(
@@ -230,11 +231,19 @@ def readings_of(catalogue: Catalogue) -> Readings:
     return Readings({q.property: (q.name, q.reading) for q in catalogue.qualifiers.values()})
 
 
-def source_unit(context: SourceContext, lines: Sequence[str]) -> bytes:
+def source_unit(lines: Sequence[str], catalogue: Mapping[str, Sequence[str]]) -> bytes:
     """The validation unit of one source's lines, with the catalogue's lines about each entity
-    the source names; validated on the context's lines (the ontology and the prefix
-    declarations), which every source's unit shares."""
-    return nt_bytes(lines, closure_of(named_terms(lines), context.closures))
+    the source names (``catalogue``: its lines by subject); validated on the context's lines
+    (:func:`context_lines`), which every source's unit shares. ``kg build`` and ``kg
+    validate`` both make a source's unit here."""
+    return nt_bytes(lines, closure_of(named_terms(lines), catalogue))
+
+
+def context_lines(ontology: Iterable[str], description: Sequence[str]) -> tuple[str, ...]:
+    """The lines every source's unit is validated on: the ontology's, and the prefix
+    declarations of the dataset description (the shapes check IRIs against them)."""
+    declared = set(subjects_typed(description, str(SH.PrefixDeclaration)))
+    return (*ontology, *(line for line in description if line.split(" ", 1)[0] in declared))
 
 
 def shared_unit(graphs: Mapping[str, Sequence[str]], article_lines: Iterable[str]) -> bytes:
@@ -318,21 +327,15 @@ def validation_units(graphs: Mapping[str, Sequence[str]]) -> list[tuple[bytes, b
     """The validation units of a release's graphs, each as (unit, the base it is validated
     on): the shared one, then one per source."""
     catalogue = closures(graphs.get(str(CATALOGUE_GRAPH), ()))
-    description = graphs.get(str(DATASET_GRAPH), ())
-    declared = set(subjects_typed(description, str(SH.PrefixDeclaration)))
-    context_lines = (
-        *graphs.get(str(ONTOLOGY_GRAPH), ()),
-        *(line for line in description if line.split(" ", 1)[0] in declared),
-    )
+    context = context_lines(graphs.get(str(ONTOLOGY_GRAPH), ()), graphs.get(str(DATASET_GRAPH), ()))
     sources = [lines for name, lines in graphs.items() if name not in _SHARED]
     articles = []
     for lines in sources:
         found = closures(lines)
         articles += closure_of(subjects_typed(lines, str(BIOLINK.Article)), found)
-    base = nt_bytes(context_lines)
+    base = nt_bytes(context)
     units = [(shared_unit(graphs, articles), b"")]
-    for lines in sources:
-        units.append((nt_bytes(lines, closure_of(named_terms(lines), catalogue)), base))
+    units += [(source_unit(lines, catalogue), base) for lines in sources]
     return units
 
 
