@@ -233,29 +233,12 @@ def _ntriples(triples: Iterable[ox.Triple]) -> bytes:
 
 
 def _jsonld(triples: Iterable[ox.Triple]) -> bytes:
-    """Expanded JSON-LD (flattened by subject): reads with no context to fetch."""
-    nodes: dict[str, dict[str, list[object]]] = defaultdict(lambda: defaultdict(list))
-    for triple in sorted(
-        set(triples), key=lambda t: (str(t.subject), str(t.predicate), str(t.object))
-    ):
-        node = nodes[_v(triple.subject)]
-        if _v(triple.predicate) == _RDF + "type" and isinstance(triple.object, ox.NamedNode):
-            node["@type"].append(_v(triple.object))
-        else:
-            node[_v(triple.predicate)].append(_json_value(triple.object))
-    graph = [{"@id": iri, **node} for iri, node in sorted(nodes.items())]
-    return (json.dumps(graph, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
-
-
-def _json_value(term: object) -> dict[str, str]:
-    if isinstance(term, ox.NamedNode):
-        return {"@id": term.value}
-    assert isinstance(term, ox.Literal)
-    if term.language:
-        return {"@value": term.value, "@language": term.language}
-    if term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-        return {"@value": term.value, "@type": term.datatype.value}
-    return {"@value": term.value}
+    """Expanded JSON-LD, written by pyoxigraph from the sorted triples: reads with no context
+    to fetch."""
+    ordered = sorted(set(triples), key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+    written = ox.serialize(ordered, format=ox.RdfFormat.JSON_LD)
+    assert written is not None
+    return written if written.endswith(b"\n") else written + b"\n"
 
 
 # -- HTML ------------------------------------------------------------------------------------
