@@ -65,7 +65,7 @@ from kg.runtime.offline import offline
 from kg.runtime.publish import check_target, write_release
 from kg.validation.shacl import Report, check_unit, read_shapes
 
-__all__ = ["SSSOM_FILE", "BuildResult", "build_release"]
+__all__ = ["SSSOM_FILE", "BuildResult", "Prepared", "build_release", "prepare"]
 
 #: The release's SSSOM mapping set.
 SSSOM_FILE = "mappings.sssom.tsv"
@@ -107,25 +107,15 @@ def build_release(
     target = out if out is not None else project.dist
     check_target(target, [*RELEASE_FILES, *(f"{d}/" for d in RELEASE_FOLDERS)], force=force)
     with offline(allow=scheduler_hosts(scheduler)):
-        shared = load_shared(project)
-        shapes = read_shapes(project.shape_files)
-        converter = build_converter(shared.prefixes.prefixes.values())
-        key = read_key(sign_key) if sign_key is not None else None
-        path = project.biolink_prefixes_file
-        biolink = load_biolink_prefixes(path, project.display(path)) if path.is_file() else {}
-        ontology = shared.ontology.graph
-        catalogue = catalogue_graph(shared.catalogue.entities.values())
-        check_iris(ontology)
-        check_iris(catalogue)
-        ontology_lines, catalogue_lines = nt_lines(ontology), nt_lines(catalogue)
-        context = _source_context(
-            shared,
-            shapes,
-            converter,
-            (ontology_lines, catalogue_lines),
-            key=key,
-            ids=Ids(converter, biolink),
+        prepared = prepare(project, sign_key=sign_key)
+        shared, shapes, converter, context = (
+            prepared.shared,
+            prepared.shapes,
+            prepared.converter,
+            prepared.context,
         )
+        ontology, catalogue = prepared.ontology, prepared.catalogue
+        ontology_lines, catalogue_lines = prepared.ontology_lines, prepared.catalogue_lines
         folders = [read_folder(folder, root=project.root) for folder in shared.folders]
         results = build_sources(context, folders, jobs=jobs, scheduler=scheduler, cache=cache)
         for result in results:
@@ -167,6 +157,52 @@ def build_release(
     triples = files["graph.nt"].count(b"\n")
     names = tuple(sorted({name.split("/", 1)[0] for name in files}))
     return BuildResult(target, triples, claims, names, report)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The shared inputs, read and checked once a build, and what every source's unit of work
+    shares (its :class:`~kg.build.units.SourceContext`)."""
+
+    shared: SharedInputs
+    shapes: Shapes
+    converter: Converter
+    ontology: Graph
+    catalogue: Graph
+    ontology_lines: list[str]
+    catalogue_lines: list[str]
+    context: SourceContext
+
+
+def prepare(project: Project, *, sign_key: Path | None = None) -> Prepared:
+    """Read and check the shared inputs of ``project`` (dataset, prefixes, ontology, catalogue,
+    shapes) and make the context every source's unit of work is run with
+    (:func:`kg.build.units.build_source`).
+
+    :raises InputError: a curation mistake in a shared input
+    """
+    shared = load_shared(project)
+    shapes = read_shapes(project.shape_files)
+    converter = build_converter(shared.prefixes.prefixes.values())
+    key = read_key(sign_key) if sign_key is not None else None
+    path = project.biolink_prefixes_file
+    biolink = load_biolink_prefixes(path, project.display(path)) if path.is_file() else {}
+    ontology = shared.ontology.graph
+    catalogue = catalogue_graph(shared.catalogue.entities.values())
+    check_iris(ontology)
+    check_iris(catalogue)
+    ontology_lines, catalogue_lines = nt_lines(ontology), nt_lines(catalogue)
+    context = _source_context(
+        shared,
+        shapes,
+        converter,
+        (ontology_lines, catalogue_lines),
+        key=key,
+        ids=Ids(converter, biolink),
+    )
+    return Prepared(
+        shared, shapes, converter, ontology, catalogue, ontology_lines, catalogue_lines, context
+    )
 
 
 def _nanopublications(results: Iterable[SourceResult]) -> dict[str, bytes]:
