@@ -49,6 +49,7 @@ def test_service_refused_connection(kg: Callable[..., Result]) -> None:
     assert "the query failed" in line and "refused" in line.lower()
 
 
+@pytest.mark.slow
 def test_service_that_never_answers_is_stopped(kg: Callable[..., Result]) -> None:
     with listener(hold=True) as (port, received):
         started = time.monotonic()

@@ -8,6 +8,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from click.testing import Result
 
 CLAIMS = "sources/pubmed-22870448/claims.yaml"
@@ -34,6 +35,7 @@ def diff(kg: Callable[..., Result], old: Path, new: Path) -> dict[str, object]:
     return found
 
 
+@pytest.mark.slow
 def test_a_changed_meaning_an_added_and_a_removed_claim(
     project: Path, kg: Callable[..., Result], tmp_path: Path
 ) -> None:
@@ -61,6 +63,7 @@ def test_a_changed_meaning_an_added_and_a_removed_claim(
     assert set(changed) == {CLAIM + "no-activity-at-other-receptors"}
 
 
+@pytest.mark.slow
 def test_a_new_quote_is_minor_a_new_note_a_patch_nothing_none(
     project: Path, kg: Callable[..., Result], tmp_path: Path
 ) -> None:

@@ -132,6 +132,7 @@ def sssom_command() -> list[str]:
     return [executable]
 
 
+@pytest.mark.slow
 def test_sssom_reference_validator_accepts_the_release(release: Path) -> None:
     result = subprocess.run(
         [*sssom_command(), "validate", str(release / "mappings.sssom.tsv")],
@@ -142,6 +143,7 @@ def test_sssom_reference_validator_accepts_the_release(release: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_sssom_reference_validator_can_fail(release: Path, tmp_path: Path) -> None:
     """The validator really checks: a justification outside SEMAPV is refused."""
     bad = tmp_path / "bad.sssom.tsv"

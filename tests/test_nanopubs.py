@@ -139,6 +139,7 @@ def uris(release: Path) -> dict[str, str]:
     return found
 
 
+@pytest.mark.slow
 def test_signed_with_a_key_it_generates(tmp_path: Path, kg: Callable[..., Result]) -> None:
     profile = pytest.importorskip("nanopub.profile")
     keys = tmp_path / "keys"
