@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
+from folders import fingerprint
 
 CLAIMS = "sources/pubmed-22870448/claims.yaml"
 SOURCE = "sources/pubmed-22870448/source.yaml"
@@ -416,14 +417,6 @@ def expected_line(path: Path, case: Case) -> int:
     """The line the message must name, in the changed file."""
     at = case.at or case.new.strip("\n").split("\n")[0] or case.old.split("\n")[0]
     return line_of(path, at)
-
-
-def fingerprint(folder: Path) -> dict[str, str]:
-    return {
-        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

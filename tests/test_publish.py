@@ -12,20 +12,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from conftest import copy_project
+from folders import files_of
 
 from kg.cli import main
 from kg.formats.files import RELEASE_FILES, RELEASE_FOLDERS
 from kg.runtime import publish
 
 CLAIMS = "sources/pubmed-22870448/claims.yaml"
-
-
-def files_of(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def change_a_claim(project: Path) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from click.testing import Result
+from folders import files_of
 from rdflib import Dataset, Graph, Literal
 from rdflib.compare import isomorphic
 
@@ -26,14 +27,6 @@ FORMATS = {
     "graph.nq": (ox.RdfFormat.N_QUADS, "nquads"),
     "graph.jsonld": (ox.RdfFormat.JSON_LD, "json-ld"),
 }
-
-
-def files_of(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def test_committed_dist_is_what_kg_build_makes(release: Path) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import Result
+from folders import files_of
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
@@ -26,14 +27,6 @@ from servers import dask_cluster  # noqa: E402
 
 pytestmark = pytest.mark.slow
 SOURCES = 50
-
-
-def files_of(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 @pytest.fixture(scope="module")
