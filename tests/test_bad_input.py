@@ -528,3 +528,21 @@ def test_an_alias_bomb_is_refused_by_either_parser(parser: str) -> None:
     loader = type("Loader", (records._NoAliases, base), {"file": "bomb.yaml"})
     with pytest.raises(InputError, match=r"bomb\.yaml:3: aliases \(\*name\) are not accepted"):
         yaml.load(BOMB, Loader=loader)
+
+
+def test_an_unlisted_source_folder_is_an_error_not_ignored(
+    project: Path, kg: Callable[..., Result]
+) -> None:
+    """A source folder that dataset.yaml does not list was ignored in silence: now one line
+    says which folder and what to do, and nothing is written."""
+    import shutil
+
+    shutil.copytree(project / "sources/pubmed-22870448", project / "sources/pubmed-99999999")
+    before = fingerprint(project / "dist")
+    result = kg("--project", project, "build")
+    assert result.exit_code == 2
+    line = result.stderr.strip()
+    assert line.startswith("kg: error: dataset.yaml:") and len(line.splitlines()) == 1
+    assert "sources/pubmed-99999999 holds a source that is not listed" in line
+    assert "add '- sources/pubmed-99999999' under sources:" in line
+    assert fingerprint(project / "dist") == before

@@ -232,4 +232,25 @@ def _source_folders(project: Project, record: Record) -> list[Path]:
                 index=index,
             )
         found.append(project.root / folder)
+    _check_unlisted(project, record, found)
     return found
+
+
+def _check_unlisted(project: Project, record: Record, listed: list[Path]) -> None:
+    """A folder under sources/ with a source.yaml that dataset.yaml does not list is a mistake
+    to say, never a source to ignore in silence."""
+    parent = project.root / "sources"
+    known = {folder.resolve() for folder in listed}
+    try:
+        folders = sorted(p for p in parent.iterdir() if p.is_dir() and not p.name.startswith("."))
+    except OSError:
+        return  # no sources/ folder: every source is elsewhere
+    for folder in folders:
+        if (folder / "source.yaml").is_file() and folder.resolve() not in known:
+            name = folder.relative_to(project.root).as_posix()
+            raise record.error(
+                "dataset",
+                f"sources: {name} holds a source that is not listed: add '- {name}' under "
+                "sources: (or move the folder out of sources/)",
+                key="sources",
+            )
