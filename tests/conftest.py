@@ -85,3 +85,22 @@ def prefix_map() -> PrefixMap:
         display="catalogue/prefixes.yaml",
         lock_display="catalogue/prefixes.lock.json",
     )
+
+
+def claims_in(*folders: Path) -> int:
+    """How many claims the curation files of these source folders hold (so that a test's
+    counts follow the project's data, not a constant)."""
+    import yaml
+
+    return sum(
+        len(yaml.safe_load((folder / "claims.yaml").read_text(encoding="utf-8"))["claims"] or [])
+        for folder in folders
+    )
+
+
+def project_claims(root: Path = ROOT) -> int:
+    """How many claims the sources dataset.yaml lists hold."""
+    import yaml
+
+    dataset = yaml.safe_load((root / "dataset.yaml").read_text(encoding="utf-8"))
+    return claims_in(*(root / folder for folder in dataset["sources"]))
