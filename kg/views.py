@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from rdflib.term import Node, URIRef
 
@@ -105,9 +105,12 @@ _DIRECTION_VERBS = {"decreased": "decreases", "increased": "increases"}
 @dataclass(frozen=True)
 class Readings:
     """How each qualifier reads in a claim's reading: property -> (name, template), where the
-    template holds ``{}`` for the values (from catalogue/qualifiers.yaml)."""
+    template holds ``{}`` for the values (from catalogue/qualifiers.yaml); and, for a claim
+    predicate of the project's own, the Biolink predicate its edge takes (its superproperty in
+    ontology/kgo.ttl; ``biolink:related_to`` when it declares none)."""
 
     templates: Mapping[URIRef, tuple[str, str]]
+    biolink: Mapping[URIRef, URIRef] = field(default_factory=dict)
 
     def name(self, prop: URIRef) -> str:
         return self.templates.get(prop, (local_name(prop), ""))[0]
@@ -167,6 +170,7 @@ class ClaimView:
     doi: str
     evidence_type: URIRef | None
     note: str | None
+    biolink_predicate: URIRef | None = None  # the Biolink edge's, for a predicate of our own
 
     @property
     def states_triple(self) -> bool:
@@ -178,7 +182,9 @@ class ClaimView:
         """The Biolink edge the claim becomes (see the module's rules)."""
         if self.status_word == "assessed":
             return CoreEdge(ASSESSED_EDGE, False, "knowledge_assertion")
-        return CoreEdge(self.predicate, self.negated, self.knowledge_level)
+        return CoreEdge(
+            self.biolink_predicate or self.predicate, self.negated, self.knowledge_level
+        )
 
 
 def claim_iri(base: str, source: str, key: str) -> URIRef:
@@ -206,8 +212,6 @@ def views_of(
 
 
 def _replace_label(view: ClaimView, label: str) -> ClaimView:
-    from dataclasses import replace
-
     return replace(view, label=label)
 
 
@@ -260,6 +264,11 @@ def _view(
         doi=article.doi,
         evidence_type=claim.evidence_type,
         note=claim.note,
+        biolink_predicate=(
+            None
+            if str(claim.predicate).startswith(str(BIOLINK))
+            else readings.biolink.get(claim.predicate, BIOLINK.related_to)
+        ),
     )
 
 

@@ -202,7 +202,11 @@ def test_direct_triples_only_for_asserted_claims(graph: Graph) -> None:
     assert direct == asserted
     assert (MILNACIPRAN, BIOLINK.affects, KGO.OtherReceptorSystems) not in graph
     assert (MILNACIPRAN, BIOLINK.has_adverse_event, KGO.NewSafetyConcern) not in graph
-    assert (MILNACIPRAN, BIOLINK.has_side_effect, KGO.OlderMedicationSideEffects) not in graph
+    assert (
+        MILNACIPRAN,
+        KGO.withoutSomeSideEffectsOf,
+        KGO.OlderFibromyalgiaMedications,
+    ) not in graph
     # The hypotheses about pain and fibromyalgia, and the assessed outcomes, have their triples
     # only because the reported improvements (claim 11) assert the same triples.
     assert (MILNACIPRAN, BIOLINK.ameliorates_condition, PAIN) in asserted & others

@@ -32,7 +32,7 @@ import pyoxigraph as ox
 from curies import Converter
 from pyoxigraph import DefaultGraph, Quad, Store
 from rdflib import BNode, Graph, Literal
-from rdflib.term import Node
+from rdflib.term import Node, URIRef
 
 from kg.build.cache import EntryCache, Verdict, program_hash, verdict_content, verdict_of
 from kg.curation.catalogue import Catalogue, Ontology
@@ -43,7 +43,7 @@ from kg.formats.kgx import Ids, source_edges
 from kg.formats.nanopubs import Settings, source_nanopubs
 from kg.formats.release import JsonNodes, jsonld_nodes
 from kg.formats.table import claim_row
-from kg.namespaces import BASE, BIOLINK, RDF, SH
+from kg.namespaces import BASE, BIOLINK, KGO, RDF, RDFS, SH
 from kg.rdf.lines import (
     closure_of,
     closures,
@@ -197,7 +197,9 @@ def build_source(context: SourceContext, files: SourceFiles) -> SourceResult:
                 ontology=context.ontology,
                 catalogue=context.catalogue,
             )
-            views = views_of(source, str(BASE), context.names, readings_of(context.catalogue))
+            views = views_of(
+                source, str(BASE), context.names, readings_of(context.catalogue, context.ontology)
+            )
             graph = source_triples(source, views, context.names)
             check_iris(graph)
     except InputError as error:
@@ -226,9 +228,19 @@ def build_source(context: SourceContext, files: SourceFiles) -> SourceResult:
     )
 
 
-def readings_of(catalogue: Catalogue) -> Readings:
-    """How each qualifier of the catalogue reads in a claim's reading."""
-    return Readings({q.property: (q.name, q.reading) for q in catalogue.qualifiers.values()})
+def readings_of(catalogue: Catalogue, ontology: Ontology) -> Readings:
+    """How each qualifier of the catalogue reads in a claim's reading, and the Biolink
+    predicate of each claim predicate of the project's own (its superproperty)."""
+    parents = {
+        predicate: parent
+        for predicate in ontology.instances(KGO.ClaimPredicate)
+        if not str(predicate).startswith(str(BIOLINK))
+        for parent in ontology.graph.objects(predicate, RDFS.subPropertyOf)
+        if isinstance(parent, URIRef) and str(parent).startswith(str(BIOLINK))
+    }
+    return Readings(
+        {q.property: (q.name, q.reading) for q in catalogue.qualifiers.values()}, parents
+    )
 
 
 def source_unit(lines: Sequence[str], catalogue: Mapping[str, Sequence[str]]) -> bytes:
