@@ -109,3 +109,26 @@ def test_the_text_is_for_people_and_a_missing_release_is_one_line(
     assert missing.exit_code == 2
     assert missing.stderr.startswith("kg: error: ") and "graph.nq" in missing.stderr
     assert len(missing.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_an_entity_s_changed_categories_are_major_and_the_version_is_said(
+    project: Path, kg: Callable[..., Result], tmp_path: Path
+) -> None:
+    """A query by category answers differently when an entity loses one: that is a change
+    (it was reported as none)."""
+    old = build(kg, project, tmp_path / "old")
+    entities = project / "catalogue/entities.yaml"
+    text = entities.read_text(encoding="utf-8")
+    drug = "    category: [biolink:SmallMolecule, biolink:Drug]\n"
+    assert drug in text
+    entities.write_text(text.replace(drug, "    category: [biolink:SmallMolecule]\n", 1))
+    new = build(kg, project, tmp_path / "new")
+    found = diff(kg, old, new)
+    assert found["release"] == "major"
+    (change,) = found["entities"]  # type: ignore[misc]
+    assert change["entity"] == "http://rdf.ncbi.nlm.nih.gov/pubchem/compound/CID65833"
+    assert "https://w3id.org/biolink/vocab/Drug" in change["old"]["categories"]
+    assert "https://w3id.org/biolink/vocab/Drug" not in change["new"]["categories"]
+    text_out = kg("diff", old, new).stdout
+    assert "note: the version did not change; the changes call for a major release" in text_out

@@ -3,10 +3,11 @@ cross-references added and removed, with the release the changes call for under 
 policy (README, *Versions*):
 
 - **major**: a claim removed, or its meaning changed (subject, predicate, object, status,
-  negation, knowledge level, qualifiers), or a cross-reference removed: a user's query or join
-  may now answer differently;
-- **minor**: a claim added, a claim's quote or span changed, a cross-reference added;
-- **patch**: only wording changed (a claim's label, reading or note);
+  negation, knowledge level, qualifiers), a cross-reference removed, an entity removed or its
+  categories changed: a user's query or join may now answer differently;
+- **minor**: a claim or an entity added, a claim's quote or span changed, a cross-reference
+  added;
+- **patch**: only wording changed (a claim's label, reading or note, an entity's label);
 - **none**: the releases say the same.
 
 Each release is read from its ``graph.nq`` (every graph, with the source graphs' claims).
@@ -24,7 +25,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.errors import InputError
-from kg.namespaces import BIOLINK, KGO, OA, OWL, RDF, RDFS, SSSOM
+from kg.namespaces import BIOLINK, KGO, OA, OWL, RDF, RDFS, RELEASE, SSSOM
 from kg.views import ASSOCIATION_SLOTS, CLAIM_PROPERTIES
 
 __all__ = ["ReleaseDiff", "diff_releases", "read_release_claims"]
@@ -38,6 +39,9 @@ _BIOLINK = str(BIOLINK)
 
 Claims = dict[str, dict[str, Any]]
 Mappings = set[tuple[str, str, str, str]]  # subject, predicate, target, confidence
+Entities = dict[str, tuple[tuple[str, ...], str]]  # IRI -> (categories, label)
+_CATEGORY = _BIOLINK + "category"
+_VERSION = "http://purl.org/pav/version"
 
 
 @dataclass(frozen=True)
@@ -52,10 +56,13 @@ class ReleaseDiff:
     mappings_removed: tuple[tuple[str, str, str, str], ...] = ()
     counts: tuple[int, int] = (0, 0)  # claims in the old and the new release
     release: str = field(default="none")
+    entities: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)  # IRI -> (old, new)
+    versions: tuple[str, str] = ("", "")
 
     def as_json(self) -> dict[str, Any]:
         return {
             "release": self.release,
+            "versions": {"old": self.versions[0], "new": self.versions[1]},
             "claims": {"old": self.counts[0], "new": self.counts[1]},
             "added": [{"claim": c, "label": self.labels[c]} for c in self.added],
             "removed": [{"claim": c, "label": self.labels[c]} for c in self.removed],
@@ -74,6 +81,10 @@ class ReleaseDiff:
                 "added": [_mapping_json(m) for m in self.mappings_added],
                 "removed": [_mapping_json(m) for m in self.mappings_removed],
             },
+            "entities": [
+                {"entity": iri, "old": _entity_json(old), "new": _entity_json(new)}
+                for iri, (old, new) in self.entities.items()
+            ],
         }
 
     def text(self, short: Callable[[str], str] = str) -> str:
@@ -96,6 +107,17 @@ class ReleaseDiff:
             for subject, predicate, target, confidence in found:
                 weight = f" (confidence {confidence})" if confidence else ""
                 lines.append(f"{sign} {short(subject)} {short(predicate)} {short(target)}{weight}")
+        lines.append(f"entities: {len(self.entities)} added, removed or changed")
+        for iri, (old, new) in self.entities.items():
+            lines.append(
+                f"~ {short(iri)}: {_show_entity(old, short)} -> {_show_entity(new, short)}"
+            )
+        old_version, new_version = self.versions
+        lines.append(f"version: {old_version or '?'} -> {new_version or '?'}")
+        if self.release != "none" and old_version == new_version:
+            lines.append(
+                f"note: the version did not change; the changes call for a {self.release} release"
+            )
         lines.append(f"release: {self.release}")
         return "\n".join(lines) + "\n"
 
@@ -106,6 +128,14 @@ def diff_releases(old: Path, new: Path) -> ReleaseDiff:
     :raises InputError: a folder holds no readable ``graph.nq``
     """
     (old_claims, old_maps), (new_claims, new_maps) = (read_release_claims(p) for p in (old, new))
+    (old_entities, old_version), (new_entities, new_version) = (
+        read_release_entities(p) for p in (old, new)
+    )
+    entities = {
+        iri: (old_entities.get(iri), new_entities.get(iri))
+        for iri in sorted(set(old_entities) | set(new_entities))
+        if old_entities.get(iri) != new_entities.get(iri)
+    }
     added = tuple(sorted(set(new_claims) - set(old_claims)))
     removed = tuple(sorted(set(old_claims) - set(new_claims)))
     changed: dict[str, dict[str, tuple[Any, Any]]] = {}
@@ -129,7 +159,9 @@ def diff_releases(old: Path, new: Path) -> ReleaseDiff:
         mappings_added=maps_added,
         mappings_removed=maps_removed,
         counts=(len(old_claims), len(new_claims)),
-        release=_release(added, removed, changed, maps_added, maps_removed),
+        release=_release(added, removed, changed, maps_added, maps_removed, entities),
+        entities=entities,
+        versions=(old_version, new_version),
     )
 
 
@@ -139,13 +171,22 @@ def _release(
     changed: Mapping[str, Mapping[str, Any]],
     maps_added: tuple[Any, ...],
     maps_removed: tuple[Any, ...],
+    entities: Mapping[str, tuple[Any, Any]] = {},
 ) -> str:
     kinds = {name for fields in changed.values() for name in fields}
-    if removed or maps_removed or kinds & set(MEANING):
+    gone = any(
+        new is None or (old is not None and old[0] != new[0]) for old, new in entities.values()
+    )
+    if removed or maps_removed or kinds & set(MEANING) or gone:
         return "major"
-    if added or maps_added or kinds & set(ANCHOR):
+    if (
+        added
+        or maps_added
+        or kinds & set(ANCHOR)
+        or any(old is None for old, _ in entities.values())
+    ):
         return "minor"
-    return "patch" if kinds else "none"
+    return "patch" if kinds or entities else "none"
 
 
 def read_release_claims(folder: Path) -> tuple[Claims, Mappings]:
@@ -169,6 +210,47 @@ def read_release_claims(folder: Path) -> tuple[Claims, Mappings]:
         )
     }
     return claims, _mappings(by_subject)
+
+
+def read_release_entities(folder: Path) -> tuple[Entities, str]:
+    """Every entity of a release (a subject with a Biolink category: its categories and label)
+    and the release's version.
+
+    :raises InputError: no readable graph.nq in ``folder``
+    """
+    path = folder / "graph.nq"
+    try:
+        quads = list(ox.parse(path=str(path), format=ox.RdfFormat.N_QUADS))
+    except (OSError, SyntaxError, ValueError) as error:
+        raise InputError(str(path), None, None, f"not a release's graph: {error}") from error
+    categories: dict[str, set[str]] = defaultdict(set)
+    labels: dict[str, str] = {}
+    version = ""
+    for quad in quads:
+        subject, predicate = _value(quad.subject), quad.predicate.value
+        if predicate == _CATEGORY:
+            categories[subject].add(_value(quad.object))
+        elif predicate == str(RDFS.label):
+            labels.setdefault(subject, _value(quad.object))
+        elif predicate == _VERSION and subject.startswith(str(RELEASE)):
+            version = max(version, _value(quad.object))
+    claims = {s for s, found in categories.items() if _BIOLINK + "Association" in found}
+    entities = {
+        iri: (tuple(sorted(found)), labels.get(iri, ""))
+        for iri, found in categories.items()
+        if iri not in claims
+    }
+    return entities, version
+
+
+def _entity_json(entity: tuple[tuple[str, ...], str] | None) -> dict[str, Any] | None:
+    return None if entity is None else {"categories": list(entity[0]), "label": entity[1]}
+
+
+def _show_entity(entity: tuple[tuple[str, ...], str] | None, short: Callable[[str], str]) -> str:
+    if entity is None:
+        return "(none)"
+    return f"{json.dumps(entity[1], ensure_ascii=False)} [{', '.join(map(short, entity[0]))}]"
 
 
 def _claim(iri: str, by_subject: Mapping[str, list[ox.Quad]]) -> dict[str, Any]:
