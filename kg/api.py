@@ -30,6 +30,7 @@ True
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from os import PathLike
@@ -113,8 +114,11 @@ def validate(*data: StrPath, project: Project | StrPath = ".", jobs: int = 1) ->
 
     :raises InputError: a file is missing or not RDF
     """
-    found = project if isinstance(project, Project) else Project(Path(project))
+    found = project if isinstance(project, Project) else open_project(project)
     files = [_release_graph(Path(p)) if Path(p).is_dir() else Path(p) for p in data]
+    for path in files:
+        if not path.is_file():
+            raise InputError(str(path), None, None, "no such file or release folder")
     return validate_files(files, found.shape_files, found.ontology_file, jobs=jobs)
 
 
@@ -177,21 +181,19 @@ class ReleaseClaim:
 
 def claims(release: StrPath = "dist") -> Iterator[ReleaseClaim]:
     """The claims of a release folder, one :class:`ReleaseClaim` each, from its
-    ``claims.csv``.
+    ``claims.csv`` (read at once: a missing table is an error here, not at the first claim).
 
     :raises InputError: the folder has no claims table
     """
     path = Path(release) / CLAIMS_FILE
     try:
-        handle = path.open(encoding="utf-8", newline="")
+        text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise InputError(str(path), None, None, f"no claims table: {error.strerror}") from error
-    with handle:
-        reader = csv.DictReader(handle)
-        names = list(reader.fieldnames or [])
-        qualifiers = names[names.index("edge_knowledge_level") + 1 : names.index("quote")]
-        for row in reader:
-            yield _claim(row, qualifiers)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    names = list(reader.fieldnames or [])
+    qualifiers = names[names.index("edge_knowledge_level") + 1 : names.index("quote")]
+    return iter([_claim(row, qualifiers) for row in reader])
 
 
 def diff(old: StrPath, new: StrPath) -> ReleaseDiff:

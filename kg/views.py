@@ -304,7 +304,7 @@ def _value_label(value: QualifierValue, names: Mapping[Node, str]) -> str:
         return quantity_label(value, names)
     if isinstance(value, StudySet):
         designs = ", ".join(names.get(design, str(design)) for design in value.designs)
-        return f"{value.count} studies: {designs}"
+        return f"{value.count} {'study' if value.count == 1 else 'studies'}: {designs}"
     return str(value)
 
 

@@ -42,9 +42,16 @@ def test_claims_are_typed(release: Path) -> None:
     assert claims["composite-responder-analyses"].edge_predicate == "biolink:in_clinical_trials_for"
 
 
-def test_bad_input_raises_kg_errors(release: Path, tmp_path: Path) -> None:
+def test_bad_input_raises_kg_errors(
+    release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with pytest.raises(InputError, match="no claims table"):
-        list(kg.claims(tmp_path))
+        kg.claims(tmp_path)  # at once, not at the first claim
+    with pytest.raises(InputError, match="no such file or release folder"):
+        kg.validate(tmp_path / "nowhere.ttl", project=ROOT)
+    monkeypatch.chdir(tmp_path)  # not a project: said as such, not as a missing ontology
+    with pytest.raises(InputError, match=r"dataset\.yaml"):
+        kg.validate(release)
     with pytest.raises(InputError, match="no release here"):
         kg.query("ASK {}", release=tmp_path)
     with pytest.raises(QueryError):

@@ -79,8 +79,26 @@ def test_the_endpoint_answers_and_refuses(app: App) -> None:
     assert status.startswith("200") and b'"boolean":true' in body.replace(b" ", b"")
     assert call(app, "GET", "/query?query=CLEAR%20ALL")[0].startswith("403")
     assert call(app, "GET", "/", host="evil.example")[0].startswith("421")
-    assert call(app, "HEAD", "/query")[0].startswith("405")
+    status, headers, _ = call(app, "HEAD", "/query")
+    assert status.startswith("405") and headers["Allow"] == "GET, POST"
     assert call(app, "DELETE", "/")[0].startswith("405")
+    # the protocol's update operation is refused as read-only, not as a missing query
+    update = b"update=DELETE%20WHERE%20%7B%3Fs%20%3Fp%20%3Fo%7D"
+    form = "application/x-www-form-urlencoded"
+    status, _, _ = call(
+        app, "POST", "/query", body=update, content_length=str(len(update)), content_type=form
+    )
+    assert status.startswith("403")
+    sparql = b"DELETE WHERE { ?s ?p ?o }"
+    status, _, _ = call(
+        app,
+        "POST",
+        "/query",
+        body=sparql,
+        content_length=str(len(sparql)),
+        content_type="application/sparql-update",
+    )
+    assert status.startswith("403")
 
 
 def test_a_bad_body_is_refused_before_it_is_read(app: App) -> None:
@@ -129,3 +147,18 @@ def test_under_waitress_as_a_user_deploys_it(release: Path, tmp_path: Path) -> N
         assert refused.status_code == 421
     finally:
         stop(process)
+
+
+def test_a_killed_application_s_store_is_removed_by_the_next(release: Path, tmp_path: Path) -> None:
+    """SIGKILL leaves the temporary store behind; the next application removes it."""
+    import tempfile
+
+    from kg.web.app import OWNER, PREFIX
+
+    left = Path(tempfile.mkdtemp(prefix=PREFIX))
+    (left / OWNER).write_text("999999999", encoding="ascii")  # no such process
+    made = create_app(release, hosts=[HOST])
+    try:
+        assert not left.exists()
+    finally:
+        made.close()

@@ -371,11 +371,10 @@ CASES = [
     Case(
         "a knowledge level the status sets",
         CLAIMS,
-        "    status: hypothesis\n    quote: >-\n      it was hypothesized that milnacipran would "
-        "provide improvements in pain and other\n      fibromyalgia symptoms without",
-        "    status: hypothesis\n    knowledge_level: knowledge_assertion\n    quote: >-\n"
-        "      it was hypothesized that milnacipran would provide improvements in pain and "
-        "other\n      fibromyalgia symptoms without",
+        "    status: hypothesis\n    quote: it was hypothesized that milnacipran would provide "
+        "improvements in pain\n",
+        "    status: hypothesis\n    knowledge_level: knowledge_assertion\n    quote: it was "
+        "hypothesized that milnacipran would provide improvements in pain\n",
         (CLAIMS, "a hypothesis claim's level is 'prediction', set by its status"),
         at="    knowledge_level: knowledge_assertion",
     ),

@@ -166,6 +166,9 @@ def table_says(row: dict[str, Any], names: dict[str, str], prefixes: Prefixes) -
     qualifiers = set()
     for name, prop in names.items():
         cell = row.get(name)
+        if isinstance(cell, bool):  # a boolean qualifier, typed by the schema
+            qualifiers.add((prop, "true" if cell else "false"))
+            continue
         if not cell:
             continue
         for item in re.split(r"(?<!\\)\|", cell):

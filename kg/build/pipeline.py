@@ -227,7 +227,7 @@ def _claims_table(
     except ValueError as error:
         raise InputError("catalogue/qualifiers.yaml", None, None, str(error)) from error
     props = {
-        name: converter.compress(str(q.property)) or str(q.property)
+        name: (converter.compress(str(q.property)) or str(q.property), q.kind)
         for name, q in qualifiers.items()
     }
     info = shared.dataset

@@ -151,18 +151,20 @@ def claims_csv(rows: Iterable[Mapping[str, str]], names: Sequence[str]) -> bytes
     return out.getvalue().encode("utf-8")
 
 
-def table_schema(qualifiers: Mapping[str, str]) -> bytes:
-    """The Frictionless Table Schema of the table, given each qualifier's name and property
-    (as a CURIE, for its description)."""
+def table_schema(qualifiers: Mapping[str, tuple[str, str]]) -> bytes:
+    """The Frictionless Table Schema of the table, given each qualifier's name, property (as a
+    CURIE, for its description) and kind (a boolean qualifier is a boolean column)."""
     fields: list[dict[str, Any]] = []
     for name, (kind, description) in _BASE.items():
         fields.append(_field(name, kind, description, required=True))
-    for name, prop in qualifiers.items():
+    for name, (prop, kind) in qualifiers.items():
+        boolean = kind == "boolean"
         fields.append(
             _field(
                 name,
-                "string",
-                f"The qualifier {name} ({prop}); several values are joined by |.",
+                "boolean" if boolean else "string",
+                f"The qualifier {name} ({prop})"
+                + ("." if boolean else "; several values are joined by |."),
                 required=False,
             )
         )

@@ -9,11 +9,13 @@ Each query runs in a process of its own (:mod:`kg.sparql.worker`) within a time 
 limit, at most ``Limits.concurrent`` at once; a request whose ``Host`` is not one the
 application answers for is refused (421: no DNS rebinding); updates and ``SERVICE`` are refused
 from the query's tokens. :func:`create_app` loads the release into a temporary store and writes
-its site beside it; :meth:`App.close` (or the end of the process) removes them.
+its site beside it; :meth:`App.close`, or the normal end of the process, removes them, and the
+next :func:`create_app` removes what a process killed outright left behind.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -44,6 +46,7 @@ __all__ = [
     "Limits",
     "allowed_hosts",
     "create_app",
+    "remove_orphans",
     "respond",
 ]
 
@@ -99,7 +102,7 @@ def respond(
     if headers.get("host", "").lower() not in endpoint.hosts:
         return _text(HTTPStatus.MISDIRECTED_REQUEST, "this server does not answer for that host\n")
     if method not in ("GET", "HEAD", "POST"):
-        return _text(HTTPStatus.METHOD_NOT_ALLOWED, "use GET, HEAD or POST\n")
+        return _text(HTTPStatus.METHOD_NOT_ALLOWED, "use GET, HEAD or POST\n", "GET, HEAD, POST")
     if path == "/update":
         return _text(HTTPStatus.FORBIDDEN, "this endpoint is read-only\n")
     if path != "/query":
@@ -107,7 +110,9 @@ def respond(
             return _text(HTTPStatus.NOT_FOUND, "not found: the SPARQL endpoint is /query\n")
         return answer(endpoint.site, path, headers.get("accept"), license_iri=endpoint.license)
     if method == "HEAD":
-        return _text(HTTPStatus.METHOD_NOT_ALLOWED, "use GET or POST with a query\n")
+        return _text(HTTPStatus.METHOD_NOT_ALLOWED, "use GET or POST with a query\n", "GET, POST")
+    if _is_update(query_string, headers.get("content-type", ""), body):
+        return _text(HTTPStatus.FORBIDDEN, "this endpoint is read-only\n")
     query = _query_text(query_string, headers.get("content-type", ""), body)
     if query is None and body is None:  # a person who followed the index's link
         return Answer(200, _headers("text/html; charset=utf-8", _QUERY_FORM), _QUERY_FORM)
@@ -183,6 +188,7 @@ def create_app(
     :raises EndpointError: the release cannot be loaded
     """
     folder = Path(release or os.environ.get("KG_RELEASE") or "dist")
+    remove_orphans()
     work = Path(tempfile.mkdtemp(prefix=PREFIX))
     (work / OWNER).write_text(str(os.getpid()), encoding="ascii")
     try:
@@ -203,7 +209,22 @@ def create_app(
         names,
         threading.BoundedSemaphore(chosen.concurrent),
     )
-    return App(endpoint, work)
+    app = App(endpoint, work)
+    atexit.register(app.close)
+    return app
+
+
+def remove_orphans() -> None:
+    """Remove the temporary stores of earlier applications whose process was killed outright
+    (SIGKILL leaves no chance to clean up): those whose owner process is gone."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{PREFIX}*"):
+        try:
+            owner = int((folder / OWNER).read_text(encoding="ascii"))
+            os.kill(owner, 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except (OSError, ValueError):
+            continue  # not ours, or its owner lives (another user's, or still running)
 
 
 def load_store(nquads: Path, store: Path) -> None:
@@ -286,9 +307,22 @@ def _query_text(query_string: str, content_type: str, body: bytes | None) -> str
     return values[0] if values else None
 
 
-def _text(status: HTTPStatus, message: str) -> Answer:
+def _is_update(query_string: str, content_type: str, body: bytes | None) -> bool:
+    """An update by the SPARQL protocol's update operation (``update=`` or an
+    ``application/sparql-update`` body), which this read-only endpoint refuses."""
+    kind = content_type.split(";")[0].strip().lower()
+    if body is not None and kind == "application/sparql-update":
+        return True
+    form = parse_qs(query_string)
+    if body is not None and kind == "application/x-www-form-urlencoded":
+        form = parse_qs(body.decode("utf-8", errors="replace"))
+    return "update" in form
+
+
+def _text(status: HTTPStatus, message: str, allow: str | None = None) -> Answer:
     data = message.encode("utf-8")
-    return Answer(int(status), _headers(_TEXT, data), data)
+    headers = _headers(_TEXT, data) + ((("Allow", allow),) if allow else ())
+    return Answer(int(status), headers, data)
 
 
 def _headers(content_type: str, body: bytes) -> tuple[tuple[str, str], ...]:

@@ -10,12 +10,9 @@ temporary store and site. Workers die with ``kg`` even when it is killed outrigh
 
 from __future__ import annotations
 
-import os
-import shutil
 import signal
 import socket
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,7 +22,7 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from kg.sparql.endpoint import EndpointError
-from kg.web.app import LOOPBACK, OWNER, PREFIX, App, Limits, create_app
+from kg.web.app import LOOPBACK, App, Limits, create_app
 
 __all__ = ["LOOPBACK", "Limits", "serve"]
 
@@ -42,7 +39,6 @@ def serve(
 
     :raises EndpointError: the port is taken, or the release cannot be loaded
     """
-    _remove_orphans()
     app: App | None = None
     try:
         with _stopped_by_signals():
@@ -106,19 +102,6 @@ def _stopped_by_signals() -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-
-
-def _remove_orphans() -> None:
-    """Remove the temporary stores of earlier ``kg serve`` runs that were killed outright
-    (SIGKILL leaves no chance to clean up): those whose owner process is gone."""
-    for folder in Path(tempfile.gettempdir()).glob(f"{PREFIX}*"):
-        try:
-            owner = int((folder / OWNER).read_text(encoding="ascii"))
-            os.kill(owner, 0)
-        except ProcessLookupError:
-            shutil.rmtree(folder, ignore_errors=True)
-        except (OSError, ValueError):
-            continue  # not ours, or its owner lives (another user's, or still running)
 
 
 def _announce(host: str, port: int, limits: Limits) -> None:
