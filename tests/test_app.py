@@ -78,6 +78,13 @@ def test_the_endpoint_answers_and_refuses(app: App) -> None:
     )
     assert status.startswith("200") and b'"boolean":true' in body.replace(b" ", b"")
     assert call(app, "GET", "/query?query=CLEAR%20ALL")[0].startswith("403")
+    # the release's prefixes are predeclared, as kg query declares them
+    negated = "ASK%20%7B%20%3Fc%20kgo%3AepistemicStatus%20kgo%3ANegated%20%7D"
+    status, _, body = call(
+        app, "GET", f"/query?query={negated}", accept="application/sparql-results+json"
+    )
+    assert status.startswith("200"), body
+    assert b'"boolean":true' in body.replace(b" ", b"")
     assert call(app, "GET", "/", host="evil.example")[0].startswith("421")
     status, headers, _ = call(app, "HEAD", "/query")
     assert status.startswith("405") and headers["Allow"] == "GET, POST"

@@ -1,7 +1,8 @@
 """One query of ``kg serve``, in a process of its own:
 ``python -m kg.sparql.worker STORE MEMORY_MB``.
 
-It reads ``{"query": ..., "accept": [media types], "allow_service": bool}`` as JSON on standard
+It reads ``{"query": ..., "accept": [media types], "allow_service": bool, "prefixes": {...}}``
+(the prefixes predeclared, as ``kg query`` declares the release's) as JSON on standard
 input, opens the store read-only, limits its own memory, runs the query through
 :func:`kg.sparql.query.run_query` (so the same checks apply as for ``kg query``) and writes the
 content type on the first line of standard output, then the result. On a refused or malformed
@@ -60,8 +61,14 @@ def negotiate(accepted: list[str], offered: list[str]) -> str | None:
     return None
 
 
-def _answer(store: ox.Store, query: str, accepted: list[str], allow_service: bool) -> bytes:
-    result = run_query(store, query, allow_service=allow_service)
+def _answer(
+    store: ox.Store,
+    query: str,
+    accepted: list[str],
+    allow_service: bool,
+    prefixes: dict[str, str] | None = None,
+) -> bytes:
+    result = run_query(store, query, allow_service=allow_service, prefixes=prefixes)
     if isinstance(result, ox.QueryTriples):
         media_type = negotiate(accepted, list(RDF_TYPES))
         if media_type is None:
@@ -92,7 +99,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         store = ox.Store.read_only(location)
         limit_memory(int(memory_mb))
-        output = _answer(store, request["query"], request["accept"], request["allow_service"])
+        output = _answer(
+            store,
+            request["query"],
+            request["accept"],
+            request["allow_service"],
+            {str(k): str(v) for k, v in (request.get("prefixes") or {}).items()},
+        )
     except _Refused as error:
         print(f"{error.status} {error}", file=sys.stderr)
         return 2

@@ -32,6 +32,7 @@ from urllib.parse import parse_qs
 
 import pyoxigraph as ox
 
+from kg.curation.converter import release_converter
 from kg.runtime.processes import die_with_parent
 from kg.sparql import tokens
 from kg.sparql.endpoint import EndpointError
@@ -80,6 +81,7 @@ class Endpoint:
     limits: Limits
     hosts: frozenset[str]
     slots: threading.BoundedSemaphore
+    prefixes: Mapping[str, str] = field(default_factory=dict)  # predeclared in every query
     workers: set[subprocess.Popen[bytes]] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -195,6 +197,7 @@ def create_app(
         store = work / "store"
         load_store(folder / "graph.nq", store)
         _, licence = build_site(folder, work / "site", sparql_endpoint="/query")
+        prefixes = release_converter(folder / "graph.nq").prefix_map
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
@@ -208,6 +211,7 @@ def create_app(
         chosen,
         names,
         threading.BoundedSemaphore(chosen.concurrent),
+        prefixes,
     )
     app = App(endpoint, work)
     atexit.register(app.close)
@@ -268,7 +272,12 @@ def run_worker(
     with endpoint.lock:
         endpoint.workers.add(worker)
     request = json.dumps(
-        {"query": query, "accept": accepted, "allow_service": limits.allow_service}
+        {
+            "query": query,
+            "accept": accepted,
+            "allow_service": limits.allow_service,
+            "prefixes": dict(endpoint.prefixes),
+        }
     )
     try:
         out, err = worker.communicate(request.encode("utf-8"), timeout=limits.timeout_s)
