@@ -143,15 +143,27 @@ def test_show(kg: Callable[..., Result]) -> None:
     assert absent.exit_code == 2 and "says nothing about" in absent.stderr
 
 
+def statuses_in_project() -> dict[str, int]:
+    """How many claims of each status the project's sources hold."""
+    import collections
+
+    import yaml
+
+    dataset = yaml.safe_load((ROOT / "dataset.yaml").read_text(encoding="utf-8"))
+    found: collections.Counter[str] = collections.Counter()
+    for folder in dataset["sources"]:
+        data = yaml.safe_load((ROOT / folder / "claims.yaml").read_text(encoding="utf-8"))
+        found.update(claim["status"] for claim in data["claims"])
+    return dict(found)
+
+
 def test_stats(kg: Callable[..., Result]) -> None:
     result = kg("--project", ROOT, "stats")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert "Claims per epistemic status:" in lines
-    assert any(line.split() == ["kgo:Asserted", "12"] for line in lines)
-    assert any(line.split() == ["kgo:Negated", "2"] for line in lines)
-    assert any(line.split() == ["kgo:Hypothesis", "3"] for line in lines)
-    assert any(line.split() == ["kgo:Assessed", "2"] for line in lines)
+    for status, count in statuses_in_project().items():  # from the curation files
+        assert [f"kgo:{status.capitalize()}", str(count)] in [line.split() for line in lines]
     assert "Triples per predicate:" in lines
 
 
