@@ -32,7 +32,14 @@ def app(release: Path) -> Iterator[App]:
 
 
 def call(
-    app: App, method: str, path: str, *, body: bytes = b"", host: str = HOST, **headers: str
+    app: App,
+    method: str,
+    path: str,
+    *,
+    body: bytes = b"",
+    host: str = HOST,
+    stream: io.BytesIO | None = None,
+    **headers: str,
 ) -> tuple[str, dict[str, str], bytes]:
     """One request to the WSGI callable, as a WSGI server makes it."""
     route, _, query = path.partition("?")
@@ -42,7 +49,7 @@ def call(
         "QUERY_STRING": query,
         "SERVER_NAME": "localhost",
         "SERVER_PORT": "80",
-        "wsgi.input": io.BytesIO(body),
+        "wsgi.input": stream if stream is not None else io.BytesIO(body),
         "wsgi.url_scheme": "http",
         "HTTP_HOST": host,
     }
@@ -169,3 +176,23 @@ def test_a_killed_application_s_store_is_removed_by_the_next(release: Path, tmp_
         assert not left.exists()
     finally:
         made.close()
+
+
+def test_hostile_requests_meet_no_file_and_no_body_is_read(app: App) -> None:
+    """Issue 19's probes: a path too long for the file system is not found (it raised
+    OSError); a request for another Host is refused before its body is read (even a huge
+    one); a chunked body is refused (411) rather than read as the next request."""
+    for path in ("/id/" + "a" * 300, "/doc/" + "a" * 300 + ".ttl", "/download/" + "a" * 300):
+        assert call(app, "GET", path)[0].startswith("404"), path
+
+    class Unreadable(io.BytesIO):
+        def read(self, *args: object) -> bytes:
+            raise AssertionError("the body of a request for another host was read")
+
+    unreadable = Unreadable(b"x" * 10)
+    status, _, _ = call(
+        app, "POST", "/query", host="evil.example", content_length="10", stream=unreadable
+    )
+    assert status.startswith("421")
+    status, _, _ = call(app, "POST", "/query", transfer_encoding="chunked")
+    assert status.startswith("411")

@@ -56,6 +56,7 @@ MAX_QUERY = 1 << 20  # bytes of query text a request may send
 PREFIX = "kg-serve-"
 OWNER = "kg.pid"
 _TEXT = "text/plain; charset=utf-8"
+_OTHER_HOST = "this server does not answer for that host\n"
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
@@ -102,7 +103,7 @@ def respond(
 ) -> Answer:
     """The answer to one request (``headers`` by lower-case name; ``body`` for a POST)."""
     if headers.get("host", "").lower() not in endpoint.hosts:
-        return _text(HTTPStatus.MISDIRECTED_REQUEST, "this server does not answer for that host\n")
+        return _text(HTTPStatus.MISDIRECTED_REQUEST, _OTHER_HOST)
     if method not in ("GET", "HEAD", "POST"):
         return _text(HTTPStatus.METHOD_NOT_ALLOWED, "use GET, HEAD or POST\n", "GET, HEAD, POST")
     if path == "/update":
@@ -148,6 +149,14 @@ class App:
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
         headers = _request_headers(environ)
         body: bytes | None = None
+        if headers.get("host", "").lower() not in self.endpoint.hosts:  # before any body
+            found = _text(
+                HTTPStatus.MISDIRECTED_REQUEST, "this server does not answer for that host\n"
+            )
+            return _start(start_response, found, head=method == "HEAD")
+        if "transfer-encoding" in headers:
+            found = _text(HTTPStatus.LENGTH_REQUIRED, "send the query with a Content-Length\n")
+            return _start(start_response, found, head=False)
         if method == "POST":
             length = _content_length(environ)
             if length is None:

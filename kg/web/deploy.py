@@ -79,7 +79,15 @@ def signposting(document: str, license_iri: str | None) -> str:
 
 
 def answer(site: Path, path: str, accept: str | None, *, license_iri: str | None = None) -> Answer:
-    """The answer to a GET for ``path`` from the site in folder ``site``."""
+    """The answer to a GET for ``path`` from the site in folder ``site``: a path the file
+    system refuses (a name too long for it) is simply not found."""
+    try:
+        return _answer(site, path, accept, license_iri)
+    except OSError:
+        return _not_found(site)
+
+
+def _answer(site: Path, path: str, accept: str | None, license_iri: str | None) -> Answer:
     if "\x00" in path or "/../" in path + "/" or "/./" in path + "/" or "//" in path:
         return _not_found(site)
     document = _document_of(path)
