@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 import requests
+from click.testing import Result
 from rdflib import Graph
 
 from kg.runtime.offline import offline
@@ -259,3 +261,30 @@ def test_kg_serve_serves_the_site_with_negotiation(tmp_path: Path) -> None:
         head = requests.head(server.url + redirect.headers["Location"], timeout=10)
         assert head.status_code == 200 and head.text == ""
         assert requests.get(server.url + "/nope", timeout=10).status_code == 404
+
+
+def test_an_untrusted_release_cannot_write_outside_the_site_nor_serve_a_link(
+    release: Path, tmp_path: Path, kg: Callable[..., Result]
+) -> None:
+    """A release folder from elsewhere (issue 19): an IRI with '..' segments in graph.nq is
+    refused in one line (it made kg site write files anywhere), and a symlink beside the
+    release's files is never copied into the site's downloads."""
+    import shutil
+
+    hostile = tmp_path / "hostile"
+    shutil.copytree(release, hostile)
+    (hostile / "shadow.txt").symlink_to("/etc/hostname")
+    site = tmp_path / "site"
+    assert kg("site", "--release", hostile, "--out", site).exit_code == 0
+    assert not list(site.rglob("shadow.txt"))
+    evil = (
+        "<https://w3id.org/drugclaims/id/x/../../../escaped> "
+        '<http://www.w3.org/2000/01/rdf-schema#label> "x" .\n'
+    )
+    with (hostile / "graph.nq").open("a", encoding="utf-8") as handle:
+        handle.write(evil)
+    result = kg("site", "--release", hostile, "--out", tmp_path / "other")
+    assert result.exit_code == 2
+    assert "not an IRI kg build mints" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "escaped.html").exists() and not list(tmp_path.rglob("escaped*"))

@@ -29,6 +29,8 @@ from curies import Converter
 
 from kg.curation.converter import declared_converter, namespaces
 from kg.curation.project import VERSION
+from kg.errors import InputError
+from kg.formats.files import RELEASE_FILES
 from kg.formats.turtle import write_turtle
 from kg.namespaces import BIOLINK, OA, OWL, RDF, RDFS, ROOT
 from kg.rdf.lines import term_value as _v
@@ -94,13 +96,38 @@ def doc_path(iri: str, converter: Converter) -> str:
     """
     if iri.startswith(_ONTOLOGY):
         return "doc/ontology"
-    if iri.startswith(ROOT + "id/"):
-        return "doc/" + iri[len(ROOT) + 3 :]
     if iri.startswith(ROOT):
-        return "doc/" + iri[len(ROOT) :]
+        rest = iri[len(ROOT) + 3 :] if iri.startswith(ROOT + "id/") else iri[len(ROOT) :]
+        return "doc/" + _safe_path(rest, iri)
     curie = converter.compress(iri)
     name = curie if curie else iri.split("://", 1)[-1]
     return "doc/external/" + "".join(c if c.isalnum() or c in "._-" else "-" for c in name)
+
+
+def _safe_path(rest: str, iri: str) -> str:
+    """A minted IRI's path as a relative path in the site, or an error: a release from
+    elsewhere may hold an IRI with ``..`` segments that would write outside the site.
+
+    >>> _safe_path("pubmed-1/claim/x", "…")
+    'pubmed-1/claim/x'
+    >>> _safe_path("pubmed-1/../../etc/x", "https://w3id.org/drugclaims/id/pubmed-1/../../etc/x")
+    Traceback (most recent call last):
+    ...
+    kg.errors.InputError: graph.nq: not an IRI kg build mints ...
+    """
+    segments = rest.split("#", 1)[0].split("/")
+    if any(s in ("", ".", "..") or not _SEGMENT.fullmatch(s) for s in segments):
+        raise InputError(
+            "graph.nq",
+            None,
+            None,
+            "not an IRI kg build mints (a path segment '..', '.' or empty, or a character not "
+            f"allowed in a file name): {iri!r}",
+        )
+    return "/".join(segments)
+
+
+_SEGMENT = re.compile(r"[A-Za-z0-9._~-]{1,200}")
 
 
 def _owner(iri: str, pages: Mapping[str, Page]) -> str:
@@ -188,9 +215,10 @@ def build_site(
     files["style.css"] = _STYLE.encode("utf-8")
     version = _release_version(store)
     if version:  # the release's files, where void.ttl's dcat:downloadURL says they are
-        for path in sorted(release.iterdir()):
-            if path.is_file() and not path.name.startswith("."):
-                files[f"download/{version}/{path.name}"] = path.read_bytes()
+        for name in RELEASE_FILES:  # its own files only, never a link to somewhere else
+            path = release / name
+            if path.is_file() and not path.is_symlink():
+                files[f"download/{version}/{name}"] = path.read_bytes()
     root = out.resolve()
     files["nginx.conf"] = nginx_conf(
         root, 8080, license_of(store), prefix=root.parent / f".{root.name}-nginx"
