@@ -288,3 +288,54 @@ def test_an_untrusted_release_cannot_write_outside_the_site_nor_serve_a_link(
     assert "not an IRI kg build mints" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "escaped.html").exists() and not list(tmp_path.rglob("escaped*"))
+
+
+@pytest.mark.parametrize(
+    "host", ["https://kg.example.org\nRewriteRule ^ http://evil/ [R]", "javascript:alert(1)", ""]
+)
+def test_a_host_that_would_inject_rules_is_refused(
+    host: str, release: Path, tmp_path: Path, kg: Callable[..., Result]
+) -> None:
+    """--host went into the .htaccess as it was: a newline injected RewriteRules (issue 19)."""
+    result = kg("site", "--release", release, "--out", tmp_path / "site", "--host", host)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("kg: error: --host: ")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "site").exists()
+
+
+def test_a_licence_that_would_inject_a_directive_is_refused(
+    release: Path, tmp_path: Path, kg: Callable[..., Result]
+) -> None:
+    """A licence IRI with ';' and a quote went into nginx.conf's add_header (issue 19)."""
+    import shutil
+
+    hostile = tmp_path / "hostile"
+    shutil.copytree(release, hostile)
+    graph = hostile / "graph.nq"
+    text = graph.read_text(encoding="utf-8")
+    licence = "<https://creativecommons.org/licenses/by/4.0/>"
+    assert licence in text
+    graph.write_text(text.replace(licence, "<https://example.org/4.0/';internal;#>"))
+    result = kg("site", "--release", hostile, "--out", tmp_path / "site")
+    assert result.exit_code == 2
+    assert "is not an IRI that may go into a server's configuration" in result.stderr
+    assert not (tmp_path / "site").exists()
+
+
+def test_only_a_web_address_is_a_link_out(release: Path, tmp_path: Path) -> None:
+    """An outside resource's IRI with a javascript: scheme (a prefix in a tampered lock file)
+    is shown on its page, never made a link (issue 19)."""
+    import shutil
+
+    hostile = tmp_path / "hostile"
+    shutil.copytree(release, hostile)
+    with (hostile / "graph.nq").open("a", encoding="utf-8") as handle:
+        handle.write(
+            '<javascript:alert(1)> <http://www.w3.org/2000/01/rdf-schema#label> "x" '
+            "<https://w3id.org/drugclaims/id/graph/catalogue> .\n"
+        )
+    site = tmp_path / "site"
+    build_site(hostile, site)
+    pages = "".join(p.read_text(encoding="utf-8") for p in site.rglob("*.html"))
+    assert 'href="javascript:' not in pages

@@ -17,9 +17,11 @@ tests check both on the same table).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from kg.errors import InputError
 from kg.formats.files import FILES, download_types
 from kg.namespaces import ROOT
 from kg.web.negotiation import FORMATS, negotiate
@@ -61,8 +63,40 @@ def _resource_of(document: str) -> str | None:
     return ROOT + "id/" + document[5:]
 
 
+def safe_iri(iri: str, what: str) -> str:
+    """``iri`` if it may go into a header or a server's configuration as it is: an http(s)
+    IRI of the characters URLs are written with, none that ends, quotes or comments a directive
+    (``; ' " $ { } # \\`` or space).
+
+    >>> safe_iri("https://creativecommons.org/licenses/by/4.0/", "licence")
+    'https://creativecommons.org/licenses/by/4.0/'
+    >>> safe_iri("https://example.org/4.0/';internal;#", "licence")
+    Traceback (most recent call last):
+    ...
+    kg.errors.InputError: licence: ... is not an IRI that may go into a server's configuration ...
+
+    :raises InputError: it may not
+    """
+    if not _SAFE_IRI.fullmatch(iri):
+        raise InputError(
+            what,
+            None,
+            None,
+            f"{iri!r} is not an IRI that may go into a server's configuration (an http(s) IRI "
+            "without ; ' \" $ { } # \\ or spaces)",
+        )
+    return iri
+
+
+_SAFE_IRI = re.compile(r"https?://[A-Za-z0-9._~:/?@!&()*+,=%\[\]-]+", re.ASCII)
+_HOST = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?", re.ASCII)
+
+
 def signposting(document: str, license_iri: str | None) -> str:
-    """The ``Link`` header of a document (path without extension)."""
+    """The ``Link`` header of a document (path without extension).
+
+    :raises InputError: the licence IRI may not go into a header
+    """
     links = []
     resource = _resource_of(document)
     if resource:
@@ -73,7 +107,8 @@ def signposting(document: str, license_iri: str | None) -> str:
                 f'<{document}.{fmt.extension}>; rel="describedby"; type="{fmt.media_type}"'
             )
     if license_iri:
-        links.append(f'<{license_iri}>; rel="license"')
+        licence = safe_iri(license_iri, "the release's licence")
+        links.append(f'<{licence}>; rel="license"')
     links.append('<https://schema.org/AboutPage>; rel="type"')
     return ", ".join(links)
 
@@ -245,7 +280,17 @@ http {{
 
 def htaccess(host: str) -> str:
     """The w3id.org redirect rules (Apache mod_rewrite): the same choice of format as nginx's,
-    redirecting to the documents on ``host`` (where the site is served)."""
+    redirecting to the documents on ``host`` (where the site is served).
+
+    :raises InputError: ``host`` is not an http(s) origin (with an optional path)
+    """
+    if not _HOST.fullmatch(host):
+        raise InputError(
+            "--host",
+            None,
+            None,
+            f"{host!r} is not where a site is served: expected http(s)://NAME[:PORT][/PATH]",
+        )
     lines = [
         "# w3id.org/drugclaims: written by `kg site`; the same rules as its nginx.conf",
         "Options +FollowSymLinks",

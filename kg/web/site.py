@@ -373,7 +373,8 @@ def _page_html(site: Site, page: Page) -> str:
         ],
         claim=_claim(site, page, depth) if _KGO + "Claim" in types else None,
         ontology=_ontology(site, page, depth) if page.iri == _ONTOLOGY else (),
-        authority=page.iri if outside else None,
+        # only a web address is a link out: a javascript: or data: IRI is shown, never followed
+        authority=page.iri if outside and re.match(r"https?://", page.iri) else None,
         claims_about=claims_about,
         xrefs=xrefs,
         triples=_triples(site, page, depth),
