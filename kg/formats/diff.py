@@ -28,7 +28,13 @@ from kg.errors import InputError
 from kg.namespaces import BIOLINK, KGO, OA, OWL, RDF, RDFS, RELEASE, SSSOM
 from kg.views import ASSOCIATION_SLOTS, CLAIM_PROPERTIES
 
-__all__ = ["ReleaseDiff", "diff_releases", "read_release_claims"]
+__all__ = [
+    "ReleaseDiff",
+    "diff_releases",
+    "read_release_claims",
+    "read_release_entities",
+    "release_quads",
+]
 
 #: What a claim says (a change is a change of meaning) and how it is anchored and worded.
 MEANING = ("subject", "predicate", "object", "status", "negated", "knowledge_level", "qualifiers")
@@ -127,9 +133,12 @@ def diff_releases(old: Path, new: Path) -> ReleaseDiff:
 
     :raises InputError: a folder holds no readable ``graph.nq``
     """
-    (old_claims, old_maps), (new_claims, new_maps) = (read_release_claims(p) for p in (old, new))
+    old_quads, new_quads = release_quads(old), release_quads(new)  # each parsed once
+    (old_claims, old_maps), (new_claims, new_maps) = (
+        read_release_claims(q) for q in (old_quads, new_quads)
+    )
     (old_entities, old_version), (new_entities, new_version) = (
-        read_release_entities(p) for p in (old, new)
+        read_release_entities(q) for q in (old_quads, new_quads)
     )
     entities = {
         iri: (old_entities.get(iri), new_entities.get(iri))
@@ -189,16 +198,20 @@ def _release(
     return "patch" if kinds or entities else "none"
 
 
-def read_release_claims(folder: Path) -> tuple[Claims, Mappings]:
-    """Every claim of a release (IRI -> what it says) and its cross-references.
+def release_quads(folder: Path) -> list[ox.Quad]:
+    """The quads of a release folder's graph.nq.
 
     :raises InputError: no readable graph.nq in ``folder``
     """
     path = folder / "graph.nq"
     try:
-        quads = list(ox.parse(path=str(path), format=ox.RdfFormat.N_QUADS))
+        return list(ox.parse(path=str(path), format=ox.RdfFormat.N_QUADS))
     except (OSError, SyntaxError, ValueError) as error:
         raise InputError(str(path), None, None, f"not a release's graph: {error}") from error
+
+
+def read_release_claims(quads: list[ox.Quad]) -> tuple[Claims, Mappings]:
+    """Every claim of a release's quads (IRI -> what it says) and its cross-references."""
     by_subject: dict[str, list[ox.Quad]] = defaultdict(list)
     for quad in quads:
         by_subject[_value(quad.subject)].append(quad)
@@ -212,17 +225,9 @@ def read_release_claims(folder: Path) -> tuple[Claims, Mappings]:
     return claims, _mappings(by_subject)
 
 
-def read_release_entities(folder: Path) -> tuple[Entities, str]:
-    """Every entity of a release (a subject with a Biolink category: its categories and label)
-    and the release's version.
-
-    :raises InputError: no readable graph.nq in ``folder``
-    """
-    path = folder / "graph.nq"
-    try:
-        quads = list(ox.parse(path=str(path), format=ox.RdfFormat.N_QUADS))
-    except (OSError, SyntaxError, ValueError) as error:
-        raise InputError(str(path), None, None, f"not a release's graph: {error}") from error
+def read_release_entities(quads: list[ox.Quad]) -> tuple[Entities, str]:
+    """Every entity of a release's quads (a subject with a Biolink category: its categories and
+    label) and the release's version."""
     categories: dict[str, set[str]] = defaultdict(set)
     labels: dict[str, str] = {}
     version = ""
