@@ -57,6 +57,7 @@ __all__ = [
     "local_name",
     "quantity_label",
     "status_word",
+    "text_iri",
     "views_of",
 ]
 
@@ -165,6 +166,7 @@ class ClaimView:
     reading: str
     qualifiers: tuple[QualifierView, ...]
     span: Span
+    text: URIRef  # the source text the span counts in
     article: URIRef
     pmid: str | None
     doi: str
@@ -190,6 +192,11 @@ class ClaimView:
 def claim_iri(base: str, source: str, key: str) -> URIRef:
     """The IRI of a claim: ``<base><source>/claim/<key>``."""
     return URIRef(f"{base}{source}/claim/{key}")
+
+
+def text_iri(base: str, source: str) -> URIRef:
+    """The IRI of a source's text as received, which the claims' spans count in."""
+    return URIRef(f"{base}{source}/text")
 
 
 def status_word(status: URIRef) -> str:
@@ -259,6 +266,7 @@ def _view(
         reading=reading,
         qualifiers=qualifiers,
         span=claim.span,
+        text=text_iri(base, source.key),
         article=article.iri,
         pmid=pmid,
         doi=article.doi,

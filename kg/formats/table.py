@@ -125,7 +125,7 @@ def claim_row(view: ClaimView, converter: Converter) -> dict[str, str]:
         "quote": view.span.exact,
         "start": str(view.span.start),
         "end": str(view.span.end),
-        "text": f"{str(view.iri).rsplit('/claim/', 1)[0]}/text",
+        "text": str(view.text),
         "article": str(view.article),
         "pmid": view.pmid or "",
         "doi": view.doi,

@@ -49,7 +49,7 @@ from kg.namespaces import (
     XSD,
 )
 from kg.version import __version__
-from kg.views import AGENT_TYPE, ClaimView, local_name, quantity_label
+from kg.views import AGENT_TYPE, ClaimView, local_name, quantity_label, text_iri
 
 __all__ = [
     "CATALOGUE_GRAPH",
@@ -203,7 +203,7 @@ def _slug(curie: str) -> str:
 def _add_source(
     graph: Graph, source: Source, views: Iterable[ClaimView], names: Mapping[Node, str]
 ) -> None:
-    text = BASE[f"{source.key}/text"]
+    text = text_iri(str(BASE), source.key)
     article = source.article
     graph.add((text, RDF.type, KGO.SourceText))
     graph.add((text, RDF.type, DCMITYPE.Text))
@@ -214,7 +214,7 @@ def _add_source(
     graph.add((text, DCTERMS.source, article.iri))
     _add_article(graph, source)
     for view in views:
-        _add_claim(graph, view, text, names)
+        _add_claim(graph, view, names)
 
 
 def _add_article(graph: Graph, source: Source) -> None:
@@ -238,7 +238,7 @@ def _add_article(graph: Graph, source: Source) -> None:
         add_mapping(graph, source.key, iri, article.title, mapping)
 
 
-def _add_claim(graph: Graph, view: ClaimView, text: URIRef, names: Mapping[Node, str]) -> None:
+def _add_claim(graph: Graph, view: ClaimView, names: Mapping[Node, str]) -> None:
     iri = view.iri
     for cls in (KGO.Claim, BIOLINK.Association):
         graph.add((iri, RDF.type, cls))
@@ -257,7 +257,7 @@ def _add_claim(graph: Graph, view: ClaimView, text: URIRef, names: Mapping[Node,
         graph.add((iri, BIOLINK.has_evidence, view.evidence_type))
     if view.note:
         graph.add((iri, RDFS.comment, en(view.note)))
-    _add_evidence(graph, view, text)
+    _add_evidence(graph, view)
     for qualifier in view.qualifiers:
         for index, value in enumerate(qualifier.values, start=1):
             node = _qualifier_node(graph, iri, qualifier.property, index, value, names)
@@ -266,17 +266,16 @@ def _add_claim(graph: Graph, view: ClaimView, text: URIRef, names: Mapping[Node,
         graph.add((view.subject, view.predicate, view.object))
 
 
-def _add_evidence(graph: Graph, view: ClaimView, text: URIRef) -> None:
-    claim_iri, claim = view.iri, view
-    evidence = URIRef(f"{claim_iri}/evidence")
+def _add_evidence(graph: Graph, view: ClaimView) -> None:
+    evidence = URIRef(f"{view.iri}/evidence")
     quote, position = URIRef(f"{evidence}/quote"), URIRef(f"{evidence}/position")
-    span = claim.span
-    graph.add((claim_iri, KGO.evidence, evidence))
-    graph.add((evidence, RDFS.label, en(f"evidence of claim {claim.key}")))
-    graph.add((quote, RDFS.label, en(f"quote of claim {claim.key}")))
-    graph.add((position, RDFS.label, en(f"span [{span.start}, {span.end}) of claim {claim.key}")))
+    span, key = view.span, view.key
+    graph.add((view.iri, KGO.evidence, evidence))
+    graph.add((evidence, RDFS.label, en(f"evidence of claim {key}")))
+    graph.add((quote, RDFS.label, en(f"quote of claim {key}")))
+    graph.add((position, RDFS.label, en(f"span [{span.start}, {span.end}) of claim {key}")))
     graph.add((evidence, RDF.type, OA.SpecificResource))
-    graph.add((evidence, OA.hasSource, text))
+    graph.add((evidence, OA.hasSource, view.text))
     graph.add((evidence, OA.hasSelector, quote))
     graph.add((evidence, OA.hasSelector, position))
     graph.add((quote, RDF.type, OA.TextQuoteSelector))
