@@ -111,6 +111,7 @@ class SourceContext:
     jsonld_context: Mapping[str, Any]
     converter: Converter
     digest: str  # of the shared inputs and the program: part of every unit's cache key
+    readings: Readings  # how qualifiers read, and project predicates' Biolink edges
     nanopubs: Settings | None = None  # write each claim as a nanopublication
     kgx: Ids | None = None  # write each claim as a KGX edge
 
@@ -197,9 +198,7 @@ def build_source(context: SourceContext, files: SourceFiles) -> SourceResult:
                 ontology=context.ontology,
                 catalogue=context.catalogue,
             )
-            views = views_of(
-                source, str(BASE), context.names, readings_of(context.catalogue, context.ontology)
-            )
+            views = views_of(source, str(BASE), context.names, context.readings)
             graph = source_triples(source, views, context.names)
             check_iris(graph)
     except InputError as error:
