@@ -114,9 +114,10 @@ def respond(
         return answer(endpoint.site, path, headers.get("accept"), license_iri=endpoint.license)
     if method == "HEAD":
         return _text(HTTPStatus.METHOD_NOT_ALLOWED, "use GET or POST with a query\n", "GET, POST")
-    if _is_update(query_string, headers.get("content-type", ""), body):
+    operation = _operation(query_string, headers.get("content-type", ""), body)
+    if operation.update:
         return _text(HTTPStatus.FORBIDDEN, "this endpoint is read-only\n")
-    query = _query_text(query_string, headers.get("content-type", ""), body)
+    query = operation.query
     if query is None and body is None:  # a person who followed the index's link
         return Answer(200, _headers("text/html; charset=utf-8", _QUERY_FORM), _QUERY_FORM)
     if query is None:
@@ -314,27 +315,26 @@ def run_worker(
     )
 
 
-def _query_text(query_string: str, content_type: str, body: bytes | None) -> str | None:
+@dataclass(frozen=True)
+class _Operation:
+    """What a request asks of the endpoint by the SPARQL protocol: a query's text (None when it
+    sends none), or whether it is an update (refused: the endpoint is read-only)."""
+
+    query: str | None
+    update: bool
+
+
+def _operation(query_string: str, content_type: str, body: bytes | None) -> _Operation:
     kind = content_type.split(";")[0].strip().lower()
     if body is not None and kind == "application/sparql-query":
-        return body.decode("utf-8", errors="replace")
+        return _Operation(body.decode("utf-8", errors="replace"), False)
+    if body is not None and kind == "application/sparql-update":
+        return _Operation(None, True)
     form = parse_qs(query_string)
     if body is not None and kind == "application/x-www-form-urlencoded":
         form = parse_qs(body.decode("utf-8", errors="replace"))
     values = form.get("query")
-    return values[0] if values else None
-
-
-def _is_update(query_string: str, content_type: str, body: bytes | None) -> bool:
-    """An update by the SPARQL protocol's update operation (``update=`` or an
-    ``application/sparql-update`` body), which this read-only endpoint refuses."""
-    kind = content_type.split(";")[0].strip().lower()
-    if body is not None and kind == "application/sparql-update":
-        return True
-    form = parse_qs(query_string)
-    if body is not None and kind == "application/x-www-form-urlencoded":
-        form = parse_qs(body.decode("utf-8", errors="replace"))
-    return "update" in form
+    return _Operation(values[0] if values else None, "update" in form)
 
 
 def _text(status: HTTPStatus, message: str, allow: str | None = None) -> Answer:
