@@ -13,15 +13,21 @@ from typing import Literal
 from rdflib.term import URIRef
 
 __all__ = [
+    "P_VALUE_OPERATORS",
     "Article",
     "Claim",
     "DatasetInfo",
     "Entity",
     "Input",
+    "Interval",
     "Mapping",
+    "Measure",
+    "PValue",
+    "Population",
     "Prefix",
     "QualifierValue",
     "Quantity",
+    "QuantityRange",
     "Source",
     "Span",
     "StudySet",
@@ -77,10 +83,67 @@ class Entity:
 
 @dataclass(frozen=True)
 class Quantity:
-    """A positive number with a unit (an IRI of a kgo:Unit)."""
+    """A positive number with a unit (an IRI of a kgo:Unit), and its value in the unit's
+    normal unit when the unit converts to one (a duration in days), so that quantities of
+    different units compare."""
 
     value: Decimal
     unit: URIRef
+    normal: tuple[Decimal, URIRef] | None = None
+
+
+@dataclass(frozen=True)
+class QuantityRange:
+    """A range of numbers with one unit (50-200 mg/day): minimum <= maximum."""
+
+    minimum: Decimal
+    maximum: Decimal
+    unit: URIRef
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A result as a source reports it: a kind of statistic (a kgo:Statistic IRI), a signed
+    value, a unit, and optionally the arm it was measured in (an entity) and the scale it was
+    read on (minimum, maximum)."""
+
+    statistic: URIRef
+    value: Decimal
+    unit: URIRef
+    arm: URIRef | None = None
+    scale: tuple[Decimal, Decimal] | None = None
+
+
+@dataclass(frozen=True)
+class PValue:
+    """A p-value as a source writes it: a number in [0, 1] and the operator before it."""
+
+    value: Decimal
+    operator: str  # one of P_VALUE_OPERATORS
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A confidence interval: its limits (lower <= upper), its level in (0, 1), its unit."""
+
+    lower: Decimal
+    upper: Decimal
+    level: Decimal
+    unit: URIRef | None = None
+
+
+@dataclass(frozen=True)
+class Population:
+    """The patients a result holds for, as the source names them: a label, the size (n) when
+    the source gives it, the condition they have (an entity)."""
+
+    label: str
+    size: int | None = None
+    condition: URIRef | None = None
+
+
+#: How a p-value may relate to its number.
+P_VALUE_OPERATORS = ("<", "<=", "=", ">=", ">")
 
 
 @dataclass(frozen=True)
@@ -91,7 +154,18 @@ class StudySet:
     designs: tuple[URIRef, ...]
 
 
-QualifierValue = URIRef | str | bool | Quantity | StudySet
+QualifierValue = (
+    URIRef
+    | str
+    | bool
+    | Quantity
+    | StudySet
+    | QuantityRange
+    | Measure
+    | PValue
+    | Interval
+    | Population
+)
 
 
 @dataclass(frozen=True)
@@ -120,6 +194,8 @@ class Claim:
     qualifiers: tuple[tuple[URIRef, tuple[QualifierValue, ...]], ...] = ()
     note: str | None = None
     negated: bool = False  # a hypothesis that something does not hold (see kg.views)
+    # links to other claims: (property, ((source key, claim key), ...)) in the curator's order
+    links: tuple[tuple[URIRef, tuple[tuple[str, str], ...]], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -83,20 +83,40 @@ class KGO(DefinedNamespace):
     # classes
     Claim: URIRef
     ClaimPredicate: URIRef
+    ConfidenceInterval: URIRef
     EpistemicStatus: URIRef
+    Measure: URIRef
+    Population: URIRef
+    PValue: URIRef
     Quantity: URIRef
+    QuantityRange: URIRef
     QualifierValue: URIRef
     Sector: URIRef
     SourceText: URIRef
+    Statistic: URIRef
     StudySet: URIRef
     Unit: URIRef
     # individuals
     Asserted: URIRef
     Negated: URIRef
     # properties
+    arm: URIRef
+    condition: URIRef
+    confidenceLevel: URIRef
+    conflictsWith: URIRef
+    conversionFactor: URIRef
     epistemicStatus: URIRef
     evidence: URIRef
+    lowerLimit: URIRef
+    normalUnit: URIRef
+    normalValue: URIRef
     numberOfStudies: URIRef
+    operator: URIRef
+    scaleMaximum: URIRef
+    scaleMinimum: URIRef
+    size: URIRef
+    statistic: URIRef
+    upperLimit: URIRef
     reading: URIRef
     sector: URIRef
     sha256: URIRef

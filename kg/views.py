@@ -35,8 +35,13 @@ from rdflib.term import Node, URIRef
 
 from kg.model import (
     Claim,
+    Interval,
+    Measure,
+    Population,
+    PValue,
     QualifierValue,
     Quantity,
+    QuantityRange,
     Source,
     Span,
     StudySet,
@@ -56,6 +61,7 @@ __all__ = [
     "claim_iri",
     "local_name",
     "quantity_label",
+    "result_label",
     "status_word",
     "text_iri",
     "views_of",
@@ -313,7 +319,46 @@ def _value_label(value: QualifierValue, names: Mapping[Node, str]) -> str:
     if isinstance(value, StudySet):
         designs = ", ".join(names.get(design, str(design)) for design in value.designs)
         return f"{value.count} {'study' if value.count == 1 else 'studies'}: {designs}"
+    if isinstance(value, Result):
+        return result_label(value, names)
     return str(value)
+
+
+#: The structured values of results (see :func:`result_label`).
+Result = QuantityRange | Measure | PValue | Interval | Population
+
+
+def result_label(value: Result, names: Mapping[Node, str]) -> str:
+    """A result's value in words, as a source would write it.
+
+    >>> from decimal import Decimal as D
+    >>> result_label(PValue(D("0.001"), "<"), {}), result_label(Population("all", 120), {})
+    ('P<0.001', 'all (n=120)')
+    """
+    if isinstance(value, PValue):
+        return f"P{value.operator}{canonical_decimal(value.value)}"
+    if isinstance(value, Population):
+        size = f" (n={value.size})" if value.size is not None else ""
+        condition = f", with {names.get(value.condition, '')}" if value.condition else ""
+        return f"{value.label}{size}{condition}"
+    if isinstance(value, QuantityRange):
+        unit = names.get(value.unit, str(value.unit))
+        return f"{canonical_decimal(value.minimum)}-{canonical_decimal(value.maximum)} {unit}"
+    if isinstance(value, Interval):
+        unit = f" {names.get(value.unit, str(value.unit))}" if value.unit else ""
+        level = canonical_decimal(value.level * 100)
+        low, high = canonical_decimal(value.lower), canonical_decimal(value.upper)
+        return f"{level}% confidence interval {low} to {high}{unit}"
+    number = canonical_decimal(value.value)
+    sign = "+" if value.value > 0 else ""
+    words = [f"{names.get(value.statistic, str(value.statistic))} {sign}{number}"]
+    words.append(names.get(value.unit, str(value.unit)))
+    if value.arm is not None:
+        words.append(f"in the {names.get(value.arm, str(value.arm))} arm")
+    if value.scale is not None:
+        low, high = (canonical_decimal(bound) for bound in value.scale)
+        words.append(f"on a {low}-{high} scale")
+    return " ".join(words)
 
 
 def quantity_label(value: Quantity, names: Mapping[Node, str]) -> str:

@@ -36,7 +36,20 @@ __all__ = [
 ]
 
 MATCH_KINDS: tuple[MatchKind, ...] = ("exact", "close", "broad", "narrow", "related")
-QUALIFIER_KINDS = ("entity", "term", "text", "boolean", "quantity", "studies")
+QUALIFIER_KINDS = (
+    "entity",
+    "term",
+    "text",
+    "boolean",
+    "quantity",
+    "studies",
+    "range",
+    "measure",
+    "p_value",
+    "interval",
+    "population",
+    "claim",
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,15 @@ class Ontology:
 
     def instances(self, cls: URIRef) -> frozenset[URIRef]:
         return frozenset(s for s in self.graph.subjects(RDF.type, cls) if isinstance(s, URIRef))
+
+    def conversion(self, unit: URIRef) -> tuple[Decimal, URIRef] | None:
+        """The factor and the normal unit a unit converts to (a month: 30.4375 days), as
+        ontology/kgo.ttl declares them (kgo:conversionFactor, kgo:normalUnit), or None."""
+        factor = self.graph.value(unit, KGO.conversionFactor)
+        normal = self.graph.value(unit, KGO.normalUnit)
+        if factor is None or not isinstance(normal, URIRef):
+            return None
+        return Decimal(str(factor)), normal
 
     def statuses(self) -> dict[str, URIRef]:
         """The epistemic statuses by the word a curator writes (the local name, lower case)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from collections.abc import Mapping as FileMap
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,6 +18,7 @@ from kg.curation.catalogue import Catalogue, Ontology, QualifierSpec, expand, ex
 from kg.curation.prefixes import PrefixMap
 from kg.curation.pubmed import parse_pubmed_page
 from kg.curation.records import (
+    KEY,
     Record,
     as_list,
     check_fields,
@@ -28,9 +30,23 @@ from kg.curation.records import (
 from kg.curation.records import text as text_field
 from kg.curation.spans import locate
 from kg.errors import InputError
-from kg.model import Article, Claim, Mapping, QualifierValue, Quantity, Source, StudySet
-from kg.namespaces import KGO
-from kg.views import STATUS_KNOWLEDGE_LEVEL
+from kg.model import (
+    P_VALUE_OPERATORS,
+    Article,
+    Claim,
+    Interval,
+    Mapping,
+    Measure,
+    Population,
+    PValue,
+    QualifierValue,
+    Quantity,
+    QuantityRange,
+    Source,
+    StudySet,
+)
+from kg.namespaces import BASE, KGO
+from kg.views import STATUS_KNOWLEDGE_LEVEL, claim_iri
 
 __all__ = ["PARSERS", "SourceFiles", "load_source", "read_folder"]
 
@@ -43,8 +59,11 @@ SHA256 = re.compile(r"[0-9a-f]{64}", re.ASCII)
 class _Context:
     """What every check of one source needs at hand."""
 
-    def __init__(self, prefixes: PrefixMap, ontology: Ontology, catalogue: Catalogue) -> None:
+    def __init__(
+        self, prefixes: PrefixMap, ontology: Ontology, catalogue: Catalogue, source: str = ""
+    ) -> None:
         self.prefixes, self.ontology, self.catalogue = prefixes, ontology, catalogue
+        self.source = source  # the key of the source whose claims are read
 
     def entity(self, key: object, record: Record, name: str, field: str) -> URIRef:
         entity = self.catalogue.entities.get(key) if isinstance(key, str) else None
@@ -113,7 +132,7 @@ def load_source(
         raise meta.error("source", f"file: {file!r} must be a file name in {display}", key="file")
     if not SHA256.fullmatch(text_field(meta, "source", "sha256")):
         raise meta.error("source", "sha256: expected 64 lower-case hex digits", key="sha256")
-    context = _Context(prefixes, ontology, catalogue)
+    context = _Context(prefixes, ontology, catalogue, key)
     data = _read_checked(folder, file, meta, f"{display}/{file}")
     document = data.decode("utf-8")
     article = _article(meta, document, f"{display}/{file}", context)
@@ -214,12 +233,46 @@ def _article(meta: Record, text: str, text_display: str, context: _Context) -> A
 def _load_claims(path: bytes, display: str, text: str, context: _Context) -> tuple[Claim, ...]:
     data = load_yaml(path, display=display, top_level=["claims"])
     claims: dict[str, Claim] = {}
+    records: dict[str, Record] = {}
     for index, record in enumerate(records_of(data, "claims", file=display), start=1):
         claim = _claim(record, index, text, context)
         if claim.key in claims:
             raise record.error(f"claim {claim.key!r}", "duplicate claim key", key="key")
         claims[claim.key] = claim
+        records[claim.key] = record
+    for claim in claims.values():
+        _check_links(claim, records[claim.key], claims, context)
     return tuple(claims.values())
+
+
+def _check_links(
+    claim: Claim, record: Record, claims: FileMap[str, Claim], context: _Context
+) -> None:
+    """A link to a claim of the same source names one that exists, and not the claim itself
+    (a link to another source's claim is checked when every source is read: see
+    kg.build.pipeline)."""
+    name = f"claim {claim.key!r}"
+    for prop, values in claim.qualifiers:
+        targets = [v for v in values if isinstance(v, URIRef)]
+        spec = next((s for s in context.catalogue.qualifiers.values() if s.property == prop), None)
+        if spec is None or spec.kind != "claim":
+            continue
+        table = record.get("qualifiers")
+        assert isinstance(table, Record)
+        prefix = str(claim_iri(str(BASE), context.source, ""))
+        for target in targets:
+            local = str(target)[len(prefix) :] if str(target).startswith(prefix) else None
+            if local == claim.key:
+                raise table.error(
+                    name, f"{spec.name}: a claim cannot link to itself", key=spec.name
+                )
+            if local is not None and local not in claims:
+                raise table.error(
+                    name,
+                    f"{spec.name}: no claim {local!r} in this source "
+                    f"(known: {', '.join(sorted(claims))})",
+                    key=spec.name,
+                )
 
 
 def _claim(record: Record, index: int, document: str, context: _Context) -> Claim:
@@ -347,10 +400,10 @@ def _qualifier_value(
         return value
     if spec.kind == "boolean" and isinstance(value, bool):
         return value
-    if spec.kind == "quantity" and isinstance(value, Record):
-        return _quantity(value, where, context)
-    if spec.kind == "studies" and isinstance(value, Record):
-        return _study_set(value, where, context)
+    if spec.kind == "claim" and isinstance(value, str):
+        return _claim_reference(value, table, where, spec.name, context)
+    if isinstance(value, Record) and spec.kind in _STRUCTURED:
+        return _STRUCTURED[spec.kind](value, where, context)
     raise table.error(
         where, f"expected a value of kind {spec.kind!r}, got {value!r}", key=spec.name
     )
@@ -358,13 +411,135 @@ def _qualifier_value(
 
 def _quantity(record: Record, where: str, context: _Context) -> Quantity:
     check_fields(record, where, required=["value", "unit"])
-    value = record["value"]
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise record.error(where, f"value must be a positive number, got {value!r}", key="value")
-    unit = expand_term(
+    value = _number(record, where, "value", minimum=0, inclusive=False)
+    unit = _unit(record, where, context)
+    conversion = context.ontology.conversion(unit)
+    normal = (value * conversion[0], conversion[1]) if conversion else None
+    return Quantity(value, unit, normal)
+
+
+def _quantity_range(record: Record, where: str, context: _Context) -> QuantityRange:
+    check_fields(record, where, required=["min", "max", "unit"])
+    low = _number(record, where, "min", minimum=0, inclusive=False)
+    high = _number(record, where, "max", minimum=0, inclusive=False)
+    if low > high:
+        raise record.error(where, f"min {low} is greater than max {high}", key="min")
+    return QuantityRange(low, high, _unit(record, where, context))
+
+
+def _measure(record: Record, where: str, context: _Context) -> Measure:
+    check_fields(record, where, required=["statistic", "value", "unit"], optional=["arm", "scale"])
+    statistic = expand_term(
+        context.prefixes,
+        context.ontology,
+        record["statistic"],
+        record,
+        where,
+        "statistic",
+        cls=KGO.Statistic,
+    )
+    value = _number(record, where, "value")
+    arm = context.entity(record["arm"], record, where, "arm") if "arm" in record else None
+    scale = None
+    if "scale" in record:
+        bounds = record["scale"]
+        if not isinstance(bounds, Record):
+            raise record.error(where, "scale: expected {min: number, max: number}", key="scale")
+        check_fields(bounds, f"{where}, scale", required=["min", "max"])
+        low, high = _number(bounds, where, "min"), _number(bounds, where, "max")
+        if low >= high:
+            raise bounds.error(where, f"scale: min {low} is not below max {high}", key="min")
+        scale = (low, high)
+    return Measure(statistic, value, _unit(record, where, context), arm, scale)
+
+
+def _p_value(record: Record, where: str, context: _Context) -> PValue:
+    check_fields(record, where, required=["value"], optional=["operator"])
+    value = _number(record, where, "value", minimum=0, maximum=1)
+    operator = record.get("operator", "=")
+    if operator not in P_VALUE_OPERATORS:
+        raise record.error(
+            where,
+            f"operator: {operator!r} is not one of {' '.join(P_VALUE_OPERATORS)} "
+            "(write P<0.001 as {value: 0.001, operator: '<'})",
+            key="operator",
+        )
+    return PValue(value, str(operator))
+
+
+def _interval(record: Record, where: str, context: _Context) -> Interval:
+    check_fields(record, where, required=["lower", "upper", "level"], optional=["unit"])
+    lower, upper = _number(record, where, "lower"), _number(record, where, "upper")
+    if lower > upper:
+        raise record.error(where, f"lower {lower} is greater than upper {upper}", key="lower")
+    level = _number(record, where, "level", minimum=0, maximum=1, inclusive=False)
+    unit = _unit(record, where, context) if "unit" in record else None
+    return Interval(lower, upper, level, unit)
+
+
+def _population(record: Record, where: str, context: _Context) -> Population:
+    check_fields(record, where, required=["label"], optional=["size", "condition"])
+    size = record.get("size")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+        raise record.error(where, f"size must be a positive integer, got {size!r}", key="size")
+    condition = (
+        context.entity(record["condition"], record, where, "condition")
+        if "condition" in record
+        else None
+    )
+    return Population(text_field(record, where, "label"), size, condition)
+
+
+def _claim_reference(
+    value: str, table: Record, where: str, field: str, context: _Context
+) -> URIRef:
+    """``key`` (a claim of the same source) or ``source-key/claim-key``: the claim's IRI."""
+    source, _, key = value.rpartition("/")
+    source = source or context.source
+    if not (KEY.fullmatch(source) and KEY.fullmatch(key)):
+        raise table.error(
+            where,
+            f"expected a claim key, or a source key and a claim key ('source/claim'), "
+            f"got {value!r}",
+            key=field,
+        )
+    return claim_iri(str(BASE), source, key)
+
+
+def _number(
+    record: Record,
+    where: str,
+    field: str,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    inclusive: bool = True,
+) -> Decimal:
+    """A number field (an integer or a decimal, any sign unless bounded), as a Decimal."""
+    value = record.get(field)
+    bounds = _bounds(minimum, maximum, inclusive)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise record.error(where, f"{field}: expected a number{bounds}, got {value!r}", key=field)
+    number = Decimal(str(value))
+    low_ok = minimum is None or (number >= minimum if inclusive else number > minimum)
+    high_ok = maximum is None or (number <= maximum if inclusive else number < maximum)
+    if not (low_ok and high_ok and number.is_finite()):
+        raise record.error(where, f"{field}: expected a number{bounds}, got {value!r}", key=field)
+    return number
+
+
+def _bounds(minimum: float | None, maximum: float | None, inclusive: bool) -> str:
+    if minimum is not None and maximum is not None:
+        return f" in {'[' if inclusive else '('}{minimum}, {maximum}{']' if inclusive else ')'}"
+    if minimum is not None:
+        return f" {'at least' if inclusive else 'greater than'} {minimum}"
+    return ""
+
+
+def _unit(record: Record, where: str, context: _Context) -> URIRef:
+    return expand_term(
         context.prefixes, context.ontology, record["unit"], record, where, "unit", cls=KGO.Unit
     )
-    return Quantity(Decimal(str(value)), unit)
 
 
 def _study_set(record: Record, where: str, context: _Context) -> StudySet:
@@ -374,3 +549,15 @@ def _study_set(record: Record, where: str, context: _Context) -> StudySet:
         raise record.error(where, f"count must be a positive integer, got {count!r}", key="count")
     designs = tuple(context.entity(d, record, where, "design") for d in as_list(record, "design"))
     return StudySet(count, designs)
+
+
+#: The readers of a qualifier's structured value, by its kind.
+_STRUCTURED: dict[str, Callable[[Record, str, _Context], QualifierValue]] = {
+    "quantity": _quantity,
+    "studies": _study_set,
+    "range": _quantity_range,
+    "measure": _measure,
+    "p_value": _p_value,
+    "interval": _interval,
+    "population": _population,
+}

@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from rdflib import Graph, Literal
 from rdflib.term import Node, URIRef
@@ -19,8 +20,13 @@ from kg.model import (
     DatasetInfo,
     Entity,
     Input,
+    Interval,
+    Measure,
+    Population,
     Prefix,
+    PValue,
     Quantity,
+    QuantityRange,
     Source,
     StudySet,
     canonical_decimal,
@@ -49,7 +55,7 @@ from kg.namespaces import (
     XSD,
 )
 from kg.version import __version__
-from kg.views import AGENT_TYPE, ClaimView, local_name, quantity_label, text_iri
+from kg.views import AGENT_TYPE, ClaimView, local_name, quantity_label, result_label, text_iri
 
 __all__ = [
     "CATALOGUE_GRAPH",
@@ -306,14 +312,10 @@ def _qualifier_node(
         graph.add((node, RDFS.label, en(quantity_label(value, names))))
         graph.add((node, RDF.type, KGO.Quantity))
         graph.add((node, RDF.type, SCHEMA.QuantitativeValue))
-        graph.add(
-            (
-                node,
-                SCHEMA.value,
-                Literal(canonical_decimal(value.value), datatype=XSD.decimal, normalize=False),
-            )
-        )
+        graph.add((node, SCHEMA.value, decimal(value.value)))
         graph.add((node, SCHEMA.unitCode, value.unit))
+        if value.normal is not None:
+            graph.add((node, KGO.normalValue, decimal(value.normal[0])))
     elif isinstance(value, StudySet):
         designs = ", ".join(names.get(design, design) for design in value.designs)
         graph.add((node, RDFS.label, en(f"{value.count} studies: {designs}")))
@@ -321,9 +323,57 @@ def _qualifier_node(
         graph.add((node, KGO.numberOfStudies, Literal(value.count, datatype=XSD.integer)))
         for design in value.designs:
             graph.add((node, KGO.studyDesign, design))
+    elif isinstance(value, QuantityRange | Measure | PValue | Interval | Population):
+        graph.add((node, RDFS.label, en(result_label(value, names))))
+        _add_result(graph, node, value)
     else:
         raise TypeError(f"no RDF form for qualifier value {value!r}")
     return node
+
+
+def decimal(value: Decimal) -> Literal:
+    """An xsd:decimal in canonical form (as Oxigraph writes it: it survives a store unchanged)."""
+    return Literal(canonical_decimal(value), datatype=XSD.decimal, normalize=False)
+
+
+def _add_result(
+    graph: Graph, node: URIRef, value: QuantityRange | Measure | PValue | Interval | Population
+) -> None:
+    """The triples of a result's value (see the classes of ontology/kgo.ttl)."""
+    if isinstance(value, QuantityRange):
+        graph.add((node, RDF.type, KGO.QuantityRange))
+        graph.add((node, RDF.type, SCHEMA.QuantitativeValue))
+        graph.add((node, SCHEMA.minValue, decimal(value.minimum)))
+        graph.add((node, SCHEMA.maxValue, decimal(value.maximum)))
+        graph.add((node, SCHEMA.unitCode, value.unit))
+    elif isinstance(value, Measure):
+        graph.add((node, RDF.type, KGO.Measure))
+        graph.add((node, RDF.type, value.statistic))
+        graph.add((node, KGO.statistic, value.statistic))
+        graph.add((node, SCHEMA.value, decimal(value.value)))
+        graph.add((node, SCHEMA.unitCode, value.unit))
+        if value.arm is not None:
+            graph.add((node, KGO.arm, value.arm))
+        if value.scale is not None:
+            graph.add((node, KGO.scaleMinimum, decimal(value.scale[0])))
+            graph.add((node, KGO.scaleMaximum, decimal(value.scale[1])))
+    elif isinstance(value, PValue):
+        graph.add((node, RDF.type, KGO.PValue))
+        graph.add((node, SCHEMA.value, decimal(value.value)))
+        graph.add((node, KGO.operator, Literal(value.operator)))
+    elif isinstance(value, Interval):
+        graph.add((node, RDF.type, KGO.ConfidenceInterval))
+        graph.add((node, KGO.lowerLimit, decimal(value.lower)))
+        graph.add((node, KGO.upperLimit, decimal(value.upper)))
+        graph.add((node, KGO.confidenceLevel, decimal(value.level)))
+        if value.unit is not None:
+            graph.add((node, SCHEMA.unitCode, value.unit))
+    else:
+        graph.add((node, RDF.type, KGO.Population))
+        if value.size is not None:
+            graph.add((node, KGO.size, Literal(value.size, datatype=XSD.integer)))
+        if value.condition is not None:
+            graph.add((node, KGO.condition, value.condition))
 
 
 def _add_description(
