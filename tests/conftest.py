@@ -21,7 +21,7 @@ PROJECT_ITEMS = ("dataset.yaml", "catalogue", "ontology", "shapes", "sources", "
 #: its article name it; a test of the whole release reads what it expects from dataset.yaml and
 #: the curation files instead, so that adding a source breaks none.
 SEED = ROOT / "sources" / "pubmed-22870448"
-#: Where the IRIs a source mints begin: <ID_BASE><source key>/claim/<claim key>.
+#: Where the IRIs a source mints begin: <ID_BASE><source key>/graph, .../claim/<claim key>.
 ID_BASE = "https://w3id.org/drugclaims/id/"
 
 
@@ -125,6 +125,11 @@ def claims_in(*folders: Path) -> int:
 def project_claims(root: Path = ROOT) -> int:
     """How many claims the sources dataset.yaml lists hold."""
     return claims_in(*project_sources(root))
+
+
+def source_graphs(root: Path = ROOT) -> set[str]:
+    """The IRI of the named graph of every source dataset.yaml lists."""
+    return {f"{ID_BASE}{source_meta(folder)['key']}/graph" for folder in project_sources(root)}
 
 
 def claim_iris(root: Path = ROOT) -> set[str]:
