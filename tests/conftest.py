@@ -52,6 +52,26 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def seed_release(release: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A release of the seed source alone, the corpus the expected answers of queries/ were
+    recorded from: the project's own release while the seed is its only source, else a copy of
+    the project built with the other sources taken out."""
+    if project_sources() == [SEED]:
+        return release
+    project = copy_project(tmp_path_factory.mktemp("seed") / "project")
+    for folder in project_sources(project):
+        if folder.name != SEED.name:
+            shutil.rmtree(folder)  # a folder dataset.yaml does not list is an error
+    dataset = yaml.safe_load((project / "dataset.yaml").read_text(encoding="utf-8"))
+    dataset["sources"] = [SEED.relative_to(ROOT).as_posix()]
+    (project / "dataset.yaml").write_text(yaml.safe_dump(dataset, sort_keys=False))
+    out = project / "seed-release"
+    result = CliRunner().invoke(main, ["--project", str(project), "build", "--out", str(out)])
+    assert result.exit_code == 0, result.output + result.stderr
+    return out
+
+
 @pytest.fixture
 def kg() -> Callable[..., Result]:
     """Run the kg command line in-process: kg("--project", p, "build").
