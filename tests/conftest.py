@@ -6,8 +6,10 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from click.testing import CliRunner, Result
 
 from kg.cli import main
@@ -15,6 +17,12 @@ from kg.curation.prefixes import PrefixMap, load_prefix_map
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT_ITEMS = ("dataset.yaml", "catalogue", "ontology", "shapes", "sources", "dist", "queries")
+#: The project's first source. Tests of its own claims (the fifteen of the design), its page and
+#: its article name it; a test of the whole release reads what it expects from dataset.yaml and
+#: the curation files instead, so that adding a source breaks none.
+SEED = ROOT / "sources" / "pubmed-22870448"
+#: Where the IRIs a source mints begin: <ID_BASE><source key>/graph, .../claim/<claim key>.
+ID_BASE = "https://w3id.org/drugclaims/id/"
 
 
 def copy_project(target: Path) -> Path:
@@ -40,6 +48,26 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A release freshly built from the committed sources (built once per test session)."""
     out = tmp_path_factory.mktemp("release")
     result = CliRunner().invoke(main, ["--project", str(ROOT), "build", "--out", str(out)])
+    assert result.exit_code == 0, result.output + result.stderr
+    return out
+
+
+@pytest.fixture(scope="session")
+def seed_release(release: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A release of the seed source alone, the corpus the expected answers of queries/ were
+    recorded from: the project's own release while the seed is its only source, else a copy of
+    the project built with the other sources taken out."""
+    if project_sources() == [SEED]:
+        return release
+    project = copy_project(tmp_path_factory.mktemp("seed") / "project")
+    for folder in project_sources(project):
+        if folder.name != SEED.name:
+            shutil.rmtree(folder)  # a folder dataset.yaml does not list is an error
+    dataset = yaml.safe_load((project / "dataset.yaml").read_text(encoding="utf-8"))
+    dataset["sources"] = [SEED.relative_to(ROOT).as_posix()]
+    (project / "dataset.yaml").write_text(yaml.safe_dump(dataset, sort_keys=False))
+    out = project / "seed-release"
+    result = CliRunner().invoke(main, ["--project", str(project), "build", "--out", str(out)])
     assert result.exit_code == 0, result.output + result.stderr
     return out
 
@@ -87,20 +115,48 @@ def prefix_map() -> PrefixMap:
     )
 
 
+def project_sources(root: Path = ROOT) -> list[Path]:
+    """The source folders dataset.yaml lists, in its order."""
+    dataset = yaml.safe_load((root / "dataset.yaml").read_text(encoding="utf-8"))
+    return [root / folder for folder in dataset["sources"]]
+
+
+def source_meta(folder: Path) -> dict[str, Any]:
+    """A source folder's source.yaml: its key, file, checksum and article."""
+    data: dict[str, Any] = yaml.safe_load((folder / "source.yaml").read_text(encoding="utf-8"))
+    return data
+
+
+def claim_records(*folders: Path) -> list[dict[str, Any]]:
+    """The claim records of these source folders' claims.yaml files, in order."""
+    found: list[dict[str, Any]] = []
+    for folder in folders:
+        data = yaml.safe_load((folder / "claims.yaml").read_text(encoding="utf-8"))
+        found += data["claims"] or []
+    return found
+
+
 def claims_in(*folders: Path) -> int:
     """How many claims the curation files of these source folders hold (so that a test's
     counts follow the project's data, not a constant)."""
-    import yaml
-
-    return sum(
-        len(yaml.safe_load((folder / "claims.yaml").read_text(encoding="utf-8"))["claims"] or [])
-        for folder in folders
-    )
+    return len(claim_records(*folders))
 
 
 def project_claims(root: Path = ROOT) -> int:
     """How many claims the sources dataset.yaml lists hold."""
-    import yaml
+    return claims_in(*project_sources(root))
 
-    dataset = yaml.safe_load((root / "dataset.yaml").read_text(encoding="utf-8"))
-    return claims_in(*(root / folder for folder in dataset["sources"]))
+
+def source_graphs(root: Path = ROOT) -> set[str]:
+    """The IRI of the named graph of every source dataset.yaml lists."""
+    return {f"{ID_BASE}{source_meta(folder)['key']}/graph" for folder in project_sources(root)}
+
+
+def claim_iris(root: Path = ROOT) -> set[str]:
+    """The IRI of every claim of the sources dataset.yaml lists, from the curation files: a
+    claim key is unique within its source, so the IRI names the source's key and the claim's."""
+    return {
+        f"{ID_BASE}{source_meta(folder)['key']}/claim/{record['key']}"
+        for folder in project_sources(root)
+        for record in claim_records(folder)
+    }

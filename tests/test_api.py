@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import project_claims
+from conftest import SEED, claim_iris, project_claims, source_meta
 
 import kg
 from kg.errors import InputError, QueryError
@@ -33,8 +33,11 @@ def test_importing_kg_stays_light() -> None:
 
 
 def test_claims_are_typed(release: Path) -> None:
-    claims = {claim.key: claim for claim in kg.claims(release)}
-    assert len(claims) == project_claims()
+    every = list(kg.claims(release))
+    assert len(every) == project_claims()
+    assert {claim.iri for claim in every} == claim_iris()
+    seed = source_meta(SEED)["key"]
+    claims = {claim.key: claim for claim in every if claim.source == seed}  # its own claims
     doses = claims["clinical-studies"]
     assert doses.qualifiers["doses"] == ("100 milligram per day", "200 milligram per day")
     assert isinstance(doses.start, int) and doses.end > doses.start

@@ -1,5 +1,5 @@
-"""The content of the graph: the fifteen claims of the source with their strength, their anchors
-in the source text, the article, the identifiers, and the vocabulary they use."""
+"""The content of the graph: the seed source's fifteen claims, their strength and its article;
+for every source, its quotes anchored in its text, the identifiers and the vocabulary used."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import claims_in
+from conftest import claim_records, project_claims, project_sources, source_meta
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
 
@@ -214,10 +214,16 @@ def test_direct_triples_only_for_asserted_claims(graph: Graph) -> None:
 
 
 def test_every_quote_is_the_source_text_at_its_span(graph: Graph) -> None:
-    text = SOURCE.read_bytes().decode("utf-8")
+    """Each claim's quote is the text of its own source at its span, as received (read from
+    the source folder, not from the graph)."""
+    texts = {}
+    for folder in project_sources():
+        meta = source_meta(folder)
+        texts[meta["sha256"]] = (folder / meta["file"]).read_bytes().decode("utf-8")
     evidence = list(graph.objects(None, KGO.evidence))
-    assert len(evidence) == claims_in(SOURCE.parent)
+    assert len(evidence) == project_claims()
     for node in evidence:
+        text = texts[str(graph.value(graph.value(node, OA.hasSource), KGO.sha256))]
         selectors = list(graph.objects(node, OA.hasSelector))
         quote = next(s for s in selectors if (s, RDF.type, OA.TextQuoteSelector) in graph)
         span = next(s for s in selectors if (s, RDF.type, OA.TextPositionSelector) in graph)
@@ -231,16 +237,22 @@ def test_every_quote_is_the_source_text_at_its_span(graph: Graph) -> None:
 
 
 def test_source_text_is_in_the_graph_as_received(graph: Graph) -> None:
-    """The page is kept byte for byte: its checksum is the one it had when received (also in
-    source.yaml, which the build checks), and the graph carries exactly those bytes."""
-    data = SOURCE.read_bytes()
+    """Each page is kept byte for byte: the graph carries exactly the bytes of the file, with
+    the checksum source.yaml records (which the build checks); the seed's page still has the
+    checksum it had when it was received."""
+    texts = {
+        str(graph.value(text, KGO.sha256)): str(graph.value(text, RDF.value)).encode("utf-8")
+        for text in graph.subjects(RDF.type, KGO.SourceText)
+    }
+    folders = project_sources()
+    assert len(texts) == len(folders)
+    for folder in folders:
+        meta = source_meta(folder)
+        data = (folder / meta["file"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == meta["sha256"], folder.name
+        assert texts[meta["sha256"]] == data, folder.name
     received = "333ea97c5abc4934b1df39419f2910871a90e5a2e7ccbd046cba40af52b4d61d"
-    assert hashlib.sha256(data).hexdigest() == received
-    source_yaml = yaml.safe_load((SOURCE.parent / "source.yaml").read_text(encoding="utf-8"))
-    assert source_yaml["sha256"] == received
-    (text,) = graph.subjects(RDF.type, KGO.SourceText)
-    assert str(graph.value(text, RDF.value)).encode("utf-8") == data
-    assert str(graph.value(text, KGO.sha256)) == received
+    assert hashlib.sha256(SOURCE.read_bytes()).hexdigest() == received
 
 
 def test_article(graph: Graph) -> None:
@@ -293,12 +305,17 @@ def _catalogue_identifiers() -> list[tuple[str, str, str, dict[str, object]]]:
             for item in entity.get(kind, []):
                 record = item if isinstance(item, dict) else {"id": item}
                 found.append((entity["key"], kind, record["id"], record))
-    for folder in sorted((ROOT / "sources").iterdir()):
-        article = yaml.safe_load((folder / "source.yaml").read_text(encoding="utf-8"))["article"]
-        found += [(folder.name, "article", article[k], {}) for k in ("id", "pmid", "pmcid")]
-        claims = yaml.safe_load((folder / "claims.yaml").read_text(encoding="utf-8"))["claims"]
+    for folder in project_sources():
+        article = source_meta(folder)["article"]
         found += [
-            (c["key"], "evidence", c["evidence_type"], {}) for c in claims if "evidence_type" in c
+            (folder.name, "article", article[k], {})
+            for k in ("id", "pmid", "pmcid")
+            if k in article  # pmid and pmcid are optional
+        ]
+        found += [
+            (c["key"], "evidence", c["evidence_type"], {})
+            for c in claim_records(folder)
+            if "evidence_type" in c
         ]
     return [item for item in found if item[2].split(":", 1)[0] not in ("kgo", "schema")]
 

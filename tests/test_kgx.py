@@ -12,6 +12,7 @@ from typing import Any
 
 import pyoxigraph as ox
 import pytest
+from conftest import ID_BASE, project_sources, source_meta
 
 from kg.runtime.offline import offline
 
@@ -190,8 +191,14 @@ def test_nodes_use_the_prefixes_biolink_prefers(release: Path) -> None:
     assert set(ours.values()) <= set(biolink), set(ours.values()) - set(biolink)
     ids = {node["id"].split(":", 1)[0] for node in jsonl(release / "kgx_nodes.jsonl")}
     assert {"PUBCHEM.COMPOUND", "UniProtKB", "MONDO"} <= ids
-    publications = {p for e in jsonl(release / "kgx_edges.jsonl") for p in e["publications"]}
-    assert publications == {"PMID:22870448"}
+    expected = {}  # each claim's article: by its PMID (PMID:, Biolink's prefix), else its DOI
+    for meta in map(source_meta, project_sources()):
+        article = meta["article"]
+        local = (article.get("pmid") or article["id"]).split(":", 1)[1]
+        expected[f"{ID_BASE}{meta['key']}/"] = ("PMID:" if "pmid" in article else "doi:") + local
+    for edge in jsonl(release / "kgx_edges.jsonl"):
+        source = edge["id"][: edge["id"].index("/claim/") + 1]
+        assert edge["publications"] == [expected[source]], edge["id"]
 
 
 FORMATS = {

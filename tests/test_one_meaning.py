@@ -85,7 +85,8 @@ def _said_in(quads: list[ox.Quad], claim: str, *, triple_in: list[ox.Quad]) -> S
 
 def graph_says(release: Path) -> tuple[dict[str, Said], dict[str, set[str]]]:
     """What the graph says of each claim (its source's named graph), and, for each claim, the
-    claims that share its triple."""
+    claims that share its triple. Whether the graph states a claim's triple is asked of all
+    the named graphs: a triple two sources state is kept in one of their graphs only."""
     dataset = list(ox.parse(path=str(release / "graph.nq"), format=ox.RdfFormat.N_QUADS))
     by_graph: dict[str, list[ox.Quad]] = defaultdict(list)
     for quad in dataset:
@@ -100,7 +101,7 @@ def graph_says(release: Path) -> tuple[dict[str, Said], dict[str, set[str]]]:
         }
         for claim in claims:
             mine = [q for q in quads if q.subject.value.startswith(claim)]
-            found[claim] = _said_in(mine, claim, triple_in=quads)
+            found[claim] = _said_in(mine, claim, triple_in=dataset)
             spo = tuple(
                 next(q.object.value for q in mine if q.predicate.value == BIOLINK + n)
                 for n in ("subject", "predicate", "object")
