@@ -51,6 +51,11 @@ class Project:
         return self.root / "catalogue" / "prefixes.lock.json"
 
     @property
+    def biolink_lock_file(self) -> Path:
+        """The Biolink Model the build checks against, written by ``kg biolink``."""
+        return self.root / "catalogue" / "biolink.lock.json"
+
+    @property
     def entities_file(self) -> Path:
         return self.root / "catalogue" / "entities.yaml"
 
