@@ -17,6 +17,7 @@ CLAIMS = "sources/pubmed-22870448/claims.yaml"
 SOURCE = "sources/pubmed-22870448/source.yaml"
 TEXT = "sources/pubmed-22870448/source.txt"
 ENTITIES = "catalogue/entities.yaml"
+QUALIFIERS = "catalogue/qualifiers.yaml"
 #: Nine levels of nine aliases: a few hundred bytes that expand to 9^9 nodes.
 BOMB = (
     "aliases:\n  a: &a [x, x, x, x, x, x, x, x, x]\n"
@@ -213,6 +214,32 @@ CASES = [
         "  orphanet: {}",
         ("catalogue/prefixes.lock.json", "stale", "run `kg prefixes`"),
         at=None,
+    ),
+    # --- Biolink, as locked in catalogue/biolink.lock.json -----------------------------------
+    Case(
+        "a category that is no Biolink class",
+        ENTITIES,
+        "category: [biolink:SmallMolecule, biolink:Drug]",
+        "category: [biolink:SmallMolecule, biolink:Drugs]",
+        (
+            ENTITIES,
+            "entity 'milnacipran': category: biolink:Drugs is not a class of Biolink Model",
+            "(allowed: the 335 classes listed in catalogue/biolink.lock.json; "
+            "the nearest is biolink:Drug)",
+        ),
+    ),
+    Case(
+        "a qualifier whose Biolink slot does not exist",
+        QUALIFIERS,
+        "property: biolink:object_aspect_qualifier,",
+        "property: biolink:object_aspect_qualifer,",
+        (
+            QUALIFIERS,
+            "qualifier 'object_aspect': property: biolink:object_aspect_qualifer is not a slot "
+            "of Biolink Model",
+            "(allowed: the 583 slots listed in catalogue/biolink.lock.json; "
+            "the nearest is biolink:object_aspect_qualifier)",
+        ),
     ),
     Case(
         "article DOI differs from the page",

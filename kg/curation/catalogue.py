@@ -11,6 +11,7 @@ from rdflib import Graph
 from rdflib.namespace import RDF, RDFS
 from rdflib.term import URIRef
 
+from kg.curation.biolink import BiolinkModel
 from kg.curation.prefixes import PrefixMap
 from kg.curation.records import (
     Record,
@@ -139,22 +140,24 @@ def load_catalogue(
     root: Path,
     prefixes: PrefixMap,
     ontology: Ontology,
+    biolink: BiolinkModel,
 ) -> Catalogue:
-    """Read and check the entity catalogue and the qualifier table."""
-    entities = _load_entities(entities_path, root, prefixes, ontology)
-    qualifiers = _load_qualifiers(qualifiers_path, root, prefixes, ontology)
+    """Read and check the entity catalogue and the qualifier table: every category a Biolink
+    class, every qualifier of Biolink's a Biolink slot."""
+    entities = _load_entities(entities_path, root, prefixes, ontology, biolink)
+    qualifiers = _load_qualifiers(qualifiers_path, root, prefixes, ontology, biolink)
     return Catalogue(entities, qualifiers)
 
 
 def _load_entities(
-    path: Path, root: Path, prefixes: PrefixMap, ontology: Ontology
+    path: Path, root: Path, prefixes: PrefixMap, ontology: Ontology, biolink: BiolinkModel
 ) -> dict[str, Entity]:
     display = path.relative_to(root).as_posix()
     data = load_yaml(path, display=display, top_level=["entities"])
     entities: dict[str, Entity] = {}
     seen_iris: dict[URIRef, str] = {}
     for index, record in enumerate(records_of(data, "entities", file=display), start=1):
-        entity = _entity(record, index, prefixes, ontology)
+        entity = _entity(record, index, prefixes, ontology, biolink)
         if entity.key in entities:
             raise record.error(f"entity {entity.key!r}", "duplicate key", key="key")
         if entity.iri in seen_iris:
@@ -166,7 +169,9 @@ def _load_entities(
     return entities
 
 
-def _entity(record: Record, index: int, prefixes: PrefixMap, ontology: Ontology) -> Entity:
+def _entity(
+    record: Record, index: int, prefixes: PrefixMap, ontology: Ontology, biolink: BiolinkModel
+) -> Entity:
     key = record.get("key")
     name = f"entity {key!r}" if key else f"entity #{index}"
     check_fields(
@@ -181,11 +186,18 @@ def _entity(record: Record, index: int, prefixes: PrefixMap, ontology: Ontology)
     else:
         iri = BASE[f"entity/{key}"]
     categories = tuple(
-        expand(prefixes, c, record, name, "category") for c in as_list(record, "category")
+        expand(prefixes, c, record, name, "category", i)
+        for i, c in enumerate(as_list(record, "category"))
     )
-    for category in categories:
+    for i, category in enumerate(categories):
         if not category.startswith(str(BIOLINK)):
-            raise record.error(name, f"category {category} is not a Biolink class", key="category")
+            raise record.error(
+                name, f"category {category} is not a Biolink class", key="category", index=i
+            )
+        try:
+            biolink.check_class(category)
+        except ValueError as error:
+            raise record.error(name, f"category: {error}", key="category", index=i) from error
     sector = (
         expand_term(prefixes, ontology, record["sector"], record, name, "sector", cls=KGO.Sector)
         if "sector" in record
@@ -271,7 +283,7 @@ def _text_list(record: Record, name: str, field: str) -> list[str]:
 
 
 def _load_qualifiers(
-    path: Path, root: Path, prefixes: PrefixMap, ontology: Ontology
+    path: Path, root: Path, prefixes: PrefixMap, ontology: Ontology, biolink: BiolinkModel
 ) -> dict[str, QualifierSpec]:
     display = path.relative_to(root).as_posix()
     data = load_yaml(path, display=display, top_level=["qualifiers"])
@@ -286,6 +298,11 @@ def _load_qualifiers(
         row_record = row if isinstance(row, Record) else table
         check_fields(row_record, name, required=["property", "kind"], optional=["reading"])
         prop = expand_term(prefixes, ontology, row["property"], row_record, name, "property")
+        if prop.startswith(str(BIOLINK)):
+            try:
+                biolink.check_slot(prop)
+            except ValueError as error:
+                raise row_record.error(name, f"property: {error}", key="property") from error
         if row["kind"] not in QUALIFIER_KINDS:
             raise row_record.error(
                 name, f"kind must be one of {', '.join(QUALIFIER_KINDS)}", key="kind"

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from rdflib.term import URIRef
 
+from kg.curation.biolink import load_biolink
 from kg.curation.catalogue import Catalogue, Ontology, load_catalogue, load_ontology
 from kg.curation.prefixes import PrefixMap, load_prefix_map
 from kg.curation.records import (
@@ -126,6 +127,9 @@ def load_shared(project: Project) -> SharedInputs:
         display=project.display(project.prefixes_file),
         lock_display=project.display(project.prefixes_lock_file),
     )
+    biolink = load_biolink(
+        project.biolink_lock_file, display=project.display(project.biolink_lock_file)
+    )
     ontology = load_ontology(project.ontology_file)
     catalogue = load_catalogue(
         project.entities_file,
@@ -133,6 +137,7 @@ def load_shared(project: Project) -> SharedInputs:
         root=project.root,
         prefixes=prefixes,
         ontology=ontology,
+        biolink=biolink,
     )
     if dataset.publisher_key in catalogue.entities:
         raise dataset_record.error("publisher", "key is also an entity's key", key="publisher")
@@ -141,6 +146,7 @@ def load_shared(project: Project) -> SharedInputs:
         project.dataset_file,
         project.prefixes_file,
         project.prefixes_lock_file,
+        project.biolink_lock_file,
         project.entities_file,
         project.qualifiers_file,
         project.ontology_file,
