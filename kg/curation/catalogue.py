@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping as MappingABC
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -42,10 +43,17 @@ QUALIFIER_KINDS = ("entity", "term", "text", "boolean", "quantity", "studies")
 
 @dataclass(frozen=True)
 class Ontology:
-    """What the code needs to know of ontology/kgo.ttl: its terms, by the class they belong to."""
+    """What the code needs to know of ontology/kgo.ttl: its terms, by the class they belong to,
+    and the line where each subject's block begins (for messages)."""
 
     graph: Graph
     terms: frozenset[URIRef]
+    display: str = "ontology/kgo.ttl"
+    lines: MappingABC[URIRef, int] = field(default_factory=dict)
+
+    def error(self, subject: URIRef, record: str, message: str) -> InputError:
+        """An :class:`InputError` at the line where ``subject``'s block begins."""
+        return InputError(self.display, self.lines.get(subject), record, message)
 
     def instances(self, cls: URIRef) -> frozenset[URIRef]:
         return frozenset(s for s in self.graph.subjects(RDF.type, cls) if isinstance(s, URIRef))
@@ -75,17 +83,44 @@ class Catalogue:
     qualifiers: dict[str, QualifierSpec]
 
 
-def load_ontology(path: Path) -> Ontology:
+def load_ontology(path: Path, *, display: str | None = None) -> Ontology:
     """Parse the ontology (with a base, so no relative IRI can leak) and index its terms."""
+    display = display or str(path)
     graph = Graph()
     try:
-        graph.parse(path, format="turtle", publicID=str(ONTOLOGY_IRI))
+        text = path.read_text(encoding="utf-8")
+        graph.parse(data=text, format="turtle", publicID=str(ONTOLOGY_IRI))
     except (OSError, SyntaxError, ValueError) as error:
-        raise InputError(str(path), None, None, f"cannot parse the ontology: {error}") from error
+        raise InputError(display, None, None, f"cannot parse the ontology: {error}") from error
     terms = frozenset(
         s for s in graph.subjects(RDFS.isDefinedBy, ONTOLOGY_IRI) if isinstance(s, URIRef)
     )
-    return Ontology(graph, terms)
+    return Ontology(graph, terms, display, _subject_lines(text, graph))
+
+
+#: A line that begins a subject's block: an IRI or a prefixed name at its very start.
+_SUBJECT = re.compile(r"(<[^<>\s]*>|[A-Za-z][\w.-]*:[\w.-]*)\s")
+
+
+def _subject_lines(text: str, graph: Graph) -> dict[URIRef, int]:
+    """The line (from 1) where each subject's block begins, in a Turtle file written by hand
+    one block a subject, each beginning at the start of a line (as the ontology is)."""
+    lines: dict[URIRef, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        found = _SUBJECT.match(line)
+        if found is None:
+            continue
+        token = found.group(1)
+        try:
+            iri = (
+                URIRef(token[1:-1])
+                if token.startswith("<")
+                else graph.namespace_manager.expand_curie(token)
+            )
+        except ValueError:  # a prefix the file does not declare: no block of a subject
+            continue
+        lines.setdefault(iri, number)
+    return lines
 
 
 def expand(

@@ -24,6 +24,7 @@ from kg.curation.records import (
     optional_text,
     text,
 )
+from kg.curation.signatures import Signatures, signatures_of
 from kg.errors import InputError
 from kg.model import DatasetInfo, Input
 
@@ -104,13 +105,14 @@ class Project:
 @dataclass(frozen=True)
 class SharedInputs:
     """The inputs every source of a build shares, read and checked once: the dataset, its
-    prefixes, ontology and catalogue, the source folders it lists, and the checksum of each
-    shared input file."""
+    prefixes, ontology and catalogue, the claim predicates' signatures in Biolink, the source
+    folders it lists, and the checksum of each shared input file."""
 
     dataset: DatasetInfo
     prefixes: PrefixMap
     ontology: Ontology
     catalogue: Catalogue
+    signatures: Signatures
     folders: tuple[Path, ...]
     inputs: tuple[Input, ...]
 
@@ -130,7 +132,7 @@ def load_shared(project: Project) -> SharedInputs:
     biolink = load_biolink(
         project.biolink_lock_file, display=project.display(project.biolink_lock_file)
     )
-    ontology = load_ontology(project.ontology_file)
+    ontology = load_ontology(project.ontology_file, display=project.display(project.ontology_file))
     catalogue = load_catalogue(
         project.entities_file,
         project.qualifiers_file,
@@ -139,6 +141,7 @@ def load_shared(project: Project) -> SharedInputs:
         ontology=ontology,
         biolink=biolink,
     )
+    signatures = signatures_of(biolink, ontology, catalogue, prefixes.compress)
     if dataset.publisher_key in catalogue.entities:
         raise dataset_record.error("publisher", "key is also an entity's key", key="publisher")
     folders = tuple(_source_folders(project, dataset_record))
@@ -157,7 +160,7 @@ def load_shared(project: Project) -> SharedInputs:
     inputs = tuple(
         Input(project.display(p), hashlib.sha256(p.read_bytes()).hexdigest()) for p in input_files
     )
-    return SharedInputs(dataset, prefixes, ontology, catalogue, folders, inputs)
+    return SharedInputs(dataset, prefixes, ontology, catalogue, signatures, folders, inputs)
 
 
 def check_distinct(sources: Iterable[tuple[str, str, str]]) -> None:
