@@ -15,12 +15,15 @@ import traceback
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from kg.errors import InputError, KGError, NotConformingError, TruncatedResults
 from kg.version import __version__
+
+if TYPE_CHECKING:
+    from kg.curation.project import Project
 
 __all__ = ["main"]
 
@@ -304,18 +307,53 @@ def prefixes(ctx: click.Context, check: bool) -> None:
     upgrading Bioregistry, and review the diff (a changed URI prefix changes published IRIs).
     """
     from kg.curation.prefixes import lock_text
-    from kg.errors import InputError
-    from kg.runtime.publish import write_file
 
     project = _project(ctx)
     project.check()
-    lock = project.prefixes_lock_file
     text = lock_text(project.prefixes_file, display=project.display(project.prefixes_file))
+    _lock(project, project.prefixes_lock_file, text, check=check, command="kg prefixes")
+
+
+@main.command(epilog=EXIT_CODES)
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Only check that the lock file is what the installed biolink-model package gives "
+    "(exit 2 if not).",
+)
+@common_options
+@click.pass_context
+@_reports_errors
+def biolink(ctx: click.Context, check: bool) -> None:
+    """Lock the installed Biolink Model into catalogue/biolink.lock.json.
+
+    The build checks every category, claim predicate and Biolink qualifier, and every claim's
+    subject and object against its predicate's domain and range, with the lock, never the
+    package: run this after upgrading biolink-model (pip install 'drugclaims-kg[biolink]'),
+    and review the diff.
+    """
+    from kg.curation.biolink import lock_text
+    from kg.runtime.offline import offline
+
+    project = _project(ctx)
+    project.check()
+    with offline():
+        text = lock_text()
+    _lock(project, project.biolink_lock_file, text, check=check, command="kg biolink")
+
+
+def _lock(project: Project, lock: Path, text: bytes, *, check: bool, command: str) -> None:
+    """Write a lock file (saying whether it changed), or with ``check`` only compare it.
+
+    :raises InputError: with ``check``, the lock is not ``text``
+    """
+    from kg.runtime.publish import write_file
+
     current = lock.read_bytes() if lock.is_file() else b""
     if check:
         if _without_version(current) != _without_version(text):
             raise InputError(
-                project.display(lock), None, None, "stale: run `kg prefixes` and review the diff"
+                project.display(lock), None, None, f"stale: run `{command}` and review the diff"
             )
         click.echo(f"kg: {project.display(lock)} is current", err=True)
         return
@@ -326,7 +364,7 @@ def prefixes(ctx: click.Context, check: bool) -> None:
 
 def _without_version(lock: bytes) -> bytes:
     """A lock without the Bioregistry version line: a new version that resolves every prefix
-    alike leaves the lock current."""
+    alike leaves the lock current. (The Biolink lock's version is part of its content.)"""
     return b"\n".join(line for line in lock.split(b"\n") if b'"bioregistry_version"' not in line)
 
 

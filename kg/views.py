@@ -113,8 +113,9 @@ _DIRECTION_VERBS = {"decreased": "decreases", "increased": "increases"}
 class Readings:
     """How each qualifier reads in a claim's reading: property -> (name, template), where the
     template holds ``{}`` for the values (from catalogue/qualifiers.yaml); and, for a claim
-    predicate of the project's own, the Biolink predicate its edge takes (its superproperty in
-    ontology/kgo.ttl; ``biolink:related_to`` when it declares none)."""
+    predicate of the project's own, the Biolink predicate its edge takes (its one Biolink
+    superproperty in ontology/kgo.ttl, which the build requires: see
+    :mod:`kg.curation.signatures`; ``biolink:related_to`` for a predicate given none here)."""
 
     templates: Mapping[URIRef, tuple[str, str]]
     biolink: Mapping[URIRef, URIRef] = field(default_factory=dict)

@@ -17,6 +17,8 @@ CLAIMS = "sources/pubmed-22870448/claims.yaml"
 SOURCE = "sources/pubmed-22870448/source.yaml"
 TEXT = "sources/pubmed-22870448/source.txt"
 ENTITIES = "catalogue/entities.yaml"
+QUALIFIERS = "catalogue/qualifiers.yaml"
+ONTOLOGY = "ontology/kgo.ttl"
 #: Nine levels of nine aliases: a few hundred bytes that expand to 9^9 nodes.
 BOMB = (
     "aliases:\n  a: &a [x, x, x, x, x, x, x, x, x]\n"
@@ -213,6 +215,154 @@ CASES = [
         "  orphanet: {}",
         ("catalogue/prefixes.lock.json", "stale", "run `kg prefixes`"),
         at=None,
+    ),
+    # --- Biolink, as locked in catalogue/biolink.lock.json -----------------------------------
+    Case(
+        "a category that is no Biolink class",
+        ENTITIES,
+        "category: [biolink:SmallMolecule, biolink:Drug]",
+        "category: [biolink:SmallMolecule, biolink:Drugs]",
+        (
+            ENTITIES,
+            "entity 'milnacipran': category: biolink:Drugs is not a class of Biolink Model",
+            "(allowed: the 335 classes listed in catalogue/biolink.lock.json; "
+            "the nearest is biolink:Drug)",
+        ),
+    ),
+    Case(
+        "ameliorates a condition that is a clinical attribute (the predicate's range)",
+        CLAIMS,
+        "    predicate: biolink:ameliorates_condition\n    object: pain\n    status: asserted",
+        "    predicate: biolink:ameliorates_condition\n    object: physical-function\n"
+        "    status: asserted",
+        (
+            CLAIMS,
+            "claim 'pain-improvement-reported': object: entity 'physical-function' "
+            "(biolink:ClinicalAttribute) does not fit the range of "
+            "biolink:ameliorates_condition in Biolink Model",
+            "(allowed: a category that is biolink:DiseaseOrPhenotypicFeature or under it, "
+            "such as biolink:Disease, biolink:PhenotypicFeature",
+        ),
+        at="  - key: pain-improvement-reported\n    subject: milnacipran\n"
+        "    predicate: biolink:ameliorates_condition\n>    object: physical-function",
+    ),
+    Case(
+        "a hypothesis whose subject is outside the predicate's domain (checked alike)",
+        CLAIMS,
+        "  - key: hypothesized-symptom-improvement\n    subject: milnacipran\n",
+        "  - key: hypothesized-symptom-improvement\n    subject: fibromyalgia\n",
+        (
+            CLAIMS,
+            "claim 'hypothesized-symptom-improvement': subject: entity 'fibromyalgia' "
+            "(biolink:Disease) does not fit the domain of biolink:ameliorates_condition",
+            "(allowed: a category that is biolink:ChemicalOrDrugOrTreatment or under it",
+        ),
+        at="  - key: hypothesized-symptom-improvement\n>    subject: fibromyalgia",
+    ),
+    Case(
+        "a negated claim whose object is outside the predicate's range (checked alike)",
+        CLAIMS,
+        "    object: new-safety-concern\n",
+        "    object: snri\n",
+        (
+            CLAIMS,
+            "claim 'no-new-safety-concerns': object: entity 'snri' (biolink:ChemicalRole) "
+            "does not fit the range of biolink:has_adverse_event",
+        ),
+        at="  - key: no-new-safety-concerns\n    subject: milnacipran\n"
+        "    predicate: biolink:has_adverse_event\n>    object: snri",
+    ),
+    Case(
+        "an assessed claim whose object its Biolink edge (in_clinical_trials_for) cannot take",
+        CLAIMS,
+        "    predicate: biolink:ameliorates_condition\n    object: fibromyalgia\n"
+        "    status: assessed\n    evidence_type: eco:0006017",
+        "    predicate: biolink:affects\n    object: norepinephrine-transporter\n"
+        "    status: assessed\n    evidence_type: eco:0006017",
+        (
+            CLAIMS,
+            "claim 'composite-responder-analyses': object: entity 'norepinephrine-transporter' "
+            "(biolink:Protein) does not fit the range of biolink:in_clinical_trials_for, "
+            "the Biolink edge of an assessed claim",
+        ),
+        at="  - key: composite-responder-analyses\n    subject: milnacipran\n"
+        "    predicate: biolink:affects\n>    object: norepinephrine-transporter",
+    ),
+    Case(
+        "a project predicate's object outside the rdfs:range the ontology gives it",
+        CLAIMS,
+        "    object: older-fibromyalgia-medications\n",
+        "    object: pain\n",
+        (
+            CLAIMS,
+            "claim 'hypothesized-fewer-side-effects': object: entity 'pain' "
+            "(biolink:PhenotypicFeature) does not fit the rdfs:range of "
+            "kgo:withoutSomeSideEffectsOf in ontology/kgo.ttl",
+            "(allowed: a category that is biolink:ChemicalEntity or under it",
+        ),
+        at="    predicate: kgo:withoutSomeSideEffectsOf\n>    object: pain",
+    ),
+    Case(
+        "a qualifier's entity outside the range of its Biolink slot",
+        CLAIMS,
+        "      disease_context: fibromyalgia\n",
+        "      disease_context: pain\n",
+        (
+            CLAIMS,
+            "qualifier 'disease_context': entity 'pain' (biolink:PhenotypicFeature) does not "
+            "fit the range of biolink:disease_context_qualifier in Biolink Model",
+            "(allowed: a category that is biolink:Disease or under it",
+        ),
+    ),
+    Case(
+        "a claim predicate that is no Biolink term",
+        ONTOLOGY,
+        "biolink:treats a kgo:ClaimPredicate",
+        "biolink:treatz a kgo:ClaimPredicate",
+        (
+            ONTOLOGY,
+            "claim predicate biolink:treatz: biolink:treatz is not a predicate of Biolink Model",
+            "(allowed: the 247 predicates (slots under biolink:related_to) listed in "
+            "catalogue/biolink.lock.json; the nearest is biolink:treats)",
+        ),
+    ),
+    Case(
+        "a claim predicate that is a Biolink slot but no predicate",
+        ONTOLOGY,
+        'biolink:has_side_effect a kgo:ClaimPredicate ; rdfs:label "has side effect"@en .',
+        'biolink:publications a kgo:ClaimPredicate ; rdfs:label "publications"@en .',
+        (
+            ONTOLOGY,
+            "claim predicate biolink:publications: biolink:publications is a slot but not a "
+            "predicate of Biolink Model",
+            "(allowed: the 247 predicates",
+        ),
+    ),
+    Case(
+        "a project claim predicate with no Biolink predicate above it",
+        ONTOLOGY,
+        '    rdfs:subPropertyOf biolink:related_to ;\n    skos:definition "The subject does not',
+        '    rdfs:subPropertyOf biolink:qualifier ;\n    skos:definition "The subject does not',
+        (
+            ONTOLOGY,
+            "claim predicate kgo:withoutSomeSideEffectsOf: needs a Biolink predicate as "
+            "rdfs:subPropertyOf, the edge it becomes in Biolink (biolink:qualifier is no "
+            "Biolink predicate) (allowed: the 247 predicates",
+        ),
+        at="kgo:withoutSomeSideEffectsOf a owl:ObjectProperty",
+    ),
+    Case(
+        "a qualifier whose Biolink slot does not exist",
+        QUALIFIERS,
+        "property: biolink:object_aspect_qualifier,",
+        "property: biolink:object_aspect_qualifer,",
+        (
+            QUALIFIERS,
+            "qualifier 'object_aspect': property: biolink:object_aspect_qualifer is not a slot "
+            "of Biolink Model",
+            "(allowed: the 583 slots listed in catalogue/biolink.lock.json; "
+            "the nearest is biolink:object_aspect_qualifier)",
+        ),
     ),
     Case(
         "article DOI differs from the page",

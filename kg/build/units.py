@@ -32,18 +32,19 @@ import pyoxigraph as ox
 from curies import Converter
 from pyoxigraph import DefaultGraph, Quad, Store
 from rdflib import BNode, Graph, Literal
-from rdflib.term import Node, URIRef
+from rdflib.term import Node
 
 from kg.build.cache import EntryCache, Verdict, program_hash, verdict_content, verdict_of
 from kg.curation.catalogue import Catalogue, Ontology
 from kg.curation.prefixes import PrefixMap
+from kg.curation.signatures import Signatures
 from kg.curation.sources import SourceFiles, load_source
 from kg.errors import InputError, KGError
 from kg.formats.kgx import Ids, source_edges
 from kg.formats.nanopubs import Settings, source_nanopubs
 from kg.formats.release import JsonNodes, jsonld_nodes
 from kg.formats.table import claim_row
-from kg.namespaces import BASE, BIOLINK, KGO, RDF, RDFS, SH
+from kg.namespaces import BASE, BIOLINK, RDF, SH
 from kg.rdf.lines import (
     closure_of,
     closures,
@@ -112,6 +113,7 @@ class SourceContext:
     converter: Converter
     digest: str  # of the shared inputs and the program: part of every unit's cache key
     readings: Readings  # how qualifiers read, and project predicates' Biolink edges
+    signatures: Signatures  # what a claim's subject and object must be, in Biolink's classes
     nanopubs: Settings | None = None  # write each claim as a nanopublication
     kgx: Ids | None = None  # write each claim as a KGX edge
 
@@ -197,6 +199,7 @@ def build_source(context: SourceContext, files: SourceFiles) -> SourceResult:
                 prefixes=context.prefixes,
                 ontology=context.ontology,
                 catalogue=context.catalogue,
+                signatures=context.signatures,
             )
             views = views_of(source, str(BASE), context.names, context.readings)
             graph = source_triples(source, views, context.names)
@@ -227,19 +230,12 @@ def build_source(context: SourceContext, files: SourceFiles) -> SourceResult:
     )
 
 
-def readings_of(catalogue: Catalogue, ontology: Ontology) -> Readings:
+def readings_of(catalogue: Catalogue, signatures: Signatures) -> Readings:
     """How each qualifier of the catalogue reads in a claim's reading, and the Biolink
-    predicate of each claim predicate of the project's own (its superproperty)."""
-    parents = {
-        predicate: parent
-        for predicate in ontology.instances(KGO.ClaimPredicate)
-        if not str(predicate).startswith(str(BIOLINK))
-        for parent in ontology.graph.objects(predicate, RDFS.subPropertyOf)
-        if isinstance(parent, URIRef) and str(parent).startswith(str(BIOLINK))
-    }
-    return Readings(
-        {q.property: (q.name, q.reading) for q in catalogue.qualifiers.values()}, parents
-    )
+    predicate of each claim predicate of the project's own (its one Biolink superproperty, as
+    checked in :func:`kg.curation.signatures.signatures_of`)."""
+    edges = {p: edge for p, edge in signatures.edges.items() if p != edge}
+    return Readings({q.property: (q.name, q.reading) for q in catalogue.qualifiers.values()}, edges)
 
 
 def source_unit(lines: Sequence[str], catalogue: Mapping[str, Sequence[str]]) -> bytes:

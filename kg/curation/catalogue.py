@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping as MappingABC
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from rdflib import Graph
 from rdflib.namespace import RDF, RDFS
 from rdflib.term import URIRef
 
+from kg.curation.biolink import BiolinkModel
 from kg.curation.prefixes import PrefixMap
 from kg.curation.records import (
     Record,
@@ -54,10 +56,17 @@ QUALIFIER_KINDS = (
 
 @dataclass(frozen=True)
 class Ontology:
-    """What the code needs to know of ontology/kgo.ttl: its terms, by the class they belong to."""
+    """What the code needs to know of ontology/kgo.ttl: its terms, by the class they belong to,
+    and the line where each subject's block begins (for messages)."""
 
     graph: Graph
     terms: frozenset[URIRef]
+    display: str = "ontology/kgo.ttl"
+    lines: MappingABC[URIRef, int] = field(default_factory=dict)
+
+    def error(self, subject: URIRef, record: str, message: str) -> InputError:
+        """An :class:`InputError` at the line where ``subject``'s block begins."""
+        return InputError(self.display, self.lines.get(subject), record, message)
 
     def instances(self, cls: URIRef) -> frozenset[URIRef]:
         return frozenset(s for s in self.graph.subjects(RDF.type, cls) if isinstance(s, URIRef))
@@ -96,17 +105,44 @@ class Catalogue:
     qualifiers: dict[str, QualifierSpec]
 
 
-def load_ontology(path: Path) -> Ontology:
+def load_ontology(path: Path, *, display: str | None = None) -> Ontology:
     """Parse the ontology (with a base, so no relative IRI can leak) and index its terms."""
+    display = display or str(path)
     graph = Graph()
     try:
-        graph.parse(path, format="turtle", publicID=str(ONTOLOGY_IRI))
+        text = path.read_text(encoding="utf-8")
+        graph.parse(data=text, format="turtle", publicID=str(ONTOLOGY_IRI))
     except (OSError, SyntaxError, ValueError) as error:
-        raise InputError(str(path), None, None, f"cannot parse the ontology: {error}") from error
+        raise InputError(display, None, None, f"cannot parse the ontology: {error}") from error
     terms = frozenset(
         s for s in graph.subjects(RDFS.isDefinedBy, ONTOLOGY_IRI) if isinstance(s, URIRef)
     )
-    return Ontology(graph, terms)
+    return Ontology(graph, terms, display, _subject_lines(text, graph))
+
+
+#: A line that begins a subject's block: an IRI or a prefixed name at its very start.
+_SUBJECT = re.compile(r"(<[^<>\s]*>|[A-Za-z][\w.-]*:[\w.-]*)\s")
+
+
+def _subject_lines(text: str, graph: Graph) -> dict[URIRef, int]:
+    """The line (from 1) where each subject's block begins, in a Turtle file written by hand
+    one block a subject, each beginning at the start of a line (as the ontology is)."""
+    lines: dict[URIRef, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        found = _SUBJECT.match(line)
+        if found is None:
+            continue
+        token = found.group(1)
+        try:
+            iri = (
+                URIRef(token[1:-1])
+                if token.startswith("<")
+                else graph.namespace_manager.expand_curie(token)
+            )
+        except ValueError:  # a prefix the file does not declare: no block of a subject
+            continue
+        lines.setdefault(iri, number)
+    return lines
 
 
 def expand(
@@ -161,22 +197,24 @@ def load_catalogue(
     root: Path,
     prefixes: PrefixMap,
     ontology: Ontology,
+    biolink: BiolinkModel,
 ) -> Catalogue:
-    """Read and check the entity catalogue and the qualifier table."""
-    entities = _load_entities(entities_path, root, prefixes, ontology)
-    qualifiers = _load_qualifiers(qualifiers_path, root, prefixes, ontology)
+    """Read and check the entity catalogue and the qualifier table: every category a Biolink
+    class, every qualifier of Biolink's a Biolink slot."""
+    entities = _load_entities(entities_path, root, prefixes, ontology, biolink)
+    qualifiers = _load_qualifiers(qualifiers_path, root, prefixes, ontology, biolink)
     return Catalogue(entities, qualifiers)
 
 
 def _load_entities(
-    path: Path, root: Path, prefixes: PrefixMap, ontology: Ontology
+    path: Path, root: Path, prefixes: PrefixMap, ontology: Ontology, biolink: BiolinkModel
 ) -> dict[str, Entity]:
     display = path.relative_to(root).as_posix()
     data = load_yaml(path, display=display, top_level=["entities"])
     entities: dict[str, Entity] = {}
     seen_iris: dict[URIRef, str] = {}
     for index, record in enumerate(records_of(data, "entities", file=display), start=1):
-        entity = _entity(record, index, prefixes, ontology)
+        entity = _entity(record, index, prefixes, ontology, biolink)
         if entity.key in entities:
             raise record.error(f"entity {entity.key!r}", "duplicate key", key="key")
         if entity.iri in seen_iris:
@@ -188,7 +226,9 @@ def _load_entities(
     return entities
 
 
-def _entity(record: Record, index: int, prefixes: PrefixMap, ontology: Ontology) -> Entity:
+def _entity(
+    record: Record, index: int, prefixes: PrefixMap, ontology: Ontology, biolink: BiolinkModel
+) -> Entity:
     key = record.get("key")
     name = f"entity {key!r}" if key else f"entity #{index}"
     check_fields(
@@ -203,11 +243,18 @@ def _entity(record: Record, index: int, prefixes: PrefixMap, ontology: Ontology)
     else:
         iri = BASE[f"entity/{key}"]
     categories = tuple(
-        expand(prefixes, c, record, name, "category") for c in as_list(record, "category")
+        expand(prefixes, c, record, name, "category", i)
+        for i, c in enumerate(as_list(record, "category"))
     )
-    for category in categories:
+    for i, category in enumerate(categories):
         if not category.startswith(str(BIOLINK)):
-            raise record.error(name, f"category {category} is not a Biolink class", key="category")
+            raise record.error(
+                name, f"category {category} is not a Biolink class", key="category", index=i
+            )
+        try:
+            biolink.check_class(category)
+        except ValueError as error:
+            raise record.error(name, f"category: {error}", key="category", index=i) from error
     sector = (
         expand_term(prefixes, ontology, record["sector"], record, name, "sector", cls=KGO.Sector)
         if "sector" in record
@@ -293,7 +340,7 @@ def _text_list(record: Record, name: str, field: str) -> list[str]:
 
 
 def _load_qualifiers(
-    path: Path, root: Path, prefixes: PrefixMap, ontology: Ontology
+    path: Path, root: Path, prefixes: PrefixMap, ontology: Ontology, biolink: BiolinkModel
 ) -> dict[str, QualifierSpec]:
     display = path.relative_to(root).as_posix()
     data = load_yaml(path, display=display, top_level=["qualifiers"])
@@ -308,6 +355,11 @@ def _load_qualifiers(
         row_record = row if isinstance(row, Record) else table
         check_fields(row_record, name, required=["property", "kind"], optional=["reading"])
         prop = expand_term(prefixes, ontology, row["property"], row_record, name, "property")
+        if prop.startswith(str(BIOLINK)):
+            try:
+                biolink.check_slot(prop)
+            except ValueError as error:
+                raise row_record.error(name, f"property: {error}", key="property") from error
         if row["kind"] not in QUALIFIER_KINDS:
             raise row_record.error(
                 name, f"kind must be one of {', '.join(QUALIFIER_KINDS)}", key="kind"

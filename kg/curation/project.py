@@ -12,6 +12,7 @@ from pathlib import Path
 
 from rdflib.term import URIRef
 
+from kg.curation.biolink import load_biolink
 from kg.curation.catalogue import Catalogue, Ontology, load_catalogue, load_ontology
 from kg.curation.prefixes import PrefixMap, load_prefix_map
 from kg.curation.records import (
@@ -23,6 +24,7 @@ from kg.curation.records import (
     optional_text,
     text,
 )
+from kg.curation.signatures import Signatures, signatures_of
 from kg.errors import InputError
 from kg.model import DatasetInfo, Input
 
@@ -49,6 +51,11 @@ class Project:
     @property
     def prefixes_lock_file(self) -> Path:
         return self.root / "catalogue" / "prefixes.lock.json"
+
+    @property
+    def biolink_lock_file(self) -> Path:
+        """The Biolink Model the build checks against, written by ``kg biolink``."""
+        return self.root / "catalogue" / "biolink.lock.json"
 
     @property
     def entities_file(self) -> Path:
@@ -98,13 +105,14 @@ class Project:
 @dataclass(frozen=True)
 class SharedInputs:
     """The inputs every source of a build shares, read and checked once: the dataset, its
-    prefixes, ontology and catalogue, the source folders it lists, and the checksum of each
-    shared input file."""
+    prefixes, ontology and catalogue, the claim predicates' signatures in Biolink, the source
+    folders it lists, and the checksum of each shared input file."""
 
     dataset: DatasetInfo
     prefixes: PrefixMap
     ontology: Ontology
     catalogue: Catalogue
+    signatures: Signatures
     folders: tuple[Path, ...]
     inputs: tuple[Input, ...]
 
@@ -121,14 +129,19 @@ def load_shared(project: Project) -> SharedInputs:
         display=project.display(project.prefixes_file),
         lock_display=project.display(project.prefixes_lock_file),
     )
-    ontology = load_ontology(project.ontology_file)
+    biolink = load_biolink(
+        project.biolink_lock_file, display=project.display(project.biolink_lock_file)
+    )
+    ontology = load_ontology(project.ontology_file, display=project.display(project.ontology_file))
     catalogue = load_catalogue(
         project.entities_file,
         project.qualifiers_file,
         root=project.root,
         prefixes=prefixes,
         ontology=ontology,
+        biolink=biolink,
     )
+    signatures = signatures_of(biolink, ontology, catalogue, prefixes.compress)
     if dataset.publisher_key in catalogue.entities:
         raise dataset_record.error("publisher", "key is also an entity's key", key="publisher")
     folders = tuple(_source_folders(project, dataset_record))
@@ -136,6 +149,7 @@ def load_shared(project: Project) -> SharedInputs:
         project.dataset_file,
         project.prefixes_file,
         project.prefixes_lock_file,
+        project.biolink_lock_file,
         project.entities_file,
         project.qualifiers_file,
         project.ontology_file,
@@ -146,7 +160,7 @@ def load_shared(project: Project) -> SharedInputs:
     inputs = tuple(
         Input(project.display(p), hashlib.sha256(p.read_bytes()).hexdigest()) for p in input_files
     )
-    return SharedInputs(dataset, prefixes, ontology, catalogue, folders, inputs)
+    return SharedInputs(dataset, prefixes, ontology, catalogue, signatures, folders, inputs)
 
 
 def check_distinct(sources: Iterable[tuple[str, str, str]]) -> None:

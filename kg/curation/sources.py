@@ -28,12 +28,14 @@ from kg.curation.records import (
     records_of,
 )
 from kg.curation.records import text as text_field
+from kg.curation.signatures import Signatures
 from kg.curation.spans import locate
 from kg.errors import InputError
 from kg.model import (
     P_VALUE_OPERATORS,
     Article,
     Claim,
+    Entity,
     Interval,
     Mapping,
     Measure,
@@ -60,12 +62,22 @@ class _Context:
     """What every check of one source needs at hand."""
 
     def __init__(
-        self, prefixes: PrefixMap, ontology: Ontology, catalogue: Catalogue, source: str = ""
+        self,
+        prefixes: PrefixMap,
+        ontology: Ontology,
+        catalogue: Catalogue,
+        signatures: Signatures,
+        source: str = "",
     ) -> None:
         self.prefixes, self.ontology, self.catalogue = prefixes, ontology, catalogue
+        self.signatures = signatures
         self.source = source  # the key of the source whose claims are read
 
     def entity(self, key: object, record: Record, name: str, field: str) -> URIRef:
+        return self.entry(key, record, name, field).iri
+
+    def entry(self, key: object, record: Record, name: str, field: str) -> Entity:
+        """The catalogue's entity of ``key``, read from ``field`` of ``record``."""
         entity = self.catalogue.entities.get(key) if isinstance(key, str) else None
         if entity is None:
             raise record.error(
@@ -73,7 +85,7 @@ class _Context:
                 f"{field}: entity {key!r} is not defined in catalogue/entities.yaml",
                 key=field,
             )
-        return entity.iri
+        return entity
 
 
 @dataclass(frozen=True)
@@ -119,10 +131,15 @@ def read_folder(folder: Path, *, root: Path) -> SourceFiles:
 
 
 def load_source(
-    folder: SourceFiles, *, prefixes: PrefixMap, ontology: Ontology, catalogue: Catalogue
+    folder: SourceFiles,
+    *,
+    prefixes: PrefixMap,
+    ontology: Ontology,
+    catalogue: Catalogue,
+    signatures: Signatures,
 ) -> Source:
     """Read ``source.yaml``, its document and ``claims.yaml`` of a source folder, checking
-    all."""
+    all (each claim's subject and object against its predicate's ``signatures``)."""
     display = folder.folder
     meta = load_yaml(_bytes(folder, "source.yaml"), display=f"{display}/source.yaml")
     check_fields(meta, "source", required=["key", "file", "sha256", "parser", "article"])
@@ -132,7 +149,7 @@ def load_source(
         raise meta.error("source", f"file: {file!r} must be a file name in {display}", key="file")
     if not SHA256.fullmatch(text_field(meta, "source", "sha256")):
         raise meta.error("source", "sha256: expected 64 lower-case hex digits", key="sha256")
-    context = _Context(prefixes, ontology, catalogue, key)
+    context = _Context(prefixes, ontology, catalogue, signatures, key)
     data = _read_checked(folder, file, meta, f"{display}/{file}")
     document = data.decode("utf-8")
     article = _article(meta, document, f"{display}/{file}", context)
@@ -305,6 +322,15 @@ def _claim(record: Record, index: int, document: str, context: _Context) -> Clai
             name, f"status must be one of {', '.join(sorted(statuses))}", key="status"
         )
     level, negated = _status_fields(record, name)
+    subject = context.entry(record["subject"], record, name, "subject")
+    obj = context.entry(record["object"], record, name, "object")
+    for role, entity in (("subject", subject), ("object", obj)):
+        try:
+            context.signatures.check(
+                predicate, role, entity.categories, assessed=record["status"] == "assessed"
+            )
+        except ValueError as error:
+            raise record.error(name, f"{role}: entity {entity.key!r} {error}", key=role) from error
     quote = text_field(record, name, "quote")
     before = optional_text(record, name, "prefix")  # its own error, not the quote's
     try:
@@ -314,9 +340,9 @@ def _claim(record: Record, index: int, document: str, context: _Context) -> Clai
     evidence = record.get("evidence_type")
     return Claim(
         key=check_key(record, name),
-        subject=context.entity(record["subject"], record, name, "subject"),
+        subject=subject.iri,
         predicate=predicate,
-        object=context.entity(record["object"], record, name, "object"),
+        object=obj.iri,
         status=statuses[record["status"]],
         knowledge_level=level,
         span=span,
@@ -385,7 +411,12 @@ def _qualifier_value(
 ) -> QualifierValue:
     where = f"{name}, qualifier {spec.name!r}"
     if spec.kind == "entity":
-        return context.entity(value, table, name, spec.name)
+        entity = context.entry(value, table, name, spec.name)
+        try:
+            context.signatures.check_value(spec.property, entity.categories)
+        except ValueError as error:
+            raise table.error(where, f"entity {entity.key!r} {error}", key=spec.name) from error
+        return entity.iri
     if spec.kind == "term":
         return expand_term(
             context.prefixes,
