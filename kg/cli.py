@@ -779,13 +779,15 @@ def xrefs(ctx: click.Context, resource: str, data: tuple[Path, ...], fmt: str | 
 @click.pass_context
 @_reports_errors
 def stats(ctx: click.Context, data: tuple[Path, ...]) -> None:
-    """Counts per class and per predicate, and claims per epistemic status."""
+    """Claims per epistemic status, the pairs of claims that conflict, counts per class and
+    per predicate."""
     from kg.formats.render import format_results
     from kg.sparql import query as q
 
     store, converter = _store(ctx, data)
     sections = (
         ("Claims per epistemic status", "statuses"),
+        ("Claims that conflict", "conflicts"),
         ("Resources per class", "classes"),
         ("Triples per predicate", "predicates"),
     )

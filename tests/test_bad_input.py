@@ -42,6 +42,22 @@ class Case:
     at: str | None = ""  # the text whose line the message names ("" = the new text; None: any)
 
 
+#: Where result qualifiers are added to a claim of the seed in the cases below.
+_RESULT_AT = "      max_duration: {value: 15, unit: kgo:Month}\n"
+
+
+def result_case(name: str, qualifier: str, *expected: str) -> Case:
+    """A bad result qualifier (``name: value``) added to the claim pain-improvement-reported."""
+    return Case(
+        name,
+        CLAIMS,
+        _RESULT_AT + "    note: A finding reported",
+        f"{_RESULT_AT}      {qualifier}\n    note: A finding reported",
+        (CLAIMS, "claim 'pain-improvement-reported'", *expected),
+        at=qualifier,
+    )
+
+
 def line_of(path: Path, text: str) -> int:
     """The line (from 1) where ``text`` starts in ``path``; a ``>`` in ``text`` marks the line
     meant within it (``"broad:\n>- doid:631"``: the line of ``- doid:631``)."""
@@ -558,6 +574,78 @@ CASES = [
         "claims:\n",
         "claimz: []\nclaims:\n",
         (CLAIMS, "unknown key 'claimz' (expected: claims)"),
+    ),
+    result_case(
+        "p-value above 1",
+        "p_value: {value: 1.5, operator: '<'}",
+        "p_value",
+        "value",
+        "a number in [0, 1]",
+        "1.5",
+    ),
+    result_case(
+        "p-value operator unknown",
+        "p_value: {value: 0.01, operator: '<<'}",
+        "operator",
+        "'<<'",
+        "< <= = >= >",
+    ),
+    result_case(
+        "p-value as text",
+        "p_value: '<0.001'",
+        "p_value",
+        "kind 'p_value'",
+        "'<0.001'",
+    ),
+    result_case(
+        "interval reversed",
+        "confidence_interval: {lower: 3, upper: 2, level: 0.95}",
+        "lower 3 is greater than upper 2",
+    ),
+    result_case(
+        "interval level as a percentage",
+        "confidence_interval: {lower: -1, upper: 2, level: 95}",
+        "level",
+        "(0, 1)",
+        "95",
+    ),
+    result_case(
+        "statistic not a statistic",
+        "effect: {statistic: kgo:Month, value: -2, unit: kgo:Point}",
+        "statistic",
+        "kgo:Month",
+        "kgo:Statistic",
+    ),
+    result_case(
+        "population of no patients",
+        "population: {label: nobody, size: 0}",
+        "size must be a positive integer",
+        "0",
+    ),
+    result_case(
+        "dose range reversed",
+        "dose_range: {min: 200, max: 50, unit: kgo:MilligramPerDay}",
+        "min 200 is greater than max 50",
+    ),
+    result_case(
+        "link to a claim the source lacks",
+        "similar_to: no-such-claim",
+        "similar_to",
+        "no claim 'no-such-claim' in this source",
+        "known:",
+    ),
+    result_case(
+        "link to itself",
+        "refines: pain-improvement-reported",
+        "refines",
+        "cannot link to itself",
+    ),
+    result_case(
+        "link not a claim key",
+        "conflicts_with: '../x'",
+        "conflicts_with",
+        "'../x'",
+        "source/claim",
     ),
 ]
 

@@ -147,3 +147,112 @@ def test_every_output_says_the_same_of_every_claim(corpus: tuple[Path, Path, Res
     sources assert the same triple and two claims share a key."""
     _, release, _ = corpus
     assert check_release(release, None) == []
+
+
+CORPUS_ANSWERS = EXTRA / "answers"
+ID = "https://w3id.org/drugclaims/id/"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("answers", sorted(CORPUS_ANSWERS.glob("*.csv")), ids=lambda p: p.stem)
+def test_questions_across_sources(corpus: tuple[Path, Path, Result], answers: Path) -> None:
+    """The questions a pharmacologist asks across sources (effects on pain with their
+    p-values, adverse effects per drug, conflicting claims, the longest duration across units)
+    give, over the corpus, the answers recorded for it, row for row."""
+    from test_queries import answer, rows
+
+    _, out, _ = corpus
+    got = answer(out, ROOT / "queries" / f"{answers.stem}.rq")
+    expected = rows(answers.read_bytes())
+    assert got[0] == expected[0]
+    assert sorted(got[1:]) == sorted(expected[1:])
+    assert len(got) > 1
+
+
+@pytest.mark.slow
+def test_results_are_typed_numbers(corpus: tuple[Path, Path, Result]) -> None:
+    """A negative effect, a p-value with its operator, a confidence interval and a subgroup's
+    size are typed literals a query can compare, not strings; durations in years, months and
+    weeks compare in days."""
+    _, out, _ = corpus
+    store = ox.Store()
+    store.bulk_load(path=str(out / "graph.nq"), format=ox.RdfFormat.N_QUADS)
+    found = store.query(
+        """PREFIX kgo: <https://w3id.org/drugclaims/ontology#>
+        PREFIX schema: <https://schema.org/>
+        SELECT ?effect ?p ?op ?lower ?n WHERE {
+          ?claim kgo:effect/schema:value ?effect ; kgo:pValue ?pv ;
+                 kgo:confidenceInterval/kgo:lowerLimit ?lower ; kgo:population/kgo:size ?n .
+          ?pv schema:value ?p ; kgo:operator ?op .
+          FILTER (?lower < 0 && ?p > 0.05 && ?n > 60)
+        }""",
+        use_default_graph_as_union=True,
+    )
+    (row,) = list(found)  # type: ignore[arg-type]
+    assert (row["effect"].value, row["p"].value, row["op"].value) == ("2.1", "0.43", "=")
+    assert row["lower"].datatype.value.endswith("#decimal")
+    assert row["n"].value == "61"
+    days = {
+        (b["v"].value, b["d"].value)
+        for b in store.query(  # type: ignore[union-attr]
+            "PREFIX kgo: <https://w3id.org/drugclaims/ontology#> "
+            "PREFIX schema: <https://schema.org/> "
+            "SELECT ?v ?d WHERE { ?q kgo:normalValue ?d ; schema:value ?v }",
+            use_default_graph_as_union=True,
+        )
+    }
+    assert {("15", "456.5625"), ("3.25", "1187.0625"), ("12", "84")} <= days
+
+
+@pytest.mark.slow
+def test_conflicts_are_published_not_refused(corpus: tuple[Path, Path, Result]) -> None:
+    """Claims that disagree (a subgroup against the responders, one source against another)
+    all publish; kg stats lists the pairs, and each claim's page says which it conflicts
+    with. The direct triple stays: an asserted claim states it."""
+    from kg.web.site import build_site
+
+    project, out, _ = corpus
+    stats = CliRunner().invoke(
+        main, ["--project", str(project), "stats", "--data", str(out / "graph.nq")]
+    )
+    assert stats.exit_code == 0, stats.output
+    section = stats.output.split("Claims that conflict:")[1].split("\n\n")[0]
+    assert "invented-withdrawal/claim/subgroup-pain-not-improved" in section
+    assert "pubmed-22870448/claim/pain-improvement-reported" in section
+    assert "(8 rows)" in section
+    nt = (out / "graph.nt").read_text(encoding="utf-8")
+    milnacipran = "<http://rdf.ncbi.nlm.nih.gov/pubchem/compound/CID65833>"
+    assert (
+        f"{milnacipran} <https://w3id.org/biolink/vocab/ameliorates_condition> "
+        "<http://purl.obolibrary.org/obo/HP_0012531> ." in nt
+    )
+    site = project / "site"
+    build_site(out, site)
+    page = site / "doc" / "invented-withdrawal" / "claim" / "subgroup-pain-not-improved.html"
+    html = page.read_text(encoding="utf-8")
+    assert "in conflict with" in html
+    assert "same triple, opposite negation" in html and "stated by a curator" in html
+    # the other source's claim is linked to its page
+    assert 'doc/pubmed-22870448/claim/pain-improvement-reported.html"' in html
+
+
+def test_a_link_to_a_claim_nowhere_is_refused(tmp_path: Path) -> None:
+    """A link to another source's claim that the release does not hold is one line naming the
+    source's claims.yaml, the claim and the missing target."""
+    project = copy_project(tmp_path / "project")
+    add_extra_sources(project)
+    claims = project / "sources" / "invented-withdrawal" / "claims.yaml"
+    text = claims.read_text(encoding="utf-8")
+    claims.write_text(
+        text.replace("pubmed-22870448/pain-improvement-reported", "pubmed-22870448/no-such-claim"),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        main, ["--project", str(project), "build", "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 2, result.output
+    message = result.stderr.strip().splitlines()[-1]
+    assert "sources/invented-withdrawal/claims.yaml" in message
+    assert "subgroup-pain-not-improved" in message
+    assert "pubmed-22870448/no-such-claim" in message
+    assert not (tmp_path / "o").exists()

@@ -129,7 +129,7 @@ def kgx_says(edge: dict[str, Any], iris: dict[str, str], prefixes: Prefixes) -> 
         text = str(text)
         if text in iris:
             return iris[text]
-        return prefixes.expand(text) or text if text.startswith("kgo:") else text
+        return prefixes.expand(text) or text if text.startswith(("kgo:", "kgr:")) else text
 
     qualifiers = set()
     for name, values in edge.items():

@@ -15,6 +15,9 @@ from kg.sparql.query import load_store, run_query
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES = sorted((ROOT / "queries").glob("*.rq"))
+#: The expected answers of the questions asked across sources, over the test corpus (the seed
+#: and the invented sources of tests/fixtures/extra-source: tests/test_corpus.py checks them).
+CORPUS_ANSWERS = Path(__file__).parent / "fixtures" / "extra-source" / "answers"
 
 
 def rows(data: bytes) -> list[tuple[str, ...]]:
@@ -44,7 +47,10 @@ def test_competency_question(query: Path, release: Path, seed_release: Path) -> 
     got = answer(seed_release, query)
     assert got[0] == expected[0], "columns differ"
     assert sorted(got[1:]) == sorted(expected[1:])
-    assert len(got) > 1, "a competency question must have an answer"
+    # a question the seed does not answer (an effect size, a conflict) is answered over the
+    # test corpus instead
+    corpus = CORPUS_ANSWERS / f"{query.stem}.csv"
+    assert len(got) > 1 or corpus.is_file(), "a competency question must have an answer"
     if release != seed_release:
         whole = answer(release, query)
-        assert whole[0] == expected[0] and len(whole) > 1
+        assert whole[0] == expected[0] and (len(whole) > 1 or corpus.is_file())

@@ -8,7 +8,7 @@ Nothing is written unless every input is right and every graph conforms to the s
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,7 +50,7 @@ from kg.formats.release import (
 from kg.formats.void import Release, describe_release, statistics
 from kg.model import DatasetInfo, Input
 from kg.namespaces import BASE, BIOLINK, KGO
-from kg.rdf.lines import closures, nt_bytes, nt_lines
+from kg.rdf.lines import closures, nt_bytes, nt_lines, subjects_typed, terms_of
 from kg.rdf.mint import (
     CATALOGUE_GRAPH,
     DATASET_GRAPH,
@@ -122,6 +122,10 @@ def build_release(
         for result in results:
             result.raise_error()
         check_distinct((f"{r.folder}/source.yaml", r.key, r.article) for r in results)
+        check_links(
+            results,
+            [s.property for s in context.catalogue.qualifiers.values() if s.kind == "claim"],
+        )
         description = description_graph(
             shared.dataset,
             shared.prefixes.prefixes.values(),
@@ -340,6 +344,32 @@ def _source_context(
         nanopubs=nanopubs,
         kgx=ids,
     )
+
+
+def check_links(results: Sequence[SourceResult], properties: Sequence[URIRef]) -> None:
+    """Every link from a claim to another (kgo:conflictsWith, kgo:similarTo...) names a claim
+    of the release: a claim of its own source is checked when the source is read, one of
+    another source only here, where every source is known.
+
+    :raises InputError: naming the source's claims.yaml, the claim and the missing target
+    """
+    links = {f"<{prop}>" for prop in properties}
+    claims = {iri for r in results for iri in subjects_typed(r.lines, str(KGO.Claim))}
+    for result in results:
+        for line in result.lines:
+            subject, predicate, target = terms_of(line)
+            if predicate in links and target not in claims:
+                key = subject.strip("<>").rsplit("/", 1)[-1]
+                where = target.strip("<>").removeprefix(str(BASE))
+                raise InputError(
+                    f"{result.folder}/claims.yaml",
+                    None,
+                    f"claim {key!r}",
+                    f"{predicate.strip('<>').rsplit('#', 1)[-1]}: no claim "
+                    f"{where.replace('/claim/', '/')!r} in the release (a link to another "
+                    "source's claim is written source-key/claim-key, and that source must "
+                    "be listed in dataset.yaml)",
+                )
 
 
 def _assemble(

@@ -548,14 +548,15 @@ def _number(
 ) -> Decimal:
     """A number field (an integer or a decimal, any sign unless bounded), as a Decimal."""
     value = record.get(field)
-    bounds = _bounds(minimum, maximum, inclusive)
+    kind = "a positive number" if (minimum, maximum, inclusive) == (0, None, False) else None
+    expected = kind or f"a number{_bounds(minimum, maximum, inclusive)}"
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise record.error(where, f"{field}: expected a number{bounds}, got {value!r}", key=field)
+        raise record.error(where, f"{field}: expected {expected}, got {value!r}", key=field)
     number = Decimal(str(value))
     low_ok = minimum is None or (number >= minimum if inclusive else number > minimum)
     high_ok = maximum is None or (number <= maximum if inclusive else number < maximum)
     if not (low_ok and high_ok and number.is_finite()):
-        raise record.error(where, f"{field}: expected a number{bounds}, got {value!r}", key=field)
+        raise record.error(where, f"{field}: expected {expected}, got {value!r}", key=field)
     return number
 
 

@@ -35,7 +35,7 @@ from kg.formats.turtle import write_turtle
 from kg.namespaces import BIOLINK, OA, OWL, RDF, RDFS, ROOT
 from kg.rdf.lines import term_value as _v
 from kg.runtime.publish import write_release
-from kg.sparql.query import run_query
+from kg.sparql.query import packaged_query, run_query
 from kg.views import CLAIM_PROPERTIES
 from kg.web.deploy import htaccess, nginx_conf
 from kg.web.negotiation import FORMATS
@@ -79,6 +79,8 @@ class Site:
     store: ox.Store
     name: str = "drugclaims"  # the dataset's title, from the release (dataset.yaml's title)
     description: str = ""
+    # the claims each claim conflicts with (kg/queries/conflicts.rq), with why
+    conflicts: Mapping[str, list[tuple[str, str]]] = field(default_factory=dict)
 
     def page_of(self, iri: str) -> Page | None:
         return self.pages.get(_owner(iri, self.pages))
@@ -167,7 +169,19 @@ def read_site(store: ox.Store) -> Site:
         if isinstance(quad.subject, ox.NamedNode) and isinstance(quad.object, ox.Literal):
             labels.setdefault(_v(quad.subject), _v(quad.object))
     name, description = _dataset_words(store)
-    return Site(pages, labels, converter, store, name or "drugclaims", description)
+    return Site(
+        pages, labels, converter, store, name or "drugclaims", description, _conflicts(store)
+    )
+
+
+def _conflicts(store: ox.Store) -> dict[str, list[tuple[str, str]]]:
+    """Each claim's conflicting claims (both ways), as ``kg stats`` lists them."""
+    found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for row in run_query(store, packaged_query("conflicts")):  # type: ignore[attr-defined]
+        claim, other, why = (_v(row[name]) for name in ("claim", "other", "why"))
+        found[claim].append((other, why))
+        found[other].append((claim, why))
+    return dict(found)
 
 
 def _dataset_words(store: ox.Store) -> tuple[str, str]:
@@ -477,6 +491,18 @@ def _claim(site: Site, page: Page, depth: int) -> dict[str, object]:
             for value in _values(page, iri, prop)
         ]
         rows.append((label, cells))
+    conflicts = site.conflicts.get(iri, [])
+    if conflicts:  # found by kg/queries/conflicts.rq across every source
+        rows.append(
+            (
+                "in conflict with",
+                [
+                    Cell(f"{cell.text} ({why})", cell.href, cell.code, cell.css)
+                    for other, why in sorted(set(conflicts))
+                    for cell in [_link(site, other, depth)]
+                ],
+            )
+        )
     return {"rows": rows, "negated": word == "negated", "source": _source(site, page, depth)}
 
 
