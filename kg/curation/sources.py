@@ -14,8 +14,8 @@ from pathlib import Path
 from rdflib.term import URIRef
 
 from kg.curation.catalogue import Catalogue, Ontology, QualifierSpec, expand, expand_term
+from kg.curation.documents.pubmed_page import parse_pubmed_page
 from kg.curation.prefixes import PrefixMap
-from kg.curation.pubmed import parse_pubmed_page
 from kg.curation.records import (
     Record,
     as_list,
