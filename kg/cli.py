@@ -19,6 +19,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
+from kg.curation.documents.formats import FORMATS as DOCUMENT_FORMATS
 from kg.errors import InputError, KGError, NotConformingError, TruncatedResults
 from kg.version import __version__
 
@@ -31,8 +32,6 @@ Exit codes: 0 success; 1 the graph does not conform to the shapes;
 2 bad input or runtime error (one line on stderr; a traceback with --debug);
 3 a remote store cut the results (kg query --endpoint); 130 interrupted;
 141 the reader of standard output went away (kg stats | head -1), silently."""
-#: kg new's --format choices (kg.curation.documents.formats.FORMATS has the same names).
-DOCUMENT_FORMATS = ("pubmed-xml", "medline", "pubmed-html", "pubmed-page", "plain")
 MAPPING_FORMATS = ("sssom-tsv", "rdf")  # kg.formats.mappings.render dispatches on the same names
 RESULT_CHOICES = ("table", "csv", "tsv", "json", "turtle", "ntriples", "jsonld")
 
@@ -299,7 +298,7 @@ def build(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(list(DOCUMENT_FORMATS)),
+    type=click.Choice(list(DOCUMENT_FORMATS)),  # the table the build's parsers come from
     help="The document's format.  [default: detected from its first bytes; plain text must be "
     "named]",
 )

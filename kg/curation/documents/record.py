@@ -86,7 +86,9 @@ def iso_date(text: str) -> str:
 
     >>> iso_date("2014 Nov 21"), iso_date("2010 Aug"), iso_date("2010 Jul-Aug")
     ('2014-11-21', '2010-08', '2010')
-    >>> iso_date("2014/11/05"), iso_date("Winter")
+    >>> iso_date("2014/11/05")
+    '2014-11-05'
+    >>> iso_date("Winter")
     Traceback (most recent call last):
     ...
     ValueError: expected a date that starts with its year (2014 Nov 21, 2014-11-21), found 'Winter'
