@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
+from kg.curation.documents.formats import FORMATS as DOCUMENT_FORMATS
 from kg.errors import InputError, KGError, NotConformingError, TruncatedResults
 from kg.version import __version__
 
@@ -287,6 +288,48 @@ def build(
     click.echo(
         f"kg: built {result.claims} claims, {result.triples} triples; conforms; "
         f"wrote {', '.join(result.files)} to {result.out}",
+        err=True,
+    )
+
+
+@main.command("new", epilog=EXIT_CODES)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--key",
+    help="The source's key (its folder and IRIs).  [default: pubmed-PMID, from the document]",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(list(DOCUMENT_FORMATS)),  # the table the build's parsers come from
+    help="The document's format.  [default: detected from its first bytes; plain text must be "
+    "named]",
+)
+@common_options
+@click.pass_context
+@_reports_errors
+def new(ctx: click.Context, file: Path, key: str | None, fmt: str | None) -> None:
+    """Make a source folder of the document FILE (PubMed XML, MEDLINE text, an article page
+    saved as HTML, or plain text): sources/KEY/ with FILE as received, a source.yaml of what
+    its parser read and a claims.yaml with no claims; and list it in dataset.yaml.
+
+    Nothing is written if the document cannot be read or parsed, or the folder exists.
+    """
+    from kg.curation.intake import new_source
+
+    made = new_source(_project(ctx), file, key=key, parser=fmt)
+    click.echo(f"kg: made {made.folder}/ ({', '.join(made.files)}; parser {made.parser})", err=True)
+    if not made.listed:
+        raise InputError(
+            "dataset.yaml",
+            None,
+            None,
+            f"cannot add {made.folder} to the sources: list safely; add this line under "
+            f"sources: yourself: {made.dataset_line.strip()}",
+        )
+    click.echo(
+        f"kg: listed {made.folder} in dataset.yaml; next: add claims to "
+        f"{made.folder}/claims.yaml, then run kg build",
         err=True,
     )
 

@@ -23,6 +23,7 @@ __all__ = [
     "Mapping",
     "Measure",
     "PValue",
+    "Person",
     "Population",
     "Prefix",
     "QualifierValue",
@@ -31,6 +32,7 @@ __all__ = [
     "Source",
     "Span",
     "StudySet",
+    "Term",
     "canonical_decimal",
 ]
 
@@ -194,27 +196,50 @@ class Claim:
     qualifiers: tuple[tuple[URIRef, tuple[QualifierValue, ...]], ...] = ()
     note: str | None = None
     negated: bool = False  # a hypothesis that something does not hold (see kg.views)
-    # links to other claims: (property, ((source key, claim key), ...)) in the curator's order
-    links: tuple[tuple[URIRef, tuple[tuple[str, str], ...]], ...] = ()
+
+
+@dataclass(frozen=True)
+class Person:
+    """An author of an article, as its document lists them, with their affiliations' text."""
+
+    name: str
+    affiliations: tuple[str, ...] = ()
+    given_name: str | None = None
+    family_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Term:
+    """A heading the article is indexed under (a MeSH heading, a publication type): its name as
+    the document gives it, and its IRI when the document gives its identifier."""
+
+    name: str
+    iri: URIRef | None = None
 
 
 @dataclass(frozen=True)
 class Article:
-    """The article a source document is the record of."""
+    """The article a source document is the record of. ``date`` is ISO 8601 with the precision
+    the document gives (``2014``, ``2014-11``, ``2014-11-21``); ``journal`` and
+    ``organizations`` are catalogue entities, when source.yaml names them."""
 
     iri: URIRef
     title: str
-    journal: URIRef
-    journal_abbreviation: str
-    year_month: str
-    volume: str
-    issue: str
-    pages: str
-    doi: str
-    affiliation: URIRef
-    abstract: str
-    keywords: tuple[str, ...]
-    same_as: tuple[Mapping, ...]
+    citation: str
+    date: str
+    journal_name: str
+    journal: URIRef | None = None
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    doi: str | None = None
+    organizations: tuple[URIRef, ...] = ()
+    authors: tuple[Person, ...] = ()
+    abstract: str = ""
+    keywords: tuple[str, ...] = ()
+    subjects: tuple[Term, ...] = ()
+    publication_types: tuple[Term, ...] = ()
+    same_as: tuple[Mapping, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -223,10 +248,11 @@ class Source:
 
     key: str
     path: str
-    text: str
-    sha256: str
+    text: str  # the text quotes count in (kg.curation.documents.text)
+    sha256: str  # of the document's bytes as received
     article: Article
     claims: tuple[Claim, ...]
+    media_type: str = "text/plain"  # of the document as received
 
 
 @dataclass(frozen=True, order=True)

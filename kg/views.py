@@ -176,7 +176,7 @@ class ClaimView:
     text: URIRef  # the source text the span counts in
     article: URIRef
     pmid: str | None
-    doi: str
+    doi: str | None
     evidence_type: URIRef | None
     note: str | None
     biolink_predicate: URIRef | None = None  # the Biolink edge's, for a predicate of our own

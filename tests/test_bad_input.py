@@ -385,7 +385,7 @@ CASES = [
         SOURCE,
         "id: doi:10.1177/1759720X10372551",
         "id: doi:10.1177/1759720X10372552",
-        (SOURCE, "does not match the page's DOI"),
+        (SOURCE, "does not match the document, which says doi:10.1177"),
     ),
     # --- hostile input: keys that would mint IRIs outside their place ---------------------
     *[

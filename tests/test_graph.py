@@ -284,6 +284,11 @@ def test_article(graph: Graph) -> None:
         "serotonin—norepinephrine reuptake inhibitor",
     }
     assert str(graph.value(article, SCHEMA.abstract)).startswith("Milnacipran, a serotonin")
+    # the page's own citation line (the old page names no author: no schema:author)
+    assert graph.value(article, DCTERMS.bibliographicCitation) == Literal(
+        "Ther Adv Musculoskelet Dis. 2010 Aug;2(4):201-20. doi: 10.1177/1759720X10372551."
+    )
+    assert graph.value(article, SCHEMA.author) is None
 
 
 def _checked_identifiers() -> dict[str, str]:

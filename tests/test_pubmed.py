@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.curation.pubmed import parse_pubmed_page
+from kg.curation.documents.pubmed_page import parse_pubmed_page
 
 PAGE = (Path(__file__).resolve().parents[1] / "sources/pubmed-22870448/source.txt").read_text(
     encoding="utf-8"

@@ -53,6 +53,7 @@ from kg.rdf.lines import (
     nt_bytes,
     nt_lines,
     subjects_typed,
+    terms_of,
 )
 from kg.rdf.mint import (
     CATALOGUE_GRAPH,
@@ -220,7 +221,7 @@ def build_source(context: SourceContext, files: SourceFiles) -> SourceResult:
         document=source.path.rsplit("/", 1)[-1],
         claims=len(source.claims),
         lines=tuple(lines),
-        article_lines=tuple(closure_of(articles, found)),
+        article_lines=tuple(closure_of(_reached(articles, found), found)),
         verdict=verdict,
         nodes=jsonld_nodes(graph, context.jsonld_context, context.converter),
         nanopubs=source_nanopubs(lines, views, context.nanopubs) if context.nanopubs else None,
@@ -228,6 +229,18 @@ def build_source(context: SourceContext, files: SourceFiles) -> SourceResult:
         named=tuple(named),
         rows=tuple(claim_row(view, context.converter) for view in views),
     )
+
+
+def _reached(start: Sequence[str], found: Mapping[str, Sequence[str]]) -> list[str]:
+    """``start`` and the nodes of the source its lines lead to (an article's authors and their
+    affiliations, the headings it labels): what the shared unit validates the article with."""
+    reached = list(dict.fromkeys(start))
+    for subject in reached:
+        for line in found.get(subject, ()):
+            obj = terms_of(line)[2]
+            if obj.startswith("<") and obj in found and obj not in reached:
+                reached.append(obj)
+    return reached
 
 
 def readings_of(catalogue: Catalogue, signatures: Signatures) -> Readings:

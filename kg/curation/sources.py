@@ -1,5 +1,6 @@
 """A source folder: the document as received (checked against its checksum), its article, read
-from the page, and its curated claims, each anchored in the text.
+from the document (:mod:`kg.curation.articles`), and its curated claims, each anchored in the
+text the document's format gives (:mod:`kg.curation.documents.text`).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from pathlib import Path
 
 from rdflib.term import URIRef
 
+from kg.curation.articles import read_article, read_document
 from kg.curation.catalogue import Catalogue, Ontology, QualifierSpec, expand, expand_term
+from kg.curation.documents import FORMATS
 from kg.curation.prefixes import PrefixMap
-from kg.curation.pubmed import parse_pubmed_page
 from kg.curation.records import (
     KEY,
     Record,
@@ -33,11 +35,9 @@ from kg.curation.spans import locate
 from kg.errors import InputError
 from kg.model import (
     P_VALUE_OPERATORS,
-    Article,
     Claim,
     Entity,
     Interval,
-    Mapping,
     Measure,
     Population,
     PValue,
@@ -50,10 +50,8 @@ from kg.model import (
 from kg.namespaces import BASE, KGO
 from kg.views import STATUS_KNOWLEDGE_LEVEL, claim_iri
 
-__all__ = ["PARSERS", "SourceFiles", "load_source", "read_folder"]
+__all__ = ["SourceFiles", "load_source", "read_folder"]
 
-#: The page parsers a source.yaml may name.
-PARSERS = {"pubmed-page": parse_pubmed_page}
 DEFAULT_KNOWLEDGE_LEVEL = "knowledge_assertion"
 SHA256 = re.compile(r"[0-9a-f]{64}", re.ASCII)
 
@@ -150,13 +148,34 @@ def load_source(
     if not SHA256.fullmatch(text_field(meta, "source", "sha256")):
         raise meta.error("source", "sha256: expected 64 lower-case hex digits", key="sha256")
     context = _Context(prefixes, ontology, catalogue, signatures, key)
+    parser = _parser(meta)
     data = _read_checked(folder, file, meta, f"{display}/{file}")
-    document = data.decode("utf-8")
-    article = _article(meta, document, f"{display}/{file}", context)
-    claims = _load_claims(
-        _bytes(folder, "claims.yaml"), f"{display}/claims.yaml", document, context
+    text, document = read_document(parser, data, f"{display}/{file}")
+    record = meta["article"]
+    if not isinstance(record, Record):
+        raise meta.error("source", "article: expected a mapping", key="article")
+    article = read_article(record, document, prefixes=prefixes, catalogue=catalogue)
+    claims = _load_claims(_bytes(folder, "claims.yaml"), f"{display}/claims.yaml", text, context)
+    return Source(
+        key,
+        f"{display}/{file}",
+        text,
+        meta["sha256"],
+        article,
+        claims,
+        media_type=FORMATS[parser].media_type,
     )
-    return Source(key, f"{display}/{file}", document, meta["sha256"], article, claims)
+
+
+def _parser(meta: Record) -> str:
+    parser = text_field(meta, "source", "parser")
+    if parser not in FORMATS:
+        raise meta.error(
+            "source",
+            f"unknown parser {parser!r} (known: {', '.join(FORMATS)})",
+            key="parser",
+        )
+    return parser
 
 
 def _bytes(folder: SourceFiles, name: str) -> bytes:
@@ -179,72 +198,7 @@ def _read_checked(folder: SourceFiles, name: str, meta: Record, display: str) ->
             f"{meta['sha256']}: the document is no longer as received",
             key="sha256",
         )
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise meta.error("source", f"{display} is not UTF-8: {error}", key="file") from error
     return data
-
-
-def _article(meta: Record, text: str, text_display: str, context: _Context) -> Article:
-    parser = PARSERS.get(text_field(meta, "source", "parser"))
-    if parser is None:
-        raise meta.error(
-            "source",
-            f"unknown parser {meta['parser']!r} (known: {', '.join(PARSERS)})",
-            key="parser",
-        )
-    try:
-        page = parser(text)
-    except ValueError as error:
-        raise InputError(text_display, None, f"parser {meta['parser']!r}", str(error)) from error
-    record = meta["article"]
-    if not isinstance(record, Record):
-        raise meta.error("source", "article: expected a mapping", key="article")
-    check_fields(
-        record, "article", required=["id", "journal", "affiliation"], optional=["pmid", "pmcid"]
-    )
-    iri = expand(context.prefixes, record["id"], record, "article", "id")
-    if str(record["id"]).split(":", 1)[1] != page.doi:
-        raise record.error(
-            "article", f"id {record['id']!r} does not match the page's DOI {page.doi!r}", key="id"
-        )
-    journal_key = record["journal"]
-    journal = context.entity(journal_key, record, "article", "journal")
-    names = {
-        context.catalogue.entities[journal_key].label,
-        *context.catalogue.entities[journal_key].synonyms,
-    }
-    if page.journal_abbreviation not in names:
-        raise record.error(
-            "article",
-            f"the page's journal {page.journal_abbreviation!r} is "
-            f"not a label or synonym of entity {journal_key!r}",
-            key="journal",
-        )
-    iris = {
-        f: expand(context.prefixes, record[f], record, "article", f)
-        for f in ("pmid", "pmcid")
-        if f in record
-    }
-    same_as = tuple(
-        Mapping("exact", iri, record[f], context.prefixes.compress(iri)) for f, iri in iris.items()
-    )
-    return Article(
-        iri=iri,
-        title=page.title,
-        journal=journal,
-        journal_abbreviation=page.journal_abbreviation,
-        year_month=page.year_month,
-        volume=page.volume,
-        issue=page.issue,
-        pages=page.pages,
-        doi=page.doi,
-        affiliation=context.entity(record["affiliation"], record, "article", "affiliation"),
-        abstract=page.abstract,
-        keywords=page.keywords,
-        same_as=same_as,
-    )
 
 
 def _load_claims(path: bytes, display: str, text: str, context: _Context) -> tuple[Claim, ...]:

@@ -128,7 +128,7 @@ def claim_row(view: ClaimView, converter: Converter) -> dict[str, str]:
         "text": str(view.text),
         "article": str(view.article),
         "pmid": view.pmid or "",
-        "doi": view.doi,
+        "doi": view.doi or "",
         "evidence_type": curie(view.evidence_type),
         "note": view.note or "",
     }

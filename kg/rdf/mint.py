@@ -29,6 +29,7 @@ from kg.model import (
     QuantityRange,
     Source,
     StudySet,
+    Term,
     canonical_decimal,
 )
 from kg.model import Mapping as EntityMapping
@@ -64,6 +65,7 @@ __all__ = [
     "add_mapping",
     "catalogue_graph",
     "check_iris",
+    "date_literal",
     "description_graph",
     "names_of",
     "source_date",
@@ -216,14 +218,14 @@ def _add_source(
     graph.add((text, RDFS.label, en(f"the text of {source.path}, as received")))
     graph.add((text, RDF.value, Literal(source.text)))
     graph.add((text, KGO.sha256, Literal(source.sha256)))
-    graph.add((text, DCTERMS["format"], Literal("text/plain")))
+    graph.add((text, DCTERMS["format"], Literal(source.media_type)))
     graph.add((text, DCTERMS.source, article.iri))
-    _add_article(graph, source)
+    _add_article(graph, source, names)
     for view in views:
         _add_claim(graph, view, names)
 
 
-def _add_article(graph: Graph, source: Source) -> None:
+def _add_article(graph: Graph, source: Source, names: Mapping[Node, str]) -> None:
     article = source.article
     iri = article.iri
     for cls in (BIOLINK.Article, SCHEMA.ScholarlyArticle):
@@ -231,17 +233,82 @@ def _add_article(graph: Graph, source: Source) -> None:
     graph.add((iri, BIOLINK.category, BIOLINK.Article))
     graph.add((iri, RDFS.label, en(article.title)))
     graph.add((iri, DCTERMS.title, en(article.title)))
-    graph.add((iri, SCHEMA.datePublished, Literal(article.year_month, datatype=XSD.gYearMonth)))
-    graph.add((iri, SCHEMA.volumeNumber, Literal(article.volume)))
-    graph.add((iri, SCHEMA.issueNumber, Literal(article.issue)))
-    graph.add((iri, SCHEMA.pagination, Literal(article.pages)))
-    graph.add((iri, SCHEMA.isPartOf, article.journal))
-    graph.add((iri, SCHEMA.sourceOrganization, article.affiliation))
-    graph.add((iri, SCHEMA.abstract, Literal(article.abstract)))
+    graph.add((iri, DCTERMS.bibliographicCitation, Literal(article.citation)))
+    graph.add((iri, SCHEMA.datePublished, date_literal(article.date)))
+    for prop, value in (
+        (SCHEMA.volumeNumber, article.volume),
+        (SCHEMA.issueNumber, article.issue),
+        (SCHEMA.pagination, article.pages),
+    ):
+        if value:
+            graph.add((iri, prop, Literal(value)))
+    if article.journal is not None:
+        graph.add((iri, SCHEMA.isPartOf, article.journal))
+    for organization in article.organizations:
+        graph.add((iri, SCHEMA.sourceOrganization, organization))
+    if article.abstract:
+        graph.add((iri, SCHEMA.abstract, Literal(article.abstract)))
     for keyword in article.keywords:
         graph.add((iri, SCHEMA.keywords, Literal(keyword)))
+    _add_authors(graph, source)
+    for prop, terms in (
+        (DCTERMS.subject, article.subjects),
+        (SCHEMA.genre, article.publication_types),
+    ):
+        for term in terms:
+            _add_term(graph, iri, prop, term, names)
     for mapping in article.same_as:
         add_mapping(graph, source.key, iri, article.title, mapping)
+
+
+def date_literal(date: str) -> Literal:
+    """An ISO date of the precision it has, typed so: ``2014`` an xsd:gYear, ``2014-11`` an
+    xsd:gYearMonth, ``2014-11-21`` an xsd:date.
+
+    >>> date_literal("2014-11").datatype == XSD.gYearMonth
+    True
+    """
+    datatype = {4: XSD.gYear, 7: XSD.gYearMonth, 10: XSD.date}[len(date)]
+    return Literal(date, datatype=datatype, normalize=False)
+
+
+def _add_authors(graph: Graph, source: Source) -> None:
+    """Each author a schema:Person minted under the source by their place in the list
+    (``…/{key}/author/1`` the first; schema:position says it too), each distinct affiliation
+    text a schema:Organization minted by its place of first mention."""
+    article = source.article
+    places: dict[str, URIRef] = {}
+    for position, person in enumerate(article.authors, start=1):
+        node = BASE[f"{source.key}/author/{position}"]
+        graph.add((article.iri, SCHEMA.author, node))
+        graph.add((node, RDF.type, SCHEMA.Person))
+        graph.add((node, RDFS.label, en(person.name)))
+        graph.add((node, SCHEMA.name, Literal(person.name)))
+        graph.add((node, SCHEMA.position, Literal(position, datatype=XSD.integer)))
+        if person.given_name:
+            graph.add((node, SCHEMA.givenName, Literal(person.given_name)))
+        if person.family_name:
+            graph.add((node, SCHEMA.familyName, Literal(person.family_name)))
+        for text in person.affiliations:
+            if text not in places:
+                places[text] = BASE[f"{source.key}/affiliation/{len(places) + 1}"]
+                graph.add((places[text], RDF.type, SCHEMA.Organization))
+                graph.add((places[text], RDFS.label, en(text)))
+                graph.add((places[text], SCHEMA.name, Literal(text)))
+            graph.add((node, SCHEMA.affiliation, places[text]))
+
+
+def _add_term(
+    graph: Graph, article: URIRef, prop: URIRef, term: Term, names: Mapping[Node, str]
+) -> None:
+    """A heading: its IRI when the document gives its identifier (labelled with the
+    document's name for it, unless the catalogue names it), else the name itself."""
+    if term.iri is None:
+        graph.add((article, prop, Literal(term.name)))
+        return
+    graph.add((article, prop, term.iri))
+    if term.iri not in names:
+        graph.add((term.iri, RDFS.label, en(term.name)))
 
 
 def _add_claim(graph: Graph, view: ClaimView, names: Mapping[Node, str]) -> None:

@@ -1,5 +1,5 @@
-# A publication date that is a plain string.
-# expect: kgs:ArticleShape-date
+# An affiliation with no name.
+# expect: kgs:OrganizationShape-name
 PREFIX biolink: <https://w3id.org/biolink/vocab/>
 PREFIX c: <https://w3id.org/drugclaims/id/pubmed-22870448/claim/>
 PREFIX dcterms: <http://purl.org/dc/terms/>
@@ -12,4 +12,4 @@ PREFIX sh: <http://www.w3.org/ns/shacl#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
 
-DELETE { ?a schema:datePublished ?d } INSERT { ?a schema:datePublished "Aug 2010" } WHERE { ?a a biolink:Article ; schema:datePublished ?d }
+INSERT { <https://w3id.org/drugclaims/id/pubmed-22870448/affiliation/1> a schema:Organization ; rdfs:label "a place"@en } WHERE { ?a a biolink:Article }

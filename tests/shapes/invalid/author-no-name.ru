@@ -1,5 +1,5 @@
-# An article with no journal.
-# expect: kgs:ArticleShape-journal
+# An author with no name.
+# expect: kgs:AuthorShape-name
 PREFIX biolink: <https://w3id.org/biolink/vocab/>
 PREFIX c: <https://w3id.org/drugclaims/id/pubmed-22870448/claim/>
 PREFIX dcterms: <http://purl.org/dc/terms/>
@@ -12,4 +12,4 @@ PREFIX sh: <http://www.w3.org/ns/shacl#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
 
-DELETE { ?a schema:isPartOf ?j } WHERE { ?a a biolink:Article ; schema:isPartOf ?j }
+INSERT { ?a schema:author <https://w3id.org/drugclaims/id/pubmed-22870448/author/1> . <https://w3id.org/drugclaims/id/pubmed-22870448/author/1> a schema:Person ; rdfs:label "an author"@en ; schema:position 1 } WHERE { ?a a biolink:Article }

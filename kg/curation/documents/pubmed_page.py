@@ -8,13 +8,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["PageRecord", "parse_pubmed_page"]
+from kg.curation.documents.record import MONTHS, DocumentRecord
+from kg.curation.documents.text import decoded
+
+__all__ = ["PageRecord", "parse_pubmed_page", "read_pubmed_page"]
 
 CITATION = re.compile(
     r"^(?P<journal>[^.]+(?:\.[^.]+)*?)\. (?P<year>\d{4}) (?P<month>[A-Z][a-z]{2})"
     r";(?P<volume>\d+)\((?P<issue>[^)]+)\):(?P<pages>[0-9A-Za-z-]+)\. doi: (?P<doi>10\.\S+)\.$"
 )
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 AUTHOR_INFORMATION = "Author information"
 TRAILERS = ("Supplemental Content", "Full text links")
 
@@ -23,6 +25,7 @@ TRAILERS = ("Supplemental Content", "Full text links")
 class PageRecord:
     """What a PubMed abstract page says of its article."""
 
+    citation: str
     journal_abbreviation: str
     year_month: str
     volume: str
@@ -63,6 +66,7 @@ def parse_pubmed_page(text: str) -> PageRecord:
     if month is None:
         raise ValueError(f"line {cite_at + 1}: unknown month {match['month']!r}")
     return PageRecord(
+        citation=lines[cite_at],
         journal_abbreviation=match["journal"],
         year_month=f"{match['year']}-{month:02d}",
         volume=match["volume"],
@@ -73,6 +77,25 @@ def parse_pubmed_page(text: str) -> PageRecord:
         affiliation=lines[affiliation_at].strip(),
         abstract=lines[abstract_at],
         keywords=keywords,
+    )
+
+
+def read_pubmed_page(data: bytes) -> DocumentRecord:
+    """The record of a page saved as text (UTF-8), as every parser gives one: the page names
+    no author, so its affiliation is the article's."""
+    page = parse_pubmed_page(decoded(data))
+    return DocumentRecord(
+        title=page.title,
+        journal=page.journal_abbreviation,
+        date=page.year_month,
+        citation=page.citation,
+        volume=page.volume,
+        issue=page.issue,
+        pages=page.pages,
+        doi=page.doi,
+        affiliations=(page.affiliation,),
+        abstract=page.abstract,
+        keywords=page.keywords,
     )
 
 

@@ -1,5 +1,5 @@
-# An article with no affiliation.
-# expect: kgs:ArticleShape-affiliation
+# An article with two page ranges.
+# expect: kgs:ArticleShape-pagination
 PREFIX biolink: <https://w3id.org/biolink/vocab/>
 PREFIX c: <https://w3id.org/drugclaims/id/pubmed-22870448/claim/>
 PREFIX dcterms: <http://purl.org/dc/terms/>
@@ -12,4 +12,4 @@ PREFIX sh: <http://www.w3.org/ns/shacl#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
 
-DELETE { ?a schema:sourceOrganization ?o } WHERE { ?a a biolink:Article ; schema:sourceOrganization ?o }
+INSERT { ?a schema:pagination "1-9" } WHERE { ?a a biolink:Article }
