@@ -229,7 +229,9 @@ def test_same_answers_on_every_engine(
     on_virtuoso = rows(
         run_remote_query(virtuoso.sparql, text, Connection(), default_graphs=[RELEASE_IRI])
     )
-    assert embedded and on_oxigraph == embedded
+    # a question only the test corpus answers (tests/test_corpus.py) is answered by no engine
+    corpus_only = (ROOT / "tests/fixtures/extra-source/answers" / f"{query.stem}.csv").is_file()
+    assert (embedded or corpus_only) and on_oxigraph == embedded
     assert on_virtuoso == embedded
 
 
