@@ -22,7 +22,7 @@ from kg.curation.prefixes import PrefixMap
 from kg.curation.records import Record, as_list, check_fields
 from kg.curation.records import text as text_field
 from kg.errors import InputError
-from kg.model import Article, Mapping, Person, Term
+from kg.model import Article, Mapping, Term
 
 __all__ = ["IDENTIFIERS", "PLAIN_FIELDS", "read_article", "read_document"]
 
@@ -95,9 +95,7 @@ def read_article(
         pages=record.pages,
         doi=record.doi,
         organizations=tuple(_entity(meta, key, catalogue, "affiliation") for key in _keys(meta)),
-        authors=tuple(
-            Person(a.name, a.affiliations, a.given_name, a.family_name) for a in record.authors
-        ),
+        authors=record.authors,
         abstract=record.abstract,
         keywords=record.keywords,
         subjects=_terms(record.mesh_headings, meta, prefixes),

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from kg.model import Person
+
 __all__ = [
     "MONTHS",
     "Author",
@@ -33,14 +35,8 @@ class DocumentError(ValueError):
         super().__init__(message if line is None else f"line {line}: {message}")
 
 
-@dataclass(frozen=True)
-class Author:
-    """An author as the document lists them, with the affiliations it gives that author."""
-
-    name: str
-    affiliations: tuple[str, ...] = ()
-    given_name: str | None = None
-    family_name: str | None = None
+#: An author as the document lists them: the model's Person, as the article publishes them.
+Author = Person
 
 
 @dataclass(frozen=True)
