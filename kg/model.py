@@ -6,7 +6,7 @@ The loaders (:mod:`kg.curation.catalogue`, :mod:`kg.curation.sources`) build it;
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
@@ -19,6 +19,7 @@ __all__ = [
     "Entity",
     "Input",
     "Mapping",
+    "Origin",
     "Prefix",
     "QualifierValue",
     "Quantity",
@@ -29,6 +30,41 @@ __all__ = [
 ]
 
 MatchKind = Literal["exact", "close", "broad", "narrow", "related"]
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a record of the model was curated: its file, the line it starts on (from 1), how
+    a message names it (``claim 'snri-class'``), the line of each field it has, and the lines
+    of the items of a list field. The loaders keep it from the lines they read anyway, so
+    that a violation the shapes find in what the record became can name the line a curator
+    edits (see :mod:`kg.rdf.origins`); it plays no part in what the record means.
+
+    A field of a nested mapping is named with a dot (``qualifiers.object_direction``).
+
+    >>> origin = Origin("claims.yaml", 3, "claim 'a'", (("status", 7),), (("object", (8, 9)),))
+    >>> origin.line_of("status"), origin.line_of("object", 1), origin.line_of("note")
+    (7, 9, 3)
+    """
+
+    file: str
+    line: int | None
+    name: str
+    fields: tuple[tuple[str, int], ...] = ()
+    items: tuple[tuple[str, tuple[int, ...]], ...] = ()
+
+    def has(self, name: str) -> bool:
+        """Whether the record has the field ``name``."""
+        return any(key == name for key, _ in self.fields)
+
+    def line_of(self, name: str, index: int | None = None) -> int | None:
+        """The line of item ``index`` (from 0) of the field ``name``, else of the field, else
+        of the record."""
+        if index is not None:
+            lines = next((lines for key, lines in self.items if key == name), ())
+            if index < len(lines):
+                return lines[index]
+        return next((line for key, line in self.fields if key == name), self.line)
 
 
 @dataclass(frozen=True)
@@ -73,6 +109,7 @@ class Entity:
     comment: str | None = None
     sector: URIRef | None = None
     mappings: tuple[Mapping, ...] = ()
+    origin: Origin | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -120,6 +157,7 @@ class Claim:
     qualifiers: tuple[tuple[URIRef, tuple[QualifierValue, ...]], ...] = ()
     note: str | None = None
     negated: bool = False  # a hypothesis that something does not hold (see kg.views)
+    origin: Origin | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -139,6 +177,7 @@ class Article:
     abstract: str
     keywords: tuple[str, ...]
     same_as: tuple[Mapping, ...]
+    origin: Origin | None = field(default=None, compare=False, repr=False)  # source.yaml's article
 
 
 @dataclass(frozen=True)
@@ -151,6 +190,7 @@ class Source:
     sha256: str
     article: Article
     claims: tuple[Claim, ...]
+    origin: Origin | None = field(default=None, compare=False, repr=False)  # source.yaml
 
 
 @dataclass(frozen=True, order=True)
@@ -173,6 +213,7 @@ class DatasetInfo:
     publisher_label: str
     previous_version: str | None = None  # pav:previousVersion
     sparql_endpoint: str | None = None  # void:sparqlEndpoint of the summary (void.ttl)
+    origin: Origin | None = field(default=None, compare=False, repr=False)  # dataset.yaml
 
 
 def canonical_decimal(value: Decimal) -> str:

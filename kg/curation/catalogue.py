@@ -201,6 +201,7 @@ def _entity(record: Record, index: int, prefixes: PrefixMap, ontology: Ontology)
         comment=optional_text(record, name, "comment"),
         sector=sector,
         mappings=_mappings(record, name, iri, prefixes),
+        origin=record.origin(name),
     )
 
 

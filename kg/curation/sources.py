@@ -120,7 +120,15 @@ def load_source(
     claims = _load_claims(
         _bytes(folder, "claims.yaml"), f"{display}/claims.yaml", document, context
     )
-    return Source(key, f"{display}/{file}", document, meta["sha256"], article, claims)
+    return Source(
+        key,
+        f"{display}/{file}",
+        document,
+        meta["sha256"],
+        article,
+        claims,
+        origin=meta.origin("source"),
+    )
 
 
 def _bytes(folder: SourceFiles, name: str) -> bytes:
@@ -208,6 +216,7 @@ def _article(meta: Record, text: str, text_display: str, context: _Context) -> A
         abstract=page.abstract,
         keywords=page.keywords,
         same_as=same_as,
+        origin=record.origin("article"),
     )
 
 
@@ -273,6 +282,7 @@ def _claim(record: Record, index: int, document: str, context: _Context) -> Clai
         qualifiers=_qualifiers(record, name, context),
         note=optional_text(record, name, "note"),
         negated=negated,
+        origin=record.origin(name, nested=["qualifiers"]),
     )
 
 
