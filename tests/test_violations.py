@@ -72,6 +72,27 @@ CASES = [
         "(allowed: ^[A-Z]{2}$)",
     ),
     Case(
+        "knowledge level a status does not allow",
+        CLAIMS,
+        "    object: snri\n    status: asserted\n",
+        "    object: snri\n    status: asserted\n    knowledge_level: prediction\n",
+        "knowledge_level: prediction",
+        "claim 'snri-class': knowledge_level: The knowledge level 'prediction' does not agree "
+        "with the epistemic status 'asserted' (allowed: prediction for a hypothesis, "
+        "not_provided for an assessed claim, any other level for an asserted or negated claim).",
+    ),
+    Case(
+        "a negated claim whose triple an asserted claim states",
+        CLAIMS,
+        "    object: other-receptor-systems\n    status: negated\n",
+        "    object: norepinephrine-transporter\n    status: negated\n",
+        "    object: norepinephrine-transporter\n>    status: negated",
+        "claim 'no-activity-at-other-receptors': status: The claim is negated, yet its "
+        "subject, predicate and object are in the graph as a direct triple (allowed: the "
+        "direct triple of an asserted claim; of a hypothesis or an assessed claim only when an "
+        "asserted claim states it too; of a negated claim never).",
+    ),
+    Case(
         "an entity's category not a Biolink class (the item's own line)",
         ENTITIES,
         "    category: [biolink:SmallMolecule, biolink:Drug]\n",
@@ -88,6 +109,18 @@ CASES = [
         "synonyms: [dyscognition (brain fog]",
         "entity 'dyscognition': synonyms: 'dyscognition (brain fog' does not match the pattern "
         '(allowed: ^(?:[^"()\\[\\]{}]|\\([^"()\\[\\]{}]*\\)|\\[[^"()\\[\\]{}]*\\])+$)',
+    ),
+    Case(
+        "an external entity with no cross-reference",
+        ENTITIES,
+        "    exact:\n      - {id: mesh:D060825, label: Cognitive Dysfunction}\n"
+        "      - umls:C0338656\n    narrow:\n      - {id: hp:0033630, label: Brain fog}\n",
+        "",
+        "  - key: dyscognition\n>    id: hp:0100543",
+        "entity 'dyscognition': id: External entity http://purl.obolibrary.org/obo/HP_0100543 "
+        "has no cross-reference, no SSSOM mapping record (allowed: an entity with another "
+        "authority's identifier and at least one exact, close, broad, narrow or related "
+        "mapping, or one of this project's own, with no id).",
     ),
 ]
 
