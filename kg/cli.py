@@ -353,15 +353,19 @@ def validate(
     """Validate RDF FILES (default: the release) against the project's shapes/ and ontology/.
 
     Prints a readable report, one line a violation. A release's N-Quads is validated source by
-    source, as kg build does; other data as one graph.
+    source, as kg build does; other data as one graph. The project's own release (no FILES)
+    names, for each violation, the curated record that made it, while the curation files are
+    still those it was built from.
     """
+    from kg.build.tracing import trace_release
     from kg.build.units import validate_files
 
     project = _project(ctx)
     project.check()
-    report = validate_files(
-        _release_files(ctx, files), project.shape_files, project.ontology_file, jobs=jobs
-    )
+    data = _release_files(ctx, files)
+    report = validate_files(data, project.shape_files, project.ontology_file, jobs=jobs)
+    if not files:  # the project's own release: its violations traced to the curation files
+        report = trace_release(project, data[0], report)
     click.echo(report.text(verbose=bool(ctx.meta.get("kg.debug"))), nl=False)
     if report_file is not None:
         from kg.runtime.publish import write_file

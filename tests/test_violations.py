@@ -170,6 +170,32 @@ def test_a_cached_verdict_keeps_its_lines(project: Path, kg: Callable[..., Resul
     assert first.stderr == again.stderr
 
 
+def test_validate_traces_the_project_s_release_while_its_curation_is_the_same(
+    project: Path, kg: Callable[..., Result]
+) -> None:
+    """kg validate of the project's own release names the curated record, while the
+    curation files are those the release was built from; after an edit, the focus node."""
+    nquads = project / "dist" / "graph.nq"
+    data = nquads.read_text(encoding="utf-8")
+    nquads.write_text(data.replace('"decreased"', '"sideways"', 1), encoding="utf-8")
+    traced = kg("--project", project, "validate")
+    assert traced.exit_code == 1
+    (line,) = traced.stdout.splitlines()[:-1]
+    assert line.startswith(f"{CLAIMS}:")
+    assert line.endswith(
+        f"object_direction: 'sideways' is not an allowed value (allowed: {DIRECTIONS})"
+    )
+    claims = project / CLAIMS
+    claims.write_text(claims.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+    untraced = kg("--project", project, "validate")
+    assert untraced.exit_code == 1
+    (line,) = untraced.stdout.splitlines()[:-1]
+    assert line.startswith("<https://w3id.org/drugclaims/id/pubmed-22870448/claim/")
+    assert (
+        ": kgs:ClaimShape-objectDirection: biolink:object_direction_qualifier: 'sideways'" in line
+    )
+
+
 # --- the index ------------------------------------------------------------------------------
 
 
