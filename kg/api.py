@@ -48,7 +48,7 @@ from kg.errors import InputError, QueryError
 from kg.formats.diff import ReleaseDiff, diff_releases
 from kg.formats.table import CLAIMS_FILE
 from kg.sparql.query import load_store, run_query
-from kg.validation.shacl import Report
+from kg.validation.report import Report
 
 __all__ = [
     "BuildResult",

@@ -81,7 +81,8 @@ def _reports_errors(command: F) -> F:
         except TruncatedResults as error:
             _fail(f"kg: error: {error}", EXIT_TRUNCATED)
         except NotConformingError as error:
-            click.echo(error.report, err=True, nl=False)
+            expert = click.get_current_context().meta.get("kg.debug")
+            click.echo(error.detail if expert else error.report, err=True, nl=False)
             _fail("kg: the graph does not conform to the shapes; nothing was written.", 1)
         except KGError as error:
             _fail(f"kg: error: {error}", EXIT_ERROR)
@@ -121,7 +122,8 @@ def common_options(command: F) -> F:
         is_flag=True,
         expose_value=False,
         callback=_remember,
-        help="Show the traceback of an error (the exit code stays the same).",
+        help="Show the traceback of an error, and each shape violation's SHACL result (the "
+        "exit code stays the same).",
     )(command)
     return click.option(
         "--project",
@@ -268,9 +270,12 @@ def build(
     """Build, validate and write the release (Turtle, JSON-LD, N-Triples, N-Quads, SSSOM,
     KGX, nanopublications, its HCLS description).
 
-    Nothing is written if an input is wrong (exit 2) or the graph does not conform (exit 1).
-    The release is written beside the folder and swapped in whole, in one step: a reader sees
-    the old release or the new one, never a mix, and an interrupted build changes nothing.
+    Nothing is written if an input is wrong (exit 2) or the graph does not conform (exit 1):
+    then each violation is one line on stderr, `file:line: record: field: value what is
+    wrong (allowed: ...)`, naming the curated record that made it (--debug adds its SHACL
+    result). The release is written beside the folder and swapped in whole, in one step: a
+    reader sees the old release or the new one, never a mix, and an interrupted build changes
+    nothing.
     """
     from kg.api import build_release
 
@@ -428,17 +433,21 @@ def validate(
 ) -> None:
     """Validate RDF FILES (default: the release) against the project's shapes/ and ontology/.
 
-    Prints a readable report. A release's N-Quads is validated source by source, as kg build
-    does; other data as one graph.
+    Prints a readable report, one line a violation. A release's N-Quads is validated source by
+    source, as kg build does; other data as one graph. The project's own release (no FILES)
+    names, for each violation, the curated record that made it, while the curation files are
+    still those it was built from.
     """
+    from kg.build.tracing import trace_release
     from kg.build.units import validate_files
 
     project = _project(ctx)
     project.check()
-    report = validate_files(
-        _release_files(ctx, files), project.shape_files, project.ontology_file, jobs=jobs
-    )
-    click.echo(report.text(), nl=False)
+    data = _release_files(ctx, files)
+    report = validate_files(data, project.shape_files, project.ontology_file, jobs=jobs)
+    if not files:  # the project's own release: its violations traced to the curation files
+        report = trace_release(project, data[0], report)
+    click.echo(report.text(verbose=bool(ctx.meta.get("kg.debug"))), nl=False)
     if report_file is not None:
         from kg.runtime.publish import write_file
 

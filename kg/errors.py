@@ -31,10 +31,12 @@ class InputError(KGError, ValueError):
 
 
 class NotConformingError(KGError):
-    """The graph does not conform to the shapes; carries the readable report."""
+    """The graph does not conform to the shapes; carries the readable report (one line a
+    violation) and, for an expert, the same with each line's SHACL result."""
 
-    def __init__(self, report: str) -> None:
+    def __init__(self, report: str, detail: str | None = None) -> None:
         self.report = report
+        self.detail = report if detail is None else detail
         super().__init__(report)
 
 

@@ -6,7 +6,7 @@ The loaders (:mod:`kg.curation.catalogue`, :mod:`kg.curation.sources`) build it;
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
@@ -22,6 +22,7 @@ __all__ = [
     "Interval",
     "Mapping",
     "Measure",
+    "Origin",
     "PValue",
     "Person",
     "Population",
@@ -37,6 +38,41 @@ __all__ = [
 ]
 
 MatchKind = Literal["exact", "close", "broad", "narrow", "related"]
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a record of the model was curated: its file, the line it starts on (from 1), how
+    a message names it (``claim 'snri-class'``), the line of each field it has, and the lines
+    of the items of a list field. The loaders keep it from the lines they read anyway, so
+    that a violation the shapes find in what the record became can name the line a curator
+    edits (see :mod:`kg.rdf.origins`); it plays no part in what the record means.
+
+    A field of a nested mapping is named with a dot (``qualifiers.object_direction``).
+
+    >>> origin = Origin("claims.yaml", 3, "claim 'a'", (("status", 7),), (("object", (8, 9)),))
+    >>> origin.line_of("status"), origin.line_of("object", 1), origin.line_of("note")
+    (7, 9, 3)
+    """
+
+    file: str
+    line: int | None
+    name: str
+    fields: tuple[tuple[str, int], ...] = ()
+    items: tuple[tuple[str, tuple[int, ...]], ...] = ()
+
+    def has(self, name: str) -> bool:
+        """Whether the record has the field ``name``."""
+        return any(key == name for key, _ in self.fields)
+
+    def line_of(self, name: str, index: int | None = None) -> int | None:
+        """The line of item ``index`` (from 0) of the field ``name``, else of the field, else
+        of the record."""
+        if index is not None:
+            lines = next((lines for key, lines in self.items if key == name), ())
+            if index < len(lines):
+                return lines[index]
+        return next((line for key, line in self.fields if key == name), self.line)
 
 
 @dataclass(frozen=True)
@@ -81,6 +117,7 @@ class Entity:
     comment: str | None = None
     sector: URIRef | None = None
     mappings: tuple[Mapping, ...] = ()
+    origin: Origin | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -196,6 +233,7 @@ class Claim:
     qualifiers: tuple[tuple[URIRef, tuple[QualifierValue, ...]], ...] = ()
     note: str | None = None
     negated: bool = False  # a hypothesis that something does not hold (see kg.views)
+    origin: Origin | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -240,6 +278,7 @@ class Article:
     subjects: tuple[Term, ...] = ()
     publication_types: tuple[Term, ...] = ()
     same_as: tuple[Mapping, ...] = ()
+    origin: Origin | None = field(default=None, compare=False, repr=False)  # source.yaml's article
 
 
 @dataclass(frozen=True)
@@ -253,6 +292,7 @@ class Source:
     article: Article
     claims: tuple[Claim, ...]
     media_type: str = "text/plain"  # of the document as received
+    origin: Origin | None = field(default=None, compare=False, repr=False)  # source.yaml
 
 
 @dataclass(frozen=True, order=True)
@@ -275,6 +315,7 @@ class DatasetInfo:
     publisher_label: str
     previous_version: str | None = None  # pav:previousVersion
     sparql_endpoint: str | None = None  # void:sparqlEndpoint of the summary (void.ttl)
+    origin: Origin | None = field(default=None, compare=False, repr=False)  # dataset.yaml
 
 
 def canonical_decimal(value: Decimal) -> str:

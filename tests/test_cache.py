@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from kg.build.cache import EntryCache, program_hash, verdict_content, verdict_of
 from kg.build.units import SourceResult
-from kg.validation.shacl import ReportRow
+from kg.rdf.origins import Where
+from kg.validation.report import ReportRow
 
 KEY = "ab" + "0" * 62
 CONTENT = {"verdict": {"conforms": False, "rows": []}, "lines": ["<a> <b> <c>"]}
@@ -68,8 +70,9 @@ def test_no_folder_keeps_nothing_and_a_read_only_folder_is_skipped(tmp_path: Pat
 
 
 def test_a_verdict_survives_json_and_a_wrong_one_is_refused() -> None:
-    row = ReportRow("kgs:Shape", "focus", "path", "value", "message")
-    verdict = (False, (row,))
+    row = ReportRow("Violation", "kgs:Shape", "<urn:focus>", "<urn:path>", "message", '"v"')
+    where = Where("sources/x/claims.yaml", 12, "claim 'k'", "object_direction", "")
+    verdict = (False, (row, replace(row, focus="<urn:other>", where=where)))
     assert verdict_of(json.loads(json.dumps(verdict_content(verdict)))) == verdict
     for wrong in (
         {"conforms": "yes", "rows": []},

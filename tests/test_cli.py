@@ -230,7 +230,7 @@ def test_validate_a_release_part_by_part(kg: Callable[..., Result], tmp_path: Pa
     broken = tmp_path / "broken.nq"
     broken.write_text(data.replace('"knowledge_assertion"', '"a guess"'), encoding="utf-8")
     report = tmp_path / "report.ttl"
-    result = kg("--project", ROOT, "validate", broken, "--report", report, "--jobs", 2)
+    result = kg("--project", ROOT, "--debug", "validate", broken, "--report", report, "--jobs", 2)
     assert result.exit_code == 1
     assert "kgs:ClaimShape-knowledgeLevel" in result.stdout
     from rdflib import Graph

@@ -11,6 +11,7 @@ from click.testing import Result
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDFS as RDFS_NS
 from rdflib.namespace import SKOS
+from test_bad_input import line_of
 
 from kg.namespaces import BIOLINK
 from kg.namespaces import KGO as KGO_CODE
@@ -110,7 +111,10 @@ def test_a_label_typo_fails_the_build(project: Path, kg: Callable[..., Result]) 
     before = {p: p.read_bytes() for p in (project / "dist").rglob("*") if p.is_file()}
     result = kg("--project", project, "build")
     assert result.exit_code == 1, result.stderr
-    assert "kgs:CuratedLabelShape-mappingLabel" in result.stderr
+    line = line_of(entities, 'label: Cognitive Dysfunction"}')
+    where = f"catalogue/entities.yaml:{line}"
+    expected = f"{where}: entity 'dyscognition': exact: label: 'Cognitive Dysfunction\"'"
+    assert expected in result.stderr
     assert {p: p.read_bytes() for p in (project / "dist").rglob("*") if p.is_file()} == before
 
 

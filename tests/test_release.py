@@ -171,7 +171,8 @@ def test_not_conforming_build_writes_nothing(project: Path, kg: Callable[..., Re
     )
     result = kg("--project", project, "build")
     assert result.exit_code == 1
-    assert "kgs:ClaimShape-knowledgeLevel" in result.stderr
+    assert "claims.yaml:" in result.stderr
+    assert "knowledge_level: 'hunch' is not an allowed value (allowed: " in result.stderr
     assert "nothing was written" in result.stderr
     assert files_of(project / "dist") == before
 

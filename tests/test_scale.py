@@ -63,14 +63,14 @@ def test_planted_invalid_sources_fail_with_their_own_violations(
     write_corpus(project, 6, invalid=2, seed=3)
     result = kg("--project", project, "build", "--jobs", 2)
     assert result.exit_code == 1
-    focus = {
-        line.split(" on <", 1)[1].split(">", 1)[0]
+    files = {
+        line.split(":", 1)[0]
         for line in result.stderr.splitlines()
-        if line.startswith("Violation: kgs:ClaimShape-knowledgeLevel")
+        if ": knowledge_level: " in line and "is not an allowed value" in line
     }
-    assert {f.split("/id/", 1)[1].split("/claim/", 1)[0] for f in focus} == {
-        "synthetic-000000",
-        "synthetic-000001",
+    assert files == {
+        "sources/synthetic-000000/claims.yaml",
+        "sources/synthetic-000001/claims.yaml",
     }
     assert not (project / "dist").exists()
 
@@ -192,7 +192,7 @@ def test_a_damaged_cache_entry_is_never_trusted(
         entry_path.write_bytes(b"\x00\xff not json")
     result = kg("--project", project, "build")
     assert result.exit_code == 1
-    assert "kgs:ClaimShape-knowledgeLevel" in result.stderr
+    assert "knowledge_level: 'hunch' is not an allowed value" in result.stderr
     assert read_entry(entry_path)[1]["verdict"]["conforms"] is False
 
 
@@ -206,7 +206,7 @@ def test_an_edited_source_is_validated_again(tmp_path: Path, kg: Callable[..., R
     claims.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     result = kg("--project", project, "build")
     assert result.exit_code == 1
-    assert "/id/synthetic-000001/claim/" in result.stderr
+    assert "sources/synthetic-000001/claims.yaml:" in result.stderr
 
 
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM])

@@ -15,12 +15,14 @@ import hashlib
 import json
 import os
 import tempfile
+from dataclasses import fields
 from functools import cache
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from kg.validation.shacl import ReportRow
+from kg.rdf.origins import Where
+from kg.validation.report import ReportRow
 
 __all__ = [
     "EntryCache",
@@ -92,7 +94,7 @@ class EntryCache:
 
 def verdict_content(verdict: Verdict) -> dict[str, Any]:
     """A verdict as JSON."""
-    return {"conforms": verdict[0], "rows": [list(_fields(row)) for row in verdict[1]]}
+    return {"conforms": verdict[0], "rows": [_row_content(row) for row in verdict[1]]}
 
 
 def verdict_of(content: Any) -> Verdict:
@@ -100,12 +102,45 @@ def verdict_of(content: Any) -> Verdict:
 
     :raises ValueError, KeyError, TypeError: not a verdict
     """
-    rows = tuple(ReportRow(*map(str, row)) for row in content["rows"])
     conforms = content["conforms"]
-    if not isinstance(conforms, bool) or any(len(_fields(row)) != 5 for row in rows):
+    if not isinstance(conforms, bool):
         raise ValueError("not a verdict")
-    return conforms, rows
+    return conforms, tuple(_row_of(row) for row in content["rows"])
 
 
-def _fields(row: ReportRow) -> tuple[str, ...]:
-    return (row.severity, row.shape, row.focus, row.path, row.message)
+def _row_content(row: ReportRow) -> dict[str, Any]:
+    content: dict[str, Any] = {name: getattr(row, name) for name in _ROW_FIELDS}
+    where = row.where
+    if where is not None:
+        content["where"] = [where.file, where.line, where.record, where.field, where.word]
+    return content
+
+
+def _row_of(content: Any) -> ReportRow:
+    if not isinstance(content, dict):
+        raise TypeError("not a row of a verdict")
+    where = content.get("where")
+    text = {name: str(content[name]) for name in _ROW_FIELDS}
+    return ReportRow(
+        severity=text["severity"],
+        shape=text["shape"],
+        focus=text["focus"],
+        path=text["path"],
+        message=text["message"],
+        value=text["value"],
+        component=text["component"],
+        problem=text["problem"],
+        allowed=text["allowed"],
+        where=None if where is None else _where_of(where),
+    )
+
+
+def _where_of(content: Any) -> Where:
+    file, line, record, field, word = content
+    if line is not None and not isinstance(line, int):
+        raise TypeError("not a line number")
+    return Where(str(file), line, str(record), str(field), str(word))
+
+
+#: A row's fields besides where it was curated, in their order.
+_ROW_FIELDS = tuple(f.name for f in fields(ReportRow) if f.name != "where")

@@ -19,6 +19,7 @@ from curies import Converter
 from pyoxigraph import RdfFormat, Store
 from rdflib import Graph, URIRef
 
+from kg.build.cache import Verdict
 from kg.build.units import (
     Shapes,
     SourceContext,
@@ -59,12 +60,15 @@ from kg.rdf.mint import (
     check_iris,
     description_graph,
     names_of,
+    publisher_iri,
     source_date,
     source_graph,
 )
+from kg.rdf.origins import catalogue_origins, description_origins
 from kg.runtime.offline import offline
 from kg.runtime.publish import check_target, write_release
-from kg.validation.shacl import Report, check_unit, read_shapes
+from kg.validation.report import Report, trace
+from kg.validation.shacl import check_unit, read_shapes
 
 __all__ = ["SSSOM_FILE", "BuildResult", "Prepared", "build_release", "prepare"]
 
@@ -150,9 +154,10 @@ def build_release(
                 graphs,
                 results,
             )
-            report = merge_verdicts([shared_verdict.result(), *(r.verdict for r in results)])
+            verdicts = [_traced(shared_verdict.result(), shared), *(r.verdict for r in results)]
+            report = merge_verdicts(verdicts)
         if not report.conforms:
-            raise NotConformingError(report.text())
+            raise NotConformingError(report.text(), report.text(verbose=True))
         assert context.kgx is not None
         files.update(_kgx(graphs, results, context.kgx))
         files.update(_nanopublications(results))
@@ -285,12 +290,24 @@ def _described(
         )
         report = check_unit(shapes, unit or b"")
         if not report.conforms:
-            raise NotConformingError("void.ttl: " + report.text())
+            report = report.traced(description_origins(info))
+            heading = "void.ttl does not conform to the HCLS shapes (shapes/hcls):\n"
+            raise NotConformingError(heading + report.text(), heading + report.text(verbose=True))
     return data
 
 
+def _traced(verdict: Verdict, shared: SharedInputs) -> Verdict:
+    """The shared unit's verdict with each violation traced to the catalogue or dataset.yaml
+    (the index is made only for a unit that does not conform)."""
+    conforms, rows = verdict
+    if conforms:
+        return verdict
+    origins = catalogue_origins(shared.catalogue.entities.values())
+    return conforms, trace(rows, origins.add(description_origins(shared.dataset)))
+
+
 def _publisher(info: DatasetInfo) -> str:
-    return str(BASE[f"agent/{info.publisher_key}"])
+    return str(publisher_iri(info.publisher_key))
 
 
 def _issued() -> str | None:

@@ -62,18 +62,13 @@ from kg.rdf.mint import (
     check_iris,
     source_triples,
 )
+from kg.rdf.origins import catalogue_origins, source_origins
 from kg.runtime.offline import offline
 from kg.runtime.processes import die_with_parent
 from kg.runtime.progress import Progress
 from kg.sparql.query import load_store
-from kg.validation.shacl import (
-    Report,
-    ReportRow,
-    check_unit,
-    load_shapes,
-    read_shapes,
-    validate,
-)
+from kg.validation.report import Report, ReportRow, merge_rows, trace
+from kg.validation.shacl import check_unit, load_shapes, read_shapes, validate
 from kg.views import Readings, views_of
 
 __all__ = [
@@ -213,6 +208,10 @@ def build_source(context: SourceContext, files: SourceFiles) -> SourceResult:
     verdict = _validate_unit(
         context.shapes, source_unit(lines, context.closures), nt_bytes(context.context_lines)
     )
+    if not verdict[0]:  # only then: where each violation was curated
+        origins = source_origins(source, views)
+        origins.add(catalogue_origins(context.catalogue.entities.values()))
+        verdict = (False, trace(verdict[1], origins))
     edges, named = source_edges(views, context.kgx) if context.kgx else ([], [])
     return SourceResult(
         folder=files.folder,
@@ -397,7 +396,7 @@ def report_graphs(
 def merge_verdicts(verdicts: Iterable[Verdict]) -> Report:
     """One report from the verdicts of several units."""
     found = list(verdicts)
-    rows = tuple(sorted({row for _, unit_rows in found for row in unit_rows}))
+    rows = merge_rows(row for _, unit_rows in found for row in unit_rows)
     return Report(all(conforms for conforms, _ in found), rows, Graph())
 
 

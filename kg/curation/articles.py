@@ -101,6 +101,7 @@ def read_article(
         subjects=_terms(record.mesh_headings, meta, prefixes),
         publication_types=_terms(record.publication_types, meta, prefixes),
         same_as=same_as,
+        origin=meta.origin("article"),
     )
 
 

@@ -270,6 +270,7 @@ def _entity(
         comment=optional_text(record, name, "comment"),
         sector=sector,
         mappings=_mappings(record, name, iri, prefixes),
+        origin=record.origin(name),
     )
 
 

@@ -215,6 +215,7 @@ def _dataset_info(record: Record) -> DatasetInfo:
         sparql_endpoint=(
             http_iri(record, "dataset", "sparql_endpoint") if "sparql_endpoint" in record else None
         ),
+        origin=record.origin("dataset", nested=["publisher"]),
     )
 
 

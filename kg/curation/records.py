@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from kg.errors import InputError
+from kg.model import Origin
 
 __all__ = [
     "KEY",
@@ -61,6 +62,25 @@ class Record(dict[str, Any]):
         if key and index is not None and index < len(self.item_lines.get(key, [])):
             line = self.item_lines[key][index]
         return InputError(self.file, line, record, message)
+
+    def origin(self, name: str, *, nested: Iterable[str] = ()) -> Origin:
+        """Where this record was curated, named ``name`` in messages (see
+        :class:`~kg.model.Origin`): the lines the loader read, and those of each ``nested``
+        mapping's fields as ``<field>.<its key>``.
+
+        >>> text = b"key: a\\nqualifiers:\\n  doses:\\n    - 1\\n    - 2\\n"
+        >>> origin = load_yaml(text, display="c.yaml").origin("claim 'a'", nested=["qualifiers"])
+        >>> origin.line_of("qualifiers.doses"), origin.line_of("qualifiers.doses", 1)
+        (3, 5)
+        """
+        fields = dict(self.key_lines)
+        items = {key: tuple(lines) for key, lines in self.item_lines.items()}
+        for outer in nested:
+            inner = self.get(outer)
+            if isinstance(inner, Record):
+                fields.update((f"{outer}.{key}", line) for key, line in inner.key_lines.items())
+                items.update((f"{outer}.{key}", tuple(ls)) for key, ls in inner.item_lines.items())
+        return Origin(self.file, self.line, name, tuple(fields.items()), tuple(items.items()))
 
 
 #: libyaml's parser where PyYAML has it (several times faster), else PyYAML's own.

@@ -164,6 +164,7 @@ def load_source(
         article,
         claims,
         media_type=FORMATS[parser].media_type,
+        origin=meta.origin("source"),
     )
 
 
@@ -306,6 +307,7 @@ def _claim(record: Record, index: int, document: str, context: _Context) -> Clai
         qualifiers=_qualifiers(record, name, context),
         note=optional_text(record, name, "note"),
         negated=negated,
+        origin=record.origin(name, nested=["qualifiers"]),
     )
 
 

@@ -67,7 +67,11 @@ __all__ = [
     "check_iris",
     "date_literal",
     "description_graph",
+    "evidence_iris",
+    "mapping_iri",
     "names_of",
+    "publisher_iri",
+    "qualifier_iri",
     "source_date",
     "source_graph",
     "source_triples",
@@ -91,6 +95,29 @@ _NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f-\x9f]')
 def source_graph(key: str) -> URIRef:
     """The named graph of one source's claims."""
     return BASE[f"{key}/graph"]
+
+
+def evidence_iris(claim: URIRef) -> tuple[URIRef, URIRef, URIRef]:
+    """The IRIs of a claim's text evidence, its quote selector and its position selector."""
+    evidence = URIRef(f"{claim}/evidence")
+    return evidence, URIRef(f"{evidence}/quote"), URIRef(f"{evidence}/position")
+
+
+def qualifier_iri(claim: URIRef, prop: URIRef, index: int) -> URIRef:
+    """The IRI of the ``index``-th (from 1) value of a claim's qualifier ``prop`` that is a
+    node of its own (a quantity, a study set)."""
+    return URIRef(f"{claim}/{local_name(prop)}/{index}")
+
+
+def mapping_iri(key: str, curie: str) -> URIRef:
+    """The IRI of the mapping record of entity (or source) ``key`` to ``curie``, as the
+    curator wrote it."""
+    return BASE[f"mapping/{key}/{_slug(curie)}"]
+
+
+def publisher_iri(key: str) -> URIRef:
+    """The IRI of the release's publisher (dataset.yaml's ``publisher: key``)."""
+    return BASE[f"agent/{key}"]
 
 
 def en(text: str) -> Literal:
@@ -179,7 +206,7 @@ def add_mapping(
     predicate = SKOS_MATCH[mapping.kind]
     if mapping.confidence is None:
         graph.add((subject, predicate, mapping.iri))
-    record = BASE[f"mapping/{key}/{_slug(mapping.curie)}"]
+    record = mapping_iri(key, mapping.curie)
     graph.add((record, RDF.type, OWL.Axiom))
     label = f"{subject_label} {mapping.kind} match {mapping.preferred_curie}"
     graph.add((record, RDFS.label, en(label)))
@@ -340,8 +367,7 @@ def _add_claim(graph: Graph, view: ClaimView, names: Mapping[Node, str]) -> None
 
 
 def _add_evidence(graph: Graph, view: ClaimView) -> None:
-    evidence = URIRef(f"{view.iri}/evidence")
-    quote, position = URIRef(f"{evidence}/quote"), URIRef(f"{evidence}/position")
+    evidence, quote, position = evidence_iris(view.iri)
     span, key = view.span, view.key
     graph.add((view.iri, KGO.evidence, evidence))
     graph.add((evidence, RDFS.label, en(f"evidence of claim {key}")))
@@ -374,7 +400,7 @@ def _qualifier_node(
         return value
     if isinstance(value, bool | str):
         return Literal(value)
-    node = URIRef(f"{claim_iri}/{local_name(prop)}/{index}")
+    node = qualifier_iri(claim_iri, prop, index)
     if isinstance(value, Quantity):
         graph.add((node, RDFS.label, en(quantity_label(value, names))))
         graph.add((node, RDF.type, KGO.Quantity))
@@ -451,7 +477,7 @@ def _add_description(
     inputs: Iterable[Input],
 ) -> None:
     release = RELEASE[info.version]
-    publisher = BASE[f"agent/{info.publisher_key}"]
+    publisher = publisher_iri(info.publisher_key)
     software = BASE[f"software/kg/{__version__}"]
     build = URIRef(f"{release}/build")
     # the version level of the HCLS profile: a dctypes:Dataset (and a dcat:Dataset), not a

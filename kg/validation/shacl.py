@@ -5,21 +5,20 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pyoxigraph import RdfFormat, Store
-from rdflib import Graph, Literal
+from rdflib import Graph
 from rdflib.term import Node
 
 from kg.errors import InputError
-from kg.namespaces import BIOLINK, KGO, OA, SH, SHAPES
+from kg.namespaces import SH
 from kg.runtime.offline import offline
+from kg.validation.constraints import describe
+from kg.validation.report import BINDINGS, Report, ReportRow, show
 
 __all__ = [
-    "Report",
-    "ReportRow",
     "check_unit",
     "load_shapes",
     "parse_shapes",
@@ -28,35 +27,6 @@ __all__ = [
     "to_store",
     "validate",
 ]
-
-
-@dataclass(frozen=True, order=True)
-class ReportRow:
-    """One validation result, as text."""
-
-    severity: str
-    shape: str
-    focus: str
-    path: str
-    message: str
-
-
-@dataclass(frozen=True)
-class Report:
-    """The outcome of a validation: whether the graph conforms, the rows, the SHACL report."""
-
-    conforms: bool
-    rows: tuple[ReportRow, ...]
-    graph: Graph
-
-    def text(self) -> str:
-        """A readable report: one paragraph a result, sorted, then a one-line verdict."""
-        lines = []
-        for row in self.rows:
-            path = f" (path {row.path})" if row.path else ""
-            lines.append(f"{row.severity}: {row.shape} on {row.focus}{path}\n  {row.message}")
-        verdict = "Conforms." if self.conforms else f"Does not conform: {len(self.rows)} results."
-        return "\n".join([*lines, verdict]) + "\n"
 
 
 def read_shapes(paths: Iterable[Path]) -> tuple[tuple[str, bytes], ...]:
@@ -118,37 +88,36 @@ def validate(data: Graph | Store, shapes: Graph) -> Report:
         do_owl_imports=False,
         advanced=True,
     )
-    bindings = (
-        ("kgs", SHAPES),
-        ("hcls", "https://w3id.org/drugclaims/shapes/hcls#"),
-        ("kgo", KGO._NS),
-        ("biolink", BIOLINK),
-        ("oa", OA),
-    )
-    for prefix, namespace in bindings:
+    for prefix, namespace in BINDINGS:
         report_graph.bind(prefix, namespace)
-    rows = tuple(sorted(_rows(report_graph)))
+    rows = tuple(sorted(_rows(report_graph, shapes), key=ReportRow.sort_key))
     return Report(bool(conforms), rows, report_graph)
 
 
-def _rows(report: Graph) -> Iterable[ReportRow]:
-    def show(node: Node | None) -> str:
-        if node is None:
-            return ""
-        if isinstance(node, Literal):
-            return str(node)
-        return report.namespace_manager.normalizeUri(str(node))
+def _rows(report: Graph, shapes: Graph) -> Iterable[ReportRow]:
+    """The report's top-level results (not their sh:detail), each with what its shape allows."""
 
-    for result in report.objects(None, SH.result):  # top-level results, not their sh:detail
+    def term(node: Node | None) -> str:
+        return "" if node is None else node.n3()
+
+    for result in report.objects(None, SH.result):
         severity = report.value(result, SH.resultSeverity)
+        source = report.value(result, SH.sourceShape)
+        constraint = report.value(result, SH.sourceConstraint)
+        component = str(report.value(result, SH.sourceConstraintComponent) or "")
+        component = component.rsplit("#", 1)[-1]
+        message = str(report.value(result, SH.resultMessage) or "")
+        problem, allowed = describe(shapes, source, component, message) if source else ("", "")
         yield ReportRow(
             severity=str(severity).rsplit("#", 1)[-1],
-            shape=show(
-                report.value(result, SH.sourceConstraint) or report.value(result, SH.sourceShape)
-            ),
-            focus=show(report.value(result, SH.focusNode)),
-            path=show(report.value(result, SH.resultPath)),
-            message=str(report.value(result, SH.resultMessage) or ""),
+            shape=show(constraint or source or ""),
+            focus=term(report.value(result, SH.focusNode)),
+            path=term(report.value(result, SH.resultPath)),
+            message=message,
+            value=term(report.value(result, SH.value)),
+            component=component,
+            problem=problem,
+            allowed=allowed,
         )
 
 
