@@ -82,24 +82,14 @@ CASES = [
         "not_provided for an assessed claim, any other level for an asserted or negated claim).",
     ),
     Case(
-        "a negated claim whose triple an asserted claim states",
+        "an intervention outside the shape's list (a term of the ontology, not one it allows)",
         CLAIMS,
-        "    object: other-receptor-systems\n    status: negated\n",
-        "    object: norepinephrine-transporter\n    status: negated\n",
-        "    object: norepinephrine-transporter\n>    status: negated",
-        "claim 'no-activity-at-other-receptors': status: The claim is negated, yet its "
-        "subject, predicate and object are in the graph as a direct triple (allowed: the "
-        "direct triple of an asserted claim; of a hypothesis or an assessed claim only when an "
-        "asserted claim states it too; of a negated claim never).",
-    ),
-    Case(
-        "an entity's category not a Biolink class (the item's own line)",
-        ENTITIES,
-        "    category: [biolink:SmallMolecule, biolink:Drug]\n",
-        "    category:\n      - biolink:SmallMolecule\n      - biolink:drug\n",
-        "- biolink:drug",
-        "entity 'milnacipran': category: biolink:drug does not match the pattern "
-        "(allowed: ^https://w3id\\.org/biolink/vocab/[A-Z][A-Za-z]+$)",
+        "      max_duration: {value: 15, unit: kgo:Month}\n    note: A finding reported",
+        "      max_duration: {value: 15, unit: kgo:Month}\n"
+        "      intervention: kgo:IntrinsicPharmacologicProperties\n    note: A finding reported",
+        "      intervention: kgo:IntrinsicPharmacologicProperties",
+        "claim 'pain-improvement-reported': intervention: kgo:IntrinsicPharmacologicProperties "
+        "is not an allowed value (allowed: kgo:Withdrawal, kgo:Continuation)",
     ),
     Case(
         "an entity's synonym with an unbalanced bracket",
@@ -230,6 +220,7 @@ def test_every_curated_property_of_a_claim_names_its_field(prepared: Prepared) -
         prefixes=context.prefixes,
         ontology=context.ontology,
         catalogue=context.catalogue,
+        signatures=context.signatures,
     )
     views = views_of(source, str(BASE), context.names, context.readings)
     graph = source_triples(source, views, context.names)

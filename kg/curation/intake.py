@@ -253,7 +253,11 @@ def claims_template(key: str, name: str) -> str:
 #                as a reader sees them: no tags, &lt; as <); a space matches any line break and
 #                indent. It must occur once; if it occurs more than once, add `prefix`: the text
 #                just before the wanted one.
-#   qualifiers   optional; names from catalogue/qualifiers.yaml
+#   qualifiers   optional; names from catalogue/qualifiers.yaml, which says what each takes: the
+#                study's results too (population, comparator, intervention, instrument, effect,
+#                arm_results, p_value, confidence_interval, dose_range, duration) and links to
+#                other claims (conflicts_with, similar_to, compares_with, refines: a claim key,
+#                or source-key/claim-key)
 #   note         optional; a curator's note on how the claim was read
 # The build computes each quote's span (Unicode code points from 0, end exclusive) and states it.
 

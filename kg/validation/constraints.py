@@ -85,7 +85,25 @@ def describe(shapes: Graph, shape: Node, component: str, message: str) -> tuple[
         return "is not of the allowed kind", _KINDS.get(local, local)
     if component == "NodeConstraintComponent":
         return "does not conform to its shape", _names(shapes, shapes.objects(shape, SH.node))
+    if component in ("OrConstraintComponent", "XoneConstraintComponent"):
+        head = one("or" if component.startswith("Or") else "xone")
+        return "matches none of the alternatives", _alternatives(shapes, head)
     return message, ""
+
+
+def _alternatives(shapes: Graph, head: Node | None) -> str:
+    """The alternatives of an ``sh:or``, each by what it allows (``xsd:gYear or xsd:date``)."""
+    if head is None:
+        return ""
+    said = []
+    for member in Collection(shapes, head):
+        allowed = [
+            show(value)
+            for parameter in ("datatype", "class", "pattern", "nodeKind", "hasValue")
+            for value in shapes.objects(member, SH[parameter])
+        ]
+        said.append(" and ".join(allowed) or show(member))
+    return " or ".join(said)
 
 
 #: Components whose allowed values are their parameter's values, as they are.
