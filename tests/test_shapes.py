@@ -13,7 +13,7 @@ from pyshacl import validate as pyshacl_validate
 from rdflib import Graph
 
 from kg.build.units import read_shapes, validate_graphs, validation_units
-from kg.namespaces import SH, SHAPES
+from kg.namespaces import KGO, SH, SHAPES
 from kg.rdf.mint import CATALOGUE_GRAPH
 from kg.validation.report import Report
 from kg.validation.shacl import load_shapes, rudof_conforms, validate
@@ -153,3 +153,31 @@ def test_rudof_sends_every_invalid_fixture_to_pyshacl(fixture: Path, release: Pa
 def test_the_release_conforms_part_by_part(release: Path, shapes: Graph) -> None:
     report = validate_graphs(graphs_of(store_of(release), release), SHAPE_FILES)
     assert report.conforms, report.text()
+
+
+#: The constraints that say what type a value must be.
+VALUE_TYPE = ("datatype", "class", "node", "in", "pattern", "nodeKind", "or")
+
+
+def test_every_qualifier_has_its_value_type_enforced(shapes: Graph) -> None:
+    """Every qualifier of catalogue/qualifiers.yaml (the properties a claim may carry, read from
+    the data file, so a qualifier added there needs a shape too) is the path of a property shape
+    of the claim shape that constrains its values' type."""
+    import yaml
+
+    table = yaml.safe_load((ROOT / "catalogue" / "qualifiers.yaml").read_text(encoding="utf-8"))
+    prefixes = {"biolink": "https://w3id.org/biolink/vocab/", "kgo": str(KGO)}
+    claim = SHAPES["ClaimShape"]
+    typed = {
+        str(path)
+        for prop in shapes.objects(claim, SH.property)
+        for path in shapes.objects(prop, SH.path)
+        if any(shapes.value(prop, SH[c]) is not None for c in VALUE_TYPE)
+    }
+    assert len(table["qualifiers"]) >= 30
+    missing = []
+    for name, row in table["qualifiers"].items():
+        prefix, local = row["property"].split(":", 1)
+        if prefixes[prefix] + local not in typed:
+            missing.append(name)
+    assert missing == [], f"qualifiers with no shape enforcing their values' type: {missing}"
