@@ -8,6 +8,7 @@ import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import pytest
@@ -166,3 +167,34 @@ def test_a_bad_key_is_one_line(tmp_path: Path, kg: Callable[..., Result]) -> Non
     assert result.exit_code == 2
     assert "not an RSA private key" in result.stderr
     shutil.rmtree(project)
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda rsa: rsa.generate(2048).public_key().export_key(format="DER"), "a public key"),
+        (lambda rsa: rsa.generate(1024).export_key(format="DER"), "1024 bits: at least 2048"),
+        (None, "larger than a key file can be"),
+    ],
+    ids=["public key", "1024-bit key", "endless file"],
+)
+def test_a_key_that_cannot_sign_safely_is_one_line(
+    tmp_path: Path, kg: Callable[..., Result], make: Any, expected: str
+) -> None:
+    """A public key, a key shorter than 2,048 bits, or a file that never ends (``/dev/zero``)
+    is refused in one line before anything is built, never an internal error or a read that
+    fills the memory."""
+    from base64 import b64encode
+
+    from Crypto.PublicKey import RSA
+
+    if make is None:
+        key = Path("/dev/zero")
+    else:
+        key = tmp_path / "key"
+        key.write_bytes(b64encode(make(RSA)))
+    project = copy_project(tmp_path / "project")
+    result = kg("--project", project, "build", "--sign-key", key)
+    assert result.exit_code == 2, result.output
+    assert expected in result.stderr
+    assert "internal error" not in result.stderr

@@ -175,3 +175,19 @@ def release_of(project: Path, tmp_path: Path) -> Path:
     result = CliRunner().invoke(main, ["--project", str(project), "build", "--out", str(out)])
     assert result.exit_code == 0, result.stderr
     return out
+
+
+def test_a_planted_link_as_the_lock_is_not_followed(
+    project: Path, tmp_path: Path, kg: Callable[..., Result]
+) -> None:
+    """The lock beside the release is opened without following a symlink: a link planted
+    there (to a file someone wants created or truncated) stops the build in one line, and the
+    file it points to is left as it was."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n")
+    (project / ".dist-lock").symlink_to(victim)
+    result = kg("--project", project, "build")
+    assert result.exit_code != 0
+    assert ".dist-lock" in result.stderr and "link" in result.stderr
+    assert victim.read_text() == "keep me\n"
+    assert "Traceback" not in result.stderr

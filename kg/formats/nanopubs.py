@@ -232,13 +232,27 @@ _PREFIXES = {
 }
 
 
-def read_key(path: Path) -> str:
-    """The text of an RSA private key to sign with (base64, as ``nanopub`` writes it).
+#: The largest key file read (a 4,096-bit RSA private key in base64 is about 3 KB).
+MAX_KEY_BYTES = 64 * 1024
+#: The shortest RSA key accepted (NIST SP 800-131A: 1,024-bit keys are disallowed).
+MIN_KEY_BITS = 2048
 
-    :raises InputError: it cannot be read or is not such a key
+
+def read_key(path: Path) -> str:
+    """The text of an RSA private key to sign with (base64, as ``nanopub`` writes it), of at
+    least :data:`MIN_KEY_BITS` bits.
+
+    :raises InputError: it cannot be read, is larger than a key file can be (``/dev/zero``), or
+        is not such a key (a public key, a short one)
     """
     try:
-        text = path.read_text(encoding="ascii").strip()
+        with path.open("rb") as file:
+            data = file.read(MAX_KEY_BYTES + 1)
+        if len(data) > MAX_KEY_BYTES:
+            raise InputError(
+                str(path), None, None, f"larger than a key file can be ({MAX_KEY_BYTES} bytes)"
+            )
+        text = data.decode("ascii").strip()
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(str(path), None, None, f"cannot read the key: {error}") from error
     try:
@@ -246,9 +260,18 @@ def read_key(path: Path) -> str:
 
         from Crypto.PublicKey import RSA
 
-        RSA.import_key(b64decode(text))
+        key = RSA.import_key(b64decode(text))
     except (ValueError, IndexError, TypeError) as error:
         raise InputError(
             str(path), None, None, "not an RSA private key in base64 (as nanopub writes it)"
         ) from error
+    if not key.has_private():
+        raise InputError(str(path), None, None, "a public key: signing needs the private key")
+    if key.size_in_bits() < MIN_KEY_BITS:
+        raise InputError(
+            str(path),
+            None,
+            None,
+            f"an RSA key of {key.size_in_bits()} bits: at least {MIN_KEY_BITS} are needed",
+        )
     return text

@@ -117,7 +117,18 @@ def _locked(target: Path) -> Iterator[None]:
     import fcntl
 
     lock = target.parent / f".{target.name}-lock"
-    with open(lock, "a+b") as handle:
+    try:  # never through a symlink (a planted link would make the lock create or truncate
+        # a file elsewhere), and never anything but a regular file
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except OSError as error:
+        raise OutputError(
+            f"{lock}: cannot use it as the release's lock ({error.strerror or error}); "
+            "remove it if it is a link or a folder"
+        ) from error
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OutputError(f"{lock}: not a regular file; remove it")
+    with os.fdopen(fd, "a+b") as handle:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as error:

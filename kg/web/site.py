@@ -587,7 +587,13 @@ def _triples(site: Site, page: Page, depth: int) -> list[tuple[str, Cell, str, C
 
 
 def _schema_org(site: Site, page: Page, types: set[str]) -> str:
-    """The page's schema.org JSON-LD (with ``</`` escaped, so it cannot close its script)."""
+    """The page's schema.org JSON-LD, with every ``<``, ``>`` and ``&`` escaped as JSON's
+    ``\\u003c``, ``\\u003e``, ``\\u0026``: a label cannot close its script (``</script>``)
+    nor turn the rest of the page into script data (``<!--<script>``).
+
+    >>> _escape_script('{"name": "a <!--<script></script> & b"}')
+    '{"name": "a \\\\u003c!--\\\\u003cscript\\\\u003e\\\\u003c/script\\\\u003e \\\\u0026 b"}'
+    """
     kinds = sorted({_SCHEMA_TYPES[t] for t in types if t in _SCHEMA_TYPES})
     if not kinds:
         return ""
@@ -598,7 +604,11 @@ def _schema_org(site: Site, page: Page, types: set[str]) -> str:
         "name": site.labels.get(page.iri, page.iri),
         "url": page.iri,
     }
-    return json.dumps(data, ensure_ascii=False, sort_keys=True).replace("</", "<\\/")
+    return _escape_script(json.dumps(data, ensure_ascii=False, sort_keys=True))
+
+
+def _escape_script(text: str) -> str:
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _index_html(site: Site, sparql_endpoint: str | None) -> str:
