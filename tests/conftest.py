@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -23,6 +24,16 @@ PROJECT_ITEMS = ("dataset.yaml", "catalogue", "ontology", "shapes", "sources", "
 SEED = ROOT / "sources" / "pubmed-22870448"
 #: Where the IRIs a source mints begin: <ID_BASE><source key>/graph, .../claim/<claim key>.
 ID_BASE = "https://w3id.org/drugclaims/id/"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The build cache's secret in a temporary folder of the run, not the user's home (every
+    kg the tests start, in this process or another, inherits it)."""
+    from kg.build.cache import SECRET_ENV
+
+    if SECRET_ENV not in os.environ:
+        folder = tempfile.mkdtemp(prefix="kg-tests-")
+        os.environ[SECRET_ENV] = str(Path(folder) / "cache.key")
 
 
 def copy_project(target: Path) -> Path:

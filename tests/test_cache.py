@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from kg.build.cache import EntryCache, program_hash, verdict_content, verdict_of
+from kg.build.cache import (
+    EntryCache,
+    _mac,
+    cache_secret,
+    program_hash,
+    verdict_content,
+    verdict_of,
+)
 from kg.build.units import SourceResult
 from kg.rdf.origins import Where
 from kg.validation.report import ReportRow
@@ -34,7 +41,9 @@ def test_an_entry_comes_back_as_it_was_put(tmp_path: Path) -> None:
     assert cache.hits == 1
 
 
-@pytest.mark.parametrize("damage", ["truncated", "tampered", "foreign", "not json", "empty"])
+@pytest.mark.parametrize(
+    "damage", ["truncated", "tampered", "forged", "foreign", "not json", "empty"]
+)
 def test_a_damaged_entry_is_never_trusted(damage: str, tmp_path: Path) -> None:
     cache = EntryCache(tmp_path, "sources")
     cache.put(KEY, CONTENT)
@@ -45,9 +54,15 @@ def test_a_damaged_entry_is_never_trusted(damage: str, tmp_path: Path) -> None:
         path.write_bytes(path.read_bytes()[:40])
     elif damage == "tampered":  # the content changed, the checksum did not
         path.write_bytes(header + b"\n" + forged)
-    elif damage == "foreign":  # an entry of another key, its checksum right for what it holds
-        other = {"key": "cd" + "0" * 62, "checksum": hashlib.sha256(forged).hexdigest()}
-        path.write_bytes(json.dumps(other).encode() + b"\n" + forged)
+    elif damage == "forged":  # the content changed and a checksum recomputed, without the secret
+        entry = {"key": KEY, "mac": hashlib.sha256(forged).hexdigest()}
+        path.write_bytes(json.dumps(entry).encode() + b"\n" + forged)
+    elif damage == "foreign":  # an entry of another key, its MAC right for what it holds
+        secret = cache_secret()
+        assert secret is not None
+        other = "cd" + "0" * 62
+        entry = {"key": other, "mac": _mac(secret, other, forged)}
+        path.write_bytes(json.dumps(entry).encode() + b"\n" + forged)
     elif damage == "not json":
         path.write_bytes(b"\x00\xff not json")
     else:
@@ -129,3 +144,28 @@ def test_the_program_hash_covers_every_stage_of_kg(
         assert after != before, edited
         before = after
     program_hash.cache_clear()
+
+
+def test_the_secret_is_the_users_own_and_outside_the_cache(tmp_path: Path) -> None:
+    """The key that signs the entries is a file of mode 0600 outside the cache folder: one who
+    can write the cache cannot sign an entry. Without a secret nothing is cached."""
+    import os
+    import stat
+
+    from kg.build.cache import SECRET_ENV
+
+    secret = Path(os.environ[SECRET_ENV])
+    cache = EntryCache(tmp_path / "cache", "sources")
+    cache.put(KEY, CONTENT)
+    assert secret.is_file() and stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert not secret.is_relative_to(tmp_path / "cache")
+    assert len(secret.read_bytes()) == 32
+    link = tmp_path / "link.key"
+    link.symlink_to(secret)
+    os.environ[SECRET_ENV] = str(link)
+    try:  # a secret reached through a symlink is not used: nothing is cached or trusted
+        assert cache_secret() is None
+        assert EntryCache(tmp_path / "cache", "sources").get(KEY) is None
+    finally:
+        os.environ[SECRET_ENV] = str(secret)
+    assert cache.get(KEY) == CONTENT

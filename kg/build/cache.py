@@ -3,15 +3,18 @@
 and the versions of the libraries it builds and validates with), so that an unchanged source is
 not read, built or validated again.
 
-An entry is a JSON file that repeats its key and carries the checksum of its content: an
-entry that is corrupted, truncated, or written for another key is detected, ignored and written
-again, never trusted. The release does not depend on what the cache holds: a verdict is a pure
-function of the key.
+An entry is a JSON file that repeats its key and carries an HMAC-SHA-256 of its key and
+content under a secret kept outside the cache folder (:func:`cache_secret`): an entry that is
+corrupted, truncated, written for another key, or forged by someone who can write the cache
+folder but not read the secret (who edits a verdict and recomputes a plain checksum) is
+detected, ignored and written again, never trusted. The release does not depend on what the
+cache holds: a verdict is a pure function of the key.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import tempfile
@@ -25,14 +28,56 @@ from kg.rdf.origins import Where
 from kg.validation.report import ReportRow
 
 __all__ = [
+    "SECRET_ENV",
     "EntryCache",
     "Verdict",
+    "cache_secret",
     "program_hash",
     "verdict_content",
     "verdict_of",
 ]
 
 Verdict = tuple[bool, tuple[ReportRow, ...]]
+
+
+#: The environment variable naming the file of the cache's secret (default: kg/cache.key in
+#: $XDG_STATE_HOME, or ~/.local/state).
+SECRET_ENV = "KG_CACHE_SECRET"
+
+
+def cache_secret() -> bytes | None:
+    """The secret that signs the cache's entries: 32 random bytes in a file of this user's own
+    (mode 0600, made on first use, never followed through a symlink), outside any cache folder;
+    None when it cannot be read or made (then nothing is cached: a cache that cannot be trusted
+    is not used)."""
+    named = os.environ.get(SECRET_ENV)
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    path = Path(named) if named else Path(state) / "kg" / "cache.key"
+    return _secret_at(str(path))
+
+
+@cache
+def _secret_at(path: str) -> bytes | None:
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        try:
+            Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(os.urandom(32))
+            fd = os.open(path, flags)
+        except OSError:  # another process made it first, or the folder is read-only
+            try:
+                fd = os.open(path, flags)
+            except OSError:
+                return None
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        secret = handle.read(64)
+    return secret if len(secret) >= 32 else None
 
 
 @cache
@@ -50,8 +95,8 @@ def program_hash() -> str:
 
 class EntryCache:
     """JSON entries of one ``kind`` under their keys, in a folder (``None``: nothing is
-    kept). An entry is a header line (its key and the SHA-256 of its content, as JSON) and the
-    content's JSON; one whose header does not match is not trusted."""
+    kept). An entry is a header line (its key and the HMAC of its key and content, as JSON) and
+    the content's JSON; one whose header does not match is not trusted."""
 
     def __init__(self, folder: Path | None, kind: str) -> None:
         self.folder, self.kind = folder, kind
@@ -59,12 +104,15 @@ class EntryCache:
 
     def get(self, key: str) -> Any:
         """The content kept under ``key``, or None (absent, or not to be trusted)."""
-        if self.folder is None:
+        secret = cache_secret()
+        if self.folder is None or secret is None:
             return None
         try:
             header, text = self._path(key).read_bytes().split(b"\n", 1)
             entry = json.loads(header)
-            if entry["key"] != key or entry["checksum"] != hashlib.sha256(text).hexdigest():
+            if entry["key"] != key or not hmac.compare_digest(
+                str(entry["mac"]), _mac(secret, key, text)
+            ):
                 return None
             content = json.loads(text)
         except (OSError, ValueError, KeyError, TypeError):
@@ -74,10 +122,11 @@ class EntryCache:
 
     def put(self, key: str, content: object) -> None:
         """Keep ``content`` (written atomically; a cache that cannot be written is skipped)."""
-        if self.folder is None:
+        secret = cache_secret()
+        if self.folder is None or secret is None:
             return
         text = json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8")
-        header = json.dumps({"key": key, "checksum": hashlib.sha256(text).hexdigest()})
+        header = json.dumps({"key": key, "mac": _mac(secret, key, text)})
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -90,6 +139,11 @@ class EntryCache:
     def _path(self, key: str) -> Path:
         assert self.folder is not None
         return self.folder / self.kind / key[:2] / f"{key}.json"
+
+
+def _mac(secret: bytes, key: str, text: bytes) -> str:
+    """The HMAC-SHA-256 of an entry's key and content under the cache's secret."""
+    return hmac.new(secret, key.encode("utf-8") + b"\0" + text, hashlib.sha256).hexdigest()
 
 
 def verdict_content(verdict: Verdict) -> dict[str, Any]:
