@@ -197,3 +197,58 @@ def test_a_minted_iri_that_no_serialiser_should_see_is_refused() -> None:
         dataset.add((URIRef(bad), URIRef("http://example.org/p"), URIRef("http://example.org/o")))
         with pytest.raises(InputError, match="refusing to publish the IRI"):
             check_iris(dataset)
+
+
+def test_a_redirect_is_not_followed_with_the_credentials() -> None:
+    """A store that answers 307 to another host is not followed: the other host never gets a
+    request (so never kg's digest or basic answer), and the user is told where it led."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from kg.errors import KGError
+    from kg.sparql.endpoint import Connection
+    from kg.sparql.query import run_remote_query
+
+    seen: list[dict[str, str]] = []
+
+    class Elsewhere(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(dict(self.headers))
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Digest realm="elsewhere", nonce="n", qop="auth"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_POST = do_GET
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    other = ThreadingHTTPServer(("127.0.0.1", 0), Elsewhere)
+    target = f"http://127.0.0.1:{other.server_address[1]}/sparql"
+
+    class Redirecting(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(307)
+            self.send_header("Location", target)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_POST = do_GET
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    store = ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    for server in (other, store):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{store.server_address[1]}/sparql"
+        with pytest.raises(KGError, match="redirects to") as caught:
+            run_remote_query(url, "ASK { ?s ?p ?o }", Connection("loader", "secret", "digest"))
+        assert target in str(caught.value)
+        assert seen == []
+    finally:
+        for server in (other, store):
+            server.shutdown()
+            server.server_close()

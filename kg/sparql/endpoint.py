@@ -88,8 +88,15 @@ def _request(method: str, url: str, conn: Connection, **kwargs: Any) -> Any:
     _check_url(url)
     shown = url.split("?", 1)[0]
     try:
+        # never followed: a redirect to another host would be sent the credentials (a digest
+        # answer for that host's realm, crackable offline); the user is told where it leads
         response = requests.request(
-            method, url, auth=conn.requests_auth(), timeout=conn.timeout, **kwargs
+            method,
+            url,
+            auth=conn.requests_auth(),
+            timeout=conn.timeout,
+            allow_redirects=False,
+            **kwargs,
         )
     except requests.exceptions.Timeout as error:
         raise EndpointError(f"{shown}: no answer within {conn.timeout:g} s") from error
@@ -97,6 +104,12 @@ def _request(method: str, url: str, conn: Connection, **kwargs: Any) -> Any:
         raise EndpointError(f"{shown}: cannot connect (is the store running?)") from error
     except requests.exceptions.RequestException as error:
         raise EndpointError(f"{shown}: {type(error).__name__}") from error
+    if 300 <= response.status_code < 400:
+        location = response.headers.get("Location", "")[:200]
+        raise EndpointError(
+            f"{shown}: HTTP {response.status_code}: the store redirects to {location!r}; kg "
+            "does not follow redirects (credentials would go with them): give that URL"
+        )
     if response.status_code >= 400:
         raise EndpointError(_status_message(shown, response))
     return response
