@@ -544,9 +544,8 @@ def query(
         return
     from kg.runtime.processes import run_bounded
 
-    store, converter = _store(ctx, data)
-
-    def work() -> bytes:
+    def work() -> bytes:  # the data are loaded within the limits too (--memory, --timeout)
+        store, converter = _store(ctx, data)
         prefixes = prefix_map(converter)
         result = q.run_query(store, text, allow_service=allow_service, prefixes=prefixes)
         return render.answer(result, fmt, converter, text, tty=tty)

@@ -252,3 +252,18 @@ def test_a_redirect_is_not_followed_with_the_credentials() -> None:
         for server in (other, store):
             server.shutdown()
             server.server_close()
+
+
+def test_the_data_are_loaded_within_the_memory_limit(
+    kg: Callable[..., Result], tmp_path: Path
+) -> None:
+    """--memory bounds the loading of --data too, not only the query: a file larger than the
+    limit stops the command in one line instead of growing it first."""
+    data = tmp_path / "big.nt"
+    with data.open("w", encoding="ascii") as out:
+        for n in range(400_000):
+            out.write(f'<urn:s{n}> <urn:p> "{"x" * 100} {n}" .\n')
+    result = kg("query", "--data", data, "--memory", "32", "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")
+    assert result.exit_code != 0
+    assert "needed more than 32 MB of memory and was stopped (--memory)" in result.stderr
+    assert "Traceback" not in result.stderr
