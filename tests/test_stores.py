@@ -153,7 +153,21 @@ def test_virtuoso_bulk_loader(
         result = bulk_load(kg, virtuoso, "--graph", "https://example.org/bulk")
         assert f"checked {triples} triples in https://example.org/bulk" in result.stderr
         assert VIRTUOSO_DBA_PASSWORD not in result.stdout + result.stderr
+    # the password never stands on isql's command line (every user would see it in ps)
+    import subprocess
+
+    from kg.stores import virtuoso as bulk
+
+    calls: list[list[str]] = []
+    real = subprocess.run
+
+    def recorded(args: list[str], **kwargs: object) -> object:
+        calls.append(list(args))
+        return real(args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(bulk.subprocess, "run", recorded)
     named = bulk_load(kg, virtuoso, "--named-graphs")
+    assert calls and not any(VIRTUOSO_DBA_PASSWORD in arg for call in calls for arg in call)
     for name, count in graph_names(ROOT / "dist/graph.nq").items():
         assert f"checked {count} triples in {name}" in named.stderr
     assert_named_graphs_as_in_the_file(virtuoso.sparql)

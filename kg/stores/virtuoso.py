@@ -64,14 +64,15 @@ def bulk_load(
         shutil.copyfile(source, target)
     except OSError as error:
         raise EndpointError(f"{load_dir}: cannot copy the release there: {error}") from error
-    clears = " ".join(f"SPARQL CLEAR GRAPH {sql_iri(name)};" for name in expected)
     file, folder = sql_string(str(target)), sql_string(str(target.parent))
-    script = (
-        f"DELETE FROM DB.DBA.LOAD_LIST WHERE ll_file = {file}; {clears} "
-        f"ld_dir({folder}, {sql_string(target.name)}, {sql_string(graph)}); "
-        "rdf_loader_run(); checkpoint; "
-        f"SELECT 'LL_ERROR', ll_error FROM DB.DBA.LOAD_LIST WHERE ll_file = {file};"
-    )
+    script = [  # one statement a line: isql reads a line as one statement
+        f"DELETE FROM DB.DBA.LOAD_LIST WHERE ll_file = {file}",
+        *(f"SPARQL CLEAR GRAPH {sql_iri(name)}" for name in expected),
+        f"ld_dir({folder}, {sql_string(target.name)}, {sql_string(graph)})",
+        "rdf_loader_run()",
+        "checkpoint",
+        f"SELECT 'LL_ERROR', ll_error FROM DB.DBA.LOAD_LIST WHERE ll_file = {file}",
+    ]
     output = _isql(isql, address, user, password, script)
     errors = re.findall(r"^LL_ERROR[ \t]+(.+)$", output, re.MULTILINE)
     if not errors:
@@ -87,16 +88,21 @@ def _count(isql: str, address: str, user: str, password: str, graph: str) -> int
         address,
         user,
         password,
-        f"SPARQL SELECT 'COUNT', COUNT(*) FROM {sql_iri(graph)} WHERE {{ ?s ?p ?o }};",
+        [f"SPARQL SELECT 'COUNT', COUNT(*) FROM {sql_iri(graph)} WHERE {{ ?s ?p ?o }}"],
     )
     found = re.search(r"^COUNT[ \t]+(\d+)", output, re.MULTILINE)
     return int(found.group(1)) if found else -1
 
 
-def _isql(isql: str, address: str, user: str, password: str, script: str) -> str:
+def _isql(isql: str, address: str, user: str, password: str, script: list[str]) -> str:
+    """Run the statements of ``script`` with isql as ``user``, one a line. The password goes
+    to isql's prompt on standard input, never on its command line (where every user of the
+    machine sees it in ``ps``): isql first tries no password, says "Bad login", asks, and
+    reads it; the statements follow."""
     try:
         result = subprocess.run(
-            [isql, address, user, password, f"EXEC={script}"],
+            [isql, address, user],
+            input="".join(f"{line}\n" for line in [password, *(f"{s};" for s in script)]),
             capture_output=True,
             text=True,
             timeout=3600,
@@ -108,8 +114,13 @@ def _isql(isql: str, address: str, user: str, password: str, script: str) -> str
         ) from error
     except subprocess.TimeoutExpired as error:
         raise EndpointError(f"{address}: isql did not finish within an hour") from error
-    output = result.stdout + result.stderr
+    errors = result.stderr.split(_PROMPT, 1)[1] if _PROMPT in result.stderr else result.stderr
+    output = result.stdout + errors
     if result.returncode != 0 or "*** Error" in output:
         line = next((x for x in output.splitlines() if "Error" in x), output.strip()[:200])
         raise EndpointError(f"{address}: isql failed: {line.replace(password, '***')}")
-    return output
+    return result.stdout + result.stderr
+
+
+#: isql's prompt for the password (after its attempt with none, whose "Bad login" is expected).
+_PROMPT = "Enter password for"
