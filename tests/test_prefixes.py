@@ -171,3 +171,24 @@ def test_a_build_does_not_import_bioregistry(tmp_path: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("uri_prefix", ["javascript:alert(1)//", "data:text/html,", "http://a b/"])
+def test_a_tampered_lock_is_refused_at_build(
+    uri_prefix: str, project: Path, kg: Callable[..., Result]
+) -> None:
+    """The lock is read, never trusted: a URI prefix that is not an http(s) IRI (which a page
+    would make a javascript: link of) stops the build in one line naming the lock and prefix."""
+    import json
+
+    lock = project / "catalogue/prefixes.lock.json"
+    data = json.loads(lock.read_text(encoding="utf-8"))
+    row = next(r for r in data["prefixes"] if r["prefix"] == "mesh")
+    row["uri_prefix"] = uri_prefix
+    lock.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    result = kg("--project", project, "build", "--out", project / "out")
+    assert result.exit_code == 2, result.output
+    assert "catalogue/prefixes.lock.json" in result.stderr
+    assert "prefix 'mesh'" in result.stderr and "not an http(s) IRI" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (project / "out").exists()

@@ -118,7 +118,19 @@ def load_prefix_map(path: Path, lock: Path, *, display: str, lock_display: str) 
         ]
     except (KeyError, TypeError) as error:
         raise InputError(lock_display, None, None, f"malformed lock: {error!r}") from error
+    for prefix in locked:  # a tampered lock must not put a javascript: or data: IRI in a page
+        if not isinstance(prefix.uri_prefix, str) or not _HTTP.fullmatch(prefix.uri_prefix):
+            raise InputError(
+                lock_display,
+                None,
+                f"prefix {prefix.prefix!r}",
+                f"uri_prefix {prefix.uri_prefix!r} is not an http(s) IRI (run `kg prefixes`)",
+            )
     return PrefixMap([*PROJECT_PREFIXES, *locked])
+
+
+#: What a locked URI prefix must be: an http(s) IRI with no character an IRI may not hold.
+_HTTP = re.compile(r"https?://[^\s<>\"{}|\\^`]+")
 
 
 def lock_text(path: Path, *, display: str) -> bytes:
