@@ -208,8 +208,15 @@ def load_yaml(
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None
         raise InputError(display, line, None, f"malformed YAML: {error.problem}") from error
+    except yaml.reader.ReaderError as error:  # a character YAML does not allow, at its line
+        line = text[: error.position].count("\n") + 1
+        what = f"#x{error.character:04x}" if isinstance(error.character, int) else "a character"
+        raise InputError(
+            display, line, None, f"malformed YAML: {what} is not allowed ({error.reason})"
+        ) from error
     except yaml.YAMLError as error:
-        raise InputError(display, None, None, f"malformed YAML: {error}") from error
+        message = " ".join(str(error).split())
+        raise InputError(display, None, None, f"malformed YAML: {message}") from error
     if not isinstance(data, Record):
         raise InputError(display, 1, None, "expected a mapping at the top level")
     if top_level is not None:
