@@ -121,9 +121,10 @@ def _locked(target: Path) -> Iterator[None]:
         # a file elsewhere), and never anything but a regular file
         fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
     except OSError as error:
+        if error.errno != errno.ELOOP:
+            raise  # reported as the release's folder that cannot be written
         raise OutputError(
-            f"{lock}: cannot use it as the release's lock ({error.strerror or error}); "
-            "remove it if it is a link or a folder"
+            f"{lock}: a symbolic link where the release's lock goes; remove it"
         ) from error
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
