@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -158,8 +159,40 @@ def test_under_waitress_as_a_user_deploys_it(release: Path, tmp_path: Path) -> N
         assert answer.status_code == 200 and answer.text.split()[0] == "n"
         refused = requests.get(url + "/", headers={"Host": "evil.example"}, timeout=30)
         assert refused.status_code == 421
+        # a kept-alive client asking only for image/png reads its 406 and goes on
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            stream = sock.makefile("rb")
+            host = f"127.0.0.1:{port}"
+            status, body = exchange(sock, stream, host, CLAIM, "image/png")
+            assert status == 406 and b"application/rdf+xml" in body
+            status, body = exchange(sock, stream, host, CLAIM, "text/turtle")
+            assert status == 303
+        with requests.Session() as session:  # a conditional GET, then more on the connection
+            document = session.get(url + "/doc/ontology.ttl", timeout=30)
+            tag = document.headers["ETag"]
+            again = session.get(
+                url + "/doc/ontology.ttl", headers={"If-None-Match": tag}, timeout=30
+            )
+            assert again.status_code == 304 and again.content == b""
+            assert session.get(url + "/doc/ontology.rdf", timeout=30).status_code == 200
     finally:
         stop(process)
+
+
+def exchange(
+    sock: socket.socket, stream: io.BufferedReader, host: str, path: str, accept: str
+) -> tuple[int, bytes]:
+    """One HTTP/1.1 request on a kept-alive connection, and its answer read by its
+    Content-Length (never to the end of the connection: a timeout fails the test)."""
+    request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: {accept}\r\n\r\n"
+    sock.sendall(request.encode("ascii"))
+    status = int(stream.readline().split()[1])
+    headers = {}
+    while (line := stream.readline().decode("latin-1").strip()) != "":
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    assert "content-length" in headers, headers
+    return status, stream.read(int(headers["content-length"]))
 
 
 def test_a_killed_application_s_store_is_removed_by_the_next(release: Path, tmp_path: Path) -> None:
@@ -297,6 +330,7 @@ def test_validators_and_304(app: App, path: str) -> None:
             assert status.startswith("304") and body == b"", conditions
             assert again["ETag"] == tag and again["Last-Modified"] == headers["Last-Modified"]
             assert again["Cache-Control"] == headers["Cache-Control"]
+            assert "Content-Length" not in again and "Content-Type" not in again
     for conditions in (
         {"if_none_match": '"other"'},
         {"if_modified_since": formatdate(modified - 60, usegmt=True)},

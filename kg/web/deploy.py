@@ -256,10 +256,8 @@ class _File:
             ("Cache-Control", CACHE_CONTROL),
         )
         if not_modified(self.request, tag, when):
-            # the length a 200 would have sent (a 304 may carry only that one)
-            return Answer(
-                304, (*headers, *validators, *CORS, ("Content-Length", str(len(data)))), b""
-            )
+            # no Content-Length: a WSGI server that sees one and no body closes the connection
+            return Answer(304, (*headers, *validators, *CORS), b"")
         return Answer(
             200,
             (
