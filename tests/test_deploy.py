@@ -181,6 +181,9 @@ def test_nginx_cors_on_redirects_documents_and_downloads(server: str) -> None:
         requests.head(server + "/download/0.1.0/graph.nt", timeout=10),
     ]
     assert [a.status_code for a in answers] == [303, 200, 200, 200]
+    assert all("max-age=" in a.headers["Cache-Control"] for a in answers)
+    missing = requests.get(server + "/id/nothing-here", allow_redirects=False, timeout=10)
+    assert missing.status_code == 404 and "Cache-Control" not in missing.headers
     for found in answers:
         assert found.headers["Access-Control-Allow-Origin"] == "*"
     for path in (resource, document + ".ttl", "/download/0.1.0/graph.nt"):

@@ -406,10 +406,11 @@ http {{
         location = /style.css {{ }}
         location ^~ /download/ {{
 {cors}
-            add_header Cache-Control "{CACHE_CONTROL}" always;
+            add_header Cache-Control "{CACHE_CONTROL}";
         }}
         location = /ontology {{
 {cors}
+            add_header Cache-Control "{CACHE_CONTROL}";
             add_header Vary Accept always;
             return 303 /doc/ontology.$ext;
         }}
@@ -417,6 +418,7 @@ http {{
             set $res $2;
             set $kind $1;
 {cors}
+            add_header Cache-Control "{CACHE_CONTROL}";  # not on a 404
             add_header Vary Accept always;
             if ($kind = release) {{ set $res release/$res; }}
             if (!-f $document_root/doc/$res.$ext) {{ return 404; }}
@@ -424,7 +426,7 @@ http {{
         }}
         location ~ ^/doc/(?<doc>.+)\\.(html|ttl|jsonld|nt|rdf)$ {{
 {cors}
-            add_header Cache-Control "{CACHE_CONTROL}" always;
+            add_header Cache-Control "{CACHE_CONTROL}";
             add_header Vary Accept always;
             add_header Link '{link}' always;
             try_files $uri =404;
