@@ -37,6 +37,7 @@ from kg.curation.converter import release_converter
 from kg.runtime.processes import die_with_parent
 from kg.sparql import tokens
 from kg.sparql.endpoint import EndpointError
+from kg.sparql.query import run_query
 from kg.web.deploy import CORS, PREFLIGHT, Answer, answer
 from kg.web.negotiation import accepted_types
 from kg.web.site import build_site
@@ -273,11 +274,12 @@ def release_issued(store: Path) -> float | None:
     seconds since the epoch; None when it does not say (a build without SOURCE_DATE_EPOCH)."""
     reader = ox.Store.read_only(str(store))
     try:
-        rows = reader.query(
+        rows = run_query(
+            reader,
             "SELECT ?issued WHERE { ?version a <http://www.w3.org/ns/dcat#Dataset> ; "
-            "<http://purl.org/dc/terms/issued> ?issued } ORDER BY DESC(?issued) LIMIT 1"
+            "<http://purl.org/dc/terms/issued> ?issued } ORDER BY DESC(?issued) LIMIT 1",
         )
-        for row in rows:  # type: ignore[union-attr]
+        for row in rows:  # type: ignore[attr-defined]
             text = str(row[0].value)
             try:
                 moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
