@@ -100,6 +100,7 @@ FORMATS = {
     "ttl": ("text/turtle; charset=utf-8", ox.RdfFormat.TURTLE),
     "nt": ("application/n-triples; charset=utf-8", ox.RdfFormat.N_TRIPLES),
     "jsonld": ("application/ld+json; charset=utf-8", ox.RdfFormat.JSON_LD),
+    "rdf": ("application/rdf+xml; charset=utf-8", ox.RdfFormat.RDF_XML),
 }
 
 
@@ -118,6 +119,8 @@ def test_nginx_documents_are_the_resources_triples(
     link = found.headers["Link"]
     assert 'rel="describedby"' in link and 'rel="license"' in link and 'rel="type"' in link
     assert 'rel="cite-as"' in link
+    assert found.headers["Access-Control-Allow-Origin"] == "*"
+    assert found.headers["ETag"] and found.headers["Last-Modified"]
     got = set(ox.parse(found.content, format=rdf_format))
     expected = set(ox.parse(path=str(site / f"{document[1:]}.nt"), format=ox.RdfFormat.N_TRIPLES))
     assert got == expected and got
@@ -167,3 +170,79 @@ def test_the_htaccess_rules_choose_as_nginx_does(
     rules = (site / ".htaccess").read_text(encoding="utf-8")
     target = htaccess_target(rules, resource.lstrip("/"), accept or "")
     assert target == f"https://docs.example.org{document}.{expected}"
+
+
+def test_nginx_cors_on_redirects_documents_and_downloads(server: str) -> None:
+    resource, document = RESOURCES[0]
+    answers = [
+        requests.get(server + resource, allow_redirects=False, timeout=10),
+        requests.get(server + document + ".ttl", timeout=10),
+        requests.get(server + "/download/0.1.0/graph.nt", timeout=10),
+        requests.head(server + "/download/0.1.0/graph.nt", timeout=10),
+    ]
+    assert [a.status_code for a in answers] == [303, 200, 200, 200]
+    assert all("max-age=" in a.headers["Cache-Control"] for a in answers)
+    missing = requests.get(server + "/id/nothing-here", allow_redirects=False, timeout=10)
+    assert missing.status_code == 404 and "Cache-Control" not in missing.headers
+    for found in answers:
+        assert found.headers["Access-Control-Allow-Origin"] == "*"
+    for path in (resource, document + ".ttl", "/download/0.1.0/graph.nt"):
+        preflight = requests.options(
+            server + path,
+            headers={
+                "Origin": "https://elsewhere.example",
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "accept",
+            },
+            timeout=10,
+        )
+        assert preflight.status_code == 204, path
+        assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+        assert "GET" in preflight.headers["Access-Control-Allow-Methods"]
+        assert "Accept" in preflight.headers["Access-Control-Allow-Headers"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type"),
+    [
+        ("nanopubs.trig", "application/trig; charset=utf-8"),
+        ("kgx_nodes.jsonl", "application/jsonl"),
+        ("graph.nq", "application/n-quads; charset=utf-8"),
+        ("mappings.sssom.tsv", "text/tab-separated-values; charset=utf-8"),
+    ],
+)
+def test_nginx_serves_downloads_with_their_types_compressed(
+    server: str, release: Path, name: str, content_type: str
+) -> None:
+    url = f"{server}/download/0.1.0/{name}"
+    plain = requests.get(url, headers={"Accept-Encoding": "identity"}, timeout=10)
+    assert plain.status_code == 200
+    assert plain.headers["Content-Type"].replace(" ", "") == content_type.replace(" ", "")
+    assert "Content-Encoding" not in plain.headers
+    assert plain.content == (release / name).read_bytes()
+    packed = requests.get(url, headers={"Accept-Encoding": "gzip"}, timeout=10)
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    assert packed.content == plain.content  # requests undoes the gzip
+    assert packed.headers["Access-Control-Allow-Origin"] == "*"
+
+
+@pytest.mark.parametrize("ext", [*sorted(FORMATS), "html"])
+def test_nginx_compresses_documents_and_answers_304(server: str, ext: str) -> None:
+    url = f"{server}{RESOURCES[0][1]}.{ext}"
+    packed = requests.get(url, headers={"Accept-Encoding": "gzip"}, timeout=10)
+    assert packed.status_code == 200 and packed.headers["Content-Encoding"] == "gzip"
+    plain = requests.get(url, headers={"Accept-Encoding": "identity"}, timeout=10)
+    tag = plain.headers["ETag"]
+    again = requests.get(url, headers={"If-None-Match": tag}, timeout=10)
+    assert again.status_code == 304 and again.content == b""
+    since = requests.get(
+        url, headers={"If-Modified-Since": plain.headers["Last-Modified"]}, timeout=10
+    )
+    assert since.status_code == 304
+    assert "max-age=" in plain.headers["Cache-Control"]
+
+
+def test_the_htaccess_lets_scripts_follow_its_redirects(site: Path) -> None:
+    rules = (site / ".htaccess").read_text(encoding="utf-8")
+    assert 'Header always set Access-Control-Allow-Origin "*"' in rules

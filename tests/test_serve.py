@@ -351,3 +351,24 @@ def test_a_client_that_goes_away_mid_answer_is_no_error(tmp_path: Path) -> None:
         server.process.send_signal(signal.SIGTERM)
         _, stderr = server.process.communicate(timeout=30)
         assert b"Traceback" not in stderr and b"BrokenPipe" not in stderr, stderr.decode()
+
+
+def test_a_406_ends_where_its_content_length_says(tmp_path: Path) -> None:
+    """A client asking only for image/png on a kept-alive connection got a 406 with no length
+    and waited for its end; now the answer says how long it is and what is offered."""
+    from test_app import CLAIM, exchange
+
+    with (
+        served(tmp_path) as server,
+        socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock,
+    ):
+        stream = sock.makefile("rb")
+        status, body = exchange(sock, stream, f"127.0.0.1:{server.port}", CLAIM, "image/png")
+        assert status == 406
+        assert b"text/turtle" in body and b"application/rdf+xml" in body
+        preflight = requests.options(f"{server.url}/query", timeout=10)
+        assert preflight.status_code == 204
+        assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+        head = requests.head(f"{server.url}/query", params={"query": "ASK {}"}, timeout=30)
+        assert head.status_code == 200 and head.content == b""
+        assert head.headers["Access-Control-Allow-Origin"] == "*"

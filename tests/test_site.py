@@ -41,6 +41,22 @@ ACCEPT = [
     ),
     # Jena's RDFDataMgr
     ("text/turtle,application/n-triples;q=0.9,application/ld+json;q=0.8,*/*;q=0.1", "ttl"),
+    # Jena RIOT 6's default
+    (
+        "text/turtle,application/n-triples;q=0.9,application/rdf+xml;q=0.7,application/trig,"
+        "application/n-quads;q=0.9,application/ld+json;q=0.8,*/*;q=0.5",
+        "ttl",
+    ),
+    ("application/rdf+xml", "rdf"),
+    # the OWL API (Protégé) loading an ontology, and Protégé's HEAD probe of an import
+    (
+        "application/rdf+xml, application/xml; q=0.7, text/xml; q=0.6, text/plain; q=0.1, "
+        "*/*; q=0.09",
+        "rdf",
+    ),
+    ("application/rdf+xml, application/xml; q=0.5, text/xml; q=0.3, */*; q=0.2", "rdf"),
+    # Oxigraph's SPARQL LOAD: equal preference, our default RDF format
+    ("application/n-triples, text/turtle, application/rdf+xml", "ttl"),
 ]
 
 
@@ -58,8 +74,18 @@ def test_negotiation_gives_each_client_its_format(accept: str | None, expected: 
 
 
 def test_nothing_acceptable_is_406(site: Path) -> None:
+    """406 with a short body naming what is offered, and its length (a client on a kept-alive
+    connection waited for the end of an answer that had none)."""
     assert negotiate("image/png") is None
-    assert answer(site, "/id/pubmed-22870448/claim/snri-class", "image/png").status == 406
+    found = answer(site, "/id/pubmed-22870448/claim/snri-class", "image/png")
+    assert found.status == 406
+    headers = dict(found.headers)
+    assert int(headers["Content-Length"]) == len(found.body) < 200
+    assert headers["Vary"] == "Accept" and headers["Access-Control-Allow-Origin"] == "*"
+    offered = found.body.decode("ascii")
+    for media in ("text/turtle", "application/ld+json", "application/n-triples"):
+        assert media in offered
+    assert "application/rdf+xml" in offered and "text/html" in offered
 
 
 def test_a_rebuild_writes_the_same_bytes(release: Path, site: Path) -> None:
@@ -85,10 +111,10 @@ def test_the_documents_partition_the_release(release: Path, site: Path) -> None:
     seen: list[str] = []
     for turtle in sorted((site / "doc").rglob("*.ttl")):
         forms = {}
-        for ext, fmt in (("ttl", "turtle"), ("nt", "nt"), ("jsonld", "json-ld")):
+        for ext, fmt in (("ttl", "turtle"), ("nt", "nt"), ("jsonld", "json-ld"), ("rdf", "xml")):
             graph = Graph().parse(turtle.with_suffix(f".{ext}"), format=fmt)
             forms[ext] = {f"{s.n3()} {p.n3()} {o.n3()}" for s, p, o in graph}
-        assert forms["ttl"] == forms["nt"] == forms["jsonld"], turtle
+        assert forms["ttl"] == forms["nt"] == forms["jsonld"] == forms["rdf"], turtle
         seen += [
             f"{q.subject} {q.predicate} {q.object}"
             for q in ox.parse(path=str(turtle.with_suffix(".nt")), format=ox.RdfFormat.N_TRIPLES)
@@ -117,6 +143,10 @@ def test_documents_carry_type_vary_and_signposting(site: Path) -> None:
     link = headers["Link"]
     assert f'<{ROOT}id/pubmed-22870448/claim/snri-class>; rel="cite-as"' in link
     assert '</doc/pubmed-22870448/claim/snri-class.jsonld>; rel="describedby"' in link
+    assert (
+        '</doc/pubmed-22870448/claim/snri-class.rdf>; rel="describedby"; '
+        'type="application/rdf+xml"' in link
+    )
     assert '<http://l/>; rel="license"' in link and 'rel="type"' in link
     assert Graph().parse(data=found.body, format="turtle")
 
@@ -190,6 +220,17 @@ def test_every_internal_link_resolves_and_nothing_loads_from_elsewhere(site: Pat
                 assert fragment in ids, f"{page.relative_to(site)} links to a missing {href}"
         for load in found.loads:
             assert not re.match(r"^[a-z]+:|^//", load), f"{page} loads {load} from elsewhere"
+
+
+def test_rdfxml_is_offered_and_linked(site: Path) -> None:
+    """Each resource's RDF/XML: served as application/rdf+xml, read by a strict parser, and
+    linked from its page (visibly and as an alternate)."""
+    found = answer(site, "/doc/ontology.rdf", None)
+    assert dict(found.headers)["Content-Type"] == "application/rdf+xml; charset=utf-8"
+    assert len(list(ox.parse(found.body, format=ox.RdfFormat.RDF_XML))) > 100
+    page = (site / "doc/ontology.html").read_text(encoding="utf-8")
+    assert '<a href="ontology.rdf" type="application/rdf+xml">RDF/XML</a>' in page
+    assert '<link rel="alternate" type="application/rdf+xml" href="ontology.rdf">' in page
 
 
 def test_a_claim_page_highlights_its_quote_and_says_negated(release: Path, site: Path) -> None:

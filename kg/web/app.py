@@ -25,6 +25,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,8 @@ from kg.curation.converter import release_converter
 from kg.runtime.processes import die_with_parent
 from kg.sparql import tokens
 from kg.sparql.endpoint import EndpointError
-from kg.web.deploy import Answer, answer
+from kg.sparql.query import run_query
+from kg.web.deploy import CORS, PREFLIGHT, Answer, answer
 from kg.web.negotiation import accepted_types
 from kg.web.site import build_site
 
@@ -47,6 +49,7 @@ __all__ = [
     "Limits",
     "allowed_hosts",
     "create_app",
+    "release_issued",
     "remove_orphans",
     "respond",
 ]
@@ -56,6 +59,7 @@ MAX_QUERY = 1 << 20  # bytes of query text a request may send
 PREFIX = "kg-serve-"
 OWNER = "kg.pid"
 _TEXT = "text/plain; charset=utf-8"
+_METHODS = "GET, HEAD, POST, OPTIONS"
 _OTHER_HOST = "this server does not answer for that host\n"
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
@@ -83,6 +87,7 @@ class Endpoint:
     hosts: frozenset[str]
     slots: threading.BoundedSemaphore
     prefixes: Mapping[str, str] = field(default_factory=dict)  # predeclared in every query
+    issued: float | None = None  # the release's dct:issued (seconds): its files' Last-Modified
     workers: set[subprocess.Popen[bytes]] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -104,16 +109,23 @@ def respond(
     """The answer to one request (``headers`` by lower-case name; ``body`` for a POST)."""
     if headers.get("host", "").lower() not in endpoint.hosts:
         return _text(HTTPStatus.MISDIRECTED_REQUEST, _OTHER_HOST)
+    if method == "OPTIONS":  # a CORS preflight: a script elsewhere may GET, HEAD and POST
+        return Answer(int(HTTPStatus.NO_CONTENT), (*PREFLIGHT, ("Allow", _METHODS)), b"")
     if method not in ("GET", "HEAD", "POST"):
-        return _text(HTTPStatus.METHOD_NOT_ALLOWED, "use GET, HEAD or POST\n", "GET, HEAD, POST")
+        return _text(HTTPStatus.METHOD_NOT_ALLOWED, "use GET, HEAD, POST or OPTIONS\n", _METHODS)
     if path == "/update":
         return _text(HTTPStatus.FORBIDDEN, "this endpoint is read-only\n")
     if path != "/query":
         if method == "POST":
             return _text(HTTPStatus.NOT_FOUND, "not found: the SPARQL endpoint is /query\n")
-        return answer(endpoint.site, path, headers.get("accept"), license_iri=endpoint.license)
-    if method == "HEAD":
-        return _text(HTTPStatus.METHOD_NOT_ALLOWED, "use GET or POST with a query\n", "GET, POST")
+        return answer(
+            endpoint.site,
+            path,
+            headers.get("accept"),
+            license_iri=endpoint.license,
+            request=headers,
+            modified=endpoint.issued,
+        )
     operation = _operation(query_string, headers.get("content-type", ""), body)
     if operation.update:
         return _text(HTTPStatus.FORBIDDEN, "this endpoint is read-only\n")
@@ -206,6 +218,7 @@ def create_app(
     try:
         store = work / "store"
         load_store(folder / "graph.nq", store)
+        issued = release_issued(store)
         _, licence = build_site(folder, work / "site", sparql_endpoint="/query")
         prefixes = release_converter(folder / "graph.nq").prefix_map
     except BaseException:
@@ -222,6 +235,7 @@ def create_app(
         names,
         threading.BoundedSemaphore(chosen.concurrent),
         prefixes,
+        issued,
     )
     app = App(endpoint, work)
     atexit.register(app.close)
@@ -253,6 +267,30 @@ def load_store(nquads: Path, store: Path) -> None:
         del loader  # closes the database: the workers open it read-only
     except (OSError, SyntaxError, ValueError) as error:
         raise EndpointError(f"{nquads}: cannot load the release: {error}") from error
+
+
+def release_issued(store: Path) -> float | None:
+    """When the release in the on-disk ``store`` was issued (its version's ``dct:issued``), in
+    seconds since the epoch; None when it does not say (a build without SOURCE_DATE_EPOCH)."""
+    reader = ox.Store.read_only(str(store))
+    try:
+        rows = run_query(
+            reader,
+            "SELECT ?issued WHERE { ?version a <http://www.w3.org/ns/dcat#Dataset> ; "
+            "<http://purl.org/dc/terms/issued> ?issued } ORDER BY DESC(?issued) LIMIT 1",
+        )
+        for row in rows:  # type: ignore[attr-defined]
+            text = str(row[0].value)
+            try:
+                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
+                return None
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            return moment.timestamp()
+        return None
+    finally:
+        del reader
 
 
 def allowed_hosts(host: str, port: int, more: Iterable[str] = ()) -> frozenset[str]:
@@ -348,6 +386,7 @@ def _headers(content_type: str, body: bytes) -> tuple[tuple[str, str], ...]:
         ("Content-Type", content_type),
         ("Content-Length", str(len(body))),
         ("Vary", "Accept"),
+        *CORS,
     )
 
 

@@ -1,11 +1,13 @@
 """Content negotiation: which document of a resource a request's ``Accept`` header asks for.
 
-The formats, in the order a tie goes: Turtle, JSON-LD, N-Triples, HTML. Each is matched by its
-media types and their aliases (``application/x-turtle``; ``text/plain``, N-Triples' old type,
-which rdflib sends; ``application/json``; ``application/xhtml+xml``), with q-values, ``type/*``
-and ``*/*``. A header that names no format of ours explicitly (``*/*``, as curl sends, or no
-header at all) gets the page for people; a browser's header (``text/html`` first, ``*/*;q=0.8``)
-gets HTML; an RDF client's (``text/turtle, application/x-turtle, */*;q=0.1``) gets RDF.
+The formats, in the order a tie goes: Turtle, JSON-LD, N-Triples, RDF/XML, HTML. Each is
+matched by its media types and their aliases (``application/x-turtle``; ``text/plain``,
+N-Triples' old type, which rdflib sends; ``application/json``; ``application/xml``, which the
+OWL API and Protégé send after ``application/rdf+xml``; ``application/xhtml+xml``), with
+q-values, ``type/*`` and ``*/*``. A header that names no format of ours explicitly (``*/*``, as
+curl sends, or no header at all) gets the page for people; a browser's header (``text/html``
+first, ``*/*;q=0.8``) gets HTML; an RDF client's (``text/turtle, application/x-turtle,
+*/*;q=0.1``) gets RDF.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "FORMATS",
+    "OFFERED",
     "Format",
     "accepted_types",
     "negotiate",
@@ -22,11 +25,12 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Format:
-    """One document format: its file extension, media type (as served) and aliases."""
+    """One document format: its file extension, media type (as served), aliases and name."""
 
     extension: str
     media_type: str
     accepted: tuple[str, ...]
+    label: str
 
     @property
     def content_type(self) -> str:
@@ -35,12 +39,15 @@ class Format:
 
 
 FORMATS = (
-    Format("ttl", "text/turtle", ("text/turtle", "application/x-turtle")),
-    Format("jsonld", "application/ld+json", ("application/ld+json", "application/json")),
-    Format("nt", "application/n-triples", ("application/n-triples", "text/plain")),
-    Format("html", "text/html", ("text/html", "application/xhtml+xml")),
+    Format("ttl", "text/turtle", ("text/turtle", "application/x-turtle"), "Turtle"),
+    Format("jsonld", "application/ld+json", ("application/ld+json", "application/json"), "JSON-LD"),
+    Format("nt", "application/n-triples", ("application/n-triples", "text/plain"), "N-Triples"),
+    Format("rdf", "application/rdf+xml", ("application/rdf+xml", "application/xml"), "RDF/XML"),
+    Format("html", "text/html", ("text/html", "application/xhtml+xml"), "HTML"),
 )
 HTML = FORMATS[-1]
+#: The media types a resource's documents are offered in (the body of a 406).
+OFFERED = tuple(f.media_type for f in FORMATS)
 
 
 def negotiate(accept: str | None) -> Format | None:
@@ -48,8 +55,8 @@ def negotiate(accept: str | None) -> Format | None:
 
     >>> [negotiate(a).extension for a in (None, "*/*", "text/turtle", "text/plain, */*;q=0.1",
     ...  "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
-    ...  "application/ld+json;q=0.5, text/turtle;q=0.4", "text/*")]
-    ['html', 'html', 'ttl', 'nt', 'html', 'jsonld', 'html']
+    ...  "application/ld+json;q=0.5, text/turtle;q=0.4", "text/*", "application/rdf+xml")]
+    ['html', 'html', 'ttl', 'nt', 'html', 'jsonld', 'html', 'rdf']
     >>> negotiate("image/png") is None
     True
     """

@@ -2,12 +2,12 @@
 
 Every resource the project mints (``…/id/…``, ``…/release/…``, the ontology) and every outside
 resource the release describes (entities, articles) gets a page (``doc/<path>.html``) and its
-triples in Turtle, JSON-LD and N-Triples beside it (``doc/<path>.ttl`` …). A resource's triples
-are those whose subject is the resource or a node minted under its IRI (a claim's evidence,
-quote and position selectors, its dose). The pages link to one another by relative paths, so
-the site works from any folder or host; they load nothing from elsewhere (no CDN, no font, no
-script but one inline filter on the index, which works without it). Everything is generated
-from the release, sorted, so a rebuild writes the same bytes.
+triples in Turtle, JSON-LD, N-Triples and RDF/XML beside it (``doc/<path>.ttl`` …). A
+resource's triples are those whose subject is the resource or a node minted under its IRI (a
+claim's evidence, quote and position selectors, its dose). The pages link to one another by
+relative paths, so the site works from any folder or host; they load nothing from elsewhere (no
+CDN, no font, no script but one inline filter on the index, which works without it).
+Everything is generated from the release, sorted, so a rebuild writes the same bytes.
 
 Dereferencing (:mod:`kg.web.negotiation`): ``/id/<path>`` answers 303 See Other to
 ``/doc/<path>.<ext>`` in the format the ``Accept`` header prefers.
@@ -223,6 +223,7 @@ def build_site(
         files[page.path + ".ttl"] = write_turtle(page.triples, prefixes)
         files[page.path + ".nt"] = _ntriples(page.triples)
         files[page.path + ".jsonld"] = _jsonld(page.triples)
+        files[page.path + ".rdf"] = _rdfxml(page.triples, prefixes)
         files[page.path + ".html"] = _page_html(site, page).encode("utf-8")
     files["index.html"] = _index_html(site, sparql_endpoint).encode("utf-8")
     files["404.html"] = _not_found_html(site).encode("utf-8")
@@ -281,6 +282,26 @@ def _jsonld(triples: Iterable[ox.Triple]) -> bytes:
     written = ox.serialize(ordered, format=ox.RdfFormat.JSON_LD)
     assert written is not None
     return written if written.endswith(b"\n") else written + b"\n"
+
+
+def _rdfxml(triples: Iterable[ox.Triple], prefixes: Mapping[str, str]) -> bytes:
+    """RDF/XML, written by pyoxigraph from the sorted triples, with the release's prefixes of the
+    properties and classes it names (those prefixes that are XML names)."""
+    ordered = sorted(set(triples), key=_order)
+    named = {_v(t.predicate) for t in ordered} | {
+        _v(t.object) for t in ordered if _v(t.predicate) == _RDF + "type"
+    }
+    names = {
+        name: iri
+        for name, iri in prefixes.items()
+        if _XML_NAME.fullmatch(name) and any(term.startswith(iri) for term in named)
+    }
+    written = ox.serialize(ordered, format=ox.RdfFormat.RDF_XML, prefixes=names)
+    assert written is not None
+    return written if written.endswith(b"\n") else written + b"\n"
+
+
+_XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*", re.ASCII)
 
 
 # -- HTML ------------------------------------------------------------------------------------
@@ -382,8 +403,9 @@ def _page_html(site: Site, page: Page) -> str:
         ],
         schema_org=_schema_org(site, page, types),
         formats=[
-            (f"{name}.{f.extension}", f.media_type, label)
-            for f, label in zip(FORMATS, ("Turtle", "JSON-LD", "N-Triples"), strict=False)
+            (f"{name}.{f.extension}", f.media_type, f.label)
+            for f in FORMATS
+            if f.extension != "html"
         ],
         claim=_claim(site, page, depth) if _KGO + "Claim" in types else None,
         ontology=_ontology(site, page, depth) if page.iri == _ONTOLOGY else (),
