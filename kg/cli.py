@@ -683,8 +683,9 @@ def load(ctx: click.Context, /, endpoint: str | None, **options: Any) -> None:
 def site(
     ctx: click.Context, out: Path | None, public_host: str, force: bool, release: Path | None
 ) -> None:
-    """Write the release as a static site: a page and Turtle, JSON-LD and N-Triples for every
-    resource, an index, and the nginx.conf and .htaccess that serve it as linked data."""
+    """Write the release as a static site: a page and Turtle, JSON-LD, N-Triples and RDF/XML
+    for every resource, an index, and the nginx.conf and .htaccess that serve it as linked
+    data."""
     from kg.formats.files import check_release
     from kg.web.site import build_site
 
