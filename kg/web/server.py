@@ -21,6 +21,7 @@ from __future__ import annotations
 import errno
 import io
 import queue
+import select
 import selectors
 import signal
 import socket
@@ -42,7 +43,6 @@ from kg.web.app import LOOPBACK, App, Limits, create_app
 
 __all__ = ["LOOPBACK", "Connections", "Limits", "make_server", "serve"]
 
-_PEEK = socket.MSG_PEEK | getattr(socket, "MSG_DONTWAIT", 0)
 _LOG = threading.Lock()
 
 
@@ -280,7 +280,8 @@ class Server(WSGIServer):
             return
         before = len(connection.data)
         connection.data += data
-        if _header_end(connection.data, before) >= 0:
+        end = _header_end(connection.data, before)
+        if 0 <= end <= self.connections.header_bytes:
             self._selector.unregister(connection.sock)
             del self._reading[connection.sock]
             self._dispatch(connection)
@@ -343,12 +344,7 @@ class Server(WSGIServer):
         with self._lock:
             for connection in self._answering.values():
                 if not connection.gone:
-                    try:
-                        connection.gone = connection.sock.recv(1, _PEEK) == b""
-                    except (BlockingIOError, InterruptedError):
-                        continue
-                    except OSError:
-                        connection.gone = True
+                    connection.gone = _closed_by_its_client(connection.sock)
                     if not connection.gone:
                         continue
                     stopped = self._stop_queries(connection)
@@ -380,6 +376,20 @@ class Server(WSGIServer):
                     del self._answering[connection.sock]
                 _close(connection.sock)
                 del connection
+
+
+def _closed_by_its_client(sock: socket.socket) -> bool:
+    """Whether the client closed (end of file) or reset the connection; never waits."""
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    if not poller.poll(0):
+        return False
+    try:
+        return sock.recv(1, socket.MSG_PEEK) == b""  # readable: it does not wait
+    except (BlockingIOError, InterruptedError, TimeoutError):
+        return False
+    except OSError:
+        return True
 
 
 def _close(sock: socket.socket) -> None:
@@ -487,6 +497,7 @@ class _Handler(WSGIRequestHandler):
 
     request: _Connection
     server: Server
+    default_request_version = "HTTP/1.0"  # an error's answer has a status line
 
     def setup(self) -> None:
         connections = self.server.connections
@@ -516,7 +527,10 @@ class _Handler(WSGIRequestHandler):
         pass  # a request answered is no news
 
     def log_error(self, format: str, *args: Any) -> None:
-        _log(self.request, format % args)
+        if format == "code %d, message %s":  # send_error's
+            _log(self.request, f"{args[0]}: {args[1]}")
+        else:
+            _log(self.request, format % args)
 
 
 class _ServerHandler(ServerHandler):
