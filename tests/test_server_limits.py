@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 import pytest
 import requests
-from servers import free_port, wait_for
+from servers import free_port
 from test_serve import CROSS_PRODUCT, alive, children_of, rss_mb, served, wait_until
 
 pytestmark = pytest.mark.stores
@@ -63,7 +63,7 @@ def tiny(**connections: float) -> Iterator[Tiny]:
     )
     server = Tiny(process, port)
     try:
-        wait_for(f"http://127.0.0.1:{port}/", process)  # type: ignore[arg-type]
+        answered(server)
         yield server
     finally:
         if process.poll() is None:
@@ -74,6 +74,21 @@ def tiny(**connections: float) -> Iterator[Tiny]:
             process.kill()
             _, err = process.communicate()
         server.stderr = err.decode()
+
+
+def answered(server: Tiny, seconds: float = 30.0) -> None:
+    """Wait until the server answers, with a bounded loop that notices a dead server and a
+    client that waits for its answer (one that gave up would be logged as gone)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"the server exited with code {server.process.returncode}")
+        try:
+            if status_of(server.ask(get("/", server.port), timeout=seconds)) == 200:
+                return
+        except (ConnectionRefusedError, IndexError):
+            time.sleep(0.1)
+    raise RuntimeError(f"the server did not answer within {seconds} s")
 
 
 def get(path: str, port: int) -> bytes:
