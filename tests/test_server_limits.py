@@ -177,7 +177,7 @@ def test_past_its_threads_and_queue_a_request_is_503_at_once() -> None:
 
 def test_past_its_reading_connections_the_oldest_makes_room() -> None:
     with tiny(reading=10) as server, ExitStack() as stack:
-        socks = [stack.enter_context(server.connect()) for _ in range(30)]
+        socks = [stack.enter_context(server.connect()) for _ in range(200)]
         for sock in socks:
             sock.sendall(b"GET /?a=")
         assert status_of(server.ask(get("/", server.port))) == 200

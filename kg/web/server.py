@@ -229,8 +229,11 @@ class Server(WSGIServer):
                 for key, _ in self._selector.select(timeout=poll_interval):
                     if key.fileobj is self.socket:
                         self._accept()
-                    else:
-                        self._read(self._reading[key.fileobj])  # type: ignore[index]
+                        continue
+                    # None: dropped by an accept of this same round (its fd maybe reused)
+                    connection = self._reading.get(key.fileobj)  # type: ignore[call-overload]
+                    if connection is not None:
+                        self._read(connection)
                 self._expire()
                 self._watch()
         finally:
