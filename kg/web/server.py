@@ -226,18 +226,24 @@ class Server(WSGIServer):
         self._selector.register(self.socket, selectors.EVENT_READ)
         try:
             while True:
-                for key, _ in self._selector.select(timeout=poll_interval):
-                    if key.fileobj is self.socket:
-                        self._accept()
-                        continue
-                    # None: dropped by an accept of this same round (its fd maybe reused)
-                    connection = self._reading.get(key.fileobj)  # type: ignore[call-overload]
-                    if connection is not None:
-                        self._read(connection)
-                self._expire()
-                self._watch()
+                try:
+                    self._round(poll_interval)
+                except Exception as error:  # a bug here must not stop the server
+                    _log(None, f"error: the server's loop: {type(error).__name__}: {error}")
         finally:
             self._selector.unregister(self.socket)
+
+    def _round(self, poll_interval: float) -> None:
+        for key, _ in self._selector.select(timeout=poll_interval):
+            if key.fileobj is self.socket:
+                self._accept()
+                continue
+            # None: dropped by an accept of this same round (its fd maybe reused)
+            connection = self._reading.get(key.fileobj)  # type: ignore[call-overload]
+            if connection is not None:
+                self._read(connection)
+        self._expire()
+        self._watch()
 
     def server_close(self) -> None:
         super().server_close()
