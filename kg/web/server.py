@@ -1,30 +1,75 @@
 """``kg serve``: the release's WSGI application (:mod:`kg.web.app`: its site and a read-only
-SPARQL endpoint that a caller cannot turn into a proxy or a denial of service) on a small local
+SPARQL endpoint that a caller cannot turn into a proxy or a denial of service) on a small
 HTTP server, until Ctrl-C, SIGTERM or SIGHUP.
 
-The server binds before anything is announced (a port in use is one line), answers each request
-on a thread of its own, and on stopping kills the running queries and removes the application's
-temporary store and site. Workers die with ``kg`` even when it is killed outright, and the next
-``kg serve`` removes what a killed one left.
+The server binds before anything is announced (a port in use is one line). It holds a bounded
+number of connections (:class:`Connections`): one thread reads every connection's request line
+and headers without blocking, within a time limit, so that clients that connect and send
+nothing, or half a request, hold no thread (Slowloris); a complete request goes to one of a
+fixed number of threads, through a short queue, and beyond that is answered 503 at once. The
+body must arrive, and the answer be taken, within time limits too. A client that goes away
+while its query runs has the query stopped. Every failure is a status code (when the client
+is still there to read one) and one line on standard error, never a traceback.
+
+On stopping, the server kills the running queries and removes the application's temporary store
+and site. Workers die with ``kg`` even when it is killed outright, and the next ``kg serve``
+removes what a killed one left.
 """
 
 from __future__ import annotations
 
+import errno
+import io
+import queue
+import select
+import selectors
 import signal
 import socket
+import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
-from socketserver import ThreadingMixIn
 from types import FrameType
-from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
+from typing import IO, Any, cast
+from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 from kg.sparql.endpoint import EndpointError
 from kg.web.app import LOOPBACK, App, Limits, create_app
 
-__all__ = ["LOOPBACK", "Limits", "serve"]
+__all__ = ["LOOPBACK", "Connections", "Limits", "make_server", "serve"]
+
+_LOG = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Connections:
+    """How many connections the server holds, and how long it waits for each client.
+
+    ``threads`` requests are answered at once and ``queued`` more wait for a thread; a complete
+    request beyond those is answered 503 at once. ``reading`` connections may be sending their
+    request line and headers (no thread is held meanwhile); a new one beyond that drops the
+    oldest. The request line and headers (at most ``header_bytes``) must arrive within
+    ``header_timeout_s`` of the connection (else 408), the body within ``body_timeout_s``
+    (else 408), and each write of the answer must be taken within ``write_timeout_s`` (else
+    the client is dropped and the answer freed).
+    """
+
+    threads: int = 16
+    queued: int = 32
+    reading: int = 1000
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 30.0
+    write_timeout_s: float = 30.0
+    header_bytes: int = 65536
+
+    def __post_init__(self) -> None:
+        if min(self.threads, self.queued, self.reading, self.header_bytes) < 1:
+            raise ValueError("threads, queued, reading and header_bytes must be at least 1")
 
 
 class Stopped(BaseException):
@@ -32,7 +77,13 @@ class Stopped(BaseException):
 
 
 def serve(
-    release: Path, host: str, port: int, limits: Limits, *, hosts: tuple[str, ...] = ()
+    release: Path,
+    host: str,
+    port: int,
+    limits: Limits,
+    *,
+    hosts: tuple[str, ...] = (),
+    connections: Connections | None = None,
 ) -> int:
     """Serve the release read-only at http://host:port/ (the SPARQL endpoint at /query) until
     stopped; ``hosts`` are more names clients may reach it by (its Host header).
@@ -42,7 +93,7 @@ def serve(
     app: App | None = None
     try:
         with _stopped_by_signals():
-            httpd = _bind(host, port)
+            httpd = _bind(host, port, connections or Connections())
             try:
                 app = create_app(release, hosts=hosts, limits=limits, bound=(host, port))
                 httpd.set_app(app)
@@ -58,35 +109,481 @@ def serve(
     return 0
 
 
-class _Quiet(WSGIRequestHandler):
-    """A local endpoint does not log every request."""
+def make_server(host: str, port: int, app: Any, connections: Connections | None = None) -> Server:
+    """A server of any WSGI application on host:port, bound; run it with ``serve_forever()``
+    (in the main thread: it returns only by an exception, such as KeyboardInterrupt).
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+    :raises EndpointError: the port is taken
+    """
+    server = _bind(host, port, connections or Connections())
+    server.set_app(app)
+    return server
 
 
-def _bind(host: str, port: int) -> WSGIServer:
+def _bind(host: str, port: int, connections: Connections) -> Server:
     """Bind before announcing anything: a port in use is one line, exit 2."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
 
-    class Server(ThreadingMixIn, WSGIServer):
+    class Bound(Server):
         address_family = family
-        daemon_threads = True
-
-        def handle_error(self, request: Any, client_address: Any) -> None:
-            """A client that went away mid-answer is no error of the server's: nothing to
-            print (socketserver would print a traceback)."""
-            if isinstance(sys.exc_info()[1], ConnectionError):
-                return
-            super().handle_error(request, client_address)
 
     try:
-        return Server((host, port), _Quiet)
+        return Bound((host, port), connections)
     except OSError as error:
         raise EndpointError(
             f"cannot serve on {host}:{port}: {error.strerror or error} "
             "(another server uses it? choose another --port)"
         ) from error
+
+
+# --- the connections ---------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class _Connection:
+    """One client: what it sent so far, and its state once a thread answers it."""
+
+    sock: socket.socket
+    address: Any
+    deadline: float  # for the request line and headers
+    data: bytearray = field(default_factory=bytearray)
+    thread: int | None = None  # the thread answering it
+    gone: bool = False  # the client closed its connection while its request was answered
+
+    @property
+    def name(self) -> str:
+        try:
+            return f"{self.address[0]}:{self.address[1]}"
+        except (TypeError, IndexError):
+            return str(self.address)
+
+
+def _log(connection: _Connection | None, message: str) -> None:
+    """One line on standard error."""
+    line = f"kg: {connection.name}: {message}\n" if connection else f"kg: {message}\n"
+    with _LOG, suppress(OSError, ValueError):
+        sys.stderr.write(line)
+        sys.stderr.flush()
+
+
+def _plain(status: HTTPStatus, message: str, *extra: str) -> bytes:
+    """A whole HTTP answer with a short text body, and the connection closed after it."""
+    body = f"{message}\n".encode()
+    head = [
+        f"HTTP/1.1 {status.value} {status.phrase}",
+        "Content-Type: text/plain; charset=utf-8",
+        f"Content-Length: {len(body)}",
+        "Connection: close",
+        *extra,
+    ]
+    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+
+
+def _header_end(data: bytearray, start: int) -> int:
+    """Where the request's headers end in ``data`` (searched from ``start``), or -1."""
+    for mark in (b"\r\n\r\n", b"\n\n"):
+        found = data.find(mark, max(0, start - len(mark) + 1))
+        if found >= 0:
+            return found + len(mark)
+    return -1
+
+
+class Server(WSGIServer):
+    """A WSGI server whose connections, threads and waits are bounded (:class:`Connections`).
+
+    The thread of :meth:`serve_forever` accepts connections and reads their request line and
+    headers without blocking; a complete request goes to a pool of threads that run the
+    application. While a request is answered, that thread also watches whether its client went
+    away, and then stops the query it runs (when the application is kg's).
+    """
+
+    request_queue_size = 1024  # the listen backlog: connections are accepted fast anyway
+
+    def __init__(self, address: tuple[str, int], connections: Connections) -> None:
+        self.connections = connections
+        self._selector = selectors.DefaultSelector()
+        self._reading: dict[socket.socket, _Connection] = {}  # oldest first
+        self._answering: dict[socket.socket, _Connection] = {}
+        self._lock = threading.Lock()
+        self._queue: queue.Queue[_Connection] = queue.Queue(maxsize=connections.queued)
+        self._workers: _OwnedWorkers | None = None
+        super().__init__(address, _Handler)  # binds (on failure, closes: server_close)
+        for number in range(connections.threads):
+            threading.Thread(target=self._work, name=f"kg-serve-{number}", daemon=True).start()
+
+    def set_app(self, application: Any) -> None:
+        """Serve ``application``; a kg application's queries can then be stopped one by one."""
+        super().set_app(application)
+        endpoint: Any = getattr(application, "endpoint", None)
+        running = getattr(endpoint, "workers", None)
+        if isinstance(running, set) and not isinstance(running, _OwnedWorkers):
+            with endpoint.lock:
+                self._workers = _OwnedWorkers(running)
+                endpoint.workers = self._workers
+
+    def serve_forever(self, poll_interval: float = 0.2) -> None:
+        self.socket.setblocking(False)
+        self._selector.register(self.socket, selectors.EVENT_READ)
+        try:
+            while True:
+                try:
+                    self._round(poll_interval)
+                except Exception as error:  # a bug here must not stop the server
+                    _log(None, f"error: the server's loop: {type(error).__name__}: {error}")
+        finally:
+            self._selector.unregister(self.socket)
+
+    def _round(self, poll_interval: float) -> None:
+        for key, _ in self._selector.select(timeout=poll_interval):
+            if key.fileobj is self.socket:
+                self._accept()
+                continue
+            # None: dropped by an accept of this same round (its fd maybe reused)
+            connection = self._reading.get(key.fileobj)  # type: ignore[call-overload]
+            if connection is not None:
+                self._read(connection)
+        self._expire()
+        self._watch()
+
+    def server_close(self) -> None:
+        super().server_close()
+        for connection in list(self._reading.values()):
+            self._forget(connection)
+        self._selector.close()
+
+    # --- reading the request, in the thread of serve_forever
+
+    def _accept(self) -> None:
+        for _ in range(256):
+            try:
+                sock, address = self.socket.accept()
+            except BlockingIOError:
+                return
+            except OSError as error:  # out of file descriptors: make room, or wait
+                if error.errno in (errno.EMFILE, errno.ENFILE) and self._reading:
+                    oldest = next(iter(self._reading.values()))
+                    _log(oldest, "dropped: out of file descriptors, and it sent no request yet")
+                    self._forget(oldest)
+                else:
+                    time.sleep(0.05)
+                return
+            if len(self._reading) >= self.connections.reading:
+                oldest = next(iter(self._reading.values()))
+                _log(oldest, "dropped: too many connections sending no request; the oldest goes")
+                self._forget(oldest)
+            sock.setblocking(False)
+            deadline = time.monotonic() + self.connections.header_timeout_s
+            connection = _Connection(sock, address, deadline)
+            self._reading[sock] = connection
+            self._selector.register(sock, selectors.EVENT_READ)
+
+    def _read(self, connection: _Connection) -> None:
+        try:
+            data = connection.sock.recv(65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:  # closed before sending a whole request: nothing to answer
+            self._forget(connection)
+            return
+        before = len(connection.data)
+        connection.data += data
+        end = _header_end(connection.data, before)
+        if 0 <= end <= self.connections.header_bytes:
+            self._selector.unregister(connection.sock)
+            del self._reading[connection.sock]
+            self._dispatch(connection)
+        elif len(connection.data) > self.connections.header_bytes:
+            limit = self.connections.header_bytes
+            self._refuse(
+                connection,
+                HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
+                f"the request line and headers are longer than {limit} bytes",
+            )
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        while self._reading:
+            oldest = next(iter(self._reading.values()))
+            if oldest.deadline > now:
+                return
+            timeout = self.connections.header_timeout_s
+            self._refuse(
+                oldest,
+                HTTPStatus.REQUEST_TIMEOUT,
+                f"no whole request line and headers within {timeout:g} s",
+            )
+
+    def _dispatch(self, connection: _Connection) -> None:
+        try:
+            self._queue.put_nowait(connection)
+        except queue.Full:
+            self._refuse(
+                connection,
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                "too many requests at once; retry",
+                "Retry-After: 1",
+            )
+
+    def _refuse(
+        self, connection: _Connection, status: HTTPStatus, message: str, *extra: str
+    ) -> None:
+        """Answer ``status`` if the client takes it at once, close, and log one line."""
+        _log(connection, f"{status.value}: {message}")
+        with suppress(OSError):
+            connection.sock.setblocking(False)
+            connection.sock.send(_plain(status, message, *extra))
+        self._forget(connection)
+
+    def _forget(self, connection: _Connection) -> None:
+        if self._reading.pop(connection.sock, None) is not None:
+            with suppress(KeyError, ValueError):
+                self._selector.unregister(connection.sock)
+        _close(connection.sock)
+
+    # --- a client gone while it is answered
+
+    def _watch(self) -> None:
+        """Stop the queries of clients that closed their connection while being answered.
+
+        A client that closes its side of the connection (end of file) or resets it is gone;
+        one that shuts down only its sending side after its request is taken for gone too.
+        """
+        with self._lock:
+            for connection in self._answering.values():
+                if not connection.gone:
+                    connection.gone = _closed_by_its_client(connection.sock)
+                    if not connection.gone:
+                        continue
+                    stopped = self._stop_queries(connection)
+                    what = "its query was stopped" if stopped else "its answer is dropped"
+                    _log(connection, f"the client went away before its answer; {what}")
+                else:
+                    self._stop_queries(connection)  # one started since
+
+    def _stop_queries(self, connection: _Connection) -> bool:
+        if self._workers is None or connection.thread is None:
+            return False
+        return self._workers.kill_those_of(connection.thread)
+
+    # --- answering, in the pool's threads
+
+    def _work(self) -> None:
+        while True:
+            connection = self._queue.get()
+            connection.thread = threading.get_ident()
+            with self._lock:
+                self._answering[connection.sock] = connection
+            try:
+                connection.sock.setblocking(True)
+                _Handler(connection, connection.address, self)  # type: ignore[arg-type]
+            except Exception as error:  # the handler logs its own; this is the last resort
+                _log(connection, f"500: {type(error).__name__}: {error}")
+            finally:
+                with self._lock:
+                    del self._answering[connection.sock]
+                _close(connection.sock)
+                del connection
+
+
+def _closed_by_its_client(sock: socket.socket) -> bool:
+    """Whether the client closed (end of file) or reset the connection; never waits."""
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    if not poller.poll(0):
+        return False
+    try:
+        return sock.recv(1, socket.MSG_PEEK) == b""  # readable: it does not wait
+    except (BlockingIOError, InterruptedError, TimeoutError):
+        return False
+    except OSError:
+        return True
+
+
+def _close(sock: socket.socket) -> None:
+    with suppress(OSError):
+        sock.shutdown(socket.SHUT_WR)
+    with suppress(OSError):
+        sock.close()
+
+
+class _OwnedWorkers(set[subprocess.Popen[bytes]]):
+    """The application's running query workers, each with the thread that started it (the
+    application adds and discards them under its endpoint's lock, from the answering thread)."""
+
+    def __init__(self, workers: Iterable[subprocess.Popen[bytes]] = ()) -> None:
+        super().__init__(workers)
+        self._threads: dict[subprocess.Popen[bytes], int] = {}
+        self._guard = threading.Lock()
+
+    def add(self, worker: subprocess.Popen[bytes]) -> None:
+        with self._guard:
+            super().add(worker)
+            self._threads[worker] = threading.get_ident()
+
+    def discard(self, worker: object) -> None:
+        with self._guard:
+            super().discard(worker)
+            if isinstance(worker, subprocess.Popen):
+                self._threads.pop(worker, None)
+
+    def kill_those_of(self, thread: int) -> bool:
+        """Kill the workers the thread started; whether there were any."""
+        with self._guard:
+            found = [worker for worker, owner in self._threads.items() if owner == thread]
+        for worker in found:
+            with suppress(OSError):
+                worker.kill()
+        return bool(found)
+
+
+class _BodyTimeout(TimeoutError):
+    pass
+
+
+class _WriteTimeout(TimeoutError):
+    pass
+
+
+class _Reader(io.RawIOBase):
+    """The request as the handler reads it: what the server read already, then the socket,
+    within one deadline for the whole body."""
+
+    def __init__(self, connection: _Connection, timeout: float) -> None:
+        super().__init__()
+        self._sock = connection.sock
+        self._data = connection.data
+        self._timeout = timeout
+        self._deadline = time.monotonic() + timeout
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._data:
+            size = min(len(buffer), len(self._data))
+            buffer[:size] = self._data[:size]
+            del self._data[:size]
+            return size
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise _BodyTimeout(f"the request's body did not arrive within {self._timeout:g} s")
+        self._sock.settimeout(left)
+        try:
+            return self._sock.recv_into(buffer)
+        except TimeoutError as error:
+            raise _BodyTimeout(
+                f"the request's body did not arrive within {self._timeout:g} s"
+            ) from error
+
+
+class _Writer(io.BufferedIOBase):
+    """The answer as the handler writes it: each write taken by the client within a time."""
+
+    def __init__(self, sock: socket.socket, timeout: float) -> None:
+        super().__init__()
+        self._sock = sock
+        self._timeout = timeout
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self._sock.settimeout(self._timeout)
+        try:
+            self._sock.sendall(data)
+        except TimeoutError as error:
+            raise _WriteTimeout(
+                f"the client took no part of its answer for {self._timeout:g} s: dropped"
+            ) from error
+        return len(data)
+
+
+class _Handler(WSGIRequestHandler):
+    """One request on a connection whose request line and headers the server read already;
+    every failure one line on standard error (no line for a request answered)."""
+
+    request: _Connection
+    server: Server
+    default_request_version = "HTTP/1.0"  # an error's answer has a status line
+
+    def setup(self) -> None:
+        connections = self.server.connections
+        self.connection = self.request.sock
+        self.rfile = io.BufferedReader(_Reader(self.request, connections.body_timeout_s))
+        self.wfile = _Writer(self.request.sock, connections.write_timeout_s)
+
+    def handle(self) -> None:
+        self.raw_requestline = self.rfile.readline(65537)
+        if not self.parse_request():  # parse_request answered the error (log_error)
+            return
+        handler = _ServerHandler(
+            cast(IO[bytes], self.rfile),
+            cast(IO[bytes], self.wfile),
+            self.get_stderr(),
+            self.get_environ(),
+            multithread=True,
+        )
+        handler.request_handler = self  # type: ignore[attr-defined]
+        handler.run(self.server.get_app())
+
+    def finish(self) -> None:
+        with suppress(OSError):
+            super().finish()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # a request answered is no news
+
+    def log_error(self, format: str, *args: Any) -> None:
+        if format == "code %d, message %s":  # send_error's
+            _log(self.request, f"{args[0]}: {args[1]}")
+        else:
+            _log(self.request, format % args)
+
+
+class _ServerHandler(ServerHandler):
+    """Runs the application; a failure costs its client a status code (if it can still take
+    one) and the server one line, never a traceback."""
+
+    environ: dict[str, Any]
+    headers: Any
+    headers_sent: bool
+
+    def run(self, application: Any) -> None:
+        handler: _Handler = self.request_handler  # type: ignore[attr-defined]
+        connection = handler.request
+        what = f"{handler.command} {handler.path.split('?', 1)[0][:200]}"
+        try:
+            self.setup_environ()
+            self.result = application(self.environ, self.start_response)
+            self.finish_response()
+        except _BodyTimeout as error:
+            _log(connection, f"408: {what}: {error}")
+            self._answer(HTTPStatus.REQUEST_TIMEOUT, str(error))
+        except _WriteTimeout as error:
+            _log(connection, f"{what}: {error}")
+        except ConnectionError:
+            if not connection.gone:
+                _log(connection, f"{what}: the client went away before its answer was written")
+        except Exception as error:
+            _log(connection, f"500: {what}: {type(error).__name__}: {error}")
+            self._answer(HTTPStatus.INTERNAL_SERVER_ERROR, "the server failed; it logged why")
+        finally:
+            self.result = None  # the answer's memory, at once
+
+    def _answer(self, status: HTTPStatus, message: str) -> None:
+        if not self.headers_sent:
+            with suppress(OSError):
+                self.stdout.write(_plain(status, message))
+
+    def cleanup_headers(self) -> None:
+        super().cleanup_headers()
+        if self.headers is not None:
+            self.headers["Connection"] = "close"  # one request a connection
+
+
+# --- the command ---------------------------------------------------------------------------------
 
 
 @contextmanager
