@@ -182,3 +182,16 @@ def test_a_failed_build_keeps_the_last_manifest(built: Path, kg: Callable[..., R
 
 def _source_claims(project: Path) -> Path:
     return sorted((project / "sources").glob("*/claims.yaml"))[0]
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo"])
+def test_an_input_that_never_ends_is_left_to_the_build(
+    kind: str, built: Path, kg: Callable[..., Result]
+) -> None:
+    """A signing key that is /dev/zero, or a FIFO among the inputs, is never read to its end
+    by the check: the build runs and says what is wrong."""
+    if kind == "device":
+        assert manifest.take_fingerprint(built, built / "dist", sign_key=Path("/dev/zero")) is None
+    else:
+        os.mkfifo(built / "shapes" / "pipe")
+        assert manifest.take_fingerprint(built, built / "dist") is None

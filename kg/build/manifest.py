@@ -216,7 +216,14 @@ def _listed_folders(dataset: bytes) -> list[str]:
 
 
 def _file_sha256(path: Path) -> str:
-    with path.open("rb") as handle:
+    """The SHA-256 of a regular file (a FIFO, a device such as /dev/zero, would never end).
+
+    :raises ValueError: ``path`` is not a regular file
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)  # a FIFO: no wait to open
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError(f"{path}: not a regular file")
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
