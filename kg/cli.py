@@ -231,7 +231,8 @@ def main() -> None:
 @click.option(
     "--force",
     is_flag=True,
-    help="Write the release files into --out even if it holds other files (they are kept).",
+    help="Write the release files into --out even if it holds other files (they are kept); "
+    "build even if the release is up to date.",
 )
 @jobs_option
 @click.option(
@@ -276,7 +277,13 @@ def build(
     result). The release is written beside the folder and swapped in whole, in one step: a
     reader sees the old release or the new one, never a mix, and an interrupted build changes
     nothing.
+
+    When nothing changed since the last build (no input file, no option, not kg itself) and
+    the release is the one it wrote, nothing is done (exit 0); --force or --no-cache build
+    anyway.
     """
+    if not (force or no_cache) and _up_to_date(ctx, out, sign_key):
+        return
     from kg.api import build_release
 
     project = _project(ctx)
@@ -295,6 +302,24 @@ def build(
         f"wrote {', '.join(result.files)} to {result.out}",
         err=True,
     )
+
+
+def _up_to_date(ctx: click.Context, out: Path | None, sign_key: Path | None) -> bool:
+    """Whether the release at ``out`` is the one the last build wrote from the same inputs and
+    options (said on stderr); checked before the build's heavy modules are loaded."""
+    from kg.build.manifest import is_up_to_date, take_fingerprint
+
+    root = Path(ctx.meta.get("kg.project", "."))
+    target = out if out is not None else root / "dist"
+    fingerprint = take_fingerprint(root, target, sign_key=sign_key)
+    if fingerprint is None or not is_up_to_date(target, fingerprint):
+        return False
+    shown = "dist" if out is None else out.as_posix().rstrip("/")
+    click.echo(
+        f"kg: {shown}/ is up to date ({fingerprint.inputs} inputs unchanged); nothing to do",
+        err=True,
+    )
+    return True
 
 
 @main.command("new", epilog=EXIT_CODES)

@@ -129,11 +129,11 @@ def test_the_program_hash_covers_every_stage_of_kg(
     import shutil
 
     import kg
-    from kg.build import cache
+    from kg.build import program
 
     copy = tmp_path / "kg"
     shutil.copytree(Path(kg.__file__).parent, copy)
-    monkeypatch.setattr(cache, "__file__", str(copy / "build" / "cache.py"))
+    monkeypatch.setattr(program, "__file__", str(copy / "build" / "program.py"))
     program_hash.cache_clear()  # computed once a process; here once an edit
     before = program_hash()
     for edited in ("rdf/mint.py", "formats/kgx.py", "views.py"):

@@ -20,10 +20,10 @@ import os
 import tempfile
 from dataclasses import fields
 from functools import cache
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from kg.build.program import program_hash
 from kg.rdf.origins import Where
 from kg.validation.report import ReportRow
 
@@ -78,19 +78,6 @@ def _secret_at(path: str) -> bytes | None:
     with os.fdopen(fd, "rb") as handle:
         secret = handle.read(64)
     return secret if len(secret) >= 32 else None
-
-
-@cache
-def program_hash() -> str:
-    """A hash of what decides an entry besides its inputs: kg's source files and the versions
-    of the libraries that build, write and validate the graphs."""
-    libraries = ("pyshacl", "pyrudof", "rdflib", "pyoxigraph")
-    digest = hashlib.sha256("".join(f"{name} {version(name)}\n" for name in libraries).encode())
-    package = Path(__file__).parents[1]  # all of kg, not only this stage
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 class EntryCache:

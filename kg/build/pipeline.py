@@ -20,6 +20,7 @@ from pyoxigraph import RdfFormat, Store
 from rdflib import Graph, URIRef
 
 from kg.build.cache import Verdict
+from kg.build.manifest import Fingerprint, record_build, take_fingerprint
 from kg.build.units import (
     Shapes,
     SourceContext,
@@ -98,12 +99,15 @@ def build_release(
     scheduler: str | None = None,
     cache: Path | None = None,
     sign_key: Path | None = None,
+    fingerprint: Fingerprint | None = None,
 ) -> BuildResult:
     """Build, validate and write the release of ``project`` into ``out`` (default: dist/),
     swapped in whole (see :mod:`kg.runtime.publish`); the sources' units run on ``jobs``
     processes, or on the Dask cluster at ``scheduler``; ``cache``: a folder of the units'
     results, so that an unchanged source is not read, built or validated again; ``sign_key``:
-    an RSA private key to sign the nanopublications with.
+    an RSA private key to sign the nanopublications with. The manifest of the build
+    (:mod:`kg.build.manifest`) is kept beside the release, under ``fingerprint`` (default:
+    taken now, before any input is read).
 
     :raises InputError: a curation mistake (nothing is written)
     :raises NotConformingError: the graph does not conform to the shapes (nothing is written)
@@ -111,6 +115,8 @@ def build_release(
     """
     target = out if out is not None else project.dist
     check_target(target, [*RELEASE_FILES, *(f"{d}/" for d in RELEASE_FOLDERS)], force=force)
+    if fingerprint is None:
+        fingerprint = take_fingerprint(project.root, target, sign_key=sign_key)
     with offline(allow=scheduler_hosts(scheduler)):
         prepared = prepare(project, sign_key=sign_key)
         shared, shapes, converter, context = (
@@ -163,7 +169,9 @@ def build_release(
         files.update(_nanopublications(results))
         files.update(_claims_table(shared, results, converter))
         files[VOID_FILE] = _described(project, shared, files, converter)
-    write_release(files, target, force=force)
+    written = write_release(files, target, force=force)
+    if fingerprint is not None:
+        record_build(written, fingerprint, files)
     triples = files["graph.nt"].count(b"\n")
     names = tuple(sorted({name.split("/", 1)[0] for name in files}))
     return BuildResult(target, triples, claims, names, report)

@@ -1,0 +1,118 @@
+"""The no-op build by corpus size: synthetic corpora of N sources (bench/corpus.py), each built
+cold, then `kg build` again with nothing changed (the median of five runs, each checked to say
+"up to date"), beside the floor bench/scale.py measures (pyoxigraph parsing the release's
+N-Quads and writing them back) and what the no-op spends on its two checks, in process:
+hashing the inputs (the fingerprint) and hashing the release back.
+
+    python bench/noop.py [--sources 10 100 1000] [--jobs 2]
+
+Writes bench/noop-results.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from corpus import write_corpus
+from scale import _cores, _memory_gib, floor
+
+from kg.build.manifest import is_up_to_date, take_fingerprint
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "noop-results.md"
+RUNS = 5
+
+
+def noop_seconds(project: Path, jobs: int) -> float:
+    """Wall seconds of `kg build` with nothing changed (the median of RUNS)."""
+    times = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "kg", "build", "--jobs", str(jobs)],
+            cwd=project,
+            capture_output=True,
+            check=True,
+        )
+        times.append(time.perf_counter() - start)
+        assert b"is up to date" in done.stderr, done.stderr
+    return statistics.median(times)
+
+
+def measure(n: int, jobs: int, work: Path) -> dict[str, Any]:
+    project = work / f"corpus-{n}"
+    write_corpus(project, n, seed=1)
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "kg", "build", "--no-cache", "--jobs", str(jobs)],
+        cwd=project,
+        capture_output=True,
+        check=True,
+    )
+    row: dict[str, Any] = {"sources": n + 1, "cold": time.perf_counter() - start}
+    dist = project / "dist"
+    row["release_mb"] = sum(p.stat().st_size for p in dist.rglob("*") if p.is_file()) / 2**20
+    row["floor"] = floor(dist)
+    row["noop"] = noop_seconds(project, jobs)
+    start = time.perf_counter()
+    fingerprint = take_fingerprint(project, dist)
+    row["fingerprint"] = time.perf_counter() - start
+    assert fingerprint is not None
+    row["inputs"] = fingerprint.inputs
+    start = time.perf_counter()
+    assert is_up_to_date(dist, fingerprint)
+    row["release_check"] = time.perf_counter() - start
+    shutil.rmtree(project)
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sources", type=int, nargs="+", default=[10, 100, 1000])
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="kg-noop-") as work:
+        for n in args.sources:
+            rows.append(measure(n, args.jobs, Path(work)))
+            print(rows[-1], flush=True)
+    lines = [
+        "# `kg build` with nothing changed, by corpus size",
+        "",
+        f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
+        f"{_cores()} cores, {_memory_gib():.0f} GiB, Python {platform.python_version()}, "
+        f"{os.uname().sysname}; `--jobs {args.jobs}`. "
+        f"Written by `python bench/noop.py` on {time.strftime('%Y-%m-%d')}.",
+        "",
+        "Seconds of wall time. *cold*: the first build (no cache); *no-op*: `kg build` again, "
+        f"nothing changed (median of {RUNS} runs, a new process each: Python's start and "
+        "kg's command line included); *fingerprint*: hashing every input file (in process); "
+        "*release check*: hashing the release's files back (in process); *floor*: pyoxigraph "
+        "parsing the release's N-Quads and writing them back (bench/scale.py's floor).",
+        "",
+        "| sources | input files | release MB | cold s | no-op s | fingerprint s | "
+        "release check s | floor s | no-op / floor | cold / no-op |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['sources']} | {r['inputs']} | {r['release_mb']:.1f} | {r['cold']:.1f} | "
+            f"{r['noop']:.2f} | {r['fingerprint']:.3f} | {r['release_check']:.3f} | "
+            f"{r['floor']:.2f} | {r['noop'] / r['floor']:.2f} | {r['cold'] / r['noop']:.0f} |"
+        )
+    RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(RESULTS.read_text())
+
+
+if __name__ == "__main__":
+    main()
