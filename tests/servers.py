@@ -1,14 +1,16 @@
-"""Real triple stores for the tests: Oxigraph's server and OpenLink Virtuoso 7, each started on
-127.0.0.1 with free ports, waited for with a bounded loop that notices a dead child, and stopped
-by its own PID (SIGTERM, then SIGKILL)."""
+"""Real servers for the tests: Oxigraph's server, OpenLink Virtuoso 7, Apache httpd and a Dask
+cluster, each started on 127.0.0.1 with free ports, waited for with a bounded loop that notices
+a dead child, and stopped by its own PID (SIGTERM, then SIGKILL)."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import socket
+import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+APACHE_MODULES = Path("/usr/lib/apache2/modules")  # Debian's apache2
 VIRTUOSO_DBA_PASSWORD = "kg-test-dba-secret"
 VIRTUOSO_LOADER = ("kgload", "kg-test-load-secret")
 VIRTUOSO_MAX_ROWS = 1000
@@ -198,6 +201,92 @@ def virtuoso_server(folder: Path) -> Iterator[Virtuoso]:
         yield Virtuoso(http, address, load)
     finally:
         stop(process)
+
+
+APACHE_CONF = """\
+ServerRoot {work}
+DefaultRuntimeDir {work}
+PidFile {work}/httpd.pid
+ErrorLog {work}/error.log
+LogLevel warn
+Listen 127.0.0.1:{port}
+ServerName 127.0.0.1:{port}
+{modules}
+TypesConfig /dev/null
+{user}
+DocumentRoot {root}
+<Directory />
+    AllowOverride None
+    Require all denied
+</Directory>
+<Directory {root}>
+    AllowOverride All
+    Require all granted
+</Directory>
+"""
+
+
+@contextmanager
+def apache_server(site: Path, port: int) -> Iterator[str]:
+    """Debian's Apache httpd on 127.0.0.1:``port`` serving a copy of the folder ``site`` as its
+    DocumentRoot, the ``.htaccess`` in it evaluated (mod_rewrite, mod_headers, mod_mime;
+    AllowOverride All), from an httpd.conf of its own, its pid file and logs beside the copy.
+    As root, Apache answers as nobody (it refuses to serve as root): the copy is then made in
+    /tmp, readable by all, rather than in the test's private folder."""
+    binary = executable("apache2")
+    modules = [APACHE_MODULES / f"mod_{name}.so" for name in _APACHE_MODULES]
+    missing = [str(module) for module in modules if not module.is_file()]
+    if missing:
+        message = f"Apache's modules are missing: {', '.join(missing)}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    root_user = os.geteuid() == 0
+    work = Path(tempfile.mkdtemp(prefix="kg-apache-", dir="/tmp" if root_user else site.parent))
+    try:
+        root = work / "site"
+        shutil.copytree(site, root)
+        if root_user:
+            _readable_by_all(work)
+        conf = work / "httpd.conf"
+        conf.write_text(
+            APACHE_CONF.format(
+                work=work,
+                port=port,
+                root=root,
+                modules="\n".join(
+                    f"LoadModule {name}_module {path}"
+                    for name, path in zip(_APACHE_MODULES, modules, strict=True)
+                ),
+                user="User #65534\nGroup #65534" if root_user else "",
+            ),
+            encoding="utf-8",
+        )
+        process = subprocess.Popen(
+            [binary, "-f", str(conf), "-DFOREGROUND"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_for(f"{url}/index.html", process)
+            yield url
+        finally:
+            stop(process)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+_APACHE_MODULES = ("mpm_event", "authz_core", "rewrite", "headers", "mime")
+
+
+def _readable_by_all(folder: Path) -> None:
+    """Let any user read the files under ``folder`` (Apache's root opens its logs first)."""
+    folder.chmod(0o755)
+    for path in folder.rglob("*"):
+        mode = path.stat().st_mode
+        extra = stat.S_IROTH | (stat.S_IXOTH if path.is_dir() else 0)
+        path.chmod(mode | extra)
 
 
 @contextmanager

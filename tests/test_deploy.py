@@ -1,32 +1,59 @@
-"""The site behind a real nginx with the configuration kg site writes, and the w3id.org
-.htaccess rules evaluated on the same table: status, Location, Content-Type, Vary and Link for
-every kind of resource and the Accept headers real clients send."""
+"""The site behind three servers, one answer: ``kg serve``, a real nginx running the
+configuration ``kg site`` writes, and a real Apache httpd evaluating the ``.htaccess`` it writes
+(in the site folder, as its DocumentRoot), each sent the whole table of real clients' Accept
+headers (tests/fixtures/accept.tsv) for every kind of path, and each required to give the same
+status, Location, Content-Type and Link relations; the .htaccess on w3id.org (redirects only);
+then what nginx adds (gzip, CORS preflight, 304)."""
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 import pyoxigraph as ox
 import pytest
 import requests
-from servers import executable, free_port, stop, wait_for
-from test_site import ACCEPT
+from servers import apache_server, executable, free_port, stop, wait_for
 
+from kg.namespaces import ROOT
 from kg.web.deploy import nginx_conf
-from kg.web.negotiation import negotiate
+from kg.web.negotiation import FORMATS as DOCUMENT_FORMATS
+from kg.web.negotiation import OFFERED, negotiate
 from kg.web.site import build_site, license_of
 
 pytestmark = pytest.mark.stores
 
-#: Headers whose choice rests on comparing q-values of two of our formats: kg serve weighs
-#: them, nginx and .htaccess rules cannot (they take our first format the header names).
-WEIGHED = {"application/ld+json;q=0.5, text/turtle;q=0.4"}
-REAL = [(accept, ext) for accept, ext in ACCEPT if accept not in WEIGHED]
+TABLE = Path(__file__).parent / "fixtures" / "accept.tsv"
+
+
+@dataclass(frozen=True)
+class Client:
+    """One row of the table: a client, the Accept header it sends (None: none), and the
+    document format it must get ("406": none)."""
+
+    name: str
+    accept: str | None
+    format: str
+
+
+def read_clients(table: Path = TABLE) -> list[Client]:
+    """The rows of the Accept table (lines starting with # are comments)."""
+    lines = [line for line in table.read_text(encoding="utf-8").splitlines() if line[:1] != "#"]
+    return [
+        Client(row["client"], None if row["accept"] == "(none)" else row["accept"], row["format"])
+        for row in csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
+    ]
+
+
+CLIENTS = read_clients()
+SERVERS = ("kg serve", "nginx", "apache")
 
 #: One resource of each kind: (resource path, document path)
 RESOURCES = [
@@ -42,10 +69,22 @@ RESOURCES = [
 
 
 @pytest.fixture(scope="module")
-def site(release: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def apache_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def site(release: Path, tmp_path_factory: pytest.TempPathFactory, apache_port: int) -> Path:
+    """The site, its .htaccess written for the Apache that serves it (its own host)."""
     out = tmp_path_factory.mktemp("deploy") / "site"
-    build_site(release, out, public_host="https://docs.example.org")
+    build_site(release, out, public_host=f"http://127.0.0.1:{apache_port}")
     return out
+
+
+def version_of(site: Path) -> str:
+    """The release's version: the one folder of the site's downloads."""
+    (folder,) = (site / "download").iterdir()
+    return folder.name
 
 
 @contextmanager
@@ -56,7 +95,7 @@ def nginx(site: Path, licence: str | None) -> Iterator[str]:
     for sub in ("", "body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (prefix / sub).mkdir(parents=True, exist_ok=True)
     conf = prefix / "nginx.conf"
-    text = nginx_conf(site.resolve(), port, licence, prefix=prefix)
+    text = nginx_conf(site.resolve(), port, licence, prefix=prefix, version=version_of(site))
     if os.geteuid() == 0:  # nginx's workers would run as nobody: the test's folders are 0700
         text = "user root;\n" + text
     conf.write_text(text, encoding="utf-8")
@@ -74,26 +113,214 @@ def nginx(site: Path, licence: str | None) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def server(site: Path, release: Path) -> Iterator[str]:
+def licence(release: Path) -> str | None:
     store = ox.Store()
     store.load(path=str(release / "graph.nt"), format=ox.RdfFormat.N_TRIPLES)
-    with nginx(site, license_of(store)) as url:
+    return license_of(store)
+
+
+@pytest.fixture(scope="module")
+def server(site: Path, licence: str | None) -> Iterator[str]:
+    """nginx, running the configuration kg site writes."""
+    with nginx(site, licence) as url:
         yield url
 
 
-@pytest.mark.parametrize(("accept", "expected"), REAL)
-@pytest.mark.parametrize(("resource", "document"), RESOURCES)
-def test_nginx_answers_303_to_the_negotiated_document(
-    server: str, resource: str, document: str, accept: str | None, expected: str
+@pytest.fixture(scope="module", params=SERVERS)
+def each_server(
+    request: pytest.FixtureRequest,
+    site: Path,
+    release: Path,
+    apache_port: int,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
+    """kg serve, nginx and Apache in turn, each serving the same release."""
+    if request.param == "nginx":
+        yield request.getfixturevalue("server")
+    elif request.param == "apache":
+        with apache_server(site, apache_port) as url:
+            yield url
+    else:
+        from test_serve import served
+
+        with served(tmp_path_factory.mktemp("serve"), "--release", str(release)) as running:
+            yield running.url
+
+
+# -- one table, three servers ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the table compares: status, Location (as a path on the server), Content-Type (not
+    for a 303, whose body is the server's own), and the Link header's (rel, target) pairs."""
+
+    status: int
+    location: str | None = None
+    content_type: str | None = None
+    links: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class Paths:
+    """One path of each kind, from the site (any corpus)."""
+
+    claim: str  # /id/..., a claim
+    entity: str  # /id/entity/..., an entity of the catalogue
+    external: str  # /doc/external/..., an outside entity's document (no IRI of ours)
+    version: str
+
+    @property
+    def release(self) -> str:
+        return f"/release/{self.version}"
+
+
+@pytest.fixture(scope="module")
+def paths(site: Path) -> Paths:
+    def first(pattern: str) -> str:
+        found = sorted(site.glob(pattern))
+        assert found, pattern
+        return "/" + found[0].relative_to(site).as_posix().removesuffix(".ttl")
+
+    return Paths(
+        claim="/id/" + first("doc/*/claim/*.ttl").removeprefix("/doc/"),
+        entity="/id/" + first("doc/entity/*.ttl").removeprefix("/doc/"),
+        external=first("doc/external/*.ttl"),
+        version=version_of(site),
+    )
+
+
+CONTENT_TYPES = {f.extension: f.content_type for f in DOCUMENT_FORMATS}
+HTML_PAGE = CONTENT_TYPES["html"]
+
+
+def document_links(document: str, cite_as: str | None, licence: str | None) -> frozenset:
+    """The signposting a document must carry: written out here, not taken from kg."""
+    found = {("describedby", f"{document}.{ext}") for ext in ("ttl", "jsonld", "nt", "rdf")}
+    found.add(("type", "https://schema.org/AboutPage"))
+    if cite_as:
+        found.add(("cite-as", cite_as))
+    if licence:
+        found.add(("license", licence))
+    return frozenset(found)
+
+
+def expected(kind: str, client: Client, paths: Paths, licence: str | None) -> tuple[str, Answer]:
+    """The request path of a kind of path, and the answer every server must give."""
+    resources = {
+        "claim": (paths.claim, "/doc/" + paths.claim.removeprefix("/id/")),
+        "entity": (paths.entity, "/doc/" + paths.entity.removeprefix("/id/")),
+        "ontology": ("/ontology", "/doc/ontology"),
+        "release": (paths.release, f"/doc/release/{paths.version}"),
+    }
+    if kind in resources or kind == "unknown resource":
+        # negotiation comes first: nothing acceptable is 406 whether the resource is or not
+        # (w3id.org cannot know which are)
+        path, document = resources.get(kind, ("/id/nothing-here", ""))
+        if client.format == "406":
+            return path, Answer(406, content_type="text/plain; charset=utf-8")
+        if kind == "unknown resource":
+            return path, Answer(404, None, HTML_PAGE)
+        return path, Answer(303, f"{document}.{client.format}")
+    documents = {  # (document, extension, cite-as)
+        "entity document": (resources["entity"][1], "html", ROOT + paths.entity[1:]),
+        "claim document": (resources["claim"][1], "ttl", ROOT + paths.claim[1:]),
+        "ontology document": ("/doc/ontology", "rdf", ROOT + "ontology"),
+        "release document": (f"/doc/release/{paths.version}", "jsonld", ROOT + paths.release[1:]),
+        "outside entity's document": (paths.external, "nt", None),
+    }
+    if kind in documents:
+        document, ext, cite_as = documents[kind]
+        links = document_links(document, cite_as, licence)
+        return f"{document}.{ext}", Answer(200, None, CONTENT_TYPES[ext], links)
+    download = f"/download/{paths.version}"
+    return {
+        "download": (
+            f"{download}/graph.nt",
+            Answer(200, None, "application/n-triples; charset=utf-8"),
+        ),
+        "VoID": ("/.well-known/void", Answer(303, f"{download}/void.ttl")),
+        "unknown path": ("/nothing-here", Answer(404, None, HTML_PAGE)),
+    }[kind]
+
+
+KINDS = (
+    "claim",
+    "entity",
+    "ontology",
+    "release",
+    "claim document",
+    "entity document",
+    "ontology document",
+    "release document",
+    "outside entity's document",
+    "download",
+    "VoID",
+    "unknown resource",
+    "unknown path",
+)
+
+
+def links_of(header: str | None) -> frozenset[tuple[str, str]]:
+    """The (rel, target) pairs of a Link header."""
+    return frozenset(
+        (rel, target)
+        for target, parameters in re.findall(r"<([^>]*)>([^<]*)", header or "")
+        for rel in re.findall(r'rel="([^"]*)"', parameters)
+    )
+
+
+def answer_of(server: str, path: str, found: requests.Response) -> Answer:
+    location = found.headers.get("Location")
+    if location is not None:
+        absolute = urlsplit(urljoin(server + path, location))
+        assert f"{absolute.scheme}://{absolute.netloc}" == server, location
+        location = absolute.path
+    content_type = None if found.status_code == 303 else found.headers.get("Content-Type")
+    return Answer(
+        found.status_code, location, normal(content_type), links_of(found.headers.get("Link"))
+    )
+
+
+def normal(content_type: str | None) -> str | None:
+    """A Content-Type as compared: lower case, no spaces."""
+    return content_type.lower().replace(" ", "") if content_type else None
+
+
+@pytest.mark.parametrize("client", CLIENTS, ids=[c.name for c in CLIENTS])
+def test_every_server_gives_each_client_the_same_answer(
+    each_server: str, client: Client, paths: Paths, licence: str | None
 ) -> None:
-    headers = {"Accept": accept} if accept is not None else {}
-    if accept is None:
-        headers["Accept"] = ""
-    found = requests.get(server + resource, headers=headers, allow_redirects=False, timeout=10)
-    assert found.status_code == 303
-    assert found.headers["Location"].endswith(f"{document}.{expected}")
-    assert "Accept" in found.headers["Vary"]
-    assert negotiate(accept or None).extension == expected  # kg serve agrees
+    """The whole table, for every kind of path: the answer kg serve, nginx and Apache must
+    all give, and CORS and Vary on each."""
+    wrong = []
+    for kind in KINDS:
+        path, want = expected(kind, client, paths, licence)
+        found = requests.get(
+            each_server + path,
+            headers={"Accept": client.accept},  # None: no Accept header at all
+            allow_redirects=False,
+            timeout=10,
+        )
+        got = answer_of(each_server, path, found)
+        if got != replace(want, content_type=normal(want.content_type)):
+            wrong.append(f"{kind} {path}: got {got}, expected {want}")
+        if found.headers.get("Access-Control-Allow-Origin") != "*":
+            wrong.append(f"{kind} {path}: no CORS")
+        negotiated = got.status in (303, 406) and kind != "VoID"
+        if negotiated and "accept" not in found.headers.get("Vary", "").lower():
+            wrong.append(f"{kind} {path}: no Vary: Accept")
+        if got.status == 406 and not all(media in found.text for media in OFFERED):
+            wrong.append(f"{kind} {path}: the 406 does not say what is offered: {found.text!r}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_table_is_what_kg_negotiation_chooses() -> None:
+    """The table's expectations are kg's own choice (the servers are checked against it)."""
+    assert len({c.accept for c in CLIENTS}) >= 25
+    for client in CLIENTS:
+        chosen = negotiate(client.accept)
+        assert (chosen.extension if chosen else "406") == client.format, client.name
 
 
 FORMATS = {
@@ -140,36 +367,6 @@ def test_nginx_unknown_paths_are_404_pages(server: str, path: str) -> None:
 def test_nginx_serves_the_release_files_void_links_to(server: str, release: Path) -> None:
     found = requests.get(f"{server}/download/0.1.0/graph.nt", timeout=10)
     assert found.status_code == 200 and found.content == (release / "graph.nt").read_bytes()
-
-
-def htaccess_target(rules: str, path: str, accept: str) -> str | None:
-    """Apache mod_rewrite's answer to one request, for the subset of it kg site writes."""
-    conditions: list[tuple[bool, str]] = []
-    for line in rules.splitlines():
-        if line.startswith("RewriteCond %{HTTP_ACCEPT} "):
-            body = line[len("RewriteCond %{HTTP_ACCEPT} ") :].removesuffix(" [NC]")
-            negated = body.startswith("!")
-            conditions.append((negated, body.lstrip("!")))
-        elif line.startswith("RewriteRule "):
-            _, pattern, target, _flags = line.split(" ")
-            matched = re.match(pattern, path)
-            ok = all(
-                (re.search(regex, accept, re.I) is None) == negated for negated, regex in conditions
-            )
-            conditions = []
-            if matched and ok:
-                return matched.expand(target.replace("$1", r"\1"))
-    return None
-
-
-@pytest.mark.parametrize(("accept", "expected"), REAL)
-@pytest.mark.parametrize(("resource", "document"), RESOURCES)
-def test_the_htaccess_rules_choose_as_nginx_does(
-    site: Path, resource: str, document: str, accept: str | None, expected: str
-) -> None:
-    rules = (site / ".htaccess").read_text(encoding="utf-8")
-    target = htaccess_target(rules, resource.lstrip("/"), accept or "")
-    assert target == f"https://docs.example.org{document}.{expected}"
 
 
 def test_nginx_cors_on_redirects_documents_and_downloads(server: str) -> None:
@@ -241,8 +438,3 @@ def test_nginx_compresses_documents_and_answers_304(server: str, ext: str) -> No
     )
     assert since.status_code == 304
     assert "max-age=" in plain.headers["Cache-Control"]
-
-
-def test_the_htaccess_lets_scripts_follow_its_redirects(site: Path) -> None:
-    rules = (site / ".htaccess").read_text(encoding="utf-8")
-    assert 'Header always set Access-Control-Allow-Origin "*"' in rules

@@ -1,13 +1,16 @@
 """Serving the static site as linked data: the answer to one request (``kg serve``), and the
-same rules for nginx (self-hosting) and for the w3id.org redirect service (``.htaccess``).
+same answers from nginx (self-hosting) and from Apache (the w3id.org ``.htaccess``).
 
 - ``/id/<path>``, ``/release/<path>``, ``/ontology``: the resource, not a document: 303 See
   Other to ``/doc/<path>.<ext>`` in the format the ``Accept`` header prefers
-  (:mod:`kg.web.negotiation`); 406 when it accepts none of them.
+  (:mod:`kg.web.negotiation`, whose rules nginx and the ``.htaccess`` are given); 406 with a
+  short body naming what is offered when it accepts none of them; 404 when there is no such
+  resource.
 - ``/doc/<path>.<ext>``: the document, 200 with its ``Content-Type``, ``Vary: Accept`` and FAIR
-  Signposting ``Link`` headers (``cite-as`` the resource's IRI, ``describedby`` each RDF form,
-  ``license``, ``type``).
-- ``/download/<version>/<file>``: the release's files, with their media types.
+  Signposting ``Link`` headers (``cite-as`` the resource's IRI, none for an outside entity's
+  document; ``describedby`` each RDF form, ``license``, ``type``).
+- ``/download/<version>/<file>``: the release's files, with their media types;
+  ``/.well-known/void``: 303 to the release's VoID description (its ``void.ttl``).
 - ``/`` and ``/index.html``: the index; anything else: 404 with a page, never a listing.
 
 Every answer may be read by a script on any web page (``Access-Control-Allow-Origin: *``);
@@ -15,10 +18,11 @@ documents and downloads carry a strong ``ETag`` of their bytes, ``Last-Modified`
 release was issued, else the file's time) and ``Cache-Control``, and a request that already
 has them (``If-None-Match``, ``If-Modified-Since``) gets 304 Not Modified.
 
-nginx cannot weigh q-values: its rules (like w3id.org's ``.htaccess``) pick the format by the
-first media type of ours the header names with no ``q=0``, which agrees with
-:func:`kg.web.negotiation.negotiate` for the headers browsers, curl, rdflib and Jena send (the
-tests check both on the same table).
+The ``.htaccess`` serves two places: on w3id.org (a request whose Host is the namespace's) it
+redirects every path to the host the site is served from (``kg site --host``), where it cannot
+know which resources exist; on an Apache that serves the site folder itself (the file in it,
+``AllowOverride All``) it answers as ``kg serve`` and nginx do. The tests send one table of
+real clients' Accept headers to all three.
 """
 
 from __future__ import annotations
@@ -30,11 +34,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from kg.errors import InputError
 from kg.formats.files import FILES, download_types
 from kg.namespaces import ROOT
-from kg.web.negotiation import FORMATS, OFFERED, negotiate
+from kg.web.negotiation import FORMATS, OFFERED, negotiate, rules
 
 __all__ = [
     "CORS",
@@ -46,6 +51,7 @@ __all__ = [
     "nginx_conf",
     "not_acceptable",
     "not_modified",
+    "signposting",
 ]
 
 _BY_EXTENSION = {f.extension: f for f in FORMATS}
@@ -115,12 +121,18 @@ _HOST = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?"
 def signposting(document: str, license_iri: str | None) -> str:
     """The ``Link`` header of a document (path without extension).
 
+    >>> signposting("/doc/release/1.0", None).split(", ")[0]
+    '<https://w3id.org/drugclaims/release/1.0>; rel="cite-as"'
+    >>> 'cite-as' in signposting("/doc/external/mesh-D000068238", None)
+    False
+
     :raises InputError: the licence IRI may not go into a header
     """
-    links = []
-    resource = _resource_of(document)
-    if resource:
-        links.append(f'<{resource}>; rel="cite-as"')
+    return _links(document, _resource_of(document), license_iri)
+
+
+def _links(document: str, resource: str | None, license_iri: str | None) -> str:
+    links = [f'<{resource}>; rel="cite-as"'] if resource else []
     for fmt in FORMATS:
         if fmt.extension != "html":
             links.append(
@@ -170,10 +182,16 @@ PREFLIGHT = (
 CACHE_CONTROL = "public, max-age=3600"
 
 
+#: The body of a 406: what a resource's documents come in.
+NOT_ACCEPTABLE = "not acceptable: the documents are " + ", ".join(OFFERED)
+#: Where the release's VoID description is found (RFC 8615, VoID 7.2).
+WELL_KNOWN_VOID = "/.well-known/void"
+
+
 def not_acceptable() -> Answer:
     """406, with a short body naming the media types a resource's documents come in (and its
     length, so that a client on a kept-alive connection knows where the answer ends)."""
-    body = ("not acceptable: the documents are " + ", ".join(OFFERED) + "\n").encode("ascii")
+    body = (NOT_ACCEPTABLE + "\n").encode("ascii")
     return Answer(
         406,
         (
@@ -214,6 +232,8 @@ def _answer(
             ),
             b"",
         )
+    if path == WELL_KNOWN_VOID:
+        return _void(site)
     file = _File(request, modified)
     if path in ("/", "/index.html"):
         return file(site / "index.html", _BY_EXTENSION["html"].content_type)
@@ -233,6 +253,15 @@ def _answer(
             link = ("Link", signposting(stem, license_iri))
             return file(target, fmt.content_type, (("Vary", "Accept"), link))
     return _not_found(site)
+
+
+def _void(site: Path) -> Answer:
+    """303 to the release's void.ttl among the site's downloads (one version), else 404."""
+    found = sorted(site.glob("download/*/void.ttl"))
+    if not found:
+        return _not_found(site)
+    location = "/" + found[-1].relative_to(site).as_posix()
+    return Answer(303, (("Location", location), *CORS, ("Content-Length", "0")), b"")
 
 
 @dataclass(frozen=True)
@@ -322,17 +351,8 @@ def _not_found(site: Path) -> Answer:
 
 # -- nginx and .htaccess ---------------------------------------------------------------------
 
-#: How nginx and .htaccess choose: the first of these whose media type the Accept header names
-#: without q=0 (an RDF client's header), else HTML.
-_RULES = (
-    ("ttl", r"(text/turtle|application/x-turtle)(?!;\s*q=0(\.0*)?(,|$))"),
-    ("jsonld", r"application/ld\+json(?!;\s*q=0(\.0*)?(,|$))"),
-    ("nt", r"application/n-triples(?!;\s*q=0(\.0*)?(,|$))"),
-    ("rdf", r"application/(rdf\+)?xml(?!;\s*q=0(\.0*)?(,|$))"),
-)
-
-
-_TEXT_PLAIN = r"^text/plain(?!;\s*q=0)"
+#: The document formats' extensions, as a regular expression.
+_DOCUMENTS = "|".join(f.extension for f in FORMATS)
 #: What nginx compresses (text/html always): the text and RDF types of the site and downloads.
 _GZIP_TYPES = " ".join(
     sorted(
@@ -343,24 +363,62 @@ _GZIP_TYPES = " ".join(
 )
 
 
-def nginx_conf(site: Path, port: int, license_iri: str | None, *, prefix: Path) -> str:
+def _void_path(version: str | None) -> str | None:
+    """Where the release's void.ttl is among the site's downloads."""
+    return f"/download/{version}/void.ttl" if version else None
+
+
+def nginx_conf(
+    site: Path,
+    port: int,
+    license_iri: str | None,
+    *,
+    prefix: Path,
+    version: str | None = None,
+) -> str:
     """An nginx configuration serving ``site`` on 127.0.0.1:``port`` with the rules above
-    (``prefix``: the folder for nginx's pid, logs and temporary files)."""
-    cases = "\n".join(f'        "~*^(?!.*text/html).*{pattern}" {ext};' for ext, pattern in _RULES)
+    (``prefix``: the folder for nginx's pid, logs and temporary files; ``version``: the
+    release's, whose void.ttl ``/.well-known/void`` leads to)."""
+    cases = "\n".join(f'        "~*{pattern}" {ext};' for pattern, ext in rules())
     documents = {"html", "ttl", "jsonld", "nt", "rdf", "nq"}  # written out above
     types_block = "\n".join(
         f"        {item.media_type} {item.extension};"
         for item in sorted({f.extension: f for f in FILES}.values(), key=lambda f: f.extension)
         if item.extension not in documents
     )
-    rdflib_nt = f'"~*{_TEXT_PLAIN}" nt;'
     # a static site takes no POST: its preflight offers GET and HEAD (the answer to OPTIONS)
     static = {**dict(CORS + PREFLIGHT), "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS"}
     cors = "\n".join(
         [f'            add_header {name} "{value}" always;' for name, value in static.items()]
         + ["            if ($request_method = OPTIONS) { return 204; }"]
     )
-    link = signposting("/doc/$doc", license_iri)
+    cors_always = "\n".join(
+        f'            add_header {name} "{value}" always;' for name, value in CORS
+    )
+    void = _void_path(version)
+    well_known = (
+        f"if (!-f $document_root{void}) {{ return 404; }}\n            return 303 {void};"
+        if void
+        else "return 404;"
+    )
+    # one location for each kind of document: its cite-as is its resource's IRI (none for an
+    # outside entity's, which is not ours to name)
+    kinds = (
+        ("external/(?<doc>.+)", "/doc/external/$doc"),
+        ("release/(?<doc>.+)", "/doc/release/$doc"),
+        ("(?<doc>ontology)", "/doc/ontology"),
+        ("(?<doc>.+)", "/doc/$doc"),
+    )
+    document_locations = "\n".join(
+        f"""        location ~ ^/doc/{kind}\\.({_DOCUMENTS})$ {{
+{cors}
+            add_header Cache-Control "{CACHE_CONTROL}";
+            add_header Vary Accept always;
+            add_header Link '{signposting(document, license_iri)}' always;
+            try_files $uri =404;
+        }}"""
+        for kind, document in kinds
+    )
     return f"""# nginx configuration written by `kg site`: serves the site in {site}
 # with content negotiation (303 from /id/ to /doc/) and FAIR Signposting headers.
 pid {prefix}/nginx.pid;
@@ -384,23 +442,28 @@ http {{
         text/css css;
     }}
     charset utf-8;
-    charset_types text/html text/turtle application/ld+json application/n-triples
+    charset_types text/html text/plain text/turtle application/ld+json application/n-triples
         application/rdf+xml application/n-quads application/trig text/tab-separated-values
         text/csv text/css;
     gzip on;
     gzip_vary on;
     gzip_types {_GZIP_TYPES};
+    # the document a resource's Accept header asks for: the first of these rules that matches
+    # (kg.web.negotiation.rules: q-values compared to their first decimal); none: 406
     map $http_accept $ext {{
-        default html;
+        default "";
+        "" html;  # no Accept header: as */*
 {cases}
-        {rdflib_nt}
     }}
     server {{
         listen 127.0.0.1:{port};
         root {site};
         autoindex off;
         error_page 404 /404.html;
-        location = /404.html {{ internal; }}
+        location = /404.html {{
+            internal;
+{cors_always}
+        }}
         location = / {{ try_files /index.html =404; }}
         location = /index.html {{ }}
         location = /style.css {{ }}
@@ -408,40 +471,36 @@ http {{
 {cors}
             add_header Cache-Control "{CACHE_CONTROL}";
         }}
-        location = /ontology {{
+        location = {WELL_KNOWN_VOID} {{
 {cors}
-            add_header Cache-Control "{CACHE_CONTROL}";
-            add_header Vary Accept always;
-            return 303 /doc/ontology.$ext;
+            {well_known}
         }}
-        location ~ ^/(id|release)/(.+)$ {{
-            set $res $2;
-            set $kind $1;
+        location ~ ^/(id/.+|release/.+|ontology)$ {{
+            set $res $1;
 {cors}
             add_header Cache-Control "{CACHE_CONTROL}";  # not on a 404
             add_header Vary Accept always;
-            if ($kind = release) {{ set $res release/$res; }}
+            default_type text/plain;
+            if ($ext = "") {{ return 406 "{NOT_ACCEPTABLE}\\n"; }}
+            if ($res ~ ^id/(.+)$) {{ set $res $1; }}
             if (!-f $document_root/doc/$res.$ext) {{ return 404; }}
             return 303 /doc/$res.$ext;
         }}
-        location ~ ^/doc/(?<doc>.+)\\.(html|ttl|jsonld|nt|rdf)$ {{
-{cors}
-            add_header Cache-Control "{CACHE_CONTROL}";
-            add_header Vary Accept always;
-            add_header Link '{link}' always;
-            try_files $uri =404;
-        }}
+{document_locations}
         location / {{ return 404; }}
     }}
 }}
 """
 
 
-def htaccess(host: str) -> str:
-    """The w3id.org redirect rules (Apache mod_rewrite): the same choice of format as nginx's,
-    redirecting to the documents on ``host`` (where the site is served).
+def htaccess(host: str, *, version: str | None = None, license_iri: str | None = None) -> str:
+    """Apache mod_rewrite rules for w3id.org, where they redirect every path to ``host`` (where
+    the site is served), and for an Apache that serves the site folder itself, where they give
+    ``kg serve``'s answers (``version``: the release's, for ``/.well-known/void``;
+    ``license_iri``: the documents' ``license`` link).
 
-    :raises InputError: ``host`` is not an http(s) origin (with an optional path)
+    :raises InputError: ``host`` is not an http(s) origin (with an optional path), or the
+        licence IRI may not go into a header
     """
     if not _HOST.fullmatch(host):
         raise InputError(
@@ -450,25 +509,94 @@ def htaccess(host: str) -> str:
             None,
             f"{host!r} is not where a site is served: expected http(s)://NAME[:PORT][/PATH]",
         )
+    here = urlsplit(host).path.rstrip("/")  # the site's path on its host
+    resource = "^(?:id/.+|release/.+|ontology)$"
     lines = [
-        "# w3id.org/drugclaims: written by `kg site`; the same rules as its nginx.conf",
+        "# written by `kg site`: the answers of kg serve and of the site's nginx.conf. On",
+        f"# {_W3ID} (copy this file to w3id.org's repository) every path redirects to",
+        f"# {host}, where the site is served; on an Apache serving the site folder itself",
+        "# (this file in it, AllowOverride All) the documents and downloads are served here.",
         "Options +FollowSymLinks",
         "RewriteEngine on",
+        *_apache_types(),
+        f'ErrorDocument 406 "{NOT_ACCEPTABLE}"',
+        'Header always set Content-Type "text/plain; charset=utf-8" '
+        '"expr=%{REQUEST_STATUS} == 406"',
         "Header always set Vary Accept",
-        'Header always set Access-Control-Allow-Origin "*"',
+        *(f'Header always set {name} "{value}"' for name, value in CORS),
+        f'<If "%{{HTTP_HOST}} !~ /{_W3ID_HOST}/i">',
+        f"    ErrorDocument 404 {here}/404.html",
+        "</If>",
+        *_apache_links(here, license_iri),
+        "# an error page or an index being served: nothing more to decide",
+        "RewriteCond %{ENV:REDIRECT_STATUS} !^$",
+        "RewriteRule ^ - [L]",
+        f"RewriteCond %{{HTTP_HOST}} {_W3ID_HOST} [NC]",
+        "RewriteRule ^ - [E=KG_REDIRECT:1]",
+        "# the document format the Accept header prefers (kg.web.negotiation.rules: q-values",
+        "# compared to their first decimal); none: 406",
     ]
-    for source, target in (("id/(.+)", "$1"), ("(release/.+)", "$1"), ("(ontology)", "$1")):
-        for ext, pattern in _RULES:
-            lines += [
-                r"RewriteCond %{HTTP_ACCEPT} !text/html",
-                rf"RewriteCond %{{HTTP_ACCEPT}} {pattern} [NC]",
-                rf"RewriteRule ^{source}$ {host}/doc/{target}.{ext} [R=303,L]",
-            ]
-        lines += [  # rdflib's N-Triples: text/plain, N-Triples' old media type
-            r"RewriteCond %{HTTP_ACCEPT} !text/html",
-            rf"RewriteCond %{{HTTP_ACCEPT}} {_TEXT_PLAIN} [NC]",
-            rf"RewriteRule ^{source}$ {host}/doc/{target}.nt [R=303,L]",
-            rf"RewriteRule ^{source}$ {host}/doc/{target}.html [R=303,L]",
+    for pattern, ext in rules():
+        lines += [
+            "RewriteCond %{ENV:KG_FORMAT} ^$",
+            f"RewriteCond %{{HTTP_ACCEPT}} {pattern} [NC]",
+            f"RewriteRule {resource} - [E=KG_FORMAT:{ext}]",
         ]
-    lines.append(rf"RewriteRule ^$ {host}/index.html [R=303,L]")
+    lines += ["RewriteCond %{ENV:KG_FORMAT} ^$", f"RewriteRule {resource} - [R=406,L]"]
+    for source, target in (("id/(.+)", "$1"), ("(release/.+|ontology)", "$1")):
+        document = f"doc/{target}.%{{ENV:KG_FORMAT}}"
+        lines += [  # where the site is here, a resource without a document is not found
+            "RewriteCond %{ENV:KG_REDIRECT} !=1",
+            f"RewriteCond %{{DOCUMENT_ROOT}}{here}/{document} !-f",
+            f"RewriteRule ^{source}$ - [R=404,L]",
+            f"RewriteRule ^{source}$ {host}/{document} [R=303,L]",
+        ]
+    void = _void_path(version)
+    if void:
+        lines.append(rf"RewriteRule ^\.well-known/void$ {host}{void} [R=303,L]")
+    lines += [
+        "# on w3id.org: the documents, downloads and pages are on the host",
+        "RewriteCond %{ENV:KG_REDIRECT} =1",
+        "RewriteRule ^(.*)$ " + host + "/$1 [R=302,L]",
+        "# here: the index, and only the site's documents and downloads",
+        "RewriteRule ^$ index.html [L]",
+        "RewriteCond %{REQUEST_FILENAME} -d",
+        "RewriteRule ^.+$ - [R=404,L]",
+        rf"RewriteRule !^(?:index\.html|style\.css|download/.+|doc/.+\.(?:{_DOCUMENTS}))$"
+        " - [R=404,L]",
+    ]
     return "\n".join(lines) + "\n"
+
+
+#: The host of the namespace (w3id.org), where the .htaccess only redirects.
+_W3ID = urlsplit(ROOT).netloc
+_W3ID_HOST = "^" + re.escape(_W3ID) + "(?::[0-9]+)?$"
+
+
+def _apache_types() -> list[str]:
+    """mod_mime's types of the site's documents and downloads: kg serve's Content-Types."""
+    documents = {f.extension: f.content_type for f in FORMATS}
+    types = {**download_types(), **documents, "css": "text/css; charset=utf-8"}
+    return [f'AddType "{value}" .{ext}' for ext, value in sorted(types.items())]
+
+
+def _apache_links(here: str, license_iri: str | None) -> list[str]:
+    """The documents' signposting (as :func:`signposting`), from the path of the document
+    served: mod_rewrite names the document and its resource, mod_headers writes the link."""
+    documents = rf"\.(?:{_DOCUMENTS})$"
+    licence = safe_iri(license_iri, "the release's licence") if license_iri else None
+    escaped = licence.replace("%", "%%") if licence else None  # mod_headers' escape
+    cited = _links(f"{here}/doc/%{{KG_DOC}}e", ROOT + "%{KG_CITE}e", escaped)
+    uncited = _links(f"{here}/doc/%{{KG_UNCITED}}e", None, escaped)
+    return [
+        "# FAIR Signposting on the documents served here (cite-as: the resource's IRI)",
+        "RewriteCond %{REQUEST_FILENAME} -f",
+        f"RewriteRule ^doc/(external/.+){documents} - [E=KG_UNCITED:$1]",
+        "RewriteCond %{REQUEST_FILENAME} -f",
+        f"RewriteRule ^doc/(release/.+|ontology){documents} - [E=KG_DOC:$1,E=KG_CITE:$1]",
+        "RewriteCond %{REQUEST_FILENAME} -f",
+        "RewriteCond %{ENV:KG_DOC}%{ENV:KG_UNCITED} ^$",
+        f"RewriteRule ^doc/(.+){documents} - [E=KG_DOC:$1,E=KG_CITE:id/$1]",
+        'Header always set Link "' + cited.replace('"', '\\"') + '" env=KG_DOC',
+        'Header always set Link "' + uncited.replace('"', '\\"') + '" env=KG_UNCITED',
+    ]

@@ -235,10 +235,13 @@ def build_site(
             if path.is_file() and not path.is_symlink():
                 files[f"download/{version}/{name}"] = path.read_bytes()
     root = out.resolve()
+    licence = license_of(store)
     files["nginx.conf"] = nginx_conf(
-        root, 8080, license_of(store), prefix=root.parent / f".{root.name}-nginx"
+        root, 8080, licence, prefix=root.parent / f".{root.name}-nginx", version=version
     ).encode("utf-8")
-    files[".htaccess"] = htaccess(public_host.rstrip("/")).encode("utf-8")
+    files[".htaccess"] = htaccess(
+        public_host.rstrip("/"), version=version, license_iri=licence
+    ).encode("utf-8")
     write_release(files, out, force=force)
     return len(site.pages), license_of(store)
 
