@@ -438,3 +438,60 @@ def test_nginx_compresses_documents_and_answers_304(server: str, ext: str) -> No
     )
     assert since.status_code == 304
     assert "max-age=" in plain.headers["Cache-Control"]
+
+
+@pytest.fixture(scope="module")
+def apache(site: Path, apache_port: int) -> Iterator[str]:
+    with apache_server(site, apache_port) as url:
+        yield url
+
+
+def test_the_htaccess_on_w3id_redirects_everything_to_the_host(apache: str, paths: Paths) -> None:
+    """Where the Host is the namespace's (w3id.org), nothing is served: resources are
+    negotiated (303, or 406) to the host's documents, and every other path, downloads too,
+    redirects to the same path on the host."""
+    w3id = urlsplit(ROOT).netloc
+    download = f"/download/{paths.version}"
+
+    def get(path: str, accept: str | None = None) -> requests.Response:
+        headers = {"Host": w3id, "Accept": accept}
+        return requests.get(apache + path, headers=headers, allow_redirects=False, timeout=10)
+
+    for path, accept, status, location in [
+        (paths.claim, "text/turtle", 303, "/doc/" + paths.claim[4:] + ".ttl"),
+        (paths.claim, None, 303, "/doc/" + paths.claim[4:] + ".html"),
+        ("/ontology", "application/rdf+xml", 303, "/doc/ontology.rdf"),
+        ("/id/nothing-here", "text/turtle", 303, "/doc/nothing-here.ttl"),  # it cannot know
+        (f"{download}/graph.nt", None, 302, f"{download}/graph.nt"),
+        ("/.well-known/void", None, 303, f"{download}/void.ttl"),
+        (paths.external + ".nt", None, 302, paths.external + ".nt"),
+        ("/", None, 302, "/"),
+    ]:
+        found = get(path, accept)
+        assert (found.status_code, found.headers.get("Location")) == (status, apache + location)
+        assert found.headers["Access-Control-Allow-Origin"] == "*"
+    refused = get(paths.claim, "image/png")
+    assert refused.status_code == 406 and all(media in refused.text for media in OFFERED)
+
+
+@pytest.mark.parametrize("kind", ["nginx", "apache"])
+def test_nginx_and_apache_choose_as_kg_does_for_many_headers(
+    request: pytest.FixtureRequest, kind: str
+) -> None:
+    """300 headers built from the pieces clients write (tests/test_negotiation.py), sent to
+    the real servers: their regular expression engines (PCRE) agree with kg's choice."""
+    from test_negotiation import sample_headers
+
+    url = request.getfixturevalue("server" if kind == "nginx" else "apache")
+    wrong = []
+    for header in sample_headers(300):
+        chosen = negotiate(header)
+        found = requests.get(
+            url + "/ontology", headers={"Accept": header}, allow_redirects=False, timeout=10
+        )
+        want = (303, f"/doc/ontology.{chosen.extension}") if chosen else (406, None)
+        location = found.headers.get("Location")
+        got = (found.status_code, location and urlsplit(location).path)
+        if got != want:
+            wrong.append(f"{header!r}: got {got}, expected {want}")
+    assert not wrong, "\n".join(wrong)
