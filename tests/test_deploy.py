@@ -7,7 +7,6 @@ then what nginx adds (gzip, CORS preflight, 304)."""
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 import subprocess
@@ -21,38 +20,16 @@ import pyoxigraph as ox
 import pytest
 import requests
 from servers import apache_server, executable, free_port, stop, wait_for
+from test_negotiation import CLIENTS, Client
 
 from kg.namespaces import ROOT
-from kg.web.deploy import nginx_conf
+from kg.web.deploy import WELL_KNOWN_VOID, answer, htaccess, nginx_conf
 from kg.web.negotiation import FORMATS as DOCUMENT_FORMATS
 from kg.web.negotiation import OFFERED, negotiate
 from kg.web.site import build_site, license_of
 
 pytestmark = pytest.mark.stores
 
-TABLE = Path(__file__).parent / "fixtures" / "accept.tsv"
-
-
-@dataclass(frozen=True)
-class Client:
-    """One row of the table: a client, the Accept header it sends (None: none), and the
-    document format it must get ("406": none)."""
-
-    name: str
-    accept: str | None
-    format: str
-
-
-def read_clients(table: Path = TABLE) -> list[Client]:
-    """The rows of the Accept table (lines starting with # are comments)."""
-    lines = [line for line in table.read_text(encoding="utf-8").splitlines() if line[:1] != "#"]
-    return [
-        Client(row["client"], None if row["accept"] == "(none)" else row["accept"], row["format"])
-        for row in csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
-    ]
-
-
-CLIENTS = read_clients()
 SERVERS = ("kg serve", "nginx", "apache")
 
 #: One resource of each kind: (resource path, document path)
@@ -315,131 +292,6 @@ def test_every_server_gives_each_client_the_same_answer(
     assert not wrong, "\n".join(wrong)
 
 
-def test_the_table_is_what_kg_negotiation_chooses() -> None:
-    """The table's expectations are kg's own choice (the servers are checked against it)."""
-    assert len({c.accept for c in CLIENTS}) >= 25
-    for client in CLIENTS:
-        chosen = negotiate(client.accept)
-        assert (chosen.extension if chosen else "406") == client.format, client.name
-
-
-FORMATS = {
-    "ttl": ("text/turtle; charset=utf-8", ox.RdfFormat.TURTLE),
-    "nt": ("application/n-triples; charset=utf-8", ox.RdfFormat.N_TRIPLES),
-    "jsonld": ("application/ld+json; charset=utf-8", ox.RdfFormat.JSON_LD),
-    "rdf": ("application/rdf+xml; charset=utf-8", ox.RdfFormat.RDF_XML),
-}
-
-
-@pytest.mark.parametrize("ext", sorted(FORMATS))
-@pytest.mark.parametrize(("resource", "document"), RESOURCES)
-def test_nginx_documents_are_the_resources_triples(
-    server: str, site: Path, resource: str, document: str, ext: str
-) -> None:
-    content_type, rdf_format = FORMATS[ext]
-    found = requests.get(
-        server + resource, headers={"Accept": content_type.split(";")[0]}, timeout=10
-    )
-    assert found.status_code == 200
-    assert found.headers["Content-Type"].replace(" ", "") == content_type.replace(" ", "")
-    assert "Accept" in found.headers["Vary"]
-    link = found.headers["Link"]
-    assert 'rel="describedby"' in link and 'rel="license"' in link and 'rel="type"' in link
-    assert 'rel="cite-as"' in link
-    assert found.headers["Access-Control-Allow-Origin"] == "*"
-    assert found.headers["ETag"] and found.headers["Last-Modified"]
-    got = set(ox.parse(found.content, format=rdf_format))
-    expected = set(ox.parse(path=str(site / f"{document[1:]}.nt"), format=ox.RdfFormat.N_TRIPLES))
-    assert got == expected and got
-    head = requests.head(server + document + "." + ext, timeout=10)
-    assert head.status_code == 200 and head.content == b""
-
-
-@pytest.mark.parametrize(
-    "path", ["/id/nothing-here", "/doc/", "/secret", "/nginx.conf", "/.htaccess"]
-)
-def test_nginx_unknown_paths_are_404_pages(server: str, path: str) -> None:
-    found = requests.get(server + path, timeout=10)
-    assert found.status_code == 404
-    assert "Not found" in found.text and "Index of" not in found.text
-
-
-def test_nginx_serves_the_release_files_void_links_to(server: str, release: Path) -> None:
-    found = requests.get(f"{server}/download/0.1.0/graph.nt", timeout=10)
-    assert found.status_code == 200 and found.content == (release / "graph.nt").read_bytes()
-
-
-def test_nginx_cors_on_redirects_documents_and_downloads(server: str) -> None:
-    resource, document = RESOURCES[0]
-    answers = [
-        requests.get(server + resource, allow_redirects=False, timeout=10),
-        requests.get(server + document + ".ttl", timeout=10),
-        requests.get(server + "/download/0.1.0/graph.nt", timeout=10),
-        requests.head(server + "/download/0.1.0/graph.nt", timeout=10),
-    ]
-    assert [a.status_code for a in answers] == [303, 200, 200, 200]
-    assert all("max-age=" in a.headers["Cache-Control"] for a in answers)
-    missing = requests.get(server + "/id/nothing-here", allow_redirects=False, timeout=10)
-    assert missing.status_code == 404 and "Cache-Control" not in missing.headers
-    for found in answers:
-        assert found.headers["Access-Control-Allow-Origin"] == "*"
-    for path in (resource, document + ".ttl", "/download/0.1.0/graph.nt"):
-        preflight = requests.options(
-            server + path,
-            headers={
-                "Origin": "https://elsewhere.example",
-                "Access-Control-Request-Method": "GET",
-                "Access-Control-Request-Headers": "accept",
-            },
-            timeout=10,
-        )
-        assert preflight.status_code == 204, path
-        assert preflight.headers["Access-Control-Allow-Origin"] == "*"
-        assert "GET" in preflight.headers["Access-Control-Allow-Methods"]
-        assert "Accept" in preflight.headers["Access-Control-Allow-Headers"]
-
-
-@pytest.mark.parametrize(
-    ("name", "content_type"),
-    [
-        ("nanopubs.trig", "application/trig; charset=utf-8"),
-        ("kgx_nodes.jsonl", "application/jsonl"),
-        ("graph.nq", "application/n-quads; charset=utf-8"),
-        ("mappings.sssom.tsv", "text/tab-separated-values; charset=utf-8"),
-    ],
-)
-def test_nginx_serves_downloads_with_their_types_compressed(
-    server: str, release: Path, name: str, content_type: str
-) -> None:
-    url = f"{server}/download/0.1.0/{name}"
-    plain = requests.get(url, headers={"Accept-Encoding": "identity"}, timeout=10)
-    assert plain.status_code == 200
-    assert plain.headers["Content-Type"].replace(" ", "") == content_type.replace(" ", "")
-    assert "Content-Encoding" not in plain.headers
-    assert plain.content == (release / name).read_bytes()
-    packed = requests.get(url, headers={"Accept-Encoding": "gzip"}, timeout=10)
-    assert packed.headers["Content-Encoding"] == "gzip"
-    assert "Accept-Encoding" in packed.headers["Vary"]
-    assert packed.content == plain.content  # requests undoes the gzip
-    assert packed.headers["Access-Control-Allow-Origin"] == "*"
-
-
-@pytest.mark.parametrize("ext", [*sorted(FORMATS), "html"])
-def test_nginx_compresses_documents_and_answers_304(server: str, ext: str) -> None:
-    url = f"{server}{RESOURCES[0][1]}.{ext}"
-    packed = requests.get(url, headers={"Accept-Encoding": "gzip"}, timeout=10)
-    assert packed.status_code == 200 and packed.headers["Content-Encoding"] == "gzip"
-    plain = requests.get(url, headers={"Accept-Encoding": "identity"}, timeout=10)
-    tag = plain.headers["ETag"]
-    again = requests.get(url, headers={"If-None-Match": tag}, timeout=10)
-    assert again.status_code == 304 and again.content == b""
-    since = requests.get(
-        url, headers={"If-Modified-Since": plain.headers["Last-Modified"]}, timeout=10
-    )
-    assert since.status_code == 304
-    assert "max-age=" in plain.headers["Cache-Control"]
-
-
 @pytest.fixture(scope="module")
 def apache(site: Path, apache_port: int) -> Iterator[str]:
     with apache_server(site, apache_port) as url:
@@ -495,3 +347,14 @@ def test_nginx_and_apache_choose_as_kg_does_for_many_headers(
         if got != want:
             wrong.append(f"{header!r}: got {got}, expected {want}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_without_a_release_version_there_is_no_void_to_lead_to(tmp_path: Path) -> None:
+    """A site without downloads: /.well-known/void is 404 in kg serve, and the configurations
+    lead nowhere either."""
+    assert answer(tmp_path, WELL_KNOWN_VOID, None).status == 404
+    conf = nginx_conf(tmp_path, 8080, None, prefix=tmp_path)
+    block = conf.split("location = /.well-known/void {")[1].split("\n        }")[0]
+    assert "return 404;" in block and "303" not in block
+    assert "well-known" not in htaccess("https://example.org")
+    assert r"RewriteRule ^\.well-known/void$" in htaccess("https://example.org", version="1.0.0")

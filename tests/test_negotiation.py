@@ -1,17 +1,60 @@
-"""Content negotiation, one choice in two forms: :func:`kg.web.negotiation.negotiate` (what
-kg serve runs) and :func:`kg.web.negotiation.rules` (the regular expressions nginx and the
-.htaccess are given) choose the same format for any header built from the ranges, q-values
-and parameters clients write, including malformed ones."""
+"""Content negotiation: the table of real clients' Accept headers (tests/fixtures/accept.tsv,
+which tests/test_deploy.py sends to kg serve, nginx and Apache) is what kg chooses; and one
+choice in two forms: :func:`kg.web.negotiation.negotiate` (what kg serve runs) and
+:func:`kg.web.negotiation.rules` (the regular expressions nginx and the .htaccess are given)
+choose the same format for any header built from the ranges, q-values and parameters clients
+write, including malformed ones."""
 
 from __future__ import annotations
 
+import csv
 import random
 import re
+from dataclasses import dataclass
+from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kg.web.negotiation import FORMATS, negotiate, rules
+
+TABLE = Path(__file__).parent / "fixtures" / "accept.tsv"
+
+
+@dataclass(frozen=True)
+class Client:
+    """One row of the table: a client, the Accept header it sends (None: none), and the
+    document format it must get ("406": none)."""
+
+    name: str
+    accept: str | None
+    format: str
+
+
+def read_clients(table: Path = TABLE) -> list[Client]:
+    """The rows of the Accept table (lines starting with # are comments)."""
+    lines = [line for line in table.read_text(encoding="utf-8").splitlines() if line[:1] != "#"]
+    return [
+        Client(row["client"], None if row["accept"] == "(none)" else row["accept"], row["format"])
+        for row in csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
+    ]
+
+
+CLIENTS = read_clients()
+
+
+@pytest.mark.parametrize("client", CLIENTS, ids=[c.name for c in CLIENTS])
+def test_each_client_gets_its_format(client: Client) -> None:
+    chosen = negotiate(client.accept)
+    assert (chosen.extension if chosen else "406") == client.format
+
+
+def test_the_table_has_every_kind_of_client() -> None:
+    """Distinct headers, every format and 406 among the answers."""
+    assert len({c.accept for c in CLIENTS}) >= 30
+    assert {c.format for c in CLIENTS} == {f.extension for f in FORMATS} | {"406"}
+
 
 MEDIA = [
     *(media for fmt in FORMATS for media in fmt.accepted),

@@ -14,6 +14,7 @@ import pytest
 import requests
 from click.testing import Result
 from rdflib import Graph
+from test_negotiation import CLIENTS
 
 from kg.runtime.offline import offline
 from kg.web.deploy import answer
@@ -21,43 +22,9 @@ from kg.web.negotiation import negotiate
 from kg.web.site import ROOT, build_site
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
-#: What real clients send, and the format each must get.
-ACCEPT = [
-    (None, "html"),
-    ("*/*", "html"),  # curl
-    (BROWSER, "html"),
-    ("text/turtle", "ttl"),
-    ("text/turtle, application/x-turtle, */*;q=0.1", "ttl"),  # rdflib, format="turtle"
-    ("text/plain, */*;q=0.1", "nt"),  # rdflib, format="nt"
-    ("application/ld+json, application/json;q=0.9, */*;q=0.1", "jsonld"),  # rdflib json-ld
-    ("application/n-triples", "nt"),
-    ("application/ld+json;q=0.5, text/turtle;q=0.4", "jsonld"),  # q-values decide
-    ("text/turtle;q=0, application/ld+json", "jsonld"),  # q=0: not acceptable
-    # rdflib 7 with no format: every parser's media type, no q-values: RDF, not HTML
-    (
-        "application/ld+json, application/rdf+xml, text/n3, text/turtle, "
-        "application/n-triples, application/n-quads, application/trix, application/trig",
-        "ttl",
-    ),
-    # Jena's RDFDataMgr
-    ("text/turtle,application/n-triples;q=0.9,application/ld+json;q=0.8,*/*;q=0.1", "ttl"),
-    # Jena RIOT 6's default
-    (
-        "text/turtle,application/n-triples;q=0.9,application/rdf+xml;q=0.7,application/trig,"
-        "application/n-quads;q=0.9,application/ld+json;q=0.8,*/*;q=0.5",
-        "ttl",
-    ),
-    ("application/rdf+xml", "rdf"),
-    # the OWL API (Protégé) loading an ontology, and Protégé's HEAD probe of an import
-    (
-        "application/rdf+xml, application/xml; q=0.7, text/xml; q=0.6, text/plain; q=0.1, "
-        "*/*; q=0.09",
-        "rdf",
-    ),
-    ("application/rdf+xml, application/xml; q=0.5, text/xml; q=0.3, */*; q=0.2", "rdf"),
-    # Oxigraph's SPARQL LOAD: equal preference, our default RDF format
-    ("application/n-triples, text/turtle, application/rdf+xml", "ttl"),
-]
+#: What real clients send, and the format each must get (the table kg serve, nginx and Apache
+#: are all tested with: tests/fixtures/accept.tsv)
+ACCEPT = [(c.accept, c.format) for c in CLIENTS if c.format != "406"]
 
 
 @pytest.fixture(scope="module")

@@ -43,7 +43,9 @@ from kg.web.negotiation import FORMATS, OFFERED, negotiate, rules
 
 __all__ = [
     "CORS",
+    "NOT_ACCEPTABLE",
     "PREFLIGHT",
+    "WELL_KNOWN_VOID",
     "Answer",
     "answer",
     "etag",
