@@ -263,7 +263,8 @@ def _void(site: Path) -> Answer:
     if not found:
         return _not_found(site)
     location = "/" + found[-1].relative_to(site).as_posix()
-    return Answer(303, (("Location", location), *CORS, ("Content-Length", "0")), b"")
+    headers = (("Location", location), ("Cache-Control", CACHE_CONTROL), *CORS)
+    return Answer(303, (*headers, ("Content-Length", "0")), b"")
 
 
 @dataclass(frozen=True)
@@ -475,6 +476,7 @@ http {{
         }}
         location = {WELL_KNOWN_VOID} {{
 {cors}
+            add_header Cache-Control "{CACHE_CONTROL}";
             {well_known}
         }}
         location ~ ^/(id/.+|release/.+|ontology)$ {{
@@ -526,6 +528,8 @@ def htaccess(host: str, *, version: str | None = None, license_iri: str | None =
         '"expr=%{REQUEST_STATUS} == 406"',
         "Header always set Vary Accept",
         *(f'Header always set {name} "{value}"' for name, value in CORS),
+        f'Header always set Cache-Control "{CACHE_CONTROL}" '
+        "\"expr=%{REQUEST_STATUS} -in {'200', '303', '304'}\"",
         f'<If "%{{HTTP_HOST}} !~ /{_W3ID_HOST}/i">',
         f"    ErrorDocument 404 {here}/404.html",
         "</If>",
