@@ -32,14 +32,18 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pyoxigraph as ox
+from curies import Converter
 
-from kg.curation.converter import release_converter
+from kg.curation.converter import prefix_map, release_converter
 from kg.runtime.processes import die_with_parent
 from kg.sparql import tokens
 from kg.sparql.endpoint import EndpointError
 from kg.sparql.query import run_query
-from kg.web.deploy import CORS, PREFLIGHT, Answer, answer
-from kg.web.negotiation import accepted_types
+from kg.sparql.service import describe_service, graph_sizes
+from kg.sparql.worker import RDF_TYPES, RESULT_TYPES
+from kg.web.deploy import CORS, PREFLIGHT, Answer, answer, not_acceptable
+from kg.web.negotiation import accepted_types, negotiate
+from kg.web.query_page import WORKER_TYPES, Example, query_page, read_examples, results_table
 from kg.web.site import build_site
 
 __all__ = [
@@ -90,6 +94,10 @@ class Endpoint:
     issued: float | None = None  # the release's dct:issued (seconds): its files' Last-Modified
     workers: set[subprocess.Popen[bytes]] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    examples: tuple[Example, ...] = ()  # the project's example queries, for the query page
+    graphs: Mapping[str, int] = field(default_factory=dict)  # named graph -> triples
+    converter: Converter = field(default_factory=lambda: Converter([]))  # CURIEs on the page
+    title: str = "drugclaims"  # the release's title, on the query page
 
     def stop_workers(self) -> None:
         """Kill every query still running."""
@@ -105,8 +113,11 @@ def respond(
     query_string: str,
     headers: Mapping[str, str],
     body: bytes | None,
+    *,
+    scheme: str = "http",
 ) -> Answer:
-    """The answer to one request (``headers`` by lower-case name; ``body`` for a POST)."""
+    """The answer to one request (``headers`` by lower-case name; ``body`` for a POST;
+    ``scheme`` the request's, for the endpoint's own IRI in its service description)."""
     if headers.get("host", "").lower() not in endpoint.hosts:
         return _text(HTTPStatus.MISDIRECTED_REQUEST, _OTHER_HOST)
     if method == "OPTIONS":  # a CORS preflight: a script elsewhere may GET, HEAD and POST
@@ -130,23 +141,91 @@ def respond(
     if operation.update:
         return _text(HTTPStatus.FORBIDDEN, "this endpoint is read-only\n")
     query = operation.query
-    if query is None and body is None:  # a person who followed the index's link
-        return Answer(200, _headers("text/html; charset=utf-8", _QUERY_FORM), _QUERY_FORM)
+    if query is None and body is None:  # a person, or a client asking what the endpoint is
+        return _no_query(endpoint, operation, headers, scheme)
     if query is None:
         return _text(HTTPStatus.BAD_REQUEST, "no query: send query=... (GET or POST)\n")
+    html = _wants_html(headers.get("accept"))
     if tokens.query_form(query) in tokens.UPDATE_KEYWORDS:
-        return _text(HTTPStatus.FORBIDDEN, "this endpoint is read-only\n")
+        return _refused(endpoint, query, html, HTTPStatus.FORBIDDEN, "this endpoint is read-only")
     if not endpoint.limits.allow_service and tokens.uses_service(query):
-        return _text(HTTPStatus.FORBIDDEN, "SERVICE is not allowed on this endpoint\n")
+        message = "SERVICE is not allowed on this endpoint"
+        return _refused(endpoint, query, html, HTTPStatus.FORBIDDEN, message)
     if not endpoint.slots.acquire(timeout=endpoint.limits.timeout_s):
         return _text(HTTPStatus.SERVICE_UNAVAILABLE, "too many queries at once; retry\n")
+    accepted = WORKER_TYPES if html else accepted_types(headers.get("accept"))
     try:
-        status, content_type, output = run_worker(
-            endpoint, query, accepted_types(headers.get("accept"))
-        )
+        status, content_type, output = run_worker(endpoint, query, accepted, operation.dataset)
     finally:
         endpoint.slots.release()
+    if html:
+        return _result_page(endpoint, query, status, content_type, output)
     return Answer(int(status), _headers(content_type, output), output)
+
+
+def _no_query(
+    endpoint: Endpoint, operation: _Operation, headers: Mapping[str, str], scheme: str
+) -> Answer:
+    """A GET without a query: an example's page, the query page for a browser, or the service
+    description in the RDF format the client asks for."""
+    if operation.example is not None:
+        found = [e for e in endpoint.examples if e.name == operation.example]
+        if not found:
+            return _text(HTTPStatus.NOT_FOUND, "no example query of that name\n")
+        return _page(endpoint, HTTPStatus.OK, query=found[0].text)
+    chosen = negotiate(headers.get("accept"))
+    if chosen is None:
+        return not_acceptable()
+    if chosen.extension == "html":
+        return _page(endpoint, HTTPStatus.OK)
+    iri = f"{scheme}://{headers['host']}/query"
+    triples = describe_service(iri, endpoint.graphs, allow_service=endpoint.limits.allow_service)
+    data = ox.serialize(triples, format=ox.RdfFormat.from_media_type(chosen.media_type))
+    assert data is not None  # serialized to bytes, not to a file
+    return Answer(200, _headers(chosen.content_type, data), data)
+
+
+def _wants_html(accept: str | None) -> bool:
+    """Whether a query's results should be a page: the Accept header prefers HTML to every
+    result format it names (a browser's does; ``*/*`` alone, or none, gets JSON as before).
+
+    >>> _wants_html("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+    True
+    >>> [_wants_html(a) for a in (None, "*/*", "text/csv", "text/csv, text/html;q=0.5")]
+    [False, False, False, False]
+    """
+    offered = {*RESULT_TYPES, *RDF_TYPES, "text/html", "application/xhtml+xml"}
+    for media_type in accepted_types(accept):
+        if media_type in offered:
+            return media_type in ("text/html", "application/xhtml+xml")
+    return False
+
+
+def _refused(endpoint: Endpoint, query: str, html: bool, status: HTTPStatus, why: str) -> Answer:
+    if html:
+        return _page(endpoint, status, query=query, error=why)
+    return _text(status, f"{why}\n")
+
+
+def _result_page(
+    endpoint: Endpoint, query: str, status: HTTPStatus, content_type: str, output: bytes
+) -> Answer:
+    """The query page with the query in its form and its result as a table, or its error."""
+    if status != HTTPStatus.OK:
+        return _page(endpoint, status, query=query, error=output.decode("utf-8").strip())
+    media_type = content_type.split(";")[0].strip()
+    result = results_table(output, media_type, endpoint.converter)
+    return _page(endpoint, status, query=query, result=result)
+
+
+def _page(endpoint: Endpoint, status: HTTPStatus, **values: Any) -> Answer:
+    data = query_page(
+        site_name=endpoint.title,
+        examples=endpoint.examples,
+        allow_service=endpoint.limits.allow_service,
+        **values,
+    )
+    return Answer(int(status), _headers("text/html; charset=utf-8", data), data)
 
 
 class App:
@@ -186,6 +265,7 @@ class App:
             str(environ.get("QUERY_STRING", "")),
             headers,
             body,
+            scheme="https" if environ.get("wsgi.url_scheme") == "https" else "http",
         )
         return _start(start_response, found, head=method == "HEAD")
 
@@ -202,16 +282,19 @@ def create_app(
     hosts: Iterable[str] = (),
     limits: Limits | None = None,
     bound: tuple[str, int] | None = None,
+    examples: str | os.PathLike[str] | None = None,
 ) -> App:
     """The application of the release folder ``release`` (default: ``$KG_RELEASE``, else
     ``dist``): its store and site written into a new temporary folder. It answers requests
     whose Host is one of ``hosts`` (default: ``$KG_HOSTS``, names separated by commas, each
     with or without its port) and, when ``bound`` to an address and port, that address's
-    names; nothing else.
+    names; nothing else. The query page offers the ``*.rq`` files of the folder ``examples``
+    (default: ``$KG_QUERIES``, else the ``queries`` folder beside the release's, if any).
 
     :raises EndpointError: the release cannot be loaded
     """
     folder = Path(release or os.environ.get("KG_RELEASE") or "dist")
+    queries = folder.resolve().parent / "queries"
     remove_orphans()
     work = Path(tempfile.mkdtemp(prefix=PREFIX))
     (work / OWNER).write_text(str(os.getpid()), encoding="ascii")
@@ -219,8 +302,9 @@ def create_app(
         store = work / "store"
         load_store(folder / "graph.nq", store)
         issued = release_issued(store)
+        graphs, title = _release_graphs(store)
         _, licence = build_site(folder, work / "site", sparql_endpoint="/query")
-        prefixes = release_converter(folder / "graph.nq").prefix_map
+        converter = release_converter(folder / "graph.nq")
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
@@ -234,8 +318,12 @@ def create_app(
         chosen,
         names,
         threading.BoundedSemaphore(chosen.concurrent),
-        prefixes,
+        prefix_map(converter),  # the prefixes kg query predeclares, by the same function
         issued,
+        examples=read_examples(Path(examples or os.environ.get("KG_QUERIES") or queries)),
+        graphs=graphs,
+        converter=converter,
+        title=title or "drugclaims",
     )
     app = App(endpoint, work)
     atexit.register(app.close)
@@ -293,6 +381,22 @@ def release_issued(store: Path) -> float | None:
         del reader
 
 
+def _release_graphs(store: Path) -> tuple[dict[str, int], str]:
+    """The named graphs of the release in the on-disk ``store`` (IRI -> triples), and its
+    title."""
+    reader = ox.Store.read_only(str(store))
+    try:
+        rows = run_query(
+            reader,
+            "SELECT ?title WHERE { ?d a <http://www.w3.org/ns/dcat#Dataset> ; "
+            "<http://purl.org/dc/terms/title> ?title } ORDER BY ?title LIMIT 1",
+        )
+        titles = [str(row[0].value) for row in rows]  # type: ignore[attr-defined]
+        return graph_sizes(reader), titles[0] if titles else ""
+    finally:
+        del reader
+
+
 def allowed_hosts(host: str, port: int, more: Iterable[str] = ()) -> frozenset[str]:
     """The Host header values a request may carry: the bound name and ``more``, and loopback's
     names when bound to loopback (a browser sends ``localhost:PORT`` for 127.0.0.1)."""
@@ -304,9 +408,14 @@ def allowed_hosts(host: str, port: int, more: Iterable[str] = ()) -> frozenset[s
 
 
 def run_worker(
-    endpoint: Endpoint, query: str, accepted: list[str]
+    endpoint: Endpoint,
+    query: str,
+    accepted: list[str],
+    dataset: tuple[list[str], list[str]] | None = None,
 ) -> tuple[HTTPStatus, str, bytes]:
-    """Run one query in a worker process within the limits; (status, content type, body)."""
+    """Run one query in a worker process within the limits; (status, content type, body).
+    ``dataset``: the default and named graphs the request names (the protocol's
+    ``default-graph-uri`` and ``named-graph-uri``), None when it names none."""
     limits = endpoint.limits
     parent = os.getpid()
     worker = subprocess.Popen(
@@ -325,6 +434,8 @@ def run_worker(
             "accept": accepted,
             "allow_service": limits.allow_service,
             "prefixes": dict(endpoint.prefixes),
+            "default_graphs": dataset[0] if dataset else None,
+            "named_graphs": dataset[1] if dataset else None,
         }
     )
     try:
@@ -356,23 +467,37 @@ def run_worker(
 @dataclass(frozen=True)
 class _Operation:
     """What a request asks of the endpoint by the SPARQL protocol: a query's text (None when it
-    sends none), or whether it is an update (refused: the endpoint is read-only)."""
+    sends none), whether it is an update (refused: the endpoint is read-only), the dataset it
+    names (default and named graphs; None when it names none) and the example it asks for."""
 
     query: str | None
     update: bool
+    dataset: tuple[list[str], list[str]] | None = None
+    example: str | None = None
 
 
 def _operation(query_string: str, content_type: str, body: bytes | None) -> _Operation:
+    """The operation of a request: by the protocol, the query's text is the body of a POST of
+    ``application/sparql-query`` (its other parameters in the URL), else the ``query``
+    parameter of the URL (GET) or of the form sent (POST); the dataset's parameters may repeat.
+
+    >>> _operation("default-graph-uri=http://a&default-graph-uri=http://b", "", b"ASK{}")
+    _Operation(query=None, update=False, dataset=(['http://a', 'http://b'], []), example=None)
+    """
     kind = content_type.split(";")[0].strip().lower()
-    if body is not None and kind == "application/sparql-query":
-        return _Operation(body.decode("utf-8", errors="replace"), False)
     if body is not None and kind == "application/sparql-update":
         return _Operation(None, True)
     form = parse_qs(query_string)
     if body is not None and kind == "application/x-www-form-urlencoded":
         form = parse_qs(body.decode("utf-8", errors="replace"))
     values = form.get("query")
-    return _Operation(values[0] if values else None, "update" in form)
+    query = values[0] if values else None
+    if body is not None and kind == "application/sparql-query":
+        query = body.decode("utf-8", errors="replace")
+    defaults, named = form.get("default-graph-uri"), form.get("named-graph-uri")
+    dataset = (defaults or [], named or []) if defaults or named else None
+    example = form.get("example")
+    return _Operation(query, "update" in form, dataset, example[0] if example else None)
 
 
 def _text(status: HTTPStatus, message: str, allow: str | None = None) -> Answer:
@@ -421,22 +546,3 @@ def _path(environ: Mapping[str, Any]) -> str:
         return raw.encode("latin-1").decode("utf-8")
     except (UnicodeEncodeError, UnicodeDecodeError):
         return raw
-
-
-_QUERY_FORM_TEXT = """<!DOCTYPE html>
-<html lang="en">
-<head><meta charset="utf-8"><link rel="icon" href="data:,"><title>SPARQL endpoint</title>
-<link rel="stylesheet" href="/style.css"></head>
-<body><nav><a href="/">Home</a></nav><main>
-<h1>SPARQL endpoint</h1>
-<p>Read-only SPARQL 1.1 over the release: send <code>query=...</code> by GET or POST.</p>
-<form method="get" action="/query">
-<p><label for="query">Query</label></p>
-<p><textarea id="query" name="query" rows="8" cols="80">SELECT ?claim ?label WHERE {
-  ?claim a &lt;https://w3id.org/drugclaims/ontology#Claim&gt; ;
-         &lt;http://www.w3.org/2000/01/rdf-schema#label&gt; ?label
-}</textarea></p>
-<p><button type="submit">Run</button></p>
-</form></main></body></html>
-"""
-_QUERY_FORM = _QUERY_FORM_TEXT.encode("utf-8")
