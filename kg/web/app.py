@@ -41,7 +41,7 @@ from kg.sparql.endpoint import EndpointError
 from kg.sparql.query import run_query
 from kg.sparql.service import describe_service, graph_sizes
 from kg.sparql.worker import RDF_TYPES, RESULT_TYPES
-from kg.web.deploy import CORS, PREFLIGHT, Answer, answer, not_acceptable
+from kg.web.deploy import CORS, PREFLIGHT, Answer, answer
 from kg.web.negotiation import accepted_types, negotiate
 from kg.web.query_page import WORKER_TYPES, Example, query_page, read_examples, results_table
 from kg.web.site import build_site
@@ -166,17 +166,16 @@ def respond(
 def _no_query(
     endpoint: Endpoint, operation: _Operation, headers: Mapping[str, str], scheme: str
 ) -> Answer:
-    """A GET without a query: an example's page, the query page for a browser, or the service
-    description in the RDF format the client asks for."""
+    """A GET without a query: an example's page, the service description in the RDF format
+    the client asks for, else the query page (a browser's, or a client's that asks only for
+    a format of results)."""
     if operation.example is not None:
         found = [e for e in endpoint.examples if e.name == operation.example]
         if not found:
             return _text(HTTPStatus.NOT_FOUND, "no example query of that name\n")
         return _page(endpoint, HTTPStatus.OK, query=found[0].text)
     chosen = negotiate(headers.get("accept"))
-    if chosen is None:
-        return not_acceptable()
-    if chosen.extension == "html":
+    if chosen is None or chosen.extension == "html":  # the page, also for a results type
         return _page(endpoint, HTTPStatus.OK)
     iri = f"{scheme}://{headers['host']}/query"
     triples = describe_service(iri, endpoint.graphs, allow_service=endpoint.limits.allow_service)
