@@ -177,10 +177,11 @@ def test_the_service_description_names_the_endpoint_and_its_graphs(
     formats = {str(o).rsplit("/", 1)[1] for o in described.objects(endpoint, SD.resultFormat)}
     assert {"SPARQL_Results_JSON", "SPARQL_Results_CSV", "Turtle", "RDF_XML"} <= formats
     (dataset,) = described.objects(endpoint, SD.defaultDataset)
-    assert (dataset, SD.defaultGraph, None) in described
+    default = described.value(dataset, SD.defaultGraph)
+    assert described.value(default, VOID.triples).toPython() == len(set().union(*graphs.values()))
     sizes = {
         str(described.value(named, SD.name)): int(
-            described.value(described.value(named, SD.graph), VOID.triples)  # type: ignore[arg-type]
+            described.value(described.value(named, SD.graph), VOID.triples)
         )
         for named in described.objects(dataset, SD.namedGraph)
     }

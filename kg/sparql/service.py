@@ -9,13 +9,14 @@ See https://www.w3.org/TR/sparql11-service-description/.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
 from kg.sparql.query import run_query
 from kg.sparql.worker import RDF_TYPES, RESULT_TYPES
 
-__all__ = ["FORMAT_IRIS", "describe_service", "graph_sizes"]
+__all__ = ["FORMAT_IRIS", "PREFIXES", "Sizes", "describe_service", "graph_sizes"]
 
 _SD = "http://www.w3.org/ns/sparql-service-description#"
 _VOID = "http://rdfs.org/ns/void#"
@@ -23,6 +24,8 @@ _FORMATS = "http://www.w3.org/ns/formats/"
 _TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 _TRIPLES = ox.NamedNode(_VOID + "triples")
 _INT = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+#: The prefixes a description is written with.
+PREFIXES = {"formats": _FORMATS, "sd": _SD, "void": _VOID}
 #: The W3C format IRI of each media type the endpoint answers in.
 FORMAT_IRIS = {
     "application/sparql-results+json": _FORMATS + "SPARQL_Results_JSON",
@@ -36,24 +39,35 @@ FORMAT_IRIS = {
 }
 
 
-def graph_sizes(store: ox.Store) -> dict[str, int]:
-    """The number of triples of each named graph of ``store``, by graph IRI."""
+@dataclass(frozen=True)
+class Sizes:
+    """The triples of the endpoint's default graph (the union of every graph), and of each
+    named graph by IRI."""
+
+    union: int = 0
+    named: Mapping[str, int] = field(default_factory=dict)
+
+
+def graph_sizes(store: ox.Store) -> Sizes:
+    """The sizes of the graphs of ``store`` as the endpoint reads it."""
     rows = run_query(
         store,
         "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g",
         union=False,
     )
     assert isinstance(rows, ox.QuerySolutions)
-    return {row["g"].value: int(row["n"].value) for row in rows if row["g"] is not None}
+    named = {row["g"].value: int(row["n"].value) for row in rows if row["g"] is not None}
+    total = run_query(store, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    assert isinstance(total, ox.QuerySolutions)
+    return Sizes(int(next(total)["n"].value), named)
 
 
 def describe_service(
-    endpoint: str, graphs: Mapping[str, int], *, allow_service: bool = False
+    endpoint: str, graphs: Sizes, *, allow_service: bool = False
 ) -> list[ox.Triple]:
-    """The triples describing the endpoint at IRI ``endpoint`` over the named ``graphs`` (IRI
-    -> triples); its default graph is their union.
+    """The triples describing the endpoint at IRI ``endpoint`` over ``graphs``.
 
-    >>> triples = describe_service("http://localhost/query", {"http://example.org/g": 3})
+    >>> triples = describe_service("http://localhost/query", Sizes(3, {"http://a.org/g": 3}))
     >>> ox.Triple(ox.NamedNode("http://localhost/query"), ox.NamedNode(_SD + "endpoint"),
     ...           ox.NamedNode("http://localhost/query")) in triples
     True
@@ -75,8 +89,9 @@ def describe_service(
         ox.Triple(dataset, _TYPE, _sd("Dataset")),
         ox.Triple(dataset, _sd("defaultGraph"), default),
         ox.Triple(default, _TYPE, _sd("Graph")),
+        ox.Triple(default, _TRIPLES, ox.Literal(str(graphs.union), datatype=_INT)),
     ]
-    for number, (name, size) in enumerate(sorted(graphs.items())):
+    for number, (name, size) in enumerate(sorted(graphs.named.items())):
         named, graph = ox.BlankNode(f"named{number}"), ox.BlankNode(f"graph{number}")
         found += [
             ox.Triple(dataset, _sd("namedGraph"), named),

@@ -39,7 +39,7 @@ from kg.runtime.processes import die_with_parent
 from kg.sparql import tokens
 from kg.sparql.endpoint import EndpointError
 from kg.sparql.query import run_query
-from kg.sparql.service import describe_service, graph_sizes
+from kg.sparql.service import PREFIXES, Sizes, describe_service, graph_sizes
 from kg.sparql.worker import RDF_TYPES, RESULT_TYPES
 from kg.web.deploy import CORS, PREFLIGHT, Answer, answer
 from kg.web.negotiation import accepted_types, negotiate
@@ -95,7 +95,7 @@ class Endpoint:
     workers: set[subprocess.Popen[bytes]] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
     examples: tuple[Example, ...] = ()  # the project's example queries, for the query page
-    graphs: Mapping[str, int] = field(default_factory=dict)  # named graph -> triples
+    graphs: Sizes = field(default_factory=Sizes)  # of the default and each named graph
     converter: Converter = field(default_factory=lambda: Converter([]))  # CURIEs on the page
     title: str = "drugclaims"  # the release's title, on the query page
 
@@ -179,7 +179,8 @@ def _no_query(
         return _page(endpoint, HTTPStatus.OK)
     iri = f"{scheme}://{headers['host']}/query"
     triples = describe_service(iri, endpoint.graphs, allow_service=endpoint.limits.allow_service)
-    data = ox.serialize(triples, format=ox.RdfFormat.from_media_type(chosen.media_type))
+    rdf_format = ox.RdfFormat.from_media_type(chosen.media_type)
+    data = ox.serialize(triples, format=rdf_format, prefixes=PREFIXES)
     assert data is not None  # serialized to bytes, not to a file
     return Answer(200, _headers(chosen.content_type, data), data)
 
@@ -380,9 +381,8 @@ def release_issued(store: Path) -> float | None:
         del reader
 
 
-def _release_graphs(store: Path) -> tuple[dict[str, int], str]:
-    """The named graphs of the release in the on-disk ``store`` (IRI -> triples), and its
-    title."""
+def _release_graphs(store: Path) -> tuple[Sizes, str]:
+    """The sizes of the graphs of the release in the on-disk ``store``, and its title."""
     reader = ox.Store.read_only(str(store))
     try:
         rows = run_query(
