@@ -307,3 +307,11 @@ def test_clients_still_get_the_formats_they_ask_for(app: App) -> None:
         assert status.startswith("200") and headers["Content-Type"].startswith(media_type)
     _, headers, _ = call(app, "GET", query)  # no Accept at all
     assert headers["Content-Type"].startswith("application/sparql-results+json")
+
+
+def test_the_query_the_form_starts_with_runs(app: App) -> None:
+    _, _, page = call(app, "GET", "/query", accept=BROWSER)
+    textarea = re.search(r"<textarea[^>]*>(.*?)</textarea>", page.decode(), re.S)
+    assert textarea is not None
+    status, _, result = call(app, "GET", get(html.unescape(textarea.group(1))), accept=BROWSER)
+    assert status.startswith("200") and re.search(r"<tr><td>", result.decode())

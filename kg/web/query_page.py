@@ -24,6 +24,7 @@ from curies import Converter
 from kg.namespaces import ROOT
 
 __all__ = [
+    "FIRST_QUERY",
     "MAX_ROWS",
     "WORKER_TYPES",
     "Example",
@@ -37,6 +38,14 @@ __all__ = [
 
 #: Rows a result table shows at most (a client that wants them all asks for CSV or JSON).
 MAX_ROWS = 1000
+#: The form's query before any is written: the claims and their readings (prefixes predeclared).
+FIRST_QUERY = """SELECT ?claim ?label WHERE {
+  ?claim a kgo:Claim ;
+         rdfs:label ?label .
+}
+ORDER BY ?claim
+LIMIT 100
+"""
 #: What an HTML request asks the query's worker for, by the query's form.
 WORKER_TYPES = ["application/sparql-results+json", "application/n-triples"]
 _QUESTION = "# Question:"
@@ -174,7 +183,7 @@ def query_page(
     *,
     site_name: str,
     examples: Sequence[Example],
-    query: str = "",
+    query: str = FIRST_QUERY,
     result: Table | bool | None = None,
     error: str | None = None,
     allow_service: bool = False,
