@@ -33,6 +33,7 @@ def test_an_example_runs_from_the_page(
     browser.set_window_size(width, 1600)  # type: ignore[attr-defined]
     try:
         visit(browser, server + "/query", tmp_path / "query.png")
+        browser.find_element(By.TAG_NAME, "summary").click()  # type: ignore[attr-defined]
         check_page(browser, server)
         assert overflow(browser) <= 0
         links = browser.find_elements(By.CSS_SELECTOR, "a[href^='/query?example=']")  # type: ignore[attr-defined]
@@ -45,7 +46,7 @@ def test_an_example_runs_from_the_page(
         browser.save_screenshot(str(tmp_path / "result.png"))  # type: ignore[attr-defined]
         check_page(browser, server)
         assert overflow(browser) <= 0
-        cells = browser.find_elements(By.CSS_SELECTOR, "table td")  # type: ignore[attr-defined]
+        cells = browser.find_elements(By.CSS_SELECTOR, "#results td")  # type: ignore[attr-defined]
         assert cells, "the example's result has rows"
     finally:
         browser.set_window_size(1280, 1600)  # type: ignore[attr-defined]

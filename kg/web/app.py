@@ -34,7 +34,7 @@ from urllib.parse import parse_qs
 import pyoxigraph as ox
 from curies import Converter
 
-from kg.curation.converter import prefix_map, release_converter
+from kg.curation.converter import namespaces, prefix_map, release_converter
 from kg.runtime.processes import die_with_parent
 from kg.sparql import tokens
 from kg.sparql.endpoint import EndpointError
@@ -223,6 +223,7 @@ def _page(endpoint: Endpoint, status: HTTPStatus, **values: Any) -> Answer:
         site_name=endpoint.title,
         examples=endpoint.examples,
         allow_service=endpoint.limits.allow_service,
+        prefixes=namespaces(endpoint.converter),
         **values,
     )
     return Answer(int(status), _headers("text/html; charset=utf-8", data), data)

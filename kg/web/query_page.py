@@ -12,7 +12,7 @@ escaped (the templates are autoescaped).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -22,6 +22,7 @@ import pyoxigraph as ox
 from curies import Converter
 
 from kg.namespaces import ROOT
+from kg.web.negotiation import FORMATS
 
 __all__ = [
     "FIRST_QUERY",
@@ -187,15 +188,16 @@ def query_page(
     result: Table | bool | None = None,
     error: str | None = None,
     allow_service: bool = False,
+    prefixes: Mapping[str, str] | None = None,
 ) -> bytes:
-    """The page: the form (holding ``query``), the result or the error of running it, and the
-    examples."""
+    """The page: the form (holding ``query``), the result or the error of running it, the
+    examples, and the ``prefixes`` predeclared (name -> namespace)."""
     page = _templates().get_template("query.html")
     return page.render(
         title="SPARQL endpoint",
         up="/",
         site_name=site_name,
-        alternates=(),
+        alternates=[(f.media_type, "/query") for f in FORMATS if f.extension != "html"],
         schema_org="",
         query=query,
         examples=examples,
@@ -204,4 +206,5 @@ def query_page(
         error=error,
         max_rows=MAX_ROWS,
         allow_service=allow_service,
+        prefixes=sorted((prefixes or {}).items()),
     ).encode("utf-8")
