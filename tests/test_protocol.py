@@ -323,3 +323,32 @@ def test_the_query_the_form_starts_with_runs(app: App) -> None:
     assert textarea is not None
     status, _, result = call(app, "GET", get(html.unescape(textarea.group(1))), accept=BROWSER)
     assert status.startswith("200") and result_rows(result) > 0
+
+
+def test_a_link_may_ask_for_a_format_and_the_page_links_each(app: App) -> None:
+    query = "SELECT ?c WHERE { ?c a kgo:Claim } ORDER BY ?c"
+    expected = csv_rows(app, get(query))
+    _, _, page = call(app, "GET", get(query), accept=BROWSER)
+    links = dict(
+        (text, html.unescape(href))
+        for href, text in re.findall(
+            r'<a href="(/query\?[^"]*format=[^"]*)">([^<]+)</a>', page.decode()
+        )
+    )
+    assert set(links) == {"CSV", "TSV", "JSON", "XML"}
+    for text, media_type in (("CSV", "text/csv"), ("JSON", "application/sparql-results+json")):
+        status, headers, body = call(app, "GET", links[text], accept=BROWSER)
+        assert status.startswith("200") and headers["Content-Type"].startswith(media_type)
+    status, _, body = call(app, "GET", links["CSV"], accept=BROWSER)
+    assert list(csv.reader(io.StringIO(body.decode())))[1:] == expected
+    status, headers, _ = call(app, "GET", get(query, ("format", "text/tab-separated-values")))
+    assert headers["Content-Type"].startswith("text/tab-separated-values")
+    status, _, body = call(app, "GET", get(query, ("format", "png")))
+    assert status.startswith("400") and body.decode().startswith("format: expected one of")
+    construct = "CONSTRUCT { ?c a kgo:Claim } WHERE { ?c a kgo:Claim }"
+    _, _, page = call(app, "GET", get(construct), accept=BROWSER)
+    turtle = re.search(r'<a href="(/query\?[^"]*format=turtle)">Turtle</a>', page.decode())
+    assert turtle is not None
+    status, headers, body = call(app, "GET", html.unescape(turtle.group(1)))
+    assert headers["Content-Type"].startswith("text/turtle")
+    assert len(rdflib.Graph().parse(data=body, format="turtle")) == len(expected)

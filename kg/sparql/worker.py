@@ -24,7 +24,7 @@ from kg.errors import KGError
 from kg.runtime.processes import die_with_parent, limit_memory
 from kg.sparql.query import run_query
 
-__all__ = ["RDF_TYPES", "RESULT_TYPES", "main", "negotiate"]
+__all__ = ["FORMAT_NAMES", "RDF_TYPES", "RESULT_TYPES", "main", "negotiate"]
 
 #: Media types of SELECT and ASK results, the first the default.
 RESULT_TYPES = {
@@ -40,6 +40,18 @@ RDF_TYPES = {
     "application/n-triples": ox.RdfFormat.N_TRIPLES,
     "application/ld+json": ox.RdfFormat.JSON_LD,
     "application/rdf+xml": ox.RdfFormat.RDF_XML,
+}
+
+#: Short names of the media types above, for a ``format`` parameter (a link cannot send Accept).
+FORMAT_NAMES = {
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+    "turtle": "text/turtle",
+    "ntriples": "application/n-triples",
+    "jsonld": "application/ld+json",
+    "rdfxml": "application/rdf+xml",
 }
 
 

@@ -40,7 +40,7 @@ from kg.sparql import tokens
 from kg.sparql.endpoint import EndpointError
 from kg.sparql.query import run_query
 from kg.sparql.service import PREFIXES, Sizes, describe_service, graph_sizes
-from kg.sparql.worker import RDF_TYPES, RESULT_TYPES
+from kg.sparql.worker import FORMAT_NAMES, RDF_TYPES, RESULT_TYPES
 from kg.web.deploy import CORS, PREFLIGHT, Answer, answer
 from kg.web.negotiation import accepted_types, negotiate
 from kg.web.query_page import WORKER_TYPES, Example, query_page, read_examples, results_table
@@ -145,7 +145,13 @@ def respond(
         return _no_query(endpoint, operation, headers, scheme)
     if query is None:
         return _text(HTTPStatus.BAD_REQUEST, "no query: send query=... (GET or POST)\n")
-    html = _wants_html(headers.get("accept"))
+    accept = headers.get("accept")
+    if operation.format is not None:  # a link's choice, in place of the Accept header
+        accept = FORMAT_NAMES.get(operation.format, operation.format)
+        if accept not in {*RESULT_TYPES, *RDF_TYPES}:
+            names = ", ".join(FORMAT_NAMES)
+            return _text(HTTPStatus.BAD_REQUEST, f"format: expected one of {names}\n")
+    html = _wants_html(accept)
     if tokens.query_form(query) in tokens.UPDATE_KEYWORDS:
         return _refused(endpoint, query, html, HTTPStatus.FORBIDDEN, "this endpoint is read-only")
     if not endpoint.limits.allow_service and tokens.uses_service(query):
@@ -153,7 +159,7 @@ def respond(
         return _refused(endpoint, query, html, HTTPStatus.FORBIDDEN, message)
     if not endpoint.slots.acquire(timeout=endpoint.limits.timeout_s):
         return _text(HTTPStatus.SERVICE_UNAVAILABLE, "too many queries at once; retry\n")
-    accepted = WORKER_TYPES if html else accepted_types(headers.get("accept"))
+    accepted = WORKER_TYPES if html else accepted_types(accept)
     try:
         status, content_type, output = run_worker(endpoint, query, accepted, operation.dataset)
     finally:
@@ -474,15 +480,18 @@ class _Operation:
     update: bool
     dataset: tuple[list[str], list[str]] | None = None
     example: str | None = None
+    format: str | None = None  # the media type (or its short name) a link asks for
 
 
 def _operation(query_string: str, content_type: str, body: bytes | None) -> _Operation:
     """The operation of a request: by the protocol, the query's text is the body of a POST of
     ``application/sparql-query`` (its other parameters in the URL), else the ``query``
     parameter of the URL (GET) or of the form sent (POST); the dataset's parameters may repeat.
+    ``format`` (a media type, or ``csv``, ``json`` ...) stands for the Accept header, so that a
+    link can ask for a download.
 
-    >>> _operation("default-graph-uri=http://a&default-graph-uri=http://b", "", b"ASK{}")
-    _Operation(query=None, update=False, dataset=(['http://a', 'http://b'], []), example=None)
+    >>> _operation("default-graph-uri=http://a&default-graph-uri=http://b", "", b"ASK{}").dataset
+    (['http://a', 'http://b'], [])
     """
     kind = content_type.split(";")[0].strip().lower()
     if body is not None and kind == "application/sparql-update":
@@ -496,8 +505,14 @@ def _operation(query_string: str, content_type: str, body: bytes | None) -> _Ope
         query = body.decode("utf-8", errors="replace")
     defaults, named = form.get("default-graph-uri"), form.get("named-graph-uri")
     dataset = (defaults or [], named or []) if defaults or named else None
-    example = form.get("example")
-    return _Operation(query, "update" in form, dataset, example[0] if example else None)
+    example, chosen = form.get("example"), form.get("format")
+    return _Operation(
+        query,
+        "update" in form,
+        dataset,
+        example[0] if example else None,
+        chosen[0].strip().lower() if chosen else None,
+    )
 
 
 def _text(status: HTTPStatus, message: str, allow: str | None = None) -> Answer:

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlencode
 
 import jinja2
 import pyoxigraph as ox
@@ -47,6 +48,14 @@ FIRST_QUERY = """SELECT ?claim ?label WHERE {
 ORDER BY ?claim
 LIMIT 100
 """
+#: The downloads a result table links to: (text, the ``format`` parameter), rows, then graphs.
+DOWNLOADS = (("CSV", "csv"), ("TSV", "tsv"), ("JSON", "json"), ("XML", "xml"))
+GRAPH_DOWNLOADS = (
+    ("Turtle", "turtle"),
+    ("N-Triples", "ntriples"),
+    ("JSON-LD", "jsonld"),
+    ("RDF/XML", "rdfxml"),
+)
 #: What an HTML request asks the query's worker for, by the query's form.
 WORKER_TYPES = ["application/sparql-results+json", "application/n-triples"]
 _QUESTION = "# Question:"
@@ -77,6 +86,7 @@ class Table:
     columns: tuple[str, ...]
     rows: tuple[tuple[Value, ...], ...]
     total: int
+    graph: bool = False  # a CONSTRUCT's or DESCRIBE's triples, not a SELECT's rows
 
 
 def example_title(text: str, name: str) -> str:
@@ -126,7 +136,8 @@ def results_table(data: bytes, media_type: str, converter: Converter) -> Table |
     """
     if media_type == "application/n-triples":
         triples = [(q.subject, q.predicate, q.object) for q in ox.parse(data, format=_NT)]
-        return _table(("subject", "predicate", "object"), triples, converter)
+        table = _table(("subject", "predicate", "object"), triples, converter)
+        return Table(table.columns, table.rows, table.total, graph=True)
     result = ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON)
     if isinstance(result, ox.QueryBoolean):
         return bool(result)
@@ -202,9 +213,18 @@ def query_page(
         query=query,
         examples=examples,
         table=result if isinstance(result, Table) else None,
+        downloads=_downloads(query, result),
         boolean=result if isinstance(result, bool) else None,
         error=error,
         max_rows=MAX_ROWS,
         allow_service=allow_service,
         prefixes=sorted((prefixes or {}).items()),
     ).encode("utf-8")
+
+
+def _downloads(query: str, result: Table | bool | None) -> list[tuple[str, str]]:
+    """Links to the result in each format a program reads (a link cannot send Accept)."""
+    if not isinstance(result, Table):
+        return []
+    names = GRAPH_DOWNLOADS if result.graph else DOWNLOADS
+    return [(text, "/query?" + urlencode({"query": query, "format": name})) for text, name in names]
