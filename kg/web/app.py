@@ -5,6 +5,12 @@ answer (:func:`respond`). ``kg serve`` runs this application; so can any WSGI se
     gunicorn --threads 8 'kg.web.app:create_app("dist", hosts=["kg.example.org"])'
     KG_RELEASE=dist KG_HOSTS=kg.example.org waitress-serve --call kg.web.app:create_app
 
+The endpoint follows the SPARQL 1.1 Protocol: a request's ``default-graph-uri`` and
+``named-graph-uri`` name its dataset (over the query's FROM), the release's prefixes are
+predeclared, and a GET without a query gives an RDF client the Service Description
+(:mod:`kg.sparql.service`) and a browser the query page (:mod:`kg.web.query_page`), where a
+query's result is a table.
+
 Each query runs in a process of its own (:mod:`kg.sparql.worker`) within a time and a memory
 limit, at most ``Limits.concurrent`` at once; a request whose ``Host`` is not one the
 application answers for is refused (421: no DNS rebinding); updates and ``SERVICE`` are refused
@@ -29,7 +35,6 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 import pyoxigraph as ox
 from curies import Converter
@@ -40,9 +45,9 @@ from kg.sparql import tokens
 from kg.sparql.endpoint import EndpointError
 from kg.sparql.query import run_query
 from kg.sparql.service import PREFIXES, Sizes, describe_service, graph_sizes
-from kg.sparql.worker import FORMAT_NAMES, RDF_TYPES, RESULT_TYPES
 from kg.web.deploy import CORS, PREFLIGHT, Answer, answer
 from kg.web.negotiation import accepted_types, negotiate
+from kg.web.protocol import Operation, answer_accept, read_operation, wants_html
 from kg.web.query_page import WORKER_TYPES, Example, query_page, read_examples, results_table
 from kg.web.site import build_site
 
@@ -137,7 +142,7 @@ def respond(
             request=headers,
             modified=endpoint.issued,
         )
-    operation = _operation(query_string, headers.get("content-type", ""), body)
+    operation = read_operation(query_string, headers.get("content-type", ""), body)
     if operation.update:
         return _text(HTTPStatus.FORBIDDEN, "this endpoint is read-only\n")
     query = operation.query
@@ -145,13 +150,11 @@ def respond(
         return _no_query(endpoint, operation, headers, scheme)
     if query is None:
         return _text(HTTPStatus.BAD_REQUEST, "no query: send query=... (GET or POST)\n")
-    accept = headers.get("accept")
-    if operation.format is not None:  # a link's choice, in place of the Accept header
-        accept = FORMAT_NAMES.get(operation.format, operation.format)
-        if accept not in {*RESULT_TYPES, *RDF_TYPES}:
-            names = ", ".join(FORMAT_NAMES)
-            return _text(HTTPStatus.BAD_REQUEST, f"format: expected one of {names}\n")
-    html = _wants_html(accept)
+    try:
+        accept = answer_accept(operation, headers.get("accept"))
+    except ValueError as error:
+        return _text(HTTPStatus.BAD_REQUEST, f"{error}\n")
+    html = wants_html(accept)
     if tokens.query_form(query) in tokens.UPDATE_KEYWORDS:
         return _refused(endpoint, query, html, HTTPStatus.FORBIDDEN, "this endpoint is read-only")
     if not endpoint.limits.allow_service and tokens.uses_service(query):
@@ -170,7 +173,7 @@ def respond(
 
 
 def _no_query(
-    endpoint: Endpoint, operation: _Operation, headers: Mapping[str, str], scheme: str
+    endpoint: Endpoint, operation: Operation, headers: Mapping[str, str], scheme: str
 ) -> Answer:
     """A GET without a query: an example's page, the service description in the RDF format
     the client asks for, else the query page (a browser's, or a client's that asks only for
@@ -189,22 +192,6 @@ def _no_query(
     data = ox.serialize(triples, format=rdf_format, prefixes=PREFIXES)
     assert data is not None  # serialized to bytes, not to a file
     return Answer(200, _headers(chosen.content_type, data), data)
-
-
-def _wants_html(accept: str | None) -> bool:
-    """Whether a query's results should be a page: the Accept header prefers HTML to every
-    result format it names (a browser's does; ``*/*`` alone, or none, gets JSON as before).
-
-    >>> _wants_html("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
-    True
-    >>> [_wants_html(a) for a in (None, "*/*", "text/csv", "text/csv, text/html;q=0.5")]
-    [False, False, False, False]
-    """
-    offered = {*RESULT_TYPES, *RDF_TYPES, "text/html", "application/xhtml+xml"}
-    for media_type in accepted_types(accept):
-        if media_type in offered:
-            return media_type in ("text/html", "application/xhtml+xml")
-    return False
 
 
 def _refused(endpoint: Endpoint, query: str, html: bool, status: HTTPStatus, why: str) -> Answer:
@@ -467,51 +454,6 @@ def run_worker(
         HTTPStatus.SERVICE_UNAVAILABLE,
         _TEXT,
         f"the query needed more than {limits.memory_mb} MB of memory and was stopped\n".encode(),
-    )
-
-
-@dataclass(frozen=True)
-class _Operation:
-    """What a request asks of the endpoint by the SPARQL protocol: a query's text (None when it
-    sends none), whether it is an update (refused: the endpoint is read-only), the dataset it
-    names (default and named graphs; None when it names none) and the example it asks for."""
-
-    query: str | None
-    update: bool
-    dataset: tuple[list[str], list[str]] | None = None
-    example: str | None = None
-    format: str | None = None  # the media type (or its short name) a link asks for
-
-
-def _operation(query_string: str, content_type: str, body: bytes | None) -> _Operation:
-    """The operation of a request: by the protocol, the query's text is the body of a POST of
-    ``application/sparql-query`` (its other parameters in the URL), else the ``query``
-    parameter of the URL (GET) or of the form sent (POST); the dataset's parameters may repeat.
-    ``format`` (a media type, or ``csv``, ``json`` ...) stands for the Accept header, so that a
-    link can ask for a download.
-
-    >>> _operation("default-graph-uri=http://a&default-graph-uri=http://b", "", b"ASK{}").dataset
-    (['http://a', 'http://b'], [])
-    """
-    kind = content_type.split(";")[0].strip().lower()
-    if body is not None and kind == "application/sparql-update":
-        return _Operation(None, True)
-    form = parse_qs(query_string)
-    if body is not None and kind == "application/x-www-form-urlencoded":
-        form = parse_qs(body.decode("utf-8", errors="replace"))
-    values = form.get("query")
-    query = values[0] if values else None
-    if body is not None and kind == "application/sparql-query":
-        query = body.decode("utf-8", errors="replace")
-    defaults, named = form.get("default-graph-uri"), form.get("named-graph-uri")
-    dataset = (defaults or [], named or []) if defaults or named else None
-    example, chosen = form.get("example"), form.get("format")
-    return _Operation(
-        query,
-        "update" in form,
-        dataset,
-        example[0] if example else None,
-        chosen[0].strip().lower() if chosen else None,
     )
 
 
