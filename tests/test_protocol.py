@@ -352,3 +352,39 @@ def test_a_link_may_ask_for_a_format_and_the_page_links_each(app: App) -> None:
     status, headers, body = call(app, "GET", html.unescape(turtle.group(1)))
     assert headers["Content-Type"].startswith("text/turtle")
     assert len(rdflib.Graph().parse(data=body, format="turtle")) == len(expected)
+
+
+# --- real clients, through kg serve -------------------------------------------------------------
+
+
+def test_rdflib_and_requests_as_clients_of_kg_serve(
+    tmp_path: Path, graphs: dict[str, set[ox.Triple]]
+) -> None:
+    """rdflib's SPARQL store queries kg serve by GET and by POST, rdflib's Graph.parse reads
+    the service description at the endpoint's own address, and the dataset's parameters pass
+    through the server (repeated, in the URL and in a form)."""
+    import requests
+    from rdflib.plugins.stores.sparqlstore import SPARQLStore
+    from test_serve import served
+
+    with served(tmp_path) as server:
+        endpoint = f"{server.url}/query"
+        claims = len(csv_rows_of(server.query("SELECT ?c WHERE { ?c a kgo:Claim }").text))
+        for method in ("GET", "POST"):
+            store = SPARQLStore(endpoint, method=method, returnFormat="xml")
+            (row,) = store.query("SELECT (COUNT(*) AS ?n) WHERE { ?c a kgo:Claim }")
+            assert int(row[0]) == claims, method
+        described = rdflib.Graph().parse(endpoint)
+        assert (rdflib.URIRef(endpoint), SD.endpoint, rdflib.URIRef(endpoint)) in described
+        assert {str(name) for name in described.objects(None, SD.name)} == set(graphs)
+        first, last = sorted(graphs)[0], sorted(graphs)[-1]
+        dataset = [("query", COUNT), ("default-graph-uri", first), ("default-graph-uri", last)]
+        headers = {"Accept": "text/csv"}
+        by_get = requests.get(endpoint, params=dataset, headers=headers, timeout=60)
+        by_post = requests.post(endpoint, data=dataset, headers=headers, timeout=60)
+        for answer in (by_get, by_post):
+            assert csv_rows_of(answer.text) == [[str(len(graphs[first] | graphs[last]))]]
+
+
+def csv_rows_of(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))[1:]
