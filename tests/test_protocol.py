@@ -325,6 +325,18 @@ def test_the_query_the_form_starts_with_runs(app: App) -> None:
     assert status.startswith("200") and result_rows(result) > 0
 
 
+def test_the_page_keeps_the_dataset_in_its_form_and_links(
+    app: App, graphs: dict[str, set[ox.Triple]]
+) -> None:
+    name = sorted(graphs)[0]
+    _, _, page = call(app, "GET", get(COUNT, ("default-graph-uri", name)), accept=BROWSER)
+    text = page.decode()
+    assert f'<input type="hidden" name="default-graph-uri" value="{name}">' in text
+    csv_link = re.search(r'<a href="(/query\?[^"]*format=csv)">CSV</a>', text)
+    assert csv_link is not None
+    assert csv_rows(app, html.unescape(csv_link.group(1))) == [[str(len(graphs[name]))]]
+
+
 def test_a_link_may_ask_for_a_format_and_the_page_links_each(app: App) -> None:
     query = "SELECT ?c WHERE { ?c a kgo:Claim } ORDER BY ?c"
     expected = csv_rows(app, get(query))

@@ -168,7 +168,7 @@ def respond(
     finally:
         endpoint.slots.release()
     if html:
-        return _result_page(endpoint, query, status, content_type, output)
+        return _result_page(endpoint, query, operation.dataset, (status, content_type, output))
     return Answer(int(status), _headers(content_type, output), output)
 
 
@@ -201,14 +201,20 @@ def _refused(endpoint: Endpoint, query: str, html: bool, status: HTTPStatus, why
 
 
 def _result_page(
-    endpoint: Endpoint, query: str, status: HTTPStatus, content_type: str, output: bytes
+    endpoint: Endpoint,
+    query: str,
+    dataset: tuple[list[str], list[str]] | None,
+    answered: tuple[HTTPStatus, str, bytes],
 ) -> Answer:
-    """The query page with the query in its form and its result as a table, or its error."""
+    """The query page with the query (and dataset) in its form, and its result as a table or
+    its error."""
+    status, content_type, output = answered
     if status != HTTPStatus.OK:
-        return _page(endpoint, status, query=query, error=output.decode("utf-8").strip())
+        error = output.decode("utf-8").strip()
+        return _page(endpoint, status, query=query, dataset=dataset, error=error)
     media_type = content_type.split(";")[0].strip()
     result = results_table(output, media_type, endpoint.converter)
-    return _page(endpoint, status, query=query, result=result)
+    return _page(endpoint, status, query=query, dataset=dataset, result=result)
 
 
 def _page(endpoint: Endpoint, status: HTTPStatus, **values: Any) -> Answer:

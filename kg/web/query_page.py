@@ -200,9 +200,12 @@ def query_page(
     error: str | None = None,
     allow_service: bool = False,
     prefixes: Mapping[str, str] | None = None,
+    dataset: tuple[Sequence[str], Sequence[str]] | None = None,
 ) -> bytes:
-    """The page: the form (holding ``query``), the result or the error of running it, the
-    examples, and the ``prefixes`` predeclared (name -> namespace)."""
+    """The page: the form (holding ``query``, and the ``dataset`` the request named: default
+    and named graphs), the result or the error of running it, the examples, and the
+    ``prefixes`` predeclared (name -> namespace)."""
+    graphs = _dataset_parameters(dataset)
     page = _templates().get_template("query.html")
     return page.render(
         title="SPARQL endpoint",
@@ -213,7 +216,8 @@ def query_page(
         query=query,
         examples=examples,
         table=result if isinstance(result, Table) else None,
-        downloads=_downloads(query, result),
+        downloads=_downloads(query, result, graphs),
+        graphs=graphs,
         boolean=result if isinstance(result, bool) else None,
         error=error,
         max_rows=MAX_ROWS,
@@ -222,9 +226,27 @@ def query_page(
     ).encode("utf-8")
 
 
-def _downloads(query: str, result: Table | bool | None) -> list[tuple[str, str]]:
+def _dataset_parameters(
+    dataset: tuple[Sequence[str], Sequence[str]] | None,
+) -> list[tuple[str, str]]:
+    """The protocol's parameters naming ``dataset``, to keep in the form and the links."""
+    if dataset is None:
+        return []
+    defaults, named = dataset
+    return [
+        *(("default-graph-uri", iri) for iri in defaults),
+        *(("named-graph-uri", iri) for iri in named),
+    ]
+
+
+def _downloads(
+    query: str, result: Table | bool | None, graphs: list[tuple[str, str]]
+) -> list[tuple[str, str]]:
     """Links to the result in each format a program reads (a link cannot send Accept)."""
     if not isinstance(result, Table):
         return []
     names = GRAPH_DOWNLOADS if result.graph else DOWNLOADS
-    return [(text, "/query?" + urlencode({"query": query, "format": name})) for text, name in names]
+    return [
+        (text, "/query?" + urlencode([("query", query), *graphs, ("format", name)]))
+        for text, name in names
+    ]
