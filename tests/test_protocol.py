@@ -21,7 +21,7 @@ import rdflib
 from test_app import HOST, call
 
 from kg.curation.converter import declared_converter, namespaces, prefix_map
-from kg.sparql.query import load_store
+from kg.sparql.query import load_store, run_query
 from kg.web.app import App, create_app, respond
 from kg.web.query_page import MAX_ROWS, read_examples
 
@@ -133,6 +133,15 @@ def test_the_protocol_s_dataset_wins_over_from_and_from_named(
     named_first = f"SELECT DISTINCT ?g FROM NAMED <{first}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
     assert csv_rows(app, get(named_first)) == [[first]]
     assert csv_rows(app, get(named_first, ("named-graph-uri", last))) == [[last]]
+
+
+def test_kg_query_honours_from_too(release: Path, graphs: dict[str, set[ox.Triple]]) -> None:
+    """Regression: run_query (the path of kg query and of the endpoint's workers) read the
+    union of every graph even when the query said FROM."""
+    store = load_store([release / "graph.nq"])
+    for name, triples in graphs.items():
+        found = run_query(store, f"SELECT (COUNT(*) AS ?n) FROM <{name}> WHERE {{ ?s ?p ?o }}")
+        assert int(next(found)["n"].value) == len(triples), name
 
 
 def test_an_unknown_graph_is_an_empty_one(app: App) -> None:
