@@ -190,6 +190,8 @@ def test_the_service_description_names_the_endpoint_and_its_graphs(
     assert (endpoint, SD.endpoint, endpoint) in described
     assert (endpoint, SD.supportedLanguage, SD.SPARQL11Query) in described
     assert (endpoint, SD.feature, SD.UnionDefaultGraph) in described
+    simple = rdflib.URIRef("http://www.w3.org/ns/entailment/Simple")
+    assert (endpoint, SD.defaultEntailmentRegime, simple) in described
     formats = {str(o).rsplit("/", 1)[1] for o in described.objects(endpoint, SD.resultFormat)}
     assert {"SPARQL_Results_JSON", "SPARQL_Results_CSV", "Turtle", "RDF_XML"} <= formats
     (dataset,) = described.objects(endpoint, SD.defaultDataset)

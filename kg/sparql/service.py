@@ -1,7 +1,8 @@
 """The SPARQL 1.1 Service Description of ``kg serve``'s endpoint (what ``GET /query`` without a
 query gives an RDF client): the endpoint, the language, each result format offered, the
-features that hold, and the default dataset: its default graph (the union of every graph) and
-each named graph, with its number of triples (``void:triples``).
+features that hold, simple entailment (no inference), and the default dataset: its default
+graph (the union of every graph) and each named graph, with its number of triples
+(``void:triples``).
 
 See https://www.w3.org/TR/sparql11-service-description/.
 """
@@ -24,6 +25,7 @@ _FORMATS = "http://www.w3.org/ns/formats/"
 _TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 _TRIPLES = ox.NamedNode(_VOID + "triples")
 _INT = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+_SIMPLE = ox.NamedNode("http://www.w3.org/ns/entailment/Simple")
 #: The prefixes a description is written with.
 PREFIXES = {"formats": _FORMATS, "sd": _SD, "void": _VOID}
 #: The W3C format IRI of each media type the endpoint answers in.
@@ -79,6 +81,7 @@ def describe_service(
         ox.Triple(service, _TYPE, _sd("Service")),
         ox.Triple(service, _sd("endpoint"), service),
         ox.Triple(service, _sd("supportedLanguage"), _sd("SPARQL11Query")),
+        ox.Triple(service, _sd("defaultEntailmentRegime"), _SIMPLE),  # no inference
         *(ox.Triple(service, _sd("feature"), _sd(name)) for name in features),
         *(
             ox.Triple(service, _sd("resultFormat"), ox.NamedNode(FORMAT_IRIS[media_type]))
