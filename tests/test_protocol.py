@@ -411,3 +411,13 @@ def test_rdflib_and_requests_as_clients_of_kg_serve(
 
 def csv_rows_of(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text)))[1:]
+
+
+def test_a_long_result_shows_its_first_rows_and_says_so(app: App) -> None:
+    side = int(MAX_ROWS**0.5) + 2  # side * side rows, more than the page shows
+    values = " ".join(str(n) for n in range(side))
+    query = f"SELECT ?a ?b WHERE {{ VALUES ?a {{ {values} }} VALUES ?b {{ {values} }} }}"
+    _, _, page = call(app, "GET", get(query), accept=BROWSER)
+    assert result_rows(page) == MAX_ROWS
+    assert f"{side * side} rows; the first {MAX_ROWS} are shown" in page.decode()
+    assert len(csv_rows(app, get(query))) == side * side  # a client gets them all
