@@ -421,3 +421,32 @@ def test_a_long_result_shows_its_first_rows_and_says_so(app: App) -> None:
     assert result_rows(page) == MAX_ROWS
     assert f"{side * side} rows; the first {MAX_ROWS} are shown" in page.decode()
     assert len(csv_rows(app, get(query))) == side * side  # a client gets them all
+
+
+def test_a_form_posted_by_a_client_that_goes_away_stops_its_query(tmp_path: Path) -> None:
+    """A POST (the form of a page elsewhere, asking for HTML) whose client closes its
+    connection while the query runs: the worker is stopped at once, one line, no traceback."""
+    import socket
+
+    from test_serve import CROSS_PRODUCT, alive, children_of, served, wait_until
+
+    with served(tmp_path, "--timeout", "60") as server:
+        body = urlencode({"query": CROSS_PRODUCT}).encode()
+        head = (
+            f"POST /query HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nAccept: {BROWSER}\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        sock.sendall(head.encode() + body)
+        workers: list[int] = []
+        assert wait_until(lambda: bool(workers.extend(children_of(server.process.pid)) or workers))
+        client = f"127.0.0.1:{sock.getsockname()[1]}: "
+        sock.close()
+        # stopped within 10 s of its client going: not left to its 60 s limit
+        assert wait_until(lambda: not any(alive(w) for w in workers), 10)
+        server.process.terminate()
+        _, err = server.process.communicate(timeout=30)
+    lines = [line for line in err.decode().splitlines() if client in line]
+    assert lines == [f"kg: {client}the client went away before its answer; its query was stopped"]
+    assert "Traceback" not in err.decode()
