@@ -21,6 +21,7 @@ import rdflib
 from test_app import HOST, call
 
 from kg.curation.converter import declared_converter, namespaces, prefix_map
+from kg.errors import InputError
 from kg.sparql.query import load_store, run_query
 from kg.web.app import App, create_app, respond
 from kg.web.query_page import MAX_ROWS, read_examples
@@ -267,6 +268,14 @@ def test_the_page_offers_every_example_and_each_fills_the_form(app: App) -> None
         assert textarea is not None
         assert html.unescape(textarea.group(1)) == example.text
     assert call(app, "GET", "/query?example=no-such-example")[0].startswith("404")
+
+
+def test_an_example_that_cannot_be_read_is_one_line(release: Path, tmp_path: Path) -> None:
+    (tmp_path / "broken.rq").write_bytes(b"# Question: \xff?\nASK {}\n")
+    with pytest.raises(InputError) as raised:
+        create_app(release, hosts=[HOST], examples=tmp_path)
+    assert str(raised.value).startswith(f"{tmp_path / 'broken.rq'}: cannot read the query: ")
+    assert "\n" not in str(raised.value)
 
 
 def test_results_for_a_browser_are_a_table_with_links(app: App, release: Path) -> None:

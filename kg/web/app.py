@@ -292,9 +292,11 @@ def create_app(
     (default: ``$KG_QUERIES``, else the ``queries`` folder beside the release's, if any).
 
     :raises EndpointError: the release cannot be loaded
+    :raises InputError: an example query cannot be read
     """
     folder = Path(release or os.environ.get("KG_RELEASE") or "dist")
     queries = folder.resolve().parent / "queries"
+    offered = read_examples(Path(examples or os.environ.get("KG_QUERIES") or queries))
     remove_orphans()
     work = Path(tempfile.mkdtemp(prefix=PREFIX))
     (work / OWNER).write_text(str(os.getpid()), encoding="ascii")
@@ -320,7 +322,7 @@ def create_app(
         threading.BoundedSemaphore(chosen.concurrent),
         prefix_map(converter),  # the prefixes kg query predeclares, by the same function
         issued,
-        examples=read_examples(Path(examples or os.environ.get("KG_QUERIES") or queries)),
+        examples=offered,
         graphs=graphs,
         converter=converter,
         title=title or "drugclaims",

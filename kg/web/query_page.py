@@ -22,6 +22,7 @@ import jinja2
 import pyoxigraph as ox
 from curies import Converter
 
+from kg.errors import InputError
 from kg.namespaces import ROOT
 from kg.web.negotiation import FORMATS
 
@@ -59,6 +60,7 @@ GRAPH_DOWNLOADS = (
 #: What an HTML request asks the query's worker for, by the query's form.
 WORKER_TYPES = ["application/sparql-results+json", "application/n-triples"]
 _QUESTION = "# Question:"
+_NT = ox.RdfFormat.N_TRIPLES
 
 
 @dataclass(frozen=True)
@@ -111,15 +113,18 @@ def example_title(text: str, name: str) -> str:
 
 def read_examples(folder: Path | None) -> tuple[Example, ...]:
     """The example queries of a project's ``queries`` folder (its ``*.rq`` files, by name;
-    none when there is no such folder). A file that cannot be read is left out."""
+    none when there is no such folder).
+
+    :raises InputError: a query file that cannot be read as UTF-8 text
+    """
     if folder is None or not folder.is_dir():
         return ()
     found = []
     for path in sorted(folder.glob("*.rq")):
         try:
             text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeError):
-            continue
+        except (OSError, UnicodeError) as error:
+            raise InputError(str(path), None, None, f"cannot read the query: {error}") from error
         found.append(Example(path.stem, example_title(text, path.stem), text))
     return tuple(found)
 
@@ -143,9 +148,6 @@ def results_table(data: bytes, media_type: str, converter: Converter) -> Table |
         return bool(result)
     columns = tuple(v.value for v in result.variables)
     return _table(columns, ([row[c] for c in columns] for row in result), converter)
-
-
-_NT = ox.RdfFormat.N_TRIPLES
 
 
 def _table(
