@@ -125,21 +125,65 @@ def run_query(
     allow_service: bool = False,
     prefixes: Mapping[str, str] | None = None,
     union: bool = True,
+    default_graphs: Sequence[str] | None = None,
+    named_graphs: Sequence[str] | None = None,
 ) -> object:
-    """Run a SPARQL query over the union of the store's graphs (``union=False``: over its
-    default graph), with ``prefixes`` predeclared. Every query kg runs goes through here, so
+    """Run a SPARQL query over the union of the store's graphs (``union=False``, or a query
+    with FROM or FROM NAMED: over its default graph, or the graphs it names), with
+    ``prefixes`` predeclared. Every query kg runs goes through here, so
     that none escapes the checks of :func:`check_query`.
 
-    :raises QueryError: a syntax error (one line, with its position), an update, or SERVICE
-        without ``allow_service``
+    ``default_graphs`` and ``named_graphs`` are the SPARQL protocol's ``default-graph-uri`` and
+    ``named-graph-uri``: when either is given, the query's dataset is exactly those graphs (the
+    default graph their merge; the other list, if None, empty), whatever its FROM and FROM
+    NAMED say, as the protocol wants; a graph the store does not hold is an empty one.
+
+    :raises QueryError: a syntax error (one line, with its position), an update, SERVICE
+        without ``allow_service``, or a graph name that is not an IRI
     """
     check_query(query, allow_service=allow_service)
+    dataset = _dataset(default_graphs, named_graphs)
     try:
-        return store.query(query, use_default_graph_as_union=union, prefixes=dict(prefixes or {}))
+        return store.query(
+            query,
+            use_default_graph_as_union=union and not dataset and not tokens.names_dataset(query),
+            prefixes=dict(prefixes or {}),
+            **dataset,  # type: ignore[arg-type]
+        )
     except SyntaxError as error:
         raise QueryError(syntax_message(query, str(error))) from error
     except OSError as error:
         raise QueryError(f"the query failed: {error}") from error
+
+
+def _dataset(
+    default_graphs: Sequence[str] | None, named_graphs: Sequence[str] | None
+) -> dict[str, list[ox.NamedNode]]:
+    """The keyword arguments of ``Store.query`` for a dataset the protocol names (none: {}).
+
+    >>> _dataset(None, ["http://example.org/g"])
+    {'default_graph': [], 'named_graphs': [<NamedNode value=http://example.org/g>]}
+    >>> _dataset(["not an IRI"], None)
+    Traceback (most recent call last):
+    ...
+    kg.errors.QueryError: default-graph-uri: 'not an IRI' is not an IRI
+    """
+    if default_graphs is None and named_graphs is None:
+        return {}
+    return {
+        "default_graph": _graphs("default-graph-uri", default_graphs or ()),
+        "named_graphs": _graphs("named-graph-uri", named_graphs or ()),
+    }
+
+
+def _graphs(parameter: str, iris: Sequence[str]) -> list[ox.NamedNode]:
+    nodes = []
+    for iri in iris:
+        try:
+            nodes.append(ox.NamedNode(iri))
+        except ValueError as error:
+            raise QueryError(f"{parameter}: {iri!r} is not an IRI") from error
+    return nodes
 
 
 def syntax_message(query: str, message: str) -> str:

@@ -17,6 +17,7 @@ __all__ = [
     "UPDATE_KEYWORDS",
     "Token",
     "declared_prefixes",
+    "names_dataset",
     "query_form",
     "selects_all",
     "tokenize",
@@ -144,6 +145,17 @@ def variables_in_order(query: str) -> list[str]:
         if token.kind == "var":
             names.setdefault(token.text[1:], None)
     return list(names)
+
+
+def names_dataset(query: str) -> bool:
+    """Whether the query names its own dataset (``FROM`` or ``FROM NAMED``).
+
+    >>> names_dataset("SELECT * FROM <http://a/g> { ?s ?p ?o }")
+    True
+    >>> names_dataset("SELECT * { ?s <http://a/FROM> 'FROM' } # FROM")
+    False
+    """
+    return any(t.kind == "word" and t.text.upper() == "FROM" for t in tokenize(query))
 
 
 def uses_service(query: str) -> bool:

@@ -1,9 +1,11 @@
 """One query of ``kg serve``, in a process of its own:
 ``python -m kg.sparql.worker STORE MEMORY_MB``.
 
-It reads ``{"query": ..., "accept": [media types], "allow_service": bool, "prefixes": {...}}``
-(the prefixes predeclared, as ``kg query`` declares the release's) as JSON on standard
-input, opens the store read-only, limits its own memory, runs the query through
+It reads ``{"query": ..., "accept": [media types], "allow_service": bool, "prefixes": {...},
+"default_graphs": [IRIs] or null, "named_graphs": [IRIs] or null}`` (the prefixes
+predeclared, as ``kg query`` declares the release's; the dataset the SPARQL protocol's
+``default-graph-uri`` and ``named-graph-uri`` name, if any) as JSON on standard input, opens
+the store read-only, limits its own memory, runs the query through
 :func:`kg.sparql.query.run_query` (so the same checks apply as for ``kg query``) and writes the
 content type on the first line of standard output, then the result. On a refused or malformed
 query it writes ``STATUS message`` on standard error and exits 2. The server kills it at the
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -21,7 +24,7 @@ from kg.errors import KGError
 from kg.runtime.processes import die_with_parent, limit_memory
 from kg.sparql.query import run_query
 
-__all__ = ["RDF_TYPES", "RESULT_TYPES", "main", "negotiate"]
+__all__ = ["FORMAT_NAMES", "RDF_TYPES", "RESULT_TYPES", "main", "negotiate"]
 
 #: Media types of SELECT and ASK results, the first the default.
 RESULT_TYPES = {
@@ -37,6 +40,18 @@ RDF_TYPES = {
     "application/n-triples": ox.RdfFormat.N_TRIPLES,
     "application/ld+json": ox.RdfFormat.JSON_LD,
     "application/rdf+xml": ox.RdfFormat.RDF_XML,
+}
+
+#: Short names of the media types above, for a ``format`` parameter (a link cannot send Accept).
+FORMAT_NAMES = {
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+    "turtle": "text/turtle",
+    "ntriples": "application/n-triples",
+    "jsonld": "application/ld+json",
+    "rdfxml": "application/rdf+xml",
 }
 
 
@@ -61,14 +76,16 @@ def negotiate(accepted: list[str], offered: list[str]) -> str | None:
     return None
 
 
-def _answer(
-    store: ox.Store,
-    query: str,
-    accepted: list[str],
-    allow_service: bool,
-    prefixes: dict[str, str] | None = None,
-) -> bytes:
-    result = run_query(store, query, allow_service=allow_service, prefixes=prefixes)
+def _answer(store: ox.Store, request: dict[str, Any]) -> bytes:
+    query, accepted = str(request["query"]), [str(a) for a in request["accept"]]
+    result = run_query(
+        store,
+        query,
+        allow_service=bool(request["allow_service"]),
+        prefixes={str(k): str(v) for k, v in (request.get("prefixes") or {}).items()},
+        default_graphs=request.get("default_graphs"),
+        named_graphs=request.get("named_graphs"),
+    )
     if isinstance(result, ox.QueryTriples):
         media_type = negotiate(accepted, list(RDF_TYPES))
         if media_type is None:
@@ -99,13 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         store = ox.Store.read_only(location)
         limit_memory(int(memory_mb))
-        output = _answer(
-            store,
-            request["query"],
-            request["accept"],
-            request["allow_service"],
-            {str(k): str(v) for k, v in (request.get("prefixes") or {}).items()},
-        )
+        output = _answer(store, request)
     except _Refused as error:
         print(f"{error.status} {error}", file=sys.stderr)
         return 2

@@ -5,6 +5,12 @@ answer (:func:`respond`). ``kg serve`` runs this application; so can any WSGI se
     gunicorn --threads 8 'kg.web.app:create_app("dist", hosts=["kg.example.org"])'
     KG_RELEASE=dist KG_HOSTS=kg.example.org waitress-serve --call kg.web.app:create_app
 
+The endpoint follows the SPARQL 1.1 Protocol: a request's ``default-graph-uri`` and
+``named-graph-uri`` name its dataset (over the query's FROM), the release's prefixes are
+predeclared, and a GET without a query gives an RDF client the Service Description
+(:mod:`kg.sparql.service`) and a browser the query page (:mod:`kg.web.query_page`), where a
+query's result is a table.
+
 Each query runs in a process of its own (:mod:`kg.sparql.worker`) within a time and a memory
 limit, at most ``Limits.concurrent`` at once; a request whose ``Host`` is not one the
 application answers for is refused (421: no DNS rebinding); updates and ``SERVICE`` are refused
@@ -29,17 +35,20 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 import pyoxigraph as ox
+from curies import Converter
 
-from kg.curation.converter import release_converter
+from kg.curation.converter import namespaces, prefix_map, release_converter
 from kg.runtime.processes import die_with_parent
 from kg.sparql import tokens
 from kg.sparql.endpoint import EndpointError
 from kg.sparql.query import run_query
+from kg.sparql.service import PREFIXES, Sizes, describe_service, graph_sizes
 from kg.web.deploy import CORS, PREFLIGHT, Answer, answer
-from kg.web.negotiation import accepted_types
+from kg.web.negotiation import accepted_types, negotiate
+from kg.web.protocol import Operation, answer_accept, read_operation, wants_html
+from kg.web.query_page import WORKER_TYPES, Example, query_page, read_examples, results_table
 from kg.web.site import build_site
 
 __all__ = [
@@ -90,6 +99,10 @@ class Endpoint:
     issued: float | None = None  # the release's dct:issued (seconds): its files' Last-Modified
     workers: set[subprocess.Popen[bytes]] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    examples: tuple[Example, ...] = ()  # the project's example queries, for the query page
+    graphs: Sizes = field(default_factory=Sizes)  # of the default and each named graph
+    converter: Converter = field(default_factory=lambda: Converter([]))  # CURIEs on the page
+    title: str = "drugclaims"  # the release's title, on the query page
 
     def stop_workers(self) -> None:
         """Kill every query still running."""
@@ -105,8 +118,11 @@ def respond(
     query_string: str,
     headers: Mapping[str, str],
     body: bytes | None,
+    *,
+    scheme: str = "http",
 ) -> Answer:
-    """The answer to one request (``headers`` by lower-case name; ``body`` for a POST)."""
+    """The answer to one request (``headers`` by lower-case name; ``body`` for a POST;
+    ``scheme`` the request's, for the endpoint's own IRI in its service description)."""
     if headers.get("host", "").lower() not in endpoint.hosts:
         return _text(HTTPStatus.MISDIRECTED_REQUEST, _OTHER_HOST)
     if method == "OPTIONS":  # a CORS preflight: a script elsewhere may GET, HEAD and POST
@@ -126,27 +142,90 @@ def respond(
             request=headers,
             modified=endpoint.issued,
         )
-    operation = _operation(query_string, headers.get("content-type", ""), body)
+    operation = read_operation(query_string, headers.get("content-type", ""), body)
     if operation.update:
         return _text(HTTPStatus.FORBIDDEN, "this endpoint is read-only\n")
     query = operation.query
-    if query is None and body is None:  # a person who followed the index's link
-        return Answer(200, _headers("text/html; charset=utf-8", _QUERY_FORM), _QUERY_FORM)
+    if query is None and body is None:  # a person, or a client asking what the endpoint is
+        return _no_query(endpoint, operation, headers, scheme)
     if query is None:
         return _text(HTTPStatus.BAD_REQUEST, "no query: send query=... (GET or POST)\n")
+    try:
+        accept = answer_accept(operation, headers.get("accept"))
+    except ValueError as error:
+        return _text(HTTPStatus.BAD_REQUEST, f"{error}\n")
+    html = wants_html(accept)
     if tokens.query_form(query) in tokens.UPDATE_KEYWORDS:
-        return _text(HTTPStatus.FORBIDDEN, "this endpoint is read-only\n")
+        return _refused(endpoint, query, html, HTTPStatus.FORBIDDEN, "this endpoint is read-only")
     if not endpoint.limits.allow_service and tokens.uses_service(query):
-        return _text(HTTPStatus.FORBIDDEN, "SERVICE is not allowed on this endpoint\n")
+        message = "SERVICE is not allowed on this endpoint"
+        return _refused(endpoint, query, html, HTTPStatus.FORBIDDEN, message)
     if not endpoint.slots.acquire(timeout=endpoint.limits.timeout_s):
         return _text(HTTPStatus.SERVICE_UNAVAILABLE, "too many queries at once; retry\n")
+    accepted = WORKER_TYPES if html else accepted_types(accept)
     try:
-        status, content_type, output = run_worker(
-            endpoint, query, accepted_types(headers.get("accept"))
-        )
+        status, content_type, output = run_worker(endpoint, query, accepted, operation.dataset)
     finally:
         endpoint.slots.release()
+    if html:
+        return _result_page(endpoint, query, operation.dataset, (status, content_type, output))
     return Answer(int(status), _headers(content_type, output), output)
+
+
+def _no_query(
+    endpoint: Endpoint, operation: Operation, headers: Mapping[str, str], scheme: str
+) -> Answer:
+    """A GET without a query: an example's page, the service description in the RDF format
+    the client asks for, else the query page (a browser's, or a client's that asks only for
+    a format of results)."""
+    if operation.example is not None:
+        found = [e for e in endpoint.examples if e.name == operation.example]
+        if not found:
+            return _text(HTTPStatus.NOT_FOUND, "no example query of that name\n")
+        return _page(endpoint, HTTPStatus.OK, query=found[0].text)
+    chosen = negotiate(headers.get("accept"))
+    if chosen is None or chosen.extension == "html":  # the page, also for a results type
+        return _page(endpoint, HTTPStatus.OK)
+    iri = f"{scheme}://{headers['host']}/query"
+    triples = describe_service(iri, endpoint.graphs, allow_service=endpoint.limits.allow_service)
+    rdf_format = ox.RdfFormat.from_media_type(chosen.media_type)
+    data = ox.serialize(triples, format=rdf_format, prefixes=PREFIXES)
+    assert data is not None  # serialized to bytes, not to a file
+    return Answer(200, _headers(chosen.content_type, data), data)
+
+
+def _refused(endpoint: Endpoint, query: str, html: bool, status: HTTPStatus, why: str) -> Answer:
+    if html:
+        return _page(endpoint, status, query=query, error=why)
+    return _text(status, f"{why}\n")
+
+
+def _result_page(
+    endpoint: Endpoint,
+    query: str,
+    dataset: tuple[list[str], list[str]] | None,
+    answered: tuple[HTTPStatus, str, bytes],
+) -> Answer:
+    """The query page with the query (and dataset) in its form, and its result as a table or
+    its error."""
+    status, content_type, output = answered
+    if status != HTTPStatus.OK:
+        error = output.decode("utf-8").strip()
+        return _page(endpoint, status, query=query, dataset=dataset, error=error)
+    media_type = content_type.split(";")[0].strip()
+    result = results_table(output, media_type, endpoint.converter)
+    return _page(endpoint, status, query=query, dataset=dataset, result=result)
+
+
+def _page(endpoint: Endpoint, status: HTTPStatus, **values: Any) -> Answer:
+    data = query_page(
+        site_name=endpoint.title,
+        examples=endpoint.examples,
+        allow_service=endpoint.limits.allow_service,
+        prefixes=namespaces(endpoint.converter),
+        **values,
+    )
+    return Answer(int(status), _headers("text/html; charset=utf-8", data), data)
 
 
 class App:
@@ -186,6 +265,7 @@ class App:
             str(environ.get("QUERY_STRING", "")),
             headers,
             body,
+            scheme="https" if environ.get("wsgi.url_scheme") == "https" else "http",
         )
         return _start(start_response, found, head=method == "HEAD")
 
@@ -202,16 +282,21 @@ def create_app(
     hosts: Iterable[str] = (),
     limits: Limits | None = None,
     bound: tuple[str, int] | None = None,
+    examples: str | os.PathLike[str] | None = None,
 ) -> App:
     """The application of the release folder ``release`` (default: ``$KG_RELEASE``, else
     ``dist``): its store and site written into a new temporary folder. It answers requests
     whose Host is one of ``hosts`` (default: ``$KG_HOSTS``, names separated by commas, each
     with or without its port) and, when ``bound`` to an address and port, that address's
-    names; nothing else.
+    names; nothing else. The query page offers the ``*.rq`` files of the folder ``examples``
+    (default: ``$KG_QUERIES``, else the ``queries`` folder beside the release's, if any).
 
     :raises EndpointError: the release cannot be loaded
+    :raises InputError: an example query cannot be read
     """
     folder = Path(release or os.environ.get("KG_RELEASE") or "dist")
+    queries = folder.resolve().parent / "queries"
+    offered = read_examples(Path(examples or os.environ.get("KG_QUERIES") or queries))
     remove_orphans()
     work = Path(tempfile.mkdtemp(prefix=PREFIX))
     (work / OWNER).write_text(str(os.getpid()), encoding="ascii")
@@ -219,8 +304,9 @@ def create_app(
         store = work / "store"
         load_store(folder / "graph.nq", store)
         issued = release_issued(store)
+        graphs, title = _release_graphs(store)
         _, licence = build_site(folder, work / "site", sparql_endpoint="/query")
-        prefixes = release_converter(folder / "graph.nq").prefix_map
+        converter = release_converter(folder / "graph.nq")
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
@@ -234,8 +320,12 @@ def create_app(
         chosen,
         names,
         threading.BoundedSemaphore(chosen.concurrent),
-        prefixes,
+        prefix_map(converter),  # the prefixes kg query predeclares, by the same function
         issued,
+        examples=offered,
+        graphs=graphs,
+        converter=converter,
+        title=title or "drugclaims",
     )
     app = App(endpoint, work)
     atexit.register(app.close)
@@ -293,6 +383,21 @@ def release_issued(store: Path) -> float | None:
         del reader
 
 
+def _release_graphs(store: Path) -> tuple[Sizes, str]:
+    """The sizes of the graphs of the release in the on-disk ``store``, and its title."""
+    reader = ox.Store.read_only(str(store))
+    try:
+        rows = run_query(
+            reader,
+            "SELECT ?title WHERE { ?d a <http://www.w3.org/ns/dcat#Dataset> ; "
+            "<http://purl.org/dc/terms/title> ?title } ORDER BY ?title LIMIT 1",
+        )
+        titles = [str(row[0].value) for row in rows]  # type: ignore[attr-defined]
+        return graph_sizes(reader), titles[0] if titles else ""
+    finally:
+        del reader
+
+
 def allowed_hosts(host: str, port: int, more: Iterable[str] = ()) -> frozenset[str]:
     """The Host header values a request may carry: the bound name and ``more``, and loopback's
     names when bound to loopback (a browser sends ``localhost:PORT`` for 127.0.0.1)."""
@@ -304,9 +409,14 @@ def allowed_hosts(host: str, port: int, more: Iterable[str] = ()) -> frozenset[s
 
 
 def run_worker(
-    endpoint: Endpoint, query: str, accepted: list[str]
+    endpoint: Endpoint,
+    query: str,
+    accepted: list[str],
+    dataset: tuple[list[str], list[str]] | None = None,
 ) -> tuple[HTTPStatus, str, bytes]:
-    """Run one query in a worker process within the limits; (status, content type, body)."""
+    """Run one query in a worker process within the limits; (status, content type, body).
+    ``dataset``: the default and named graphs the request names (the protocol's
+    ``default-graph-uri`` and ``named-graph-uri``), None when it names none."""
     limits = endpoint.limits
     parent = os.getpid()
     worker = subprocess.Popen(
@@ -325,6 +435,8 @@ def run_worker(
             "accept": accepted,
             "allow_service": limits.allow_service,
             "prefixes": dict(endpoint.prefixes),
+            "default_graphs": dataset[0] if dataset else None,
+            "named_graphs": dataset[1] if dataset else None,
         }
     )
     try:
@@ -351,28 +463,6 @@ def run_worker(
         _TEXT,
         f"the query needed more than {limits.memory_mb} MB of memory and was stopped\n".encode(),
     )
-
-
-@dataclass(frozen=True)
-class _Operation:
-    """What a request asks of the endpoint by the SPARQL protocol: a query's text (None when it
-    sends none), or whether it is an update (refused: the endpoint is read-only)."""
-
-    query: str | None
-    update: bool
-
-
-def _operation(query_string: str, content_type: str, body: bytes | None) -> _Operation:
-    kind = content_type.split(";")[0].strip().lower()
-    if body is not None and kind == "application/sparql-query":
-        return _Operation(body.decode("utf-8", errors="replace"), False)
-    if body is not None and kind == "application/sparql-update":
-        return _Operation(None, True)
-    form = parse_qs(query_string)
-    if body is not None and kind == "application/x-www-form-urlencoded":
-        form = parse_qs(body.decode("utf-8", errors="replace"))
-    values = form.get("query")
-    return _Operation(values[0] if values else None, "update" in form)
 
 
 def _text(status: HTTPStatus, message: str, allow: str | None = None) -> Answer:
@@ -421,22 +511,3 @@ def _path(environ: Mapping[str, Any]) -> str:
         return raw.encode("latin-1").decode("utf-8")
     except (UnicodeEncodeError, UnicodeDecodeError):
         return raw
-
-
-_QUERY_FORM_TEXT = """<!DOCTYPE html>
-<html lang="en">
-<head><meta charset="utf-8"><link rel="icon" href="data:,"><title>SPARQL endpoint</title>
-<link rel="stylesheet" href="/style.css"></head>
-<body><nav><a href="/">Home</a></nav><main>
-<h1>SPARQL endpoint</h1>
-<p>Read-only SPARQL 1.1 over the release: send <code>query=...</code> by GET or POST.</p>
-<form method="get" action="/query">
-<p><label for="query">Query</label></p>
-<p><textarea id="query" name="query" rows="8" cols="80">SELECT ?claim ?label WHERE {
-  ?claim a &lt;https://w3id.org/drugclaims/ontology#Claim&gt; ;
-         &lt;http://www.w3.org/2000/01/rdf-schema#label&gt; ?label
-}</textarea></p>
-<p><button type="submit">Run</button></p>
-</form></main></body></html>
-"""
-_QUERY_FORM = _QUERY_FORM_TEXT.encode("utf-8")
