@@ -115,9 +115,11 @@ def article_markup(store: ox.Store, iri: str, converter: Converter) -> dict[str,
         "url": iri,
         "identifier": _identifiers(same, converter),
         "sameAs": [address for address in map(web_address, same) if address],
-        "author": _authors(store, iri),
         "keywords": sorted(_texts(store, iri, SCHEMA.keywords)),
     }
+    authors = _authors(store, iri)
+    if authors:
+        data["author"] = authors
     if len(title) <= 110:  # Google's longest headline
         data["headline"] = title
     for field, prop in (("datePublished", SCHEMA.datePublished), ("abstract", SCHEMA.abstract)):
@@ -160,11 +162,22 @@ def entity_markup(
 
 def _release_of(store: ox.Store, iri: str) -> str:
     """The release a dataset's markup describes: ``iri`` itself when it has a version, else
-    its current version."""
+    its current version (pav:hasCurrentVersion, or the release that is a version of it)."""
     if _first(store, iri, PAV.version) is not None:
         return iri
     current = _first(store, iri, PAV.hasCurrentVersion)
-    return current.value if isinstance(current, ox.NamedNode) else iri
+    if isinstance(current, ox.NamedNode):
+        return current.value
+    versions = sorted(
+        {
+            quad.subject.value
+            for quad in store.quads_for_pattern(
+                None, ox.NamedNode(str(DCTERMS.isVersionOf)), ox.NamedNode(iri)
+            )
+            if isinstance(quad.subject, ox.NamedNode)
+        }
+    )
+    return versions[-1] if versions else iri
 
 
 def _keywords(store: ox.Store) -> list[str]:
