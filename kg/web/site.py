@@ -445,7 +445,8 @@ def _page_html(site: Site, page: Page) -> str:
             (f.media_type, f"{name}.{f.extension}") for f in FORMATS if f.extension != "html"
         ],
         schema_org=_schema_org(site, page, types),
-        description=_value(page, page.iri, _SKOS + "definition"),
+        description=_value(page, page.iri, _SKOS + "definition")
+        or _value(page, page.iri, _DCT + "description"),
         formats=[
             (f"{name}.{f.extension}", f.media_type, f.label)
             for f in FORMATS
