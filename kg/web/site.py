@@ -323,7 +323,8 @@ th,td{border-bottom:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-
 .wide{max-width:100%;overflow-x:auto}mark{background:#ffe066;color:#1a1a1a}
 .status{font-weight:bold}.negated{color:#a40000}.hypothesis{color:#6b4e00}
 code{word-break:break-all}blockquote{border-left:4px solid #ccc;margin:0;padding:0 1rem;
-white-space:pre-wrap}footer{border-top:1px solid #ccc;margin-top:2rem;font-size:.9rem}
+white-space:pre-wrap}.elided::before{content:"… "}.elided::after{content:" …"}
+footer{border-top:1px solid #ccc;margin-top:2rem;font-size:.9rem}
 """
 
 
