@@ -110,15 +110,15 @@ def _nanopub_files(release: Path) -> Iterator[Path]:
     folder = release / "nanopubs"
     if not folder.is_dir() or folder.is_symlink():
         return
-    for path in sorted(folder.glob("*/*.trig")):
-        if _regular(path, release) and not path.parent.is_symlink():
-            yield path
+    for source in sorted(folder.iterdir()):
+        if source.is_dir() and not source.is_symlink():  # so inside the release, as is its file
+            yield from (p for p in sorted(source.glob("*.trig")) if _file(p))
 
 
 def _regular(path: Path, release: Path) -> bool:
     """A regular file inside the release folder (no symlink on the way)."""
-    return (
-        path.is_file()
-        and not path.is_symlink()
-        and path.resolve().is_relative_to(release.resolve())
-    )
+    return _file(path) and path.resolve().is_relative_to(release.resolve())
+
+
+def _file(path: Path) -> bool:
+    return path.is_file() and not path.is_symlink()

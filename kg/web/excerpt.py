@@ -38,7 +38,7 @@ def excerpt(text: str, start: int, end: int, abstract: str = "") -> Excerpt:
     """The abstract of ``text`` with the span ``start``-``end`` in it, or the span's context.
 
     >>> page = "Send to\\n\\nTitle.\\n\\nA drug  helps.\\n\\nLinks"
-    >>> e = excerpt(page, 20, 25, "A drug helps.")
+    >>> e = excerpt(page, 25, 30, "A drug helps.")
     >>> (e.before, e.quote, e.after, e.whole)
     ('A drug  ', 'helps', '.', True)
     >>> e = excerpt(page, 9, 14, "A drug helps.")  # the quote is in the title
@@ -57,13 +57,17 @@ def excerpt(text: str, start: int, end: int, abstract: str = "") -> Excerpt:
     return Excerpt(text[first:start], text[start:end], text[end:last], whole, first, last)
 
 
-@lru_cache(maxsize=32)  # each claim of a source asks for its abstract in turn
+@lru_cache(maxsize=1024)  # each claim of a source asks for its abstract
 def _abstract_bounds(text: str, abstract: str) -> tuple[int, int] | None:
     """Where the abstract stands in the text, if it stands there once."""
-    if not abstract.strip():
+    abstract = abstract.strip()
+    if not abstract:
         return None
-    try:
-        span = locate(text, abstract.strip())
+    at = text.find(abstract)
+    if at != -1 and text.find(abstract, at + 1) == -1:  # as the text has it (most parsers')
+        return at, at + len(abstract)
+    try:  # with other whitespace (an HTML page's indentation)
+        span = locate(text, abstract)
     except ValueError:  # not in the text word for word, or more than once
         return None
     return span.start, span.end
