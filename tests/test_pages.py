@@ -438,3 +438,33 @@ def test_articles_and_drugs_have_their_markup(site: Path, store: ox.Store) -> No
         }
         assert data["name"] and data["identifier"]
         assert {m for m in matches if re.match(r"https?://", m)} <= set(data["sameAs"])  # type: ignore[arg-type]
+
+
+def test_a_release_from_elsewhere_cannot_slip_a_file_in_as_a_nanopublication(
+    release: Path, tmp_path: Path
+) -> None:
+    """A symlink among the nanopublications (a file or a source's folder) is never copied
+    into the site; a nanopublication that is not TriG is one line naming it."""
+    import shutil
+
+    from kg.errors import InputError
+
+    hostile = tmp_path / "hostile"
+    shutil.copytree(release, hostile)
+    (victim, *_) = sorted((hostile / "nanopubs").glob("*/*.trig"))
+    victim.unlink()
+    victim.symlink_to("/etc/hostname")
+    (hostile / "nanopubs" / "elsewhere").symlink_to(victim.parent)
+    site = tmp_path / "site"
+    build_site(hostile, site)
+    copied = {
+        p.relative_to(site / "download").as_posix().split("/", 1)[1]
+        for p in site.glob("download/*/nanopubs/*/*.trig")
+    }
+    assert copied and f"nanopubs/{victim.parent.name}/{victim.name}" not in copied
+    assert not any(name.startswith("nanopubs/elsewhere/") for name in copied)
+    (hostile / "nanopubs" / "elsewhere").unlink()
+    victim.unlink()
+    victim.write_text("not TriG {", encoding="utf-8")
+    with pytest.raises(InputError, match=re.escape(victim.name) + ".*not a nanopublication"):
+        build_site(hostile, tmp_path / "other")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg.errors import InputError
 from kg.formats.files import RELEASE_FILES
 from kg.namespaces import DCAT, KGO, NP, RDF
 from kg.rdf.lines import term_value as _v
@@ -70,15 +71,22 @@ def release_files(release: Path, version: str) -> dict[str, bytes]:
 
 def nanopubs(release: Path, version: str) -> dict[str, Nanopub]:
     """Each claim's nanopublication, by the claim's IRI (the claim its assertion types
-    kgo:Claim), with the URI its head graph names."""
+    kgo:Claim), with the URI its head graph names.
+
+    :raises InputError: a nanopublication that is not TriG (in a release from elsewhere)
+    """
     found = {}
     for path in _nanopub_files(release):
         uri, claim = None, None
-        for quad in ox.parse(path=str(path), format=ox.RdfFormat.TRIG):
-            if quad.predicate == _TYPE and quad.object == _NANOPUB:
-                uri = _v(quad.subject)
-            elif quad.predicate == _TYPE and quad.object == _CLAIM:
-                claim = _v(quad.subject)
+        try:
+            for quad in ox.parse(path=str(path), format=ox.RdfFormat.TRIG):
+                if quad.predicate == _TYPE and quad.object == _NANOPUB:
+                    uri = _v(quad.subject)
+                elif quad.predicate == _TYPE and quad.object == _CLAIM:
+                    claim = _v(quad.subject)
+        except SyntaxError as error:
+            shown = path.relative_to(release).as_posix()
+            raise InputError(shown, None, None, f"not a nanopublication in TriG: {error}") from None
         if uri and claim and web_address(uri):
             found[claim] = Nanopub(
                 uri, f"download/{version}/{path.relative_to(release).as_posix()}"
