@@ -182,6 +182,10 @@ def pages_of_each_kind() -> dict[str, str]:
         "source": first(
             "SELECT ?a WHERE { ?a a <https://schema.org/ScholarlyArticle> } ORDER BY ?a"
         ),
+        "text": first(
+            f"SELECT ?t WHERE {{ <{claim}> <https://w3id.org/drugclaims/ontology#evidence> ?e . "
+            "?e <http://www.w3.org/ns/oa#hasSource> ?t }"
+        ),
         "release": f"{BASE}release/{site.version}",
         "ontology": f"{BASE}ontology",
         "mapping": first(
@@ -196,15 +200,38 @@ def pages_of_each_kind() -> dict[str, str]:
     return {**paths, "404": "/id/a/b/c"}
 
 
+@pytest.fixture(scope="module")
+def nginx_server(release: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The site kg site writes, behind a real nginx with the configuration it writes."""
+    import pyoxigraph as ox
+    from test_deploy import nginx
+
+    from kg.web.site import build_site, license_of
+
+    site = tmp_path_factory.mktemp("browser-nginx") / "site"
+    build_site(release, site)
+    store = ox.Store()
+    store.load(path=str(release / "graph.nt"), format=ox.RdfFormat.N_TRIPLES)
+    with nginx(site, license_of(store)) as url:
+        yield url
+
+
+@pytest.mark.parametrize("behind", ["server", "nginx_server"], ids=["kg serve", "nginx"])
 @pytest.mark.parametrize(("width", "height"), SIZES)
 def test_no_page_scrolls_sideways_and_each_passes_axe(
-    browser: object, server: str, tmp_path: Path, width: int, height: int
+    browser: object,
+    request: pytest.FixtureRequest,
+    behind: str,
+    tmp_path: Path,
+    width: int,
+    height: int,
 ) -> None:
-    """One page of each kind, at a phone's width and a desktop's: nothing wider than the
-    screen (a wide table scrolls in its own box), no axe violation; the 404 page, served
-    under /id/, keeps its style and its way home."""
+    """One page of each kind, at a phone's width and a desktop's, over kg serve and over
+    nginx: nothing wider than the screen (a wide table scrolls in its own box), no axe
+    violation; the 404 page, served under /id/, keeps its style and its way home."""
     from selenium.webdriver.common.by import By
 
+    server = request.getfixturevalue(behind)
     browser.set_window_size(width, height)  # type: ignore[attr-defined]
     try:
         for kind, path in pages_of_each_kind().items():
