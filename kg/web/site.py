@@ -9,6 +9,13 @@ relative paths, so the site works from any folder or host; they load nothing fro
 CDN, no font, no script but one inline filter on the index, which works without it).
 Everything is generated from the release, sorted, so a rebuild writes the same bytes.
 
+What the pages add for people: a claim's page quotes its article's abstract with the quote
+marked at its offsets (:mod:`kg.web.excerpt`) and says what its status means; pages link out
+to the article's DOI and PubMed addresses and to each cross-reference; every page's footer
+links home, the release's files (``download/<version>/``, with each claim's nanopublication:
+:mod:`kg.web.downloads`) and its licence; pages embed schema.org JSON-LD for search engines
+(:mod:`kg.web.markup`).
+
 Dereferencing (:mod:`kg.web.negotiation`): ``/id/<path>`` answers 303 See Other to
 ``/doc/<path>.<ext>`` in the format the ``Accept`` header prefers.
 """
