@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg import namespaces as ns  # rdflib's closed DCAT, imported, upsets doctests
 from kg.errors import InputError
 from kg.formats.files import RELEASE_FILES
-from kg.namespaces import DCAT, KGO, NP, RDF
+from kg.namespaces import KGO, NP, RDF
 from kg.rdf.lines import term_value as _v
 
 __all__ = ["Download", "Nanopub", "nanopubs", "read_downloads", "release_files", "web_address"]
@@ -102,10 +103,10 @@ def read_downloads(void: Path) -> list[Download]:
     store = ox.Store()
     store.bulk_load(path=str(void), format=ox.RdfFormat.TURTLE)
     found = set()
-    for quad in store.quads_for_pattern(None, ox.NamedNode(str(DCAT.downloadURL)), None):
+    for quad in store.quads_for_pattern(None, ox.NamedNode(str(ns.DCAT.downloadURL)), None):
         url = _v(quad.object)
         media = next(
-            store.quads_for_pattern(quad.subject, ox.NamedNode(str(DCAT.mediaType)), None), None
+            store.quads_for_pattern(quad.subject, ox.NamedNode(str(ns.DCAT.mediaType)), None), None
         )
         if web_address(url) and media is not None:
             name = url.rstrip("/").rsplit("/", 1)[-1]

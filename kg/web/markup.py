@@ -18,7 +18,8 @@ from collections.abc import Iterable, Mapping
 import pyoxigraph as ox
 from curies import Converter
 
-from kg.namespaces import BIOLINK, DCAT, DCMITYPE, DCTERMS, PAV, RDF, RDFS, SCHEMA, SKOS
+from kg import namespaces as ns  # rdflib's closed DCAT and SDO, imported, upset doctests
+from kg.namespaces import BIOLINK, DCTERMS, PAV, RDF, RDFS, SKOS
 from kg.web.downloads import Download, web_address
 
 __all__ = [
@@ -34,9 +35,9 @@ __all__ = [
 BIOSCHEMAS_DATASET = "https://bioschemas.org/profiles/Dataset/1.0-RELEASE"
 #: The schema.org type of a page's markup, by the rdf:type of its resource.
 KINDS = {
-    str(SCHEMA.ScholarlyArticle): "ScholarlyArticle",
-    str(DCAT.Dataset): "Dataset",
-    str(DCMITYPE.Dataset): "Dataset",
+    str(ns.SCHEMA.ScholarlyArticle): "ScholarlyArticle",
+    str(ns.DCAT.Dataset): "Dataset",
+    str(ns.DCMITYPE.Dataset): "Dataset",
     str(BIOLINK.Drug): "Drug",
     str(BIOLINK.SmallMolecule): "MolecularEntity",
     str(BIOLINK.ChemicalEntity): "MolecularEntity",
@@ -45,7 +46,7 @@ KINDS = {
 }
 #: How many of the articles' keywords a dataset's markup lists, the most used first.
 KEYWORDS = 50
-_CONTEXT = {"@vocab": str(SCHEMA)}
+_CONTEXT = {"@vocab": str(ns.SCHEMA)}
 _CONFORMS_TO = str(DCTERMS.conformsTo)
 
 
@@ -115,18 +116,21 @@ def article_markup(store: ox.Store, iri: str, converter: Converter) -> dict[str,
         "url": iri,
         "identifier": _identifiers(same, converter),
         "sameAs": [address for address in map(web_address, same) if address],
-        "keywords": sorted(_texts(store, iri, SCHEMA.keywords)),
+        "keywords": sorted(_texts(store, iri, ns.SCHEMA.keywords)),
     }
     authors = _authors(store, iri)
     if authors:
         data["author"] = authors
     if len(title) <= 110:  # Google's longest headline
         data["headline"] = title
-    for field, prop in (("datePublished", SCHEMA.datePublished), ("abstract", SCHEMA.abstract)):
+    for field, prop in (
+        ("datePublished", ns.SCHEMA.datePublished),
+        ("abstract", ns.SCHEMA.abstract),
+    ):
         value = _text(store, iri, prop)
         if value:
             data[field] = value
-    journal = _first(store, iri, SCHEMA.isPartOf)
+    journal = _first(store, iri, ns.SCHEMA.isPartOf)
     if isinstance(journal, ox.NamedNode):
         data["isPartOf"] = {
             "@id": journal.value,
@@ -186,7 +190,7 @@ def _keywords(store: ox.Store) -> list[str]:
         word
         for _, word in {
             (quad.subject, quad.object.value)
-            for quad in store.quads_for_pattern(None, ox.NamedNode(str(SCHEMA.keywords)), None)
+            for quad in store.quads_for_pattern(None, ox.NamedNode(str(ns.SCHEMA.keywords)), None)
             if isinstance(quad.object, ox.Literal)
         }
     )
@@ -206,9 +210,9 @@ def _identifiers(iris: Iterable[str], converter: Converter) -> list[dict[str, st
 
 def _authors(store: ox.Store, article: str) -> list[dict[str, str]]:
     people = []
-    for person in _objects(store, article, SCHEMA.author):
-        position = _text(store, person.value, SCHEMA.position)
-        name = _text(store, person.value, SCHEMA.name) or _text(store, person.value, RDFS.label)
+    for person in _objects(store, article, ns.SCHEMA.author):
+        position = _text(store, person.value, ns.SCHEMA.position)
+        name = _text(store, person.value, ns.SCHEMA.name) or _text(store, person.value, RDFS.label)
         people.append((int(position) if position.isdigit() else 0, name, person.value))
     return [
         {"@id": iri, "@type": "Person", "name": name} for _, name, iri in sorted(people) if name
@@ -217,7 +221,7 @@ def _authors(store: ox.Store, article: str) -> list[dict[str, str]]:
 
 def _agent(store: ox.Store, agent: ox.NamedNode) -> dict[str, str]:
     types = {o.value for o in _objects(store, agent.value, RDF.type)}
-    kind = "Person" if str(SCHEMA.Person) in types else "Organization"
+    kind = "Person" if str(ns.SCHEMA.Person) in types else "Organization"
     return {"@id": agent.value, "@type": kind, "name": _text(store, agent.value, RDFS.label)}
 
 
