@@ -149,3 +149,111 @@ def _hrefs(page: str) -> list[str]:
 
     Parser().feed(page)
     return found
+
+
+#: A phone (an iPhone's 390 x 844 CSS pixels) and a desktop.
+SIZES = [(390, 844), (1280, 1600)]
+
+
+def pages_of_each_kind() -> dict[str, str]:
+    """One page of each kind the site has, by the path kg serve answers it at: read from the
+    release, so that any corpus has them."""
+    import pyoxigraph as ox
+
+    from kg.web.site import ROOT as BASE
+    from kg.web.site import read_site
+
+    store = ox.Store()
+    store.bulk_load(path=str(ROOT / "dist" / "graph.nq"), format=ox.RdfFormat.N_QUADS)
+    site = read_site(store)
+
+    def first(query: str) -> str:
+        (row, *_) = list(store.query(query, use_default_graph_as_union=True))  # type: ignore[misc]
+        return str(row[0].value)
+
+    claim = first(
+        "SELECT ?c WHERE { ?c a <https://w3id.org/drugclaims/ontology#Claim> } ORDER BY ?c"
+    )
+    kinds = {
+        "claim": claim,
+        "entity": first(
+            f"SELECT ?e WHERE {{ <{claim}> <https://w3id.org/biolink/vocab/subject> ?e }}"
+        ),
+        "source": first(
+            "SELECT ?a WHERE { ?a a <https://schema.org/ScholarlyArticle> } ORDER BY ?a"
+        ),
+        "text": first(
+            f"SELECT ?t WHERE {{ <{claim}> <https://w3id.org/drugclaims/ontology#evidence> ?e . "
+            "?e <http://www.w3.org/ns/oa#hasSource> ?t }"
+        ),
+        "release": f"{BASE}release/{site.version}",
+        "ontology": f"{BASE}ontology",
+        "mapping": first(
+            "SELECT ?m WHERE { ?m <http://www.w3.org/2002/07/owl#annotatedSource> ?s } ORDER BY ?m"
+        ),
+    }
+    paths = {"index": "/"}
+    for kind, iri in kinds.items():
+        page = site.page_of(iri)
+        assert page is not None, iri
+        paths[kind] = f"/{page.path}.html"
+    return {**paths, "404": "/id/a/b/c"}
+
+
+@pytest.fixture(scope="module")
+def nginx_server(release: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The site kg site writes, behind a real nginx with the configuration it writes."""
+    import pyoxigraph as ox
+    from test_deploy import nginx
+
+    from kg.web.site import build_site, license_of
+
+    site = tmp_path_factory.mktemp("browser-nginx") / "site"
+    build_site(release, site)
+    store = ox.Store()
+    store.load(path=str(release / "graph.nt"), format=ox.RdfFormat.N_TRIPLES)
+    with nginx(site, license_of(store)) as url:
+        yield url
+
+
+@pytest.mark.parametrize("behind", ["server", "nginx_server"], ids=["kg serve", "nginx"])
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_no_page_scrolls_sideways_and_each_passes_axe(
+    browser: object,
+    request: pytest.FixtureRequest,
+    behind: str,
+    tmp_path: Path,
+    width: int,
+    height: int,
+) -> None:
+    """One page of each kind, at a phone's width and a desktop's, over kg serve and over
+    nginx: nothing wider than the screen (a wide table scrolls in its own box), no axe
+    violation; the 404 page, served under /id/, keeps its style and its way home."""
+    from selenium.webdriver.common.by import By
+
+    server = request.getfixturevalue(behind)
+    browser.set_window_size(width, height)  # type: ignore[attr-defined]
+    try:
+        for kind, path in pages_of_each_kind().items():
+            visit(browser, server + path, tmp_path / f"{kind}-{width}.png")
+            widths = browser.execute_script(  # type: ignore[attr-defined]
+                "return [document.documentElement.scrollWidth,"
+                " document.documentElement.clientWidth]"
+            )
+            assert widths[0] <= widths[1], (kind, path, widths)
+            if width < 500:
+                assert widths[1] < 500, "the window is not a phone's"
+            if kind == "404":  # the one error the console may show: the page's own status
+                errors = [e["message"] for e in browser.get_log("browser")]  # type: ignore[attr-defined]
+                assert all(f"{server}{path} " in error and "404" in error for error in errors)
+            check_page(browser, server)
+            if kind == "404":
+                style = browser.execute_script(  # type: ignore[attr-defined]
+                    "return getComputedStyle(document.body).maxWidth"
+                )
+                assert style != "none"  # style.css's max-width, inline
+                home = browser.find_element(By.LINK_TEXT, "Home")  # type: ignore[attr-defined]
+                home.click()
+                assert browser.find_element(By.ID, "claims")  # type: ignore[attr-defined]
+    finally:
+        browser.set_window_size(1280, 1600)  # type: ignore[attr-defined]

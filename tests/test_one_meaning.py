@@ -194,10 +194,15 @@ def page_says(site: Path, claim: str, graph: Said) -> tuple[str, str, int, str]:
     source's text, and the page's text."""
     page = (site / "doc" / f"{claim.split('/id/', 1)[1]}.html").read_text(encoding="utf-8")
     word = re.search(r'<span class="status [a-z]+">([^<]+)</span>', page)
-    mark = re.search(r'<blockquote><p>(.*?)<mark id="quote">(.*?)</mark>', page, re.DOTALL)
+    mark = re.search(
+        r'<blockquote data-start="(\d+)"><p[^>]*>(.*?)<mark id="quote">(.*?)</mark>',
+        page,
+        re.DOTALL,
+    )
     assert word and mark, claim
     text = html.unescape(re.sub(r"<[^>]+>", " ", page))
-    return word.group(1), html.unescape(mark.group(2)), len(html.unescape(mark.group(1))), text
+    start = int(mark.group(1)) + len(html.unescape(mark.group(2)))  # the quoted text's start
+    return word.group(1), html.unescape(mark.group(3)), start, text
 
 
 @pytest.fixture(scope="module")

@@ -180,7 +180,14 @@ def test_every_internal_link_resolves_and_nothing_loads_from_elsewhere(site: Pat
                 assert href not in found.loads, f"{page} loads {href}"
                 continue
             path, _, fragment = href.partition("#")
-            target = (page.parent / path).resolve()
+            if path.startswith("/"):  # only the 404 page, served at any path, leads from the root
+                assert page == site / "404.html", f"{page} links to {href} from the root"
+            if not path:  # a place on the same page
+                target = page
+            elif path.startswith("/"):
+                target = (site / path[1:]).resolve()
+            else:
+                target = (page.parent / path).resolve()
             assert target.is_file(), f"{page.relative_to(site)} links to a missing {href}"
             if fragment:
                 ids = set(re.findall(r' id="([^"]+)"', target.read_text(encoding="utf-8")))

@@ -9,13 +9,19 @@ relative paths, so the site works from any folder or host; they load nothing fro
 CDN, no font, no script but one inline filter on the index, which works without it).
 Everything is generated from the release, sorted, so a rebuild writes the same bytes.
 
+What the pages add for people: a claim's page quotes its article's abstract with the quote
+marked at its offsets (:mod:`kg.web.excerpt`) and says what its status means; pages link out
+to the article's DOI and PubMed addresses and to each cross-reference; every page's footer
+links home, the release's files (``download/<version>/``, with each claim's nanopublication:
+:mod:`kg.web.downloads`) and its licence; pages embed schema.org JSON-LD for search engines
+(:mod:`kg.web.markup`).
+
 Dereferencing (:mod:`kg.web.negotiation`): ``/id/<path>`` answers 303 See Other to
 ``/doc/<path>.<ext>`` in the format the ``Accept`` header prefers.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -30,14 +36,18 @@ from curies import Converter
 from kg.curation.converter import declared_converter, namespaces
 from kg.curation.project import VERSION
 from kg.errors import InputError
-from kg.formats.files import RELEASE_FILES
+from kg.formats.files import FILES, RELEASE_FILES
 from kg.formats.turtle import write_turtle
 from kg.namespaces import BIOLINK, OA, OWL, RDF, RDFS, ROOT
 from kg.rdf.lines import term_value as _v
+from kg.rdf.mint import CATALOGUE_GRAPH, ONTOLOGY_GRAPH
 from kg.runtime.publish import write_release
 from kg.sparql.query import packaged_query, run_query
 from kg.views import CLAIM_PROPERTIES
 from kg.web.deploy import htaccess, nginx_conf
+from kg.web.downloads import Download, Nanopub, nanopubs, read_downloads, release_files, web_address
+from kg.web.excerpt import excerpt
+from kg.web.markup import KINDS, article_markup, dataset_markup, entity_markup, script_text
 from kg.web.negotiation import FORMATS
 
 __all__ = ["ROOT", "Site", "build_site", "doc_path"]
@@ -49,15 +59,8 @@ _KGO = ROOT + "ontology#"
 _BIOLINK = str(BIOLINK)
 _OA = str(OA)
 _OWL = str(OWL)
-_SCHEMA_TYPES = {  # schema.org types a page's embedded JSON-LD may take, by the release's types
-    "https://schema.org/ScholarlyArticle": "ScholarlyArticle",
-    "http://www.w3.org/ns/dcat#Dataset": "Dataset",
-    _BIOLINK + "ChemicalEntity": "Drug",
-    _BIOLINK + "SmallMolecule": "Drug",
-    _BIOLINK + "Drug": "Drug",
-    _BIOLINK + "Disease": "MedicalCondition",
-    _BIOLINK + "PhenotypicFeature": "MedicalCondition",
-}
+_SKOS = "http://www.w3.org/2004/02/skos/core#"
+_DCT = "http://purl.org/dc/terms/"
 
 
 @dataclass
@@ -81,6 +84,11 @@ class Site:
     description: str = ""
     # the claims each claim conflicts with (kg/queries/conflicts.rq), with why
     conflicts: Mapping[str, list[tuple[str, str]]] = field(default_factory=dict)
+    license: str | None = None  # the release's licence (dct:license)
+    version: str | None = None  # the release's version, which names its download folder
+    files: tuple[str, ...] = ()  # the release's files the site offers in download/<version>/
+    downloads: tuple[Download, ...] = ()  # where void.ttl says they are published
+    nanopubs: Mapping[str, Nanopub] = field(default_factory=dict)  # by claim
 
     def page_of(self, iri: str) -> Page | None:
         return self.pages.get(_owner(iri, self.pages))
@@ -170,7 +178,15 @@ def read_site(store: ox.Store) -> Site:
             labels.setdefault(_v(quad.subject), _v(quad.object))
     name, description = _dataset_words(store)
     return Site(
-        pages, labels, converter, store, name or "drugclaims", description, _conflicts(store)
+        pages,
+        labels,
+        converter,
+        store,
+        name or "drugclaims",
+        description,
+        _conflicts(store),
+        license_of(store),
+        _release_version(store),
     )
 
 
@@ -218,6 +234,11 @@ def build_site(
     store.bulk_load(path=str(release / "graph.nq"), format=ox.RdfFormat.N_QUADS)
     site = read_site(store)
     files: dict[str, bytes] = {}
+    if site.version:  # the release's files, where void.ttl's dcat:downloadURL says they are
+        files.update(release_files(release, site.version))
+        site.files = tuple(n for n in RELEASE_FILES if f"download/{site.version}/{n}" in files)
+        site.downloads = tuple(read_downloads(release / "void.ttl"))
+        site.nanopubs = nanopubs(release, site.version)
     prefixes = namespaces(site.converter)
     for page in site.pages.values():
         files[page.path + ".ttl"] = write_turtle(page.triples, prefixes)
@@ -228,12 +249,6 @@ def build_site(
     files["index.html"] = _index_html(site, sparql_endpoint).encode("utf-8")
     files["404.html"] = _not_found_html(site).encode("utf-8")
     files["style.css"] = _STYLE.encode("utf-8")
-    version = _release_version(store)
-    if version:  # the release's files, where void.ttl's dcat:downloadURL says they are
-        for name in RELEASE_FILES:  # its own files only, never a link to somewhere else
-            path = release / name
-            if path.is_file() and not path.is_symlink():
-                files[f"download/{version}/{name}"] = path.read_bytes()
     root = out.resolve()
     licence = license_of(store)
     files["nginx.conf"] = nginx_conf(
@@ -309,12 +324,17 @@ _XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*", re.ASCII)
 
 # -- HTML ------------------------------------------------------------------------------------
 
+# Narrow screens: long words and IRIs wrap anywhere; a table wider than the page scrolls inside
+# its own box (.wide), never the page.
 _STYLE = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;
-line-height:1.5;color:#1a1a1a;background:#fff}a{color:#0b57a4}table{border-collapse:collapse;
-width:100%}th,td{border-bottom:1px solid #ccc;padding:.3rem .5rem;text-align:left;
-vertical-align:top}mark{background:#ffe066;color:#1a1a1a}.status{font-weight:bold}
-.negated{color:#a40000}.hypothesis{color:#6b4e00}code{word-break:break-all}
-blockquote{border-left:4px solid #ccc;margin:0;padding:0 1rem;white-space:pre-wrap}
+line-height:1.5;color:#1a1a1a;background:#fff;overflow-wrap:anywhere}a{color:#0b57a4}
+h1{font-size:1.75rem;line-height:1.25}table{border-collapse:collapse;width:100%}
+th,td{border-bottom:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}
+.wide{max-width:100%;overflow-x:auto}mark{background:#ffe066;color:#1a1a1a}
+.status{font-weight:bold}.negated{color:#a40000}.hypothesis{color:#6b4e00}
+code{word-break:break-all}blockquote{border-left:4px solid #ccc;margin:0;padding:0 1rem;
+white-space:pre-wrap}.elided::before{content:"… "}.elided::after{content:" …"}
+footer{border-top:1px solid #ccc;margin-top:2rem;font-size:.9rem}
 """
 
 
@@ -341,7 +361,21 @@ def _templates() -> jinja2.Environment:
 
 
 def _render(template: str, site: Site, depth: int, **values: object) -> str:
-    layout = {"up": "../" * depth, "site_name": site.name, "alternates": (), "schema_org": ""}
+    """A page from its template, in the layout every page shares (templates/base.html): the
+    way home, the release's downloads and its licence. ``up`` leads to the site's root: a
+    relative path by the page's depth, or ``/`` for a page served at any path (the 404)."""
+    up = str(values.get("up", "../" * depth))
+    release = site.pages.get(f"{ROOT}release/{site.version}") if site.version else None
+    licence = site.license or ""
+    layout = {
+        "up": up,
+        "site_name": site.name,
+        "alternates": (),
+        "schema_org": "",
+        "style": None,
+        "downloads": f"{up}{release.path}.html#downloads" if release and site.files else None,
+        "licence": Cell(site.labels.get(licence, licence), web_address(licence)),
+    }
     return _templates().get_template(template).render(**{**layout, **values})
 
 
@@ -353,10 +387,27 @@ def _link(site: Site, iri: str, depth: int) -> Cell:
     """A link to the page of ``iri`` (its label as text), or the IRI itself as code."""
     label = site.labels.get(iri) or site.converter.compress(iri) or iri
     page = site.page_of(iri)
-    if page is None:
-        return Cell(label, code=True)
-    anchor = "#" + iri.split("#", 1)[1] if "#" in iri and page.iri != iri else ""
-    return Cell(label, href="../" * depth + page.path + ".html" + anchor)
+    if page is None:  # an outside IRI the release says nothing of: a link out, if it may be
+        address = web_address(iri)
+        return Cell(label, href=address) if address else Cell(label, code=True)
+    anchor = _anchor(page, iri)
+    return Cell(label, href="../" * depth + page.path + ".html" + ("#" + anchor if anchor else ""))
+
+
+def _anchor(page: Page, iri: str) -> str:
+    """The id, on ``page``, of what it holds of ``iri``: the IRI's fragment, or its path below
+    the page's resource (a claim's ``evidence/quote`` is ``evidence-quote``).
+
+    >>> _anchor(Page("https://x/c", "doc/c"), "https://x/c/evidence/quote")
+    'evidence-quote'
+    """
+    if iri == page.iri:
+        return ""
+    if "#" in iri:
+        return iri.split("#", 1)[1]
+    if page.iri == _ONTOLOGY or not iri.startswith(page.iri + "/"):
+        return ""  # the ontology's page anchors its terms, not its version IRI
+    return iri[len(page.iri) + 1 :].replace("/", "-")
 
 
 def _term(site: Site, term: object, depth: int) -> Cell:
@@ -394,7 +445,7 @@ def _page_html(site: Site, page: Page) -> str:
     }
     name = page.path.rsplit("/", 1)[-1]
     outside = not page.iri.startswith(ROOT)
-    claims_about, xrefs = _entity(site, page, depth) if outside else ((), ())
+    claims_about = _claims_about(site, page, depth) if outside else ()
     return _render(
         "page.html",
         site,
@@ -405,6 +456,8 @@ def _page_html(site: Site, page: Page) -> str:
             (f.media_type, f"{name}.{f.extension}") for f in FORMATS if f.extension != "html"
         ],
         schema_org=_schema_org(site, page, types),
+        description=_value(page, page.iri, _SKOS + "definition")
+        or _value(page, page.iri, _DCT + "description"),
         formats=[
             (f"{name}.{f.extension}", f.media_type, f.label)
             for f in FORMATS
@@ -412,12 +465,55 @@ def _page_html(site: Site, page: Page) -> str:
         ],
         claim=_claim(site, page, depth) if _KGO + "Claim" in types else None,
         ontology=_ontology(site, page, depth) if page.iri == _ONTOLOGY else (),
+        outside_terms=_outside_terms(site, ONTOLOGY_GRAPH, depth) if page.iri == _ONTOLOGY else (),
+        catalogue=_outside_terms(site, CATALOGUE_GRAPH, depth)
+        if _downloads_here(site, page)
+        else (),
         # only a web address is a link out: a javascript: or data: IRI is shown, never followed
-        authority=page.iri if outside and re.match(r"https?://", page.iri) else None,
+        authority=web_address(page.iri) if outside else None,
         claims_about=claims_about,
-        xrefs=xrefs,
+        claims_from=_claims_citing(site, page.iri, depth),
+        xrefs=_cross_references(site, page.iri, depth),
+        files=_downloads(site, page, depth),
         triples=_triples(site, page, depth),
     )
+
+
+def _links_out(site: Site, iri: str) -> list[Cell]:
+    """An outside resource's own address and its exact matches' (an article's DOI, PubMed
+    and PMC pages), each named by its CURIE: web addresses only."""
+    found = {iri} | {_v(t.object) for t in _quads(site.store, iri, _SKOS + "exactMatch")}
+    cells = []
+    for target in sorted(found):
+        address = web_address(target)
+        if address:
+            cells.append(Cell(site.converter.compress(target) or target, address))
+    return cells
+
+
+def _quads(store: ox.Store, subject: str, predicate: str) -> list[ox.Triple]:
+    """The distinct triples of ``subject`` and ``predicate`` in any graph of the release."""
+    return sorted(
+        {
+            ox.Triple(q.subject, q.predicate, q.object)
+            for q in store.quads_for_pattern(ox.NamedNode(subject), ox.NamedNode(predicate), None)
+        },
+        key=_order,
+    )
+
+
+def _downloads_here(site: Site, page: Page) -> bool:
+    """Whether ``page`` is the release's, which lists its files and its catalogue."""
+    return bool(site.version) and page.iri == f"{ROOT}release/{site.version}"
+
+
+def _downloads(site: Site, page: Page, depth: int) -> list[tuple[Cell, str]]:
+    """The release's files, on the page of the release they belong to."""
+    if not _downloads_here(site, page):
+        return []
+    types = {f.name: f.media_type for f in FILES}
+    up = "../" * depth
+    return [(Cell(name, f"{up}download/{site.version}/{name}"), types[name]) for name in site.files]
 
 
 _KINDS = (
@@ -475,11 +571,28 @@ def _ontology(site: Site, page: Page, depth: int) -> list[tuple[str, list[dict[s
                     (t.object for t in by_subject[term] if _v(t.predicate) == predicate), key=str
                 )
             ]
+            fields += [  # the records of its cross-references, as an outside entity's page has
+                ("mapping record", record) for *_, record in _cross_references(site, term, depth)
+            ]
             documented.append(
                 {"name": name, "label": site.labels.get(term, name), "fields": fields}
             )
         found.append((title, documented))
     return found
+
+
+def _outside_terms(site: Site, graph: object, depth: int) -> list[Cell]:
+    """The outside resources a shared graph describes (the ontology's: the labels of the
+    terms it uses; the catalogue's: its entities), each a link to its page, by label."""
+    terms = {
+        _v(q.subject)
+        for q in site.store.quads_for_pattern(None, None, None, ox.NamedNode(str(graph)))
+        if isinstance(q.subject, ox.NamedNode) and not q.subject.value.startswith(ROOT)
+    }
+    return sorted(
+        (cell for cell in (_link(site, term, depth) for term in terms) if cell.href),
+        key=lambda c: (c.text.lower(), c.href or ""),
+    )
 
 
 def _status(site: Site, status: str) -> tuple[str, str]:
@@ -488,9 +601,16 @@ def _status(site: Site, status: str) -> tuple[str, str]:
     return word, re.sub(r"[^a-z]", "", word.split()[0]) if word else ""
 
 
+def _meaning(site: Site, status: str) -> str:
+    """What a status means, as the ontology defines it (its skos:definition)."""
+    found = _quads(site.store, status, _SKOS + "definition")
+    return _v(found[0].object) if found else ""
+
+
 def _claim(site: Site, page: Page, depth: int) -> dict[str, object]:
-    """A claim's summary (its reading, parts, status and every qualifier) and its source's
-    text with the quote highlighted at its offsets."""
+    """A claim's summary (its reading, parts, status and every qualifier), what its status
+    means, its source's abstract with the quote highlighted at its offsets, and where else it
+    is published (its article, its nanopublication)."""
     iri = page.iri
     status = _value(page, iri, _KGO + "epistemicStatus")
     word, css = _status(site, status)
@@ -528,10 +648,29 @@ def _claim(site: Site, page: Page, depth: int) -> dict[str, object]:
                 ],
             )
         )
-    return {"rows": rows, "negated": word == "negated", "source": _source(site, page, depth)}
+    evidence = iri + "/evidence"
+    return {
+        "rows": rows,
+        "negated": word == "negated",
+        "status": _link(site, status, depth),
+        "meaning": _meaning(site, status),
+        "source": _source(site, page, depth),
+        "evidence": "#" + _anchor(page, evidence) if _values(page, evidence, _RDF + "type") else "",
+        "nanopub": _nanopub(site, iri, depth),
+    }
+
+
+def _nanopub(site: Site, claim: str, depth: int) -> tuple[Cell, Cell] | None:
+    """A claim's nanopublication: its URI (a link out) and its file in the site."""
+    found = site.nanopubs.get(claim)
+    if found is None:
+        return None
+    return Cell(found.uri, found.uri), Cell("TriG", "../" * depth + found.path)
 
 
 def _source(site: Site, page: Page, depth: int) -> dict[str, object] | None:
+    """The claim's source as its page shows it: the abstract (not the page it came in) with
+    the quote marked at its recorded offsets, and the article, on this site and elsewhere."""
     evidence = page.iri + "/evidence"
     text_iri = _value(page, evidence, _OA + "hasSource")
     start = _value(page, evidence + "/position", _OA + "start")
@@ -540,100 +679,127 @@ def _source(site: Site, page: Page, depth: int) -> dict[str, object] | None:
     text = _value(text_page, text_iri, _RDF + "value") if text_page else ""
     if not (text and text_page and start.isdigit() and end.isdigit()):
         return None
-    s, e = int(start), int(end)
-    article = _value(text_page, text_iri, "http://purl.org/dc/terms/source")
+    article = _value(text_page, text_iri, _DCT + "source")
+    abstract = _quads(site.store, article, "https://schema.org/abstract") if article else []
+    try:
+        shown = excerpt(text, int(start), int(end), _v(abstract[0].object) if abstract else "")
+    except ValueError:  # offsets outside the text: the shapes refuse such a release
+        return None
     return {
         "article": _link(site, article, depth) if article else None,
-        "before": text[:s],
-        "quote": text[s:e],
-        "after": text[e:],
+        "links": _links_out(site, article) if article else [],
+        "text": _link(site, text_iri, depth),
+        "excerpt": shown,
+        "start": int(start),
+        "end": int(end),
     }
 
 
-def _entity(
-    site: Site, page: Page, depth: int
-) -> tuple[list[tuple[str, list[Cell]]], list[tuple[str, Cell, str, str]]]:
-    """Claims about an outside resource, grouped by status, and its cross-references."""
-    store = site.store
+def _claims_about(site: Site, page: Page, depth: int) -> list[tuple[str, list[Cell]]]:
+    """Claims whose subject or object is an outside resource, grouped by status."""
     groups: dict[str, set[Cell]] = defaultdict(set)
     for role in ("subject", "object"):
-        for quad in store.quads_for_pattern(
+        for quad in site.store.quads_for_pattern(
             None, ox.NamedNode(_BIOLINK + role), ox.NamedNode(page.iri)
         ):
-            status = next(
-                store.quads_for_pattern(quad.subject, ox.NamedNode(_KGO + "epistemicStatus"), None),
-                None,
-            )
-            word = _status(site, _v(status.object))[0] if status else "unknown"
-            groups[word].add(_link(site, _v(quad.subject), depth))
-    claims = [
+            groups[_status_of(site, quad.subject)].add(_link(site, _v(quad.subject), depth))
+    return _grouped(groups)
+
+
+def _claims_citing(site: Site, iri: str, depth: int) -> list[tuple[str, list[Cell]]]:
+    """The claims an article supports (their biolink:publications), grouped by status."""
+    groups: dict[str, set[Cell]] = defaultdict(set)
+    for quad in site.store.quads_for_pattern(
+        None, ox.NamedNode(_BIOLINK + "publications"), ox.NamedNode(iri)
+    ):
+        if site.page_of(_v(quad.subject)) is not None:
+            groups[_status_of(site, quad.subject)].add(_link(site, _v(quad.subject), depth))
+    return _grouped(groups)
+
+
+def _status_of(site: Site, claim: object) -> str:
+    status = next(
+        site.store.quads_for_pattern(claim, ox.NamedNode(_KGO + "epistemicStatus"), None),  # type: ignore[arg-type]
+        None,
+    )
+    return _status(site, _v(status.object))[0] if status else "unknown"
+
+
+def _grouped(groups: Mapping[str, set[Cell]]) -> list[tuple[str, list[Cell]]]:
+    return [
         (word, sorted(groups[word], key=lambda c: (c.text, c.href or "")))
         for word in sorted(groups)
     ]
+
+
+def _cross_references(site: Site, iri: str, depth: int) -> list[tuple[str, Cell, str, str, Cell]]:
+    """A resource's cross-references: each mapping record's predicate, target (a link out
+    to it), confidence and comment, and a link to the record's own page."""
+    store = site.store
     rows = []
-    for quad in store.quads_for_pattern(
-        None, ox.NamedNode(_OWL + "annotatedSource"), ox.NamedNode(page.iri)
-    ):
-        record = quad.subject
+    records = {
+        q.subject
+        for q in store.quads_for_pattern(
+            None, ox.NamedNode(_OWL + "annotatedSource"), ox.NamedNode(iri)
+        )
+    }
+    for record in sorted(records, key=str):
 
         def one(p: str, record: ox.NamedNode | ox.BlankNode | ox.Triple = record) -> str:
             found = next(store.quads_for_pattern(record, ox.NamedNode(p), None), None)
             return _v(found.object) if found else ""
 
+        target = one(_OWL + "annotatedTarget")
         rows.append(
             (
                 one(_OWL + "annotatedProperty").rsplit("#", 1)[-1],
-                _link(site, one(_OWL + "annotatedTarget"), depth),
+                Cell(site.converter.compress(target) or target, web_address(target)),
                 one("https://w3id.org/sssom/confidence") or "1 (checked)",
                 one(_RDFS + "comment"),
+                _link(site, _v(record), depth),
             )
         )
-    return claims, sorted(rows, key=lambda r: (r[0], r[1].text, r[2], r[3]))
+    return sorted(rows, key=lambda r: (r[0], r[1].text, r[2], r[3]))
 
 
-def _triples(site: Site, page: Page, depth: int) -> list[tuple[str, Cell, str, Cell]]:
+def _triples(site: Site, page: Page, depth: int) -> list[tuple[str, Cell, Cell, Cell]]:
+    """Every triple the page owns: each node minted under the resource anchored at its first
+    row, each property a link to its page."""
     rows = []
     anchored: set[str] = set()
     for t in sorted(page.triples, key=_order):
         subject = _v(t.subject)
-        anchor = ""
-        if (
-            "#" in subject
-            and subject != page.iri
-            and subject not in anchored
-            and page.iri != _ONTOLOGY
-        ):
-            anchored.add(subject)
-            anchor = subject.split("#", 1)[1]
+        anchor = "" if subject in anchored or page.iri == _ONTOLOGY else _anchor(page, subject)
+        anchored.add(subject)
         about = Cell("this") if subject == page.iri else _term(site, t.subject, depth)
-        prop = site.converter.compress(_v(t.predicate)) or _v(t.predicate)
+        predicate = _v(t.predicate)
+        link = _link(site, predicate, depth)
+        prop = Cell(site.converter.compress(predicate) or predicate, link.href, link.code)
         rows.append((anchor, about, prop, _term(site, t.object, depth)))
     return rows
 
 
 def _schema_org(site: Site, page: Page, types: set[str]) -> str:
-    """The page's schema.org JSON-LD, with every ``<``, ``>`` and ``&`` escaped as JSON's
-    ``\\u003c``, ``\\u003e``, ``\\u0026``: a label cannot close its script (``</script>``)
-    nor turn the rest of the page into script data (``<!--<script>``).
-
-    >>> _escape_script('{"name": "a <!--<script></script> & b"}')
-    '{"name": "a \\\\u003c!--\\\\u003cscript\\\\u003e\\\\u003c/script\\\\u003e \\\\u0026 b"}'
-    """
-    kinds = sorted({_SCHEMA_TYPES[t] for t in types if t in _SCHEMA_TYPES})
-    if not kinds:
+    """The page's schema.org JSON-LD (:mod:`kg.web.markup`), by its resource's types."""
+    kinds = sorted({KINDS[t] for t in types if t in KINDS})
+    if "Dataset" in kinds:
+        data = dataset_markup(site.store, page.iri, site.downloads)
+    elif "ScholarlyArticle" in kinds:
+        data = article_markup(site.store, page.iri, site.converter)
+    elif kinds:
+        data = entity_markup(site.store, page.iri, kinds, site.converter)
+    else:
         return ""
-    data = {
-        "@context": {"@vocab": "https://schema.org/"},
-        "@id": page.iri,
-        "@type": kinds[0] if len(kinds) == 1 else kinds,
-        "name": site.labels.get(page.iri, page.iri),
-        "url": page.iri,
-    }
-    return _escape_script(json.dumps(data, ensure_ascii=False, sort_keys=True))
+    return script_text(data)
 
 
-def _escape_script(text: str) -> str:
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+def _dataset_of(site: Site) -> str | None:
+    """The dataset the release is a version of (or the release, when it names none)."""
+    if not site.version:
+        return None
+    release = f"{ROOT}release/{site.version}"
+    found = _quads(site.store, release, _DCT + "isVersionOf")
+    return _v(found[0].object) if found else release
 
 
 def _index_html(site: Site, sparql_endpoint: str | None) -> str:
@@ -657,6 +823,7 @@ def _index_html(site: Site, sparql_endpoint: str | None) -> str:
             ]
         )
     releases = sorted(p for p in site.pages if p.startswith(ROOT + "release/"))
+    dataset = _dataset_of(site)
     return _render(
         "index.html",
         site,
@@ -666,8 +833,13 @@ def _index_html(site: Site, sparql_endpoint: str | None) -> str:
         releases=[_link(site, iri, 0) for iri in releases],
         endpoint=sparql_endpoint,
         claims=sorted(rows, key=lambda r: [(c.text, c.href or "") for c in r]),
+        schema_org=script_text(dataset_markup(site.store, dataset, site.downloads))
+        if dataset
+        else "",
     )
 
 
 def _not_found_html(site: Site) -> str:
-    return _render("404.html", site, 0, title="Not found")
+    """The page for any path the site does not have, at any depth: its links lead from the
+    root and its style is inline, so that neither depends on where it is served."""
+    return _render("404.html", site, 0, title="Not found", up="/", style=_STYLE)
