@@ -1,9 +1,9 @@
 """Serving the static site as linked data: the answer to one request (``kg serve``), and the
 same rules for nginx (self-hosting) and for the w3id.org redirect service (``.htaccess``).
 
-- ``/id/<path>``, ``/release/<path>``, ``/ontology``: the resource, not a document: 303 See
-  Other to ``/doc/<path>.<ext>`` in the format the ``Accept`` header prefers
-  (:mod:`kg.web.negotiation`); 406 when it accepts none of them.
+- ``/id/<path>``, ``/release/<path>``, ``/ontology`` and ``/ontology/<path>`` (its version
+  IRI): the resource, not a document: 303 See Other to ``/doc/<path>.<ext>`` in the format
+  the ``Accept`` header prefers (:mod:`kg.web.negotiation`); 406 when it accepts none of them.
 - ``/doc/<path>.<ext>``: the document, 200 with its ``Content-Type``, ``Vary: Accept`` and FAIR
   Signposting ``Link`` headers (``cite-as`` the resource's IRI, ``describedby`` each RDF form,
   ``license``, ``type``).
@@ -67,8 +67,8 @@ def _document_of(path: str) -> str | None:
         return "/doc/ontology"
     if path.startswith("/id/") and len(path) > 4:
         return "/doc/" + path[4:]
-    if path.startswith("/release/") and len(path) > 9:
-        return "/doc" + path
+    if path.startswith(("/release/", "/ontology/")) and not path.endswith("/"):
+        return "/doc" + path  # a release's records, the ontology's version IRI
     return None
 
 
@@ -78,7 +78,7 @@ def _resource_of(document: str) -> str | None:
         return None
     if document == "/doc/ontology":
         return ROOT + "ontology"
-    if document.startswith("/doc/release/"):
+    if document.startswith(("/doc/release/", "/doc/ontology/")):
         return ROOT + document[5:]
     return ROOT + "id/" + document[5:]
 
@@ -414,13 +414,13 @@ http {{
             add_header Vary Accept always;
             return 303 /doc/ontology.$ext;
         }}
-        location ~ ^/(id|release)/(.+)$ {{
+        location ~ ^/(id|release|ontology)/(.+)$ {{
             set $res $2;
             set $kind $1;
 {cors}
             add_header Cache-Control "{CACHE_CONTROL}";  # not on a 404
             add_header Vary Accept always;
-            if ($kind = release) {{ set $res release/$res; }}
+            if ($kind != id) {{ set $res $kind/$res; }}
             if (!-f $document_root/doc/$res.$ext) {{ return 404; }}
             return 303 /doc/$res.$ext;
         }}
@@ -457,7 +457,11 @@ def htaccess(host: str) -> str:
         "Header always set Vary Accept",
         'Header always set Access-Control-Allow-Origin "*"',
     ]
-    for source, target in (("id/(.+)", "$1"), ("(release/.+)", "$1"), ("(ontology)", "$1")):
+    for source, target in (
+        ("id/(.+)", "$1"),
+        ("((?:release|ontology)/.+)", "$1"),
+        ("(ontology)", "$1"),
+    ):
         for ext, pattern in _RULES:
             lines += [
                 r"RewriteCond %{HTTP_ACCEPT} !text/html",

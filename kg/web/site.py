@@ -34,15 +34,19 @@ from kg.formats.files import RELEASE_FILES
 from kg.formats.turtle import write_turtle
 from kg.namespaces import BIOLINK, OA, OWL, RDF, RDFS, ROOT
 from kg.rdf.lines import term_value as _v
+from kg.rdf.mint import DATASET_GRAPH, ONTOLOGY_GRAPH
 from kg.runtime.publish import write_release
 from kg.sparql.query import packaged_query, run_query
 from kg.views import CLAIM_PROPERTIES
 from kg.web.deploy import htaccess, nginx_conf
+from kg.web.documents import load_release, named_graphs, see_also, site_statements
 from kg.web.negotiation import FORMATS
 
 __all__ = ["ROOT", "Site", "build_site", "doc_path"]
 
 _ONTOLOGY = ROOT + "ontology"
+_DOWNLOAD = ROOT + "download/"
+_RELEASE = ROOT + "release/"
 _RDF = str(RDF)
 _RDFS = str(RDFS)
 _KGO = ROOT + "ontology#"
@@ -67,6 +71,7 @@ class Page:
     iri: str
     path: str
     triples: list[ox.Triple] = field(default_factory=list)
+    inbound: list[ox.Triple] = field(default_factory=list)  # what points to it
 
 
 @dataclass
@@ -81,6 +86,8 @@ class Site:
     description: str = ""
     # the claims each claim conflicts with (kg/queries/conflicts.rq), with why
     conflicts: Mapping[str, list[tuple[str, str]]] = field(default_factory=dict)
+    # the terms the ontology's graph describes (its own, and the outside terms it labels)
+    vocabulary: frozenset[str] = frozenset()
 
     def page_of(self, iri: str) -> Page | None:
         return self.pages.get(_owner(iri, self.pages))
@@ -93,10 +100,12 @@ def doc_path(iri: str, converter: Converter) -> str:
     >>> c = Converter.from_prefix_map({"MONDO": "http://purl.obolibrary.org/obo/MONDO_"})
     >>> doc_path(ROOT + "id/pubmed-1/claim/x", c), doc_path(ROOT + "ontology#Claim", c)
     ('doc/pubmed-1/claim/x', 'doc/ontology')
+    >>> doc_path(ROOT + "ontology/0.1.0", c), doc_path(ROOT + "release/0.1.0/build", c)
+    ('doc/ontology/0.1.0', 'doc/release/0.1.0/build')
     >>> doc_path("http://purl.obolibrary.org/obo/MONDO_0000001", c)
     'doc/external/MONDO-0000001'
     """
-    if iri.startswith(_ONTOLOGY):
+    if iri == _ONTOLOGY or iri.startswith(_ONTOLOGY + "#"):
         return "doc/ontology"
     if iri.startswith(ROOT):
         rest = iri[len(ROOT) + 3 :] if iri.startswith(ROOT + "id/") else iri[len(ROOT) :]
@@ -147,31 +156,79 @@ def _owner(iri: str, pages: Mapping[str, Page]) -> str:
 
 
 def read_site(store: ox.Store) -> Site:
-    """Gather the pages of the release in ``store``."""
+    """Gather the pages of the release in ``store``: one for every IRI it mints (a subject, an
+    object or a graph's name under the site's root; a ``#`` IRI is on the page of the IRI
+    before the ``#``) and one for every outside resource it describes (a subject).
+
+    A page holds the triples of its resource and of every node minted under its IRI by path (a
+    claim's page its evidence, quote and position selectors, its dose: what its page shows),
+    and the triples that point to its resource (:attr:`Page.inbound`): an entity's claims and
+    mapping records, a claim's evidence's claim. Not those that point to a term only the
+    ontology's graph describes, nor ``rdf:type`` (a class's instances): a term's document
+    would grow with every claim."""
     converter = declared_converter(store)
-    subjects = sorted(
-        {_v(q.subject) for q in store if isinstance(q.subject, ox.NamedNode)}, key=len
-    )
-    pages: dict[str, Page] = {}
-    for iri in subjects:  # shortest first: an owner is met before what it owns
-        owner = _owner(iri, pages)
-        if owner not in pages:
-            pages[owner] = Page(owner, doc_path(owner, converter))
+    subjects = {_v(q.subject) for q in store if isinstance(q.subject, ox.NamedNode)}
+    minted = {
+        _v(term).split("#", 1)[0]
+        for q in store
+        for term in (q.subject, q.object, q.graph_name)
+        if isinstance(term, ox.NamedNode)
+        and _v(term).startswith(ROOT)
+        and not _v(term).startswith(_DOWNLOAD)  # a file, served as it is
+    }
+    pages = {
+        iri: Page(iri, doc_path(iri, converter))
+        for iri in sorted(minted | {s for s in subjects if not s.startswith(ROOT)})
+    }
+    described: dict[str, set[str]] = defaultdict(set)  # subject -> the graphs that describe it
+    for q in store:
+        described[_v(q.subject)].add(str(q.graph_name))
+    ontology_only = {f"<{ONTOLOGY_GRAPH}>"}
+    vocabulary = {s for s, graphs in described.items() if graphs == ontology_only}
     seen: set[ox.Triple] = set()
     for quad in store:
         triple = ox.Triple(quad.subject, quad.predicate, quad.object)
         if triple in seen or not isinstance(quad.subject, ox.NamedNode):
             continue
         seen.add(triple)
-        pages[_owner(_v(quad.subject), pages)].triples.append(triple)
+        holders = _holders(_v(quad.subject), pages)
+        for holder in holders:
+            pages[holder].triples.append(triple)
+        if isinstance(quad.object, ox.NamedNode) and _v(quad.predicate) != _RDF + "type":
+            target = _v(quad.object)
+            target = target.split("#", 1)[0] if target.startswith(ROOT) else target
+            if target in pages and target not in holders and _v(quad.object) not in vocabulary:
+                pages[target].inbound.append(triple)
     labels: dict[str, str] = {}
     for quad in store.quads_for_pattern(None, ox.NamedNode(_RDFS + "label"), None):
         if isinstance(quad.subject, ox.NamedNode) and isinstance(quad.object, ox.Literal):
             labels.setdefault(_v(quad.subject), _v(quad.object))
     name, description = _dataset_words(store)
     return Site(
-        pages, labels, converter, store, name or "drugclaims", description, _conflicts(store)
+        pages,
+        labels,
+        converter,
+        store,
+        name or "drugclaims",
+        description,
+        _conflicts(store),
+        frozenset(vocabulary),
     )
+
+
+def _holders(iri: str, pages: Mapping[str, Page]) -> list[str]:
+    """The pages that hold the triples of ``iri``: its own, and those of the IRIs it is
+    minted under (path ancestors with a page)."""
+    if not iri.startswith(ROOT):
+        return [iri] if iri in pages else []
+    own = iri.split("#", 1)[0]
+    found = [own] if own in pages else []
+    cut = own.rfind("/")
+    while cut > len(ROOT):
+        if own[:cut] in pages:
+            found.append(own[:cut])
+        cut = own.rfind("/", 0, cut)
+    return found
 
 
 def _conflicts(store: ox.Store) -> dict[str, list[tuple[str, str]]]:
@@ -214,21 +271,27 @@ def build_site(
 
     :raises OutputError: ``out`` holds other files than a site's, or cannot be written
     """
-    store = ox.Store()
-    store.bulk_load(path=str(release / "graph.nq"), format=ox.RdfFormat.N_QUADS)
+    store = load_release(release)
+    version = _release_version(store)
+    graphs = named_graphs(store)
+    store.extend(site_statements(store, version))
     site = read_site(store)
     files: dict[str, bytes] = {}
     prefixes = namespaces(site.converter)
-    for page in site.pages.values():
-        files[page.path + ".ttl"] = write_turtle(page.triples, prefixes)
-        files[page.path + ".nt"] = _ntriples(page.triples)
-        files[page.path + ".jsonld"] = _jsonld(page.triples)
-        files[page.path + ".rdf"] = _rdfxml(page.triples, prefixes)
+    outside = {iri: p.path for iri, p in site.pages.items() if p.path.startswith("doc/external/")}
+    entities = {iri: path for iri, path in outside.items() if iri not in site.vocabulary}
+    for page in site.pages.values():  # the ontology's and the graphs' documents lead to the
+        triples = sorted(set(page.triples + page.inbound), key=_order)  # outside terms' too
+        vocabulary = page.iri == _ONTOLOGY or page.iri in graphs
+        triples += see_also(triples, outside if vocabulary else entities, page.iri)
+        files[page.path + ".ttl"] = write_turtle(triples, prefixes)
+        files[page.path + ".nt"] = _ntriples(triples)
+        files[page.path + ".jsonld"] = _jsonld(triples)
+        files[page.path + ".rdf"] = _rdfxml(triples, prefixes)
         files[page.path + ".html"] = _page_html(site, page).encode("utf-8")
     files["index.html"] = _index_html(site, sparql_endpoint).encode("utf-8")
     files["404.html"] = _not_found_html(site).encode("utf-8")
     files["style.css"] = _STYLE.encode("utf-8")
-    version = _release_version(store)
     if version:  # the release's files, where void.ttl's dcat:downloadURL says they are
         for name in RELEASE_FILES:  # its own files only, never a link to somewhere else
             path = release / name
@@ -257,12 +320,13 @@ def _release_version(store: ox.Store) -> str | None:
 
 
 def license_of(store: ox.Store) -> str | None:
-    """The licence of the release in ``store`` (its dct:license)."""
-    for quad in store.quads_for_pattern(
-        None, ox.NamedNode("http://purl.org/dc/terms/license"), None
-    ):
-        if isinstance(quad.object, ox.NamedNode):
-            return _v(quad.object)
+    """The licence of the release in ``store``: the dct:license its graph's description
+    (graph.nq's dataset graph) gives, else any dct:license."""
+    licence = ox.NamedNode("http://purl.org/dc/terms/license")
+    for graph in (ox.NamedNode(str(DATASET_GRAPH)), None):
+        for quad in store.quads_for_pattern(None, licence, None, graph):
+            if isinstance(quad.object, ox.NamedNode):
+                return _v(quad.object)
     return None
 
 
@@ -653,7 +717,9 @@ def _index_html(site: Site, sparql_endpoint: str | None) -> str:
                 Cell(word, css=css),
             ]
         )
-    releases = sorted(p for p in site.pages if p.startswith(ROOT + "release/"))
+    releases = sorted(  # the versions, not their records (release/<version>/build ...)
+        p for p in site.pages if p.startswith(_RELEASE) and "/" not in p[len(_RELEASE) :]
+    )
     return _render(
         "index.html",
         site,
