@@ -250,3 +250,36 @@ def one(triples: set[ox.Triple], subject: ox.NamedNode, predicate: str) -> str:
     found = values(triples, subject, predicate)
     assert found, (subject, predicate)
     return found[0]
+
+
+@pytest.mark.stores
+def test_nginx_and_the_htaccess_send_every_minted_iri_where_kg_serve_does(
+    release: Path, site: Path
+) -> None:
+    """The generated nginx.conf (run by a real nginx) and the w3id.org .htaccess redirect
+    every IRI the release mints, an outside resource's record too, to the document kg serve
+    redirects it to, for an RDF client and for a browser."""
+    import requests
+    from test_deploy import htaccess_target, nginx
+    from test_site import BROWSER
+
+    quads = release_quads(release)
+    paths = {
+        iri.split("#", 1)[0][len(ROOT) - 1 :]
+        for iri in minted(quads)
+        if not iri.startswith(DOWNLOAD)
+    }
+    paths |= {
+        "/id/" + p.relative_to(site / "doc").with_suffix("").as_posix()
+        for p in (site / "doc/external").glob("*.nt")
+    }
+    rules = (site / ".htaccess").read_text(encoding="utf-8")
+    with nginx(site, None) as url, requests.Session() as session:
+        for path in sorted(paths):
+            for accept in ("text/turtle, application/x-turtle, */*;q=0.1", BROWSER):
+                ours = dict(answer(site, path, accept).headers).get("Location")
+                assert ours, path
+                found = session.get(url + path, headers={"Accept": accept}, allow_redirects=False)
+                location = found.headers.get("Location", "").removeprefix(url)  # absolute
+                assert (found.status_code, location) == (303, ours), path
+                assert htaccess_target(rules, path[1:], accept) == "https://example.org" + ours
