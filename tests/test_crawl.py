@@ -8,6 +8,7 @@ built site through :func:`kg.web.deploy.answer`, the function ``kg serve`` answe
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -113,17 +114,22 @@ def test_the_dataset_iri_leads_to_its_versions_distributions_and_description(
     (void,) = values(summary, dataset, RDFS + "seeAlso")
     assert void.startswith(DOWNLOAD) and void.endswith("/void.ttl")
     assert answer(site, void[len(ROOT) - 1 :], None).status == 200
-    described = document(site, version.value[len(ROOT) - 1 :])
-    distributions = values(described, version, DCAT + "distribution")
-    assert len(distributions) == len(list(values(described, None, DCAT + "downloadURL")))
+    distributions = values(
+        document(site, version.value[len(ROOT) - 1 :]), version, DCAT + "distribution"
+    )
     assert distributions
-    for node in map(ox.NamedNode, distributions):
+    for node in map(ox.NamedNode, distributions):  # each at its own IRI
+        described = document(site, node.value[len(ROOT) - 1 :])
         url = one(described, node, DCAT + "downloadURL")
         for predicate in (DCAT + "mediaType", DCAT + "byteSize", SPDX + "checksum"):
             assert one(described, node, predicate), (node, predicate)
+        checksum = ox.NamedNode(one(described, node, SPDX + "checksum"))
         found = answer(site, url[len(ROOT) - 1 :], None)
         assert found.status == 200, url
         assert str(len(found.body)) == one(described, node, DCAT + "byteSize")
+        assert hashlib.sha256(found.body).hexdigest() == one(
+            described, checksum, SPDX + "checksumValue"
+        )
 
 
 def test_a_named_graph_iri_describes_the_graph(release: Path, site: Path) -> None:

@@ -1,10 +1,13 @@
 """``kg site``: the release as a static site, so that every IRI it mints dereferences.
 
-Every resource the project mints (``…/id/…``, ``…/release/…``, the ontology) and every outside
-resource the release describes (entities, articles) gets a page (``doc/<path>.html``) and its
-triples in Turtle, JSON-LD, N-Triples and RDF/XML beside it (``doc/<path>.ttl`` …). A
-resource's triples are those whose subject is the resource or a node minted under its IRI (a
-claim's evidence, quote and position selectors, its dose). The pages link to one another by
+Every IRI the release mints (``…/id/…``, ``…/release/…``, the ontology and its version IRI;
+a subject, an object or a graph's name, in graph.nq, void.ttl or the nanopublications: see
+:mod:`kg.web.documents`) and every outside resource the release describes (entities,
+articles) gets a page (``doc/<path>.html``) and its triples in Turtle, JSON-LD, N-Triples and
+RDF/XML beside it (``doc/<path>.ttl`` …). A resource's triples are those whose subject is the
+resource or a node minted under its IRI (a claim's evidence, quote and position selectors, its
+dose; not a release's records and distributions, which have their own), and the RDF documents
+add those that point to it (:func:`read_site`). The pages link to one another by
 relative paths, so the site works from any folder or host; they load nothing from elsewhere (no
 CDN, no font, no script but one inline filter on the index, which works without it).
 Everything is generated from the release, sorted, so a rebuild writes the same bytes.
@@ -90,7 +93,9 @@ class Site:
     vocabulary: frozenset[str] = frozenset()
 
     def page_of(self, iri: str) -> Page | None:
-        return self.pages.get(_owner(iri, self.pages))
+        """The page that shows ``iri``: the page of the shortest IRI it is minted under."""
+        holders = _holders(iri, self.pages)
+        return self.pages[holders[-1]] if holders else None
 
 
 def doc_path(iri: str, converter: Converter) -> str:
@@ -139,20 +144,6 @@ def _safe_path(rest: str, iri: str) -> str:
 
 
 _SEGMENT = re.compile(r"[A-Za-z0-9._~-]{1,200}")
-
-
-def _owner(iri: str, pages: Mapping[str, Page]) -> str:
-    """The resource whose page holds ``iri``: the shortest IRI of a page that is ``iri`` or
-    an ancestor of it by path segments (the ontology's terms are on the ontology's page)."""
-    if iri.startswith(_ONTOLOGY):
-        return _ONTOLOGY
-    if iri.startswith(ROOT):
-        cut = iri.find("/", len(ROOT))
-        while cut != -1:
-            if iri[:cut] in pages:
-                return iri[:cut]
-            cut = iri.find("/", cut + 1)
-    return iri
 
 
 def read_site(store: ox.Store) -> Site:
@@ -218,17 +209,29 @@ def read_site(store: ox.Store) -> Site:
 
 def _holders(iri: str, pages: Mapping[str, Page]) -> list[str]:
     """The pages that hold the triples of ``iri``: its own, and those of the IRIs it is
-    minted under (path ancestors with a page)."""
+    minted under (path ancestors with a page), shortest last; but a release's: its build and
+    input records and its distributions are resources of their own, which it links to.
+
+    >>> pages = {ROOT + p: Page(ROOT + p, "") for p in ("id/c", "id/c/e", "release/1")}
+    >>> [h[len(ROOT):] for h in _holders(ROOT + "id/c/e/quote", pages)]
+    ['id/c/e', 'id/c']
+    >>> [h[len(ROOT):] for h in _holders(ROOT + "release/1/build", pages)], _holders("x:y", pages)
+    ([], [])
+    """
     if not iri.startswith(ROOT):
         return [iri] if iri in pages else []
     own = iri.split("#", 1)[0]
     found = [own] if own in pages else []
     cut = own.rfind("/")
     while cut > len(ROOT):
-        if own[:cut] in pages:
-            found.append(own[:cut])
+        ancestor = own[:cut]
+        if ancestor in pages and not _RELEASE_VERSION.fullmatch(ancestor[len(ROOT) :]):
+            found.append(ancestor)
         cut = own.rfind("/", 0, cut)
     return found
+
+
+_RELEASE_VERSION = re.compile(r"release/[^/]+")
 
 
 def _conflicts(store: ox.Store) -> dict[str, list[tuple[str, str]]]:
