@@ -89,7 +89,7 @@ class Site:
     description: str = ""
     # the claims each claim conflicts with (kg/queries/conflicts.rq), with why
     conflicts: Mapping[str, list[tuple[str, str]]] = field(default_factory=dict)
-    # the terms the ontology's graph describes (its own, and the outside terms it labels)
+    # the terms only the ontology's graph describes (its own, the outside terms it labels)
     vocabulary: frozenset[str] = frozenset()
 
     def page_of(self, iri: str) -> Page | None:
