@@ -133,8 +133,8 @@ def see_also(
     triples: Iterable[ox.Triple], described: Mapping[str, str], itself: str
 ) -> list[ox.Triple]:
     """For each outside resource the ``triples`` name that the site describes (``described``:
-    its IRI -> its document's path, ``doc/external/<name>``), but ``itself``: ``rdfs:seeAlso``
-    its record on the site, ``…/id/external/<name>``.
+    its IRI -> its document's path, ``doc/external/<name>``; a ``#`` IRI by the IRI before its
+    ``#``), but ``itself``: ``rdfs:seeAlso`` its record on the site, ``…/id/external/<name>``.
 
     >>> iri = "http://purl.obolibrary.org/obo/MONDO_1"
     >>> t = ox.Triple(ox.NamedNode(ROOT + "id/c"), _LABEL, ox.NamedNode(iri))
@@ -147,8 +147,10 @@ def see_also(
         for term in (triple.subject, triple.object)
         if isinstance(term, ox.NamedNode)
     }
-    return [
-        ox.Triple(ox.NamedNode(iri), _SEE_ALSO, ox.NamedNode(ROOT + "id/" + described[iri][4:]))
-        for iri in sorted(named)
-        if iri != itself and iri in described
-    ]
+    found = []
+    for iri in sorted(named):
+        key = iri if iri in described else iri.split("#", 1)[0]  # a # IRI: its document's
+        if key != itself and key in described:
+            record = ROOT + "id/" + described[key][4:]
+            found.append(ox.Triple(ox.NamedNode(iri), _SEE_ALSO, ox.NamedNode(record)))
+    return found

@@ -149,7 +149,9 @@ _SEGMENT = re.compile(r"[A-Za-z0-9._~-]{1,200}")
 def read_site(store: ox.Store) -> Site:
     """Gather the pages of the release in ``store``: one for every IRI it mints (a subject, an
     object or a graph's name under the site's root; a ``#`` IRI is on the page of the IRI
-    before the ``#``) and one for every outside resource it describes (a subject).
+    before the ``#``) and one for every outside resource it describes (a subject; a ``#`` IRI
+    on the page of the IRI before its ``#`` when that one is a subject too: a nanopublication's
+    assertion on the nanopublication's).
 
     A page holds the triples of its resource and of every node minted under its IRI by path (a
     claim's page its evidence, quote and position selectors, its dose: what its page shows),
@@ -167,10 +169,13 @@ def read_site(store: ox.Store) -> Site:
         and _v(term).startswith(ROOT)
         and not _v(term).startswith(_DOWNLOAD)  # a file, served as it is
     }
-    pages = {
-        iri: Page(iri, doc_path(iri, converter))
-        for iri in sorted(minted | {s for s in subjects if not s.startswith(ROOT)})
+    outside = {  # an outside # IRI is on its document's page when that one is described too
+        base if base in subjects else s
+        for s in subjects
+        if not s.startswith(ROOT)
+        for base in [s.split("#", 1)[0]]
     }
+    pages = {iri: Page(iri, doc_path(iri, converter)) for iri in sorted(minted | outside)}
     described: dict[str, set[str]] = defaultdict(set)  # subject -> the graphs that describe it
     for q in store:
         described[_v(q.subject)].add(str(q.graph_name))
@@ -187,7 +192,7 @@ def read_site(store: ox.Store) -> Site:
             pages[holder].triples.append(triple)
         if isinstance(quad.object, ox.NamedNode) and _v(quad.predicate) != _RDF + "type":
             target = _v(quad.object)
-            target = target.split("#", 1)[0] if target.startswith(ROOT) else target
+            target = target.split("#", 1)[0] if target.split("#", 1)[0] in pages else target
             if target in pages and target not in holders and _v(quad.object) not in vocabulary:
                 pages[target].inbound.append(triple)
     labels: dict[str, str] = {}
@@ -217,10 +222,13 @@ def _holders(iri: str, pages: Mapping[str, Page]) -> list[str]:
     ['id/c/e', 'id/c']
     >>> [h[len(ROOT):] for h in _holders(ROOT + "release/1/build", pages)], _holders("x:y", pages)
     ([], [])
+    >>> _holders("x:y#z", {"x:y": Page("x:y", "")}), _holders("x:y#z", {"x:y#z": Page("x:y#z", "")})
+    (['x:y'], ['x:y#z'])
     """
-    if not iri.startswith(ROOT):
-        return [iri] if iri in pages else []
     own = iri.split("#", 1)[0]
+    if not iri.startswith(ROOT):
+        own = own if own in pages else iri
+        return [own] if own in pages else []
     found = [own] if own in pages else []
     cut = own.rfind("/")
     while cut > len(ROOT):
@@ -420,6 +428,8 @@ def _link(site: Site, iri: str, depth: int) -> Cell:
     if page is None:
         return Cell(label, code=True)
     anchor = "#" + iri.split("#", 1)[1] if "#" in iri and page.iri != iri else ""
+    if anchor and not page.iri.startswith(ROOT):  # an outside page has anchors of its subjects
+        anchor = anchor if any(_v(t.subject) == iri for t in page.triples) else ""
     return Cell(label, href="../" * depth + page.path + ".html" + anchor)
 
 
