@@ -9,10 +9,13 @@ built site through :func:`kg.web.deploy.answer`, the function ``kg serve`` answe
 from __future__ import annotations
 
 import hashlib
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from click.testing import Result
 from rdflib import Graph, URIRef
 
 from kg.web.deploy import answer
@@ -289,3 +292,20 @@ def test_nginx_and_the_htaccess_send_every_minted_iri_where_kg_serve_does(
                 location = found.headers.get("Location", "").removeprefix(url)  # absolute
                 assert (found.status_code, location) == (303, ours), path
                 assert htaccess_target(rules, path[1:], accept) == "https://example.org" + ours
+
+
+@pytest.mark.parametrize("name", ["void.ttl", "nanopubs.trig"])
+def test_a_damaged_description_or_nanopublication_file_is_one_line(
+    release: Path, tmp_path: Path, kg: Callable[..., Result], name: str
+) -> None:
+    """kg site reads void.ttl and nanopubs.trig too: a damaged one is named, with its line,
+    and nothing is written."""
+    damaged = tmp_path / "release"
+    shutil.copytree(release, damaged)
+    with (damaged / name).open("a", encoding="utf-8") as file:
+        file.write("\n<not an IRI> <x> .\n")
+    result = kg("site", "--release", damaged, "--out", tmp_path / "site")
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"kg: error: {name}:") and "not valid RDF" in line
+    assert not (tmp_path / "site").exists()

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg.errors import InputError
 from kg.namespaces import DCTERMS, KGO, NP, RDF, RDFS, ROOT, VOID
 from kg.rdf.lines import term_value as _v
 from kg.rdf.mint import CATALOGUE_GRAPH, DATASET_GRAPH, ONTOLOGY_GRAPH
@@ -53,22 +54,33 @@ _SOURCE_WORDS = "the claims of one source, their evidence and the source's text"
 
 def load_release(release: Path) -> ox.Store:
     """The store the site is written from: ``graph.nq``, ``void.ttl`` and the
-    nanopublications (but their assertions) of the release in ``release``."""
+    nanopublications (but their assertions) of the release in ``release``.
+
+    :raises InputError: one of them is not valid RDF (the file, the line, what is wrong)
+    """
     store = ox.Store()
     store.bulk_load(path=str(release / "graph.nq"), format=ox.RdfFormat.N_QUADS)
     void = release / "void.ttl"
     if void.is_file():
-        store.bulk_load(path=str(void), format=ox.RdfFormat.TURTLE, to_graph=ox.DefaultGraph())
+        store.extend(
+            ox.Quad(q.subject, q.predicate, q.object) for q in _parse(void, ox.RdfFormat.TURTLE)
+        )
     nanopubs = release / "nanopubs.trig"
     if nanopubs.is_file():
-        store.extend(_nanopub_quads(nanopubs))
+        store.extend(_nanopub_quads(_parse(nanopubs, ox.RdfFormat.TRIG)))
     return store
 
 
-def _nanopub_quads(path: Path) -> Iterator[ox.Quad]:
+def _parse(path: Path, rdf_format: ox.RdfFormat) -> list[ox.Quad]:
+    try:
+        return list(ox.parse(path=str(path), format=rdf_format))
+    except SyntaxError as error:
+        raise InputError(path.name, error.lineno, None, f"not valid RDF: {error.msg}") from error
+
+
+def _nanopub_quads(found: list[ox.Quad]) -> Iterator[ox.Quad]:
     """The nanopublications' quads but their assertions, and each claim of an assertion
     ``dct:isReferencedBy`` its nanopublication (in the default graph)."""
-    found = list(ox.parse(path=str(path), format=ox.RdfFormat.TRIG))
     assertions = {
         _v(q.object): q.subject
         for q in found
