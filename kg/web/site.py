@@ -366,17 +366,30 @@ def _rdfxml(triples: Iterable[ox.Triple], prefixes: Mapping[str, str]) -> bytes:
     named = {_v(t.predicate) for t in ordered} | {
         _v(t.object) for t in ordered if _v(t.predicate) == _RDF + "type"
     }
-    names = {
-        name: iri
-        for name, iri in prefixes.items()
-        if _XML_NAME.fullmatch(name) and any(term.startswith(iri) for term in named)
+    by_namespace = _xml_prefixes(tuple(prefixes.items()))
+    found = {  # each namespace a term starts with, looked up by the term's leading parts
+        name
+        for term in named
+        for k in range(len(term) + 1)
+        for name in by_namespace.get(term[:k], ())
     }
+    names = {name: iri for name, iri in prefixes.items() if name in found}
     written = ox.serialize(ordered, format=ox.RdfFormat.RDF_XML, prefixes=names)
     assert written is not None
     return written if written.endswith(b"\n") else written + b"\n"
 
 
 _XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*", re.ASCII)
+
+
+@cache
+def _xml_prefixes(prefixes: tuple[tuple[str, str], ...]) -> dict[str, tuple[str, ...]]:
+    """The prefixes that are XML names, by namespace (computed once a site, not once a page)."""
+    found: dict[str, tuple[str, ...]] = {}
+    for name, iri in prefixes:
+        if _XML_NAME.fullmatch(name):
+            found[iri] = (*found.get(iri, ()), name)
+    return found
 
 
 # -- HTML ------------------------------------------------------------------------------------
