@@ -2,7 +2,8 @@
 
 Three levels, each a node of its own:
 
-- the *summary* (``…/id/dataset``): the dataset whatever its version;
+- the *summary* (``…/id/dataset``): the dataset whatever its version, with its versions
+  (``dct:hasVersion``, ``pav:hasCurrentVersion``) and this file (``rdfs:seeAlso``);
 - the *version* (``…/release/<version>``, the node the graph's own description is about);
 - one *distribution* a file of the release (``…/release/<version>/<file>``), with its media
   type, byte size, SHA-256, download URL and, for the RDF files, VoID statistics computed from
@@ -25,7 +26,7 @@ import pyoxigraph as ox
 
 from kg.formats.files import FILES
 from kg.formats.turtle import write_turtle
-from kg.namespaces import DCAT, DCMITYPE, DCTERMS, IDOT, PAV, RDF, ROOT, SPDX, VOID, XSD
+from kg.namespaces import DCAT, DCMITYPE, DCTERMS, IDOT, PAV, RDF, RDFS, ROOT, SPDX, VOID, XSD
 
 __all__ = ["DOWNLOAD", "SUMMARY", "Statistics", "describe_release", "statistics"]
 
@@ -35,6 +36,7 @@ _ID = ROOT + "id/"
 _RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 
 _RDF = str(RDF)
+_RDFS = str(RDFS)
 _DCT = str(DCTERMS)
 _DCTYPES = str(DCMITYPE)
 _DCAT = str(DCAT)
@@ -54,6 +56,7 @@ _PREFIXES = {
     "dcterms": _DCT,
     "dctypes": _DCTYPES,
     "pav": _PAV,
+    "rdfs": _RDFS,
     "spdx": _SPDX,
     "void": _VOID,
     "xsd": _XSD,
@@ -139,9 +142,14 @@ def describe_release(
         add(node, _DCT + "description", text(description))
         add(node, _DCT + "publisher", release.publisher)
 
-    # summary
+    # summary: its versions (the current one and the one before it, all a release knows) and
+    # this description, so that a client that dereferences the dataset's IRI can walk on
     common(SUMMARY, release.title, release.description)
     add(SUMMARY, _PAV + "hasCurrentVersion", version)
+    add(SUMMARY, _DCT + "hasVersion", version)
+    if release.previous:
+        add(SUMMARY, _DCT + "hasVersion", f"{ROOT}release/{release.previous}")
+    add(SUMMARY, _RDFS + "seeAlso", f"{DOWNLOAD}{release.version}/void.ttl")
     add(SUMMARY, _DCT + "license", release.license)
     add(SUMMARY, _DCT + "accrualPeriodicity", "http://purl.org/cld/freq/irregular")
     if release.sparql_endpoint:

@@ -1,11 +1,11 @@
 """Serving the static site as linked data: the answer to one request (``kg serve``), and the
 same answers from nginx (self-hosting) and from Apache (the w3id.org ``.htaccess``).
 
-- ``/id/<path>``, ``/release/<path>``, ``/ontology``: the resource, not a document: 303 See
-  Other to ``/doc/<path>.<ext>`` in the format the ``Accept`` header prefers
-  (:mod:`kg.web.negotiation`, whose rules nginx and the ``.htaccess`` are given); 406 with a
-  short body naming what is offered when it accepts none of them; 404 when there is no such
-  resource.
+- ``/id/<path>``, ``/release/<path>``, ``/ontology`` and ``/ontology/<path>`` (its version
+  IRI): the resource, not a document: 303 See Other to ``/doc/<path>.<ext>`` in the format the
+  ``Accept`` header prefers (:mod:`kg.web.negotiation`, whose rules nginx and the
+  ``.htaccess`` are given); 406 with a short body naming what is offered when it accepts none
+  of them; 404 when there is no such resource.
 - ``/doc/<path>.<ext>``: the document, 200 with its ``Content-Type``, ``Vary: Accept`` and FAIR
   Signposting ``Link`` headers (``cite-as`` the resource's IRI, none for an outside entity's
   document; ``describedby`` each RDF form, ``license``, ``type``).
@@ -75,8 +75,8 @@ def _document_of(path: str) -> str | None:
         return "/doc/ontology"
     if path.startswith("/id/") and len(path) > 4:
         return "/doc/" + path[4:]
-    if path.startswith("/release/") and len(path) > 9:
-        return "/doc" + path
+    if path.startswith(("/release/", "/ontology/")) and not path.endswith("/"):
+        return "/doc" + path  # a release's records, the ontology's version IRI
     return None
 
 
@@ -86,7 +86,7 @@ def _resource_of(document: str) -> str | None:
         return None
     if document == "/doc/ontology":
         return ROOT + "ontology"
-    if document.startswith("/doc/release/"):
+    if document.startswith(("/doc/release/", "/doc/ontology/")):
         return ROOT + document[5:]
     return ROOT + "id/" + document[5:]
 
@@ -410,6 +410,7 @@ def nginx_conf(
         ("external/(?<doc>.+)", "/doc/external/$doc"),
         ("release/(?<doc>.+)", "/doc/release/$doc"),
         ("(?<doc>ontology)", "/doc/ontology"),
+        ("ontology/(?<doc>.+)", "/doc/ontology/$doc"),
         ("(?<doc>.+)", "/doc/$doc"),
     )
     document_locations = "\n".join(
@@ -479,7 +480,7 @@ http {{
             add_header Cache-Control "{CACHE_CONTROL}";
             {well_known}
         }}
-        location ~ ^/(id/.+|release/.+|ontology)$ {{
+        location ~ ^/(id/.+|release/.+|ontology(?:/.+)?)$ {{
             set $res $1;
 {cors}
             add_header Cache-Control "{CACHE_CONTROL}";  # not on a 404
@@ -514,7 +515,7 @@ def htaccess(host: str, *, version: str | None = None, license_iri: str | None =
             f"{host!r} is not where a site is served: expected http(s)://NAME[:PORT][/PATH]",
         )
     here = urlsplit(host).path.rstrip("/")  # the site's path on its host
-    resource = "^(?:id/.+|release/.+|ontology)$"
+    resource = "^(?:id/.+|release/.+|ontology(?:/.+)?)$"
     lines = [
         "# written by `kg site`: the answers of kg serve and of the site's nginx.conf. On",
         f"# {_W3ID} (copy this file to w3id.org's repository) every path redirects to",
@@ -549,7 +550,7 @@ def htaccess(host: str, *, version: str | None = None, license_iri: str | None =
             f"RewriteRule {resource} - [E=KG_FORMAT:{ext}]",
         ]
     lines += ["RewriteCond %{ENV:KG_FORMAT} ^$", f"RewriteRule {resource} - [R=406,L]"]
-    for source, target in (("id/(.+)", "$1"), ("(release/.+|ontology)", "$1")):
+    for source, target in (("id/(.+)", "$1"), ("(release/.+|ontology(?:/.+)?)", "$1")):
         document = f"doc/{target}.%{{ENV:KG_FORMAT}}"
         lines += [  # where the site is here, a resource without a document is not found
             "RewriteCond %{ENV:KG_REDIRECT} !=1",
@@ -599,7 +600,7 @@ def _apache_links(here: str, license_iri: str | None) -> list[str]:
         "RewriteCond %{REQUEST_FILENAME} -f",
         f"RewriteRule ^doc/(external/.+){documents} - [E=KG_UNCITED:$1]",
         "RewriteCond %{REQUEST_FILENAME} -f",
-        f"RewriteRule ^doc/(release/.+|ontology){documents} - [E=KG_DOC:$1,E=KG_CITE:$1]",
+        f"RewriteRule ^doc/(release/.+|ontology(?:/.+)?){documents} - [E=KG_DOC:$1,E=KG_CITE:$1]",
         "RewriteCond %{REQUEST_FILENAME} -f",
         "RewriteCond %{ENV:KG_DOC}%{ENV:KG_UNCITED} ^$",
         f"RewriteRule ^doc/(.+){documents} - [E=KG_DOC:$1,E=KG_CITE:id/$1]",

@@ -1,10 +1,13 @@
 """``kg site``: the release as a static site, so that every IRI it mints dereferences.
 
-Every resource the project mints (``…/id/…``, ``…/release/…``, the ontology) and every outside
-resource the release describes (entities, articles) gets a page (``doc/<path>.html``) and its
-triples in Turtle, JSON-LD, N-Triples and RDF/XML beside it (``doc/<path>.ttl`` …). A
-resource's triples are those whose subject is the resource or a node minted under its IRI (a
-claim's evidence, quote and position selectors, its dose). The pages link to one another by
+Every IRI the release mints (``…/id/…``, ``…/release/…``, the ontology and its version IRI;
+a subject, an object or a graph's name, in graph.nq, void.ttl or the nanopublications: see
+:mod:`kg.web.documents`) and every outside resource the release describes (entities,
+articles) gets a page (``doc/<path>.html``) and its triples in Turtle, JSON-LD, N-Triples and
+RDF/XML beside it (``doc/<path>.ttl`` …). A resource's triples are those whose subject is the
+resource or a node minted under its IRI (a claim's evidence, quote and position selectors, its
+dose; not a release's records and distributions, which have their own), and the RDF documents
+add those that point to it (:func:`read_site`). The pages link to one another by
 relative paths, so the site works from any folder or host; they load nothing from elsewhere (no
 CDN, no font, no script but one inline filter on the index, which works without it).
 Everything is generated from the release, sorted, so a rebuild writes the same bytes.
@@ -40,11 +43,12 @@ from kg.formats.files import FILES, RELEASE_FILES
 from kg.formats.turtle import write_turtle
 from kg.namespaces import BIOLINK, OA, OWL, RDF, RDFS, ROOT
 from kg.rdf.lines import term_value as _v
-from kg.rdf.mint import CATALOGUE_GRAPH, ONTOLOGY_GRAPH
+from kg.rdf.mint import CATALOGUE_GRAPH, DATASET_GRAPH, ONTOLOGY_GRAPH
 from kg.runtime.publish import write_release
 from kg.sparql.query import packaged_query, run_query
 from kg.views import CLAIM_PROPERTIES
 from kg.web.deploy import htaccess, nginx_conf
+from kg.web.documents import load_release, named_graphs, see_also, site_statements
 from kg.web.downloads import Download, Nanopub, nanopubs, read_downloads, release_files, web_address
 from kg.web.excerpt import excerpt
 from kg.web.markup import KINDS, article_markup, dataset_markup, entity_markup, script_text
@@ -53,6 +57,8 @@ from kg.web.negotiation import FORMATS
 __all__ = ["ROOT", "Site", "build_site", "doc_path"]
 
 _ONTOLOGY = ROOT + "ontology"
+_DOWNLOAD = ROOT + "download/"
+_RELEASE = ROOT + "release/"
 _RDF = str(RDF)
 _RDFS = str(RDFS)
 _KGO = ROOT + "ontology#"
@@ -70,6 +76,7 @@ class Page:
     iri: str
     path: str
     triples: list[ox.Triple] = field(default_factory=list)
+    inbound: list[ox.Triple] = field(default_factory=list)  # what points to it
 
 
 @dataclass
@@ -89,9 +96,13 @@ class Site:
     files: tuple[str, ...] = ()  # the release's files the site offers in download/<version>/
     downloads: tuple[Download, ...] = ()  # where void.ttl says they are published
     nanopubs: Mapping[str, Nanopub] = field(default_factory=dict)  # by claim
+    # the terms only the ontology's graph describes (its own, the outside terms it labels)
+    vocabulary: frozenset[str] = frozenset()
 
     def page_of(self, iri: str) -> Page | None:
-        return self.pages.get(_owner(iri, self.pages))
+        """The page that shows ``iri``: the page of the shortest IRI it is minted under."""
+        holders = _holders(iri, self.pages)
+        return self.pages[holders[-1]] if holders else None
 
 
 def doc_path(iri: str, converter: Converter) -> str:
@@ -101,10 +112,12 @@ def doc_path(iri: str, converter: Converter) -> str:
     >>> c = Converter.from_prefix_map({"MONDO": "http://purl.obolibrary.org/obo/MONDO_"})
     >>> doc_path(ROOT + "id/pubmed-1/claim/x", c), doc_path(ROOT + "ontology#Claim", c)
     ('doc/pubmed-1/claim/x', 'doc/ontology')
+    >>> doc_path(ROOT + "ontology/0.1.0", c), doc_path(ROOT + "release/0.1.0/build", c)
+    ('doc/ontology/0.1.0', 'doc/release/0.1.0/build')
     >>> doc_path("http://purl.obolibrary.org/obo/MONDO_0000001", c)
     'doc/external/MONDO-0000001'
     """
-    if iri.startswith(_ONTOLOGY):
+    if iri == _ONTOLOGY or iri.startswith(_ONTOLOGY + "#"):
         return "doc/ontology"
     if iri.startswith(ROOT):
         rest = iri[len(ROOT) + 3 :] if iri.startswith(ROOT + "id/") else iri[len(ROOT) :]
@@ -140,38 +153,55 @@ def _safe_path(rest: str, iri: str) -> str:
 _SEGMENT = re.compile(r"[A-Za-z0-9._~-]{1,200}")
 
 
-def _owner(iri: str, pages: Mapping[str, Page]) -> str:
-    """The resource whose page holds ``iri``: the shortest IRI of a page that is ``iri`` or
-    an ancestor of it by path segments (the ontology's terms are on the ontology's page)."""
-    if iri.startswith(_ONTOLOGY):
-        return _ONTOLOGY
-    if iri.startswith(ROOT):
-        cut = iri.find("/", len(ROOT))
-        while cut != -1:
-            if iri[:cut] in pages:
-                return iri[:cut]
-            cut = iri.find("/", cut + 1)
-    return iri
-
-
 def read_site(store: ox.Store) -> Site:
-    """Gather the pages of the release in ``store``."""
+    """Gather the pages of the release in ``store``: one for every IRI it mints (a subject, an
+    object or a graph's name under the site's root; a ``#`` IRI is on the page of the IRI
+    before the ``#``) and one for every outside resource it describes (a subject; a ``#`` IRI
+    on the page of the IRI before its ``#`` when that one is a subject too: a nanopublication's
+    assertion on the nanopublication's).
+
+    A page holds the triples of its resource and of every node minted under its IRI by path (a
+    claim's page its evidence, quote and position selectors, its dose: what its page shows),
+    and the triples that point to its resource (:attr:`Page.inbound`): an entity's claims and
+    mapping records, a claim's evidence's claim. Not those that point to a term only the
+    ontology's graph describes, nor ``rdf:type`` (a class's instances): a term's document
+    would grow with every claim."""
     converter = declared_converter(store)
-    subjects = sorted(
-        {_v(q.subject) for q in store if isinstance(q.subject, ox.NamedNode)}, key=len
-    )
-    pages: dict[str, Page] = {}
-    for iri in subjects:  # shortest first: an owner is met before what it owns
-        owner = _owner(iri, pages)
-        if owner not in pages:
-            pages[owner] = Page(owner, doc_path(owner, converter))
+    subjects = {_v(q.subject) for q in store if isinstance(q.subject, ox.NamedNode)}
+    minted = {
+        _v(term).split("#", 1)[0]
+        for q in store
+        for term in (q.subject, q.object, q.graph_name)
+        if isinstance(term, ox.NamedNode)
+        and _v(term).startswith(ROOT)
+        and not _v(term).startswith(_DOWNLOAD)  # a file, served as it is
+    }
+    outside = {  # an outside # IRI is on its document's page when that one is described too
+        base if base in subjects else s
+        for s in subjects
+        if not s.startswith(ROOT)
+        for base in [s.split("#", 1)[0]]
+    }
+    pages = {iri: Page(iri, doc_path(iri, converter)) for iri in sorted(minted | outside)}
+    described: dict[str, set[str]] = defaultdict(set)  # subject -> the graphs that describe it
+    for q in store:
+        described[_v(q.subject)].add(str(q.graph_name))
+    ontology_only = {f"<{ONTOLOGY_GRAPH}>"}
+    vocabulary = {s for s, graphs in described.items() if graphs == ontology_only}
     seen: set[ox.Triple] = set()
     for quad in store:
         triple = ox.Triple(quad.subject, quad.predicate, quad.object)
         if triple in seen or not isinstance(quad.subject, ox.NamedNode):
             continue
         seen.add(triple)
-        pages[_owner(_v(quad.subject), pages)].triples.append(triple)
+        holders = _holders(_v(quad.subject), pages)
+        for holder in holders:
+            pages[holder].triples.append(triple)
+        if isinstance(quad.object, ox.NamedNode) and _v(quad.predicate) != _RDF + "type":
+            target = _v(quad.object)
+            target = target.split("#", 1)[0] if target.split("#", 1)[0] in pages else target
+            if target in pages and target not in holders and _v(quad.object) not in vocabulary:
+                pages[target].inbound.append(triple)
     labels: dict[str, str] = {}
     for quad in store.quads_for_pattern(None, ox.NamedNode(_RDFS + "label"), None):
         if isinstance(quad.subject, ox.NamedNode) and isinstance(quad.object, ox.Literal):
@@ -185,9 +215,40 @@ def read_site(store: ox.Store) -> Site:
         name or "drugclaims",
         description,
         _conflicts(store),
-        license_of(store),
-        _release_version(store),
+        license=license_of(store),
+        version=_release_version(store),
+        vocabulary=frozenset(vocabulary),
     )
+
+
+def _holders(iri: str, pages: Mapping[str, Page]) -> list[str]:
+    """The pages that hold the triples of ``iri``: its own, and those of the IRIs it is
+    minted under (path ancestors with a page), shortest last; but a release's: its build and
+    input records and its distributions are resources of their own, which it links to.
+
+    >>> pages = {ROOT + p: Page(ROOT + p, "") for p in ("id/c", "id/c/e", "release/1")}
+    >>> [h[len(ROOT):] for h in _holders(ROOT + "id/c/e/quote", pages)]
+    ['id/c/e', 'id/c']
+    >>> [h[len(ROOT):] for h in _holders(ROOT + "release/1/build", pages)], _holders("x:y", pages)
+    ([], [])
+    >>> _holders("x:y#z", {"x:y": Page("x:y", "")}), _holders("x:y#z", {"x:y#z": Page("x:y#z", "")})
+    (['x:y'], ['x:y#z'])
+    """
+    own = iri.split("#", 1)[0]
+    if not iri.startswith(ROOT):
+        own = own if own in pages else iri
+        return [own] if own in pages else []
+    found = [own] if own in pages else []
+    cut = own.rfind("/")
+    while cut > len(ROOT):
+        ancestor = own[:cut]
+        if ancestor in pages and not _RELEASE_VERSION.fullmatch(ancestor[len(ROOT) :]):
+            found.append(ancestor)
+        cut = own.rfind("/", 0, cut)
+    return found
+
+
+_RELEASE_VERSION = re.compile(r"release/[^/]+")
 
 
 def _conflicts(store: ox.Store) -> dict[str, list[tuple[str, str]]]:
@@ -230,8 +291,10 @@ def build_site(
 
     :raises OutputError: ``out`` holds other files than a site's, or cannot be written
     """
-    store = ox.Store()
-    store.bulk_load(path=str(release / "graph.nq"), format=ox.RdfFormat.N_QUADS)
+    store = load_release(release)
+    version = _release_version(store)
+    graphs = named_graphs(store)
+    store.extend(site_statements(store, version))
     site = read_site(store)
     files: dict[str, bytes] = {}
     if site.version:  # the release's files, where void.ttl's dcat:downloadURL says they are
@@ -240,11 +303,16 @@ def build_site(
         site.downloads = tuple(read_downloads(release / "void.ttl"))
         site.nanopubs = nanopubs(release, site.version)
     prefixes = namespaces(site.converter)
-    for page in site.pages.values():
-        files[page.path + ".ttl"] = write_turtle(page.triples, prefixes)
-        files[page.path + ".nt"] = _ntriples(page.triples)
-        files[page.path + ".jsonld"] = _jsonld(page.triples)
-        files[page.path + ".rdf"] = _rdfxml(page.triples, prefixes)
+    outside = {iri: p.path for iri, p in site.pages.items() if p.path.startswith("doc/external/")}
+    entities = {iri: path for iri, path in outside.items() if iri not in site.vocabulary}
+    for page in site.pages.values():  # the ontology's and the graphs' documents lead to the
+        triples = sorted(set(page.triples + page.inbound), key=_order)  # outside terms' too
+        vocabulary = page.iri == _ONTOLOGY or page.iri in graphs
+        triples += see_also(triples, outside if vocabulary else entities, page.iri)
+        files[page.path + ".ttl"] = write_turtle(triples, prefixes)
+        files[page.path + ".nt"] = _ntriples(triples)
+        files[page.path + ".jsonld"] = _jsonld(triples)
+        files[page.path + ".rdf"] = _rdfxml(triples, prefixes)
         files[page.path + ".html"] = _page_html(site, page).encode("utf-8")
     files["index.html"] = _index_html(site, sparql_endpoint).encode("utf-8")
     files["404.html"] = _not_found_html(site).encode("utf-8")
@@ -275,12 +343,13 @@ def _release_version(store: ox.Store) -> str | None:
 
 
 def license_of(store: ox.Store) -> str | None:
-    """The licence of the release in ``store`` (its dct:license)."""
-    for quad in store.quads_for_pattern(
-        None, ox.NamedNode("http://purl.org/dc/terms/license"), None
-    ):
-        if isinstance(quad.object, ox.NamedNode):
-            return _v(quad.object)
+    """The licence of the release in ``store``: the dct:license its graph's description
+    (graph.nq's dataset graph) gives, else any dct:license."""
+    licence = ox.NamedNode("http://purl.org/dc/terms/license")
+    for graph in (ox.NamedNode(str(DATASET_GRAPH)), None):
+        for quad in store.quads_for_pattern(None, licence, None, graph):
+            if isinstance(quad.object, ox.NamedNode):
+                return _v(quad.object)
     return None
 
 
@@ -309,17 +378,30 @@ def _rdfxml(triples: Iterable[ox.Triple], prefixes: Mapping[str, str]) -> bytes:
     named = {_v(t.predicate) for t in ordered} | {
         _v(t.object) for t in ordered if _v(t.predicate) == _RDF + "type"
     }
-    names = {
-        name: iri
-        for name, iri in prefixes.items()
-        if _XML_NAME.fullmatch(name) and any(term.startswith(iri) for term in named)
+    by_namespace = _xml_prefixes(tuple(prefixes.items()))
+    found = {  # each namespace a term starts with, looked up by the term's leading parts
+        name
+        for term in named
+        for k in range(len(term) + 1)
+        for name in by_namespace.get(term[:k], ())
     }
+    names = {name: iri for name, iri in prefixes.items() if name in found}
     written = ox.serialize(ordered, format=ox.RdfFormat.RDF_XML, prefixes=names)
     assert written is not None
     return written if written.endswith(b"\n") else written + b"\n"
 
 
 _XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*", re.ASCII)
+
+
+@cache
+def _xml_prefixes(prefixes: tuple[tuple[str, str], ...]) -> dict[str, tuple[str, ...]]:
+    """The prefixes that are XML names, by namespace (computed once a site, not once a page)."""
+    found: dict[str, tuple[str, ...]] = {}
+    for name, iri in prefixes:
+        if _XML_NAME.fullmatch(name):
+            found[iri] = (*found.get(iri, ()), name)
+    return found
 
 
 # -- HTML ------------------------------------------------------------------------------------
@@ -391,6 +473,8 @@ def _link(site: Site, iri: str, depth: int) -> Cell:
         address = web_address(iri)
         return Cell(label, href=address) if address else Cell(label, code=True)
     anchor = _anchor(page, iri)
+    if anchor and not page.iri.startswith(ROOT):  # an outside page has anchors of its subjects
+        anchor = anchor if any(_v(t.subject) == iri for t in page.triples) else ""
     return Cell(label, href="../" * depth + page.path + ".html" + ("#" + anchor if anchor else ""))
 
 
@@ -822,7 +906,9 @@ def _index_html(site: Site, sparql_endpoint: str | None) -> str:
                 Cell(word, css=css),
             ]
         )
-    releases = sorted(p for p in site.pages if p.startswith(ROOT + "release/"))
+    releases = sorted(  # the versions, not their records (release/<version>/build ...)
+        p for p in site.pages if p.startswith(_RELEASE) and "/" not in p[len(_RELEASE) :]
+    )
     dataset = _dataset_of(site)
     return _render(
         "index.html",

@@ -1,0 +1,168 @@
+"""What the site describes: the release's graph, its dataset description and its
+nanopublications in one store, with the few statements that let a client walk from one
+document to the next (which the release's files say only as files).
+
+Loaded from a release folder (:func:`load_release`):
+
+- ``graph.nq``, each triple in its named graph, as the release has it;
+- ``void.ttl`` (the dataset description: the dataset's IRI, its versions and distributions);
+- ``nanopubs.trig``, but each nanopublication's assertion (the claim, which ``graph.nq``
+  holds already): the nanopublication's head, provenance (the claim's curation) and
+  publication info;
+
+and, in the default graph, statements the site adds (:func:`site_statements`), never a
+change to what the release says:
+
+- each named graph of the release described: what it holds in words, every resource it
+  describes (``foaf:topic``: a crawler that reads the graphs' documents meets every subject of
+  the release), its size and the file it is in;
+- each claim ``dct:isReferencedBy`` its nanopublication.
+
+Every document also says where to read more about each outside resource it names that the
+site describes (:func:`see_also`): ``rdfs:seeAlso`` the resource's record on the site,
+``…/id/external/<name>``, which answers 303 to that resource's document by the same rule as
+every ``…/id/<path>`` (``/doc/external/<name>.<ext>``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg.errors import InputError
+from kg.namespaces import DCTERMS, KGO, NP, RDF, RDFS, ROOT, VOID
+from kg.rdf.lines import term_value as _v
+from kg.rdf.mint import CATALOGUE_GRAPH, DATASET_GRAPH, ONTOLOGY_GRAPH
+
+__all__ = ["GRAPH_WORDS", "load_release", "named_graphs", "see_also", "site_statements"]
+
+_TYPE = ox.NamedNode(str(RDF.type))
+_LABEL = ox.NamedNode(str(RDFS.label))
+_SEE_ALSO = ox.NamedNode(str(RDFS.seeAlso))
+_TOPIC = "http://xmlns.com/foaf/0.1/topic"
+#: What each of the release's shared named graphs holds (a source's graph: its claims).
+GRAPH_WORDS = {
+    str(ONTOLOGY_GRAPH): "the project's ontology and the labels of the outside terms it uses",
+    str(CATALOGUE_GRAPH): "the catalogue: the entities the claims name, and their mappings",
+    str(DATASET_GRAPH): "the release's own description: version, licence, build and inputs",
+}
+_SOURCE_WORDS = "the claims of one source, their evidence and the source's text"
+
+
+def load_release(release: Path) -> ox.Store:
+    """The store the site is written from: ``graph.nq``, ``void.ttl`` and the
+    nanopublications (but their assertions) of the release in ``release``.
+
+    :raises InputError: one of them is not valid RDF (the file, the line, what is wrong)
+    """
+    store = ox.Store()
+    store.bulk_load(path=str(release / "graph.nq"), format=ox.RdfFormat.N_QUADS)
+    void = release / "void.ttl"
+    if void.is_file():
+        store.extend(
+            ox.Quad(q.subject, q.predicate, q.object) for q in _parse(void, ox.RdfFormat.TURTLE)
+        )
+    nanopubs = release / "nanopubs.trig"
+    if nanopubs.is_file():
+        store.extend(_nanopub_quads(_parse(nanopubs, ox.RdfFormat.TRIG)))
+    return store
+
+
+def _parse(path: Path, rdf_format: ox.RdfFormat) -> list[ox.Quad]:
+    try:
+        return list(ox.parse(path=str(path), format=rdf_format))
+    except SyntaxError as error:
+        raise InputError(path.name, error.lineno, None, f"not valid RDF: {error.msg}") from error
+
+
+def _nanopub_quads(found: list[ox.Quad]) -> Iterator[ox.Quad]:
+    """The nanopublications' quads but their assertions, and each claim of an assertion
+    ``dct:isReferencedBy`` its nanopublication (in the default graph)."""
+    assertions = {
+        _v(q.object): q.subject
+        for q in found
+        if _v(q.predicate) == str(NP.hasAssertion) and isinstance(q.subject, ox.NamedNode)
+    }
+    referenced = ox.NamedNode(str(DCTERMS.isReferencedBy))
+    for quad in found:
+        nanopub = assertions.get(_v(quad.graph_name))
+        if nanopub is None:
+            yield quad
+        elif quad.predicate == _TYPE and _v(quad.object) == str(KGO.Claim):
+            yield ox.Quad(quad.subject, referenced, nanopub, ox.DefaultGraph())
+
+
+def named_graphs(store: ox.Store) -> set[str]:
+    """The named graphs of the release under the site's root."""
+    return {
+        q.graph_name.value
+        for q in store
+        if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value.startswith(ROOT)
+    }
+
+
+def site_statements(store: ox.Store, version: str | None) -> list[ox.Quad]:
+    """A description of each named graph of the release under the site's root: what it
+    holds, the resources it describes (its subjects), its triples and distinct subjects, the
+    file it is in (``graph.nq`` of the release ``version``), and that file's dataset has it as
+    a subset."""
+    triples: Counter[str] = Counter()
+    subjects: dict[str, set[ox.NamedNode | ox.BlankNode | ox.Triple]] = defaultdict(set)
+    for quad in store:
+        graph = quad.graph_name
+        if isinstance(graph, ox.NamedNode) and graph.value.startswith(ROOT):
+            triples[graph.value] += 1
+            subjects[graph.value].add(quad.subject)
+    found: list[ox.Quad] = []
+
+    def add(subject: str, predicate: str, obj: ox.NamedNode | ox.Literal) -> None:
+        found.append(ox.Quad(ox.NamedNode(subject), ox.NamedNode(predicate), obj))
+
+    dump = f"{ROOT}download/{version}/graph.nq" if version else None
+    for graph in sorted(triples):
+        words = GRAPH_WORDS.get(graph, _SOURCE_WORDS)
+        add(graph, str(RDF.type), ox.NamedNode(str(VOID.Dataset)))
+        add(graph, str(RDFS.label), ox.Literal(f"named graph: {words}", language="en"))
+        add(graph, str(VOID.triples), _integer(triples[graph]))
+        add(graph, str(VOID.distinctSubjects), _integer(len(subjects[graph])))
+        for subject in sorted(subjects[graph], key=str):
+            if isinstance(subject, ox.NamedNode):
+                add(graph, _TOPIC, subject)
+        if dump:
+            add(graph, str(VOID.dataDump), ox.NamedNode(dump))
+            add(f"{ROOT}release/{version}/graph.nq", str(VOID.subset), ox.NamedNode(graph))
+    return found
+
+
+def _integer(value: int) -> ox.Literal:
+    return ox.Literal(str(value), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))
+
+
+def see_also(
+    triples: Iterable[ox.Triple], described: Mapping[str, str], itself: str
+) -> list[ox.Triple]:
+    """For each outside resource the ``triples`` name that the site describes (``described``:
+    its IRI -> its document's path, ``doc/external/<name>``; a ``#`` IRI by the IRI before its
+    ``#``), but ``itself``: ``rdfs:seeAlso`` its record on the site, ``…/id/external/<name>``.
+
+    >>> iri = "http://purl.obolibrary.org/obo/MONDO_1"
+    >>> t = ox.Triple(ox.NamedNode(ROOT + "id/c"), _LABEL, ox.NamedNode(iri))
+    >>> [str(x) for x in see_also([t], {iri: "doc/external/MONDO-1"}, ROOT + "id/c")]
+    ['<http://purl.obolibrary.org/obo/MONDO_1> <http://www.w3.org/2000/01/rdf-schema#seeAlso> <https://w3id.org/drugclaims/id/external/MONDO-1>']
+    """
+    named = {
+        _v(term)
+        for triple in triples
+        for term in (triple.subject, triple.object)
+        if isinstance(term, ox.NamedNode)
+    }
+    found = []
+    for iri in sorted(named):
+        key = iri if iri in described else iri.split("#", 1)[0]  # a # IRI: its document's
+        if key != itself and key in described:
+            record = ROOT + "id/" + described[key][4:]
+            found.append(ox.Triple(ox.NamedNode(iri), _SEE_ALSO, ox.NamedNode(record)))
+    return found
