@@ -12,6 +12,7 @@ import hashlib
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 import pytest
@@ -263,16 +264,21 @@ def one(triples: set[ox.Triple], subject: ox.NamedNode, predicate: str) -> str:
 
 
 @pytest.mark.stores
-def test_nginx_and_the_htaccess_send_every_minted_iri_where_kg_serve_does(
-    release: Path, site: Path
+def test_nginx_and_apache_send_every_minted_iri_where_kg_serve_does(
+    release: Path, tmp_path: Path
 ) -> None:
-    """The generated nginx.conf (run by a real nginx) and the w3id.org .htaccess redirect
-    every IRI the release mints, an outside resource's record too, to the document kg serve
-    redirects it to, for an RDF client and for a browser."""
+    """The generated nginx.conf (run by a real nginx) and the .htaccess (evaluated by a real
+    Apache, serving the site itself and as w3id.org) redirect every IRI the release mints, an
+    outside resource's record too, to the document kg serve redirects it to, for an RDF client
+    and for a browser."""
     import requests
-    from test_deploy import htaccess_target, nginx
+    from servers import apache_server, free_port
+    from test_deploy import nginx
     from test_site import BROWSER
 
+    port = free_port()
+    site = tmp_path / "site"
+    build_site(release, site, public_host=f"http://127.0.0.1:{port}")
     quads = release_quads(release)
     paths = {
         iri.split("#", 1)[0][len(ROOT) - 1 :]
@@ -280,16 +286,21 @@ def test_nginx_and_the_htaccess_send_every_minted_iri_where_kg_serve_does(
         if not iri.startswith(DOWNLOAD)
     }
     paths |= {record[len(ROOT) - 1 :] for record in records(site)}
-    rules = (site / ".htaccess").read_text(encoding="utf-8")
-    with nginx(site, None) as url, requests.Session() as session:
+    w3id = urlsplit(ROOT).netloc
+    with (
+        nginx(site, None) as url,
+        apache_server(site, port) as apache,
+        requests.Session() as session,
+    ):
         for path in sorted(paths):
             for accept in ("text/turtle, application/x-turtle, */*;q=0.1", BROWSER):
                 ours = dict(answer(site, path, accept).headers).get("Location")
                 assert ours, path
-                found = session.get(url + path, headers={"Accept": accept}, allow_redirects=False)
-                location = found.headers.get("Location", "").removeprefix(url)  # absolute
-                assert (found.status_code, location) == (303, ours), path
-                assert htaccess_target(rules, path[1:], accept) == "https://example.org" + ours
+                for base, host in ((url, None), (apache, None), (apache, w3id)):
+                    headers = {"Accept": accept} | ({"Host": host} if host else {})
+                    found = session.get(base + path, headers=headers, allow_redirects=False)
+                    location = found.headers.get("Location", "").removeprefix(base)
+                    assert (found.status_code, location) == (303, ours), (base, host, path)
 
 
 @pytest.mark.parametrize("name", ["void.ttl", "nanopubs.trig"])

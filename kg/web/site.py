@@ -866,6 +866,8 @@ def _triples(site: Site, page: Page, depth: int) -> list[tuple[str, Cell, Cell, 
 def _schema_org(site: Site, page: Page, types: set[str]) -> str:
     """The page's schema.org JSON-LD (:mod:`kg.web.markup`), by its resource's types."""
     kinds = sorted({KINDS[t] for t in types if t in KINDS})
+    if "http://www.w3.org/ns/dcat#Distribution" in types:  # one file: its version's Dataset
+        kinds = [k for k in kinds if k != "Dataset"]  # lists it as a DataDownload
     if "Dataset" in kinds:
         data = dataset_markup(site.store, page.iri, site.downloads)
     elif "ScholarlyArticle" in kinds:
