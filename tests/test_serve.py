@@ -322,6 +322,32 @@ def test_serve_takes_a_release_folder(args: list[str], message: str, tmp_path: P
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
+def test_serve_refuses_a_release_that_is_not_what_it_lists(tmp_path: Path) -> None:
+    """A file void.ttl does not list (a symlink to a secret) refuses the whole release in one
+    line: nothing is served, and no temporary store is left (issue 19)."""
+    import shutil
+
+    hostile = tmp_path / "hostile"
+    shutil.copytree(ROOT / "dist", hostile)
+    (hostile / "shadow.txt").symlink_to("/etc/hostname")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "kg", "serve", "--port", str(free_port()), "--release", hostile],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TMPDIR": str(tmp)},
+        timeout=60,
+    )
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line == (
+        f"kg: error: {hostile}/shadow.txt: not a file void.ttl lists: refused (a release holds "
+        "only the files its description lists; remove it, or build the release again)"
+    )
+    assert list(tmp.iterdir()) == []
+
+
 def test_serve_warns_off_loopback(capsys: pytest.CaptureFixture[str]) -> None:
     from kg.web.server import Limits, _announce
 

@@ -216,10 +216,10 @@ def create_app(
     work = Path(tempfile.mkdtemp(prefix=PREFIX))
     (work / OWNER).write_text(str(os.getpid()), encoding="ascii")
     try:
+        _, licence = build_site(folder, work / "site", sparql_endpoint="/query")  # checks it
         store = work / "store"
         load_store(folder / "graph.nq", store)
         issued = release_issued(store)
-        _, licence = build_site(folder, work / "site", sparql_endpoint="/query")
         prefixes = release_converter(folder / "graph.nq").prefix_map
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)

@@ -30,7 +30,7 @@ from curies import Converter
 from kg.curation.converter import declared_converter, namespaces
 from kg.curation.project import VERSION
 from kg.errors import InputError
-from kg.formats.files import RELEASE_FILES
+from kg.formats.listing import read_release
 from kg.formats.turtle import write_turtle
 from kg.namespaces import BIOLINK, OA, OWL, RDF, RDFS, ROOT
 from kg.rdf.lines import term_value as _v
@@ -210,12 +210,16 @@ def build_site(
     """Write the site of the release in ``release`` (its graph.nq) into ``out``, with the
     nginx.conf and the w3id.org .htaccess that serve it (see :mod:`kg.web.deploy`); returns the
     number of pages and the release's licence. The site is staged beside ``out`` and swapped
-    in whole, as a release is (:func:`kg.runtime.publish.write_release`).
+    in whole, as a release is (:func:`kg.runtime.publish.write_release`). Only the files the
+    release's description lists, each with its listed size and checksum, are read and copied
+    (:func:`kg.formats.listing.read_release`).
 
+    :raises InputError: the release folder is not what its description lists
     :raises OutputError: ``out`` holds other files than a site's, or cannot be written
     """
+    checked = read_release(release)  # the listed files only, each as listed
     store = ox.Store()
-    store.bulk_load(path=str(release / "graph.nq"), format=ox.RdfFormat.N_QUADS)
+    store.bulk_load(input=checked["graph.nq"], format=ox.RdfFormat.N_QUADS)
     site = read_site(store)
     files: dict[str, bytes] = {}
     prefixes = namespaces(site.converter)
@@ -230,10 +234,8 @@ def build_site(
     files["style.css"] = _STYLE.encode("utf-8")
     version = _release_version(store)
     if version:  # the release's files, where void.ttl's dcat:downloadURL says they are
-        for name in RELEASE_FILES:  # its own files only, never a link to somewhere else
-            path = release / name
-            if path.is_file() and not path.is_symlink():
-                files[f"download/{version}/{name}"] = path.read_bytes()
+        for name, data in checked.items():
+            files[f"download/{version}/{name}"] = data
     root = out.resolve()
     files["nginx.conf"] = nginx_conf(
         root, 8080, license_of(store), prefix=root.parent / f".{root.name}-nginx"
