@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -24,6 +25,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -46,8 +48,11 @@ __all__ = [
     "LOOPBACK",
     "App",
     "Endpoint",
+    "LimitError",
     "Limits",
+    "QuerySlots",
     "allowed_hosts",
+    "check_limit",
     "create_app",
     "release_issued",
     "remove_orphans",
@@ -65,14 +70,89 @@ _OTHER_HOST = "this server does not answer for that host\n"
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
 
+class LimitError(ValueError):
+    """A limit outside the values it may take (below, it would refuse everything; above, it is
+    a slip of the keyboard, not a choice): names the limit."""
+
+    def __init__(self, limit: str, value: float, least: float, most: float) -> None:
+        self.limit = limit
+        self.reason = f"{_number(value)} is not between {_number(least)} and {_number(most)}"
+        super().__init__(f"{limit}: {self.reason}")
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def check_limit(limit: str, value: float, least: float, most: float) -> None:
+    """Refuse a limit outside [least, most].
+
+    >>> check_limit("threads", 0, 1, 1024)
+    Traceback (most recent call last):
+    ...
+    kg.web.app.LimitError: threads: 0 is not between 1 and 1024
+
+    :raises LimitError: it is outside
+    """
+    if not least <= value <= most:
+        raise LimitError(limit, value, least, most)
+
+
 @dataclass(frozen=True)
 class Limits:
-    """What one query may use, and how many run at once."""
+    """What one query may use, how many run at once, and how long one waits for its turn: at
+    most ``concurrent`` queries run, and as many more wait, each ``wait_s`` seconds at most
+    (then, or when that many wait already, 503 with ``Retry-After``), so that queries waiting
+    their turn never hold every thread of the server.
+
+    :raises LimitError: a limit outside the values it may take
+    """
 
     timeout_s: float = 30.0
     memory_mb: int = 1024
     concurrent: int = 4
     allow_service: bool = False
+    wait_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        check_limit("timeout_s", self.timeout_s, 0.001, 86400)
+        check_limit("memory_mb", self.memory_mb, 16, 1 << 20)
+        check_limit("concurrent", self.concurrent, 1, 256)
+        check_limit("wait_s", self.wait_s, 0, 3600)
+
+
+class QuerySlots:
+    """The queries' turns (:class:`Limits`): ``running`` at once, and at most as many waiting,
+    each for ``wait_s`` seconds at most."""
+
+    def __init__(self, running: int, wait_s: float) -> None:
+        self._free = threading.Semaphore(running)
+        self._room = threading.Semaphore(running)  # places to wait in
+        self._count = threading.Lock()
+        self.wait_s = wait_s
+        self.waiting = 0  # queries waiting for their turn now
+
+    def take(self) -> bool:
+        """Take a turn, waiting for one if need be; False when none came in time, or when too
+        many wait already."""
+        if self._free.acquire(blocking=False):
+            return True
+        if not self._room.acquire(blocking=False):
+            return False
+        self._add_waiting(1)
+        try:
+            return self._free.acquire(timeout=self.wait_s)
+        finally:
+            self._add_waiting(-1)
+            self._room.release()
+
+    def _add_waiting(self, change: int) -> None:
+        with self._count:
+            self.waiting += change
+
+    def give(self) -> None:
+        """Give back a turn taken."""
+        self._free.release()
 
 
 @dataclass
@@ -85,10 +165,11 @@ class Endpoint:
     license: str | None
     limits: Limits
     hosts: frozenset[str]
-    slots: threading.BoundedSemaphore
+    slots: QuerySlots
     prefixes: Mapping[str, str] = field(default_factory=dict)  # predeclared in every query
     issued: float | None = None  # the release's dct:issued (seconds): its files' Last-Modified
-    workers: set[subprocess.Popen[bytes]] = field(default_factory=set)
+    #: the running workers, each with the thread that started it
+    workers: dict[subprocess.Popen[bytes], int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def stop_workers(self) -> None:
@@ -96,6 +177,16 @@ class Endpoint:
         with self.lock:
             for worker in list(self.workers):
                 worker.kill()
+
+    def stop_queries_of(self, thread: int) -> bool:
+        """Kill the queries the thread ``thread`` started (its client went away); whether
+        there were any."""
+        with self.lock:
+            found = [worker for worker, owner in self.workers.items() if owner == thread]
+        for worker in found:
+            with suppress(OSError):
+                worker.kill()
+        return bool(found)
 
 
 def respond(
@@ -138,14 +229,14 @@ def respond(
         return _text(HTTPStatus.FORBIDDEN, "this endpoint is read-only\n")
     if not endpoint.limits.allow_service and tokens.uses_service(query):
         return _text(HTTPStatus.FORBIDDEN, "SERVICE is not allowed on this endpoint\n")
-    if not endpoint.slots.acquire(timeout=endpoint.limits.timeout_s):
-        return _text(HTTPStatus.SERVICE_UNAVAILABLE, "too many queries at once; retry\n")
+    if not endpoint.slots.take():
+        return _busy(endpoint.limits)
     try:
         status, content_type, output = run_worker(
             endpoint, query, accepted_types(headers.get("accept"))
         )
     finally:
-        endpoint.slots.release()
+        endpoint.slots.give()
     return Answer(int(status), _headers(content_type, output), output)
 
 
@@ -188,6 +279,11 @@ class App:
             body,
         )
         return _start(start_response, found, head=method == "HEAD")
+
+    def stop_queries_of(self, thread: int) -> bool:
+        """Stop the queries the thread ``thread`` runs for its request (a server calls it when
+        that request's client went away); whether there were any."""
+        return self.endpoint.stop_queries_of(thread)
 
     def close(self) -> None:
         """Stop the running queries and remove what :func:`create_app` wrote."""
@@ -233,7 +329,7 @@ def create_app(
         licence,
         chosen,
         names,
-        threading.BoundedSemaphore(chosen.concurrent),
+        QuerySlots(chosen.concurrent, chosen.wait_s),
         prefixes,
         issued,
     )
@@ -318,7 +414,7 @@ def run_worker(
         preexec_fn=lambda: die_with_parent(parent),
     )
     with endpoint.lock:
-        endpoint.workers.add(worker)
+        endpoint.workers[worker] = threading.get_ident()
     request = json.dumps(
         {
             "query": query,
@@ -339,7 +435,7 @@ def run_worker(
         )
     finally:
         with endpoint.lock:
-            endpoint.workers.discard(worker)
+            endpoint.workers.pop(worker, None)
     if worker.returncode == 0:
         content_type, _, body = out.partition(b"\n")
         return HTTPStatus.OK, content_type.decode("ascii"), body
@@ -373,6 +469,13 @@ def _operation(query_string: str, content_type: str, body: bytes | None) -> _Ope
         form = parse_qs(body.decode("utf-8", errors="replace"))
     values = form.get("query")
     return _Operation(values[0] if values else None, "update" in form)
+
+
+def _busy(limits: Limits) -> Answer:
+    """503: no turn for the query came within its wait; when to ask again."""
+    found = _text(HTTPStatus.SERVICE_UNAVAILABLE, "too many queries at once; retry\n")
+    retry = ("Retry-After", str(max(1, math.ceil(limits.wait_s))))
+    return Answer(found.status, (*found.headers, retry), found.body)
 
 
 def _text(status: HTTPStatus, message: str, allow: str | None = None) -> Answer:
