@@ -821,6 +821,7 @@ def serve(
         connections = server.Connections(
             threads=threads, reading=max_connections, per_client=max_client_connections
         )
+        server.check_together(limits, connections)
     except server.LimitError as error:
         raise InputError(_SERVE_LIMITS[error.limit], None, None, error.reason) from error
     folder = _release_folder(ctx, release)

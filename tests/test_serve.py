@@ -357,6 +357,12 @@ def test_serve_refuses_a_release_that_is_not_what_it_lists(tmp_path: Path) -> No
         ("--memory", "8", "--memory: 8 is not between 16 and 1048576"),
         ("--memory", str(1 << 40), "--memory: 1099511627776 is not between"),
         ("--concurrent-queries", "0", "--concurrent-queries: 0 is not between 1 and 256"),
+        (
+            "--concurrent-queries",
+            "8",
+            "--concurrent-queries: 8 is not between 1 and 7 (each query running or waiting its "
+            "turn holds one of the 16 threads, and pages need one)",
+        ),
         ("--query-wait", "-1", "--query-wait: -1 is not between 0 and 3600"),
         ("--threads", "100000", "--threads: 100000 is not between 1 and 1024"),
         ("--max-connections", "-5", "--max-connections: -5 is not between 1 and 1048576"),

@@ -209,7 +209,7 @@ def test_one_address_cannot_take_every_connection() -> None:
     """A client address holds 4 connections sending half a request (its share): each further
     one from it is answered 503 with Retry-After at once, while another address is answered;
     once it lets go of them, it is answered again (issue 19)."""
-    with tiny(per_client=4) as server, ExitStack() as stack:
+    with tiny(per_client=4, header_timeout_s=60) as server, ExitStack() as stack:
         held = [stack.enter_context(server.connect()) for _ in range(4)]
         for sock in held:
             sock.sendall(b"GET /?a=")
@@ -232,12 +232,12 @@ def test_one_address_cannot_take_every_connection() -> None:
 
 
 def test_connections_being_answered_count_in_the_share() -> None:
-    """Two slow requests from one address take its share of 2: a third from it is 503 at
+    """Two slow requests (5 s) from one address take its share of 2: a third from it is 503 at
     once, another address is answered meanwhile, and the two slow ones are answered."""
     with tiny(per_client=2, threads=4) as server, ExitStack() as stack:
         slow = [stack.enter_context(server.connect(20)) for _ in range(2)]
         for sock in slow:
-            sock.sendall(get("/slow?2", server.port))
+            sock.sendall(get("/slow?5", server.port))
         with server.connect() as sock:
             assert status_of(read_all(sock)) == 503
         with connect_from("127.0.0.2", server.port) as other:

@@ -74,9 +74,10 @@ class LimitError(ValueError):
     """A limit outside the values it may take (below, it would refuse everything; above, it is
     a slip of the keyboard, not a choice): names the limit."""
 
-    def __init__(self, limit: str, value: float, least: float, most: float) -> None:
+    def __init__(self, limit: str, value: float, least: float, most: float, why: str = "") -> None:
         self.limit = limit
         self.reason = f"{_number(value)} is not between {_number(least)} and {_number(most)}"
+        self.reason += f" ({why})" if why else ""
         super().__init__(f"{limit}: {self.reason}")
 
 
@@ -84,8 +85,8 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
-def check_limit(limit: str, value: float, least: float, most: float) -> None:
-    """Refuse a limit outside [least, most].
+def check_limit(limit: str, value: float, least: float, most: float, why: str = "") -> None:
+    """Refuse a limit outside [least, most] (``why``: what decides those bounds).
 
     >>> check_limit("threads", 0, 1, 1024)
     Traceback (most recent call last):
@@ -95,7 +96,7 @@ def check_limit(limit: str, value: float, least: float, most: float) -> None:
     :raises LimitError: it is outside
     """
     if not least <= value <= most:
-        raise LimitError(limit, value, least, most)
+        raise LimitError(limit, value, least, most, why)
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,14 @@ SPARQL endpoint that a caller cannot turn into a proxy or a denial of service) o
 HTTP server, until Ctrl-C, SIGTERM or SIGHUP.
 
 The server binds before anything is announced (a port in use is one line). It holds a bounded
-number of connections (:class:`Connections`): one thread reads every connection's request line
-and headers without blocking, within a time limit, so that clients that connect and send
-nothing, or half a request, hold no thread (Slowloris); a complete request goes to one of a
-fixed number of threads, through a short queue, and beyond that is answered 503 at once. The
-body must arrive, and the answer be taken, within time limits too. A client that goes away
-while its query runs has the query stopped. Every failure is a status code (when the client
-is still there to read one) and one line on standard error, never a traceback.
+number of connections (:class:`Connections`): one thread reads every connection's request line and
+headers without blocking, within a time limit, so that clients that connect and send nothing, or
+half a request, hold no thread (Slowloris); a complete request goes to one of a fixed number of
+threads, through a short queue, and beyond that is answered 503 at once; one client address holds
+at most its share of the connections. The body must arrive, and the answer be taken, within time
+limits too. A client that goes away while its query runs has the query stopped. Every failure is a
+status code (when the client is still there to read one) and one line on standard error, never a
+traceback.
 
 On stopping, the server kills the running queries and removes the application's temporary store
 and site. Workers die with ``kg`` even when it is killed outright, and the next ``kg serve``
@@ -47,6 +48,7 @@ __all__ = [
     "LimitError",
     "Limits",
     "StopsQueries",
+    "check_together",
     "make_server",
     "serve",
 ]
@@ -115,12 +117,15 @@ def serve(
     """Serve the release read-only at http://host:port/ (the SPARQL endpoint at /query) until
     stopped; ``hosts`` are more names clients may reach it by (its Host header).
 
+    :raises LimitError: more queries at once than the threads can hold, running and waiting
     :raises EndpointError: the port is taken, or the release cannot be loaded
     """
+    connections = connections or Connections()
+    check_together(limits, connections)
     app: App | None = None
     try:
         with _stopped_by_signals():
-            httpd = _bind(host, port, connections or Connections())
+            httpd = _bind(host, port, connections)
             try:
                 app = create_app(release, hosts=hosts, limits=limits, bound=(host, port))
                 httpd.set_app(app)
@@ -134,6 +139,28 @@ def serve(
         if app is not None:
             app.close()
     return 0
+
+
+def check_together(limits: Limits, connections: Connections) -> None:
+    """Refuse limits that do not fit together: the queries running and as many waiting their
+    turn must leave a thread for the pages.
+
+    >>> check_together(Limits(concurrent=4), Connections(threads=9))
+    >>> check_together(Limits(concurrent=4), Connections(threads=8))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    kg.web.app.LimitError: concurrent: 4 is not between 1 and 3 (each query running or ...)
+
+    :raises LimitError: more queries at once than the threads hold
+    """
+    check_limit(
+        "concurrent",
+        limits.concurrent,
+        1,
+        max(1, (connections.threads - 1) // 2),
+        f"each query running or waiting its turn holds one of the {connections.threads} "
+        "threads, and pages need one",
+    )
 
 
 def make_server(host: str, port: int, app: Any, connections: Connections | None = None) -> Server:
