@@ -753,7 +753,8 @@ def site(
     "--concurrent-queries",
     default=4,
     show_default=True,
-    help="Queries that run at once (1 to 256); as many more may wait for their turn.",
+    help="Queries that run at once (1 to 256, and fewer than half of --threads); as many "
+    "more may wait for their turn.",
 )
 @click.option(
     "--query-wait",
