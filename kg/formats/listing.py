@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg import namespaces
 from kg.errors import InputError
 from kg.formats.files import RELEASE_FILES, RELEASE_FOLDERS
-from kg.namespaces import DCAT, SPDX
 
 __all__ = ["DESCRIPTION", "Listed", "read_listing", "read_release"]
 
@@ -31,11 +31,12 @@ __all__ = ["DESCRIPTION", "Listed", "read_listing", "read_release"]
 DESCRIPTION = "void.ttl"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _CHUNK = 1 << 20
+_DCAT, _SPDX = str(namespaces.DCAT), str(namespaces.SPDX)
 _LISTED = f"""
 SELECT ?url ?size ?sum WHERE {{
-  ?file a <{DCAT}Distribution> ; <{DCAT}downloadURL> ?url ; <{DCAT}byteSize> ?size ;
-        <{SPDX}checksum> ?checksum .
-  ?checksum <{SPDX}algorithm> <{SPDX}checksumAlgorithm_sha256> ; <{SPDX}checksumValue> ?sum .
+  ?file a <{_DCAT}Distribution> ; <{_DCAT}downloadURL> ?url ; <{_DCAT}byteSize> ?size ;
+        <{_SPDX}checksum> ?checksum .
+  ?checksum <{_SPDX}algorithm> <{_SPDX}checksumAlgorithm_sha256> ; <{_SPDX}checksumValue> ?sum .
 }}
 """
 
