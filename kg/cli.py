@@ -741,15 +741,46 @@ def site(
     "--timeout",
     default=30.0,
     show_default=True,
-    type=click.FloatRange(min=0, min_open=True),
-    help="Seconds a query may run before it is stopped.",
+    help="Seconds a query may run before it is stopped (at most 86400).",
 )
 @click.option(
     "--memory",
     default=1024,
     show_default=True,
-    type=click.IntRange(min=16),
-    help="Megabytes of memory a query may use before it is stopped.",
+    help="Megabytes of memory a query may use before it is stopped (16 to 1048576).",
+)
+@click.option(
+    "--concurrent-queries",
+    default=4,
+    show_default=True,
+    help="Queries that run at once (1 to 256, and fewer than half of --threads); as many "
+    "more may wait for their turn.",
+)
+@click.option(
+    "--query-wait",
+    default=5.0,
+    show_default=True,
+    help="Seconds a query waits for its turn before it is answered 503 (0 to 3600).",
+)
+@click.option(
+    "--threads",
+    default=16,
+    show_default=True,
+    help="Requests answered at once (1 to 1024); 32 more wait, the rest are answered 503.",
+)
+@click.option(
+    "--max-connections",
+    default=1000,
+    show_default=True,
+    help="Connections held while they send their request (1 to 1048576); a new one past "
+    "that drops the oldest.",
+)
+@click.option(
+    "--max-client-connections",
+    default=32,
+    show_default=True,
+    help="Connections one client address holds at once (1 to 1048576); past that, 503. "
+    "Behind a reverse proxy every client is the proxy: raise it to the proxy's.",
 )
 @click.option(
     "--allow-service",
@@ -767,6 +798,11 @@ def serve(
     allow_hosts: tuple[str, ...],
     timeout: float,
     memory: int,
+    concurrent_queries: int,
+    query_wait: float,
+    threads: int,
+    max_connections: int,
+    max_client_connections: int,
     allow_service: bool,
     release: Path | None,
 ) -> None:
@@ -779,10 +815,31 @@ def serve(
     from kg.formats.files import check_release
     from kg.web import server
 
+    try:
+        limits = server.Limits(
+            timeout, memory, concurrent_queries, allow_service=allow_service, wait_s=query_wait
+        )
+        connections = server.Connections(
+            threads=threads, reading=max_connections, per_client=max_client_connections
+        )
+        server.check_together(limits, connections)
+    except server.LimitError as error:
+        raise InputError(_SERVE_LIMITS[error.limit], None, None, error.reason) from error
     folder = _release_folder(ctx, release)
     check_release(folder)
-    limits = server.Limits(timeout, memory, allow_service=allow_service)
-    sys.exit(server.serve(folder, host, port, limits, hosts=allow_hosts))
+    sys.exit(server.serve(folder, host, port, limits, hosts=allow_hosts, connections=connections))
+
+
+#: The option of kg serve that sets each limit (kg.web.server's Limits and Connections).
+_SERVE_LIMITS = {
+    "timeout_s": "--timeout",
+    "memory_mb": "--memory",
+    "concurrent": "--concurrent-queries",
+    "wait_s": "--query-wait",
+    "threads": "--threads",
+    "reading": "--max-connections",
+    "per_client": "--max-client-connections",
+}
 
 
 @main.command(epilog=EXIT_CODES)

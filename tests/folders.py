@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-__all__ = ["files_of", "fingerprint"]
+__all__ = ["describe_anew", "files_of", "fingerprint"]
 
 
 def files_of(folder: Path) -> dict[str, bytes]:
@@ -20,3 +20,35 @@ def files_of(folder: Path) -> dict[str, bytes]:
 def fingerprint(folder: Path) -> dict[str, str]:
     """Every file below ``folder`` (relative path -> SHA-256)."""
     return {name: hashlib.sha256(data).hexdigest() for name, data in files_of(folder).items()}
+
+
+def describe_anew(release: Path, name: str) -> None:
+    """Write into the release's void.ttl the size and SHA-256 its file ``name`` has now, as
+    whoever changed the file could (the description is no signature)."""
+    import pyoxigraph as ox
+
+    dcat, spdx = "http://www.w3.org/ns/dcat#", "http://spdx.org/rdf/terms#"
+    void = release / "void.ttl"
+    data = (release / name).read_bytes()
+    store = ox.Store()
+    store.load(path=str(void), format=ox.RdfFormat.TURTLE)
+    (row,) = store.query(  # type: ignore[misc]
+        f"SELECT ?file ?size ?checksum ?sum WHERE {{ ?file <{dcat}downloadURL> ?url ; "
+        f"<{dcat}byteSize> ?size ; <{spdx}checksum> ?checksum . "
+        f"?checksum <{spdx}checksumValue> ?sum . FILTER(STRENDS(STR(?url), '/{name}')) }}"
+    )
+    file, size, checksum, old = row
+    store.remove(ox.Quad(file, ox.NamedNode(dcat + "byteSize"), size, ox.DefaultGraph()))
+    store.remove(ox.Quad(checksum, ox.NamedNode(spdx + "checksumValue"), old, ox.DefaultGraph()))
+    integer = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+    store.add(
+        ox.Quad(file, ox.NamedNode(dcat + "byteSize"), ox.Literal(str(len(data)), datatype=integer))
+    )
+    store.add(
+        ox.Quad(
+            checksum,
+            ox.NamedNode(spdx + "checksumValue"),
+            ox.Literal(hashlib.sha256(data).hexdigest()),
+        )
+    )
+    void.write_bytes(store.dump(format=ox.RdfFormat.TURTLE, from_graph=ox.DefaultGraph()))

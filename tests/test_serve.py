@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from click.testing import Result
 from servers import free_port, listener, wait_for
 
 pytestmark = pytest.mark.stores
@@ -320,6 +321,63 @@ def test_serve_takes_a_release_folder(args: list[str], message: str, tmp_path: P
     )
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_serve_refuses_a_release_that_is_not_what_it_lists(tmp_path: Path) -> None:
+    """A file void.ttl does not list (a symlink to a secret) refuses the whole release in one
+    line: nothing is served, and no temporary store is left (issue 19)."""
+    import shutil
+
+    hostile = tmp_path / "hostile"
+    shutil.copytree(ROOT / "dist", hostile)
+    (hostile / "shadow.txt").symlink_to("/etc/hostname")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "kg", "serve", "--port", str(free_port()), "--release", hostile],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TMPDIR": str(tmp)},
+        timeout=60,
+    )
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line == (
+        f"kg: error: {hostile}/shadow.txt: not a file void.ttl lists: refused (a release holds "
+        "only the files its description lists; remove it, or build the release again)"
+    )
+    assert list(tmp.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "said"),
+    [
+        ("--timeout", "0", "--timeout: 0 is not between 0.001 and 86400"),
+        ("--timeout", "nan", "--timeout: nan is not between"),
+        ("--memory", "8", "--memory: 8 is not between 16 and 1048576"),
+        ("--memory", str(1 << 40), "--memory: 1099511627776 is not between"),
+        ("--concurrent-queries", "0", "--concurrent-queries: 0 is not between 1 and 256"),
+        (
+            "--concurrent-queries",
+            "8",
+            "--concurrent-queries: 8 is not between 1 and 7 (each query running or waiting its "
+            "turn holds one of the 16 threads, and pages need one)",
+        ),
+        ("--query-wait", "-1", "--query-wait: -1 is not between 0 and 3600"),
+        ("--threads", "100000", "--threads: 100000 is not between 1 and 1024"),
+        ("--max-connections", "-5", "--max-connections: -5 is not between 1 and 1048576"),
+        ("--max-client-connections", "0", "--max-client-connections: 0 is not between 1"),
+    ],
+)
+def test_a_limit_out_of_bounds_is_one_line(
+    option: str, value: str, said: str, kg: Callable[..., Result]
+) -> None:
+    """kg serve's limits are checked before anything starts: a limit that would refuse
+    everything, or one no machine holds, is one line and exit 2 (issue 19)."""
+    result = kg("--project", ROOT, "serve", "--port", str(free_port()), option, value)
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"kg: error: {said}"), line
 
 
 def test_serve_warns_off_loopback(capsys: pytest.CaptureFixture[str]) -> None:

@@ -28,7 +28,15 @@ from urllib.parse import quote
 import pytest
 import requests
 from servers import free_port
-from test_serve import CROSS_PRODUCT, alive, children_of, rss_mb, served, wait_until
+from test_serve import (
+    CROSS_PRODUCT,
+    alive,
+    children_of,
+    rss_mb,
+    running_in_the_background,
+    served,
+    wait_until,
+)
 
 pytestmark = pytest.mark.stores
 
@@ -91,6 +99,12 @@ def answered(server: Tiny, seconds: float = 30.0) -> None:
     raise RuntimeError(f"the server did not answer within {seconds} s")
 
 
+def connect_from(address: str, port: int) -> socket.socket:
+    """A connection to 127.0.0.1:port from another loopback address (all of 127/8 is this
+    machine's, on Linux), as if from another client."""
+    return socket.create_connection(("127.0.0.1", port), 10, source_address=(address, 0))
+
+
 def get(path: str, port: int) -> bytes:
     return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
 
@@ -129,14 +143,15 @@ def enough_files(wanted: int) -> None:
 
 @pytest.mark.slow
 def test_a_thousand_half_open_connections_do_not_stop_it(tmp_path: Path) -> None:
-    """Slowloris: 1,000 connections each send half a request line and wait; kg serve still
-    answers GET / and a query at once (no thread is held by a connection still sending its
-    headers), then drops them at the header timeout, and prints no traceback."""
+    """Slowloris: 1,000 connections (from 40 loopback addresses, 25 each: within each
+    address's share) each send half a request line and wait; kg serve still answers GET / and
+    a query at once (no thread is held by a connection still sending its headers), then drops
+    them at the header timeout, and prints no traceback."""
     enough_files(2500)
     with served(tmp_path) as server, ExitStack() as stack:
         started = time.monotonic()
-        for _ in range(1000):
-            sock = stack.enter_context(socket.create_connection(("127.0.0.1", server.port), 10))
+        for number in range(1000):
+            sock = stack.enter_context(connect_from(f"127.0.1.{number % 40 + 1}", server.port))
             sock.sendall(b"GET /?a=")
         opened = time.monotonic() - started
         started = time.monotonic()
@@ -176,7 +191,7 @@ def test_past_its_threads_and_queue_a_request_is_503_at_once() -> None:
 
 
 def test_past_its_reading_connections_the_oldest_makes_room() -> None:
-    with tiny(reading=10) as server, ExitStack() as stack:
+    with tiny(reading=10, per_client=1000) as server, ExitStack() as stack:
         socks = [stack.enter_context(server.connect()) for _ in range(200)]
         for sock in socks:
             sock.sendall(b"GET /?a=")
@@ -184,6 +199,52 @@ def test_past_its_reading_connections_the_oldest_makes_room() -> None:
         socks[0].settimeout(5)
         assert socks[0].recv(100) == b"", "the oldest was closed"
     assert all("dropped: too many connections" in line for line in logged(server.stderr))
+    no_traceback(server.stderr)
+
+
+# --- one client cannot take every slot --------------------------------------------------------
+
+
+def test_one_address_cannot_take_every_connection() -> None:
+    """A client address holds 4 connections sending half a request (its share): each further
+    one from it is answered 503 with Retry-After at once, while another address is answered;
+    once it lets go of them, it is answered again (issue 19)."""
+    with tiny(per_client=4, header_timeout_s=60) as server, ExitStack() as stack:
+        held = [stack.enter_context(server.connect()) for _ in range(4)]
+        for sock in held:
+            sock.sendall(b"GET /?a=")
+        for _ in range(20):  # accepted in order: after the 4 held, each is one too many
+            with server.connect() as sock:
+                refused = read_all(sock)
+            assert status_of(refused) == 503 and b"\r\nRetry-After: 1\r\n" in refused
+        for _ in range(3):
+            with connect_from("127.0.0.2", server.port) as other:
+                other.sendall(get("/", server.port))
+                assert read_all(other).endswith(b"\r\n\r\nhello\n")
+        for sock in held:
+            sock.close()
+        answered(server)  # bounded: until the server has seen them go
+    lines = logged(server.stderr)
+    assert len(lines) == 20
+    assert all("503: this address holds 4 connections already; refused" in n for n in lines)
+    assert "kg: 127.0.0.2:" not in server.stderr
+    no_traceback(server.stderr)
+
+
+def test_connections_being_answered_count_in_the_share() -> None:
+    """Two slow requests (5 s) from one address take its share of 2: a third from it is 503 at
+    once, another address is answered meanwhile, and the two slow ones are answered."""
+    with tiny(per_client=2, threads=4) as server, ExitStack() as stack:
+        slow = [stack.enter_context(server.connect(20)) for _ in range(2)]
+        for sock in slow:
+            sock.sendall(get("/slow?5", server.port))
+        with server.connect() as sock:
+            assert status_of(read_all(sock)) == 503
+        with connect_from("127.0.0.2", server.port) as other:
+            other.sendall(get("/", server.port))
+            assert status_of(read_all(other)) == 200
+        assert all(read_all(sock).endswith(b"slow\n") for sock in slow)
+    assert len(logged(server.stderr)) == 1
     no_traceback(server.stderr)
 
 
@@ -281,3 +342,69 @@ def test_a_client_gone_has_its_query_stopped(tmp_path: Path) -> None:
     (line,) = [line for line in logged(stderr) if client in line]  # one line of its own
     assert line.endswith("its query was stopped"), stderr
     no_traceback(stderr)
+
+
+# --- queries waiting for their turn -------------------------------------------------------------
+
+
+def test_a_query_waits_for_its_turn_a_bounded_time() -> None:
+    """One query runs; one more may wait for its turn, for wait_s at most; a third, while one
+    waits, is refused at once (so waiting queries never hold every thread of the server)."""
+    from kg.web.app import QuerySlots
+
+    brief = QuerySlots(1, wait_s=0.2)
+    assert brief.take()
+    assert not brief.take(), "no turn came within 0.2 s"
+    brief.give()
+    assert brief.take()
+
+    slots = QuerySlots(1, wait_s=120)
+    assert slots.take()
+    waited: list[bool] = []
+    waiter = threading.Thread(target=lambda: waited.append(slots.take()))
+    waiter.start()
+    assert wait_until(lambda: slots.waiting == 1)
+    third: list[bool] = []
+    refused = threading.Thread(target=lambda: third.append(slots.take()))
+    refused.start()
+    refused.join(30)  # it would wait 120 s if it were let in to wait
+    assert not refused.is_alive() and third == [False]
+    slots.give()
+    waiter.join(30)
+    assert waited == [True] and slots.waiting == 0
+
+
+def test_a_query_without_a_turn_is_503_with_retry_after(tmp_path: Path) -> None:
+    """kg serve --concurrent-queries 1 --query-wait 1: while a query runs, another waits 1 s
+    for its turn, then is answered 503 with Retry-After; the server goes on answering."""
+    with (
+        served(
+            tmp_path, "--concurrent-queries", "1", "--query-wait", "1", "--timeout", "120"
+        ) as server,
+        running_in_the_background(server, CROSS_PRODUCT),
+    ):
+        busy = server.query("ASK { ?s ?p ?o }")
+        assert busy.status_code == 503, busy.text
+        assert busy.text == "too many queries at once; retry\n"
+        assert busy.headers["Retry-After"] == "1"
+        assert requests.get(f"{server.url}/", timeout=10).status_code == 200
+
+
+def test_the_application_stops_the_queries_of_one_thread(release: Path) -> None:
+    """The cancel hook is public: the server stops a request's queries through
+    App.stop_queries_of (StopsQueries), never through the application's insides."""
+    from kg.web.app import create_app
+    from kg.web.server import StopsQueries
+
+    app = create_app(release, hosts=["kg.test"])
+    try:
+        assert isinstance(app, StopsQueries)
+        assert not app.stop_queries_of(threading.get_ident()), "none running"
+        sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        with app.endpoint.lock:
+            app.endpoint.workers[sleeper] = threading.get_ident()
+        assert not app.stop_queries_of(threading.get_ident() + 1), "another thread's"
+        assert app.stop_queries_of(threading.get_ident())
+        assert sleeper.wait(30) != 0
+    finally:
+        app.close()

@@ -13,6 +13,7 @@ import pyoxigraph as ox
 import pytest
 import requests
 from click.testing import Result
+from folders import describe_anew
 from rdflib import Graph
 from test_negotiation import CLIENTS
 
@@ -289,26 +290,81 @@ def test_kg_serve_serves_the_site_with_negotiation(tmp_path: Path) -> None:
         assert requests.get(server.url + "/nope", timeout=10).status_code == 404
 
 
-def test_an_untrusted_release_cannot_write_outside_the_site_nor_serve_a_link(
-    release: Path, tmp_path: Path, kg: Callable[..., Result]
+def flip_a_byte(path: Path) -> None:
+    """The same size, another byte in the middle."""
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+#: What a release folder from elsewhere may hold that its description (void.ttl) does not say,
+#: and the words of the one line that refuses it (issue 19).
+UNTRUSTED = [
+    ("an extra file", lambda r: (r / "shadow.txt").write_text("x"), "shadow.txt: not a file"),
+    ("a symlink", lambda r: (r / "shadow.txt").symlink_to("/etc/hostname"), "shadow.txt: not"),
+    (
+        "a listed file made a symlink",
+        lambda r: ((r / "claims.csv").unlink(), (r / "claims.csv").symlink_to("/etc/hostname")),
+        "claims.csv: a symbolic link: refused",
+    ),
+    ("changed bytes", lambda r: flip_a_byte(r / "claims.csv"), "claims.csv: its SHA-256 is not"),
+    (
+        "another size",
+        lambda r: (r / "graph.nt").write_bytes((r / "graph.nt").read_bytes() + b"\n"),
+        "graph.nt: ",
+    ),
+    ("a listed file missing", lambda r: (r / "mappings.sssom.tsv").unlink(), "but missing"),
+    ("no description", lambda r: (r / "void.ttl").unlink(), "void.ttl: missing"),
+    (
+        "a listed file a folder",
+        lambda r: ((r / "kgx_nodes.tsv").unlink(), (r / "kgx_nodes.tsv").mkdir()),
+        "not a regular file",
+    ),
+]
+
+
+@pytest.mark.parametrize(("what", "change", "said"), UNTRUSTED, ids=[case[0] for case in UNTRUSTED])
+def test_only_what_the_release_lists_is_published(
+    what: str,
+    change: Callable[[Path], object],
+    said: str,
+    release: Path,
+    tmp_path: Path,
+    kg: Callable[..., Result],
 ) -> None:
-    """A release folder from elsewhere (issue 19): an IRI with '..' segments in graph.nq is
-    refused in one line (it made kg site write files anywhere), and a symlink beside the
-    release's files is never copied into the site's downloads."""
+    """A release folder from elsewhere is published only when it holds exactly the files its
+    void.ttl lists, each with the size and SHA-256 listed: anything else refuses the whole
+    release in one line (a tampered release is never half published), and no site is written.
+    Before, a symlink (shadow.txt -> /etc/shadow) was served, and a changed file copied."""
     import shutil
 
     hostile = tmp_path / "hostile"
     shutil.copytree(release, hostile)
-    (hostile / "shadow.txt").symlink_to("/etc/hostname")
-    site = tmp_path / "site"
-    assert kg("site", "--release", hostile, "--out", site).exit_code == 0
-    assert not list(site.rglob("shadow.txt"))
+    assert kg("site", "--release", hostile, "--out", tmp_path / "fine").exit_code == 0
+    change(hostile)
+    result = kg("site", "--release", hostile, "--out", tmp_path / "site")
+    assert result.exit_code == 2, what
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"kg: error: {hostile}/") and said in line, line
+    assert not (tmp_path / "site").exists()
+
+
+def test_an_untrusted_release_cannot_write_outside_the_site(
+    release: Path, tmp_path: Path, kg: Callable[..., Result]
+) -> None:
+    """An IRI with '..' segments in graph.nq, its description written anew to match, is
+    refused in one line (it made kg site write files anywhere) (issue 19)."""
+    import shutil
+
+    hostile = tmp_path / "hostile"
+    shutil.copytree(release, hostile)
     evil = (
         "<https://w3id.org/drugclaims/id/x/../../../escaped> "
         '<http://www.w3.org/2000/01/rdf-schema#label> "x" .\n'
     )
     with (hostile / "graph.nq").open("a", encoding="utf-8") as handle:
         handle.write(evil)
+    describe_anew(hostile, "graph.nq")
     result = kg("site", "--release", hostile, "--out", tmp_path / "other")
     assert result.exit_code == 2
     assert "not an IRI kg build mints" in result.stderr
@@ -343,6 +399,7 @@ def test_a_licence_that_would_inject_a_directive_is_refused(
     licence = "<https://creativecommons.org/licenses/by/4.0/>"
     assert licence in text
     graph.write_text(text.replace(licence, "<https://example.org/4.0/';internal;#>"))
+    describe_anew(hostile, "graph.nq")
     result = kg("site", "--release", hostile, "--out", tmp_path / "site")
     assert result.exit_code == 2
     assert "is not an IRI that may go into a server's configuration" in result.stderr
@@ -361,6 +418,7 @@ def test_only_a_web_address_is_a_link_out(release: Path, tmp_path: Path) -> None
             '<javascript:alert(1)> <http://www.w3.org/2000/01/rdf-schema#label> "x" '
             "<https://w3id.org/drugclaims/id/graph/catalogue> .\n"
         )
+    describe_anew(hostile, "graph.nq")
     site = tmp_path / "site"
     build_site(hostile, site)
     pages = "".join(p.read_text(encoding="utf-8") for p in site.rglob("*.html"))

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -30,6 +31,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -55,8 +57,11 @@ __all__ = [
     "LOOPBACK",
     "App",
     "Endpoint",
+    "LimitError",
     "Limits",
+    "QuerySlots",
     "allowed_hosts",
+    "check_limit",
     "create_app",
     "release_issued",
     "remove_orphans",
@@ -74,14 +79,90 @@ _OTHER_HOST = "this server does not answer for that host\n"
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
 
+class LimitError(ValueError):
+    """A limit outside the values it may take (below, it would refuse everything; above, it is
+    a slip of the keyboard, not a choice): names the limit."""
+
+    def __init__(self, limit: str, value: float, least: float, most: float, why: str = "") -> None:
+        self.limit = limit
+        self.reason = f"{_number(value)} is not between {_number(least)} and {_number(most)}"
+        self.reason += f" ({why})" if why else ""
+        super().__init__(f"{limit}: {self.reason}")
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def check_limit(limit: str, value: float, least: float, most: float, why: str = "") -> None:
+    """Refuse a limit outside [least, most] (``why``: what decides those bounds).
+
+    >>> check_limit("threads", 0, 1, 1024)
+    Traceback (most recent call last):
+    ...
+    kg.web.app.LimitError: threads: 0 is not between 1 and 1024
+
+    :raises LimitError: it is outside
+    """
+    if not least <= value <= most:
+        raise LimitError(limit, value, least, most, why)
+
+
 @dataclass(frozen=True)
 class Limits:
-    """What one query may use, and how many run at once."""
+    """What one query may use, how many run at once, and how long one waits for its turn: at
+    most ``concurrent`` queries run, and as many more wait, each ``wait_s`` seconds at most
+    (then, or when that many wait already, 503 with ``Retry-After``), so that queries waiting
+    their turn never hold every thread of the server.
+
+    :raises LimitError: a limit outside the values it may take
+    """
 
     timeout_s: float = 30.0
     memory_mb: int = 1024
     concurrent: int = 4
     allow_service: bool = False
+    wait_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        check_limit("timeout_s", self.timeout_s, 0.001, 86400)
+        check_limit("memory_mb", self.memory_mb, 16, 1 << 20)
+        check_limit("concurrent", self.concurrent, 1, 256)
+        check_limit("wait_s", self.wait_s, 0, 3600)
+
+
+class QuerySlots:
+    """The queries' turns (:class:`Limits`): ``running`` at once, and at most as many waiting,
+    each for ``wait_s`` seconds at most."""
+
+    def __init__(self, running: int, wait_s: float) -> None:
+        self._free = threading.Semaphore(running)
+        self._room = threading.Semaphore(running)  # places to wait in
+        self._count = threading.Lock()
+        self.wait_s = wait_s
+        self.waiting = 0  # queries waiting for their turn now
+
+    def take(self) -> bool:
+        """Take a turn, waiting for one if need be; False when none came in time, or when too
+        many wait already."""
+        if self._free.acquire(blocking=False):
+            return True
+        if not self._room.acquire(blocking=False):
+            return False
+        self._add_waiting(1)
+        try:
+            return self._free.acquire(timeout=self.wait_s)
+        finally:
+            self._add_waiting(-1)
+            self._room.release()
+
+    def _add_waiting(self, change: int) -> None:
+        with self._count:
+            self.waiting += change
+
+    def give(self) -> None:
+        """Give back a turn taken."""
+        self._free.release()
 
 
 @dataclass
@@ -94,10 +175,11 @@ class Endpoint:
     license: str | None
     limits: Limits
     hosts: frozenset[str]
-    slots: threading.BoundedSemaphore
+    slots: QuerySlots
     prefixes: Mapping[str, str] = field(default_factory=dict)  # predeclared in every query
     issued: float | None = None  # the release's dct:issued (seconds): its files' Last-Modified
-    workers: set[subprocess.Popen[bytes]] = field(default_factory=set)
+    #: the running workers, each with the thread that started it
+    workers: dict[subprocess.Popen[bytes], int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     examples: tuple[Example, ...] = ()  # the project's example queries, for the query page
     graphs: Sizes = field(default_factory=Sizes)  # of the default and each named graph
@@ -109,6 +191,16 @@ class Endpoint:
         with self.lock:
             for worker in list(self.workers):
                 worker.kill()
+
+    def stop_queries_of(self, thread: int) -> bool:
+        """Kill the queries the thread ``thread`` started (its client went away); whether
+        there were any."""
+        with self.lock:
+            found = [worker for worker, owner in self.workers.items() if owner == thread]
+        for worker in found:
+            with suppress(OSError):
+                worker.kill()
+        return bool(found)
 
 
 def respond(
@@ -160,13 +252,13 @@ def respond(
     if not endpoint.limits.allow_service and tokens.uses_service(query):
         message = "SERVICE is not allowed on this endpoint"
         return _refused(endpoint, query, html, HTTPStatus.FORBIDDEN, message)
-    if not endpoint.slots.acquire(timeout=endpoint.limits.timeout_s):
-        return _text(HTTPStatus.SERVICE_UNAVAILABLE, "too many queries at once; retry\n")
+    if not endpoint.slots.take():
+        return _busy(endpoint.limits)
     accepted = WORKER_TYPES if html else accepted_types(accept)
     try:
         status, content_type, output = run_worker(endpoint, query, accepted, operation.dataset)
     finally:
-        endpoint.slots.release()
+        endpoint.slots.give()
     if html:
         return _result_page(endpoint, query, operation.dataset, (status, content_type, output))
     return Answer(int(status), _headers(content_type, output), output)
@@ -269,6 +361,11 @@ class App:
         )
         return _start(start_response, found, head=method == "HEAD")
 
+    def stop_queries_of(self, thread: int) -> bool:
+        """Stop the queries the thread ``thread`` runs for its request (a server calls it when
+        that request's client went away); whether there were any."""
+        return self.endpoint.stop_queries_of(thread)
+
     def close(self) -> None:
         """Stop the running queries and remove what :func:`create_app` wrote."""
         self.endpoint.stop_workers()
@@ -301,11 +398,11 @@ def create_app(
     work = Path(tempfile.mkdtemp(prefix=PREFIX))
     (work / OWNER).write_text(str(os.getpid()), encoding="ascii")
     try:
+        _, licence = build_site(folder, work / "site", sparql_endpoint="/query")  # checks it
         store = work / "store"
         load_store(folder / "graph.nq", store)
         issued = release_issued(store)
         graphs, title = _release_graphs(store)
-        _, licence = build_site(folder, work / "site", sparql_endpoint="/query")
         converter = release_converter(folder / "graph.nq")
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
@@ -319,7 +416,7 @@ def create_app(
         licence,
         chosen,
         names,
-        threading.BoundedSemaphore(chosen.concurrent),
+        QuerySlots(chosen.concurrent, chosen.wait_s),
         prefix_map(converter),  # the prefixes kg query predeclares, by the same function
         issued,
         examples=offered,
@@ -428,7 +525,7 @@ def run_worker(
         preexec_fn=lambda: die_with_parent(parent),
     )
     with endpoint.lock:
-        endpoint.workers.add(worker)
+        endpoint.workers[worker] = threading.get_ident()
     request = json.dumps(
         {
             "query": query,
@@ -451,7 +548,7 @@ def run_worker(
         )
     finally:
         with endpoint.lock:
-            endpoint.workers.discard(worker)
+            endpoint.workers.pop(worker, None)
     if worker.returncode == 0:
         content_type, _, body = out.partition(b"\n")
         return HTTPStatus.OK, content_type.decode("ascii"), body
@@ -463,6 +560,13 @@ def run_worker(
         _TEXT,
         f"the query needed more than {limits.memory_mb} MB of memory and was stopped\n".encode(),
     )
+
+
+def _busy(limits: Limits) -> Answer:
+    """503: no turn for the query came within its wait; when to ask again."""
+    found = _text(HTTPStatus.SERVICE_UNAVAILABLE, "too many queries at once; retry\n")
+    retry = ("Retry-After", str(max(1, math.ceil(limits.wait_s))))
+    return Answer(found.status, (*found.headers, retry), found.body)
 
 
 def _text(status: HTTPStatus, message: str, allow: str | None = None) -> Answer:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from pathlib import Path
 
 import pyoxigraph as ox
 
@@ -52,30 +51,32 @@ GRAPH_WORDS = {
 _SOURCE_WORDS = "the claims of one source, their evidence and the source's text"
 
 
-def load_release(release: Path) -> ox.Store:
+def load_release(files: Mapping[str, bytes]) -> ox.Store:
     """The store the site is written from: ``graph.nq``, ``void.ttl`` and the
-    nanopublications (but their assertions) of the release in ``release``.
+    nanopublications (but their assertions) of a release (``files``: its checked files, by
+    name, as :func:`kg.formats.listing.read_release` reads them).
 
     :raises InputError: one of them is not valid RDF (the file, the line, what is wrong)
     """
     store = ox.Store()
-    store.bulk_load(path=str(release / "graph.nq"), format=ox.RdfFormat.N_QUADS)
-    void = release / "void.ttl"
-    if void.is_file():
+    store.bulk_load(input=files["graph.nq"], format=ox.RdfFormat.N_QUADS)
+    if "void.ttl" in files:
         store.extend(
-            ox.Quad(q.subject, q.predicate, q.object) for q in _parse(void, ox.RdfFormat.TURTLE)
+            ox.Quad(q.subject, q.predicate, q.object)
+            for q in _parse("void.ttl", files["void.ttl"], ox.RdfFormat.TURTLE)
         )
-    nanopubs = release / "nanopubs.trig"
-    if nanopubs.is_file():
-        store.extend(_nanopub_quads(_parse(nanopubs, ox.RdfFormat.TRIG)))
+    if "nanopubs.trig" in files:
+        store.extend(
+            _nanopub_quads(_parse("nanopubs.trig", files["nanopubs.trig"], ox.RdfFormat.TRIG))
+        )
     return store
 
 
-def _parse(path: Path, rdf_format: ox.RdfFormat) -> list[ox.Quad]:
+def _parse(name: str, data: bytes, rdf_format: ox.RdfFormat) -> list[ox.Quad]:
     try:
-        return list(ox.parse(path=str(path), format=rdf_format))
+        return list(ox.parse(input=data, format=rdf_format))
     except SyntaxError as error:
-        raise InputError(path.name, error.lineno, None, f"not valid RDF: {error.msg}") from error
+        raise InputError(name, error.lineno, None, f"not valid RDF: {error.msg}") from error
 
 
 def _nanopub_quads(found: list[ox.Quad]) -> Iterator[ox.Quad]:

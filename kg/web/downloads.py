@@ -1,9 +1,10 @@
 """The release's files as the site offers them: ``download/<version>/<file>``, each claim's
 nanopublication among them, and where the dataset description says each file is published.
 
-Only the release's own files are copied (those :data:`kg.formats.files.RELEASE_FILES` names,
-and ``nanopubs/<source>/<claim>.trig``), regular files only: a symlink in a release folder from
-elsewhere is never followed into the site.
+Only the files the release's description lists (:func:`kg.formats.listing.read_release`,
+each with its size and checksum) are copied, and each claim's ``nanopubs/<source>/<claim>.trig``
+when it holds what the listed ``nanopubs.trig`` holds of it (:func:`vouched_nanopubs`), regular
+files only: a symlink in a release folder from elsewhere is never followed into the site.
 """
 
 from __future__ import annotations
@@ -16,11 +17,10 @@ import pyoxigraph as ox
 
 from kg import namespaces as ns  # rdflib's closed DCAT, imported, upsets doctests
 from kg.errors import InputError
-from kg.formats.files import RELEASE_FILES
 from kg.namespaces import KGO, NP, RDF
 from kg.rdf.lines import term_value as _v
 
-__all__ = ["Download", "Nanopub", "nanopubs", "read_downloads", "release_files", "web_address"]
+__all__ = ["Download", "Nanopub", "nanopubs", "read_downloads", "vouched_nanopubs", "web_address"]
 
 _MEDIA_TYPES = "http://www.iana.org/assignments/media-types/"
 _TYPE = ox.NamedNode(str(RDF.type))
@@ -58,50 +58,75 @@ def web_address(iri: str) -> str | None:
     return iri
 
 
-def release_files(release: Path, version: str) -> dict[str, bytes]:
-    """The release's files, by their path in the site."""
-    files = {}
-    for name in RELEASE_FILES:
-        path = release / name
-        if _regular(path, release):
-            files[f"download/{version}/{name}"] = path.read_bytes()
-    for path in _nanopub_files(release):
-        files[f"download/{version}/{path.relative_to(release).as_posix()}"] = path.read_bytes()
-    return files
+def vouched_nanopubs(release: Path, collection: bytes | None) -> dict[str, bytes]:
+    """Each claim's nanopublication file (``nanopubs/<source>/<claim>.trig``), by its path in
+    the release, when ``collection`` (the release's checked ``nanopubs.trig``) holds the same
+    quads under the same URI: the release's description lists ``nanopubs.trig`` with its size
+    and checksum, not these files, so they are served only as copies of what it vouches for.
 
-
-def nanopubs(release: Path, version: str) -> dict[str, Nanopub]:
-    """Each claim's nanopublication, by the claim's IRI (the claim its assertion types
-    kgo:Claim), with the URI its head graph names.
-
-    :raises InputError: a nanopublication that is not TriG (in a release from elsewhere)
+    :raises InputError: a file that is not TriG, larger than the collection, or not a
+        nanopublication of the collection as the collection holds it
     """
+    if not collection:
+        return {}
+    held: dict[str, set[ox.Quad]] = {}
+    quads = list(ox.parse(input=collection, format=ox.RdfFormat.TRIG))
+    heads = {
+        q.graph_name: _v(q.subject) for q in quads if q.predicate == _TYPE and q.object == _NANOPUB
+    }
+    graphs: dict[ox.NamedNode | ox.BlankNode | ox.DefaultGraph, str] = {}
+    for quad in quads:  # a nanopublication's graphs: its head, and those its head names
+        if quad.graph_name in heads and isinstance(quad.object, ox.NamedNode):
+            graphs.setdefault(quad.object, heads[quad.graph_name])
+    graphs.update(heads)
+    for quad in quads:
+        uri = graphs.get(quad.graph_name)
+        if uri is not None:
+            held.setdefault(uri, set()).add(quad)
     found = {}
     for path in _nanopub_files(release):
-        uri, claim = None, None
+        shown = path.relative_to(release).as_posix()
+        if path.stat().st_size > len(collection):
+            raise InputError(shown, None, None, "larger than nanopubs.trig, which it is part of")
+        data = path.read_bytes()
         try:
-            for quad in ox.parse(path=str(path), format=ox.RdfFormat.TRIG):
-                if quad.predicate == _TYPE and quad.object == _NANOPUB:
-                    uri = _v(quad.subject)
-                elif quad.predicate == _TYPE and quad.object == _CLAIM:
-                    claim = _v(quad.subject)
+            own = set(ox.parse(input=data, format=ox.RdfFormat.TRIG))
         except SyntaxError as error:
-            shown = path.relative_to(release).as_posix()
             raise InputError(shown, None, None, f"not a nanopublication in TriG: {error}") from None
-        if uri and claim and web_address(uri):
-            found[claim] = Nanopub(
-                uri, f"download/{version}/{path.relative_to(release).as_posix()}"
+        uri = next(
+            (_v(q.subject) for q in own if q.predicate == _TYPE and q.object == _NANOPUB), ""
+        )
+        if held.get(uri) != own:
+            raise InputError(
+                shown, None, None, "not a nanopublication of nanopubs.trig as it holds it; refused"
             )
+        found[shown] = data
     return found
 
 
-def read_downloads(void: Path) -> list[Download]:
+def nanopubs(files: dict[str, bytes], version: str) -> dict[str, Nanopub]:
+    """Each claim's nanopublication, by the claim's IRI (the claim its assertion types
+    kgo:Claim), with the URI its head graph names (``files``: from :func:`vouched_nanopubs`)."""
+    found = {}
+    for name, data in sorted(files.items()):
+        uri, claim = None, None
+        for quad in ox.parse(input=data, format=ox.RdfFormat.TRIG):
+            if quad.predicate == _TYPE and quad.object == _NANOPUB:
+                uri = _v(quad.subject)
+            elif quad.predicate == _TYPE and quad.object == _CLAIM:
+                claim = _v(quad.subject)
+        if uri and claim and web_address(uri):
+            found[claim] = Nanopub(uri, f"download/{version}/{name}")
+    return found
+
+
+def read_downloads(void: bytes | None) -> list[Download]:
     """The release's files as its ``void.ttl`` lists them (dcat:downloadURL, dcat:mediaType),
     sorted by name; none when there is no such file."""
-    if not _regular(void, void.parent):
+    if not void:
         return []
     store = ox.Store()
-    store.bulk_load(path=str(void), format=ox.RdfFormat.TURTLE)
+    store.bulk_load(input=void, format=ox.RdfFormat.TURTLE)
     found = set()
     for quad in store.quads_for_pattern(None, ox.NamedNode(str(ns.DCAT.downloadURL)), None):
         url = _v(quad.object)
@@ -122,11 +147,6 @@ def _nanopub_files(release: Path) -> Iterator[Path]:
     for source in sorted(folder.iterdir()):
         if source.is_dir() and not source.is_symlink():  # so inside the release, as is its file
             yield from (p for p in sorted(source.glob("*.trig")) if _file(p))
-
-
-def _regular(path: Path, release: Path) -> bool:
-    """A regular file inside the release folder (no symlink on the way)."""
-    return _file(path) and path.resolve().is_relative_to(release.resolve())
 
 
 def _file(path: Path) -> bool:

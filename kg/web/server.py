@@ -3,13 +3,14 @@ SPARQL endpoint that a caller cannot turn into a proxy or a denial of service) o
 HTTP server, until Ctrl-C, SIGTERM or SIGHUP.
 
 The server binds before anything is announced (a port in use is one line). It holds a bounded
-number of connections (:class:`Connections`): one thread reads every connection's request line
-and headers without blocking, within a time limit, so that clients that connect and send
-nothing, or half a request, hold no thread (Slowloris); a complete request goes to one of a
-fixed number of threads, through a short queue, and beyond that is answered 503 at once. The
-body must arrive, and the answer be taken, within time limits too. A client that goes away
-while its query runs has the query stopped. Every failure is a status code (when the client
-is still there to read one) and one line on standard error, never a traceback.
+number of connections (:class:`Connections`): one thread reads every connection's request line and
+headers without blocking, within a time limit, so that clients that connect and send nothing, or
+half a request, hold no thread (Slowloris); a complete request goes to one of a fixed number of
+threads, through a short queue, and beyond that is answered 503 at once; one client address holds
+at most its share of the connections. The body must arrive, and the answer be taken, within time
+limits too. A client that goes away while its query runs has the query stopped. Every failure is a
+status code (when the client is still there to read one) and one line on standard error, never a
+traceback.
 
 On stopping, the server kills the running queries and removes the application's temporary store
 and site. Workers die with ``kg`` even when it is killed outright, and the next ``kg serve``
@@ -20,28 +21,37 @@ from __future__ import annotations
 
 import errno
 import io
+import ipaddress
 import queue
 import select
 import selectors
 import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
 from types import FrameType
-from typing import IO, Any, cast
+from typing import IO, Any, Protocol, cast, runtime_checkable
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 from kg.sparql.endpoint import EndpointError
-from kg.web.app import LOOPBACK, App, Limits, create_app
+from kg.web.app import LOOPBACK, App, LimitError, Limits, check_limit, create_app
 
-__all__ = ["LOOPBACK", "Connections", "Limits", "make_server", "serve"]
+__all__ = [
+    "LOOPBACK",
+    "Connections",
+    "LimitError",
+    "Limits",
+    "StopsQueries",
+    "check_together",
+    "make_server",
+    "serve",
+]
 
 _LOG = threading.Lock()
 
@@ -53,23 +63,42 @@ class Connections:
     ``threads`` requests are answered at once and ``queued`` more wait for a thread; a complete
     request beyond those is answered 503 at once. ``reading`` connections may be sending their
     request line and headers (no thread is held meanwhile); a new one beyond that drops the
-    oldest. The request line and headers (at most ``header_bytes``) must arrive within
-    ``header_timeout_s`` of the connection (else 408), the body within ``body_timeout_s``
-    (else 408), and each write of the answer must be taken within ``write_timeout_s`` (else
-    the client is dropped and the answer freed).
+    oldest. One client address (an IPv6 one: its /64 network) holds at most ``per_client``
+    connections at once, whatever each is doing; a new one beyond that is answered 503 at
+    once, so that one client cannot take every slot. The request line and headers (at most
+    ``header_bytes``) must arrive within ``header_timeout_s`` of the connection (else 408),
+    the body within ``body_timeout_s`` (else 408), and each write of the answer must be taken
+    within ``write_timeout_s`` (else the client is dropped and the answer freed).
+
+    :raises LimitError: a limit outside the values it may take
     """
 
     threads: int = 16
     queued: int = 32
     reading: int = 1000
+    per_client: int = 32
     header_timeout_s: float = 10.0
     body_timeout_s: float = 30.0
     write_timeout_s: float = 30.0
     header_bytes: int = 65536
 
     def __post_init__(self) -> None:
-        if min(self.threads, self.queued, self.reading, self.header_bytes) < 1:
-            raise ValueError("threads, queued, reading and header_bytes must be at least 1")
+        check_limit("threads", self.threads, 1, 1024)
+        check_limit("queued", self.queued, 1, 1 << 16)
+        check_limit("reading", self.reading, 1, 1 << 20)
+        check_limit("per_client", self.per_client, 1, 1 << 20)
+        for name in ("header_timeout_s", "body_timeout_s", "write_timeout_s"):
+            check_limit(name, getattr(self, name), 0.001, 3600)
+        check_limit("header_bytes", self.header_bytes, 1, 1 << 24)
+
+
+@runtime_checkable
+class StopsQueries(Protocol):
+    """An application whose queries a server can stop one request at a time (kg's
+    :class:`~kg.web.app.App`): the server calls it when a request's client went away, with the
+    thread that answers that request."""
+
+    def stop_queries_of(self, thread: int) -> bool: ...
 
 
 class Stopped(BaseException):
@@ -88,12 +117,15 @@ def serve(
     """Serve the release read-only at http://host:port/ (the SPARQL endpoint at /query) until
     stopped; ``hosts`` are more names clients may reach it by (its Host header).
 
+    :raises LimitError: more queries at once than the threads can hold, running and waiting
     :raises EndpointError: the port is taken, or the release cannot be loaded
     """
+    connections = connections or Connections()
+    check_together(limits, connections)
     app: App | None = None
     try:
         with _stopped_by_signals():
-            httpd = _bind(host, port, connections or Connections())
+            httpd = _bind(host, port, connections)
             try:
                 app = create_app(release, hosts=hosts, limits=limits, bound=(host, port))
                 httpd.set_app(app)
@@ -107,6 +139,28 @@ def serve(
         if app is not None:
             app.close()
     return 0
+
+
+def check_together(limits: Limits, connections: Connections) -> None:
+    """Refuse limits that do not fit together: the queries running and as many waiting their
+    turn must leave a thread for the pages.
+
+    >>> check_together(Limits(concurrent=4), Connections(threads=9))
+    >>> check_together(Limits(concurrent=4), Connections(threads=8))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    kg.web.app.LimitError: concurrent: 4 is not between 1 and 3 (each query running or ...)
+
+    :raises LimitError: more queries at once than the threads hold
+    """
+    check_limit(
+        "concurrent",
+        limits.concurrent,
+        1,
+        max(1, (connections.threads - 1) // 2),
+        f"each query running or waiting its turn holds one of the {connections.threads} "
+        "threads, and pages need one",
+    )
 
 
 def make_server(host: str, port: int, app: Any, connections: Connections | None = None) -> Server:
@@ -146,6 +200,7 @@ class _Connection:
     sock: socket.socket
     address: Any
     deadline: float  # for the request line and headers
+    client: str = ""  # whose connections count together (its address, or IPv6 /64)
     data: bytearray = field(default_factory=bytearray)
     thread: int | None = None  # the thread answering it
     gone: bool = False  # the client closed its connection while its request was answered
@@ -206,20 +261,17 @@ class Server(WSGIServer):
         self._answering: dict[socket.socket, _Connection] = {}
         self._lock = threading.Lock()
         self._queue: queue.Queue[_Connection] = queue.Queue(maxsize=connections.queued)
-        self._workers: _OwnedWorkers | None = None
+        self._held: dict[str, int] = {}  # connections held by each client, under _lock
+        self._stopper: StopsQueries | None = None
         super().__init__(address, _Handler)  # binds (on failure, closes: server_close)
         for number in range(connections.threads):
             threading.Thread(target=self._work, name=f"kg-serve-{number}", daemon=True).start()
 
     def set_app(self, application: Any) -> None:
-        """Serve ``application``; a kg application's queries can then be stopped one by one."""
+        """Serve ``application``; when it can (:class:`StopsQueries`), a request's queries
+        are stopped when its client goes away."""
         super().set_app(application)
-        endpoint: Any = getattr(application, "endpoint", None)
-        running = getattr(endpoint, "workers", None)
-        if isinstance(running, set) and not isinstance(running, _OwnedWorkers):
-            with endpoint.lock:
-                self._workers = _OwnedWorkers(running)
-                endpoint.workers = self._workers
+        self._stopper = application if isinstance(application, StopsQueries) else None
 
     def serve_forever(self, poll_interval: float = 0.2) -> None:
         self.socket.setblocking(False)
@@ -267,15 +319,46 @@ class Server(WSGIServer):
                 else:
                     time.sleep(0.05)
                 return
+            sock.setblocking(False)
+            deadline = time.monotonic() + self.connections.header_timeout_s
+            connection = _Connection(sock, address, deadline, _client_of(address))
+            if not self._hold(connection):
+                continue
             if len(self._reading) >= self.connections.reading:
                 oldest = next(iter(self._reading.values()))
                 _log(oldest, "dropped: too many connections sending no request; the oldest goes")
                 self._forget(oldest)
-            sock.setblocking(False)
-            deadline = time.monotonic() + self.connections.header_timeout_s
-            connection = _Connection(sock, address, deadline)
             self._reading[sock] = connection
             self._selector.register(sock, selectors.EVENT_READ)
+
+    def _hold(self, connection: _Connection) -> bool:
+        """Count the connection against its client's share; one past it is refused, 503."""
+        limit = self.connections.per_client
+        with self._lock:
+            held = self._held.get(connection.client, 0)
+            if held < limit:
+                self._held[connection.client] = held + 1
+                return True
+        _log(connection, f"503: this address holds {limit} connections already; refused")
+        with suppress(OSError):
+            connection.sock.recv(65536)  # what came already: closing on it would reset
+        with suppress(OSError):
+            connection.sock.send(
+                _plain(
+                    HTTPStatus.SERVICE_UNAVAILABLE,
+                    f"at most {limit} connections from one address; retry",
+                    "Retry-After: 1",
+                )
+            )
+        _close(connection.sock)
+        return False
+
+    def _let_go(self, connection: _Connection) -> None:
+        """The connection is over: its client's share has room again."""
+        with self._lock:
+            left = self._held.pop(connection.client, 1) - 1
+            if left > 0:
+                self._held[connection.client] = left
 
     def _read(self, connection: _Connection) -> None:
         try:
@@ -341,6 +424,7 @@ class Server(WSGIServer):
             with suppress(KeyError, ValueError):
                 self._selector.unregister(connection.sock)
         _close(connection.sock)
+        self._let_go(connection)
 
     # --- a client gone while it is answered
 
@@ -363,9 +447,9 @@ class Server(WSGIServer):
                     self._stop_queries(connection)  # one started since
 
     def _stop_queries(self, connection: _Connection) -> bool:
-        if self._workers is None or connection.thread is None:
+        if self._stopper is None or connection.thread is None:
             return False
-        return self._workers.kill_those_of(connection.thread)
+        return self._stopper.stop_queries_of(connection.thread)
 
     # --- answering, in the pool's threads
 
@@ -384,7 +468,26 @@ class Server(WSGIServer):
                 with self._lock:
                     del self._answering[connection.sock]
                 _close(connection.sock)
+                self._let_go(connection)
                 del connection
+
+
+def _client_of(address: Any) -> str:
+    """Whose connection it is, for the share each client may hold: its IP address, or for an
+    IPv6 address its /64 network (one host commonly has a whole /64 to pick from).
+
+    >>> _client_of(("127.0.0.2", 40000)), _client_of(("2001:db8::1:2", 40000, 0, 0))
+    ('127.0.0.2', '2001:db8::/64')
+    """
+    try:
+        host = ipaddress.ip_address(address[0])
+    except (TypeError, IndexError, ValueError):
+        return str(address)
+    if isinstance(host, ipaddress.IPv6Address):
+        if host.ipv4_mapped is not None:
+            return str(host.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{host}/64", strict=False))
+    return str(host)
 
 
 def _closed_by_its_client(sock: socket.socket) -> bool:
@@ -406,36 +509,6 @@ def _close(sock: socket.socket) -> None:
         sock.shutdown(socket.SHUT_WR)
     with suppress(OSError):
         sock.close()
-
-
-class _OwnedWorkers(set[subprocess.Popen[bytes]]):
-    """The application's running query workers, each with the thread that started it (the
-    application adds and discards them under its endpoint's lock, from the answering thread)."""
-
-    def __init__(self, workers: Iterable[subprocess.Popen[bytes]] = ()) -> None:
-        super().__init__(workers)
-        self._threads: dict[subprocess.Popen[bytes], int] = {}
-        self._guard = threading.Lock()
-
-    def add(self, worker: subprocess.Popen[bytes]) -> None:
-        with self._guard:
-            super().add(worker)
-            self._threads[worker] = threading.get_ident()
-
-    def discard(self, worker: object) -> None:
-        with self._guard:
-            super().discard(worker)
-            if isinstance(worker, subprocess.Popen):
-                self._threads.pop(worker, None)
-
-    def kill_those_of(self, thread: int) -> bool:
-        """Kill the workers the thread started; whether there were any."""
-        with self._guard:
-            found = [worker for worker, owner in self._threads.items() if owner == thread]
-        for worker in found:
-            with suppress(OSError):
-                worker.kill()
-        return bool(found)
 
 
 class _BodyTimeout(TimeoutError):

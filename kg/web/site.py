@@ -40,6 +40,7 @@ from kg.curation.converter import declared_converter, namespaces
 from kg.curation.project import VERSION
 from kg.errors import InputError
 from kg.formats.files import FILES, RELEASE_FILES
+from kg.formats.listing import read_release
 from kg.formats.turtle import write_turtle
 from kg.namespaces import BIOLINK, OA, OWL, RDF, RDFS, ROOT
 from kg.rdf.lines import term_value as _v
@@ -49,7 +50,14 @@ from kg.sparql.query import packaged_query, run_query
 from kg.views import CLAIM_PROPERTIES
 from kg.web.deploy import htaccess, nginx_conf
 from kg.web.documents import load_release, named_graphs, see_also, site_statements
-from kg.web.downloads import Download, Nanopub, nanopubs, read_downloads, release_files, web_address
+from kg.web.downloads import (
+    Download,
+    Nanopub,
+    nanopubs,
+    read_downloads,
+    vouched_nanopubs,
+    web_address,
+)
 from kg.web.excerpt import excerpt
 from kg.web.markup import KINDS, article_markup, dataset_markup, entity_markup, script_text
 from kg.web.negotiation import FORMATS
@@ -287,21 +295,27 @@ def build_site(
     """Write the site of the release in ``release`` (its graph.nq) into ``out``, with the
     nginx.conf and the w3id.org .htaccess that serve it (see :mod:`kg.web.deploy`); returns the
     number of pages and the release's licence. The site is staged beside ``out`` and swapped
-    in whole, as a release is (:func:`kg.runtime.publish.write_release`).
+    in whole, as a release is (:func:`kg.runtime.publish.write_release`). Only the files the
+    release's description lists, each with its listed size and checksum, are read and copied
+    (:func:`kg.formats.listing.read_release`).
 
+    :raises InputError: the release folder is not what its description lists
     :raises OutputError: ``out`` holds other files than a site's, or cannot be written
     """
-    store = load_release(release)
+    checked = read_release(release)  # the listed files only, each as listed
+    store = load_release(checked)
     version = _release_version(store)
     graphs = named_graphs(store)
     store.extend(site_statements(store, version))
     site = read_site(store)
     files: dict[str, bytes] = {}
     if site.version:  # the release's files, where void.ttl's dcat:downloadURL says they are
-        files.update(release_files(release, site.version))
-        site.files = tuple(n for n in RELEASE_FILES if f"download/{site.version}/{n}" in files)
-        site.downloads = tuple(read_downloads(release / "void.ttl"))
-        site.nanopubs = nanopubs(release, site.version)
+        vouched = vouched_nanopubs(release, checked.get("nanopubs.trig"))
+        for name, data in (*checked.items(), *vouched.items()):
+            files[f"download/{site.version}/{name}"] = data
+        site.files = tuple(n for n in RELEASE_FILES if n in checked)
+        site.downloads = tuple(read_downloads(checked.get("void.ttl")))
+        site.nanopubs = nanopubs(vouched, site.version)
     prefixes = namespaces(site.converter)
     outside = {iri: p.path for iri, p in site.pages.items() if p.path.startswith("doc/external/")}
     entities = {iri: path for iri, path in outside.items() if iri not in site.vocabulary}

@@ -1,0 +1,167 @@
+"""A release folder as its own description lists it: ``void.ttl`` gives every file of the release
+(but itself) with its byte size and SHA-256 (:mod:`kg.formats.void`); :func:`read_release`
+reads those files and nothing else, and checks each against what it lists.
+
+A release folder from elsewhere (``kg site --release DIR``, ``kg serve --release DIR``) is read,
+never trusted: a file the description does not list, a listed file that is missing, changed
+(another size or checksum), a symbolic link or not a regular file, refuses the whole release
+in one line, so that a tampered release is never half published. What this proves is that the
+folder is what its description says, not who wrote the description: whoever could change a
+file could change void.ttl too (the release's contents are then checked as any input is).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg import namespaces
+from kg.errors import InputError
+from kg.formats.files import RELEASE_FILES, RELEASE_FOLDERS
+
+__all__ = ["DESCRIPTION", "Listed", "read_listing", "read_release"]
+
+#: The file of a release that lists the others.
+DESCRIPTION = "void.ttl"
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_CHUNK = 1 << 20
+_DCAT, _SPDX = str(namespaces.DCAT), str(namespaces.SPDX)
+_LISTED = f"""
+SELECT ?url ?size ?sum WHERE {{
+  ?file a <{_DCAT}Distribution> ; <{_DCAT}downloadURL> ?url ; <{_DCAT}byteSize> ?size ;
+        <{_SPDX}checksum> ?checksum .
+  ?checksum <{_SPDX}algorithm> <{_SPDX}checksumAlgorithm_sha256> ; <{_SPDX}checksumValue> ?sum .
+}}
+"""
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One file as the release's description lists it."""
+
+    name: str
+    size: int
+    sha256: str
+
+
+def read_listing(description: bytes, where: str = DESCRIPTION) -> dict[str, Listed]:
+    """The files a release's description (the bytes of its void.ttl) lists, by name: each
+    distribution's download URL ends with the name of one of a release's files.
+
+    >>> ttl = (b'@prefix dcat: <http://www.w3.org/ns/dcat#> . '
+    ...        b'@prefix spdx: <http://spdx.org/rdf/terms#> . '
+    ...        b'<http://x/r/graph.nq> a dcat:Distribution ; dcat:byteSize 3 ; '
+    ...        b'dcat:downloadURL <http://x/d/1/graph.nq> ; spdx:checksum <http://x/c> . '
+    ...        b'<http://x/c> spdx:algorithm spdx:checksumAlgorithm_sha256 ; '
+    ...        b'spdx:checksumValue "' + b'ab' * 32 + b'" .')
+    >>> read_listing(ttl)["graph.nq"].size
+    3
+
+    :raises InputError: not Turtle, a listed name that is no release file, a size or checksum
+        that is not one, or a file listed twice
+    """
+    store = ox.Store()
+    try:
+        store.load(input=description, format=ox.RdfFormat.TURTLE)
+    except (SyntaxError, ValueError) as error:
+        raise InputError(where, None, None, f"not the release's description: {error}") from error
+    found: dict[str, Listed] = {}
+    for row in store.query(_LISTED):  # type: ignore[union-attr]
+        url, size, checksum = (str(term.value) for term in row)
+        name = url.rsplit("/", 1)[-1]
+        if name not in RELEASE_FILES or name == DESCRIPTION:
+            raise InputError(where, None, url, "lists a file that is not one of a release's")
+        if not size.isdigit() or not _SHA256.fullmatch(checksum):
+            raise InputError(where, None, url, "a byte size or SHA-256 that is not one")
+        listed = Listed(name, int(size), checksum)
+        if found.setdefault(name, listed) != listed:
+            raise InputError(where, None, url, "the file is listed twice, differently")
+    return found
+
+
+def read_release(release: Path) -> dict[str, bytes]:
+    """The files of the release folder ``release`` that its description lists, and the
+    description (void.ttl) itself, by name: each read without following a symbolic link, and
+    checked against the size and SHA-256 listed.
+
+    :raises InputError: no description, or a file missing, changed, unlisted, a symbolic link
+        or not a regular file (one line naming it and why)
+    """
+    description = _read(release / DESCRIPTION, None)
+    listing = read_listing(description, str(release / DESCRIPTION))
+    if "graph.nq" not in listing:
+        raise InputError(str(release / DESCRIPTION), None, None, "does not list graph.nq")
+    _refuse_unlisted(release, listing)
+    found = {DESCRIPTION: description}
+    for name, listed in sorted(listing.items()):
+        data = _read(release / name, listed.size)
+        if hashlib.sha256(data).hexdigest() != listed.sha256:
+            raise InputError(
+                str(release / name),
+                None,
+                None,
+                f"its SHA-256 is not the one {DESCRIPTION} lists: changed since the release "
+                "was built; refused",
+            )
+        found[name] = data
+    return found
+
+
+def _refuse_unlisted(release: Path, listing: dict[str, Listed]) -> None:
+    """Refuse anything in the folder but the listed files, the description and the release's
+    folders (which nothing serves)."""
+    with os.scandir(release) as entries:
+        for entry in sorted(entries, key=lambda e: e.name):
+            if entry.name in listing or entry.name == DESCRIPTION:
+                continue
+            if entry.name in RELEASE_FOLDERS and entry.is_dir(follow_symlinks=False):
+                continue
+            raise InputError(
+                str(release / entry.name),
+                None,
+                None,
+                f"not a file {DESCRIPTION} lists: refused (a release holds only the files its "
+                "description lists; remove it, or build the release again)",
+            )
+
+
+def _read(path: Path, size: int | None) -> bytes:
+    """The bytes of the regular file ``path``, never through a symbolic link, and never more
+    than ``size`` + 1 of them (when a size is expected: more is a changed file)."""
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError as error:
+        what = (
+            "missing: the release's description, which lists its files with their sizes and "
+            "checksums (build the release: kg build)"
+            if size is None
+            else f"listed in {DESCRIPTION} but missing: refused"
+        )
+        raise InputError(str(path), None, None, what) from error
+    except OSError as error:
+        if os.path.islink(path):
+            raise InputError(str(path), None, None, "a symbolic link: refused") from error
+        raise
+    status = os.fstat(handle)
+    if not stat.S_ISREG(status.st_mode):
+        os.close(handle)
+        raise InputError(str(path), None, None, "not a regular file: refused")
+    with os.fdopen(handle, "rb") as file:
+        if size is not None and status.st_size != size:
+            raise InputError(
+                str(path),
+                None,
+                None,
+                f"{status.st_size} bytes, where {DESCRIPTION} lists {size}: changed since the "
+                "release was built; refused",
+            )
+        data = file.read() if size is None else file.read(size + 1)
+    if size is not None and len(data) != size:
+        raise InputError(str(path), None, None, f"not the {size} bytes {DESCRIPTION} lists")
+    return data
