@@ -6,7 +6,9 @@ triples in Turtle, JSON-LD, N-Triples and RDF/XML beside it (``doc/<path>.ttl`` 
 resource's triples are those whose subject is the resource or a node minted under its IRI (a
 claim's evidence, quote and position selectors, its dose). The pages link to one another by
 relative paths, so the site works from any folder or host; they load nothing from elsewhere (no
-CDN, no font, no script but one inline filter on the index, which works without it).
+CDN, no font, no script but one inline sort on the browse pages, which work without it). The
+index is a short home page, and every claim is reached from it through browse pages of bounded
+size (:mod:`kg.web.browse`).
 Everything is generated from the release, sorted, so a rebuild writes the same bytes.
 
 Dereferencing (:mod:`kg.web.negotiation`): ``/id/<path>`` answers 303 See Other to
@@ -206,11 +208,13 @@ def build_site(
     public_host: str = "https://example.org",
     sparql_endpoint: str | None = None,
     force: bool = False,
+    page_size: int | None = None,
 ) -> tuple[int, str | None]:
     """Write the site of the release in ``release`` (its graph.nq) into ``out``, with the
     nginx.conf and the w3id.org .htaccess that serve it (see :mod:`kg.web.deploy`); returns the
     number of pages and the release's licence. The site is staged beside ``out`` and swapped
-    in whole, as a release is (:func:`kg.runtime.publish.write_release`).
+    in whole, as a release is (:func:`kg.runtime.publish.write_release`). A browse page shows
+    at most ``page_size`` rows (default: :data:`kg.web.browse.PAGE_SIZE`).
 
     :raises OutputError: ``out`` holds other files than a site's, or cannot be written
     """
@@ -225,7 +229,6 @@ def build_site(
         files[page.path + ".jsonld"] = _jsonld(page.triples)
         files[page.path + ".rdf"] = _rdfxml(page.triples, prefixes)
         files[page.path + ".html"] = _page_html(site, page).encode("utf-8")
-    files["index.html"] = _index_html(site, sparql_endpoint).encode("utf-8")
     files["404.html"] = _not_found_html(site).encode("utf-8")
     files["style.css"] = _STYLE.encode("utf-8")
     version = _release_version(store)
@@ -234,6 +237,15 @@ def build_site(
             path = release / name
             if path.is_file() and not path.is_symlink():
                 files[f"download/{version}/{name}"] = path.read_bytes()
+    from kg.web.browse import PAGE_SIZE, browse_files  # it builds on this module's pages
+
+    downloads = sorted(name for name in files if name.startswith("download/"))
+    files |= browse_files(
+        site,
+        page_size=PAGE_SIZE if page_size is None else page_size,
+        endpoint=sparql_endpoint,
+        downloads=downloads,
+    )
     root = out.resolve()
     files["nginx.conf"] = nginx_conf(
         root, 8080, license_of(store), prefix=root.parent / f".{root.name}-nginx"
@@ -312,6 +324,9 @@ width:100%}th,td{border-bottom:1px solid #ccc;padding:.3rem .5rem;text-align:lef
 vertical-align:top}mark{background:#ffe066;color:#1a1a1a}.status{font-weight:bold}
 .negated{color:#a40000}.hypothesis{color:#6b4e00}code{word-break:break-all}
 blockquote{border-left:4px solid #ccc;margin:0;padding:0 1rem;white-space:pre-wrap}
+.scroll{overflow-x:auto;max-width:100%}.pager{margin:.5rem 0}.pager a{margin-right:.5rem}
+th button{font:inherit;font-weight:bold;background:none;border:0;padding:0;color:#0b57a4;
+cursor:pointer;text-decoration:underline}
 """
 
 
@@ -631,39 +646,6 @@ def _schema_org(site: Site, page: Page, types: set[str]) -> str:
 
 def _escape_script(text: str) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
-def _index_html(site: Site, sparql_endpoint: str | None) -> str:
-    store = site.store
-    rows = []
-    for quad in store.quads_for_pattern(
-        None, ox.NamedNode(_RDF + "type"), ox.NamedNode(_KGO + "Claim")
-    ):
-        page = site.page_of(_v(quad.subject))
-        if page is None:
-            continue
-        word, css = _status(site, _value(page, page.iri, _KGO + "epistemicStatus"))
-        rows.append(
-            [
-                _link(site, page.iri, 0),
-                *(
-                    _link(site, _value(page, page.iri, _BIOLINK + role), 0)
-                    for role in ("subject", "predicate", "object")
-                ),
-                Cell(word, css=css),
-            ]
-        )
-    releases = sorted(p for p in site.pages if p.startswith(ROOT + "release/"))
-    return _render(
-        "index.html",
-        site,
-        0,
-        title=site.name,
-        description=site.description,
-        releases=[_link(site, iri, 0) for iri in releases],
-        endpoint=sparql_endpoint,
-        claims=sorted(rows, key=lambda r: [(c.text, c.href or "") for c in r]),
-    )
 
 
 def _not_found_html(site: Site) -> str:
