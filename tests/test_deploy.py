@@ -17,7 +17,7 @@ import requests
 from servers import executable, free_port, stop, wait_for
 from test_site import ACCEPT
 
-from kg.web.deploy import nginx_conf
+from kg.web.deploy import answer, nginx_conf
 from kg.web.negotiation import negotiate
 from kg.web.site import build_site, license_of
 
@@ -246,3 +246,20 @@ def test_nginx_compresses_documents_and_answers_304(server: str, ext: str) -> No
 def test_the_htaccess_lets_scripts_follow_its_redirects(site: Path) -> None:
     rules = (site / ".htaccess").read_text(encoding="utf-8")
     assert 'Header always set Access-Control-Allow-Origin "*"' in rules
+
+
+def test_nginx_and_kg_serve_serve_every_browse_page(server: str, site: Path) -> None:
+    """The pages that lead from the home page to every claim (kg/web/browse.py), as HTML, by
+    nginx and kg serve alike; nothing else under /browse/."""
+    pages = sorted(p.relative_to(site).as_posix() for p in (site / "browse").rglob("*.html"))
+    assert len(pages) > 10
+    for page in pages:
+        found = requests.get(f"{server}/{page}", timeout=10)
+        assert found.status_code == 200, page
+        assert found.headers["Content-Type"].startswith("text/html")
+        assert found.content == (site / page).read_bytes()
+        served = answer(site, f"/{page}", None)
+        assert served.status == 200 and served.body == found.content
+    for path in ("/browse/", "/browse/claims/by-label/1.ttl", "/browse/nothing.html"):
+        assert requests.get(server + path, timeout=10).status_code == 404, path
+        assert answer(site, path, None).status == 404, path

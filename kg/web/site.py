@@ -325,8 +325,8 @@ vertical-align:top}mark{background:#ffe066;color:#1a1a1a}.status{font-weight:bol
 .negated{color:#a40000}.hypothesis{color:#6b4e00}code{word-break:break-all}
 blockquote{border-left:4px solid #ccc;margin:0;padding:0 1rem;white-space:pre-wrap}
 .scroll{overflow-x:auto;max-width:100%}.pager{margin:.5rem 0}.pager a{margin-right:.5rem}
-th button{font:inherit;font-weight:bold;background:none;border:0;padding:0;color:#0b57a4;
-cursor:pointer;text-decoration:underline}
+.counts{width:auto}th button{font:inherit;font-weight:bold;background:none;border:0;padding:0;
+color:#0b57a4;cursor:pointer;text-decoration:underline}
 """
 
 
