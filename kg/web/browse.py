@@ -19,7 +19,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pyoxigraph as ox
 
@@ -166,9 +166,10 @@ def browse_files(
     by_label = sorted(claims, key=lambda r: (_label(site, r.iri).casefold(), r.iri))
     by_date = sorted(by_label, key=lambda r: r.date, reverse=True)  # stable: then by label
     files: dict[str, bytes] = {}
-    files |= _claim_pages(site, "claims/by-label", "All claims, by label", by_label, page_size)
+    cells = _Cells(site)
+    files |= _claim_pages(cells, "claims/by-label", "All claims, by label", by_label, page_size)
     files |= _claim_pages(
-        site, "claims/by-date", "All claims, newest source first", by_date, page_size
+        cells, "claims/by-date", "All claims, newest source first", by_date, page_size
     )
     facets = []
     for facet in FACETS:
@@ -181,12 +182,38 @@ def browse_files(
         for value in ordered:
             title = f"{facet.phrase} {facet.label(site, value)}"
             listing = f"{facet.folder}/{slugs[value]}"
-            files |= _claim_pages(site, listing, title, grouped[value], page_size, about=value)
+            files |= _claim_pages(cells, listing, title, grouped[value], page_size, about=value)
         rows = [(value, f"{facet.folder}/{slugs[value]}", len(grouped[value])) for value in ordered]
-        files |= _value_pages(site, facet, rows, page_size)
+        files |= _value_pages(cells, facet, rows, page_size)
         facets.append((facet, len(ordered)))
     files["index.html"] = _home(site, claims, facets, endpoint, downloads).encode("utf-8")
     return files
+
+
+class _Cells:
+    """The cells of the values a browse page shows, each value's label and page looked up once
+    (a value is on many pages, at several depths)."""
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        self._links: dict[str, Cell] = {}
+        self._identifiers: dict[str, Cell] = {}
+
+    def link(self, iri: str, depth: int) -> Cell:
+        """A link to the page of ``iri`` from a page ``depth`` folders down (see ``_link``)."""
+        found = self._links.get(iri)
+        if found is None:
+            found = self._links[iri] = _link(self.site, iri, 0)
+        return found if found.href is None else replace(found, href="../" * depth + found.href)
+
+    def identifier(self, iri: str, depth: int) -> Cell:
+        """A value by its short identifier, a link to its page when it has one."""
+        found = self._identifiers.get(iri)
+        if found is None:
+            link = self.link(iri, 0)
+            text = self.site.converter.compress(iri) or iri
+            found = self._identifiers[iri] = Cell(text, link.href, code=link.href is None)
+        return found if found.href is None else replace(found, href="../" * depth + found.href)
 
 
 def _slugs(site: Site, values: Iterable[str]) -> dict[str, str]:
@@ -237,7 +264,7 @@ def _pager(number: int, pages: int, shown: str) -> dict[str, object]:
 
 
 def _claim_pages(
-    site: Site,
+    cells: _Cells,
     listing: str,
     title: str,
     rows: Sequence[ClaimRow],
@@ -253,34 +280,34 @@ def _claim_pages(
         pager = _pager(number, pages_of(len(rows), page_size), shown)
         html = _render(
             "browse.html",
-            site,
+            cells.site,
             depth,
             title=f"{title} ({number} of {pager['pages']})" if number > 1 else title,
             heading=title,
-            about=_identifier(site, about, depth) if about else None,
+            about=cells.identifier(about, depth) if about else None,
             pager=pager,
             columns=("claim", "subject", "predicate", "object", "status", "source", "date"),
-            rows=[_claim_cells(site, row, depth) for row in rows[first - 1 : last] if first],
+            rows=[_claim_cells(cells, row, depth) for row in rows[first - 1 : last] if first],
         )
         files[path] = html.encode("utf-8")
     return files
 
 
-def _claim_cells(site: Site, row: ClaimRow, depth: int) -> list[Cell]:
-    word, css = _status(site, row.status)
+def _claim_cells(cells: _Cells, row: ClaimRow, depth: int) -> list[Cell]:
+    word, css = _status(cells.site, row.status)
     parts = (row.subject, row.predicate, row.object)
     return [
-        _link(site, row.iri, depth),
-        *(_link(site, iri, depth) if iri else Cell("") for iri in parts),
+        cells.link(row.iri, depth),
+        *(cells.link(iri, depth) if iri else Cell("") for iri in parts),
         Cell(word, css=css),
         # its first source by its identifier: an article's title is long, and may be another's
-        _identifier(site, row.sources[0], depth) if row.sources else Cell(""),
+        cells.identifier(row.sources[0], depth) if row.sources else Cell(""),
         Cell(row.date),
     ]
 
 
 def _value_pages(
-    site: Site, facet: Facet, rows: Sequence[tuple[str, str, int]], page_size: int
+    cells: _Cells, facet: Facet, rows: Sequence[tuple[str, str, int]], page_size: int
 ) -> dict[str, bytes]:
     files = {}
     for number, first, last in _chunks(rows, page_size):
@@ -292,8 +319,8 @@ def _value_pages(
         )
         shown = [
             [
-                Cell(facet.label(site, value), href=f"../{listing}/1.html"),
-                _identifier(site, value, depth),
+                Cell(facet.label(cells.site, value), href=f"../{listing}/1.html"),
+                cells.identifier(value, depth),
                 Cell(str(count)),
             ]
             for value, listing, count in rows[first - 1 : last]
@@ -301,7 +328,7 @@ def _value_pages(
         ]
         html = _render(
             "browse.html",
-            site,
+            cells.site,
             depth,
             title=facet.title + (f" ({number} of {pages})" if number > 1 else ""),
             heading=facet.title,
@@ -312,12 +339,6 @@ def _value_pages(
         )
         files[path] = html.encode("utf-8")
     return files
-
-
-def _identifier(site: Site, iri: str, depth: int) -> Cell:
-    """A value by its short identifier, a link to its page when it has one."""
-    link = _link(site, iri, depth)
-    return Cell(site.converter.compress(iri) or iri, link.href, code=link.href is None)
 
 
 def _home(
