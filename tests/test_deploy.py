@@ -366,3 +366,81 @@ def test_without_a_release_version_there_is_no_void_to_lead_to(tmp_path: Path) -
     assert "return 404;" in block and "303" not in block
     assert "well-known" not in htaccess("https://example.org")
     assert r"RewriteRule ^\.well-known/void$" in htaccess("https://example.org", version="1.0.0")
+
+
+def test_nginx_cors_on_redirects_documents_and_downloads(server: str, paths: Paths) -> None:
+    """What nginx adds beside the table: CORS preflights (204) on resources, documents and
+    downloads."""
+    download = f"/download/{paths.version}/graph.nt"
+    for path in (paths.claim, "/doc/" + paths.claim[4:] + ".ttl", download):
+        preflight = requests.options(
+            server + path,
+            headers={
+                "Origin": "https://elsewhere.example",
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "accept",
+            },
+            timeout=10,
+        )
+        assert preflight.status_code == 204, path
+        assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+        assert "GET" in preflight.headers["Access-Control-Allow-Methods"]
+        assert "Accept" in preflight.headers["Access-Control-Allow-Headers"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type"),
+    [
+        ("nanopubs.trig", "application/trig; charset=utf-8"),
+        ("kgx_nodes.jsonl", "application/jsonl"),
+        ("graph.nq", "application/n-quads; charset=utf-8"),
+        ("mappings.sssom.tsv", "text/tab-separated-values; charset=utf-8"),
+    ],
+)
+def test_nginx_serves_downloads_with_their_types_compressed(
+    server: str, release: Path, paths: Paths, name: str, content_type: str
+) -> None:
+    url = f"{server}/download/{paths.version}/{name}"
+    plain = requests.get(url, headers={"Accept-Encoding": "identity"}, timeout=10)
+    assert plain.status_code == 200
+    assert plain.headers["Content-Type"].replace(" ", "") == content_type.replace(" ", "")
+    assert "Content-Encoding" not in plain.headers
+    assert plain.content == (release / name).read_bytes()
+    packed = requests.get(url, headers={"Accept-Encoding": "gzip"}, timeout=10)
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    assert packed.content == plain.content  # requests undoes the gzip
+    assert packed.headers["Access-Control-Allow-Origin"] == "*"
+
+
+@pytest.mark.parametrize("ext", [f.extension for f in DOCUMENT_FORMATS])
+def test_nginx_compresses_documents_and_answers_304(server: str, paths: Paths, ext: str) -> None:
+    url = f"{server}/doc/{paths.claim[4:]}.{ext}"
+    packed = requests.get(url, headers={"Accept-Encoding": "gzip"}, timeout=10)
+    assert packed.status_code == 200 and packed.headers["Content-Encoding"] == "gzip"
+    plain = requests.get(url, headers={"Accept-Encoding": "identity"}, timeout=10)
+    tag = plain.headers["ETag"]
+    again = requests.get(url, headers={"If-None-Match": tag}, timeout=10)
+    assert again.status_code == 304 and again.content == b""
+    since = requests.get(
+        url, headers={"If-Modified-Since": plain.headers["Last-Modified"]}, timeout=10
+    )
+    assert since.status_code == 304
+    assert "max-age=" in plain.headers["Cache-Control"]
+
+
+def test_nginx_and_kg_serve_serve_every_browse_page(server: str, site: Path) -> None:
+    """The pages that lead from the home page to every claim (kg/web/browse.py), as HTML, by
+    nginx and kg serve alike; nothing else under /browse/."""
+    pages = sorted(p.relative_to(site).as_posix() for p in (site / "browse").rglob("*.html"))
+    assert len(pages) > 10
+    for page in pages:
+        found = requests.get(f"{server}/{page}", timeout=10)
+        assert found.status_code == 200, page
+        assert found.headers["Content-Type"].startswith("text/html")
+        assert found.content == (site / page).read_bytes()
+        served = answer(site, f"/{page}", None)
+        assert served.status == 200 and served.body == found.content
+    for path in ("/browse/", "/browse/claims/by-label/1.ttl", "/browse/nothing.html"):
+        assert requests.get(server + path, timeout=10).status_code == 404, path
+        assert answer(site, path, None).status == 404, path

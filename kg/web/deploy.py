@@ -11,7 +11,9 @@ same answers from nginx (self-hosting) and from Apache (the w3id.org ``.htaccess
   document; ``describedby`` each RDF form, ``license``, ``type``).
 - ``/download/<version>/<file>``: the release's files, with their media types;
   ``/.well-known/void``: 303 to the release's VoID description (its ``void.ttl``).
-- ``/`` and ``/index.html``: the index; anything else: 404 with a page, never a listing.
+- ``/`` and ``/index.html``: the home page; ``/browse/<listing>/<n>.html``: the pages that
+  lead from it to every claim (:mod:`kg.web.browse`); anything else: 404 with a page, never a
+  listing.
 
 Every answer may be read by a script on any web page (``Access-Control-Allow-Origin: *``);
 documents and downloads carry a strong ``ETag`` of their bytes, ``Last-Modified`` (when the
@@ -241,6 +243,8 @@ def _answer(
         return file(site / "index.html", _BY_EXTENSION["html"].content_type)
     if path == "/style.css":
         return file(site / "style.css", "text/css; charset=utf-8")
+    if path.startswith("/browse/") and path.endswith(".html") and (site / path[1:]).is_file():
+        return file(site / path[1:], _BY_EXTENSION["html"].content_type)
     if path.startswith("/download/") and (site / path[1:]).is_file():
         name = path.rsplit("/", 1)[-1]
         return file(
@@ -471,6 +475,11 @@ http {{
         location = / {{ try_files /index.html =404; }}
         location = /index.html {{ }}
         location = /style.css {{ }}
+        location ~ ^/browse/.+\\.html$ {{
+{cors}
+            add_header Cache-Control "{CACHE_CONTROL}";
+            try_files $uri =404;
+        }}
         location ^~ /download/ {{
 {cors}
             add_header Cache-Control "{CACHE_CONTROL}";

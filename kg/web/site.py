@@ -9,7 +9,9 @@ resource or a node minted under its IRI (a claim's evidence, quote and position 
 dose; not a release's records and distributions, which have their own), and the RDF documents
 add those that point to it (:func:`read_site`). The pages link to one another by
 relative paths, so the site works from any folder or host; they load nothing from elsewhere (no
-CDN, no font, no script but one inline filter on the index, which works without it).
+CDN, no font, no script but one inline sort on the browse pages, which work without it). The
+index is a short home page, and every claim is reached from it through browse pages of bounded
+size (:mod:`kg.web.browse`).
 Everything is generated from the release, sorted, so a rebuild writes the same bytes.
 
 What the pages add for people: a claim's page quotes its article's abstract with the quote
@@ -291,13 +293,15 @@ def build_site(
     public_host: str = "https://example.org",
     sparql_endpoint: str | None = None,
     force: bool = False,
+    page_size: int | None = None,
 ) -> tuple[int, str | None]:
     """Write the site of the release in ``release`` (its graph.nq) into ``out``, with the
     nginx.conf and the w3id.org .htaccess that serve it (see :mod:`kg.web.deploy`); returns the
     number of pages and the release's licence. The site is staged beside ``out`` and swapped
     in whole, as a release is (:func:`kg.runtime.publish.write_release`). Only the files the
     release's description lists, each with its listed size and checksum, are read and copied
-    (:func:`kg.formats.listing.read_release`).
+    (:func:`kg.formats.listing.read_release`). A browse page shows
+    at most ``page_size`` rows (default: :data:`kg.web.browse.PAGE_SIZE`).
 
     :raises InputError: the release folder is not what its description lists
     :raises OutputError: ``out`` holds other files than a site's, or cannot be written
@@ -328,9 +332,17 @@ def build_site(
         files[page.path + ".jsonld"] = _jsonld(triples)
         files[page.path + ".rdf"] = _rdfxml(triples, prefixes)
         files[page.path + ".html"] = _page_html(site, page).encode("utf-8")
-    files["index.html"] = _index_html(site, sparql_endpoint).encode("utf-8")
     files["404.html"] = _not_found_html(site).encode("utf-8")
     files["style.css"] = _STYLE.encode("utf-8")
+    from kg.web.browse import PAGE_SIZE, browse_files  # it builds on this module's pages
+
+    downloads = sorted(name for name in files if name.startswith("download/"))
+    files |= browse_files(
+        site,
+        page_size=PAGE_SIZE if page_size is None else page_size,
+        endpoint=sparql_endpoint,
+        downloads=downloads,
+    )
     root = out.resolve()
     licence = license_of(store)
     files["nginx.conf"] = nginx_conf(
@@ -431,6 +443,9 @@ th,td{border-bottom:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-
 code{word-break:break-all}blockquote{border-left:4px solid #ccc;margin:0;padding:0 1rem;
 white-space:pre-wrap}.elided::before{content:"… "}.elided::after{content:" …"}
 footer{border-top:1px solid #ccc;margin-top:2rem;font-size:.9rem}
+.scroll{overflow-x:auto;max-width:100%}.pager{margin:.5rem 0}.pager a{margin-right:.5rem}
+.counts{width:auto}th button{font:inherit;font-weight:bold;background:none;border:0;padding:0;
+color:#0b57a4;cursor:pointer;text-decoration:underline}
 """
 
 
@@ -900,45 +915,6 @@ def _dataset_of(site: Site) -> str | None:
     release = f"{ROOT}release/{site.version}"
     found = _quads(site.store, release, _DCT + "isVersionOf")
     return _v(found[0].object) if found else release
-
-
-def _index_html(site: Site, sparql_endpoint: str | None) -> str:
-    store = site.store
-    rows = []
-    for quad in store.quads_for_pattern(
-        None, ox.NamedNode(_RDF + "type"), ox.NamedNode(_KGO + "Claim")
-    ):
-        page = site.page_of(_v(quad.subject))
-        if page is None:
-            continue
-        word, css = _status(site, _value(page, page.iri, _KGO + "epistemicStatus"))
-        rows.append(
-            [
-                _link(site, page.iri, 0),
-                *(
-                    _link(site, _value(page, page.iri, _BIOLINK + role), 0)
-                    for role in ("subject", "predicate", "object")
-                ),
-                Cell(word, css=css),
-            ]
-        )
-    releases = sorted(  # the versions, not their records (release/<version>/build ...)
-        p for p in site.pages if p.startswith(_RELEASE) and "/" not in p[len(_RELEASE) :]
-    )
-    dataset = _dataset_of(site)
-    return _render(
-        "index.html",
-        site,
-        0,
-        title=site.name,
-        description=site.description,
-        releases=[_link(site, iri, 0) for iri in releases],
-        endpoint=sparql_endpoint,
-        claims=sorted(rows, key=lambda r: [(c.text, c.href or "") for c in r]),
-        schema_org=script_text(dataset_markup(site.store, dataset, site.downloads))
-        if dataset
-        else "",
-    )
 
 
 def _not_found_html(site: Site) -> str:
