@@ -225,7 +225,8 @@ def test_one_address_cannot_take_every_connection() -> None:
             sock.close()
         answered(server)  # bounded: until the server has seen them go
     lines = logged(server.stderr)
-    assert len(lines) == 20
+    # the 20, and any of answered()'s tries that came before the server saw the 4 go
+    assert len(lines) >= 20
     assert all("503: this address holds 4 connections already; refused" in n for n in lines)
     assert "kg: 127.0.0.2:" not in server.stderr
     no_traceback(server.stderr)

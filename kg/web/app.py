@@ -315,6 +315,7 @@ def _page(endpoint: Endpoint, status: HTTPStatus, **values: Any) -> Answer:
         examples=endpoint.examples,
         allow_service=endpoint.limits.allow_service,
         prefixes=namespaces(endpoint.converter),
+        licence=endpoint.license,
         **values,
     )
     return Answer(int(status), _headers("text/html; charset=utf-8", data), data)

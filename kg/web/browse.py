@@ -387,7 +387,7 @@ def _home(
             for f, n in facets
         ],
         releases=[_link(site, iri, 0) for iri in releases],
-        downloads=[(path, path.rsplit("/", 1)[-1]) for path in sorted(downloads)],
+        release_files=[(path, path.rsplit("/", 1)[-1]) for path in sorted(downloads)],
         endpoint=endpoint,
         chart=None,  # the place of a chart of the claims (an SVG), when there is one
         schema_org=script_text(dataset_markup(site.store, dataset, site.downloads))

@@ -24,7 +24,9 @@ from curies import Converter
 
 from kg.errors import InputError
 from kg.namespaces import ROOT
+from kg.web.downloads import web_address
 from kg.web.negotiation import FORMATS
+from kg.web.site import Cell
 
 __all__ = [
     "FIRST_QUERY",
@@ -203,10 +205,12 @@ def query_page(
     allow_service: bool = False,
     prefixes: Mapping[str, str] | None = None,
     dataset: tuple[Sequence[str], Sequence[str]] | None = None,
+    licence: str | None = None,
 ) -> bytes:
     """The page: the form (holding ``query``, and the ``dataset`` the request named: default
     and named graphs), the result or the error of running it, the examples, and the
-    ``prefixes`` predeclared (name -> namespace)."""
+    ``prefixes`` predeclared (name -> namespace); in the footer every page has, the way home,
+    the release's downloads and its ``licence``."""
     graphs = _dataset_parameters(dataset)
     page = _templates().get_template("query.html")
     return page.render(
@@ -215,10 +219,13 @@ def query_page(
         site_name=site_name,
         alternates=[(f.media_type, "/query") for f in FORMATS if f.extension != "html"],
         schema_org="",
+        style=None,
+        downloads="/index.html#downloads",
+        licence=Cell(licence or "", web_address(licence) if licence else None),
         query=query,
         examples=examples,
         table=result if isinstance(result, Table) else None,
-        downloads=_downloads(query, result, graphs),
+        result_downloads=_downloads(query, result, graphs),
         graphs=graphs,
         boolean=result if isinstance(result, bool) else None,
         error=error,
