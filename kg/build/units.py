@@ -44,7 +44,7 @@ from kg.formats.kgx import Ids, source_edges
 from kg.formats.nanopubs import Settings, source_nanopubs
 from kg.formats.release import JsonNodes, jsonld_nodes
 from kg.formats.table import claim_row
-from kg.namespaces import BASE, BIOLINK, RDF, SH
+from kg.namespaces import BASE, BIOLINK, KGO, RDF, SH
 from kg.rdf.lines import (
     closure_of,
     closures,
@@ -134,6 +134,8 @@ class SourceResult:
     edges: tuple[dict[str, Any], ...] = ()  # KGX edges
     named: tuple[str, ...] = ()  # the IRIs of the KGX nodes the edges name
     rows: tuple[dict[str, str], ...] = ()  # the claims table's rows
+    claim_iris: tuple[str, ...] = ()  # its claims, as N-Triples terms
+    links: tuple[tuple[str, str, str], ...] = ()  # its links from a claim to a claim
 
     def raise_error(self) -> None:
         """:raises InputError: the mistake this source was stopped by, if any"""
@@ -157,6 +159,8 @@ class SourceResult:
             "edges": list(self.edges),
             "named": list(self.named),
             "rows": list(self.rows),
+            "claim_iris": list(self.claim_iris),
+            "links": [list(link) for link in self.links],
         }
 
     @classmethod
@@ -183,6 +187,8 @@ class SourceResult:
             edges=tuple(dict(edge) for edge in content["edges"]),
             named=tuple(map(str, content["named"])),
             rows=tuple({str(k): str(v) for k, v in row.items()} for row in content["rows"]),
+            claim_iris=tuple(map(str, content["claim_iris"])),
+            links=tuple((str(s), str(p), str(o)) for s, p, o in content["links"]),
         )
 
 
@@ -227,7 +233,19 @@ def build_source(context: SourceContext, files: SourceFiles) -> SourceResult:
         edges=tuple(edges),
         named=tuple(named),
         rows=tuple(claim_row(view, context.converter) for view in views),
+        claim_iris=tuple(subjects_typed(lines, str(KGO.Claim))),
+        links=_links(lines, context.catalogue),
     )
+
+
+def _links(lines: Iterable[str], catalogue: Catalogue) -> tuple[tuple[str, str, str], ...]:
+    """The source's links from a claim to another (the catalogue's qualifiers of kind
+    ``claim``: kgo:conflictsWith, kgo:similarTo...), as (subject, predicate, target) terms:
+    the build checks, where every source is known, that each target is a claim of the
+    release."""
+    links = {f"<{q.property}>" for q in catalogue.qualifiers.values() if q.kind == "claim"}
+    found = (terms_of(line) for line in lines)
+    return tuple(terms for terms in found if terms[1] in links)
 
 
 def _reached(start: Sequence[str], found: Mapping[str, Sequence[str]]) -> list[str]:
