@@ -130,3 +130,17 @@ def test_an_edit_that_breaks_a_shape_leaves_the_release_whole(
     assert result.exit_code == 1
     assert f"{EDITED}/claims.yaml:" in result.stderr
     assert files_of(built / "dist") == before
+
+
+def test_the_cache_does_not_depend_on_how_the_project_is_named(
+    built: Path, kg: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Built with an absolute --project, then from its parent with a relative one: every
+    source's unit comes from the cache (a regression: the shapes' paths were in every key)."""
+    entries = _source_entries(built)
+    monkeypatch.chdir(built.parent)
+    _edit_claims(built, EDITED)
+    assert kg("--project", built.name, "build").exit_code == 0
+    found = _source_entries(built)
+    assert len(found) == len(entries) + 1
+    assert {found[path][0] for path in set(found) - set(entries)} == {EDITED}

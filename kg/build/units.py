@@ -337,12 +337,15 @@ def _cached(entries: EntryCache, key: str) -> SourceResult | None:
 
 def context_digest(shared_inputs: Iterable[tuple[str, str]], shapes: Shapes) -> str:
     """The hash of what a source's unit depends on besides its folder: the shared inputs
-    (path and checksum), the shapes and the program."""
+    (path in the project and checksum), the shapes' text and the program. Not where the
+    project is: the shapes' file names (absolute when the project is named so) are left out,
+    so that ``kg --project /abs/path build`` and ``kg build`` in that folder share the cache,
+    and so does a project moved elsewhere."""
     digest = hashlib.sha256(program_hash().encode())
     for path, checksum in shared_inputs:
         digest.update(f"{path}\0{checksum}\n".encode())
-    for name, data in shapes:
-        digest.update(name.encode() + b"\0" + data)
+    for _, data in shapes:
+        digest.update(f"{len(data)}\0".encode() + data)
     return digest.hexdigest()
 
 
