@@ -6,6 +6,7 @@ release whole."""
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -144,3 +145,37 @@ def test_the_cache_does_not_depend_on_how_the_project_is_named(
     found = _source_entries(built)
     assert len(found) == len(entries) + 1
     assert {found[path][0] for path in set(found) - set(entries)} == {EDITED}
+
+
+def test_a_build_killed_while_it_writes_leaves_a_whole_release(
+    built: Path, kg: Callable[..., Result], tmp_path: Path
+) -> None:
+    """Killed once its staging folder exists (or whenever it gets there first): dist/ is the
+    previous release or the new one, whole, never a mix; the next build writes the new one."""
+    from test_serve import wait_until
+
+    before = files_of(built / "dist")
+    _edit_claims(built, EDITED)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kg", "build"],
+        cwd=built,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def staged() -> bool:
+        return any(built.glob(".dist-stage-*")) or process.poll() is not None
+
+    try:
+        assert wait_until(staged, seconds=300)
+        process.kill()
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    found = files_of(built / "dist")
+    cold = _cold(built, tmp_path / "cold", kg)
+    assert found in (before, cold)
+    assert kg("--project", built, "build").exit_code == 0
+    assert files_of(built / "dist") == cold
