@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from corpus import write_corpus  # noqa: E402
 
+pytestmark = pytest.mark.slow
 SOURCES = 12
 EDITED = "sources/synthetic-000004"
 
