@@ -18,6 +18,7 @@ import hmac
 import json
 import os
 import tempfile
+import threading
 from dataclasses import fields
 from functools import cache
 from pathlib import Path
@@ -88,6 +89,7 @@ class EntryCache:
     def __init__(self, folder: Path | None, kind: str) -> None:
         self.folder, self.kind = folder, kind
         self.hits = 0
+        self._counting = threading.Lock()  # entries may be read on several threads
 
     def get(self, key: str) -> Any:
         """The content kept under ``key``, or None (absent, or not to be trusted)."""
@@ -104,7 +106,8 @@ class EntryCache:
             content = json.loads(text)
         except (OSError, ValueError, KeyError, TypeError):
             return None
-        self.hits += 1
+        with self._counting:
+            self.hits += 1
         return content
 
     def put(self, key: str, content: object) -> None:

@@ -101,15 +101,23 @@ def manifest_path(target: Path) -> Path:
     return real.parent / f".{real.name}-built.json"
 
 
-def record_build(target: Path, fingerprint: Fingerprint, files: Mapping[str, bytes]) -> None:
+def record_build(
+    target: Path,
+    fingerprint: Fingerprint,
+    files: Mapping[str, bytes],
+    *,
+    checksums: Mapping[str, str] | None = None,
+) -> None:
     """Keep the manifest of the release just written at ``target`` from ``files`` (written
-    atomically; a manifest that cannot be written is skipped: the next build then runs)."""
+    atomically; a manifest that cannot be written is skipped: the next build then runs);
+    ``checksums``: the SHA-256 of files already hashed (the others are hashed here)."""
+    known = checksums or {}
     manifest = {
         "format": FORMAT,
         "fingerprint": fingerprint.digest,
         "inputs": fingerprint.inputs,
         "files": {
-            name: [len(data), hashlib.sha256(data).hexdigest()]
+            name: [len(data), known.get(name) or hashlib.sha256(data).hexdigest()]
             for name, data in sorted(files.items())
         },
     }

@@ -8,6 +8,7 @@ Nothing is written unless every input is right and every graph conforms to the s
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,8 +20,9 @@ from curies import Converter
 from pyoxigraph import RdfFormat, Store
 from rdflib import Graph, URIRef
 
-from kg.build.cache import Verdict
+from kg.build.cache import EntryCache, Verdict
 from kg.build.manifest import Fingerprint, record_build, take_fingerprint
+from kg.build.program import program_hash
 from kg.build.units import (
     Shapes,
     SourceContext,
@@ -45,6 +47,7 @@ from kg.formats.kgx import Ids, kgx_files
 from kg.formats.mappings import load_mapping_set, sssom_tsv
 from kg.formats.nanopubs import Settings, read_key
 from kg.formats.release import (
+    JsonNodes,
     jsonld_context,
     jsonld_nodes,
     serialize_release,
@@ -52,7 +55,7 @@ from kg.formats.release import (
 from kg.formats.void import Release, describe_release, statistics
 from kg.model import DatasetInfo, Input
 from kg.namespaces import BASE, BIOLINK, KGO
-from kg.rdf.lines import closures, nt_bytes, nt_lines, subjects_typed, terms_of
+from kg.rdf.lines import closures, nt_bytes, nt_lines
 from kg.rdf.mint import (
     CATALOGUE_GRAPH,
     DATASET_GRAPH,
@@ -132,10 +135,7 @@ def build_release(
         for result in results:
             result.raise_error()
         check_distinct((f"{r.folder}/source.yaml", r.key, r.article) for r in results)
-        check_links(
-            results,
-            [s.property for s in context.catalogue.qualifiers.values() if s.kind == "claim"],
-        )
+        check_links(results)
         description = description_graph(
             shared.dataset,
             shared.prefixes.prefixes.values(),
@@ -159,6 +159,7 @@ def build_release(
                 (ontology, catalogue, description),
                 graphs,
                 results,
+                cache,
             )
             verdicts = [_traced(shared_verdict.result(), shared), *(r.verdict for r in results)]
             report = merge_verdicts(verdicts)
@@ -168,10 +169,11 @@ def build_release(
         files.update(_kgx(graphs, results, context.kgx))
         files.update(_nanopublications(results))
         files.update(_claims_table(shared, results, converter))
-        files[VOID_FILE] = _described(project, shared, files, converter)
+        checksums = _checksums(files)  # once, for void.ttl and for the manifest
+        files[VOID_FILE] = _described(project, shared, files, converter, checksums)
     written = write_release(files, target, force=force)
     if fingerprint is not None:
-        record_build(written, fingerprint, files)
+        record_build(written, fingerprint, files, checksums=checksums)
     triples = files["graph.nt"].count(b"\n")
     names = tuple(sorted({name.split("/", 1)[0] for name in files}))
     return BuildResult(target, triples, claims, names, report)
@@ -271,8 +273,20 @@ def _kgx(
     return kgx_files(edges, (iri for result in found for iri in result.named), store, ids)
 
 
+def _checksums(files: Mapping[str, bytes]) -> dict[str, str]:
+    """The SHA-256 of every file, on two threads (hashlib lets go of the GIL)."""
+    names = sorted(files)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        found = pool.map(lambda name: hashlib.sha256(files[name]).hexdigest(), names)
+        return dict(zip(names, found, strict=True))
+
+
 def _described(
-    project: Project, shared: SharedInputs, files: Mapping[str, bytes], converter: Converter
+    project: Project,
+    shared: SharedInputs,
+    files: Mapping[str, bytes],
+    converter: Converter,
+    checksums: Mapping[str, str],
 ) -> bytes:
     """void.ttl, checked with the HCLS shapes (shapes/hcls/).
 
@@ -290,7 +304,7 @@ def _described(
         sparql_endpoint=info.sparql_endpoint,
     )
     stats = statistics(files["graph.nt"], example_classes=(str(KGO.Claim), str(BIOLINK.Article)))
-    data = describe_release(release, files, stats, namespaces(converter))
+    data = describe_release(release, files, stats, namespaces(converter), checksums=checksums)
     shapes = read_shapes(project.hcls_shape_files)
     if shapes:  # validated as a unit is: rudof first, pySHACL for a report
         unit = pyoxigraph.serialize(
@@ -371,19 +385,18 @@ def _source_context(
     )
 
 
-def check_links(results: Sequence[SourceResult], properties: Sequence[URIRef]) -> None:
+def check_links(results: Sequence[SourceResult]) -> None:
     """Every link from a claim to another (kgo:conflictsWith, kgo:similarTo...) names a claim
     of the release: a claim of its own source is checked when the source is read, one of
-    another source only here, where every source is known.
+    another source only here, where every source is known (each source's unit lists its
+    claims and its links: :class:`~kg.build.units.SourceResult`).
 
     :raises InputError: naming the source's claims.yaml, the claim and the missing target
     """
-    links = {f"<{prop}>" for prop in properties}
-    claims = {iri for r in results for iri in subjects_typed(r.lines, str(KGO.Claim))}
+    claims = {iri for r in results for iri in r.claim_iris}
     for result in results:
-        for line in result.lines:
-            subject, predicate, target = terms_of(line)
-            if predicate in links and target not in claims:
+        for subject, predicate, target in result.links:
+            if target not in claims:
                 key = subject.strip("<>").rsplit("/", 1)[-1]
                 where = target.strip("<>").removeprefix(str(BASE))
                 raise InputError(
@@ -403,9 +416,11 @@ def _assemble(
     shared_graphs: tuple[Graph, Graph, Graph],
     graphs: Mapping[str, list[str]],
     results: list[SourceResult],
+    cache: Path | None,
 ) -> tuple[dict[str, bytes], int]:
     """The release's files from the shared graphs (ontology, catalogue, description; as rdflib
-    graphs and as lines) and the sources' results, and the number of claims."""
+    graphs and as lines) and the sources' results, and the number of claims; the shared
+    graphs' JSON-LD nodes are kept in ``cache``."""
     ontology, catalogue, description = shared_graphs
     ontology_lines = graphs[str(ONTOLOGY_GRAPH)]
     catalogue_lines = graphs[str(CATALOGUE_GRAPH)]
@@ -415,11 +430,15 @@ def _assemble(
         *sorted((str(source_graph(r.key)), r.lines) for r in results),
         (str(DATASET_GRAPH), graphs[str(DATASET_GRAPH)]),
     ]
+
+    def shared(graph: Graph, name: URIRef) -> JsonNodes:
+        return _shared_nodes(graph, graphs[str(name)], jsonld, converter, cache)
+
     nodes = [
-        jsonld_nodes(ontology, jsonld, converter),
-        jsonld_nodes(catalogue, jsonld, converter),
+        shared(ontology, ONTOLOGY_GRAPH),
+        shared(catalogue, CATALOGUE_GRAPH),
         *(result.nodes or {} for result in results),
-        jsonld_nodes(description, jsonld, converter),
+        shared(description, DATASET_GRAPH),
     ]
     files = serialize_release(ordered, nodes, converter)
     del ordered, nodes
@@ -433,6 +452,30 @@ def _assemble(
     files[SSSOM_FILE] = sssom_tsv(load_mapping_set(store))
     claims = sum(result.claims for result in results)
     return files, claims
+
+
+def _shared_nodes(
+    graph: Graph,
+    lines: Sequence[str],
+    jsonld: Mapping[str, Any],
+    converter: Converter,
+    cache: Path | None,
+) -> JsonNodes:
+    """The JSON-LD nodes of a shared graph (given with its canonical ``lines``), from the
+    cache when it holds them: the ontology's and the catalogue's do not change when a source
+    is edited, and rdflib's JSON-LD writer is the slow part of writing them."""
+    entries = EntryCache(cache, "nodes")
+    digest = hashlib.sha256(program_hash().encode())
+    digest.update(json.dumps([jsonld, converter.prefix_map], sort_keys=True).encode())
+    for line in lines:
+        digest.update(line.encode("utf-8") + b"\n")
+    key = digest.hexdigest()
+    content = entries.get(key)
+    if isinstance(content, dict) and all(isinstance(v, str) for v in content.values()):
+        return content
+    found = jsonld_nodes(graph, jsonld, converter)
+    entries.put(key, found)
+    return found
 
 
 def _inputs(

@@ -21,9 +21,10 @@ import multiprocessing
 import os
 import socket
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -44,7 +45,7 @@ from kg.formats.kgx import Ids, source_edges
 from kg.formats.nanopubs import Settings, source_nanopubs
 from kg.formats.release import JsonNodes, jsonld_nodes
 from kg.formats.table import claim_row
-from kg.namespaces import BASE, BIOLINK, RDF, SH
+from kg.namespaces import BASE, BIOLINK, KGO, RDF, SH
 from kg.rdf.lines import (
     closure_of,
     closures,
@@ -134,6 +135,8 @@ class SourceResult:
     edges: tuple[dict[str, Any], ...] = ()  # KGX edges
     named: tuple[str, ...] = ()  # the IRIs of the KGX nodes the edges name
     rows: tuple[dict[str, str], ...] = ()  # the claims table's rows
+    claim_iris: tuple[str, ...] = ()  # its claims, as N-Triples terms
+    links: tuple[tuple[str, str, str], ...] = ()  # its links from a claim to a claim
 
     def raise_error(self) -> None:
         """:raises InputError: the mistake this source was stopped by, if any"""
@@ -149,14 +152,18 @@ class SourceResult:
             "article": self.article,
             "document": self.document,
             "claims": self.claims,
-            "lines": list(self.lines),
-            "article_lines": list(self.article_lines),
+            # one string each (a line holds no newline: N-Triples escapes it): JSON reads one
+            # long string several times faster than as many short ones
+            "lines": "\n".join(self.lines),
+            "article_lines": "\n".join(self.article_lines),
             "verdict": verdict_content(self.verdict),
             "nodes": self.nodes,
             "nanopubs": self.nanopubs,
             "edges": list(self.edges),
             "named": list(self.named),
             "rows": list(self.rows),
+            "claim_iris": list(self.claim_iris),
+            "links": [list(link) for link in self.links],
         }
 
     @classmethod
@@ -175,15 +182,27 @@ class SourceResult:
             article=str(content["article"]),
             document=str(content["document"]),
             claims=int(content["claims"]),
-            lines=tuple(map(str, content["lines"])),
-            article_lines=tuple(map(str, content["article_lines"])),
+            lines=_lines_of(content["lines"]),
+            article_lines=_lines_of(content["article_lines"]),
             verdict=verdict_of(content["verdict"]),
             nodes={str(k): str(v) for k, v in nodes.items()} if nodes else None,
             nanopubs={str(k): str(v) for k, v in nanopubs.items()} if nanopubs else None,
             edges=tuple(dict(edge) for edge in content["edges"]),
             named=tuple(map(str, content["named"])),
             rows=tuple({str(k): str(v) for k, v in row.items()} for row in content["rows"]),
+            claim_iris=tuple(map(str, content["claim_iris"])),
+            links=tuple((str(s), str(p), str(o)) for s, p, o in content["links"]),
         )
+
+
+def _lines_of(text: Any) -> tuple[str, ...]:
+    """Lines kept as one string (see :meth:`SourceResult.content`).
+
+    :raises TypeError: not a string
+    """
+    if not isinstance(text, str):
+        raise TypeError("not lines")
+    return tuple(text.split("\n")) if text else ()
 
 
 def build_source(context: SourceContext, files: SourceFiles) -> SourceResult:
@@ -227,7 +246,19 @@ def build_source(context: SourceContext, files: SourceFiles) -> SourceResult:
         edges=tuple(edges),
         named=tuple(named),
         rows=tuple(claim_row(view, context.converter) for view in views),
+        claim_iris=tuple(subjects_typed(lines, str(KGO.Claim))),
+        links=_links(lines, context.catalogue),
     )
+
+
+def _links(lines: Iterable[str], catalogue: Catalogue) -> tuple[tuple[str, str, str], ...]:
+    """The source's links from a claim to another (the catalogue's qualifiers of kind
+    ``claim``: kgo:conflictsWith, kgo:similarTo...), as (subject, predicate, target) terms:
+    the build checks, where every source is known, that each target is a claim of the
+    release."""
+    links = {f"<{q.property}>" for q in catalogue.qualifiers.values() if q.kind == "claim"}
+    found = (terms_of(line) for line in lines)
+    return tuple(terms for terms in found if terms[1] in links)
 
 
 def _reached(start: Sequence[str], found: Mapping[str, Sequence[str]]) -> list[str]:
@@ -283,7 +314,10 @@ def build_sources(
     ``scheduler``; progress is shown on a terminal."""
     entries = EntryCache(cache, "sources")
     keys = [_unit_key(context, files) for files in folders]
-    results: list[SourceResult | None] = [_cached(entries, key) for key in keys]
+    # two threads: one reads a file and checks its HMAC (both let go of the GIL) while the
+    # other parses JSON
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results: list[SourceResult | None] = list(pool.map(partial(_cached, entries), keys))
     todo = [index for index, result in enumerate(results) if result is None]
     progress = Progress(len(folders), "sources built")
     progress.step(len(folders) - len(todo))
@@ -319,12 +353,15 @@ def _cached(entries: EntryCache, key: str) -> SourceResult | None:
 
 def context_digest(shared_inputs: Iterable[tuple[str, str]], shapes: Shapes) -> str:
     """The hash of what a source's unit depends on besides its folder: the shared inputs
-    (path and checksum), the shapes and the program."""
+    (path in the project and checksum), the shapes' text and the program. Not where the
+    project is: the shapes' file names (absolute when the project is named so) are left out,
+    so that ``kg --project /abs/path build`` and ``kg build`` in that folder share the cache,
+    and so does a project moved elsewhere."""
     digest = hashlib.sha256(program_hash().encode())
     for path, checksum in shared_inputs:
         digest.update(f"{path}\0{checksum}\n".encode())
-    for name, data in shapes:
-        digest.update(name.encode() + b"\0" + data)
+    for _, data in shapes:
+        digest.update(f"{len(data)}\0".encode() + data)
     return digest.hexdigest()
 
 

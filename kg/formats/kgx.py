@@ -142,6 +142,9 @@ def claim_edge(view: ClaimView, ids: Ids, used: set[str]) -> dict[str, object]:
     return row
 
 
+#: What a TSV cell escapes.
+_ESCAPED = re.compile(r"[\\\t\n\r|]")
+
 #: Biolink slots of one value (qualifiers, the approval status), written as a scalar.
 _SCALAR = ("_qualifier", "clinical_approval_status")
 
@@ -228,6 +231,8 @@ def _tsv(rows: Iterable[Mapping[str, object]], columns: list[str]) -> bytes:
 
 
 def _cell(value: object) -> str:
+    if isinstance(value, str) and not _ESCAPED.search(value):
+        return value  # most cells: nothing to escape
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):

@@ -64,22 +64,23 @@ def serialize_release(
     defines their synonyms (Bioregistry's lower-case ``mondo`` beside ``MONDO``), so that both
     forms of a CURIE expand. Cost: sorting the lines, and Oxigraph writing the Turtle.
     """
-    seen: set[str] = set()
-    quads = []
+    owner: dict[str, str] = {}  # line -> the end of its quad: its graph, first come
     for name, lines in graphs:
-        graph = f" <{name}>"
+        end = f" <{name}> .\n"
         for line in lines:
-            if line not in seen:
-                seen.add(line)
-                quads.append(line + graph)
-    quads.sort()
-    ntriples = "".join(f"{line} .\n" for line in sorted(seen)).encode("utf-8")
-    del seen
+            owner.setdefault(line, end)
+    # one sort serves both files: quads sort as their lines do, since a line that is the
+    # start of another ends a literal the other goes on with "@" or "^^", after the space
+    # that starts a quad's graph; the files are then joined in C, not line by line
+    ordered = sorted(owner)
+    ntriples = (" .\n".join(ordered) + " .\n" if ordered else "").encode("utf-8")
+    nquads = "".join(map(str.__add__, ordered, map(owner.__getitem__, ordered)))
+    del owner
     context = jsonld_context(prefix_map(converter))
     return {
         "context.jsonld": _json_bytes(context),
         "graph.jsonld": _jsonld_document(context, nodes),
-        "graph.nq": "".join(f"{line} .\n" for line in quads).encode("utf-8"),
+        "graph.nq": nquads.encode("utf-8"),
         "graph.nt": ntriples,
         "graph.ttl": write_sorted_ntriples_as_turtle(ntriples, namespaces(converter)),
     }

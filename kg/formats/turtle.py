@@ -7,6 +7,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable, Mapping
+from itertools import chain
 
 import pyoxigraph as ox
 
@@ -41,14 +42,15 @@ def write_sorted_ntriples_as_turtle(ntriples: bytes, namespaces: Mapping[str, st
     """The Turtle :func:`write_turtle` writes, from N-Triples that are already one canonical
     statement a line, sorted, each once (a release's graph.nt): the statements stream from
     Oxigraph's parser to its writer, none is built in Python."""
-    iris: set[str] = set()
-    for line in ntriples.decode("utf-8").splitlines():
-        subject, predicate, obj = line.split(" ", 2)
-        iris.update((subject[1:-1], predicate[1:-1]))
-        if obj.startswith("<"):
-            iris.add(obj[1 : obj.index(">")])
+    iris = set(chain.from_iterable(_IRIS.findall(ntriples)))
+    iris.discard(b"")  # a blank subject, an object that is no IRI
     quads = ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)
-    return _write(quads, usable_prefixes(iris, namespaces))
+    return _write(quads, usable_prefixes((iri.decode("utf-8") for iri in iris), namespaces))
+
+
+#: The IRIs of a canonical N-Triples line: its subject (unless blank), its predicate, its object
+#: (if an IRI); matched in C over the whole file, not split line by line in Python.
+_IRIS = re.compile(rb"^(?:<([^>]*)>|_:\S+) <([^>]*)> (?:<([^>]*)>)?", re.MULTILINE)
 
 
 def _write(triples: Iterable[ox.Triple] | Iterable[ox.Quad], prefixes: Mapping[str, str]) -> bytes:

@@ -120,9 +120,15 @@ class Release:
 
 
 def describe_release(
-    release: Release, files: Mapping[str, bytes], stats: Statistics, prefixes: Mapping[str, str]
+    release: Release,
+    files: Mapping[str, bytes],
+    stats: Statistics,
+    prefixes: Mapping[str, str],
+    *,
+    checksums: Mapping[str, str] | None = None,
 ) -> bytes:
-    """``void.ttl``: the three levels of the HCLS profile for a release and its ``files``."""
+    """``void.ttl``: the three levels of the HCLS profile for a release and its ``files``;
+    ``checksums``: the SHA-256 of files already hashed (the others are hashed here)."""
     version = f"{ROOT}release/{release.version}"
     triples: list[ox.Triple] = []
 
@@ -197,7 +203,8 @@ def describe_release(
         add(node, _SPDX + "checksum", checksum)
         add(checksum, _RDF + "type", _SPDX + "Checksum")
         add(checksum, _SPDX + "algorithm", _SPDX + "checksumAlgorithm_sha256")
-        add(checksum, _SPDX + "checksumValue", ox.Literal(hashlib.sha256(data).hexdigest()))
+        value = (checksums or {}).get(name) or hashlib.sha256(data).hexdigest()
+        add(checksum, _SPDX + "checksumValue", ox.Literal(value))
         if is_rdf:
             _statistics(add, integer, node, stats, download)
     known = set(prefixes.values())
