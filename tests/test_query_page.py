@@ -42,7 +42,12 @@ def test_an_example_runs_from_the_page(
         area = browser.find_element(By.ID, "query")  # type: ignore[attr-defined]
         assert "SELECT" in area.get_attribute("value") or "ASK" in area.get_attribute("value")
         browser.find_element(By.CSS_SELECTOR, "form button").click()  # type: ignore[attr-defined]
-        browser.find_element(By.ID, "result")  # type: ignore[attr-defined]
+        from selenium.webdriver.support import expected_conditions
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        WebDriverWait(browser, 60).until(  # a bounded wait: the answer comes from a worker
+            expected_conditions.presence_of_element_located((By.ID, "result"))
+        )
         browser.save_screenshot(str(tmp_path / "result.png"))  # type: ignore[attr-defined]
         check_page(browser, server)
         assert overflow(browser) <= 0
