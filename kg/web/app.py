@@ -202,14 +202,16 @@ def create_app(
     hosts: Iterable[str] = (),
     limits: Limits | None = None,
     bound: tuple[str, int] | None = None,
+    pictures: bool = True,
 ) -> App:
     """The application of the release folder ``release`` (default: ``$KG_RELEASE``, else
     ``dist``): its store and site written into a new temporary folder. It answers requests
     whose Host is one of ``hosts`` (default: ``$KG_HOSTS``, names separated by commas, each
     with or without its port) and, when ``bound`` to an address and port, that address's
-    names; nothing else.
+    names; nothing else. Its site has ``pictures`` (:func:`kg.web.site.build_site`).
 
     :raises EndpointError: the release cannot be loaded
+    :raises GraphvizError: ``pictures`` and Graphviz's dot is missing or fails
     """
     folder = Path(release or os.environ.get("KG_RELEASE") or "dist")
     remove_orphans()
@@ -219,7 +221,7 @@ def create_app(
         store = work / "store"
         load_store(folder / "graph.nq", store)
         issued = release_issued(store)
-        _, licence = build_site(folder, work / "site", sparql_endpoint="/query")
+        _, licence = build_site(folder, work / "site", sparql_endpoint="/query", pictures=pictures)
         prefixes = release_converter(folder / "graph.nq").prefix_map
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)

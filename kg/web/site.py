@@ -38,7 +38,9 @@ from kg.runtime.publish import write_release
 from kg.sparql.query import packaged_query, run_query
 from kg.views import CLAIM_PROPERTIES
 from kg.web.deploy import htaccess, nginx_conf
+from kg.web.figures import Pictures, site_pictures
 from kg.web.negotiation import FORMATS
+from kg.web.pictures import Picture, require_dot
 
 __all__ = ["ROOT", "Site", "build_site", "doc_path"]
 
@@ -206,17 +208,25 @@ def build_site(
     public_host: str = "https://example.org",
     sparql_endpoint: str | None = None,
     force: bool = False,
+    pictures: bool = True,
 ) -> tuple[int, str | None]:
     """Write the site of the release in ``release`` (its graph.nq) into ``out``, with the
     nginx.conf and the w3id.org .htaccess that serve it (see :mod:`kg.web.deploy`); returns the
     number of pages and the release's licence. The site is staged beside ``out`` and swapped
     in whole, as a release is (:func:`kg.runtime.publish.write_release`).
 
+    With ``pictures``, each claim and entity page shows a diagram and the index charts
+    (:mod:`kg.web.pictures`, drawn by Graphviz's ``dot``).
+
     :raises OutputError: ``out`` holds other files than a site's, or cannot be written
+    :raises GraphvizError: ``pictures`` and Graphviz's ``dot`` is missing or fails
     """
+    if pictures:
+        require_dot()  # before the work: a missing dot is said at once
     store = ox.Store()
     store.bulk_load(path=str(release / "graph.nq"), format=ox.RdfFormat.N_QUADS)
     site = read_site(store)
+    drawn = site_pictures(store, site.labels, site.converter) if pictures else Pictures()
     files: dict[str, bytes] = {}
     prefixes = namespaces(site.converter)
     for page in site.pages.values():
@@ -224,8 +234,9 @@ def build_site(
         files[page.path + ".nt"] = _ntriples(page.triples)
         files[page.path + ".jsonld"] = _jsonld(page.triples)
         files[page.path + ".rdf"] = _rdfxml(page.triples, prefixes)
-        files[page.path + ".html"] = _page_html(site, page).encode("utf-8")
-    files["index.html"] = _index_html(site, sparql_endpoint).encode("utf-8")
+        picture = drawn.pages.get(page.iri)
+        files[page.path + ".html"] = _page_html(site, page, picture).encode("utf-8")
+    files["index.html"] = _index_html(site, sparql_endpoint, drawn.charts).encode("utf-8")
     files["404.html"] = _not_found_html(site).encode("utf-8")
     files["style.css"] = _STYLE.encode("utf-8")
     version = _release_version(store)
@@ -312,6 +323,8 @@ width:100%}th,td{border-bottom:1px solid #ccc;padding:.3rem .5rem;text-align:lef
 vertical-align:top}mark{background:#ffe066;color:#1a1a1a}.status{font-weight:bold}
 .negated{color:#a40000}.hypothesis{color:#6b4e00}code{word-break:break-all}
 blockquote{border-left:4px solid #ccc;margin:0;padding:0 1rem;white-space:pre-wrap}
+.picture{margin:1rem 0;overflow-x:auto}.picture svg{max-width:100%;height:auto}
+.picture figcaption{font-size:.9rem;color:#444}
 """
 
 
@@ -379,7 +392,7 @@ def _value(page: Page, subject: str, predicate: str) -> str:
     return getattr(found[0], "value", "") if found else ""
 
 
-def _page_html(site: Site, page: Page) -> str:
+def _page_html(site: Site, page: Page, picture: Picture | None = None) -> str:
     depth = _depth(page.path)
     title = site.labels.get(page.iri) or site.converter.compress(page.iri) or page.iri
     types = {
@@ -414,6 +427,7 @@ def _page_html(site: Site, page: Page) -> str:
         claims_about=claims_about,
         xrefs=xrefs,
         triples=_triples(site, page, depth),
+        picture=picture,
     )
 
 
@@ -633,7 +647,7 @@ def _escape_script(text: str) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _index_html(site: Site, sparql_endpoint: str | None) -> str:
+def _index_html(site: Site, sparql_endpoint: str | None, charts: list[Picture]) -> str:
     store = site.store
     rows = []
     for quad in store.quads_for_pattern(
@@ -663,6 +677,7 @@ def _index_html(site: Site, sparql_endpoint: str | None) -> str:
         releases=[_link(site, iri, 0) for iri in releases],
         endpoint=sparql_endpoint,
         claims=sorted(rows, key=lambda r: [(c.text, c.href or "") for c in r]),
+        charts=charts,
     )
 
 
