@@ -15,7 +15,7 @@ import pyoxigraph as ox
 import pytest
 from click.testing import Result
 
-from kg.web.pictures import STATUS_STYLES
+from kg.web.pictures import STATUS_STYLES, ClaimFigure, claim_dot, draw
 from kg.web.site import ROOT, build_site
 
 KGO = ROOT + "ontology#"
@@ -281,3 +281,15 @@ def test_a_dot_that_fails_is_one_line(
     assert len(result.stderr.strip().splitlines()) == 1
     assert said in result.stderr
     assert not (tmp_path / "site").exists()
+
+
+def test_a_picture_depends_on_its_graph_alone() -> None:
+    """One dot process draws many graphs: what is drawn beside a graph, and in what order,
+    never changes its picture (so a page changes only when its claim or entity does)."""
+    one = claim_dot(ClaimFigure("a", "treats", "b", "asserted", "asserted", False, [("q", ["1"])]))
+    other = claim_dot(ClaimFigure("c", "causes", "d", "negated", "negated", True))
+    alone = draw({"one": one}, {"one": ("title", "description")})
+    titles = {key: ("title", "description") for key in ("one", "other", "again")}
+    together = draw({"other": other, "one": one, "again": other + "\n"}, titles)
+    assert alone["one"] == together["one"]
+    assert together["other"] != together["one"]

@@ -277,9 +277,13 @@ def require_dot() -> str:
     return found
 
 
-def draw(graphs: Mapping[str, str], titles: Mapping[str, tuple[str, str]]) -> dict[str, Markup]:
+def draw(
+    graphs: Mapping[str, str], titles: Mapping[str, tuple[str, str]], ident: str = "picture"
+) -> dict[str, Markup]:
     """Each DOT graph of ``graphs`` (by key) drawn as an inline SVG element whose title and
-    description are ``titles[key]``; identical graphs are laid out once.
+    description are ``titles[key]`` (with ids ``<ident>-title`` and ``<ident>-desc``: one
+    picture a page); identical graphs are laid out once. A picture's bytes depend on its graph
+    alone, never on the others drawn with it.
 
     :raises GraphvizError: ``dot`` is missing, fails or runs past its time
     """
@@ -289,10 +293,7 @@ def draw(graphs: Mapping[str, str], titles: Mapping[str, tuple[str, str]]) -> di
     for start in range(0, len(unique), BATCH):
         batch = unique[start : start + BATCH]
         drawn.update(zip(batch, _run_dot(dot, batch), strict=True))
-    return {
-        key: _inline(drawn[source], f"picture-{index}", *titles[key])
-        for index, (key, source) in enumerate(sorted(graphs.items()))
-    }
+    return {key: _inline(drawn[source], ident, *titles[key]) for key, source in graphs.items()}
 
 
 def _run_dot(dot: str, sources: Sequence[str]) -> list[str]:
