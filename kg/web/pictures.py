@@ -9,20 +9,23 @@ its own (:data:`STATUS_STYLES`: colour, line and shape, so colour is never the o
 its name in words on the picture.
 
 ``dot`` runs once for many pictures (it reads several graphs from standard input and writes
-their SVG in order), bounded in time, with identical graphs drawn once: about a third of a
-millisecond a picture, where a process for each cost twenty. Labels are wrapped and shortened,
-and escaped for DOT (a quote, a backslash, ``&``); ``dot`` escapes them for XML. Its SVG is
-stripped of what varies or is not needed (the version comment, ids, node titles), so a rebuild
-writes the same bytes.
+their SVG in order), a process a core, each bounded in time, with identical graphs drawn once:
+about a third of a millisecond a picture, where a process for each cost twenty. Labels are
+wrapped and shortened, and escaped for DOT (a quote, a backslash, ``&``); ``dot`` escapes them
+for XML. Its SVG is stripped of what varies or is not needed (the version comment, ids, node
+titles), so a rebuild writes the same bytes.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from xml.etree import ElementTree as ET
 
 from defusedxml.ElementTree import fromstring
@@ -49,9 +52,11 @@ __all__ = [
 ]
 
 SVG = "http://www.w3.org/2000/svg"
-#: Graphs given to one ``dot`` process, and the seconds it may take for them.
+#: Graphs given to one ``dot`` process, the seconds it may take for them, and how many run at
+#: once (at most one a core).
 BATCH = 500
 DOT_TIMEOUT_S = 120.0
+MAX_DOTS = 4
 #: At most this many other ends (entities) in an entity's picture (its page lists every claim).
 MAX_ENDS = 12
 _FONT = "Helvetica,Arial,sans-serif"
@@ -289,10 +294,12 @@ def draw(
     """
     dot = require_dot()
     unique = sorted(set(graphs.values()))
+    batches = [unique[start : start + BATCH] for start in range(0, len(unique), BATCH)]
     drawn: dict[str, str] = {}
-    for start in range(0, len(unique), BATCH):
-        batch = unique[start : start + BATCH]
-        drawn.update(zip(batch, _run_dot(dot, batch), strict=True))
+    workers = max(1, min(len(batches), os.cpu_count() or 1, MAX_DOTS))
+    with ThreadPoolExecutor(max_workers=workers) as pool:  # a dot process a core
+        for batch, svgs in zip(batches, pool.map(partial(_run_dot, dot), batches), strict=True):
+            drawn.update(zip(batch, svgs, strict=True))
     return {key: _inline(drawn[source], ident, *titles[key]) for key, source in graphs.items()}
 
 
