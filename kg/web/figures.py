@@ -33,7 +33,7 @@ from kg.web.pictures import (
     entity_dot,
 )
 
-__all__ = ["Pictures", "claim_figures", "index_charts", "site_pictures"]
+__all__ = ["Pictures", "site_pictures"]
 
 #: Properties of a claim its diagram does not show as qualifiers: its parts, status, evidence,
 #: and the claims it conflicts with (its page lists them).
@@ -79,7 +79,7 @@ def site_pictures(store: ox.Store, labels: Mapping[str, str], converter: Convert
     graphs: dict[str, str] = {}
     titles: dict[str, tuple[str, str]] = {}
     ends: dict[str, Counter[End]] = defaultdict(Counter)
-    for iri, figure, subject, obj in claim_figures(store, words):
+    for iri, figure, subject, obj in _claim_figures(store, words):
         graphs[iri] = claim_dot(figure)
         titles[iri] = ("Diagram of the claim", _claim_caption(figure))
         for entity, other, outgoing in ((subject, obj, True), (obj, subject, False)):
@@ -94,11 +94,11 @@ def site_pictures(store: ox.Store, labels: Mapping[str, str], converter: Convert
     drawn = draw(graphs, titles)
     return Pictures(
         {iri: Picture(svg, titles[iri][1]) for iri, svg in drawn.items()},
-        index_charts(store, words),
+        _index_charts(store, words),
     )
 
 
-def claim_figures(store: ox.Store, words: _Words) -> Iterator[tuple[str, ClaimFigure, str, str]]:
+def _claim_figures(store: ox.Store, words: _Words) -> Iterator[tuple[str, ClaimFigure, str, str]]:
     """Each claim of the release: its IRI, its figure, its subject's and its object's IRIs."""
     for quad in sorted(
         set(store.quads_for_pattern(None, ox.NamedNode(str(RDF.type)), ox.NamedNode(KGO.Claim))),
@@ -186,7 +186,7 @@ def _entity_caption(figure: EntityFigure, counted: Counter[End]) -> str:
     return f"{total} claim{'s' if total != 1 else ''}: " + "; ".join(said) + tail + "."
 
 
-def index_charts(store: ox.Store, words: _Words) -> list[Picture]:
+def _index_charts(store: ox.Store, words: _Words) -> list[Picture]:
     """The index's charts: claims by status (each status the ontology defines, in its colour),
     claims by predicate."""
     statuses = [
