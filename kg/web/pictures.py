@@ -19,6 +19,7 @@ titles), so a rebuild writes the same bytes.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import textwrap
@@ -49,6 +50,7 @@ __all__ = [
     "entity_dot",
     "require_dot",
     "wrap",
+    "xml_text",
 ]
 
 SVG = "http://www.w3.org/2000/svg"
@@ -145,6 +147,19 @@ class Bar:
 # -- DOT --------------------------------------------------------------------------------------
 
 
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` with each character XML cannot hold (most control characters, a lone
+    surrogate, U+FFFE) as a space: a label from a release may carry any of them.
+
+    >>> xml_text("a\x01b\x0bc\td")
+    'a b c\td'
+    """
+    return _NOT_XML.sub(" ", text)
+
+
 def wrap(text: str, width: int = 26, lines: int = 3) -> list[str]:
     """``text`` on at most ``lines`` lines of about ``width`` characters, shortened with "…";
     control characters (which XML cannot hold) become spaces.
@@ -154,8 +169,7 @@ def wrap(text: str, width: int = 26, lines: int = 3) -> list[str]:
     >>> wrap("a\\nb" + " c" * 40, 10, 2)
     ['a b c c c', 'c c c c c…']
     """
-    clean = "".join(" " if ord(c) < 32 or c in "\x7f\ufffe\uffff" else c for c in text)
-    found = textwrap.wrap(clean, width, break_on_hyphens=False) or [""]
+    found = textwrap.wrap(xml_text(text), width, break_on_hyphens=False) or [""]
     if len(found) > lines:
         found = found[:lines]
         found[-1] = found[-1][: width - 1].rstrip() + "…"
@@ -349,9 +363,9 @@ def _accessible(root: ET.Element, ident: str, title: str, description: str) -> M
         **{k: v for k, v in root.attrib.items() if k not in ("xmlns", "role")},
     }
     head = ET.Element("title", id=f"{ident}-title")
-    head.text = title
+    head.text = xml_text(title)
     desc = ET.Element("desc", id=f"{ident}-desc")
-    desc.text = description
+    desc.text = xml_text(description)
     root.insert(0, desc)
     root.insert(0, head)
     return Markup(ET.tostring(root, encoding="unicode"))
@@ -380,7 +394,7 @@ def bar_chart(title: str, bars: Iterable[Bar], ident: str, unit: str = "claims")
     for i, (bar, label) in enumerate(zip(rows, shown, strict=True)):
         y = 4 + 24 * i
         row = ET.SubElement(root, "g", {"class": "bar"})
-        ET.SubElement(row, "title").text = f"{bar.label}: {bar.count} {unit}"
+        ET.SubElement(row, "title").text = xml_text(f"{bar.label}: {bar.count} {unit}")
         text = ET.SubElement(row, "text", {"class": "label", "x": str(left - 8), "y": str(y + 15)})
         text.set("text-anchor", "end")
         text.set("fill", _INK)
