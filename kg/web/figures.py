@@ -100,12 +100,10 @@ def site_pictures(store: ox.Store, labels: Mapping[str, str], converter: Convert
 
 def _claim_figures(store: ox.Store, words: _Words) -> Iterator[tuple[str, ClaimFigure, str, str]]:
     """Each claim of the release: its IRI, its figure, its subject's and its object's IRIs."""
-    for quad in sorted(
-        set(store.quads_for_pattern(None, ox.NamedNode(str(RDF.type)), ox.NamedNode(KGO.Claim))),
-        key=lambda q: str(q.subject),
-    ):
+    typed = store.quads_for_pattern(None, ox.NamedNode(str(RDF.type)), ox.NamedNode(KGO.Claim))
+    for claim in sorted({q.subject for q in typed}, key=str):  # once, whatever its graphs
         values: dict[str, set[object]] = defaultdict(set)
-        for triple in store.quads_for_pattern(quad.subject, None, None):
+        for triple in store.quads_for_pattern(claim, None, None):
             values[triple.predicate.value].add(triple.object)
 
         def one(prop: str, values: dict[str, set[object]] = values) -> str:
@@ -127,7 +125,7 @@ def _claim_figures(store: ox.Store, words: _Words) -> Iterator[tuple[str, ClaimF
             one(str(BIOLINK.negated)) == "true",
             qualifiers,
         )
-        yield term_value(quad.subject), figure, subject, obj
+        yield term_value(claim), figure, subject, obj
 
 
 def _status(figure: ClaimFigure) -> str:

@@ -86,7 +86,7 @@ STATUS_STYLES: Mapping[str, Style] = {
     "asserted": Style("#1b5e20", "solid", "box"),
     "negated": Style("#a40000", "dashed", "octagon"),
     "hypothesis": Style("#6b4e00", "dotted", "ellipse"),
-    "assessed": Style("#0d47a1", "tapered", "hexagon"),
+    "assessed": Style("#0d47a1", "bold", "hexagon"),
 }
 OTHER = Style("#424242", "solid", "box")
 
@@ -208,10 +208,9 @@ def claim_dot(figure: ClaimFigure) -> str:
     words = figure.status_label
     if figure.negated and figure.status != "negated":  # a negated hypothesis says both
         words += ", negated"
-    claim = _label(
-        ((("not: " if figure.negated else "") + figure.predicate), 24, 3), (f"[{words}]", 28, 2)
-    )
-    edge = f'color="{style.color}", style="{_edge_line(style)}", penwidth=1.6'
+    predicate = ("not: " if figure.negated else "") + figure.predicate
+    claim = _label((predicate, 24, 3), (f"[{words}]", 28, 2))
+    edge = f'color="{style.color}", style="{style.line}", penwidth=1.6'
     lines = [
         "digraph claim {",
         f'graph [fontname="{_FONT}", bgcolor="transparent", pad=0.1, nodesep=0.3, ranksep=0.3];',
@@ -237,12 +236,9 @@ def claim_dot(figure: ClaimFigure) -> str:
     return "\n".join([*lines, "}", ""])
 
 
-def _edge_line(style: Style) -> str:
-    return "bold" if style.line == "tapered" else style.line
-
-
 def _node_line(style: Style) -> str:
-    return "solid" if style.line in ("tapered", "bold") else f"{style.line},rounded"
+    """The style of a claim's node: its status's line, and round corners on a box."""
+    return f"{style.line},rounded" if style.shape == "box" else style.line
 
 
 def entity_dot(figure: EntityFigure) -> str:
@@ -274,7 +270,7 @@ def entity_dot(figure: EntityFigure) -> str:
         pair = ("e", nodes[end.other]) if end.outgoing else (nodes[end.other], "e")
         lines.append(
             f'{pair[0]} -> {pair[1]} [label={label}, color="{style.color}", '
-            f'fontcolor="{style.color}", style="{_edge_line(style)}", penwidth=1.6];'
+            f'fontcolor="{style.color}", style="{style.line}", penwidth=1.6];'
         )
     return "\n".join([*lines, "}", ""])
 
