@@ -323,7 +323,7 @@ width:100%}th,td{border-bottom:1px solid #ccc;padding:.3rem .5rem;text-align:lef
 vertical-align:top}mark{background:#ffe066;color:#1a1a1a}.status{font-weight:bold}
 .negated{color:#a40000}.hypothesis{color:#6b4e00}code{word-break:break-all}
 blockquote{border-left:4px solid #ccc;margin:0;padding:0 1rem;white-space:pre-wrap}
-.picture{margin:1rem 0;overflow-x:auto}.picture svg{max-width:100%;height:auto}
+.picture{margin:1rem 0}.picture svg{max-width:100%;height:auto}
 .picture figcaption{font-size:.9rem;color:#444}
 """
 
