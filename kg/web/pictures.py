@@ -226,7 +226,7 @@ def claim_dot(figure: ClaimFigure) -> str:
     ]
     if figure.qualifiers:
         rows = _label(
-            *((f"{name}: {'; '.join(values)}", 48, 3) for name, values in figure.qualifiers),
+            *((f"{name}: {' and '.join(values)}", 48, 3) for name, values in figure.qualifiers),
             left=True,
         )
         lines += [
