@@ -176,6 +176,15 @@ release_option = click.option(
     type=click.Path(path_type=Path),
     help="A release folder (as kg build writes it) to use instead of the project's dist/.",
 )
+pictures_option = click.option(
+    "--no-pictures",
+    "pictures",
+    is_flag=True,
+    flag_value=False,
+    default=True,
+    help="Draw no diagrams or charts on the pages (they need Graphviz's dot; without it and "
+    "without this flag, kg says so and exits 2).",
+)
 
 
 def _project(ctx: click.Context) -> Any:
@@ -701,23 +710,30 @@ def load(ctx: click.Context, /, endpoint: str | None, **options: Any) -> None:
 @click.option(
     "--force", is_flag=True, help="Write the site's files into a folder that holds others."
 )
+@pictures_option
 @release_option
 @common_options
 @click.pass_context
 @_reports_errors
 def site(
-    ctx: click.Context, out: Path | None, public_host: str, force: bool, release: Path | None
+    ctx: click.Context,
+    out: Path | None,
+    public_host: str,
+    force: bool,
+    pictures: bool,
+    release: Path | None,
 ) -> None:
     """Write the release as a static site: a page and Turtle, JSON-LD, N-Triples and RDF/XML
     for every resource, an index, and the nginx.conf and .htaccess that serve it as linked
-    data."""
+    data. Claim and entity pages show a diagram and the index charts the claims, drawn with
+    Graphviz's dot (--no-pictures: none)."""
     from kg.formats.files import check_release
     from kg.web.site import build_site
 
     folder = _release_folder(ctx, release)
     check_release(folder)
     target = out if out is not None else _project(ctx).root / "site"
-    pages, _ = build_site(folder, target, public_host=public_host, force=force)
+    pages, _ = build_site(folder, target, public_host=public_host, force=force, pictures=pictures)
     click.echo(f"kg: wrote {pages} pages to {target}", err=True)
 
 
@@ -787,6 +803,7 @@ def site(
     is_flag=True,
     help="Let queries use SERVICE (the server then contacts other servers for any caller).",
 )
+@pictures_option
 @release_option
 @common_options
 @click.pass_context
@@ -804,6 +821,7 @@ def serve(
     max_connections: int,
     max_client_connections: int,
     allow_service: bool,
+    pictures: bool,
     release: Path | None,
 ) -> None:
     """Serve the release over SPARQL, read-only, at http://HOST:PORT/query until Ctrl-C.
@@ -814,6 +832,7 @@ def serve(
     """
     from kg.formats.files import check_release
     from kg.web import server
+    from kg.web.pictures import require_dot
 
     try:
         limits = server.Limits(
@@ -827,7 +846,19 @@ def serve(
         raise InputError(_SERVE_LIMITS[error.limit], None, None, error.reason) from error
     folder = _release_folder(ctx, release)
     check_release(folder)
-    sys.exit(server.serve(folder, host, port, limits, hosts=allow_hosts, connections=connections))
+    if pictures:  # before loading anything: a missing dot is one line at once
+        require_dot()
+    sys.exit(
+        server.serve(
+            folder,
+            host,
+            port,
+            limits,
+            hosts=allow_hosts,
+            connections=connections,
+            pictures=pictures,
+        )
+    )
 
 
 #: The option of kg serve that sets each limit (kg.web.server's Limits and Connections).

@@ -381,16 +381,19 @@ def create_app(
     limits: Limits | None = None,
     bound: tuple[str, int] | None = None,
     examples: str | os.PathLike[str] | None = None,
+    pictures: bool = True,
 ) -> App:
     """The application of the release folder ``release`` (default: ``$KG_RELEASE``, else
     ``dist``): its store and site written into a new temporary folder. It answers requests
     whose Host is one of ``hosts`` (default: ``$KG_HOSTS``, names separated by commas, each
     with or without its port) and, when ``bound`` to an address and port, that address's
     names; nothing else. The query page offers the ``*.rq`` files of the folder ``examples``
-    (default: ``$KG_QUERIES``, else the ``queries`` folder beside the release's, if any).
+    (default: ``$KG_QUERIES``, else the ``queries`` folder beside the release's, if any). Its
+    site has ``pictures`` (:func:`kg.web.site.build_site`).
 
     :raises EndpointError: the release cannot be loaded
     :raises InputError: an example query cannot be read
+    :raises GraphvizError: ``pictures`` and Graphviz's dot is missing or fails
     """
     folder = Path(release or os.environ.get("KG_RELEASE") or "dist")
     queries = folder.resolve().parent / "queries"
@@ -399,7 +402,9 @@ def create_app(
     work = Path(tempfile.mkdtemp(prefix=PREFIX))
     (work / OWNER).write_text(str(os.getpid()), encoding="ascii")
     try:
-        _, licence = build_site(folder, work / "site", sparql_endpoint="/query")  # checks it
+        _, licence = build_site(  # checks it
+            folder, work / "site", sparql_endpoint="/query", pictures=pictures
+        )
         store = work / "store"
         load_store(folder / "graph.nq", store)
         issued = release_issued(store)

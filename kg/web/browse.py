@@ -26,6 +26,7 @@ import pyoxigraph as ox
 from kg.namespaces import BIOLINK
 from kg.rdf.lines import term_value as _v
 from kg.web.markup import dataset_markup, script_text
+from kg.web.pictures import Picture
 from kg.web.site import (
     _KGO,
     _ONTOLOGY,
@@ -166,12 +167,14 @@ def browse_files(
     page_size: int = PAGE_SIZE,
     endpoint: str | None = None,
     downloads: Sequence[str] = (),
+    charts: Sequence[Picture] = (),
 ) -> dict[str, bytes]:
     """The home page (``index.html``) and every browse page of ``site``, by path.
 
     :param page_size: the most rows a browse page shows
     :param endpoint: the SPARQL endpoint's address, linked from the home page
     :param downloads: the paths of the release's files in the site
+    :param charts: the home page's charts of the claims (:mod:`kg.web.pictures`)
     """
     if page_size < 1:
         raise ValueError(f"a browse page shows at least one row, not {page_size}")
@@ -199,7 +202,8 @@ def browse_files(
         rows = [(value, f"{facet.folder}/{slugs[value]}", len(grouped[value])) for value in ordered]
         files |= _value_pages(cells, facet, rows, page_size)
         facets.append((facet, len(ordered)))
-    files["index.html"] = _home(site, claims, facets, endpoint, downloads).encode("utf-8")
+    home = _home(site, claims, facets, endpoint, downloads, charts)
+    files["index.html"] = home.encode("utf-8")
     return files
 
 
@@ -360,6 +364,7 @@ def _home(
     facets: Sequence[tuple[Facet, int]],
     endpoint: str | None,
     downloads: Sequence[str],
+    charts: Sequence[Picture],
 ) -> str:
     statuses: dict[str, int] = defaultdict(int)
     for row in claims:
@@ -389,7 +394,7 @@ def _home(
         releases=[_link(site, iri, 0) for iri in releases],
         release_files=[(path, path.rsplit("/", 1)[-1]) for path in sorted(downloads)],
         endpoint=endpoint,
-        chart=None,  # the place of a chart of the claims (an SVG), when there is one
+        charts=charts,
         schema_org=script_text(dataset_markup(site.store, dataset, site.downloads))
         if dataset
         else "",

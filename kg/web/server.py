@@ -113,9 +113,11 @@ def serve(
     *,
     hosts: tuple[str, ...] = (),
     connections: Connections | None = None,
+    pictures: bool = True,
 ) -> int:
     """Serve the release read-only at http://host:port/ (the SPARQL endpoint at /query) until
-    stopped; ``hosts`` are more names clients may reach it by (its Host header).
+    stopped; ``hosts`` are more names clients may reach it by (its Host header); its site has
+    ``pictures`` (:func:`kg.web.site.build_site`).
 
     :raises LimitError: more queries at once than the threads can hold, running and waiting
     :raises EndpointError: the port is taken, or the release cannot be loaded
@@ -127,7 +129,9 @@ def serve(
         with _stopped_by_signals():
             httpd = _bind(host, port, connections)
             try:
-                app = create_app(release, hosts=hosts, limits=limits, bound=(host, port))
+                app = create_app(
+                    release, hosts=hosts, limits=limits, bound=(host, port), pictures=pictures
+                )
                 httpd.set_app(app)
                 _announce(host, port, limits)
                 httpd.serve_forever(poll_interval=0.2)

@@ -61,8 +61,10 @@ from kg.web.downloads import (
     web_address,
 )
 from kg.web.excerpt import excerpt
+from kg.web.figures import Pictures, site_pictures
 from kg.web.markup import KINDS, article_markup, dataset_markup, entity_markup, script_text
 from kg.web.negotiation import FORMATS
+from kg.web.pictures import Picture, require_dot
 
 __all__ = ["ROOT", "Site", "build_site", "doc_path"]
 
@@ -294,6 +296,7 @@ def build_site(
     sparql_endpoint: str | None = None,
     force: bool = False,
     page_size: int | None = None,
+    pictures: bool = True,
 ) -> tuple[int, str | None]:
     """Write the site of the release in ``release`` (its graph.nq) into ``out``, with the
     nginx.conf and the w3id.org .htaccess that serve it (see :mod:`kg.web.deploy`); returns the
@@ -303,15 +306,22 @@ def build_site(
     (:func:`kg.formats.listing.read_release`). A browse page shows
     at most ``page_size`` rows (default: :data:`kg.web.browse.PAGE_SIZE`).
 
+    With ``pictures``, each claim and entity page shows a diagram and the index charts
+    (:mod:`kg.web.pictures`, drawn by Graphviz's ``dot``).
+
     :raises InputError: the release folder is not what its description lists
     :raises OutputError: ``out`` holds other files than a site's, or cannot be written
+    :raises GraphvizError: ``pictures`` and Graphviz's ``dot`` is missing or fails
     """
+    if pictures:
+        require_dot()  # before the work: a missing dot is said at once
     checked = read_release(release)  # the listed files only, each as listed
     store = load_release(checked)
     version = _release_version(store)
     graphs = named_graphs(store)
     store.extend(site_statements(store, version))
     site = read_site(store)
+    drawn = site_pictures(store, site.labels, site.converter) if pictures else Pictures()
     files: dict[str, bytes] = {}
     if site.version:  # the release's files, where void.ttl's dcat:downloadURL says they are
         vouched = vouched_nanopubs(release, checked.get("nanopubs.trig"))
@@ -331,7 +341,8 @@ def build_site(
         files[page.path + ".nt"] = _ntriples(triples)
         files[page.path + ".jsonld"] = _jsonld(triples)
         files[page.path + ".rdf"] = _rdfxml(triples, prefixes)
-        files[page.path + ".html"] = _page_html(site, page).encode("utf-8")
+        picture = drawn.pages.get(page.iri)
+        files[page.path + ".html"] = _page_html(site, page, picture).encode("utf-8")
     files["404.html"] = _not_found_html(site).encode("utf-8")
     files["style.css"] = _STYLE.encode("utf-8")
     from kg.web.browse import PAGE_SIZE, browse_files  # it builds on this module's pages
@@ -342,6 +353,7 @@ def build_site(
         page_size=PAGE_SIZE if page_size is None else page_size,
         endpoint=sparql_endpoint,
         downloads=downloads,
+        charts=drawn.charts,
     )
     root = out.resolve()
     licence = license_of(store)
@@ -446,6 +458,8 @@ footer{border-top:1px solid #ccc;margin-top:2rem;font-size:.9rem}
 .scroll{overflow-x:auto;max-width:100%}.pager{margin:.5rem 0}.pager a{margin-right:.5rem}
 .counts{width:auto}th button{font:inherit;font-weight:bold;background:none;border:0;padding:0;
 color:#0b57a4;cursor:pointer;text-decoration:underline}
+.picture{margin:1rem 0}.picture svg{max-width:100%;height:auto}
+.picture figcaption{font-size:.9rem;color:#444}
 """
 
 
@@ -546,7 +560,7 @@ def _value(page: Page, subject: str, predicate: str) -> str:
     return getattr(found[0], "value", "") if found else ""
 
 
-def _page_html(site: Site, page: Page) -> str:
+def _page_html(site: Site, page: Page, picture: Picture | None = None) -> str:
     depth = _depth(page.path)
     title = site.labels.get(page.iri) or site.converter.compress(page.iri) or page.iri
     types = {
@@ -589,6 +603,7 @@ def _page_html(site: Site, page: Page) -> str:
         xrefs=_cross_references(site, page.iri, depth),
         files=_downloads(site, page, depth),
         triples=_triples(site, page, depth),
+        picture=picture,
     )
 
 
