@@ -208,3 +208,49 @@ def test_the_paged_site_links_resolve_and_rebuilds_the_same(
 def test_a_page_shows_at_least_one_row(corpus_release: Path, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="at least one row"):
         build_site(corpus_release, tmp_path / "site", page_size=0)
+
+
+def test_an_entity_page_lists_a_bounded_few_and_links_them_all(
+    corpus_release: Path, paged: Path
+) -> None:
+    """An outside entity's page lists at most SHOWN claims of each status (a drug of a large
+    corpus is in thousands), says how many there are, and links the browse pages that list
+    them all; those pages do hold every one of its claims (counted by SPARQL)."""
+    from kg.web.site import SHOWN
+
+    store = store_of(corpus_release)
+    capped = 0
+    for page in sorted((paged / "doc" / "external").glob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        if "<h2>Claims about it</h2>" not in text:
+            continue
+        about = text.split("<h2>Claims about it</h2>", 1)[1].split("<h2", 1)[0]
+        for group in about.split("<h3>")[1:]:
+            assert group.count("<li>") <= SHOWN, page
+        iri = re.search(r"IRI: <code>([^<]+)</code>", text)
+        assert iri, page
+        entity = iri.group(1).replace("&amp;", "&")
+        claims = {
+            row["claim"].value  # type: ignore[index]
+            for row in store.query(
+                f"SELECT DISTINCT ?claim WHERE {{ ?claim a <{KGO}Claim> . "
+                f"{{ ?claim <{BIOLINK}subject> <{entity}> }} UNION "
+                f"{{ ?claim <{BIOLINK}object> <{entity}> }} }}",
+                use_default_graph_as_union=True,
+            )
+        }
+        listed = about.count("<li>")
+        if listed == len(claims):
+            continue
+        capped += 1
+        assert f"{len(claims)} claims" in about
+        (href,) = re.findall(r'href="(\.\./\.\./browse/entity/[^"]+/1\.html)"', about)
+        first = (page.parent / href).resolve()
+        listing = sorted(first.parent.glob("*.html"))
+        found = {
+            (p.parent / href).resolve()
+            for p in listing
+            for href in re.findall(r'href="([^"#]+\.html)"', p.read_text(encoding="utf-8"))
+        }
+        assert {(paged / doc_of(c)).resolve() for c in claims} <= found
+    assert capped, "no entity of the corpus has more claims than a page lists"

@@ -113,6 +113,15 @@ FACETS = (
 )
 
 
+def entity_listings(site: Site) -> dict[str, str]:
+    """Where the claims about each entity are listed in full: the first browse page of the
+    entity facet's listing of it (``browse/entity/<slug>/1.html``), by the entity's IRI."""
+    entities = FACETS[1]
+    values = {value for row in claim_rows(site.store) for value in entities.values(row)}
+    slugs = _slugs(site, values)
+    return {value: f"browse/{entities.folder}/{slug}/1.html" for value, slug in slugs.items()}
+
+
 def pages_of(rows: int, page_size: int) -> int:
     """How many pages a listing of ``rows`` rows takes (one, even when empty).
 

@@ -110,6 +110,8 @@ class Site:
     nanopubs: Mapping[str, Nanopub] = field(default_factory=dict)  # by claim
     # the terms only the ontology's graph describes (its own, the outside terms it labels)
     vocabulary: frozenset[str] = frozenset()
+    # where the claims about an entity are listed in full (kg.web.browse), by its IRI
+    listings: Mapping[str, str] = field(default_factory=dict)
 
     def page_of(self, iri: str) -> Page | None:
         """The page that shows ``iri``: the page of the shortest IRI it is minted under."""
@@ -322,6 +324,9 @@ def build_site(
     store.extend(site_statements(store, version))
     site = read_site(store)
     drawn = site_pictures(store, site.labels, site.converter) if pictures else Pictures()
+    from kg.web.browse import PAGE_SIZE, browse_files, entity_listings  # built on this module
+
+    site.listings = entity_listings(site)
     files: dict[str, bytes] = {}
     if site.version:  # the release's files, where void.ttl's dcat:downloadURL says they are
         vouched = vouched_nanopubs(release, checked.get("nanopubs.trig"))
@@ -345,8 +350,6 @@ def build_site(
         files[page.path + ".html"] = _page_html(site, page, picture).encode("utf-8")
     files["404.html"] = _not_found_html(site).encode("utf-8")
     files["style.css"] = _STYLE.encode("utf-8")
-    from kg.web.browse import PAGE_SIZE, browse_files  # it builds on this module's pages
-
     downloads = sorted(name for name in files if name.startswith("download/"))
     files |= browse_files(
         site,
@@ -572,7 +575,9 @@ def _page_html(site: Site, page: Page, picture: Picture | None = None) -> str:
     }
     name = page.path.rsplit("/", 1)[-1]
     outside = not page.iri.startswith(ROOT)
-    claims_about = _claims_about(site, page, depth) if outside else ()
+    claims_about, about_total, about_all = (
+        _claims_about(site, page, depth) if outside else ([], 0, None)
+    )
     return _render(
         "page.html",
         site,
@@ -599,6 +604,8 @@ def _page_html(site: Site, page: Page, picture: Picture | None = None) -> str:
         # only a web address is a link out: a javascript: or data: IRI is shown, never followed
         authority=web_address(page.iri) if outside else None,
         claims_about=claims_about,
+        about_total=about_total,
+        about_all=about_all,
         claims_from=_claims_citing(site, page.iri, depth),
         xrefs=_cross_references(site, page.iri, depth),
         files=_downloads(site, page, depth),
@@ -823,15 +830,27 @@ def _source(site: Site, page: Page, depth: int) -> dict[str, object] | None:
     }
 
 
-def _claims_about(site: Site, page: Page, depth: int) -> list[tuple[str, list[Cell]]]:
-    """Claims whose subject or object is an outside resource, grouped by status."""
+#: How many claims of each status an entity's page lists; its browse listing has them all.
+SHOWN = 20
+
+
+def _claims_about(
+    site: Site, page: Page, depth: int
+) -> tuple[list[tuple[str, list[Cell]]], int, Cell | None]:
+    """Claims whose subject or object is an outside resource, grouped by status, at most
+    :data:`SHOWN` of each (a drug of a large corpus is in thousands: its page would grow with
+    the corpus); how many there are; and a link to the browse pages that list them all."""
     groups: dict[str, set[Cell]] = defaultdict(set)
     for role in ("subject", "object"):
         for quad in site.store.quads_for_pattern(
             None, ox.NamedNode(_BIOLINK + role), ox.NamedNode(page.iri)
         ):
             groups[_status_of(site, quad.subject)].add(_link(site, _v(quad.subject), depth))
-    return _grouped(groups)
+    total = sum(len(found) for found in groups.values())
+    listing = site.listings.get(page.iri)
+    shown = [(word, found[:SHOWN]) for word, found in _grouped(groups)]
+    more = Cell(f"all {total} claims about it", "../" * depth + listing) if listing else None
+    return shown, total, more if total > sum(len(found) for _, found in shown) else None
 
 
 def _claims_citing(site: Site, iri: str, depth: int) -> list[tuple[str, list[Cell]]]:
