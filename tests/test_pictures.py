@@ -14,6 +14,7 @@ from xml.etree import ElementTree as ET
 import pyoxigraph as ox
 import pytest
 from click.testing import Result
+from folders import describe_anew
 
 from kg.web.pictures import STATUS_STYLES, ClaimFigure, claim_dot, draw
 from kg.web.site import ROOT, build_site
@@ -182,6 +183,7 @@ def hostile_release(release: Path, folder: Path, labels: dict[str, str]) -> Path
         for q in ox.parse(path=str(release / "graph.nq"), format=ox.RdfFormat.N_QUADS)
     ]
     (folder / "graph.nq").write_bytes(ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"")
+    describe_anew(folder, "graph.nq")  # as whoever wrote the labels could
     return folder
 
 
