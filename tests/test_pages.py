@@ -468,3 +468,17 @@ def test_a_release_from_elsewhere_cannot_slip_a_file_in_as_a_nanopublication(
     victim.write_text("not TriG {", encoding="utf-8")
     with pytest.raises(InputError, match=re.escape(victim.name) + ".*not a nanopublication"):
         build_site(hostile, tmp_path / "other")
+
+
+def test_the_links_the_site_adds_are_not_a_claims_qualifiers(site: Path) -> None:
+    """The site adds each claim's link to its nanopublication (dct:isReferencedBy, in the
+    claim's documents): the page shows it as the nanopublication, never as a qualifier in the
+    claim's table or its diagram."""
+    pages = sorted(site.glob("doc/*/claim/*.html"))
+    assert pages
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        claim = text.split("<h2>The claim</h2>", 1)[1].split("<h2", 1)[0]
+        figure = text.split("<figure", 1)[1].split("</figure>", 1)[0] if "<figure" in text else ""
+        for part in (claim, figure):
+            assert "isReferencedBy" not in part and "is referenced by" not in part, page

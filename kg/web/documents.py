@@ -36,7 +36,14 @@ from kg.namespaces import DCTERMS, KGO, NP, RDF, RDFS, ROOT, VOID
 from kg.rdf.lines import term_value as _v
 from kg.rdf.mint import CATALOGUE_GRAPH, DATASET_GRAPH, ONTOLOGY_GRAPH
 
-__all__ = ["GRAPH_WORDS", "load_release", "named_graphs", "see_also", "site_statements"]
+__all__ = [
+    "GRAPH_WORDS",
+    "SITE_LINKS",
+    "load_release",
+    "named_graphs",
+    "see_also",
+    "site_statements",
+]
 
 _TYPE = ox.NamedNode(str(RDF.type))
 _LABEL = ox.NamedNode(str(RDFS.label))
@@ -49,6 +56,11 @@ GRAPH_WORDS = {
     str(DATASET_GRAPH): "the release's own description: version, licence, build and inputs",
 }
 _SOURCE_WORDS = "the claims of one source, their evidence and the source's text"
+
+
+#: The properties of a claim the site adds (not the release's): a claim's page and diagram
+#: show them as links of their own, never as the claim's qualifiers.
+SITE_LINKS = frozenset({str(DCTERMS.isReferencedBy)})
 
 
 def load_release(files: Mapping[str, bytes]) -> ox.Store:

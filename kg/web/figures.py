@@ -19,6 +19,7 @@ from kg.namespaces import BIOLINK, KGO, RDF
 from kg.rdf.lines import term_value
 from kg.sparql.query import run_query
 from kg.views import CLAIM_PROPERTIES, status_word
+from kg.web.documents import SITE_LINKS
 from kg.web.pictures import (
     MAX_ENDS,
     STATUS_STYLES,
@@ -36,8 +37,8 @@ from kg.web.pictures import (
 __all__ = ["Pictures", "site_pictures"]
 
 #: Properties of a claim its diagram does not show as qualifiers: its parts, status, evidence,
-#: and the claims it conflicts with (its page lists them).
-_NOT_QUALIFIERS = CLAIM_PROPERTIES | {str(KGO.conflictsWith)}
+#: the claims it conflicts with (its page lists them), and the links the site adds.
+_NOT_QUALIFIERS = CLAIM_PROPERTIES | {str(KGO.conflictsWith)} | SITE_LINKS
 _STATUSES = f"""SELECT ?status (COUNT(DISTINCT ?claim) AS ?count) WHERE {{
   ?status a <{KGO.EpistemicStatus}> .
   OPTIONAL {{ ?claim a <{KGO.Claim}> ; <{KGO.epistemicStatus}> ?status }}

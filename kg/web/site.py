@@ -51,7 +51,13 @@ from kg.runtime.publish import write_release
 from kg.sparql.query import packaged_query, run_query
 from kg.views import CLAIM_PROPERTIES
 from kg.web.deploy import htaccess, nginx_conf
-from kg.web.documents import load_release, named_graphs, see_also, site_statements
+from kg.web.documents import (
+    SITE_LINKS,
+    load_release,
+    named_graphs,
+    see_also,
+    site_statements,
+)
 from kg.web.downloads import (
     Download,
     Nanopub,
@@ -760,7 +766,9 @@ def _claim(site: Site, page: Page, depth: int) -> dict[str, object]:
         ("status", [Cell(word, css=css)]),
     ]
     qualifiers = sorted(
-        {_v(t.predicate) for t in page.triples if _v(t.subject) == iri} - CLAIM_PROPERTIES
+        {_v(t.predicate) for t in page.triples if _v(t.subject) == iri}
+        - CLAIM_PROPERTIES
+        - SITE_LINKS
     )
     for prop in qualifiers:  # each qualifier, with its values
         label = site.labels.get(prop) or site.converter.compress(prop) or prop
