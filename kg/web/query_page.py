@@ -14,11 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from urllib.parse import urlencode
 
-import jinja2
 import pyoxigraph as ox
 from curies import Converter
 
@@ -26,7 +24,7 @@ from kg.errors import InputError
 from kg.namespaces import ROOT
 from kg.web.downloads import web_address
 from kg.web.negotiation import FORMATS
-from kg.web.site import Cell
+from kg.web.site import Cell, _templates  # the site's templates: one environment
 
 __all__ = [
     "FIRST_QUERY",
@@ -183,16 +181,6 @@ def _value(term: object, converter: Converter) -> Value:
     if isinstance(term, ox.BlankNode):
         return Value(f"_:{term.value}")
     return Value(str(term))
-
-
-@cache
-def _templates() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("kg.web", "templates"),
-        autoescape=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
 
 
 def query_page(
