@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from test_site import assert_links_resolve, parsed
 
 from kg.cli import main
+from kg.formats.files import RELEASE_FILES
 from kg.web.browse import PAGE_SIZE, pages_of
 from kg.web.site import ROOT, build_site
 
@@ -138,6 +139,9 @@ def test_no_page_grows_with_the_corpus(paged: Path) -> None:
         assert max(len(r.encode("utf-8")) for r in rows) <= ROW, page
         assert size - sum(len(r.encode("utf-8")) for r in rows) <= FRAME, page
     assert (paged / "index.html").stat().st_size <= BUDGET
+    home = (paged / "index.html").read_text(encoding="utf-8")
+    downloads = re.findall(r'href="download/[^"]+"', home)
+    assert 0 < len(downloads) <= len(RELEASE_FILES)  # the release's files, none a claim's
 
 
 def test_each_listing_holds_what_the_release_counts(corpus_release: Path, paged: Path) -> None:

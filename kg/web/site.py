@@ -356,7 +356,8 @@ def build_site(
         files[page.path + ".html"] = _page_html(site, page, picture).encode("utf-8")
     files["404.html"] = _not_found_html(site).encode("utf-8")
     files["style.css"] = _STYLE.encode("utf-8")
-    downloads = sorted(name for name in files if name.startswith("download/"))
+    # the release's own files (not each claim's nanopublication: the home page stays small)
+    downloads = sorted(f"download/{site.version}/{name}" for name in site.files)
     files |= browse_files(
         site,
         page_size=PAGE_SIZE if page_size is None else page_size,
