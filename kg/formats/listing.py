@@ -24,6 +24,7 @@ import pyoxigraph as ox
 from kg import namespaces
 from kg.errors import InputError
 from kg.formats.files import RELEASE_FILES, RELEASE_FOLDERS
+from kg.sparql.query import run_query
 
 __all__ = ["DESCRIPTION", "Listed", "read_listing", "read_release"]
 
@@ -72,7 +73,7 @@ def read_listing(description: bytes, where: str = DESCRIPTION) -> dict[str, List
     except (SyntaxError, ValueError) as error:
         raise InputError(where, None, None, f"not the release's description: {error}") from error
     found: dict[str, Listed] = {}
-    for row in store.query(_LISTED):  # type: ignore[union-attr]
+    for row in run_query(store, _LISTED):  # type: ignore[attr-defined]
         url, size, checksum = (str(term.value) for term in row)
         name = url.rsplit("/", 1)[-1]
         if name not in RELEASE_FILES or name == DESCRIPTION:

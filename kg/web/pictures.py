@@ -164,8 +164,8 @@ def wrap(text: str, width: int = 26, lines: int = 3) -> list[str]:
     """``text`` on at most ``lines`` lines of about ``width`` characters, shortened with "…";
     control characters (which XML cannot hold) become spaces.
 
-    >>> wrap("milnacipran inhibits the reuptake of norepinephrine", 20)
-    ['milnacipran inhibits', 'the reuptake of', 'norepinephrine']
+    >>> wrap("velmorazine inhibits the reuptake of norepinephrine", 20)
+    ['velmorazine inhibits', 'the reuptake of', 'norepinephrine']
     >>> wrap("a\\nb" + " c" * 40, 10, 2)
     ['a b c c c', 'c c c c c…']
     """
