@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import requests
 from click.testing import Result
-from servers import free_port, listener, wait_for
+from servers import free_port, listener, skip_without_dot, wait_for
 
 pytestmark = pytest.mark.stores
 
@@ -113,7 +113,12 @@ def served(tmp_path: Path, *args: str) -> Iterator[Served]:
     process = kg_process(tmp, "--port", str(port), *args)
     try:
         url = f"http://127.0.0.1:{port}"
-        wait_for(f"{url}/query?query=ASK%7B%7D", process)  # type: ignore[arg-type]
+        try:
+            wait_for(f"{url}/query?query=ASK%7B%7D", process)  # type: ignore[arg-type]
+        except RuntimeError:
+            if process.poll() is not None and process.stderr is not None:
+                skip_without_dot(process.stderr.read().decode("utf-8", errors="replace"))
+            raise
         yield Served(process, url, port, tmp)
     finally:
         if process.poll() is None:
