@@ -41,7 +41,8 @@ from typing import Any
 import pyoxigraph as ox
 from curies import Converter
 
-from kg.curation.converter import namespaces, prefix_map, release_converter
+from kg.curation.converter import declared_converter, namespaces, prefix_map
+from kg.formats.listing import read_release
 from kg.runtime.processes import die_with_parent
 from kg.sparql import tokens
 from kg.sparql.endpoint import EndpointError
@@ -402,14 +403,14 @@ def create_app(
     work = Path(tempfile.mkdtemp(prefix=PREFIX))
     (work / OWNER).write_text(str(os.getpid()), encoding="ascii")
     try:
-        _, licence = build_site(  # checks it
-            folder, work / "site", sparql_endpoint="/query", pictures=pictures
+        checked = read_release(folder)  # read once: the site and the endpoint share its bytes
+        _, licence = build_site(
+            folder, work / "site", sparql_endpoint="/query", pictures=pictures, checked=checked
         )
         store = work / "store"
-        load_store(folder / "graph.nq", store)
+        load_store(checked["graph.nq"], store)
         issued = release_issued(store)
-        graphs, title = _release_graphs(store)
-        converter = release_converter(folder / "graph.nq")
+        graphs, title, converter = _release_graphs(store)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
@@ -448,18 +449,19 @@ def remove_orphans() -> None:
             continue  # not ours, or its owner lives (another user's, or still running)
 
 
-def load_store(nquads: Path, store: Path) -> None:
-    """Bulk-load the release into an on-disk store that the workers open read-only.
+def load_store(nquads: bytes, store: Path) -> None:
+    """Bulk-load the release's graph.nq (its checked bytes) into an on-disk store that the
+    workers open read-only.
 
-    :raises EndpointError: the file cannot be read or parsed
+    :raises EndpointError: the store cannot be written or the data parsed
     """
     try:
         loader = ox.Store(str(store))
-        loader.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+        loader.bulk_load(input=nquads, format=ox.RdfFormat.N_QUADS)
         loader.flush()
         del loader  # closes the database: the workers open it read-only
     except (OSError, SyntaxError, ValueError) as error:
-        raise EndpointError(f"{nquads}: cannot load the release: {error}") from error
+        raise EndpointError(f"graph.nq: cannot load the release: {error}") from error
 
 
 def release_issued(store: Path) -> float | None:
@@ -486,8 +488,9 @@ def release_issued(store: Path) -> float | None:
         del reader
 
 
-def _release_graphs(store: Path) -> tuple[Sizes, str]:
-    """The sizes of the graphs of the release in the on-disk ``store``, and its title."""
+def _release_graphs(store: Path) -> tuple[Sizes, str, Converter]:
+    """The sizes of the graphs of the release in the on-disk ``store``, its title, and the
+    converter of its prefix declarations (the CURIEs ``kg query`` predeclares)."""
     reader = ox.Store.read_only(str(store))
     try:
         rows = run_query(
@@ -496,7 +499,7 @@ def _release_graphs(store: Path) -> tuple[Sizes, str]:
             "<http://purl.org/dc/terms/title> ?title } ORDER BY ?title LIMIT 1",
         )
         titles = [str(row[0].value) for row in rows]  # type: ignore[attr-defined]
-        return graph_sizes(reader), titles[0] if titles else ""
+        return graph_sizes(reader), titles[0] if titles else "", declared_converter(reader)
     finally:
         del reader
 

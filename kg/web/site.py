@@ -305,13 +305,15 @@ def build_site(
     force: bool = False,
     page_size: int | None = None,
     pictures: bool = True,
+    checked: Mapping[str, bytes] | None = None,
 ) -> tuple[int, str | None]:
     """Write the site of the release in ``release`` (its graph.nq) into ``out``, with the
     nginx.conf and the w3id.org .htaccess that serve it (see :mod:`kg.web.deploy`); returns the
     number of pages and the release's licence. The site is staged beside ``out`` and swapped
     in whole, as a release is (:func:`kg.runtime.publish.write_release`). Only the files the
     release's description lists, each with its listed size and checksum, are read and copied
-    (:func:`kg.formats.listing.read_release`). A browse page shows
+    (:func:`kg.formats.listing.read_release`; ``checked``: those files as it has read them
+    already, so that a caller serves the very bytes the site shows). A browse page shows
     at most ``page_size`` rows (default: :data:`kg.web.browse.PAGE_SIZE`).
 
     With ``pictures``, each claim and entity page shows a diagram and the index charts
@@ -323,7 +325,8 @@ def build_site(
     """
     if pictures:
         require_dot()  # before the work: a missing dot is said at once
-    checked = read_release(release)  # the listed files only, each as listed
+    if checked is None:
+        checked = read_release(release)  # the listed files only, each as listed
     store = load_release(checked)
     version = _release_version(store)
     graphs = named_graphs(store)
