@@ -113,11 +113,12 @@ FACETS = (
 )
 
 
-def entity_listings(site: Site) -> dict[str, str]:
+def entity_listings(site: Site, claims: Sequence[ClaimRow]) -> dict[str, str]:
     """Where the claims about each entity are listed in full: the first browse page of the
-    entity facet's listing of it (``browse/entity/<slug>/1.html``), by the entity's IRI."""
+    entity facet's listing of it (``browse/entity/<slug>/1.html``), by the entity's IRI
+    (``claims``: :func:`claim_rows`)."""
     entities = FACETS[1]
-    values = {value for row in claim_rows(site.store) for value in entities.values(row)}
+    values = {value for row in claims for value in entities.values(row)}
     slugs = _slugs(site, values)
     return {value: f"browse/{entities.folder}/{slug}/1.html" for value, slug in slugs.items()}
 
@@ -177,6 +178,7 @@ def browse_files(
     endpoint: str | None = None,
     downloads: Sequence[str] = (),
     charts: Sequence[Picture] = (),
+    claims: Sequence[ClaimRow] | None = None,
 ) -> dict[str, bytes]:
     """The home page (``index.html``) and every browse page of ``site``, by path.
 
@@ -184,10 +186,11 @@ def browse_files(
     :param endpoint: the SPARQL endpoint's address, linked from the home page
     :param downloads: the paths of the release's files in the site
     :param charts: the home page's charts of the claims (:mod:`kg.web.pictures`)
+    :param claims: the release's claims (:func:`claim_rows`), when the caller has them
     """
     if page_size < 1:
         raise ValueError(f"a browse page shows at least one row, not {page_size}")
-    claims = claim_rows(site.store)
+    claims = claim_rows(site.store) if claims is None else claims
     by_label = sorted(claims, key=lambda r: (_label(site, r.iri).casefold(), r.iri))
     by_date = sorted(by_label, key=lambda r: r.date, reverse=True)  # stable: then by label
     files: dict[str, bytes] = {}

@@ -333,9 +333,10 @@ def build_site(
     store.extend(site_statements(store, version))
     site = read_site(store)
     drawn = site_pictures(store, site.labels, site.converter) if pictures else Pictures()
-    from kg.web.browse import PAGE_SIZE, browse_files, entity_listings  # built on this module
+    from kg.web.browse import PAGE_SIZE, browse_files, claim_rows, entity_listings  # built on this
 
-    site.listings = entity_listings(site)
+    claims = claim_rows(site.store)
+    site.listings = entity_listings(site, claims)
     files: dict[str, bytes] = {}
     if site.version:  # the release's files, where void.ttl's dcat:downloadURL says they are
         vouched = vouched_nanopubs(release, checked.get("nanopubs.trig"))
@@ -367,6 +368,7 @@ def build_site(
         endpoint=sparql_endpoint,
         downloads=downloads,
         charts=drawn.charts,
+        claims=claims,
     )
     root = out.resolve()
     licence = license_of(store)
