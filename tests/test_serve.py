@@ -119,6 +119,9 @@ def served(tmp_path: Path, *args: str) -> Iterator[Served]:
             if process.poll() is not None and process.stderr is not None:
                 skip_without_dot(process.stderr.read().decode("utf-8", errors="replace"))
             raise
+        # the workers of the probes above that gave up are stopped: a test that waits for a
+        # worker of its own must not take one of theirs for it
+        assert wait_until(lambda: children_of(process.pid) == [], 10)
         yield Served(process, url, port, tmp)
     finally:
         if process.poll() is None:

@@ -208,6 +208,7 @@ class _Connection:
     data: bytearray = field(default_factory=bytearray)
     thread: int | None = None  # the thread answering it
     gone: bool = False  # the client closed its connection while its request was answered
+    stopped: bool = False  # and a query of its request was stopped for that
 
     @property
     def name(self) -> str:
@@ -440,20 +441,28 @@ class Server(WSGIServer):
         """
         with self._lock:
             for connection in self._answering.values():
-                if not connection.gone:
-                    connection.gone = _closed_by_its_client(connection.sock)
-                    if not connection.gone:
-                        continue
-                    stopped = self._stop_queries(connection)
-                    what = "its query was stopped" if stopped else "its answer is dropped"
-                    _log(connection, f"the client went away before its answer; {what}")
-                else:
-                    self._stop_queries(connection)  # one started since
+                if connection.gone or _closed_by_its_client(connection.sock):
+                    self._went_away(connection)  # again when gone: a query started since
 
-    def _stop_queries(self, connection: _Connection) -> bool:
-        if self._stopper is None or connection.thread is None:
-            return False
-        return self._stopper.stop_queries_of(connection.thread)
+    def went_away(self, connection: _Connection) -> None:
+        """The thread answering ``connection`` found its client gone (its answer could not be
+        written): as if the watcher had seen it first."""
+        with self._lock:
+            self._went_away(connection)
+
+    def _went_away(self, connection: _Connection) -> None:
+        connection.gone = True
+        if self._stopper is not None and connection.thread is not None:
+            connection.stopped |= self._stopper.stop_queries_of(connection.thread)
+
+    def _said_gone(self, connection: _Connection) -> None:
+        """One line for a client that went away, once its request is done with: what it
+        cost (a query stopped for it, or only its answer dropped)."""
+        with self._lock:
+            if not connection.gone:
+                return
+            what = "its query was stopped" if connection.stopped else "its answer is dropped"
+        _log(connection, f"the client went away before its answer; {what}")
 
     # --- answering, in the pool's threads
 
@@ -471,6 +480,7 @@ class Server(WSGIServer):
             finally:
                 with self._lock:
                     del self._answering[connection.sock]
+                self._said_gone(connection)
                 _close(connection.sock)
                 self._let_go(connection)
                 del connection
@@ -641,8 +651,7 @@ class _ServerHandler(ServerHandler):
         except _WriteTimeout as error:
             _log(connection, f"{what}: {error}")
         except ConnectionError:
-            if not connection.gone:
-                _log(connection, f"{what}: the client went away before its answer was written")
+            handler.server.went_away(connection)
         except Exception as error:
             _log(connection, f"500: {what}: {type(error).__name__}: {error}")
             self._answer(HTTPStatus.INTERNAL_SERVER_ERROR, "the server failed; it logged why")
