@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from kg.curation.documents.formats import FORMATS as DOCUMENT_FORMATS
-from kg.errors import InputError, KGError, NotConformingError, TruncatedResults
+from kg.errors import IndexDamaged, InputError, KGError, NotConformingError, TruncatedResults
 from kg.version import __version__
 
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ MAPPING_FORMATS = ("sssom-tsv", "rdf")  # kg.formats.mappings.render dispatches 
 RESULT_CHOICES = ("table", "csv", "tsv", "json", "turtle", "ntriples", "jsonld")
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 # --- the error boundary --------------------------------------------------------------------
@@ -211,13 +212,45 @@ def _release_files(ctx: click.Context, data: tuple[Path, ...]) -> list[Path]:
     return [nquads]
 
 
-def _store(ctx: click.Context, data: tuple[Path, ...]) -> tuple[Any, Any]:
-    """The data loaded in an in-memory store, and the converter of the prefixes it declares."""
+def _store(
+    ctx: click.Context, data: tuple[Path, ...], index: Path | None = None
+) -> tuple[Any, Any]:
+    """The store a command asks (the release's ``index``, else the data loaded in memory),
+    and the converter of the prefixes it declares."""
     from kg.curation.converter import declared_converter
+    from kg.sparql.index import open_index
     from kg.sparql.query import load_store
 
-    store = load_store(_release_files(ctx, data))
+    store = open_index(index) if index is not None else load_store(_release_files(ctx, data))
     return store, declared_converter(store)
+
+
+def _index(ctx: click.Context, data: tuple[Path, ...]) -> Path | None:
+    """The index of the project's release (:mod:`kg.sparql.index`), made now if need be, when
+    the command reads the release (no --data) and an index can be kept; else None."""
+    if data:
+        return None
+    from kg.sparql.index import release_index
+
+    nquads = _release_files(ctx, data)[0]
+    return release_index(nquads, _project(ctx).root / ".kg-cache")
+
+
+def _answered(ctx: click.Context, data: tuple[Path, ...], answer: Callable[[Path | None], T]) -> T:
+    """``answer(index)`` (:func:`_index`); when the index is found damaged on the way, it is
+    dropped and ``answer`` asked again of a new one."""
+    from kg.sparql.index import discard, is_damage
+
+    index = _index(ctx, data)
+    try:
+        return answer(index)
+    except Exception as error:
+        if index is None or not is_damage(error):
+            raise
+        nquads = _release_files(ctx, data)[0]
+        discard(nquads, _project(ctx).root / ".kg-cache")
+        click.echo(f"kg: the release's query index was damaged ({error}); made again", err=True)
+        return answer(_index(ctx, data))
 
 
 @click.group(epilog=EXIT_CODES)
@@ -577,15 +610,24 @@ def query(
         click.echo(render.answer(result, fmt, converter, text, tty=tty), nl=False)
         return
     from kg.runtime.processes import run_bounded
+    from kg.sparql.index import is_damage
 
-    def work() -> bytes:  # the data are loaded within the limits too (--memory, --timeout)
-        store, converter = _store(ctx, data)
-        prefixes = prefix_map(converter)
-        result = q.run_query(store, text, allow_service=allow_service, prefixes=prefixes)
-        return render.answer(result, fmt, converter, text, tty=tty)
+    def bounded(index: Path | None) -> bytes:
+        def work() -> bytes:  # --data files are loaded within the limits too
+            try:
+                store, converter = _store(ctx, data, index)
+                prefixes = prefix_map(converter)
+                result = q.run_query(store, text, allow_service=allow_service, prefixes=prefixes)
+                return render.answer(result, fmt, converter, text, tty=tty)
+            except Exception as error:  # told apart here: the parent sees only its kind
+                if index is not None and is_damage(error):
+                    raise IndexDamaged(str(error)) from error
+                raise
 
-    quiet = not ctx.meta.get("kg.debug")
-    click.echo(run_bounded(work, timeout=timeout, memory_mb=memory, quiet=quiet), nl=False)
+        quiet = not ctx.meta.get("kg.debug")
+        return run_bounded(work, timeout=timeout, memory_mb=memory, quiet=quiet)
+
+    click.echo(_answered(ctx, data, bounded), nl=False)
 
 
 def _endpoint_dataset(
@@ -625,8 +667,11 @@ def show(ctx: click.Context, resource: str, data: tuple[Path, ...]) -> None:
     """Everything the graph says about RESOURCE (a CURIE such as uniprot:P31645, or an IRI)."""
     from kg.formats.render import describe
 
-    store, converter = _store(ctx, data)
-    click.echo(describe(store, resource, converter), nl=False)
+    def answer(index: Path | None) -> str:
+        store, converter = _store(ctx, data, index)
+        return describe(store, resource, converter)
+
+    click.echo(_answered(ctx, data, answer), nl=False)
 
 
 @main.command(epilog=EXIT_CODES)
@@ -895,8 +940,7 @@ def mappings(ctx: click.Context, data: tuple[Path, ...], fmt: str, out: Path | N
     """Every cross-reference of every entity, as an SSSOM mapping set or as RDF."""
     from kg.formats import mappings as m
 
-    store, _ = _store(ctx, data)
-    output = m.render(store, fmt)
+    output = _answered(ctx, data, lambda index: m.render(_store(ctx, data, index)[0], fmt))
     if out is None:
         click.echo(output, nl=False)
     else:
@@ -926,8 +970,7 @@ def xrefs(ctx: click.Context, resource: str, data: tuple[Path, ...], fmt: str | 
     from kg.formats import mappings as m
     from kg.formats.render import text_table
 
-    store, _ = _store(ctx, data)
-    rows = m.xrefs(store, resource)
+    rows = _answered(ctx, data, lambda index: m.xrefs(_store(ctx, data, index)[0], resource))
     columns = ["subject_id", "predicate_id", "object_id", "object_label", "confidence", "comment"]
     table = [[row[c] for c in columns] for row in rows]
     if (fmt or ("table" if sys.stdout.isatty() else "tsv")) == "tsv":
@@ -949,18 +992,22 @@ def stats(ctx: click.Context, data: tuple[Path, ...]) -> None:
     from kg.formats.render import format_results
     from kg.sparql import query as q
 
-    store, converter = _store(ctx, data)
     sections = (
         ("Claims per epistemic status", "statuses"),
         ("Claims that conflict", "conflicts"),
         ("Resources per class", "classes"),
         ("Triples per predicate", "predicates"),
     )
-    for title, name in sections:
-        click.echo(f"{title}:")
-        result = q.run_query(store, q.packaged_query(name))
-        click.echo(format_results(result, "table", converter), nl=False)
-        click.echo()
+
+    def answer(index: Path | None) -> bytes:
+        store, converter = _store(ctx, data, index)
+        text = b""
+        for title, name in sections:
+            result = q.run_query(store, q.packaged_query(name))
+            text += f"{title}:\n".encode() + format_results(result, "table", converter) + b"\n"
+        return text
+
+    click.echo(_answered(ctx, data, answer), nl=False)
 
 
 @main.command(epilog=EXIT_CODES)

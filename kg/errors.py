@@ -48,6 +48,11 @@ class TruncatedResults(KGError):
     """A remote store cut the results (Virtuoso's ResultSetMaxRows): the answer is incomplete."""
 
 
+class IndexDamaged(KGError):
+    """The release's query index failed a check of its storage (a block whose checksum is
+    wrong, a file missing or cut short): it must be made again."""
+
+
 class OutputError(KGError):
     """An output cannot be written where it was asked for (a folder that cannot be made, a
     read-only file system): names the place and what to do."""

@@ -15,13 +15,16 @@ import sys
 import time
 from collections.abc import Callable
 
-from kg.errors import KGError, QueryError, TruncatedResults
+from kg.errors import IndexDamaged, KGError, QueryError, TruncatedResults
 
 __all__ = ["die_with_parent", "limit_memory", "run_bounded"]
 
 _PR_SET_PDEATHSIG = 1
 #: Errors a child reports that keep their kind in the parent (their exit code differs).
-_KINDS: dict[str, type[KGError]] = {"TruncatedResults": TruncatedResults}
+_KINDS: dict[str, type[KGError]] = {
+    "TruncatedResults": TruncatedResults,
+    "IndexDamaged": IndexDamaged,
+}
 
 
 def die_with_parent(parent: int | None = None) -> None:
