@@ -873,7 +873,8 @@ def serve(
 
     Each query runs in a process of its own, stopped at --timeout or --memory; updates and
     SERVICE are refused; requests for another Host are refused (no DNS rebinding). Ctrl-C,
-    SIGTERM and SIGHUP stop the server and remove its temporary store.
+    SIGTERM and SIGHUP stop the server. The site and store are kept for the next start of the
+    same release ($KG_SERVE_CACHE, else ~/.cache/kg/serve).
     """
     from kg.formats.files import check_release
     from kg.web import server

@@ -27,14 +27,27 @@ SEED = ROOT / "sources" / "pubmed-22870448"
 ID_BASE = "https://w3id.org/drugclaims/id/"
 
 
+#: The temporary folder of this run's pytest_configure, removed by pytest_unconfigure.
+_RUN_FOLDER: list[str] = []
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """The build cache's secret in a temporary folder of the run, not the user's home (every
-    kg the tests start, in this process or another, inherits it)."""
+    """The build cache's secret and the copies kg serve keeps in a temporary folder of the run,
+    not the user's home (every kg the tests start, in this process or another, inherits them;
+    a test's own fixtures then choose a folder of its own for the copies)."""
     from kg.build.cache import SECRET_ENV
 
+    folder = tempfile.mkdtemp(prefix="kg-tests-")
+    _RUN_FOLDER.append(folder)
     if SECRET_ENV not in os.environ:
-        folder = tempfile.mkdtemp(prefix="kg-tests-")
         os.environ[SECRET_ENV] = str(Path(folder) / "cache.key")
+    if "KG_SERVE_CACHE" not in os.environ:
+        os.environ["KG_SERVE_CACHE"] = str(Path(folder) / "kept")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for folder in _RUN_FOLDER:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _without_dot(error: BaseException) -> bool:
@@ -145,6 +158,8 @@ def private_tmpdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder.mkdir()
     monkeypatch.setenv("TMPDIR", str(folder))
     monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    # and the copies kg serve keeps between runs (kg.web.kept), never the user's own cache
+    monkeypatch.setenv("KG_SERVE_CACHE", str(tmp_path / "kept"))
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,10 @@ query's result is a table.
 Each query runs in a process of its own (:mod:`kg.sparql.worker`) within a time and a memory
 limit, at most ``Limits.concurrent`` at once; a request whose ``Host`` is not one the
 application answers for is refused (421: no DNS rebinding); updates and ``SERVICE`` are refused
-from the query's tokens. :func:`create_app` loads the release into a temporary store and writes
-its site beside it; :meth:`App.close`, or the normal end of the process, removes them, and the
-next :func:`create_app` removes what a process killed outright left behind.
+from the query's tokens. :func:`create_app` loads the release into a store and writes its site
+beside it, kept for the next start of the same release (:mod:`kg.web.kept`), or, where no copy
+can be kept, in a temporary folder that :meth:`App.close` or the normal end of the process
+removes (the next :func:`create_app` removes what a process killed outright left behind).
 """
 
 from __future__ import annotations
@@ -42,17 +43,18 @@ import pyoxigraph as ox
 from curies import Converter
 
 from kg.curation.converter import declared_converter, namespaces, prefix_map
-from kg.formats.listing import read_release
+from kg.formats.listing import DESCRIPTION, read_release
 from kg.runtime.processes import die_with_parent
 from kg.sparql import tokens
 from kg.sparql.endpoint import EndpointError
 from kg.sparql.query import run_query
 from kg.sparql.service import PREFIXES, Sizes, describe_service, graph_sizes
 from kg.web.deploy import CORS, PREFLIGHT, Answer, answer
+from kg.web.kept import Kept, kept_copy
 from kg.web.negotiation import accepted_types, negotiate
 from kg.web.protocol import Operation, answer_accept, read_operation, wants_html
 from kg.web.query_page import WORKER_TYPES, Example, query_page, read_examples, results_table
-from kg.web.site import build_site
+from kg.web.site import build_site, license_of
 
 __all__ = [
     "LOOPBACK",
@@ -186,6 +188,8 @@ class Endpoint:
     graphs: Sizes = field(default_factory=Sizes)  # of the default and each named graph
     converter: Converter = field(default_factory=lambda: Converter([]))  # CURIEs on the page
     title: str = "drugclaims"  # the release's title, on the query page
+    #: whether a file of the site holds the bytes it was written with (a kept copy's check)
+    check: Callable[[Path, str], bool] | None = None
 
     def stop_workers(self) -> None:
         """Kill every query still running."""
@@ -234,6 +238,7 @@ def respond(
             license_iri=endpoint.license,
             request=headers,
             modified=endpoint.issued,
+            check=endpoint.check,
         )
     operation = read_operation(query_string, headers.get("content-type", ""), body)
     if operation.update:
@@ -325,9 +330,12 @@ def _page(endpoint: Endpoint, status: HTTPStatus, **values: Any) -> Answer:
 class App:
     """The WSGI application of one :class:`Endpoint`."""
 
-    def __init__(self, endpoint: Endpoint, folder: Path | None = None) -> None:
+    def __init__(
+        self, endpoint: Endpoint, folder: Path | None = None, kept: Kept | None = None
+    ) -> None:
         self.endpoint = endpoint
         self.folder = folder  # the temporary folder create_app made, removed by close()
+        self.kept = kept  # the kept copy of the site and store it serves, if any
 
     def __call__(
         self, environ: Mapping[str, Any], start_response: StartResponse
@@ -373,6 +381,8 @@ class App:
         self.endpoint.stop_workers()
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
+        if self.kept is not None:
+            self.kept.close()
 
 
 def create_app(
@@ -385,7 +395,8 @@ def create_app(
     pictures: bool = True,
 ) -> App:
     """The application of the release folder ``release`` (default: ``$KG_RELEASE``, else
-    ``dist``): its store and site written into a new temporary folder. It answers requests
+    ``dist``): its store and site, kept from an earlier start or written now (kept for the
+    next, :mod:`kg.web.kept`, else in a new temporary folder). It answers requests
     whose Host is one of ``hosts`` (default: ``$KG_HOSTS``, names separated by commas, each
     with or without its port) and, when ``bound`` to an address and port, that address's
     names; nothing else. The query page offers the ``*.rq`` files of the folder ``examples``
@@ -402,24 +413,36 @@ def create_app(
     remove_orphans()
     work = Path(tempfile.mkdtemp(prefix=PREFIX))
     (work / OWNER).write_text(str(os.getpid()), encoding="ascii")
+    kept: Kept | None = None
     try:
         checked = read_release(folder)  # read once: the site and the endpoint share its bytes
-        _, licence = build_site(
-            folder, work / "site", sparql_endpoint="/query", pictures=pictures, checked=checked
-        )
-        store = work / "store"
-        load_store(checked["graph.nq"], store)
+
+        def make(site: Path, store: Path) -> None:
+            build_site(folder, site, sparql_endpoint="/query", pictures=pictures, checked=checked)
+            load_store(checked["graph.nq"], store)
+
+        kept = kept_copy(checked[DESCRIPTION], pictures, make)
+        if kept is not None:
+            site, store = kept.site, kept.store
+            if not kept.made:
+                say(f"kg: the site and store kept from an earlier start ({kept.folder})")
+        else:
+            site, store = work / "site", work / "store"
+            make(site, store)
         issued = release_issued(store)
         graphs, title, converter = _release_graphs(store)
+        licence = _license(store)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
+        if kept is not None:
+            kept.close()
         raise
     chosen = limits or Limits()
     wanted = list(hosts) or [h.strip() for h in os.environ.get("KG_HOSTS", "").split(",") if h]
     names = allowed_hosts(*bound, wanted) if bound else frozenset(h.lower() for h in wanted)
     endpoint = Endpoint(
         store,
-        work / "site",
+        site,
         licence,
         chosen,
         names,
@@ -430,8 +453,9 @@ def create_app(
         graphs=graphs,
         converter=converter,
         title=title or "drugclaims",
+        check=_checker(kept),
     )
-    app = App(endpoint, work)
+    app = App(endpoint, work, kept)
     atexit.register(app.close)
     return app
 
@@ -486,6 +510,38 @@ def release_issued(store: Path) -> float | None:
         return None
     finally:
         del reader
+
+
+def _license(store: Path) -> str | None:
+    """The licence of the release in the on-disk ``store`` (:func:`kg.web.site.license_of`)."""
+    reader = ox.Store.read_only(str(store))
+    try:
+        return license_of(reader)
+    finally:
+        del reader
+
+
+def _checker(kept: Kept | None) -> Callable[[Path, str], bool] | None:
+    """The check of each file served from a kept copy (:meth:`Kept.check`), which says in the
+    log what it refuses; None for a copy made for this run alone."""
+    if kept is None:
+        return None
+
+    def check(path: Path, sha256: str) -> bool:
+        if kept.check(path, sha256):
+            return True
+        say(
+            f"kg: {path}: not the bytes kg serve kept it with (damaged): not served; "
+            "the next start makes the kept site again"
+        )
+        return False
+
+    return check
+
+
+def say(line: str) -> None:
+    """One line on standard error (a WSGI server's log)."""
+    print(line, file=sys.stderr, flush=True)
 
 
 def _release_graphs(store: Path) -> tuple[Sizes, str, Converter]:

@@ -32,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
@@ -157,14 +157,17 @@ def answer(
     license_iri: str | None = None,
     request: Mapping[str, str] | None = None,
     modified: float | None = None,
+    check: Callable[[Path, str], bool] | None = None,
 ) -> Answer:
     """The answer to a GET for ``path`` from the site in folder ``site``: a path the file
     system refuses (a name too long for it) is simply not found. ``request``: the request's
     headers by lower-case name (``If-None-Match``, ``If-Modified-Since`` answer 304);
     ``modified``: when the release was issued (seconds since the epoch), the files'
-    ``Last-Modified`` (else each file's own time)."""
+    ``Last-Modified`` (else each file's own time); ``check(file, sha256)``: whether a file
+    about to be served holds the bytes it was written with (a file that does not is not
+    served: 500)."""
     try:
-        return _answer(site, path, accept, license_iri, request or {}, modified)
+        return _answer(site, path, accept, license_iri, request or {}, modified, check)
     except OSError:
         return _not_found(site)
 
@@ -186,6 +189,8 @@ PREFLIGHT = (
 CACHE_CONTROL = "public, max-age=3600"
 
 
+#: The body of a 500 for a file of the site that is not what was written (a damaged copy).
+DAMAGED = "this file of the site is damaged and is not served; the server says why in its log\n"
 #: The body of a 406: what a resource's documents come in.
 NOT_ACCEPTABLE = "not acceptable: the documents are " + ", ".join(OFFERED)
 #: Where the release's VoID description is found (RFC 8615, VoID 7.2).
@@ -215,6 +220,7 @@ def _answer(
     license_iri: str | None,
     request: Mapping[str, str],
     modified: float | None,
+    check: Callable[[Path, str], bool] | None,
 ) -> Answer:
     if "\x00" in path or "/../" in path + "/" or "/./" in path + "/" or "//" in path:
         return _not_found(site)
@@ -238,7 +244,7 @@ def _answer(
         )
     if path == WELL_KNOWN_VOID:
         return _void(site)
-    file = _File(request, modified)
+    file = _File(request, modified, check)
     if path in ("/", "/index.html"):
         return file(site / "index.html", _BY_EXTENSION["html"].content_type)
     if path == "/style.css":
@@ -278,6 +284,7 @@ class _File:
 
     request: Mapping[str, str]
     modified: float | None
+    check: Callable[[Path, str], bool] | None = None
 
     def __call__(
         self, path: Path, content_type: str, headers: tuple[tuple[str, str], ...] = ()
@@ -286,6 +293,10 @@ class _File:
         when = self.modified if self.modified is not None else path.stat().st_mtime
         when = min(when, time.time())  # never a date in the future (RFC 9110 8.8.2.1)
         tag = etag(data)
+        if self.check is not None and not self.check(path, tag.strip('"')):
+            body = DAMAGED.encode("ascii")
+            headers = (("Content-Type", "text/plain; charset=utf-8"), *CORS)
+            return Answer(500, (*headers, ("Content-Length", str(len(body)))), body)
         validators = (
             ("ETag", tag),
             ("Last-Modified", formatdate(when, usegmt=True)),

@@ -1,0 +1,145 @@
+"""What kg serve keeps between its runs (kg.web.kept): a second start of the same release serves
+the site and store the first made, without making them again; a kept copy that is damaged is
+never served from; a cache folder others may write is not used; a new release makes a copy of
+its own and the least recently used beyond three are removed.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+import requests
+from test_serve import served
+
+from kg.web.kept import KEEP
+
+KEPT_LINE = "kg: the site and store kept from an earlier start"
+
+
+def stop(server: subprocess.Popen[bytes]) -> str:
+    server.send_signal(signal.SIGTERM)
+    _, err = server.communicate(timeout=30)
+    assert server.returncode == 0, err.decode()
+    return err.decode()
+
+
+def place(tmp_path: Path, name: str) -> Path:
+    (tmp_path / name).mkdir()
+    return tmp_path / name
+
+
+def copies(cache: Path) -> list[Path]:
+    return sorted(p for p in cache.iterdir() if not p.name.startswith("."))
+
+
+def start_twice(tmp_path: Path, *args: str) -> tuple[str, str]:
+    """The logs of two runs of kg serve, one after the other."""
+    logs = []
+    for run in ("first", "second"):
+        with served(place(tmp_path, run), "--no-pictures", *args) as server:
+            home = requests.get(f"{server.url}/", timeout=10)
+            assert home.status_code == 200
+            logs.append(stop(server.process))
+    return logs[0], logs[1]
+
+
+def test_a_second_start_serves_what_the_first_kept(tmp_path: Path) -> None:
+    cache = Path(os.environ["KG_SERVE_CACHE"])
+    first, second = start_twice(tmp_path)
+    assert KEPT_LINE not in first
+    assert KEPT_LINE in second
+    (copy,) = copies(cache)
+    assert (copy / "site" / "index.html").is_file()
+    assert (copy / "store").is_dir()
+    assert oct(cache.stat().st_mode & 0o777) == "0o700"
+
+
+def test_a_damaged_page_is_not_served_and_the_next_start_makes_the_copy_again(
+    tmp_path: Path,
+) -> None:
+    cache = Path(os.environ["KG_SERVE_CACHE"])
+    with served(place(tmp_path, "first"), "--no-pictures") as server:
+        good = requests.get(f"{server.url}/", timeout=10).content
+        stop(server.process)
+    (copy,) = copies(cache)
+    page = copy / "site" / "index.html"
+    data = page.read_bytes()
+    page.write_bytes(data.replace(b"<h1", b"<h2", 1))  # same size, other bytes
+    assert page.stat().st_size == len(data)
+    with served(place(tmp_path, "second"), "--no-pictures") as server:
+        answer = requests.get(f"{server.url}/", timeout=10)
+        assert answer.status_code == 500
+        assert "damaged" in answer.text
+        assert b"<h2" not in answer.content
+        log = stop(server.process)
+    assert "index.html: not the bytes kg serve kept it with (damaged)" in log
+    with served(place(tmp_path, "third"), "--no-pictures") as server:
+        assert requests.get(f"{server.url}/", timeout=10).content == good
+        log = stop(server.process)
+    assert KEPT_LINE not in log  # made again
+
+
+@pytest.mark.parametrize("damage", ["store file removed", "record edited"])
+def test_a_damaged_copy_is_made_again_at_start(tmp_path: Path, damage: str) -> None:
+    cache = Path(os.environ["KG_SERVE_CACHE"])
+    with served(place(tmp_path, "first"), "--no-pictures") as server:
+        stop(server.process)
+    (copy,) = copies(cache)
+    if damage == "store file removed":
+        max((copy / "store").glob("*.sst"), key=lambda p: p.stat().st_size).unlink()
+    else:
+        (copy / "record.json").write_text('{"format": 1, "key": "another"}')
+    with served(place(tmp_path, "second"), "--no-pictures") as server:
+        count = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+        answer = server.query(count, Accept="text/csv")
+        assert answer.status_code == 200
+        assert int(answer.text.split()[1]) > 1000
+        log = stop(server.process)
+    assert KEPT_LINE not in log
+
+
+def test_a_cache_others_may_write_is_not_used(tmp_path: Path) -> None:
+    cache = Path(os.environ["KG_SERVE_CACHE"])
+    cache.mkdir(mode=0o777)
+    cache.chmod(0o777)  # whatever the umask
+    _, second = start_twice(tmp_path)
+    assert KEPT_LINE not in second
+    assert list(cache.iterdir()) == []
+
+
+def test_each_release_has_its_copy_and_at_most_three_are_kept(
+    tmp_path: Path, project: Path
+) -> None:
+    """Releases of other descriptions (another title each) have a copy each; beyond three,
+    the least recently used is removed, but never one a running server holds."""
+    import yaml
+    from click.testing import CliRunner
+
+    from kg.cli import main
+
+    cache = Path(os.environ["KG_SERVE_CACHE"])
+    found: list[set[Path]] = []
+    with ExitStack() as running:
+        for number in range(KEEP + 2):
+            dataset = yaml.safe_load((project / "dataset.yaml").read_text(encoding="utf-8"))
+            dataset["title"] = f"{dataset['title']} {number}"
+            (project / "dataset.yaml").write_text(yaml.safe_dump(dataset, sort_keys=False))
+            out = tmp_path / f"release-{number}"
+            argv = ["--project", str(project), "build", "--out", str(out)]
+            result = CliRunner().invoke(main, argv)
+            assert result.exit_code == 0, result.stderr
+            args = ("--no-pictures", "--release", str(out))
+            server = running.enter_context(served(place(tmp_path, f"run-{number}"), *args))
+            found.append(set(copies(cache)) - set().union(*found))
+            if number > 0:  # the first keeps running: its copy must stay
+                stop(server.process)
+        held, unheld_oldest = found[0], found[1]
+        assert len(held) == len(unheld_oldest) == 1
+        assert held <= set(copies(cache)), "the copy a running server holds was removed"
+        assert not unheld_oldest & set(copies(cache))
+        assert len(copies(cache)) == KEEP + 1  # three, and the one held beyond them
