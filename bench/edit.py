@@ -12,20 +12,16 @@ Writes bench/edit-results.md.
 
 from __future__ import annotations
 
-import argparse
 import os
-import platform
 import shutil
 import statistics
 import sys
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import yaml
 from corpus import write_corpus
-from scale import _cores, _memory_gib, floor, timed
+from scale import by_size, floor, machine, timed, write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "edit-results.md"
@@ -68,22 +64,11 @@ def measure(n: int, jobs: int, work: Path) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sources", type=int, nargs="+", default=[10, 100, 1000])
-    parser.add_argument("--jobs", type=int, default=2)
-    args = parser.parse_args()
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="kg-edit-") as work:
-        for n in args.sources:
-            rows.append(measure(n, args.jobs, Path(work)))
-            print(rows[-1], flush=True)
+    rows, jobs = by_size(measure, __doc__, "kg-edit-")
     lines = [
         "# `kg build` after one edited source, by corpus size",
         "",
-        f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
-        f"{_cores()} cores, {_memory_gib():.0f} GiB, Python {platform.python_version()}, "
-        f"{os.uname().sysname}; `--jobs {args.jobs}`. "
-        f"Written by `python bench/edit.py` on {time.strftime('%Y-%m-%d')}.",
+        machine("edit.py", jobs),
         "",
         "Seconds of wall time, a new process each (Python's start and kg's command line "
         "included), and the peak resident memory of the build and all its processes. *cold*: "
@@ -105,8 +90,7 @@ def main() -> None:
             f"{r['floor']:.2f} | {r['edited'] / r['floor']:.1f} | "
             f"{r['load_before']:.1f}-{r['load_after']:.1f} |"
         )
-    RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(RESULTS.read_text())
+    write_results(RESULTS, lines)
 
 
 if __name__ == "__main__":

@@ -11,20 +11,16 @@ Writes bench/noop-results.md.
 
 from __future__ import annotations
 
-import argparse
-import os
-import platform
 import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from corpus import write_corpus
-from scale import _cores, _memory_gib, floor
+from scale import by_size, floor, machine, write_results
 
 from kg.build.manifest import is_up_to_date, take_fingerprint
 
@@ -77,22 +73,11 @@ def measure(n: int, jobs: int, work: Path) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sources", type=int, nargs="+", default=[10, 100, 1000])
-    parser.add_argument("--jobs", type=int, default=2)
-    args = parser.parse_args()
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="kg-noop-") as work:
-        for n in args.sources:
-            rows.append(measure(n, args.jobs, Path(work)))
-            print(rows[-1], flush=True)
+    rows, jobs = by_size(measure, __doc__, "kg-noop-")
     lines = [
         "# `kg build` with nothing changed, by corpus size",
         "",
-        f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
-        f"{_cores()} cores, {_memory_gib():.0f} GiB, Python {platform.python_version()}, "
-        f"{os.uname().sysname}; `--jobs {args.jobs}`. "
-        f"Written by `python bench/noop.py` on {time.strftime('%Y-%m-%d')}.",
+        machine("noop.py", jobs),
         "",
         "Seconds of wall time. *cold*: the first build (no cache); *no-op*: `kg build` again, "
         f"nothing changed (median of {RUNS} runs, a new process each: Python's start and "
@@ -110,8 +95,7 @@ def main() -> None:
             f"{r['noop']:.2f} | {r['fingerprint']:.3f} | {r['release_check']:.3f} | "
             f"{r['floor']:.2f} | {r['noop'] / r['floor']:.2f} | {r['cold'] / r['noop']:.0f} |"
         )
-    RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(RESULTS.read_text())
+    write_results(RESULTS, lines)
 
 
 if __name__ == "__main__":

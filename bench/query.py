@@ -13,21 +13,18 @@ Writes bench/query-results.md.
 
 from __future__ import annotations
 
-import argparse
 import os
-import platform
 import re
 import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from corpus import write_corpus
-from scale import _cores, _memory_gib, timed
+from scale import by_size, machine, timed, write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "query-results.md"
@@ -94,22 +91,11 @@ def measure(n: int, jobs: int, work: Path) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sources", type=int, nargs="+", default=[10, 100, 1000])
-    parser.add_argument("--jobs", type=int, default=2)
-    args = parser.parse_args()
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="kg-query-") as work:
-        for n in args.sources:
-            rows.append(measure(n, args.jobs, Path(work)))
-            print(rows[-1], flush=True)
+    rows, _ = by_size(measure, __doc__, "kg-query-")
     lines = [
         "# Questions to the release, from its index and from memory, by corpus size",
         "",
-        f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
-        f"{_cores()} cores, {_memory_gib():.0f} GiB, Python {platform.python_version()}, "
-        f"{os.uname().sysname}. Written by `python bench/query.py` on "
-        f"{time.strftime('%Y-%m-%d')}.",
+        machine("query.py"),
         "",
         "Seconds of wall time, a new process each, median of "
         f"{RUNS} runs (3 for the in-memory and stats columns). *floor*: Python importing "
@@ -133,8 +119,7 @@ def main() -> None:
             f"{r['stats']:.2f} | {r['stats_memory']:.2f} | {r['index_mb']:.0f} | "
             f"{r['load_before']:.1f}-{r['load_after']:.1f} |"
         )
-    RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(RESULTS.read_text())
+    write_results(RESULTS, lines)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +163,41 @@ def main() -> None:
         )
     RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(RESULTS.read_text())
+
+
+def by_size(
+    measure: Callable[[int, int, Path], dict[str, Any]], description: str | None, prefix: str
+) -> tuple[list[dict[str, Any]], int]:
+    """The rows of ``measure(sources, jobs, work)`` for each size the command line asks
+    (``--sources``, ``--jobs``), each in a temporary folder and printed as it comes; and the
+    jobs."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--sources", type=int, nargs="+", default=[10, 100, 1000])
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix=prefix) as work:
+        for n in args.sources:
+            rows.append(measure(n, args.jobs, Path(work)))
+            print(rows[-1], flush=True)
+    return rows, args.jobs
+
+
+def machine(script: str, jobs: int | None = None) -> str:
+    """The line of a results file that says where and when it was measured."""
+    import os
+
+    return (
+        f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
+        f"{_cores()} cores, {_memory_gib():.0f} GiB, Python {platform.python_version()}, "
+        f"{os.uname().sysname}{f'; `--jobs {jobs}`' if jobs else ''}. "
+        f"Written by `python bench/{script}` on {time.strftime('%Y-%m-%d')}."
+    )
+
+
+def write_results(path: Path, lines: list[str]) -> None:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(path.read_text())
 
 
 def cell(row: dict[str, Any], name: str, index: int = 0, form: str = ".1f") -> str:
