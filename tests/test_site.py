@@ -429,3 +429,30 @@ def test_only_a_web_address_is_a_link_out(release: Path, tmp_path: Path) -> None
     build_site(hostile, site)
     pages = "".join(p.read_text(encoding="utf-8") for p in site.rglob("*.html"))
     assert 'href="javascript:' not in pages
+
+
+def test_a_site_written_again_rewrites_only_the_files_that_changed(
+    kg: Callable[..., Result], project: Path, tmp_path: Path
+) -> None:
+    """After one claim is edited and the release rebuilt, ``kg site`` into the same folder
+    writes the files whose bytes changed and keeps every other one as it was (the same file:
+    linked from the previous site, not written again)."""
+    import yaml
+    from conftest import ROOT as REPOSITORY
+    from conftest import SEED
+
+    out = tmp_path / "site"
+    assert kg("--project", project, "site", "--no-pictures", "--out", out).exit_code == 0
+    before = {p: (p.stat().st_ino, p.read_bytes()) for p in out.rglob("*") if p.is_file()}
+    claims = project / SEED.relative_to(REPOSITORY) / "claims.yaml"
+    data = yaml.safe_load(claims.read_text(encoding="utf-8"))
+    data["claims"][0]["note"] = "Edited to see which pages change."
+    claims.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    assert kg("--project", project, "build").exit_code == 0
+    assert kg("--project", project, "site", "--no-pictures", "--out", out).exit_code == 0
+    after = {p: (p.stat().st_ino, p.read_bytes()) for p in out.rglob("*") if p.is_file()}
+    changed = {p for p in before.keys() & after.keys() if before[p][1] != after[p][1]}
+    rewritten = {p for p in before.keys() & after.keys() if before[p][0] != after[p][0]}
+    assert changed, "the edit changed no page"
+    assert rewritten == changed
+    assert len(changed) < len(after) / 10, (len(changed), len(after))
