@@ -725,11 +725,13 @@ def load(ctx: click.Context, /, endpoint: str | None, **options: Any) -> None:
     (Oxigraph) or http://127.0.0.1:8890/sparql-graph-crud-auth (Virtuoso, digest auth).
     """
     from kg.formats.files import check_release
+    from kg.formats.listing import check_release_files
     from kg.sparql.endpoint import connection
     from kg.stores import graph_store as stores
 
     release = _release_folder(ctx, options.pop("release"))
     check_release(release)
+    check_release_files(release)  # every file as its description lists it, as kg serve checks
     graph, default_graph = options.pop("graph"), options.pop("default_graph")
     target = None if default_graph else (graph or stores.release_iri(release))
     conn = connection(options.pop("user"), options.pop("auth"), options.pop("timeout"))

@@ -23,6 +23,7 @@ from servers import (
     Oxigraph,
     Virtuoso,
     free_port,
+    listener,
     oxigraph_server,
     virtuoso_server,
 )
@@ -470,3 +471,27 @@ def test_a_graph_name_cannot_end_virtuosos_sql(
     assert result.exit_code == 2
     assert "not an IRI Virtuoso can be given" in result.stderr
     assert not (tmp_path / "load").exists()
+
+
+@pytest.mark.parametrize("tamper", ["changed", "unlisted symlink"])
+def test_load_refuses_a_release_that_is_not_what_it_lists(
+    kg: Callable[..., Result], tmp_path: Path, tamper: str
+) -> None:
+    """A release folder from elsewhere is checked against its description before anything is
+    sent (as kg site and kg serve check it): a changed file, or a file void.ttl does not list,
+    refuses the load in one line, and the store is never contacted."""
+    release = tmp_path / "release"
+    shutil.copytree(ROOT / "dist", release)
+    if tamper == "changed":  # one byte of a literal, same size
+        data = (release / "graph.nt").read_bytes()
+        (release / "graph.nt").write_bytes(data.replace(b"fibromyalgia", b"fibromyalgiA", 1))
+        expected = f"{release}/graph.nt: its SHA-256 is not the one void.ttl lists"
+    else:
+        (release / "shadow.txt").symlink_to("/etc/hostname")
+        expected = f"{release}/shadow.txt: not a file void.ttl lists: refused"
+    with listener() as (port, received):
+        result = kg("load", f"http://127.0.0.1:{port}/store", "--release", release)
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"kg: error: {expected}"), line
+    assert received == []

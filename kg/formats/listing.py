@@ -17,6 +17,7 @@ import os
 import re
 import stat
 from dataclasses import dataclass
+from io import BufferedReader
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -26,12 +27,11 @@ from kg.errors import InputError
 from kg.formats.files import RELEASE_FILES, RELEASE_FOLDERS
 from kg.sparql.query import run_query
 
-__all__ = ["DESCRIPTION", "Listed", "read_listing", "read_release"]
+__all__ = ["DESCRIPTION", "Listed", "check_release_files", "read_listing", "read_release"]
 
 #: The file of a release that lists the others.
 DESCRIPTION = "void.ttl"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_CHUNK = 1 << 20
 _DCAT, _SPDX = str(namespaces.DCAT), str(namespaces.SPDX)
 _LISTED = f"""
 SELECT ?url ?size ?sum WHERE {{
@@ -94,24 +94,49 @@ def read_release(release: Path) -> dict[str, bytes]:
     :raises InputError: no description, or a file missing, changed, unlisted, a symbolic link
         or not a regular file (one line naming it and why)
     """
+    description, listing = _listing(release)
+    found = {DESCRIPTION: description}
+    for name, listed in sorted(listing.items()):
+        data = _read(release / name, listed.size)
+        if hashlib.sha256(data).hexdigest() != listed.sha256:
+            raise _changed(release / name)
+        found[name] = data
+    return found
+
+
+def check_release_files(release: Path) -> None:
+    """The checks of :func:`read_release`, each file hashed as it is read and nothing kept:
+    for a command that then reads the files it needs itself (``kg load --release DIR``).
+
+    :raises InputError: as :func:`read_release`
+    """
+    _, listing = _listing(release)
+    for name, listed in sorted(listing.items()):
+        with _open(release / name, listed.size) as file:
+            digest = hashlib.file_digest(file, "sha256")
+        if digest.hexdigest() != listed.sha256:
+            raise _changed(release / name)
+
+
+def _listing(release: Path) -> tuple[bytes, dict[str, Listed]]:
+    """The release's description and the files it lists, once it is known that the folder
+    holds nothing else."""
     description = _read(release / DESCRIPTION, None)
     listing = read_listing(description, str(release / DESCRIPTION))
     if "graph.nq" not in listing:
         raise InputError(str(release / DESCRIPTION), None, None, "does not list graph.nq")
     _refuse_unlisted(release, listing)
-    found = {DESCRIPTION: description}
-    for name, listed in sorted(listing.items()):
-        data = _read(release / name, listed.size)
-        if hashlib.sha256(data).hexdigest() != listed.sha256:
-            raise InputError(
-                str(release / name),
-                None,
-                None,
-                f"its SHA-256 is not the one {DESCRIPTION} lists: changed since the release "
-                "was built; refused",
-            )
-        found[name] = data
-    return found
+    return description, listing
+
+
+def _changed(path: Path) -> InputError:
+    return InputError(
+        str(path),
+        None,
+        None,
+        f"its SHA-256 is not the one {DESCRIPTION} lists: changed since the release was built; "
+        "refused",
+    )
 
 
 def _refuse_unlisted(release: Path, listing: dict[str, Listed]) -> None:
@@ -135,6 +160,16 @@ def _refuse_unlisted(release: Path, listing: dict[str, Listed]) -> None:
 def _read(path: Path, size: int | None) -> bytes:
     """The bytes of the regular file ``path``, never through a symbolic link, and never more
     than ``size`` + 1 of them (when a size is expected: more is a changed file)."""
+    with _open(path, size) as file:
+        data = file.read() if size is None else file.read(size + 1)
+    if size is not None and len(data) != size:
+        raise InputError(str(path), None, None, f"not the {size} bytes {DESCRIPTION} lists")
+    return data
+
+
+def _open(path: Path, size: int | None) -> BufferedReader:
+    """The regular file ``path`` opened for reading, never through a symbolic link; when a
+    ``size`` is expected, a file of another size is refused (a changed file)."""
     try:
         handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError as error:
@@ -153,16 +188,13 @@ def _read(path: Path, size: int | None) -> bytes:
     if not stat.S_ISREG(status.st_mode):
         os.close(handle)
         raise InputError(str(path), None, None, "not a regular file: refused")
-    with os.fdopen(handle, "rb") as file:
-        if size is not None and status.st_size != size:
-            raise InputError(
-                str(path),
-                None,
-                None,
-                f"{status.st_size} bytes, where {DESCRIPTION} lists {size}: changed since the "
-                "release was built; refused",
-            )
-        data = file.read() if size is None else file.read(size + 1)
-    if size is not None and len(data) != size:
-        raise InputError(str(path), None, None, f"not the {size} bytes {DESCRIPTION} lists")
-    return data
+    if size is not None and status.st_size != size:
+        os.close(handle)
+        raise InputError(
+            str(path),
+            None,
+            None,
+            f"{status.st_size} bytes, where {DESCRIPTION} lists {size}: changed since the "
+            "release was built; refused",
+        )
+    return os.fdopen(handle, "rb")
