@@ -150,10 +150,13 @@ def _remove_stale(target: Path) -> None:
 
 
 def _write_all(staging: Path, files: Mapping[str, bytes], *, previous: Path | None = None) -> None:
-    """Write every file into ``staging`` and make each durable before the swap. A file the
+    """Write every file into ``staging`` and make them durable before the swap. A file the
     ``previous`` release already holds, byte for byte, is hard-linked from it instead (it is
-    durable already: an edit of one source leaves most of a large release as it was); the
-    fsyncs of the others run on threads (they let go of the GIL)."""
+    durable already: an edit of one source leaves most of a large release as it was). On
+    Linux the file system is synced once (``syncfs``) after every file is written: one flush
+    of what a site of half a million files wrote, where an fsync of each file waited for each
+    in turn; elsewhere each file is fsynced, on threads (they let go of the GIL)."""
+    at_once = _can_syncfs()
     umask = os.umask(0)
     os.umask(umask)
     staging.chmod(0o777 & ~umask)  # mkdtemp makes it 0700; a release is read by others
@@ -171,9 +174,15 @@ def _write_all(staging: Path, files: Mapping[str, bytes], *, previous: Path | No
                 pass  # another file system, or links refused: write it
         with open(staging / name, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if not at_once:
+                handle.flush()
+                os.fsync(handle.fileno())
 
+    if at_once:
+        for item in files.items():
+            write(item)
+        _syncfs(staging)  # the files' data and the folders' entries, in one flush
+        return
     with ThreadPoolExecutor(max_workers=16) as pool:
         for _ in pool.map(write, files.items()):
             pass
@@ -183,6 +192,26 @@ def _write_all(staging: Path, files: Mapping[str, bytes], *, previous: Path | No
             os.fsync(descriptor)
         finally:
             os.close(descriptor)
+
+
+def _can_syncfs() -> bool:
+    return sys.platform.startswith("linux") and hasattr(ctypes.CDLL(None), "syncfs")
+
+
+def _syncfs(folder: Path) -> None:
+    """Make everything written on the file system of ``folder`` durable (Linux ``syncfs``,
+    which reports an error of writing back since Linux 5.8).
+
+    :raises OSError: the file system could not write it
+    """
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.syncfs(descriptor) != 0:
+            code = ctypes.get_errno()
+            raise OSError(code, os.strerror(code), str(folder))
+    finally:
+        os.close(descriptor)
 
 
 def _holds(path: Path, data: bytes) -> bool:
