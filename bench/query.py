@@ -1,6 +1,6 @@
 """Questions to the release, by corpus size: synthetic corpora of N sources (bench/corpus.py),
 each built once, then asked with ``kg query``, ``kg show`` and ``kg stats`` from the release's
-index (kg.sparql.index) and, for comparison, from the release loaded in memory (``--data
+index (kg.stores.index) and, for comparison, from the release loaded in memory (``--data
 dist/graph.nq``, what every call cost before the index), beside the floor measured in the same
 run: Python importing kg's dependencies (pyoxigraph, rdflib, click, curies, PyYAML and kg's
 command line), the least a ``kg`` call can cost. The machine's load average is recorded: the

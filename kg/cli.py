@@ -218,28 +218,31 @@ def _store(
     """The store a command asks (the release's ``index``, else the data loaded in memory),
     and the converter of the prefixes it declares."""
     from kg.curation.converter import declared_converter
-    from kg.sparql.index import open_index
     from kg.sparql.query import load_store
+    from kg.stores.index import open_index
 
     store = open_index(index) if index is not None else load_store(_release_files(ctx, data))
     return store, declared_converter(store)
 
 
 def _index(ctx: click.Context, data: tuple[Path, ...]) -> Path | None:
-    """The index of the project's release (:mod:`kg.sparql.index`), made now if need be, when
+    """The index of the project's release (:mod:`kg.stores.index`), made now if need be, when
     the command reads the release (no --data) and an index can be kept; else None."""
     if data:
         return None
-    from kg.sparql.index import release_index
+    from kg.stores.index import release_index
 
     nquads = _release_files(ctx, data)[0]
-    return release_index(nquads, _project(ctx).root / ".kg-cache")
+    index, wrong = release_index(nquads, _project(ctx).root / ".kg-cache")
+    if wrong:
+        click.echo(f"kg: the release's query index was not sound ({wrong}); made again", err=True)
+    return index
 
 
 def _answered(ctx: click.Context, data: tuple[Path, ...], answer: Callable[[Path | None], T]) -> T:
     """``answer(index)`` (:func:`_index`); when the index is found damaged on the way, it is
     dropped and ``answer`` asked again of a new one."""
-    from kg.sparql.index import discard, is_damage
+    from kg.stores.index import discard, is_damage
 
     index = _index(ctx, data)
     try:
@@ -610,7 +613,7 @@ def query(
         click.echo(render.answer(result, fmt, converter, text, tty=tty), nl=False)
         return
     from kg.runtime.processes import run_bounded
-    from kg.sparql.index import is_damage
+    from kg.stores.index import is_damage
 
     def bounded(index: Path | None) -> bytes:
         def work() -> bytes:  # --data files are loaded within the limits too

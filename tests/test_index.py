@@ -1,4 +1,4 @@
-"""The release's query index (kg.sparql.index): kg query, kg show and kg stats answer from a
+"""The release's query index (kg.stores.index): kg query, kg show and kg stats answer from a
 store on disk made once per release, with the answers of the release loaded in memory; a new
 release makes a new index, the same bytes keep it, and a damaged index is never trusted.
 """
@@ -130,13 +130,72 @@ def test_a_damaged_index_is_never_trusted(
 
 
 def test_a_damaged_index_is_said_and_made_again(kg: Callable[..., Result], project: Path) -> None:
+    """Damage the checks at the start see (a store file changed: its identity moved and its
+    bytes are not the recorded ones) is said, and the index made again."""
     expected = ok(kg("--project", project, "stats"))
     corrupt(index_of(project) / "store")
     result = kg("--project", project, "stats")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == expected
-    assert "the release's query index was damaged" in result.stderr
-    assert "made again" in result.stderr
+    assert result.stderr == (
+        "kg: the release's query index was not sound (a file of its store is missing, added "
+        "or changed); made again\n"
+    )
+
+
+def test_an_error_of_the_storage_while_reading_is_said_and_the_index_made_again(
+    kg: Callable[..., Result], project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Damage only the storage sees (a block whose checksum is wrong, under an identity that
+    did not move: a disk's, not a write's) makes the command drop the index and answer from a
+    new one."""
+    from kg.stores import index
+
+    expected = ok(kg("--project", project, "stats"))
+    failed: list[Path] = []
+    real = index.open_index
+
+    def damaged(store: Path) -> object:
+        if not failed:
+            failed.append(store)
+            raise RuntimeError("Corruption: block checksum mismatch")
+        return real(store)
+
+    monkeypatch.setattr(index, "open_index", damaged)
+    result = kg("--project", project, "stats")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == expected
+    assert failed
+    assert "the release's query index was damaged (" in result.stderr
+    assert result.stderr.rstrip().endswith("; made again")
+
+
+def test_a_forged_index_is_never_used(kg: Callable[..., Result], project: Path) -> None:
+    """One who can write .kg-cache but not read the cache's secret makes a store of one quad
+    and a record that names it with the right release: kg does not answer from it."""
+    import pyoxigraph as ox
+
+    truth = ok(kg("--project", project, "query", COUNT, "--format", "csv"))
+    folder = index_of(project)
+    record = json.loads((folder / "index.json").read_text())
+    forged = folder / "forged"
+    store = ox.Store(str(forged))
+    store.add(ox.Quad(*(ox.NamedNode(f"http://example.org/{t}") for t in "spog")))
+    store.flush()
+    del store
+    import shutil
+
+    shutil.rmtree(folder / "store")
+    forged.rename(folder / "store")
+    from kg.runtime import checked
+
+    names = [p.name for p in (folder / "store").iterdir() if p.name not in ("LOCK", "LOG")]
+    record["store"] = checked.record(folder / "store", names)
+    (folder / "index.json").write_text(json.dumps(record))
+    result = kg("--project", project, "query", COUNT, "--format", "csv")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == truth
+    assert "not signed with this user's cache secret" in result.stderr
 
 
 def test_without_a_place_for_the_index_the_release_is_read_in_memory(

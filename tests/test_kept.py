@@ -84,32 +84,107 @@ def test_a_damaged_page_is_not_served_and_the_next_start_makes_the_copy_again(
     assert KEPT_LINE not in log  # made again
 
 
-@pytest.mark.parametrize("damage", ["store file removed", "record edited"])
+def overwrite(path: Path, at: int, data: bytes) -> None:
+    """Other bytes in the middle of a file, its size kept."""
+    size = path.stat().st_size
+    with path.open("r+b") as file:
+        file.seek(at)
+        file.write(data)
+    assert path.stat().st_size == size
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "store file removed",
+        "store file changed, same size",
+        "files.sqlite garbage",
+        "files.sqlite emptied",
+        "record edited",
+    ],
+)
 def test_a_damaged_copy_is_made_again_at_start(tmp_path: Path, damage: str) -> None:
     cache = Path(os.environ["KG_SERVE_CACHE"])
     with served(place(tmp_path, "first"), "--no-pictures") as server:
         stop(server.process)
     (copy,) = copies(cache)
+    largest = max((copy / "store").glob("*.sst"), key=lambda p: p.stat().st_size)
     if damage == "store file removed":
-        max((copy / "store").glob("*.sst"), key=lambda p: p.stat().st_size).unlink()
+        largest.unlink()
+    elif damage == "store file changed, same size":
+        overwrite(largest, 20, b"\x00\xff" * 8)
+    elif damage == "files.sqlite garbage":
+        overwrite(copy / "files.sqlite", 0, b"not a database at all" * 4)
+    elif damage == "files.sqlite emptied":
+        (copy / "files.sqlite").write_bytes(b"")
     else:
-        (copy / "record.json").write_text('{"format": 1, "key": "another"}')
+        (copy / "record.json").write_text('{"format": 2, "key": "another"}')
     with served(place(tmp_path, "second"), "--no-pictures") as server:
         count = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
         answer = server.query(count, Accept="text/csv")
         assert answer.status_code == 200
         assert int(answer.text.split()[1]) > 1000
+        assert requests.get(f"{server.url}/", timeout=10).status_code == 200
         log = stop(server.process)
     assert KEPT_LINE not in log
+
+
+def test_a_damaged_404_page_is_not_served(tmp_path: Path) -> None:
+    cache = Path(os.environ["KG_SERVE_CACHE"])
+    with served(place(tmp_path, "first"), "--no-pictures") as server:
+        stop(server.process)
+    (copy,) = copies(cache)
+    page = copy / "site" / "404.html"
+    page.write_bytes(page.read_bytes() + b"<!-- planted -->")
+    with served(place(tmp_path, "second"), "--no-pictures") as server:
+        answer = requests.get(f"{server.url}/no/such/page", timeout=10)
+        log = stop(server.process)
+    assert answer.status_code == 404
+    assert b"planted" not in answer.content
+    assert "404.html: not the bytes kg serve kept it with (damaged)" in log
+
+
+def test_a_second_server_never_waits_for_a_copy_the_first_holds(tmp_path: Path) -> None:
+    """The first server finds a damaged file and stops trusting its copy; a second start of
+    the same release, while the first still serves it, makes a copy of its own at once."""
+    cache = Path(os.environ["KG_SERVE_CACHE"])
+    with served(place(tmp_path, "first"), "--no-pictures") as first:
+        (copy,) = copies(cache)
+        style = copy / "site" / "style.css"
+        overwrite(style, 0, b"/*planted*/")
+        assert requests.get(f"{first.url}/style.css", timeout=10).status_code == 500
+        with served(place(tmp_path, "second"), "--no-pictures") as second:
+            assert requests.get(f"{second.url}/style.css", timeout=10).status_code == 200
+            log = stop(second.process)
+        stop(first.process)
+    assert "this run makes a copy of its own" in log
+
+
+def test_nothing_but_kept_copies_is_removed_from_the_cache_folder(tmp_path: Path) -> None:
+    """KG_SERVE_CACHE may name a folder that holds other things (~/.cache): only kg's own
+    copies are ever removed from it."""
+    cache = Path(os.environ["KG_SERVE_CACHE"])
+    cache.mkdir(mode=0o700)
+    others = ["pip", "mozilla", "thumbnails", "important-project", "0" * 31, "f" * 33]
+    for name in others:
+        (cache / name).mkdir()
+        (cache / name / "keep.txt").write_text("mine")
+    (cache / "notes.txt").write_text("mine")
+    start_twice(tmp_path)
+    for name in others:
+        assert (cache / name / "keep.txt").read_text() == "mine", name
+    assert (cache / "notes.txt").read_text() == "mine"
 
 
 def test_a_cache_others_may_write_is_not_used(tmp_path: Path) -> None:
     cache = Path(os.environ["KG_SERVE_CACHE"])
     cache.mkdir(mode=0o777)
     cache.chmod(0o777)  # whatever the umask
-    _, second = start_twice(tmp_path)
+    first, second = start_twice(tmp_path)
     assert KEPT_LINE not in second
     assert list(cache.iterdir()) == []
+    for log in (first, second):
+        assert f"kg: no copy of the site is kept for the next start ({cache}: " in log
 
 
 def test_each_release_has_its_copy_and_at_most_three_are_kept(

@@ -13,6 +13,7 @@ cache holds: a verdict is a pure function of the key.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -63,17 +64,18 @@ def _secret_at(path: str) -> bytes | None:
     try:
         fd = os.open(path, flags)
     except FileNotFoundError:
-        try:
-            Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-            with os.fdopen(fd, "wb") as handle:
+        try:  # whole or not at all: written beside it, then linked into place (a process
+            # that made it first wins, and no process ever reads it half written)
+            folder = Path(path).parent
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=".cache.key-") as handle:
                 handle.write(os.urandom(32))
+                handle.flush()
+                with contextlib.suppress(FileExistsError):
+                    os.link(handle.name, path)
             fd = os.open(path, flags)
-        except OSError:  # another process made it first, or the folder is read-only
-            try:
-                fd = os.open(path, flags)
-            except OSError:
-                return None
+        except OSError:  # the folder is read-only
+            return None
     except OSError:
         return None
     with os.fdopen(fd, "rb") as handle:

@@ -421,17 +421,27 @@ def create_app(
             build_site(folder, site, sparql_endpoint="/query", pictures=pictures, checked=checked)
             load_store(checked["graph.nq"], store)
 
-        kept = kept_copy(checked[DESCRIPTION], pictures, make)
-        if kept is not None:
-            site, store = kept.site, kept.store
-            if not kept.made:
-                say(f"kg: the site and store kept from an earlier start ({kept.folder})")
-        else:
-            site, store = work / "site", work / "store"
-            make(site, store)
-        issued = release_issued(store)
-        graphs, title, converter = _release_graphs(store)
-        licence = _license(store)
+        for attempt in (1, 2):
+            kept = kept_copy(checked[DESCRIPTION], pictures, make, say)
+            if kept is not None:
+                site, store = kept.site, kept.store
+                if not kept.made:
+                    say(f"kg: the site and store kept from an earlier start ({kept.folder})")
+            else:
+                site, store = work / "site", work / "store"
+                make(site, store)
+            try:
+                issued = release_issued(store)
+                graphs, title, converter = _release_graphs(store)
+                licence = _license(store)
+                break
+            except (OSError, RuntimeError) as error:  # the kept store's storage is damaged
+                if kept is None or attempt == 2:
+                    raise EndpointError(f"the release's store cannot be read: {error}") from error
+                say(f"kg: the kept store cannot be read ({error}): made again")
+                kept.discard()
+                kept.close()
+                kept = None
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         if kept is not None:

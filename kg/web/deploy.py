@@ -169,7 +169,7 @@ def answer(
     try:
         return _answer(site, path, accept, license_iri, request or {}, modified, check)
     except OSError:
-        return _not_found(site)
+        return _not_found(site, check)
 
 
 #: On every answer of the site: any web page may read the data (it is public), and a script
@@ -223,14 +223,14 @@ def _answer(
     check: Callable[[Path, str], bool] | None,
 ) -> Answer:
     if "\x00" in path or "/../" in path + "/" or "/./" in path + "/" or "//" in path:
-        return _not_found(site)
+        return _not_found(site, check)
     document = _document_of(path)
     if document is not None:
         fmt = negotiate(accept)
         if fmt is None:
             return not_acceptable()
         if not (site / f"{document[1:]}.{fmt.extension}").is_file():
-            return _not_found(site)
+            return _not_found(site, check)
         return Answer(
             303,
             (
@@ -243,7 +243,7 @@ def _answer(
             b"",
         )
     if path == WELL_KNOWN_VOID:
-        return _void(site)
+        return _void(site, check)
     file = _File(request, modified, check)
     if path in ("/", "/index.html"):
         return file(site / "index.html", _BY_EXTENSION["html"].content_type)
@@ -264,14 +264,14 @@ def _answer(
         if fmt is not None and target.is_file():
             link = ("Link", signposting(stem, license_iri))
             return file(target, fmt.content_type, (("Vary", "Accept"), link))
-    return _not_found(site)
+    return _not_found(site, check)
 
 
-def _void(site: Path) -> Answer:
+def _void(site: Path, check: Callable[[Path, str], bool] | None) -> Answer:
     """303 to the release's void.ttl among the site's downloads (one version), else 404."""
     found = sorted(site.glob("download/*/void.ttl"))
     if not found:
-        return _not_found(site)
+        return _not_found(site, check)
     location = "/" + found[-1].relative_to(site).as_posix()
     headers = (("Location", location), ("Cache-Control", CACHE_CONTROL), *CORS)
     return Answer(303, (*headers, ("Content-Length", "0")), b"")
@@ -353,9 +353,11 @@ def not_modified(request: Mapping[str, str], tag: str, modified: float) -> bool:
     return int(modified) <= date.timestamp()
 
 
-def _not_found(site: Path) -> Answer:
+def _not_found(site: Path, check: Callable[[Path, str], bool] | None = None) -> Answer:
     page = site / "404.html"
     data = page.read_bytes() if page.is_file() else b"not found\n"
+    if page.is_file() and check is not None and not check(page, etag(data).strip('"')):
+        data = b"not found\n"  # the page of a damaged copy is not served
     return Answer(
         404,
         (

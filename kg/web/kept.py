@@ -9,15 +9,19 @@ its content: the release's description (``void.ttl``, which lists the size and S
 every other file of the release, so the same description means the same release), whether
 pages have pictures, and the program (kg's source, Oxigraph's version). It holds the site, the
 store, ``files.sqlite`` (the SHA-256 of every file of the site) and ``record.json``, written
-last, which lists the store's files and their sizes.
+last, which records ``files.sqlite`` and the store's files (:mod:`kg.runtime.checked`: each
+file's SHA-256 and its identity when hashed).
 
-A copy is trusted only when its record is sound and the store holds exactly the files it
-lists, each of its size; a block of the store is checked by the storage itself when read
-(RocksDB's checksums), and a file of the site each time it is served: its bytes are hashed for
-its ``ETag`` anyway, and a file whose hash is not the one ``files.sqlite`` holds is not served
-(:meth:`Kept.check`). A copy is made in a temporary folder and renamed into place; a process
-that serves one holds a shared lock on it, so that another never removes it meanwhile; at most
-:data:`KEEP` copies are kept, the least recently used removed first.
+A copy is trusted only when its record is sound and ``files.sqlite`` and the store are exactly
+the files it records (the same identity, or the same bytes); a file of the site is checked
+each time it is served: its bytes are hashed for its ``ETag`` anyway, and a file whose hash is
+not the one ``files.sqlite`` holds is not served (:meth:`Kept.check`), and the copy is then
+made again at the next start. A copy is made in a temporary folder and renamed into place; a
+process that serves one holds a shared lock on it, so that another never removes it
+meanwhile, and a start that would have to make again a copy another holds makes one of its
+own, for itself, instead of waiting. At most :data:`KEEP` copies are kept, the least recently
+used removed first; nothing in the folder but kept copies (named by their 32 hexadecimal
+digits) is ever removed.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import stat
@@ -35,19 +40,23 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pyoxigraph as ox
+
+from kg.runtime import checked
 
 __all__ = ["KEEP", "Kept", "cache_root", "kept_copy"]
 
 #: The kept copies' format; a copy of another format is made again.
-FORMAT = 1
+FORMAT = 2
 #: How many copies are kept (different releases, or the same with and without pictures).
 KEEP = 3
 _RECORD = "record.json"
 _FILES = "files.sqlite"
 _VOLATILE = frozenset({"LOCK", "LOG"})  # RocksDB may write them when it opens a store
+#: The name of a kept copy: nothing else in the cache folder is touched.
+_COPY = re.compile(r"[0-9a-f]{32}")
 
 
 class Kept:
@@ -65,29 +74,38 @@ class Kept:
         self._guard = threading.Lock()
 
     def check(self, path: Path, sha256: str) -> bool:
-        """Whether ``sha256`` is the hash the copy's site file at ``path`` was made with."""
+        """Whether ``sha256`` is the hash the copy's site file at ``path`` was made with; when
+        it is not (or the copy's list of hashes cannot be read), the copy is not trusted again
+        (:meth:`discard`)."""
         try:
             name = path.resolve().relative_to(self.site.resolve()).as_posix()
-        except ValueError:
-            return False
-        with self._guard:
-            row = self._files.execute("SELECT sha256 FROM files WHERE path = ?", (name,)).fetchone()
+            with self._guard:
+                query = "SELECT sha256 FROM files WHERE path = ?"
+                row = self._files.execute(query, (name,)).fetchone()
+        except (ValueError, OSError, sqlite3.Error):
+            row = None
         if row is not None and row[0] == sha256:
             return True
-        with contextlib.suppress(OSError):  # never trusted again: the next start makes it anew
-            (self.folder / _RECORD).unlink()
+        self.discard()
         return False
+
+    def discard(self) -> None:
+        """Never trust this copy again: the next start makes it anew."""
+        with contextlib.suppress(OSError):
+            (self.folder / _RECORD).unlink()
 
     def close(self) -> None:
         """Let the copy go (another run may then remove it)."""
-        self._files.close()
+        with contextlib.suppress(sqlite3.Error):
+            self._files.close()
         with contextlib.suppress(OSError):
             self._lock.close()
 
 
-def cache_root() -> Path | None:
-    """The folder kept copies live in, made if need be; None when it is not one this user
-    alone may write (a symlink, another's folder, writable by others) or cannot be made."""
+def cache_root() -> tuple[Path | None, str]:
+    """The folder kept copies live in, made if need be; or None and why, when it is not one
+    this user alone may write (a symlink, another's folder, writable by others) or cannot be
+    made."""
     chosen = os.environ.get("KG_SERVE_CACHE")
     if chosen:
         root = Path(chosen)
@@ -97,23 +115,32 @@ def cache_root() -> Path | None:
     try:
         root.mkdir(parents=True, exist_ok=True, mode=0o700)
         found = os.lstat(root)
-    except OSError:
-        return None
-    private = stat.S_ISDIR(found.st_mode) and not found.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-    return root if private and found.st_uid == os.geteuid() else None
+    except OSError as error:
+        return None, f"{root}: {error.strerror or error}"
+    if not stat.S_ISDIR(found.st_mode):
+        return None, f"{root}: not a folder (a symbolic link?)"
+    if found.st_uid != os.geteuid() or found.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return None, f"{root}: another user's, or others may write it"
+    return root, ""
 
 
 def kept_copy(
-    description: bytes, pictures: bool, make: Callable[[Path, Path], None]
+    description: bytes,
+    pictures: bool,
+    make: Callable[[Path, Path], None],
+    say: Callable[[str], None] = lambda line: None,
 ) -> Kept | None:
     """The kept copy of the release whose ``void.ttl`` is ``description``: found sound, or made
     now by ``make(site, store)`` (which writes both folders); None when there is no place to
-    keep one (the caller makes a temporary copy, as before).
+    keep one, or another run holds the copy that would have to be made again (the caller then
+    makes a copy for this run alone, as before). ``say`` tells the user what it waits for and
+    why a copy is not kept.
 
     :raises: whatever ``make`` raises (nothing is kept then)
     """
-    root = cache_root()
+    root, why = cache_root()
     if root is None:
+        say(f"kg: no copy of the site is kept for the next start ({why})")
         return None
     key = _key(description, pictures)
     folder = root / key
@@ -122,23 +149,39 @@ def kept_copy(
     except OSError:
         return None
     try:
-        fcntl.flock(lock, fcntl.LOCK_SH)
-        if not _is_sound(folder, key):
-            fcntl.flock(lock, fcntl.LOCK_EX)  # one run makes it; the others wait for it
-            made = not _is_sound(folder, key)
+        if not _take(lock, fcntl.LOCK_SH):
+            say(f"kg: waiting for another kg serve that is making the kept site ({folder})")
+            fcntl.flock(lock, fcntl.LOCK_SH)
+        made = not _is_sound(folder, key)
+        if made:
+            if not _take(lock, fcntl.LOCK_EX):  # another run serves the copy to be replaced
+                say(
+                    f"kg: another kg serve holds the kept site ({folder}), which must be made "
+                    "again: this run makes a copy of its own"
+                )
+                lock.close()
+                return None
+            made = not _is_sound(folder, key)  # another made it meanwhile
             if made:
                 _make(root, folder, key, make)
             fcntl.flock(lock, fcntl.LOCK_SH)
-        else:
-            made = False
         kept = Kept(folder, lock, made)
     except BaseException:
         lock.close()
         raise
     with contextlib.suppress(OSError):
         os.utime(folder / _RECORD)  # used: the last to be removed
-    _prune(root, keep=key)
+        _prune(root, keep=key)
     return kept
+
+
+def _take(lock: IO[bytes], kind: int) -> bool:
+    """Take the lock ``kind`` at once, or say it is held."""
+    try:
+        fcntl.flock(lock, kind | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 def _key(description: bytes, pictures: bool) -> str:
@@ -155,32 +198,49 @@ def _key(description: bytes, pictures: bool) -> str:
 
 
 def _is_sound(folder: Path, key: str) -> bool:
+    """Whether the copy in ``folder`` has a record of ``key`` and is exactly the files it
+    records (the record brought up to date when only their identities moved)."""
     try:
         record = json.loads((folder / _RECORD).read_bytes())
         if not isinstance(record, dict) or record.get("key") != key:
             return False
-        if not (folder / _FILES).is_file() or not (folder / "site").is_dir():
+        if record.get("format") != FORMAT or not (folder / "site").is_dir():
             return False
-        return bool(_store_files(folder / "store") == record.get("store"))
+        now = checked.check(folder, record.get("files"), _kept_files(folder))
     except (OSError, ValueError):
         return False
+    if now is None:
+        return False
+    if now != record["files"]:
+        record["files"] = now
+        _write_record(folder, record)
+    return True
 
 
-def _store_files(store: Path) -> dict[str, int]:
-    with os.scandir(store) as entries:
-        return {e.name: e.stat().st_size for e in entries if e.name not in _VOLATILE}
+def _kept_files(folder: Path) -> list[str]:
+    """The files a record lists: files.sqlite and the store's."""
+    with os.scandir(folder / "store") as entries:
+        store = [f"store/{e.name}" for e in entries if e.name not in _VOLATILE]
+    return [_FILES, *store]
+
+
+def _write_record(folder: Path, record: dict[str, Any]) -> None:
+    data = json.dumps(record, indent=1).encode("utf-8")
+    temporary = folder / f".{_RECORD}-{os.getpid()}"
+    temporary.write_bytes(data)
+    os.replace(temporary, folder / _RECORD)
 
 
 def _make(root: Path, folder: Path, key: str, make: Callable[[Path, Path], None]) -> None:
     work = Path(tempfile.mkdtemp(prefix=".making-", dir=root))
     try:
         make(work / "site", work / "store")
-        with contextlib.closing(sqlite3.connect(work / _FILES)) as files:
-            files.execute("CREATE TABLE files (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL)")
-            files.executemany("INSERT INTO files VALUES (?, ?)", _hashes(work / "site"))
-            files.commit()
-        record = {"format": FORMAT, "key": key, "store": _store_files(work / "store")}
-        (work / _RECORD).write_text(json.dumps(record, indent=1), encoding="utf-8")
+        with contextlib.closing(sqlite3.connect(work / _FILES)) as hashes:
+            hashes.execute("CREATE TABLE files (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL)")
+            hashes.executemany("INSERT INTO files VALUES (?, ?)", _hashes(work / "site"))
+            hashes.commit()
+        recorded = checked.record(work, _kept_files(work))
+        _write_record(work, {"format": FORMAT, "key": key, "files": recorded})
         if folder.exists():  # a damaged copy: out of the way first (nobody else uses it)
             gone = root / f".gone-{key}-{os.getpid()}"
             folder.rename(gone)
@@ -199,14 +259,17 @@ def _hashes(site: Path) -> Iterator[tuple[str, str]]:
 
 def _prune(root: Path, keep: str) -> None:
     """Remove the copies beyond :data:`KEEP`, least recently used first, that no run holds;
-    and what runs killed while making one left behind (over a day old)."""
+    and what runs killed while making one left behind (over a day old). Only kept copies and
+    kg's own temporary folders are looked at; a lock file is never removed (a run may be about
+    to take it)."""
     copies = []
     for entry in root.iterdir():
-        if entry.name.startswith(".") or entry.name == keep:
-            if entry.name.startswith((".making-", ".gone-")):
-                with contextlib.suppress(OSError):
-                    if time.time() - entry.stat().st_mtime > 86400:
-                        shutil.rmtree(entry, ignore_errors=True)
+        if entry.name.startswith((".making-", ".gone-")) and entry.is_dir():
+            with contextlib.suppress(OSError):
+                if time.time() - entry.stat().st_mtime > 86400:
+                    shutil.rmtree(entry, ignore_errors=True)
+            continue
+        if not _COPY.fullmatch(entry.name) or entry.name == keep or not entry.is_dir():
             continue
         try:
             copies.append((os.stat(entry / _RECORD).st_mtime, entry))
@@ -215,9 +278,5 @@ def _prune(root: Path, keep: str) -> None:
     copies.sort(reverse=True)
     for _, entry in copies[KEEP - 1 :]:
         with contextlib.suppress(OSError), (root / f".{entry.name}.lock").open("a+b") as lock:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                continue  # a run serves it
-            shutil.rmtree(entry, ignore_errors=True)
-            (root / f".{entry.name}.lock").unlink()
+            if _take(lock, fcntl.LOCK_EX):  # else a run serves it
+                shutil.rmtree(entry, ignore_errors=True)
