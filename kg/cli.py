@@ -616,9 +616,19 @@ def query(
     from kg.stores.index import is_damage
 
     def bounded(index: Path | None) -> bytes:
+        opened: list[tuple[Any, Any]] = []
+
+        def open_index() -> None:  # before the memory limit: see run_bounded
+            try:
+                opened.append(_store(ctx, data, index))
+            except Exception as error:
+                if is_damage(error):
+                    raise IndexDamaged(str(error)) from error
+                raise
+
         def work() -> bytes:  # --data files are loaded within the limits too
             try:
-                store, converter = _store(ctx, data, index)
+                store, converter = opened[0] if opened else _store(ctx, data, index)
                 prefixes = prefix_map(converter)
                 result = q.run_query(store, text, allow_service=allow_service, prefixes=prefixes)
                 return render.answer(result, fmt, converter, text, tty=tty)
@@ -628,7 +638,8 @@ def query(
                 raise
 
         quiet = not ctx.meta.get("kg.debug")
-        return run_bounded(work, timeout=timeout, memory_mb=memory, quiet=quiet)
+        before = open_index if index is not None else None
+        return run_bounded(work, timeout=timeout, memory_mb=memory, quiet=quiet, before=before)
 
     click.echo(_answered(ctx, data, bounded), nl=False)
 

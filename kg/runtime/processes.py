@@ -48,9 +48,13 @@ def run_bounded(
     memory_mb: int | None,
     what: str = "the query",
     quiet: bool = True,
+    before: Callable[[], object] | None = None,
 ) -> bytes:
     """Run ``work`` in a forked child limited to ``timeout`` seconds of wall time and
-    ``memory_mb`` more megabytes of memory; return the bytes it returns.
+    ``memory_mb`` more megabytes of memory; return the bytes it returns. ``before`` runs in
+    the child before its memory is limited (opening a store on disk, whose storage reserves
+    address space for threads and caches it does not fill: under the limit, that reservation
+    alone could abort it).
 
     The child is killed at the limit, or at once on Ctrl-C (KeyboardInterrupt is re-raised),
     and dies with this process. ``quiet`` silences the child's standard error (Oxigraph prints
@@ -60,6 +64,8 @@ def run_bounded(
     :raises QueryError: the work failed, ran out of time or of memory
     """
     if not hasattr(os, "fork"):
+        if before is not None:
+            before()
         return work()
     parent = os.getpid()
     read_end, write_end = os.pipe()
@@ -68,7 +74,7 @@ def run_bounded(
     pid = os.fork()
     if pid == 0:  # the child: never returns
         os.close(read_end)
-        _child(work, write_end, parent, memory_mb, quiet)
+        _child(work, write_end, parent, memory_mb, quiet, before)
     os.close(write_end)
     try:
         data = _read_all(read_end, time.monotonic() + timeout)
@@ -95,7 +101,12 @@ def run_bounded(
 
 
 def _child(
-    work: Callable[[], bytes], pipe: int, parent: int, memory_mb: int | None, quiet: bool
+    work: Callable[[], bytes],
+    pipe: int,
+    parent: int,
+    memory_mb: int | None,
+    quiet: bool,
+    before: Callable[[], object] | None,
 ) -> None:
     status = 0
     try:
@@ -105,10 +116,12 @@ def _child(
         if quiet:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, 2)
-        if memory_mb is not None:
-            limit_memory(memory_mb)
         outcome: tuple[object, ...]
         try:
+            if before is not None:
+                before()
+            if memory_mb is not None:
+                limit_memory(memory_mb)
             outcome = ("ok", work())
         except KGError as error:
             outcome = ("error", type(error).__name__, str(error))

@@ -141,7 +141,9 @@ def _wrong(folder: Path, nquads: Path, secret: bytes) -> str | None:
         and isinstance(record.get("mac"), str)
         and hmac.compare_digest(record["mac"], _mac(secret, record))
     ):
-        return "its record is not signed with this user's cache secret"
+        # forged, or made under another secret (another user's, the test suite's): not ours,
+        # and made again without a word, as an index of another release is
+        return ""
     if record.get("format") != FORMAT or record.get("oxigraph") != ox.__version__:
         return ""
     release = checked.check(real.parent, record.get("release"), [real.name])
