@@ -209,6 +209,7 @@ class _Connection:
     thread: int | None = None  # the thread answering it
     gone: bool = False  # the client closed its connection while its request was answered
     stopped: bool = False  # and a query of its request was stopped for that
+    said: bool = False  # and the line saying so is written
 
     @property
     def name(self) -> str:
@@ -306,6 +307,10 @@ class Server(WSGIServer):
         super().server_close()
         for connection in list(self._reading.values()):
             self._forget(connection)
+        with self._lock:
+            answering = list(self._answering.values())
+        for connection in answering:  # a request still being done with when the server stops
+            self._said_gone(connection)
         self._selector.close()
 
     # --- reading the request, in the thread of serve_forever
@@ -456,11 +461,12 @@ class Server(WSGIServer):
             connection.stopped |= self._stopper.stop_queries_of(connection.thread)
 
     def _said_gone(self, connection: _Connection) -> None:
-        """One line for a client that went away, once its request is done with: what it
-        cost (a query stopped for it, or only its answer dropped)."""
+        """One line for a client that went away, once its request is done with (or the server
+        stops first): what it cost (a query stopped for it, or only its answer dropped)."""
         with self._lock:
-            if not connection.gone:
+            if not connection.gone or connection.said:
                 return
+            connection.said = True
             what = "its query was stopped" if connection.stopped else "its answer is dropped"
         _log(connection, f"the client went away before its answer; {what}")
 
