@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
@@ -57,10 +57,10 @@ def _without_dot(error: BaseException) -> bool:
     return isinstance(error, GraphvizError) and "not installed" in str(error) and not HAS_DOT
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_setup(item: pytest.Item) -> object:
+def _skipped_without_dot(item: pytest.Item) -> Generator[None, object, object]:
     """Without dot, a test whose site (or server) draws pictures is skipped and says why, as a
-    test whose server is not installed is; in CI (which installs dot) it fails."""
+    test whose server is not installed is; in CI (which installs dot) it fails. For a test's
+    setup (its fixtures) and its call alike."""
     try:
         return (yield)
     except Exception as error:
@@ -69,14 +69,8 @@ def pytest_runtest_setup(item: pytest.Item) -> object:
         raise
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> object:
-    try:
-        return (yield)
-    except Exception as error:
-        if _without_dot(error) and not os.environ.get("CI"):
-            pytest.skip(NO_DOT)
-        raise
+pytest_runtest_setup = pytest.hookimpl(wrapper=True)(_skipped_without_dot)
+pytest_runtest_call = pytest.hookimpl(wrapper=True)(_skipped_without_dot)
 
 
 def copy_project(target: Path) -> Path:

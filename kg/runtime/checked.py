@@ -13,13 +13,21 @@ and is not seen.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["check", "identity", "record", "sha256_of"]
+from kg.errors import OutputError
+from kg.runtime.publish import write_file
+
+__all__ = ["check", "identity", "record", "sha256_of", "store_files", "write_record"]
+
+#: Files RocksDB may write when it opens an Oxigraph store, even read-only: not the store's.
+_VOLATILE = frozenset({"LOCK", "LOG"})
 
 
 def identity(path: Path) -> list[int]:
@@ -60,3 +68,17 @@ def check(folder: Path, recorded: Any, names: Iterable[str]) -> dict[str, list[A
     except OSError:
         return None
     return now
+
+
+def store_files(store: Path) -> list[str]:
+    """The files of the Oxigraph store in the folder ``store`` that stay as they were made
+    (not those RocksDB writes when it opens the store)."""
+    with os.scandir(store) as entries:
+        return [entry.name for entry in entries if entry.name not in _VOLATILE]
+
+
+def write_record(path: Path, content: Mapping[str, Any]) -> None:
+    """Write a record as JSON, atomically; one that cannot be written is skipped (what it
+    records is then checked again, or made again, at the next use)."""
+    with contextlib.suppress(OutputError):
+        write_file(path, json.dumps(content, indent=1).encode("utf-8"))

@@ -42,7 +42,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.build.cache import cache_secret
-from kg.errors import IndexDamaged, KGError
+from kg.errors import IndexDamaged
 from kg.runtime import checked
 
 __all__ = ["discard", "is_damage", "open_index", "release_index"]
@@ -51,8 +51,6 @@ __all__ = ["discard", "is_damage", "open_index", "release_index"]
 FORMAT = 2
 _RECORD = "index.json"
 _STORE = "store"
-#: Files RocksDB may write when it opens a store, even read-only: not part of the index.
-_VOLATILE = frozenset({"LOCK", "LOG"})
 #: How long making the index may take (it is not a query: no --timeout of kg query's).
 _MAKING_S = 24 * 3600.0
 
@@ -150,7 +148,8 @@ def _wrong(folder: Path, nquads: Path, secret: bytes) -> str | None:
     if record.get("path") != str(real) or release is None:
         return ""  # another release, or this one rebuilt
     try:
-        store = checked.check(folder / _STORE, record.get("store"), _store_files(folder / _STORE))
+        names = checked.store_files(folder / _STORE)
+        store = checked.check(folder / _STORE, record.get("store"), names)
     except OSError:
         store = None
     if store is None:
@@ -158,20 +157,8 @@ def _wrong(folder: Path, nquads: Path, secret: bytes) -> str | None:
     if (release, store) != (record["release"], record["store"]):  # the same bytes, moved
         record.update(release=release, store=store)
         record["mac"] = _mac(secret, record)
-        _write_record(folder, record)
+        checked.write_record(folder / _RECORD, record)
     return None
-
-
-def _store_files(store: Path) -> list[str]:
-    with os.scandir(store) as entries:
-        return [entry.name for entry in entries if entry.name not in _VOLATILE]
-
-
-def _write_record(folder: Path, record: dict[str, Any]) -> None:
-    from kg.runtime.publish import write_file
-
-    with contextlib.suppress(KGError):  # an index whose record cannot be kept is made again
-        write_file(folder / _RECORD, json.dumps(record, indent=1).encode())
 
 
 def _make(folder: Path, nquads: Path, secret: bytes) -> None:
@@ -196,10 +183,10 @@ def _make(folder: Path, nquads: Path, secret: bytes) -> None:
             "oxigraph": ox.__version__,
             "path": str(real),
             "release": before,
-            "store": checked.record(work / _STORE, _store_files(work / _STORE)),
+            "store": checked.record(work / _STORE, checked.store_files(work / _STORE)),
         }
         record["mac"] = _mac(secret, record)
-        (work / _RECORD).write_text(json.dumps(record, indent=1), encoding="utf-8")
+        checked.write_record(work / _RECORD, record)
         old = folder.parent / f".{folder.name}-old-{os.getpid()}"
         with contextlib.suppress(FileNotFoundError):
             folder.rename(old)  # readers that opened it keep their files open

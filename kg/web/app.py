@@ -431,9 +431,7 @@ def create_app(
                 site, store = work / "site", work / "store"
                 make(site, store)
             try:
-                issued = release_issued(store)
-                graphs, title, converter = _release_graphs(store)
-                licence = _license(store)
+                facts = _facts(store)
                 break
             except (OSError, RuntimeError) as error:  # the kept store's storage is damaged
                 if kept is None or attempt == 2:
@@ -453,16 +451,16 @@ def create_app(
     endpoint = Endpoint(
         store,
         site,
-        licence,
+        facts.licence,
         chosen,
         names,
         QuerySlots(chosen.concurrent, chosen.wait_s),
-        prefix_map(converter),  # the prefixes kg query predeclares, by the same function
-        issued,
+        prefix_map(facts.converter),  # the prefixes kg query predeclares, by the same function
+        facts.issued,
         examples=offered,
-        graphs=graphs,
-        converter=converter,
-        title=title or "drugclaims",
+        graphs=facts.graphs,
+        converter=facts.converter,
+        title=facts.title or "drugclaims",
         check=_checker(kept),
     )
     app = App(endpoint, work, kept)
@@ -503,30 +501,57 @@ def release_issued(store: Path) -> float | None:
     seconds since the epoch; None when it does not say (a build without SOURCE_DATE_EPOCH)."""
     reader = ox.Store.read_only(str(store))
     try:
-        rows = run_query(
-            reader,
-            "SELECT ?issued WHERE { ?version a <http://www.w3.org/ns/dcat#Dataset> ; "
-            "<http://purl.org/dc/terms/issued> ?issued } ORDER BY DESC(?issued) LIMIT 1",
-        )
-        for row in rows:  # type: ignore[attr-defined]
-            text = str(row[0].value)
-            try:
-                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            except ValueError:
-                return None
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=UTC)
-            return moment.timestamp()
-        return None
+        return _issued(reader)
     finally:
         del reader
 
 
-def _license(store: Path) -> str | None:
-    """The licence of the release in the on-disk ``store`` (:func:`kg.web.site.license_of`)."""
+def _issued(reader: ox.Store) -> float | None:
+    rows = run_query(
+        reader,
+        "SELECT ?issued WHERE { ?version a <http://www.w3.org/ns/dcat#Dataset> ; "
+        "<http://purl.org/dc/terms/issued> ?issued } ORDER BY DESC(?issued) LIMIT 1",
+    )
+    for row in rows:  # type: ignore[attr-defined]
+        text = str(row[0].value)
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.timestamp()
+    return None
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What the application reads once from the release's store."""
+
+    issued: float | None  # its dct:issued (seconds): its files' Last-Modified
+    graphs: Sizes  # of the default and each named graph
+    title: str
+    converter: Converter  # of its prefix declarations (the CURIEs kg query predeclares)
+    licence: str | None
+
+
+def _facts(store: Path) -> _Facts:
+    """The facts of the release in the on-disk ``store``, in one read-only opening of it."""
     reader = ox.Store.read_only(str(store))
     try:
-        return license_of(reader)
+        rows = run_query(
+            reader,
+            "SELECT ?title WHERE { ?d a <http://www.w3.org/ns/dcat#Dataset> ; "
+            "<http://purl.org/dc/terms/title> ?title } ORDER BY ?title LIMIT 1",
+        )
+        titles = [str(row[0].value) for row in rows]  # type: ignore[attr-defined]
+        return _Facts(
+            _issued(reader),
+            graph_sizes(reader),
+            titles[0] if titles else "",
+            declared_converter(reader),
+            license_of(reader),
+        )
     finally:
         del reader
 
@@ -552,22 +577,6 @@ def _checker(kept: Kept | None) -> Callable[[Path, str], bool] | None:
 def say(line: str) -> None:
     """One line on standard error (a WSGI server's log)."""
     print(line, file=sys.stderr, flush=True)
-
-
-def _release_graphs(store: Path) -> tuple[Sizes, str, Converter]:
-    """The sizes of the graphs of the release in the on-disk ``store``, its title, and the
-    converter of its prefix declarations (the CURIEs ``kg query`` predeclares)."""
-    reader = ox.Store.read_only(str(store))
-    try:
-        rows = run_query(
-            reader,
-            "SELECT ?title WHERE { ?d a <http://www.w3.org/ns/dcat#Dataset> ; "
-            "<http://purl.org/dc/terms/title> ?title } ORDER BY ?title LIMIT 1",
-        )
-        titles = [str(row[0].value) for row in rows]  # type: ignore[attr-defined]
-        return graph_sizes(reader), titles[0] if titles else "", declared_converter(reader)
-    finally:
-        del reader
 
 
 def allowed_hosts(host: str, port: int, more: Iterable[str] = ()) -> frozenset[str]:

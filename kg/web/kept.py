@@ -40,7 +40,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import pyoxigraph as ox
 
@@ -54,7 +54,6 @@ FORMAT = 2
 KEEP = 3
 _RECORD = "record.json"
 _FILES = "files.sqlite"
-_VOLATILE = frozenset({"LOCK", "LOG"})  # RocksDB may write them when it opens a store
 #: The name of a kept copy: nothing else in the cache folder is touched.
 _COPY = re.compile(r"[0-9a-f]{32}")
 
@@ -213,22 +212,13 @@ def _is_sound(folder: Path, key: str) -> bool:
         return False
     if now != record["files"]:
         record["files"] = now
-        _write_record(folder, record)
+        checked.write_record(folder / _RECORD, record)
     return True
 
 
 def _kept_files(folder: Path) -> list[str]:
     """The files a record lists: files.sqlite and the store's."""
-    with os.scandir(folder / "store") as entries:
-        store = [f"store/{e.name}" for e in entries if e.name not in _VOLATILE]
-    return [_FILES, *store]
-
-
-def _write_record(folder: Path, record: dict[str, Any]) -> None:
-    data = json.dumps(record, indent=1).encode("utf-8")
-    temporary = folder / f".{_RECORD}-{os.getpid()}"
-    temporary.write_bytes(data)
-    os.replace(temporary, folder / _RECORD)
+    return [_FILES, *(f"store/{name}" for name in checked.store_files(folder / "store"))]
 
 
 def _make(root: Path, folder: Path, key: str, make: Callable[[Path, Path], None]) -> None:
@@ -240,7 +230,7 @@ def _make(root: Path, folder: Path, key: str, make: Callable[[Path, Path], None]
             hashes.executemany("INSERT INTO files VALUES (?, ?)", _hashes(work / "site"))
             hashes.commit()
         recorded = checked.record(work, _kept_files(work))
-        _write_record(work, {"format": FORMAT, "key": key, "files": recorded})
+        checked.write_record(work / _RECORD, {"format": FORMAT, "key": key, "files": recorded})
         if folder.exists():  # a damaged copy: out of the way first (nobody else uses it)
             gone = root / f".gone-{key}-{os.getpid()}"
             folder.rename(gone)
