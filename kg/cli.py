@@ -618,28 +618,32 @@ def query(
     def bounded(index: Path | None) -> bytes:
         opened: list[tuple[Any, Any]] = []
 
-        def open_index() -> None:  # before the memory limit: see run_bounded
-            try:
-                opened.append(_store(ctx, data, index))
-            except Exception as error:
-                if is_damage(error):
-                    raise IndexDamaged(str(error)) from error
-                raise
+        def told(step: Callable[[], T]) -> Callable[[], T]:
+            """``step``, in the child, with an error of the index's storage told apart: the
+            parent sees only an error's kind."""
+
+            def run() -> T:
+                try:
+                    return step()
+                except Exception as error:
+                    if index is not None and is_damage(error):
+                        raise IndexDamaged(str(error)) from error
+                    raise
+
+            return run
 
         def work() -> bytes:  # --data files are loaded within the limits too
-            try:
-                store, converter = opened[0] if opened else _store(ctx, data, index)
-                prefixes = prefix_map(converter)
-                result = q.run_query(store, text, allow_service=allow_service, prefixes=prefixes)
-                return render.answer(result, fmt, converter, text, tty=tty)
-            except Exception as error:  # told apart here: the parent sees only its kind
-                if index is not None and is_damage(error):
-                    raise IndexDamaged(str(error)) from error
-                raise
+            store, converter = opened[0] if opened else _store(ctx, data, index)
+            prefixes = prefix_map(converter)
+            result = q.run_query(store, text, allow_service=allow_service, prefixes=prefixes)
+            return render.answer(result, fmt, converter, text, tty=tty)
 
+        # the index is opened before the memory limit applies: see run_bounded
+        before = told(lambda: opened.append(_store(ctx, data, index))) if index else None
         quiet = not ctx.meta.get("kg.debug")
-        before = open_index if index is not None else None
-        return run_bounded(work, timeout=timeout, memory_mb=memory, quiet=quiet, before=before)
+        return run_bounded(
+            told(work), timeout=timeout, memory_mb=memory, quiet=quiet, before=before
+        )
 
     click.echo(_answered(ctx, data, bounded), nl=False)
 

@@ -143,29 +143,34 @@ def test_a_damaged_index_is_said_and_made_again(kg: Callable[..., Result], proje
     )
 
 
+@pytest.mark.parametrize("command", [["stats"], ["query", COUNT, "--format", "csv"]])
 def test_an_error_of_the_storage_while_reading_is_said_and_the_index_made_again(
-    kg: Callable[..., Result], project: Path, monkeypatch: pytest.MonkeyPatch
+    kg: Callable[..., Result],
+    project: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    command: list[str],
 ) -> None:
     """Damage only the storage sees (a block whose checksum is wrong, under an identity that
     did not move: a disk's, not a write's) makes the command drop the index and answer from a
-    new one."""
+    new one: in this process (kg stats) and in the child a query runs in (kg query)."""
     from kg.stores import index
 
-    expected = ok(kg("--project", project, "stats"))
-    failed: list[Path] = []
+    expected = ok(kg("--project", project, *command))
+    failed = tmp_path / "failed-once"  # a file: the child of kg query sees it too
     real = index.open_index
 
     def damaged(store: Path) -> object:
-        if not failed:
-            failed.append(store)
+        if not failed.exists():
+            failed.write_text(str(store))
             raise RuntimeError("Corruption: block checksum mismatch")
         return real(store)
 
     monkeypatch.setattr(index, "open_index", damaged)
-    result = kg("--project", project, "stats")
+    result = kg("--project", project, *command)
     assert result.exit_code == 0, result.stderr
     assert result.stdout == expected
-    assert failed
+    assert failed.exists()
     assert "the release's query index was damaged (" in result.stderr
     assert result.stderr.rstrip().endswith("; made again")
 
