@@ -307,10 +307,13 @@ class Server(WSGIServer):
         super().server_close()
         for connection in list(self._reading.values()):
             self._forget(connection)
-        with self._lock:
-            answering = list(self._answering.values())
-        for connection in answering:  # a request still being done with when the server stops
-            self._said_gone(connection)
+        # a request still being done with when the server stops: its line now, without the
+        # lock (a signal may have stopped the server's loop while it held it)
+        for connection in list(self._answering.values()):
+            if connection.gone and not connection.said:
+                connection.said = True
+                what = "its query was stopped" if connection.stopped else "its answer is dropped"
+                _log(connection, f"the client went away before its answer; {what}")
         self._selector.close()
 
     # --- reading the request, in the thread of serve_forever
