@@ -104,22 +104,16 @@ def manifest_path(target: Path) -> Path:
 def record_build(
     target: Path,
     fingerprint: Fingerprint,
-    files: Mapping[str, bytes],
-    *,
-    checksums: Mapping[str, str] | None = None,
+    files: Mapping[str, tuple[int, str]],
 ) -> None:
-    """Keep the manifest of the release just written at ``target`` from ``files`` (written
-    atomically; a manifest that cannot be written is skipped: the next build then runs);
-    ``checksums``: the SHA-256 of files already hashed (the others are hashed here)."""
-    known = checksums or {}
+    """Keep the manifest of the release just written at ``target`` from its ``files`` (name
+    -> size and SHA-256; written atomically; a manifest that cannot be written is skipped:
+    the next build then runs)."""
     manifest = {
         "format": FORMAT,
         "fingerprint": fingerprint.digest,
         "inputs": fingerprint.inputs,
-        "files": {
-            name: [len(data), known.get(name) or hashlib.sha256(data).hexdigest()]
-            for name, data in sorted(files.items())
-        },
+        "files": {name: [size, sha256] for name, (size, sha256) in sorted(files.items())},
     }
     # an optimisation: a folder that refuses it must not fail the build
     with contextlib.suppress(OutputError):

@@ -7,6 +7,7 @@ Nothing is written unless every input is right and every graph conforms to the s
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
@@ -20,6 +21,7 @@ from curies import Converter
 from pyoxigraph import RdfFormat, Store
 from rdflib import Graph, URIRef
 
+from kg.build.assemble import Assembly, SharedGraph
 from kg.build.cache import EntryCache, Verdict
 from kg.build.manifest import Fingerprint, record_build, take_fingerprint
 from kg.build.program import program_hash
@@ -40,21 +42,20 @@ from kg.curation.catalogue import load_biolink_prefixes
 from kg.curation.converter import build_converter, namespaces, prefix_map
 from kg.curation.project import Project, SharedInputs, check_distinct, load_shared
 from kg.curation.sources import SourceFiles, read_folder
-from kg.errors import InputError, NotConformingError
+from kg.errors import InputError, NotConformingError, OutputError
 from kg.formats import table
 from kg.formats.files import RELEASE_FILES, RELEASE_FOLDERS
-from kg.formats.kgx import Ids, kgx_files
+from kg.formats.kgx import Ids
 from kg.formats.mappings import load_mapping_set, sssom_tsv
 from kg.formats.nanopubs import Settings, read_key
 from kg.formats.release import (
     JsonNodes,
     jsonld_context,
     jsonld_nodes,
-    serialize_release,
 )
-from kg.formats.void import Release, describe_release, statistics
+from kg.formats.void import Release, Statistics, describe_release
 from kg.model import DatasetInfo, Input
-from kg.namespaces import BASE, BIOLINK, KGO
+from kg.namespaces import BASE
 from kg.rdf.lines import closures, nt_bytes, nt_lines
 from kg.rdf.mint import (
     CATALOGUE_GRAPH,
@@ -66,11 +67,11 @@ from kg.rdf.mint import (
     names_of,
     publisher_iri,
     source_date,
-    source_graph,
 )
 from kg.rdf.origins import catalogue_origins, description_origins
 from kg.runtime.offline import offline
 from kg.runtime.publish import check_target, write_release
+from kg.runtime.spool import WorkFolder, Written, work_folder
 from kg.validation.report import Report, trace
 from kg.validation.shacl import check_unit, read_shapes
 
@@ -80,6 +81,7 @@ __all__ = ["SSSOM_FILE", "BuildResult", "Prepared", "build_release", "prepare"]
 SSSOM_FILE = "mappings.sssom.tsv"
 #: The release's dataset description (HCLS profile).
 VOID_FILE = "void.ttl"
+_HINT = "choose another --out"
 
 
 @dataclass(frozen=True)
@@ -120,63 +122,110 @@ def build_release(
     check_target(target, [*RELEASE_FILES, *(f"{d}/" for d in RELEASE_FOLDERS)], force=force)
     if fingerprint is None:
         fingerprint = take_fingerprint(project.root, target, sign_key=sign_key)
-    with offline(allow=scheduler_hosts(scheduler)):
-        prepared = prepare(project, sign_key=sign_key)
-        shared, shapes, converter, context = (
-            prepared.shared,
-            prepared.shapes,
-            prepared.converter,
-            prepared.context,
-        )
-        ontology, catalogue = prepared.ontology, prepared.catalogue
-        ontology_lines, catalogue_lines = prepared.ontology_lines, prepared.catalogue_lines
-        folders = [read_folder(folder, root=project.root) for folder in shared.folders]
-        results = build_sources(context, folders, jobs=jobs, scheduler=scheduler, cache=cache)
-        for result in results:
-            result.raise_error()
-        check_distinct((f"{r.folder}/source.yaml", r.key, r.article) for r in results)
-        check_links(results)
-        description = description_graph(
-            shared.dataset,
-            shared.prefixes.prefixes.values(),
-            [URIRef(result.article) for result in results],
-            _inputs(shared, folders, results),
-        )
-        check_iris(description)
-        graphs = {
-            str(ONTOLOGY_GRAPH): ontology_lines,
-            str(CATALOGUE_GRAPH): catalogue_lines,
-            str(DATASET_GRAPH): nt_lines(description),
-        }
-        unit = shared_unit(graphs, (line for r in results for line in r.article_lines))
-        # the shared unit grows with the corpus (the description names every source): it is
-        # validated on a thread (rudof lets go of the GIL) while the release is assembled
-        with ThreadPoolExecutor(max_workers=1) as thread:
-            shared_verdict = thread.submit(validate_shared, shapes, unit, cache)
-            files, claims = _assemble(
-                converter,
-                context.jsonld_context,
-                (ontology, catalogue, description),
-                graphs,
-                results,
-                cache,
-            )
-            verdicts = [_traced(shared_verdict.result(), shared), *(r.verdict for r in results)]
-            report = merge_verdicts(verdicts)
-        if not report.conforms:
-            raise NotConformingError(report.text(), report.text(verbose=True))
-        assert context.kgx is not None
-        files.update(_kgx(graphs, results, context.kgx))
-        files.update(_nanopublications(results))
-        files.update(_claims_table(shared, results, converter))
-        checksums = _checksums(files)  # once, for void.ttl and for the manifest
-        files[VOID_FILE] = _described(project, shared, files, converter, checksums)
-    written = write_release(files, target, force=force)
+    with contextlib.ExitStack() as stack:
+        try:
+            work = stack.enter_context(work_folder(target))
+        except OSError as error:  # beside the release: where it is written
+            raise OutputError.from_os_error(target, error, _HINT) from error
+        with offline(allow=scheduler_hosts(scheduler)):
+            try:
+                stats, claims, report = _build(
+                    project, work, jobs=jobs, scheduler=scheduler, cache=cache, sign_key=sign_key
+                )
+            except OSError as error:  # the work folder could not be written (a full disk)
+                raise OutputError.from_os_error(work.folder, error, _HINT) from error
+        written = dict(work.written)
+        target = write_release(work.files(), target, force=force)
     if fingerprint is not None:
-        record_build(written, fingerprint, files, checksums=checksums)
-    triples = files["graph.nt"].count(b"\n")
-    names = tuple(sorted({name.split("/", 1)[0] for name in files}))
-    return BuildResult(target, triples, claims, names, report)
+        record_build(target, fingerprint, written)
+    names = tuple(sorted({name.split("/", 1)[0] for name in written}))
+    return BuildResult(target, stats.triples, claims, names, report)
+
+
+def _build(
+    project: Project,
+    work: WorkFolder,
+    *,
+    jobs: int,
+    scheduler: str | None,
+    cache: Path | None,
+    sign_key: Path | None,
+) -> tuple[Statistics, int, Report]:
+    """Write the release's files into ``work``; return the graph's statistics, the number of
+    claims and the validation report.
+
+    :raises InputError, NotConformingError: as :func:`build_release`
+    """
+    prepared = prepare(project, sign_key=sign_key)
+    shared, shapes, converter, context = (
+        prepared.shared,
+        prepared.shapes,
+        prepared.converter,
+        prepared.context,
+    )
+    ontology, catalogue = prepared.ontology, prepared.catalogue
+    ontology_lines, catalogue_lines = prepared.ontology_lines, prepared.catalogue_lines
+    folders = [read_folder(folder, root=project.root) for folder in shared.folders]
+    assembly = Assembly(work)
+    results = build_sources(
+        context, folders, jobs=jobs, scheduler=scheduler, cache=cache, take=assembly.take
+    )
+    for result in results:
+        result.raise_error()
+    check_distinct((f"{r.folder}/source.yaml", r.key, r.article) for r in results)
+    check_links(results)
+    description = description_graph(
+        shared.dataset,
+        shared.prefixes.prefixes.values(),
+        [URIRef(result.article) for result in results],
+        _inputs(shared, folders, results),
+    )
+    check_iris(description)
+    del folders
+    graphs = {
+        str(ONTOLOGY_GRAPH): ontology_lines,
+        str(CATALOGUE_GRAPH): catalogue_lines,
+        str(DATASET_GRAPH): nt_lines(description),
+    }
+    unit = shared_unit(graphs, (line for r in results for line in r.article_lines))
+    # the shared unit grows with the corpus (the description names every source): it is
+    # validated on a thread (rudof lets go of the GIL) while the release is assembled
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        shared_verdict = thread.submit(validate_shared, shapes, unit, cache)
+
+        def nodes(graph: Graph, name: URIRef) -> JsonNodes:
+            return _shared_nodes(graph, graphs[str(name)], context.jsonld_context, converter, cache)
+
+        assert context.kgx is not None
+        stats = assembly.finish(
+            [
+                SharedGraph(
+                    str(ONTOLOGY_GRAPH), 0, ontology_lines, nodes(ontology, ONTOLOGY_GRAPH)
+                ),
+                SharedGraph(
+                    str(CATALOGUE_GRAPH), 1, catalogue_lines, nodes(catalogue, CATALOGUE_GRAPH)
+                ),
+                SharedGraph(
+                    str(DATASET_GRAPH),
+                    3,
+                    graphs[str(DATASET_GRAPH)],
+                    nodes(description, DATASET_GRAPH),
+                ),
+            ],
+            converter=converter,
+            context=context.jsonld_context,
+            kgx=(_kgx_store(graphs), context.kgx),
+            columns=_columns(shared),
+        )
+        work.write(SSSOM_FILE, _sssom(graphs, results))
+        for name, data in _table_files(shared, converter).items():
+            work.write(name, data)
+        verdicts = [_traced(shared_verdict.result(), shared), *(r.verdict for r in results)]
+        report = merge_verdicts(verdicts)
+    if not report.conforms:
+        raise NotConformingError(report.text(), report.text(verbose=True))
+    work.write(VOID_FILE, _described(project, shared, work.written, converter, stats))
+    return stats, assembly.claims, report
 
 
 @dataclass(frozen=True)
@@ -225,70 +274,62 @@ def prepare(project: Project, *, sign_key: Path | None = None) -> Prepared:
     )
 
 
-def _nanopublications(results: Iterable[SourceResult]) -> dict[str, bytes]:
-    """One TriG file a claim, and nanopubs.trig with them all (TriG documents concatenated:
-    a directive may appear anywhere in TriG)."""
-    texts = {name: text for r in results for name, text in (r.nanopubs or {}).items()}
-    files = {f"nanopubs/{name}.trig": texts[name].encode("utf-8") for name in sorted(texts)}
-    files["nanopubs.trig"] = "".join(texts[name] for name in sorted(texts)).encode("utf-8")
-    return files
-
-
-def _claims_table(
-    shared: SharedInputs, results: Iterable[SourceResult], converter: Converter
-) -> dict[str, bytes]:
-    """The claims table (see :mod:`kg.formats.table`): the sources' rows, its schema and package.
+def _columns(shared: SharedInputs) -> list[str]:
+    """The claims table's columns.
 
     :raises InputError: a qualifier is named as a column every row has
     """
-    qualifiers = shared.catalogue.qualifiers
     try:
-        names = table.columns(list(qualifiers))
+        return table.columns(list(shared.catalogue.qualifiers))
     except ValueError as error:
         raise InputError("catalogue/qualifiers.yaml", None, None, str(error)) from error
+
+
+def _table_files(shared: SharedInputs, converter: Converter) -> dict[str, bytes]:
+    """The claims table's schema and package (see :mod:`kg.formats.table`)."""
     props = {
         name: (converter.compress(str(q.property)) or str(q.property), q.kind)
-        for name, q in qualifiers.items()
+        for name, q in shared.catalogue.qualifiers.items()
     }
     info = shared.dataset
     return {
-        table.CLAIMS_FILE: table.claims_csv((row for r in results for row in r.rows), names),
         table.SCHEMA_FILE: table.table_schema(props),
         table.DATAPACKAGE_FILE: table.datapackage(info.title, str(info.license), info.version),
     }
 
 
-def _kgx(
-    graphs: Mapping[str, list[str]], results: Iterable[SourceResult], ids: Ids
-) -> dict[str, bytes]:
-    """The KGX nodes and edges files (see :mod:`kg.formats.kgx`): the sources' edges, and their
-    nodes described from the ontology and the catalogue."""
+def _kgx_store(graphs: Mapping[str, list[str]]) -> Store:
+    """The ontology and the catalogue, which describe the KGX nodes the sources' edges name."""
     store = Store()
     store.load(
         nt_bytes(graphs[str(ONTOLOGY_GRAPH)], graphs[str(CATALOGUE_GRAPH)]),
         format=RdfFormat.N_TRIPLES,
     )
-    found = list(results)
-    edges = (edge for result in found for edge in result.edges)
-    return kgx_files(edges, (iri for result in found for iri in result.named), store, ids)
+    return store
 
 
-def _checksums(files: Mapping[str, bytes]) -> dict[str, str]:
-    """The SHA-256 of every file, on two threads (hashlib lets go of the GIL)."""
-    names = sorted(files)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        found = pool.map(lambda name: hashlib.sha256(files[name]).hexdigest(), names)
-        return dict(zip(names, found, strict=True))
+def _sssom(graphs: Mapping[str, list[str]], results: Iterable[SourceResult]) -> bytes:
+    """The SSSOM mapping set: its records are the catalogue's and the articles', so it is read
+    from those graphs and the description, not from the whole release."""
+    store = Store()
+    mapped = nt_bytes(
+        graphs[str(CATALOGUE_GRAPH)],
+        graphs[str(DATASET_GRAPH)],
+        *(r.article_lines for r in results),
+    )
+    store.load(mapped, format=RdfFormat.N_TRIPLES)
+    return sssom_tsv(load_mapping_set(store))
 
 
 def _described(
     project: Project,
     shared: SharedInputs,
-    files: Mapping[str, bytes],
+    files: Written,
     converter: Converter,
-    checksums: Mapping[str, str],
+    stats: Statistics,
 ) -> bytes:
-    """void.ttl, checked with the HCLS shapes (shapes/hcls/).
+    """void.ttl for the release's ``files`` (sizes and hashes) and its graph's statistics,
+    checked with the HCLS shapes (shapes/hcls/).
 
     :raises NotConformingError: the description breaks a shape of the profile
     """
@@ -303,8 +344,7 @@ def _described(
         previous=info.previous_version,
         sparql_endpoint=info.sparql_endpoint,
     )
-    stats = statistics(files["graph.nt"], example_classes=(str(KGO.Claim), str(BIOLINK.Article)))
-    data = describe_release(release, files, stats, namespaces(converter), checksums=checksums)
+    data = describe_release(release, files, stats, namespaces(converter))
     shapes = read_shapes(project.hcls_shape_files)
     if shapes:  # validated as a unit is: rudof first, pySHACL for a report
         unit = pyoxigraph.serialize(
@@ -408,50 +448,6 @@ def check_links(results: Sequence[SourceResult]) -> None:
                     "source's claim is written source-key/claim-key, and that source must "
                     "be listed in dataset.yaml)",
                 )
-
-
-def _assemble(
-    converter: Converter,
-    jsonld: Mapping[str, Any],
-    shared_graphs: tuple[Graph, Graph, Graph],
-    graphs: Mapping[str, list[str]],
-    results: list[SourceResult],
-    cache: Path | None,
-) -> tuple[dict[str, bytes], int]:
-    """The release's files from the shared graphs (ontology, catalogue, description; as rdflib
-    graphs and as lines) and the sources' results, and the number of claims; the shared
-    graphs' JSON-LD nodes are kept in ``cache``."""
-    ontology, catalogue, description = shared_graphs
-    ontology_lines = graphs[str(ONTOLOGY_GRAPH)]
-    catalogue_lines = graphs[str(CATALOGUE_GRAPH)]
-    ordered = [
-        (str(ONTOLOGY_GRAPH), ontology_lines),
-        (str(CATALOGUE_GRAPH), catalogue_lines),
-        *sorted((str(source_graph(r.key)), r.lines) for r in results),
-        (str(DATASET_GRAPH), graphs[str(DATASET_GRAPH)]),
-    ]
-
-    def shared(graph: Graph, name: URIRef) -> JsonNodes:
-        return _shared_nodes(graph, graphs[str(name)], jsonld, converter, cache)
-
-    nodes = [
-        shared(ontology, ONTOLOGY_GRAPH),
-        shared(catalogue, CATALOGUE_GRAPH),
-        *(result.nodes or {} for result in results),
-        shared(description, DATASET_GRAPH),
-    ]
-    files = serialize_release(ordered, nodes, converter)
-    del ordered, nodes
-    # the mapping records are the catalogue's and the articles': the SSSOM set is read
-    # from those graphs and the description, not from the whole release
-    store = Store()
-    mapped = nt_bytes(
-        catalogue_lines, graphs[str(DATASET_GRAPH)], *(r.article_lines for r in results)
-    )
-    store.load(mapped, format=RdfFormat.N_TRIPLES)
-    files[SSSOM_FILE] = sssom_tsv(load_mapping_set(store))
-    claims = sum(result.claims for result in results)
-    return files, claims
 
 
 def _shared_nodes(

@@ -20,11 +20,11 @@ import hashlib
 import multiprocessing
 import os
 import socket
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -308,29 +308,49 @@ def build_sources(
     jobs: int = 1,
     scheduler: str | None = None,
     cache: Path | None = None,
+    take: Callable[[int, SourceResult], SourceResult] | None = None,
 ) -> list[SourceResult]:
     """Every source's unit of work, in the order of ``folders``: from the cache when it holds
     the unit, else on this process, on ``jobs`` processes or on the Dask cluster at
-    ``scheduler``; progress is shown on a terminal."""
+    ``scheduler``; progress is shown on a terminal. ``take`` is given each result (with the
+    index of its folder) as soon as it is there, and what it returns is kept instead: a
+    build hands the release's parts on to disk and keeps what is small, so that no more than
+    a few units are ever held at once."""
     entries = EntryCache(cache, "sources")
     keys = [_unit_key(context, files) for files in folders]
-    # two threads: one reads a file and checks its HMAC (both let go of the GIL) while the
-    # other parses JSON
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        results: list[SourceResult | None] = list(pool.map(partial(_cached, entries), keys))
-    todo = [index for index, result in enumerate(results) if result is None]
+    results: list[SourceResult | None] = [None] * len(folders)
     progress = Progress(len(folders), "sources built")
-    progress.step(len(folders) - len(todo))
+    todo = []
+    for index, result in enumerate(_read_ahead(entries, keys)):
+        if result is None:
+            todo.append(index)
+            continue
+        results[index] = take(index, result) if take is not None else result
+        progress.step(1)
     chunks = _chunks([folders[index] for index in todo], jobs if scheduler is None else 8)
     done = iter(todo)
     for chunk in _map(_build_chunk, context, chunks, jobs, scheduler):
         for result in chunk:
             index = next(done)
-            results[index] = result
             entries.put(keys[index], result.content())
+            results[index] = take(index, result) if take is not None else result
         progress.step(len(chunk))
     progress.done()
     return [result for result in results if result is not None]
+
+
+def _read_ahead(entries: EntryCache, keys: Sequence[str]) -> Iterator[SourceResult | None]:
+    """The cached results of ``keys`` in order, read on two threads (one reads a file and
+    checks its HMAC, both of which let go of the GIL, while the other parses JSON), a few
+    ahead of the caller and no more."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pending: deque[Future[SourceResult | None]] = deque()
+        for key in keys:
+            pending.append(pool.submit(_cached, entries, key))
+            if len(pending) > 8:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def _build_chunk(context: SourceContext, chunk: Sequence[SourceFiles]) -> list[SourceResult]:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 import pyoxigraph as ox
 from curies import Converter
@@ -35,14 +35,15 @@ from rdflib.term import URIRef
 from kg.model import QualifierValue
 from kg.namespaces import BIOLINK, KGO, RDFS, SKOS
 from kg.rdf.lines import term_value as _v
+from kg.runtime.spool import WorkFolder
 from kg.views import AGENT_TYPE, ASSOCIATION_SLOTS, ClaimView, local_name
 
 __all__ = [
     "INFORES",
     "Ids",
     "claim_edge",
-    "kgx_files",
     "source_edges",
+    "write_kgx",
 ]
 
 #: The information resource this project publishes as (Biolink's infores registry style).
@@ -160,21 +161,42 @@ def _value(value: QualifierValue, label: str, ids: Ids) -> object:
     return label
 
 
-def kgx_files(
-    edges: Iterable[dict[str, object]], used: Iterable[str], store: ox.Store, ids: Ids
-) -> dict[str, bytes]:
-    """The KGX nodes and edges files: the edges of every source, sorted by id, and a node for
-    each IRI they name, described from ``store`` (the ontology and the catalogue)."""
-    rows = sorted(edges, key=lambda edge: str(edge["id"]))
+def write_kgx(
+    work: WorkFolder,
+    edges: Iterable[Mapping[str, object]],
+    keys: Iterable[str],
+    used: Iterable[str],
+    store: ox.Store,
+    ids: Ids,
+) -> None:
+    """The KGX nodes and edges files, into ``work``: the edges of every source, given sorted by
+    id with the ``keys`` they use, and a node for each IRI they name, described from ``store``
+    (the ontology and the catalogue)."""
     labelled = _labels(store)
     nodes = _nodes(store, sorted({iri for iri in used if iri in labelled}), ids)
-    edge_columns = list(EDGE_COLUMNS) + sorted({k for e in rows for k in e} - set(EDGE_COLUMNS))
-    return {
-        "kgx_edges.jsonl": _jsonl(rows),
-        "kgx_edges.tsv": _tsv(rows, edge_columns),
-        "kgx_nodes.jsonl": _jsonl(nodes),
-        "kgx_nodes.tsv": _tsv(nodes, list(NODE_COLUMNS)),
-    }
+    edge_columns = list(EDGE_COLUMNS) + sorted(set(keys) - set(EDGE_COLUMNS))
+    with work.open("kgx_edges.jsonl") as jsonl, work.open("kgx_edges.tsv") as tsv:
+        tsv.write(_tsv_header(edge_columns))
+        for rows in _batches(edges, 4096):
+            jsonl.write(_jsonl(rows))
+            tsv.write(_tsv_rows(rows, edge_columns))
+    work.write("kgx_nodes.jsonl", _jsonl(nodes))
+    work.write(
+        "kgx_nodes.tsv", _tsv_header(list(NODE_COLUMNS)) + _tsv_rows(nodes, list(NODE_COLUMNS))
+    )
+
+
+def _batches(
+    items: Iterable[Mapping[str, object]], size: int
+) -> Iterator[list[Mapping[str, object]]]:
+    batch: list[Mapping[str, object]] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _labels(store: ox.Store) -> dict[str, str]:
@@ -220,14 +242,18 @@ def _jsonl(rows: Iterable[Mapping[str, object]]) -> bytes:
     ).encode("utf-8")
 
 
-def _tsv(rows: Iterable[Mapping[str, object]], columns: list[str]) -> bytes:
-    lines = ["\t".join(columns)]
+def _tsv_header(columns: list[str]) -> bytes:
+    return ("\t".join(columns) + "\n").encode("utf-8")
+
+
+def _tsv_rows(rows: Iterable[Mapping[str, object]], columns: list[str]) -> bytes:
+    lines = []
     for row in rows:
         cells = {column: row.get(column, "") for column in columns}
         if cells.get("negated") is False:  # kgx reads "false" as true: see the module's notes
             cells["negated"] = ""
-        lines.append("\t".join(_cell(cells[column]) for column in columns))
-    return ("\n".join(lines) + "\n").encode("utf-8")
+        lines.append("\t".join(_cell(cells[column]) for column in columns) + "\n")
+    return "".join(lines).encode("utf-8")
 
 
 def _cell(value: object) -> str:

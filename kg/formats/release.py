@@ -9,20 +9,25 @@ graph per source, one for the catalogue, one for the ontology and one for the de
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from curies import Converter
 from rdflib import Graph
 
-from kg.curation.converter import namespaces, prefix_map
-from kg.formats.turtle import PLAIN_LOCAL_NAME, write_sorted_ntriples_as_turtle
+from kg.curation.converter import namespaces
+from kg.formats.turtle import PLAIN_LOCAL_NAME, write_ntriples_file_as_turtle
+from kg.runtime.spool import WorkFolder
 
 __all__ = [
     "JsonNodes",
+    "Quad",
     "jsonld_context",
     "jsonld_nodes",
-    "serialize_release",
+    "write_graphs",
+    "write_jsonld",
 ]
 
 
@@ -48,42 +53,79 @@ def jsonld_context(namespaces: Mapping[str, str]) -> dict[str, Any]:
 
 JsonNodes = dict[str, str]  # @id -> the node as JSON, as the release writes it
 
+#: A statement of the release: its canonical line, the rank of its graph (which decides where
+#: a triple two graphs share is kept: the lowest) and the graph's IRI.
+Quad = tuple[str, Any, str]
 
-def serialize_release(
-    graphs: Sequence[tuple[str, Sequence[str]]],
-    nodes: Iterable[JsonNodes],
+
+def write_graphs(
+    work: WorkFolder,
+    quads: Iterable[Quad],
     converter: Converter,
-) -> dict[str, bytes]:
-    """Write the release's graphs, given as (graph IRI, canonical lines) in the order that
-    decides where a triple two graphs share is kept (the first), and the JSON-LD nodes of
-    each (:func:`jsonld_nodes`); returns file name -> bytes.
+    *,
+    each: Callable[[str], object] | None = None,
+) -> None:
+    """Write graph.nt, graph.nq and graph.ttl into ``work`` from the release's statements,
+    sorted by line and rank (:class:`~kg.runtime.spool.Sorter`); ``each`` is called with
+    every line written (to count statistics on the way).
 
-    Each triple is in one graph only: a store's union of graphs would otherwise answer it
-    twice (Oxigraph's does), and every query over the union would count it double. The files
-    are written with the converter's preferred prefixes; the published JSON-LD context also
-    defines their synonyms (Bioregistry's lower-case ``mondo`` beside ``MONDO``), so that both
-    forms of a CURIE expand. Cost: sorting the lines, and Oxigraph writing the Turtle.
+    Each triple is in one graph only, the first of the ranks that hold it: a store's union of
+    graphs would otherwise answer it twice (Oxigraph's does), and every query over the union
+    would count it double. Quads sort as their lines do (a line that is the start of another
+    ends a literal the other goes on with "@" or "^^", after the space that starts a quad's
+    graph), so both files are written in one pass. Oxigraph writes the Turtle from graph.nt.
     """
-    owner: dict[str, str] = {}  # line -> the end of its quad: its graph, first come
-    for name, lines in graphs:
-        end = f" <{name}> .\n"
-        for line in lines:
-            owner.setdefault(line, end)
-    # one sort serves both files: quads sort as their lines do, since a line that is the
-    # start of another ends a literal the other goes on with "@" or "^^", after the space
-    # that starts a quad's graph; the files are then joined in C, not line by line
-    ordered = sorted(owner)
-    ntriples = (" .\n".join(ordered) + " .\n" if ordered else "").encode("utf-8")
-    nquads = "".join(map(str.__add__, ordered, map(owner.__getitem__, ordered)))
-    del owner
-    context = jsonld_context(prefix_map(converter))
-    return {
-        "context.jsonld": _json_bytes(context),
-        "graph.jsonld": _jsonld_document(context, nodes),
-        "graph.nq": nquads.encode("utf-8"),
-        "graph.nt": ntriples,
-        "graph.ttl": write_sorted_ntriples_as_turtle(ntriples, namespaces(converter)),
-    }
+    with work.open("graph.nt") as nt, work.open("graph.nq") as nq:
+        previous = None
+        lines: list[str] = []
+        graphs: list[str] = []
+        for line, _, graph in quads:
+            if line == previous:
+                continue
+            previous = line
+            lines.append(line)
+            graphs.append(f" <{graph}> .\n")
+            if each is not None:
+                each(line)
+            if len(lines) >= 8192:
+                _write_lines(nt, nq, lines, graphs)
+                lines, graphs = [], []
+        _write_lines(nt, nq, lines, graphs)
+    with work.open("graph.ttl") as ttl:
+        write_ntriples_file_as_turtle(work.path("graph.nt"), ttl, namespaces(converter))
+
+
+def _write_lines(nt: Any, nq: Any, lines: list[str], graphs: list[str]) -> None:
+    if lines:  # joined in C, not line by line
+        nt.write((" .\n".join(lines) + " .\n").encode("utf-8"))
+        nq.write("".join(map(str.__add__, lines, graphs)).encode("utf-8"))
+
+
+def write_jsonld(
+    work: WorkFolder, context: Mapping[str, Any], nodes: Iterable[tuple[str, str]]
+) -> None:
+    """graph.jsonld: compacted JSON-LD with the context inline and the nodes (@id, text of
+    :func:`jsonld_nodes`), sorted by @id, those several graphs describe (such as an entity a
+    claim asserts something of) merged: as ``json.dumps(..., indent=2, sort_keys=True)``
+    writes the whole document, but from the texts of the nodes, so that only merged nodes
+    are written again."""
+    marker = "@@nodes@@"
+    document = json.dumps(
+        {"@context": context["@context"], "@graph": [marker]},
+        ensure_ascii=False,
+        indent=2,
+        sort_keys=True,
+    )
+    head, tail = document.split(f'    "{marker}"', 1)
+    with work.open("graph.jsonld") as out:
+        out.write(head.encode("utf-8"))
+        first = True
+        for _, group in groupby(nodes, key=itemgetter(0)):
+            described = [text for _, text in group]
+            text = described[0] if len(described) == 1 else _node_text(_merge(described))
+            out.write(((",\n" if not first else "") + text).encode("utf-8"))
+            first = False
+        out.write((tail + "\n").encode("utf-8"))
 
 
 def jsonld_nodes(graph: Graph, context: Mapping[str, Any], converter: Converter) -> JsonNodes:
@@ -99,30 +141,6 @@ def jsonld_nodes(graph: Graph, context: Mapping[str, Any], converter: Converter)
         node = _sorted_values(_compact_ids(node, converter))
         found[str(node.get("@id", ""))] = _node_text(node)
     return found
-
-
-def _jsonld_document(context: Mapping[str, Any], parts: Iterable[JsonNodes]) -> bytes:
-    """Compacted JSON-LD with the context inline and the nodes of every part, merged by @id
-    (a node several graphs describe, such as an entity a claim asserts something of), sorted
-    by @id: as ``json.dumps(..., indent=2, sort_keys=True)`` writes the whole document, but
-    from the texts of the nodes, so that only merged nodes are written again."""
-    found: dict[str, list[str]] = {}
-    for nodes in parts:
-        for key, text in nodes.items():
-            found.setdefault(key, []).append(text)
-    texts = {
-        key: described[0] if len(described) == 1 else _node_text(_merge(described))
-        for key, described in found.items()
-    }
-    marker = "@@nodes@@"
-    document = json.dumps(
-        {"@context": context["@context"], "@graph": [marker]},
-        ensure_ascii=False,
-        indent=2,
-        sort_keys=True,
-    )
-    body = ",\n".join(texts[key] for key in sorted(texts))
-    return (document.replace(f'    "{marker}"', body, 1) + "\n").encode("utf-8")
 
 
 def _node_text(node: Any) -> str:

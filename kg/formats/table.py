@@ -17,7 +17,7 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from curies import Converter
 from rdflib.term import URIRef
@@ -30,10 +30,10 @@ __all__ = [
     "DATAPACKAGE_FILE",
     "SCHEMA_FILE",
     "claim_row",
-    "claims_csv",
     "columns",
     "datapackage",
     "table_schema",
+    "write_claims_csv",
 ]
 
 CLAIMS_FILE = "claims.csv"
@@ -141,14 +141,22 @@ def claim_row(view: ClaimView, converter: Converter) -> dict[str, str]:
     return row
 
 
-def claims_csv(rows: Iterable[Mapping[str, str]], names: Sequence[str]) -> bytes:
-    """The table: a header, then the rows sorted by claim."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=names, lineterminator="\n", restval="")
+def write_claims_csv(out: _Output, rows: Iterable[Mapping[str, str]], names: Sequence[str]) -> None:
+    """The table into ``out``: a header, then the rows (given sorted by claim)."""
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=names, lineterminator="\n", restval="")
     writer.writeheader()
-    for row in sorted(rows, key=lambda r: r["claim"]):
+    for count, row in enumerate(rows, start=1):
         writer.writerow(row)
-    return out.getvalue().encode("utf-8")
+        if count % 4096 == 0:
+            out.write(text.getvalue().encode("utf-8"))
+            text.seek(0)
+            text.truncate()
+    out.write(text.getvalue().encode("utf-8"))
+
+
+class _Output(Protocol):
+    def write(self, data: bytes, /) -> object: ...
 
 
 def table_schema(qualifiers: Mapping[str, tuple[str, str]]) -> bytes:

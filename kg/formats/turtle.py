@@ -5,13 +5,22 @@ subjects, and no prefix whose local names would need backslash escapes."""
 from __future__ import annotations
 
 import bisect
+import os
 import re
+import tempfile
 from collections.abc import Iterable, Mapping
 from itertools import chain
+from pathlib import Path
+from typing import Protocol
 
 import pyoxigraph as ox
 
-__all__ = ["usable_prefixes", "write_sorted_ntriples_as_turtle", "write_turtle"]
+__all__ = [
+    "usable_prefixes",
+    "write_ntriples_file_as_turtle",
+    "write_sorted_ntriples_as_turtle",
+    "write_turtle",
+]
 
 #: A local name Turtle can write after a prefix with no escape.
 PLAIN_LOCAL_NAME = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_.:-]*[A-Za-z0-9_:-])?$")
@@ -46,6 +55,81 @@ def write_sorted_ntriples_as_turtle(ntriples: bytes, namespaces: Mapping[str, st
     iris.discard(b"")  # a blank subject, an object that is no IRI
     quads = ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)
     return _write(quads, usable_prefixes((iri.decode("utf-8") for iri in iris), namespaces))
+
+
+class _Output(Protocol):
+    def write(self, data: bytes, /) -> object: ...
+
+
+def write_ntriples_file_as_turtle(
+    source: Path, out: _Output, namespaces: Mapping[str, str], *, block: int = 1 << 24
+) -> None:
+    """What :func:`write_sorted_ntriples_as_turtle` writes, from a file and into ``out``, in
+    bounded memory: the file is read in blocks to find the usable prefixes, Oxigraph streams
+    its statements into a temporary file beside it, and that is read back in blocks."""
+    unusable: set[str] = set()
+    with open(source, "rb") as handle:
+        for lines in _blocks(handle, block):
+            iris = set(chain.from_iterable(_IRIS.findall(lines)))
+            iris.discard(b"")
+            usable = usable_prefixes((iri.decode("utf-8") for iri in iris), namespaces)
+            unusable.update(set(namespaces) - set(usable))
+    prefixes = {name: ns for name, ns in namespaces.items() if name not in unusable}
+    handle_number, name = tempfile.mkstemp(prefix=".turtle-", dir=source.parent)
+    os.close(handle_number)
+    try:
+        ox.serialize(
+            ox.parse(path=str(source), format=ox.RdfFormat.N_TRIPLES),
+            output=name,
+            format=ox.RdfFormat.TURTLE,
+            prefixes=dict(prefixes),
+        )
+        with open(name, "rb") as written:
+            _tidy(_blocks(written, block), prefixes, out)
+    finally:
+        os.unlink(name)
+
+
+def _blocks(handle: _Input, size: int) -> Iterable[bytes]:
+    """The file in blocks of whole lines (the last may lack its newline)."""
+    rest = b""
+    while data := handle.read(size):
+        data = rest + data
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            rest = data
+            continue
+        rest = data[cut:]
+        yield data[:cut]
+    if rest:
+        yield rest
+
+
+class _Input(Protocol):
+    def read(self, size: int, /) -> bytes: ...
+
+
+def _tidy(blocks: Iterable[bytes], prefixes: Mapping[str, str], out: _Output) -> None:
+    """Oxigraph's Turtle, in blocks of whole lines, with its prefixes sorted and a blank line
+    before each subject (see :func:`_write`)."""
+    header = "".join(f"@prefix {name}: <{ns}> .\n" for name, ns in sorted(prefixes.items()))
+    out.write(header.encode("utf-8"))
+    in_header = True
+    pending = False  # the last block ended a statement: a subject may start the next one
+    for data in blocks:
+        if in_header:
+            start = 0
+            while data.startswith(b"@prefix ", start):
+                start = data.index(b"\n", start) + 1
+            if start == len(data):
+                continue
+            data = data[start:]
+            in_header = False
+            pending = bool(header)
+        if pending and data[:1] not in (b"\t", b"\n"):
+            out.write(b"\n")
+        out.write(_SUBJECT.sub(b" .\n\n", data))
+        pending = data.endswith(b" .\n")
 
 
 #: The IRIs of a canonical N-Triples line: its subject (unless blank), its predicate, its object

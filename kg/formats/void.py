@@ -17,10 +17,11 @@ distribution's IRI), so the description loads into any store and compares triple
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import groupby
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -28,11 +29,12 @@ from kg.formats.files import FILES
 from kg.formats.turtle import write_turtle
 from kg.namespaces import DCAT, DCMITYPE, DCTERMS, IDOT, PAV, RDF, RDFS, ROOT, SPDX, VOID, XSD
 
-__all__ = ["DOWNLOAD", "SUMMARY", "Statistics", "describe_release", "statistics"]
+__all__ = ["DOWNLOAD", "SUMMARY", "Counting", "Statistics", "describe_release", "statistics"]
 
 SUMMARY = ROOT + "id/dataset"
 DOWNLOAD = ROOT + "download/"
 _ID = ROOT + "id/"
+_ENTITY = f"<{_ID}"
 _RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 
 _RDF = str(RDF)
@@ -76,33 +78,66 @@ class Statistics:
     examples: tuple[str, ...]
 
 
-def statistics(ntriples: bytes, *, example_classes: Iterable[str] = ()) -> Statistics:
-    """Count what VoID describes in sorted, canonical N-Triples (one statement a line).
-    Entities: the distinct subjects under the dataset's URI space (``…/id/``)."""
-    subjects: set[str] = set()
-    objects: set[str] = set()
-    properties: Counter[str] = Counter()
-    instances: dict[str, set[str]] = {}
-    triples = 0
-    for line in ntriples.decode("utf-8").splitlines():
-        subject, predicate, obj = line[:-2].split(" ", 2)
-        triples += 1
-        subjects.add(subject)
-        objects.add(obj)
-        properties[predicate[1:-1]] += 1
+class Counting:
+    """VoID statistics counted line by line over sorted, canonical N-Triples (one statement a
+    line, each once), in memory that does not grow with the graph but for its objects, which
+    are counted distinct in ``objects`` (a set, or a :class:`~kg.runtime.spool.Sorter` that
+    spills to disk). Entities: the distinct subjects under the dataset's URI space
+    (``…/id/``)."""
+
+    def __init__(self, objects: Any = None) -> None:
+        self.triples = 0
+        self._subjects = 0
+        self._entities = 0
+        self._subject = ""
+        self._objects: Any = objects if objects is not None else _Distinct()
+        self._properties: Counter[str] = Counter()
+        self._instances: Counter[str] = Counter()
+        self._examples: dict[str, str] = {}
+
+    def add(self, line: str) -> None:
+        subject, predicate, obj = line.split(" ", 2)
+        self.triples += 1
+        if subject != self._subject:  # lines sorted: a subject's lines are together
+            self._subject = subject
+            self._subjects += 1
+            self._entities += subject.startswith(_ENTITY)
+        self._objects.add((obj,))
+        self._properties[predicate[1:-1]] += 1
         if predicate == _RDF_TYPE and obj.startswith("<"):
-            instances.setdefault(obj[1:-1], set()).add(subject)
-    entities = sum(1 for s in subjects if s.startswith(f"<{_ID}"))
-    examples = tuple(min(instances[cls])[1:-1] for cls in example_classes if instances.get(cls))
-    return Statistics(
-        triples,
-        entities,
-        len(subjects),
-        len(objects),
-        dict(sorted(properties.items())),
-        {cls: len(members) for cls, members in sorted(instances.items())},
-        examples,
-    )
+            cls = obj[1:-1]
+            self._instances[cls] += 1  # each line once: a subject is counted once a class
+            known = self._examples.get(cls)
+            if known is None or subject < known:  # "<a/b>" < "<a>", though its lines follow
+                self._examples[cls] = subject
+
+    def result(self, *, example_classes: Iterable[str] = ()) -> Statistics:
+        distinct = sum(1 for _ in groupby(self._objects))
+        return Statistics(
+            self.triples,
+            self._entities,
+            self._subjects,
+            distinct,
+            dict(sorted(self._properties.items())),
+            dict(sorted(self._instances.items())),
+            tuple(self._examples[cls][1:-1] for cls in example_classes if cls in self._examples),
+        )
+
+
+class _Distinct(set):  # type: ignore[type-arg]
+    """A set read back sorted, as a Sorter is."""
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(sorted(set.__iter__(self)))
+
+
+def statistics(ntriples: bytes, *, example_classes: Iterable[str] = ()) -> Statistics:
+    """Count what VoID describes in sorted, canonical N-Triples (one statement a line): see
+    :class:`Counting`."""
+    counting = Counting()
+    for line in ntriples.decode("utf-8").splitlines():
+        counting.add(line[:-2])
+    return counting.result(example_classes=example_classes)
 
 
 @dataclass(frozen=True)
@@ -121,14 +156,12 @@ class Release:
 
 def describe_release(
     release: Release,
-    files: Mapping[str, bytes],
+    files: Mapping[str, tuple[int, str]],
     stats: Statistics,
     prefixes: Mapping[str, str],
-    *,
-    checksums: Mapping[str, str] | None = None,
 ) -> bytes:
-    """``void.ttl``: the three levels of the HCLS profile for a release and its ``files``;
-    ``checksums``: the SHA-256 of files already hashed (the others are hashed here)."""
+    """``void.ttl``: the three levels of the HCLS profile for a release and its ``files``
+    (name -> size in bytes and SHA-256)."""
     version = f"{ROOT}release/{release.version}"
     triples: list[ox.Triple] = []
 
@@ -177,7 +210,7 @@ def describe_release(
             ox.Literal(release.issued, datatype=ox.NamedNode(_XSD + "dateTime")),
         )
     # distributions
-    for name, data in sorted(files.items()):
+    for name, (size, sha256) in sorted(files.items()):
         if "/" in name:  # one nanopublication a claim: nanopubs.trig describes them all
             continue
         media, is_rdf = MEDIA_TYPES.get(name, ("application/octet-stream", False))
@@ -196,15 +229,14 @@ def describe_release(
         media_iri = f"http://www.iana.org/assignments/media-types/{media}"
         add(node, _DCT + "format", ox.Literal(media))
         add(node, _DCAT + "mediaType", media_iri)
-        add(node, _DCAT + "byteSize", integer(len(data)))
+        add(node, _DCAT + "byteSize", integer(size))
         download = f"{DOWNLOAD}{release.version}/{name}"
         add(node, _DCAT + "downloadURL", download)
         checksum = f"{node}/checksum"
         add(node, _SPDX + "checksum", checksum)
         add(checksum, _RDF + "type", _SPDX + "Checksum")
         add(checksum, _SPDX + "algorithm", _SPDX + "checksumAlgorithm_sha256")
-        value = (checksums or {}).get(name) or hashlib.sha256(data).hexdigest()
-        add(checksum, _SPDX + "checksumValue", ox.Literal(value))
+        add(checksum, _SPDX + "checksumValue", ox.Literal(sha256))
         if is_rdf:
             _statistics(add, integer, node, stats, download)
     known = set(prefixes.values())

@@ -80,8 +80,10 @@ def check_target(out: Path, names: Iterable[str], *, force: bool = False) -> Pat
     return target
 
 
-def write_release(files: Mapping[str, bytes], out: Path, *, force: bool = False) -> Path:
-    """Publish ``files`` as the folder ``out``, swapped in whole; return the folder written.
+def write_release(files: Mapping[str, bytes | Path], out: Path, *, force: bool = False) -> Path:
+    """Publish ``files`` (name -> its bytes, or a file made for it, which is moved: made on
+    ``out``'s file system, beside it, it is renamed, not copied) as the folder ``out``,
+    swapped in whole; return the folder written.
 
     ``out`` must be missing, empty or an earlier release (only release files in it); with
     ``force`` any folder is accepted, and the files are then renamed into it one by one, each
@@ -149,7 +151,9 @@ def _remove_stale(target: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def _write_all(staging: Path, files: Mapping[str, bytes], *, previous: Path | None = None) -> None:
+def _write_all(
+    staging: Path, files: Mapping[str, bytes | Path], *, previous: Path | None = None
+) -> None:
     """Write every file into ``staging`` and make them durable before the swap. A file the
     ``previous`` release already holds, byte for byte, is hard-linked from it instead (it is
     durable already: an edit of one source leaves most of a large release as it was). On
@@ -164,7 +168,7 @@ def _write_all(staging: Path, files: Mapping[str, bytes], *, previous: Path | No
     for folder in sorted(folders):  # a site's pages: folders made with the umask's permissions
         folder.mkdir(parents=True, exist_ok=True)
 
-    def write(item: tuple[str, bytes]) -> None:
+    def write(item: tuple[str, bytes | Path]) -> None:
         name, data = item
         if previous is not None and _holds(previous / name, data):
             try:
@@ -172,6 +176,9 @@ def _write_all(staging: Path, files: Mapping[str, bytes], *, previous: Path | No
                 return
             except OSError:
                 pass  # another file system, or links refused: write it
+        if isinstance(data, Path):
+            _move(data, staging / name, durable=not at_once)
+            return
         with open(staging / name, "wb") as handle:
             handle.write(data)
             if not at_once:
@@ -214,15 +221,39 @@ def _syncfs(folder: Path) -> None:
         os.close(descriptor)
 
 
-def _holds(path: Path, data: bytes) -> bool:
-    """Whether ``path`` is a regular file (not a link) with exactly ``data``."""
+def _holds(path: Path, data: bytes | Path) -> bool:
+    """Whether ``path`` is a regular file (not a link) with exactly ``data`` (or the bytes of
+    the file ``data``, compared a block at a time)."""
     try:
         status = path.lstat()
-        if not stat.S_ISREG(status.st_mode) or status.st_size != len(data):
+        size = data.stat().st_size if isinstance(data, Path) else len(data)
+        if not stat.S_ISREG(status.st_mode) or status.st_size != size:
             return False
-        return path.read_bytes() == data
+        if not isinstance(data, Path):
+            return path.read_bytes() == data
+        with open(path, "rb") as one, open(data, "rb") as other:
+            while block := one.read(1 << 20):
+                if block != other.read(1 << 20):
+                    return False
+        return True
     except OSError:
         return False
+
+
+def _move(source: Path, path: Path, *, durable: bool) -> None:
+    """Put the file ``source`` at ``path``: renamed, or copied from another file system."""
+    try:
+        os.replace(source, path)
+    except OSError as error:
+        if error.errno != errno.EXDEV:
+            raise
+        shutil.copyfile(source, path)
+    if durable:
+        descriptor = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
 
 def _swap(staging: Path, target: Path) -> None:

@@ -1,0 +1,154 @@
+"""The release's files assembled from the sources' results as they come, in memory that does
+not grow with the corpus.
+
+Each source's result hands its parts on to disk at once (its graph's lines, JSON-LD nodes,
+claims-table rows and KGX edges to external sorters, its nanopublications as files) and only
+what is small is kept: what the build checks across sources, and the lines of its article.
+The whole-graph files are then written by merging the sorted runs, each statement, node and
+row once, byte for byte what sorting them all in memory would write.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from curies import Converter
+from pyoxigraph import Store
+
+from kg.build.units import SourceResult
+from kg.errors import InputError
+from kg.formats import table
+from kg.formats.kgx import Ids, write_kgx
+from kg.formats.release import JsonNodes, write_graphs, write_jsonld
+from kg.formats.void import Counting, Statistics
+from kg.namespaces import BIOLINK, KGO
+from kg.rdf.mint import source_graph
+from kg.runtime.spool import Sorter, WorkFolder
+
+__all__ = ["SORT_MEMORY", "Assembly", "SharedGraph", "sort_budget"]
+
+#: Rows and edges are counted at this many characters each against a sorter's budget.
+_RECORD = 600
+
+
+@dataclasses.dataclass(frozen=True)
+class SharedGraph:
+    """A graph of the release that is no source's: its IRI, its rank (where a statement that
+    two graphs hold is kept: the lowest; the sources' graphs rank 2), lines and nodes."""
+
+    iri: str
+    rank: int
+    lines: Sequence[str]
+    nodes: JsonNodes
+
+
+class Assembly:
+    """The release's parts, taken from each source's result (:meth:`take`) and written as
+    files into ``work`` (:meth:`finish`)."""
+
+    def __init__(self, work: WorkFolder, *, budget: int | None = None) -> None:
+        if budget is None:
+            budget = sort_budget()
+        self.work = work
+        spool = work.path("spool")
+        self._spool = spool
+        self._budget = budget
+        self._lines = Sorter(spool, budget=budget)
+        self._nodes = Sorter(spool, budget=budget // 2, size=_second)
+        self._rows = Sorter(spool, budget=budget // 4, size=_record)
+        self._edges = Sorter(spool, budget=budget // 4, size=_record)
+        self._keys: set[str] = set()
+        self._named: set[str] = set()
+        self._nanopubs: set[str] = set()
+        self.claims = 0
+
+    def take(self, index: int, result: SourceResult) -> SourceResult:
+        """Hand the parts of the ``index``-th source's result on; the rest is returned."""
+        if result.error is not None:
+            return result
+        graph = str(source_graph(result.key))
+        rank = (2, graph)
+        self._lines.extend((line, rank, graph) for line in result.lines)
+        self._nodes.extend((result.nodes or {}).items())
+        # the index and position keep equal keys in the order of the sources, as a stable
+        # sort of them all would
+        for position, row in enumerate(result.rows):
+            self._rows.add((row["claim"], index, position, row))
+        for position, edge in enumerate(result.edges):
+            self._edges.add((str(edge["id"]), index, position, edge))
+            self._keys.update(edge)
+        self._named.update(result.named)
+        for name, text in (result.nanopubs or {}).items():
+            self.work.write(f"nanopubs/{name}.trig", text.encode("utf-8"))
+            self._nanopubs.add(name)
+        self.claims += result.claims
+        return dataclasses.replace(
+            result, lines=(), nodes=None, nanopubs=None, edges=(), named=(), rows=()
+        )
+
+    def finish(
+        self,
+        shared: Iterable[SharedGraph],
+        *,
+        converter: Converter,
+        context: Mapping[str, Any],
+        kgx: tuple[Store, Ids],
+        columns: Sequence[str],
+    ) -> Statistics:
+        """Write the graph in every format, the nanopublications, KGX and the claims table;
+        return the graph's VoID statistics. ``context``: the release's JSON-LD context;
+        ``kgx``: a store of the ontology and the catalogue, and the KGX identifiers;
+        ``columns``: the claims table's."""
+        for graph in shared:
+            rank = (graph.rank, "")
+            self._lines.extend((line, rank, graph.iri) for line in graph.lines)
+            self._nodes.extend(graph.nodes.items())
+        counting = Counting(Sorter(self._spool, budget=self._budget // 4))
+        write_graphs(self.work, self._lines, converter, each=counting.add)
+        write_jsonld(self.work, context, self._nodes)
+        self.work.write("context.jsonld", _json_bytes(context))
+        with self.work.open("nanopubs.trig") as out:  # TriG documents concatenated
+            for name in sorted(self._nanopubs):
+                out.write(self.work.path(f"nanopubs/{name}.trig").read_bytes())
+        store, ids = kgx
+        edges = (item[3] for item in self._edges)
+        write_kgx(self.work, edges, self._keys, self._named, store, ids)
+        with self.work.open(table.CLAIMS_FILE) as out:
+            table.write_claims_csv(out, (item[3] for item in self._rows), columns)
+        return counting.result(example_classes=(str(KGO.Claim), str(BIOLINK.Article)))
+
+
+#: The environment variable that sets how many MB of text the assembly sorts in memory.
+SORT_MEMORY = "KG_SORT_MEMORY"
+
+
+def sort_budget() -> int:
+    """Characters of text the assembly's sorters hold in memory before they spill a run to
+    disk: ``$KG_SORT_MEMORY`` MB (default 64; each character held costs a few bytes).
+
+    :raises InputError: the variable is set to no positive number
+    """
+    value = os.environ.get(SORT_MEMORY, "64")
+    try:
+        megabytes = float(value)
+    except ValueError:
+        megabytes = 0.0
+    if not megabytes > 0:
+        raise InputError(SORT_MEMORY, None, None, f"{value!r}: a number of MB above 0 was expected")
+    return max(1, int(megabytes * 1_000_000))
+
+
+def _second(item: Any) -> int:
+    return len(item[1])
+
+
+def _record(_: Any) -> int:
+    return _RECORD
+
+
+def _json_bytes(data: object) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")

@@ -1,0 +1,185 @@
+"""Files too large to hold in memory: sorted by spilling sorted runs to disk and merging them
+(an external merge sort), and written in a work folder whose files are hashed as they are
+written.
+
+A build's memory then stays bounded by the size of a run, not of the corpus: the release's
+whole-graph files are assembled from every source's parts as a stream (see
+:mod:`kg.build.assemble`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import heapq
+import marshal
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+__all__ = ["Sorter", "WorkFolder", "Written", "work_folder"]
+
+#: The items a run's block holds: read back one block a run at a time while merging.
+_BLOCK = 4096
+
+
+def _first(item: Any) -> int:
+    return len(item[0])
+
+
+class Sorter:
+    """Items (tuples of strings and numbers: what :mod:`marshal` writes) added in any order,
+    given back sorted, each as often as it was added. Up to ``budget`` characters (of the
+    items' strings, roughly their memory) are sorted in memory; past it, each sorted run is
+    written to a file in ``folder`` and the runs are merged when read.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     sorter = Sorter(Path(folder), budget=4)
+    ...     for word in ("pear", "fig", "apple", "fig"):
+    ...         sorter.add((word,))
+    ...     [item[0] for item in sorter]
+    ['apple', 'fig', 'fig', 'pear']
+    """
+
+    def __init__(
+        self, folder: Path, *, budget: int = 32_000_000, size: Callable[[Any], int] = _first
+    ) -> None:
+        self._folder = folder
+        self._budget = budget
+        self._size = size
+        self._items: list[Any] = []
+        self._held = 0
+        self._runs: list[Path] = []
+
+    def add(self, item: Any) -> None:
+        self._items.append(item)
+        self._held += self._size(item)
+        if self._held > self._budget:
+            self._spill()
+
+    def extend(self, items: Iterable[Any]) -> None:
+        for item in items:
+            self.add(item)
+
+    def __iter__(self) -> Iterator[Any]:
+        """The items in order; a sorter is read once."""
+        self._items.sort()
+        if not self._runs:
+            items, self._items = self._items, []
+            return iter(items)
+        self._spill()
+        return heapq.merge(*(_read_run(run) for run in self._runs))
+
+    def _spill(self) -> None:
+        self._items.sort()
+        handle, name = tempfile.mkstemp(prefix="run-", dir=self._folder)
+        with os.fdopen(handle, "wb") as out:
+            for start in range(0, len(self._items), _BLOCK):
+                marshal.dump(self._items[start : start + _BLOCK], out)
+        self._runs.append(Path(name))
+        self._items = []
+        self._held = 0
+
+
+def _read_run(path: Path) -> Iterator[Any]:
+    with open(path, "rb") as handle:
+        while True:
+            try:
+                block = marshal.load(handle)
+            except EOFError:
+                break
+            yield from block
+    path.unlink()
+
+
+Written = dict[str, tuple[int, str]]  # file name -> (size in bytes, SHA-256)
+
+
+class WorkFolder:
+    """A folder of files being made, each hashed as it is written: what a release is before
+    it is put in place (:func:`kg.runtime.publish.write_release` moves the files from it)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.written: Written = {}
+
+    def path(self, name: str) -> Path:
+        return self.folder / name
+
+    def write(self, name: str, data: bytes) -> None:
+        with self.open(name) as out:
+            out.write(data)
+
+    def open(self, name: str) -> _HashingFile:
+        """A file to write ``name`` into; its size and hash are kept when it is closed."""
+        path = self.folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return _HashingFile(open(path, "wb"), name, self.written)
+
+    def files(self) -> dict[str, Path]:
+        return {name: self.folder / name for name in sorted(self.written)}
+
+
+@contextlib.contextmanager
+def work_folder(beside: Path) -> Iterator[WorkFolder]:
+    """A new work folder beside ``beside`` (on its file system, so that its files are renamed
+    into place, not copied), removed when done. The folders of builds that were killed are
+    removed first: each is locked by the build that works in it for as long as it runs."""
+    target = Path(os.path.realpath(beside))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    prefix = f".{target.name}-work-"
+    for stale in target.parent.glob(prefix + "*"):
+        with contextlib.suppress(OSError), _lock(stale, wait=False):
+            shutil.rmtree(stale, ignore_errors=True)
+    # locked before it is named as a work folder, so that no sweep sees it unlocked
+    made = Path(tempfile.mkdtemp(prefix=f".{target.name}-new-", dir=target.parent))
+    try:
+        with _lock(made, wait=True):
+            folder = target.parent / (prefix + made.name.rsplit("-", 1)[-1])
+            made.rename(folder)
+            made = folder
+            (folder / "spool").mkdir()
+            yield WorkFolder(folder)
+    finally:
+        shutil.rmtree(made, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _lock(folder: Path, *, wait: bool) -> Iterator[None]:
+    """Hold the lock of a work folder (a file in it; the descriptor stays valid when the
+    folder is renamed). :raises OSError: not waiting, and another process holds it"""
+    descriptor = os.open(
+        folder / ".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
+    )
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        yield
+    finally:
+        os.close(descriptor)
+
+
+class _HashingFile:
+    def __init__(self, handle: BinaryIO, name: str, into: Written) -> None:
+        self._handle = handle
+        self._name = name
+        self._into = into
+        self._digest = hashlib.sha256()
+        self._size = 0
+
+    def write(self, data: bytes) -> None:
+        self._handle.write(data)
+        self._digest.update(data)
+        self._size += len(data)
+
+    def __enter__(self) -> _HashingFile:
+        return self
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        self._handle.close()
+        if kind is None:
+            self._into[self._name] = (self._size, self._digest.hexdigest())

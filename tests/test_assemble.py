@@ -1,0 +1,133 @@
+"""The release assembled in bounded memory: the sorters spill runs to disk and merge them into
+the same bytes an in-memory sort writes; the work folder beside the release is removed after
+every build, a killed build's is swept, a running build's never."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+from folders import files_of
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kg.formats.void import statistics
+from kg.runtime.spool import Sorter
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from corpus import write_corpus  # noqa: E402
+
+items = st.lists(st.tuples(st.text(max_size=12), st.integers(-3, 3), st.text(max_size=3)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(items=items, budget=st.integers(1, 40))
+def test_a_sorter_gives_back_what_a_sort_gives(
+    items: list[tuple[str, int, str]], budget: int, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    folder = tmp_path_factory.mktemp("runs")
+    sorter = Sorter(folder, budget=budget)
+    sorter.extend(items)
+    assert list(sorter) == sorted(items)
+    assert list(folder.iterdir()) == []  # every run is removed once it is read
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    project = tmp_path / "project"
+    write_corpus(project, 14, seed=11)
+    return project
+
+
+@pytest.mark.slow
+def test_a_release_sorted_in_runs_on_disk_is_the_one_sorted_in_memory(
+    corpus: Path, kg: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spilled = []
+    spill = Sorter._spill
+
+    def counted(self: Sorter) -> None:
+        spilled.append(1)
+        spill(self)
+
+    monkeypatch.setattr(Sorter, "_spill", counted)
+    result = kg("--project", corpus, "build", "--no-cache", "--out", tmp_path / "memory")
+    assert result.exit_code == 0, result.stderr
+    assert spilled == []  # 14 sources fit the default budget
+    monkeypatch.setenv("KG_SORT_MEMORY", "0.002")  # 2,000 characters a run
+    result = kg("--project", corpus, "build", "--no-cache", "--out", tmp_path / "runs")
+    assert result.exit_code == 0, result.stderr
+    assert len(spilled) > 100
+    memory, runs = files_of(tmp_path / "memory"), files_of(tmp_path / "runs")
+    assert memory == runs
+    assert {"graph.nt", "graph.nq", "graph.ttl", "graph.jsonld", "nanopubs.trig"} <= set(runs)
+    assert [p.name for p in tmp_path.iterdir() if "-work-" in p.name] == []
+
+
+@pytest.mark.parametrize("value", ["none", "0", "-5"])
+def test_a_sort_memory_that_is_no_size_is_refused(
+    value: str, kg: Callable[..., Result], monkeypatch: pytest.MonkeyPatch, project: Path
+) -> None:
+    before = files_of(project / "dist")
+    monkeypatch.setenv("KG_SORT_MEMORY", value)
+    result = kg("--project", project, "build", "--force")
+    assert result.exit_code != 0
+    assert "KG_SORT_MEMORY" in result.stderr and repr(value) in result.stderr
+    assert files_of(project / "dist") == before
+    assert [p.name for p in project.iterdir() if "-work-" in p.name] == []
+
+
+def test_a_killed_builds_work_folder_is_swept_and_a_running_ones_is_not(
+    kg: Callable[..., Result], project: Path
+) -> None:
+    killed = project / ".dist-work-killed"
+    (killed / "spool").mkdir(parents=True)
+    (killed / "spool" / "run-1").write_bytes(b"left by a build that was killed")
+    running = project / ".dist-work-running"
+    running.mkdir()
+    # another process holds the lock of its work folder, as a build does while it runs
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, sys\n"
+            f"fd = os.open({str(running / '.lock')!r}, os.O_RDWR | os.O_CREAT)\n"
+            "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+            "print('held', flush=True)\n"
+            "sys.stdin.read()\n",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
+        result = kg("--project", project, "build", "--force", "--no-cache")
+        assert result.exit_code == 0, result.stderr
+        assert not killed.exists()
+        assert running.is_dir()
+    finally:
+        holder.communicate(b"", timeout=30)
+    fd = os.open(running / ".lock", os.O_RDWR)
+    try:  # and the holder is gone: the lock is free again
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    finally:
+        os.close(fd)
+    assert [p.name for p in project.iterdir() if "-work-" in p.name] == [".dist-work-running"]
+
+
+def test_an_example_resource_is_the_least_iri_not_the_first_line() -> None:
+    # "<…/a/b>" sorts before "<…/a>" as a term, after it as the start of a line
+    typed = b" <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://example.org/C> .\n"
+    nt = b"<http://example.org/a>" + typed + b"<http://example.org/a/b>" + typed
+    found = statistics(nt, example_classes=["http://example.org/C"])
+    assert found.examples == ("http://example.org/a/b",)
+    assert (found.triples, found.distinct_subjects, found.distinct_objects) == (2, 2, 1)
+    assert found.classes == {"http://example.org/C": 2}
