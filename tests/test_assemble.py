@@ -131,3 +131,24 @@ def test_an_example_resource_is_the_least_iri_not_the_first_line() -> None:
     assert found.examples == ("http://example.org/a/b",)
     assert (found.triples, found.distinct_subjects, found.distinct_objects) == (2, 2, 1)
     assert found.classes == {"http://example.org/C": 2}
+
+
+@pytest.mark.parametrize("graph", ["graph/dataset", "graph/catalogue"])
+def test_json_ld_nodes_made_a_part_at_a_time_are_those_of_the_whole_graph(graph: str) -> None:
+    from rdflib import Graph
+
+    from kg.curation.converter import build_converter, prefix_map
+    from kg.curation.project import Project, load_shared
+    from kg.formats.release import jsonld_context, jsonld_nodes, jsonld_nodes_of_lines
+
+    end = f" <https://w3id.org/drugclaims/id/{graph}> .\n"
+    with open(ROOT / "dist" / "graph.nq", encoding="utf-8") as release:
+        lines = sorted(line[: -len(end)] for line in release if line.endswith(end))
+    assert len(lines) > 50
+    shared = load_shared(Project(ROOT))
+    converter = build_converter(shared.prefixes.prefixes.values())
+    context = jsonld_context(prefix_map(converter))
+    whole = Graph().parse(data="".join(f"{line} .\n" for line in lines), format="nt")
+    expected = jsonld_nodes(whole, context, converter)
+    assert jsonld_nodes_of_lines(lines, context, converter, size=7) == expected
+    assert jsonld_nodes_of_lines(lines, context, converter) == expected

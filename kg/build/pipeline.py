@@ -52,6 +52,7 @@ from kg.formats.release import (
     JsonNodes,
     jsonld_context,
     jsonld_nodes,
+    jsonld_nodes_of_lines,
 )
 from kg.formats.void import Release, Statistics, describe_release
 from kg.model import DatasetInfo, Input
@@ -187,13 +188,14 @@ def _build(
         str(CATALOGUE_GRAPH): catalogue_lines,
         str(DATASET_GRAPH): nt_lines(description),
     }
+    del description  # an rdflib graph as large as the corpus: its lines serve from here
     unit = shared_unit(graphs, (line for r in results for line in r.article_lines))
     # the shared unit grows with the corpus (the description names every source): it is
     # validated on a thread (rudof lets go of the GIL) while the release is assembled
     with ThreadPoolExecutor(max_workers=1) as thread:
         shared_verdict = thread.submit(validate_shared, shapes, unit, cache)
 
-        def nodes(graph: Graph, name: URIRef) -> JsonNodes:
+        def nodes(graph: Graph | None, name: URIRef) -> JsonNodes:
             return _shared_nodes(graph, graphs[str(name)], context.jsonld_context, converter, cache)
 
         assert context.kgx is not None
@@ -209,7 +211,7 @@ def _build(
                     str(DATASET_GRAPH),
                     3,
                     graphs[str(DATASET_GRAPH)],
-                    nodes(description, DATASET_GRAPH),
+                    nodes(None, DATASET_GRAPH),
                 ),
             ],
             converter=converter,
@@ -451,7 +453,7 @@ def check_links(results: Sequence[SourceResult]) -> None:
 
 
 def _shared_nodes(
-    graph: Graph,
+    graph: Graph | None,
     lines: Sequence[str],
     jsonld: Mapping[str, Any],
     converter: Converter,
@@ -459,7 +461,9 @@ def _shared_nodes(
 ) -> JsonNodes:
     """The JSON-LD nodes of a shared graph (given with its canonical ``lines``), from the
     cache when it holds them: the ontology's and the catalogue's do not change when a source
-    is edited, and rdflib's JSON-LD writer is the slow part of writing them."""
+    is edited, and rdflib's JSON-LD writer is the slow part of writing them. With no
+    ``graph`` (the description, which grows with the corpus), the nodes are made from the
+    lines a part at a time."""
     entries = EntryCache(cache, "nodes")
     digest = hashlib.sha256(program_hash().encode())
     digest.update(json.dumps([jsonld, converter.prefix_map], sort_keys=True).encode())
@@ -469,7 +473,10 @@ def _shared_nodes(
     content = entries.get(key)
     if isinstance(content, dict) and all(isinstance(v, str) for v in content.values()):
         return content
-    found = jsonld_nodes(graph, jsonld, converter)
+    if graph is None:
+        found = jsonld_nodes_of_lines(lines, jsonld, converter)
+    else:
+        found = jsonld_nodes(graph, jsonld, converter)
     entries.put(key, found)
     return found
 

@@ -26,6 +26,7 @@ __all__ = [
     "Quad",
     "jsonld_context",
     "jsonld_nodes",
+    "jsonld_nodes_of_lines",
     "write_graphs",
     "write_jsonld",
 ]
@@ -140,6 +141,29 @@ def jsonld_nodes(graph: Graph, context: Mapping[str, Any], converter: Converter)
         node.pop("@context", None)  # a graph of one node is written as that node
         node = _sorted_values(_compact_ids(node, converter))
         found[str(node.get("@id", ""))] = _node_text(node)
+    return found
+
+
+def jsonld_nodes_of_lines(
+    lines: Sequence[str], context: Mapping[str, Any], converter: Converter, *, size: int = 4096
+) -> JsonNodes:
+    """The nodes :func:`jsonld_nodes` gives for the graph of ``lines`` (sorted canonical lines
+    with no blank node), made a few thousand lines at a time, each subject's lines together:
+    a node's JSON-LD depends on its own statements alone, and rdflib holds a small graph at a
+    time, not one that grows with the corpus (the description lists every input)."""
+    found: JsonNodes = {}
+    if any(line.startswith("_:") or " _:" in line for line in lines):
+        size = len(lines)  # a blank node's label is the graph's own: one part
+    start = 0
+    while start < len(lines):
+        end = min(start + size, len(lines))
+        subject = lines[end - 1].split(" ", 1)[0] + " "
+        while end < len(lines) and lines[end].startswith(subject):
+            end += 1
+        graph = Graph()
+        graph.parse(data="".join(f"{line} .\n" for line in lines[start:end]), format="nt")
+        found.update(jsonld_nodes(graph, context, converter))
+        start = end
     return found
 
 
