@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
+from conftest import SEED
 from folders import files_of
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -152,3 +153,14 @@ def test_json_ld_nodes_made_a_part_at_a_time_are_those_of_the_whole_graph(graph:
     expected = jsonld_nodes(whole, context, converter)
     assert jsonld_nodes_of_lines(lines, context, converter, size=7) == expected
     assert jsonld_nodes_of_lines(lines, context, converter) == expected
+
+
+def test_a_failed_build_leaves_no_folder_it_made_for_its_work(
+    kg: Callable[..., Result], project: Path, tmp_path: Path
+) -> None:
+    claims = project / "sources" / SEED.name / "claims.yaml"
+    claims.write_text("claims: [not closed\n", encoding="utf-8")  # found once sources are read
+    out = tmp_path / "new" / "deeper" / "release"
+    result = kg("--project", project, "build", "--out", out)
+    assert result.exit_code != 0 and "claims.yaml" in result.stderr
+    assert not (tmp_path / "new").exists()

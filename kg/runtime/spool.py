@@ -131,6 +131,7 @@ def work_folder(beside: Path) -> Iterator[WorkFolder]:
     into place, not copied), removed when done. The folders of builds that were killed are
     removed first: each is locked by the build that works in it for as long as it runs."""
     target = Path(os.path.realpath(beside))
+    made_parents = [p for p in (target.parent, *target.parent.parents) if not p.exists()]
     target.parent.mkdir(parents=True, exist_ok=True)
     prefix = f".{target.name}-work-"
     for stale in target.parent.glob(prefix + "*"):
@@ -147,6 +148,11 @@ def work_folder(beside: Path) -> Iterator[WorkFolder]:
             yield WorkFolder(folder)
     finally:
         shutil.rmtree(made, ignore_errors=True)
+        for parent in made_parents:  # a failed build leaves no folder it made (nearest first)
+            try:
+                parent.rmdir()
+            except OSError:
+                break  # not empty: the release was written there
 
 
 @contextlib.contextmanager
