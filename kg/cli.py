@@ -8,11 +8,14 @@ interrupted. Heavy modules are imported inside the commands, so that ``kg query`
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable
+from contextlib import suppress
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -261,6 +264,10 @@ def _answered(ctx: click.Context, data: tuple[Path, ...], answer: Callable[[Path
 @click.version_option(__version__, prog_name="kg")
 def main() -> None:
     """Publish the claims of biomedical literature as a validated, text-anchored RDF graph."""
+    if hasattr(signal, "SIGUSR1") and sys.__stderr__ is not None:
+        # `kill -USR1 PID`: what every thread of kg is doing now, on the process's own stderr
+        with suppress(OSError, ValueError):  # no descriptor (kg run inside another program)
+            faulthandler.register(signal.SIGUSR1, file=sys.__stderr__, all_threads=True)
 
 
 # --- the commands ---------------------------------------------------------------------------

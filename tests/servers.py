@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import stat
 import subprocess
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,6 +59,21 @@ def stop(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def ended(process: subprocess.Popen[Any], timeout: float) -> tuple[Any, Any]:
+    """``process.communicate(timeout=...)``; a kg that has not ended by then fails the test
+    with where each of its threads was (kg prints its threads' stacks on SIGUSR1), and is
+    killed."""
+    try:
+        return process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGUSR1)
+        time.sleep(1)
+        process.kill()
+        _, stderr = process.communicate()
+        text = stderr if isinstance(stderr, str) else (stderr or b"").decode("utf-8", "replace")
+        pytest.fail(f"kg did not end within {timeout:g} s; its threads then:\n{text[-8000:]}")
 
 
 def executable(name: str) -> str:

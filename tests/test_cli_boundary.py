@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
-from servers import listener
+from servers import ended, listener
 
 ROOT = Path(__file__).resolve().parents[1]
 #: A query whose answer is huge: five chained patterns over the whole release.
@@ -96,7 +96,7 @@ def test_ctrl_c_stops_a_heavy_query_at_once() -> None:
     assert process.poll() is None, "the query should still be running"
     started = time.monotonic()
     process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=30)
+    _, stderr = ended(process, 30)
     assert time.monotonic() - started < 5
     assert process.returncode == 130
     assert stderr.strip().splitlines() == ["kg: interrupted; nothing was changed"]
@@ -175,3 +175,18 @@ def test_project_after_the_command(
     assert "Claims per epistemic status:" in result.stdout
     both = kg("--project", tmp_path, "stats", "--project", ROOT)
     assert both.exit_code == 0, "the option nearest the command wins"
+
+
+@pytest.mark.slow
+def test_sigusr1_prints_where_each_thread_is_and_kg_goes_on() -> None:
+    process = kg_process("query", CROSS_PRODUCT, "--timeout", "600")
+    time.sleep(3)
+    assert process.poll() is None, "the query should still be running"
+    process.send_signal(signal.SIGUSR1)
+    time.sleep(1)
+    assert process.poll() is None, "kg goes on after printing its threads"
+    process.send_signal(signal.SIGINT)
+    _, stderr = ended(process, 30)
+    assert process.returncode == 130
+    assert "Current thread" in stderr and 'File "' in stderr and "kg/" in stderr
+    assert stderr.strip().splitlines()[-1] == "kg: interrupted; nothing was changed"

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import requests
 from click.testing import Result
-from servers import free_port, listener, skip_without_dot, wait_for
+from servers import ended, free_port, listener, skip_without_dot, wait_for
 
 pytestmark = pytest.mark.stores
 
@@ -164,7 +164,7 @@ def test_serve_answers_read_only_and_stops(tmp_path: Path) -> None:
             assert server.query(update).status_code == 403
         assert server.query(COUNT).text.split() == ["n", str(TRIPLES)]
         server.process.send_signal(signal.SIGINT)
-        _, stderr = server.process.communicate(timeout=20)
+        _, stderr = ended(server.process, 20)
         assert server.process.returncode == 0
         assert f"serving the release read-only at {server.url}/query" in stderr.decode()
         assert list(server.tmp.iterdir()) == []
@@ -270,7 +270,7 @@ def test_a_signal_stops_the_server_its_queries_and_removes_its_store(
         assert store.name.startswith("kg-serve-")
         with running_in_the_background(server, CROSS_PRODUCT) as workers:
             server.process.send_signal(signum)
-            _, stderr = server.process.communicate(timeout=30)
+            _, stderr = ended(server.process, 30)
             assert server.process.returncode == 0, stderr.decode()
             assert wait_until(lambda: not any(alive(w) for w in workers)), "a worker outlived kg"
         assert list(server.tmp.iterdir()) == []
