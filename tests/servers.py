@@ -61,6 +61,30 @@ def stop(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
             process.wait()
 
 
+#: Python run as a terminal starts a program: SIGINT delivered, and turned into
+#: KeyboardInterrupt. A process inherits an ignored or blocked SIGINT from whoever started it (a
+#: job put in the background by a shell without job control ignores it, as POSIX says, and so
+#: does everything it starts), and Python then never installs its handler: kg rightly stays deaf
+#: to a Ctrl-C it was started without, so tests of Ctrl-C start it with SIGINT as a user's has.
+_INTERRUPTIBLE = (
+    "import runpy, signal, sys\n"
+    "signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})\n"
+    "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+    "target = sys.argv.pop(1)\n"
+    "sys.argv[0] = target\n"
+    "if target.endswith('.py'):\n"
+    "    runpy.run_path(target, run_name='__main__')\n"
+    "else:\n"
+    "    runpy.run_module(target, run_name='__main__', alter_sys=True)\n"
+)
+
+
+def interruptible(target: str, *args: str) -> list[str]:
+    """The command that runs the module or script ``target`` with ``args`` in this Python, with
+    SIGINT as a terminal's Ctrl-C delivers it (``interruptible("kg", "query", ...)``)."""
+    return [sys.executable, "-c", _INTERRUPTIBLE, target, *args]
+
+
 def ended(process: subprocess.Popen[Any], timeout: float) -> tuple[Any, Any]:
     """``process.communicate(timeout=...)``; a kg that has not ended by then fails the test
     with where each of its threads was (kg prints its threads' stacks on SIGUSR1), and is

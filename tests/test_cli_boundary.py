@@ -8,14 +8,13 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import Result
-from servers import ended, listener
+from servers import ended, interruptible, listener
 
 ROOT = Path(__file__).resolve().parents[1]
 #: A query whose answer is huge: five chained patterns over the whole release.
@@ -81,7 +80,7 @@ def test_service_host_unknown(kg: Callable[..., Result], monkeypatch: pytest.Mon
 
 def kg_process(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "kg", "--project", str(ROOT), *args],
+        interruptible("kg", "--project", str(ROOT), *args),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

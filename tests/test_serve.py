@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import requests
 from click.testing import Result
-from servers import ended, free_port, listener, skip_without_dot, wait_for
+from servers import ended, free_port, interruptible, listener, skip_without_dot, wait_for
 
 pytestmark = pytest.mark.stores
 
@@ -99,7 +99,7 @@ def kg_process(tmp: Path, *args: str) -> subprocess.Popen[bytes]:
     tmp.mkdir(exist_ok=True)
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "TMPDIR": str(tmp)}
     return subprocess.Popen(
-        [sys.executable, "-m", "kg", "--project", str(ROOT), "serve", *args],
+        interruptible("kg", "--project", str(ROOT), "serve", *args),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,

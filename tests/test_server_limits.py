@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 import pytest
 import requests
-from servers import free_port
+from servers import free_port, interruptible
 from test_serve import (
     CROSS_PRODUCT,
     alive,
@@ -65,7 +65,7 @@ def tiny(**connections: float) -> Iterator[Tiny]:
     (SIGINT), its standard error then in ``.stderr``."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, str(HERE / "tiny_serve.py"), str(port), json.dumps(connections)],
+        interruptible(str(HERE / "tiny_serve.py"), str(port), json.dumps(connections)),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
