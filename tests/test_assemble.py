@@ -164,3 +164,22 @@ def test_a_failed_build_leaves_no_folder_it_made_for_its_work(
     result = kg("--project", project, "build", "--out", out)
     assert result.exit_code != 0 and "claims.yaml" in result.stderr
     assert not (tmp_path / "new").exists()
+
+
+def test_a_rebuild_links_the_files_it_would_write_again_and_rewrites_a_damaged_one(
+    kg: Callable[..., Result], project: Path
+) -> None:
+    result = kg("--project", project, "build", "--force")
+    assert result.exit_code == 0, result.stderr
+    files = sorted((project / "dist" / "nanopubs").rglob("*.trig"))
+    assert len(files) > 5
+    inodes = {path: path.stat().st_ino for path in files}
+    damaged = files[0]
+    text = damaged.read_bytes()
+    damaged.write_bytes(text[:-2] + bytes([text[-2] ^ 1]) + text[-1:])  # same size, one bit
+    result = kg("--project", project, "build", "--force")
+    assert result.exit_code == 0, result.stderr
+    assert damaged.read_bytes() == text  # written again, not linked
+    assert damaged.stat().st_ino != inodes[damaged]
+    for path in files[1:]:  # the same file: linked from the release it replaced
+        assert path.stat().st_ino == inodes[path]

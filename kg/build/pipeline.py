@@ -131,7 +131,15 @@ def build_release(
         with offline(allow=scheduler_hosts(scheduler)):
             try:
                 stats, claims, report = _build(
-                    project, work, jobs=jobs, scheduler=scheduler, cache=cache, sign_key=sign_key
+                    project,
+                    work,
+                    jobs=jobs,
+                    scheduler=scheduler,
+                    cache=cache,
+                    sign_key=sign_key,
+                    # the release being replaced: a file of it this build would write again,
+                    # byte for byte, is linked from it instead
+                    previous=target if target.is_dir() else None,
                 )
             except OSError as error:  # the work folder could not be written (a full disk)
                 raise OutputError.from_os_error(work.folder, error, _HINT) from error
@@ -151,6 +159,7 @@ def _build(
     scheduler: str | None,
     cache: Path | None,
     sign_key: Path | None,
+    previous: Path | None,
 ) -> tuple[Statistics, int, Report]:
     """Write the release's files into ``work``; return the graph's statistics, the number of
     claims and the validation report.
@@ -167,7 +176,7 @@ def _build(
     ontology, catalogue = prepared.ontology, prepared.catalogue
     ontology_lines, catalogue_lines = prepared.ontology_lines, prepared.catalogue_lines
     folders = [read_folder(folder, root=project.root) for folder in shared.folders]
-    assembly = Assembly(work)
+    assembly = Assembly(work, previous=previous)
     results = build_sources(
         context, folders, jobs=jobs, scheduler=scheduler, cache=cache, take=assembly.take
     )

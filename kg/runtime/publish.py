@@ -229,6 +229,8 @@ def _holds(path: Path, data: bytes | Path) -> bool:
         size = data.stat().st_size if isinstance(data, Path) else len(data)
         if not stat.S_ISREG(status.st_mode) or status.st_size != size:
             return False
+        if isinstance(data, Path) and os.path.samestat(status, data.stat()):
+            return True  # the file itself (kept from that release: WorkFolder.keep)
         if not isinstance(data, Path):
             return path.read_bytes() == data
         with open(path, "rb") as one, open(data, "rb") as other:

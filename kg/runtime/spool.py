@@ -16,6 +16,7 @@ import heapq
 import marshal
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -107,6 +108,8 @@ class WorkFolder:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.written: Written = {}
+        self._outside: dict[str, Path] = {}
+        self._made: set[Path] = set()
 
     def path(self, name: str) -> Path:
         return self.folder / name
@@ -115,14 +118,35 @@ class WorkFolder:
         with self.open(name) as out:
             out.write(data)
 
+    def keep(self, name: str, data: bytes, previous: Path | None) -> None:
+        """Write ``data`` as ``name``, unless the file ``previous`` (the same name in the
+        release being replaced) holds exactly those bytes: that file then stands for it, and
+        is linked into the new release, not written again (most of a release's many small
+        files are unchanged by an edit)."""
+        if previous is not None:
+            try:
+                same = _regular_size(previous) == len(data) and previous.read_bytes() == data
+            except OSError:
+                same = False
+            if same:
+                self._outside[name] = previous
+                self.written[name] = (len(data), hashlib.sha256(data).hexdigest())
+                return
+        self._outside.pop(name, None)
+        self.write(name, data)
+
     def open(self, name: str) -> _HashingFile:
         """A file to write ``name`` into; its size and hash are kept when it is closed."""
         path = self.folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.parent not in self._made:  # once a folder, not once a file
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(path.parent)
         return _HashingFile(open(path, "wb"), name, self.written)
 
     def files(self) -> dict[str, Path]:
-        return {name: self.folder / name for name in sorted(self.written)}
+        """Every file made: its path in the folder, or the earlier release's that stands for
+        it (:meth:`keep`)."""
+        return {name: self._outside.get(name, self.folder / name) for name in sorted(self.written)}
 
 
 @contextlib.contextmanager
@@ -167,6 +191,12 @@ def _lock(folder: Path, *, wait: bool) -> Iterator[None]:
         yield
     finally:
         os.close(descriptor)
+
+
+def _regular_size(path: Path) -> int:
+    """The size of a regular file (not a link); -1 for anything else."""
+    status = path.lstat()
+    return status.st_size if stat.S_ISREG(status.st_mode) else -1
 
 
 class _HashingFile:
