@@ -18,7 +18,7 @@ from folders import files_of
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kg.formats.void import statistics
+from kg.formats.void import Counting
 from kg.runtime.spool import Sorter
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,11 +124,13 @@ def test_a_killed_builds_work_folder_is_swept_and_a_running_ones_is_not(
     assert [p.name for p in project.iterdir() if "-work-" in p.name] == [".dist-work-running"]
 
 
-def test_an_example_resource_is_the_least_iri_not_the_first_line() -> None:
+def test_an_example_resource_is_the_least_iri_not_the_first_line(tmp_path: Path) -> None:
     # "<…/a/b>" sorts before "<…/a>" as a term, after it as the start of a line
-    typed = b" <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://example.org/C> .\n"
-    nt = b"<http://example.org/a>" + typed + b"<http://example.org/a/b>" + typed
-    found = statistics(nt, example_classes=["http://example.org/C"])
+    typed = " <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://example.org/C>"
+    counting = Counting(Sorter(tmp_path, budget=1))
+    for line in ("<http://example.org/a>" + typed, "<http://example.org/a/b>" + typed):
+        counting.add(line)
+    found = counting.result(example_classes=["http://example.org/C"])
     assert found.examples == ("http://example.org/a/b",)
     assert (found.triples, found.distinct_subjects, found.distinct_objects) == (2, 2, 1)
     assert found.classes == {"http://example.org/C": 2}

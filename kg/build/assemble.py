@@ -11,7 +11,6 @@ row once, byte for byte what sorting them all in memory would write.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -24,7 +23,7 @@ from kg.build.units import SourceResult
 from kg.errors import InputError
 from kg.formats import table
 from kg.formats.kgx import Ids, write_kgx
-from kg.formats.release import JsonNodes, write_graphs, write_jsonld
+from kg.formats.release import JsonNodes, json_bytes, write_graphs, write_jsonld
 from kg.formats.void import Counting, Statistics
 from kg.namespaces import BIOLINK, KGO
 from kg.rdf.mint import source_graph
@@ -116,7 +115,7 @@ class Assembly:
         counting = Counting(Sorter(self._spool, budget=self._budget // 4))
         write_graphs(self.work, self._lines, converter, each=counting.add)
         write_jsonld(self.work, context, self._nodes)
-        self.work.write("context.jsonld", _json_bytes(context))
+        self.work.write("context.jsonld", json_bytes(context))
         with self.work.open("nanopubs.trig") as out:  # TriG documents concatenated
             files = self.work.files()
             for name in sorted(self._nanopubs):
@@ -157,7 +156,3 @@ def _second(item: Any) -> int:
 
 def _record(_: Any) -> int:
     return _RECORD
-
-
-def _json_bytes(data: object) -> bytes:
-    return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")

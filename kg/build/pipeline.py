@@ -51,7 +51,6 @@ from kg.formats.nanopubs import Settings, read_key
 from kg.formats.release import (
     JsonNodes,
     jsonld_context,
-    jsonld_nodes,
     jsonld_nodes_of_lines,
 )
 from kg.formats.void import Release, Statistics, describe_release
@@ -173,7 +172,6 @@ def _build(
         prepared.converter,
         prepared.context,
     )
-    ontology, catalogue = prepared.ontology, prepared.catalogue
     ontology_lines, catalogue_lines = prepared.ontology_lines, prepared.catalogue_lines
     folders = [read_folder(folder, root=project.root) for folder in shared.folders]
     assembly = Assembly(work, previous=previous)
@@ -204,24 +202,18 @@ def _build(
     with ThreadPoolExecutor(max_workers=1) as thread:
         shared_verdict = thread.submit(validate_shared, shapes, unit, cache)
 
-        def nodes(graph: Graph | None, name: URIRef) -> JsonNodes:
-            return _shared_nodes(graph, graphs[str(name)], context.jsonld_context, converter, cache)
-
         assert context.kgx is not None
+        # the ranks decide where a statement two graphs hold is kept (the sources' rank 2)
+        ranked = ((0, ONTOLOGY_GRAPH), (1, CATALOGUE_GRAPH), (3, DATASET_GRAPH))
         stats = assembly.finish(
             [
                 SharedGraph(
-                    str(ONTOLOGY_GRAPH), 0, ontology_lines, nodes(ontology, ONTOLOGY_GRAPH)
-                ),
-                SharedGraph(
-                    str(CATALOGUE_GRAPH), 1, catalogue_lines, nodes(catalogue, CATALOGUE_GRAPH)
-                ),
-                SharedGraph(
-                    str(DATASET_GRAPH),
-                    3,
-                    graphs[str(DATASET_GRAPH)],
-                    nodes(None, DATASET_GRAPH),
-                ),
+                    str(name),
+                    rank,
+                    graphs[str(name)],
+                    _shared_nodes(graphs[str(name)], context.jsonld_context, converter, cache),
+                )
+                for rank, name in ranked
             ],
             converter=converter,
             context=context.jsonld_context,
@@ -462,17 +454,12 @@ def check_links(results: Sequence[SourceResult]) -> None:
 
 
 def _shared_nodes(
-    graph: Graph | None,
-    lines: Sequence[str],
-    jsonld: Mapping[str, Any],
-    converter: Converter,
-    cache: Path | None,
+    lines: Sequence[str], jsonld: Mapping[str, Any], converter: Converter, cache: Path | None
 ) -> JsonNodes:
-    """The JSON-LD nodes of a shared graph (given with its canonical ``lines``), from the
+    """The JSON-LD nodes of a shared graph, given as its canonical ``lines``, made a part at a
+    time (:func:`jsonld_nodes_of_lines`: the description grows with the corpus), or from the
     cache when it holds them: the ontology's and the catalogue's do not change when a source
-    is edited, and rdflib's JSON-LD writer is the slow part of writing them. With no
-    ``graph`` (the description, which grows with the corpus), the nodes are made from the
-    lines a part at a time."""
+    is edited, and rdflib's JSON-LD writer is the slow part of writing them."""
     entries = EntryCache(cache, "nodes")
     digest = hashlib.sha256(program_hash().encode())
     digest.update(json.dumps([jsonld, converter.prefix_map], sort_keys=True).encode())
@@ -482,10 +469,7 @@ def _shared_nodes(
     content = entries.get(key)
     if isinstance(content, dict) and all(isinstance(v, str) for v in content.values()):
         return content
-    if graph is None:
-        found = jsonld_nodes_of_lines(lines, jsonld, converter)
-    else:
-        found = jsonld_nodes(graph, jsonld, converter)
+    found = jsonld_nodes_of_lines(lines, jsonld, converter)
     entries.put(key, found)
     return found
 

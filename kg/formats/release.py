@@ -24,6 +24,7 @@ from kg.runtime.spool import WorkFolder
 __all__ = [
     "JsonNodes",
     "Quad",
+    "json_bytes",
     "jsonld_context",
     "jsonld_nodes",
     "jsonld_nodes_of_lines",
@@ -217,5 +218,6 @@ def _compact_ids(value: Any, converter: Converter) -> Any:
     return result
 
 
-def _json_bytes(data: object) -> bytes:
+def json_bytes(data: object) -> bytes:
+    """JSON as the release writes it: indented, keys sorted, UTF-8, a final newline."""
     return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")

@@ -5,6 +5,7 @@ subjects, and no prefix whose local names would need backslash escapes."""
 from __future__ import annotations
 
 import bisect
+import io
 import os
 import re
 import tempfile
@@ -18,7 +19,6 @@ import pyoxigraph as ox
 __all__ = [
     "usable_prefixes",
     "write_ntriples_file_as_turtle",
-    "write_sorted_ntriples_as_turtle",
     "write_turtle",
 ]
 
@@ -47,16 +47,6 @@ def write_turtle(triples: Iterable[ox.Triple], namespaces: Mapping[str, str]) ->
     return _write(ordered, usable_prefixes(iris, namespaces))
 
 
-def write_sorted_ntriples_as_turtle(ntriples: bytes, namespaces: Mapping[str, str]) -> bytes:
-    """The Turtle :func:`write_turtle` writes, from N-Triples that are already one canonical
-    statement a line, sorted, each once (a release's graph.nt): the statements stream from
-    Oxigraph's parser to its writer, none is built in Python."""
-    iris = set(chain.from_iterable(_IRIS.findall(ntriples)))
-    iris.discard(b"")  # a blank subject, an object that is no IRI
-    quads = ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)
-    return _write(quads, usable_prefixes((iri.decode("utf-8") for iri in iris), namespaces))
-
-
 class _Output(Protocol):
     def write(self, data: bytes, /) -> object: ...
 
@@ -64,7 +54,8 @@ class _Output(Protocol):
 def write_ntriples_file_as_turtle(
     source: Path, out: _Output, namespaces: Mapping[str, str], *, block: int = 1 << 24
 ) -> None:
-    """What :func:`write_sorted_ntriples_as_turtle` writes, from a file and into ``out``, in
+    """What :func:`write_turtle` writes, from a file of N-Triples that are already one
+    canonical statement a line, sorted, each once (a release's graph.nt), into ``out``, in
     bounded memory: the file is read in blocks to find the usable prefixes, Oxigraph streams
     its statements into a temporary file beside it, and that is read back in blocks."""
     unusable: set[str] = set()
@@ -110,8 +101,10 @@ class _Input(Protocol):
 
 
 def _tidy(blocks: Iterable[bytes], prefixes: Mapping[str, str], out: _Output) -> None:
-    """Oxigraph's Turtle, in blocks of whole lines, with its prefixes sorted and a blank line
-    before each subject (see :func:`_write`)."""
+    """Oxigraph's Turtle, in blocks of whole lines, with its prefixes in an order of our own
+    (sorted: Oxigraph writes them in one of its own) and a blank line before each subject
+    (Oxigraph escapes newlines in literals, so a line that ends a statement, followed by one
+    that does not start with a tab, starts a subject)."""
     header = "".join(f"@prefix {name}: <{ns}> .\n" for name, ns in sorted(prefixes.items()))
     out.write(header.encode("utf-8"))
     in_header = True
@@ -140,18 +133,9 @@ _IRIS = re.compile(rb"^(?:<([^>]*)>|_:\S+) <([^>]*)> (?:<([^>]*)>)?", re.MULTILI
 def _write(triples: Iterable[ox.Triple] | Iterable[ox.Quad], prefixes: Mapping[str, str]) -> bytes:
     written = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=dict(prefixes))
     assert written is not None
-    # Oxigraph writes the prefixes in an order of its own: write them sorted, ourselves; and a
-    # blank line before each subject (Oxigraph escapes newlines in literals, so a line that
-    # ends a statement, followed by a line that does not start with a tab, starts a subject).
-    lines = written.split(b"\n")
-    start = 0
-    while start < len(lines) and lines[start].startswith(b"@prefix "):
-        start += 1
-    body = b"\n".join(lines[start:])
-    header = "".join(f"@prefix {name}: <{ns}> .\n" for name, ns in sorted(prefixes.items()))
-    if header and body[:1] not in (b"", b"\t", b"\n"):
-        body = b"\n" + body
-    return header.encode("utf-8") + _SUBJECT.sub(b" .\n\n", body)
+    out = io.BytesIO()
+    _tidy([written], prefixes, out)
+    return out.getvalue()
 
 
 _SUBJECT = re.compile(rb" \.\n(?=[^\t\n])")

@@ -18,18 +18,18 @@ distribution's IRI), so the description loads into any store and compares triple
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import groupby
-from typing import Any
 
 import pyoxigraph as ox
 
 from kg.formats.files import FILES
 from kg.formats.turtle import write_turtle
 from kg.namespaces import DCAT, DCMITYPE, DCTERMS, IDOT, PAV, RDF, RDFS, ROOT, SPDX, VOID, XSD
+from kg.runtime.spool import Sorter
 
-__all__ = ["DOWNLOAD", "SUMMARY", "Counting", "Statistics", "describe_release", "statistics"]
+__all__ = ["DOWNLOAD", "SUMMARY", "Counting", "Statistics", "describe_release"]
 
 SUMMARY = ROOT + "id/dataset"
 DOWNLOAD = ROOT + "download/"
@@ -80,17 +80,16 @@ class Statistics:
 
 class Counting:
     """VoID statistics counted line by line over sorted, canonical N-Triples (one statement a
-    line, each once), in memory that does not grow with the graph but for its objects, which
-    are counted distinct in ``objects`` (a set, or a :class:`~kg.runtime.spool.Sorter` that
-    spills to disk). Entities: the distinct subjects under the dataset's URI space
-    (``…/id/``)."""
+    line, each once), in memory that does not grow with the graph: its objects are counted
+    distinct in ``objects``, a sorter that spills to disk. Entities: the distinct subjects
+    under the dataset's URI space (``…/id/``)."""
 
-    def __init__(self, objects: Any = None) -> None:
+    def __init__(self, objects: Sorter) -> None:
         self.triples = 0
         self._subjects = 0
         self._entities = 0
         self._subject = ""
-        self._objects: Any = objects if objects is not None else _Distinct()
+        self._objects = objects
         self._properties: Counter[str] = Counter()
         self._instances: Counter[str] = Counter()
         self._examples: dict[str, str] = {}
@@ -122,22 +121,6 @@ class Counting:
             dict(sorted(self._instances.items())),
             tuple(self._examples[cls][1:-1] for cls in example_classes if cls in self._examples),
         )
-
-
-class _Distinct(set):  # type: ignore[type-arg]
-    """A set read back sorted, as a Sorter is."""
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(sorted(set.__iter__(self)))
-
-
-def statistics(ntriples: bytes, *, example_classes: Iterable[str] = ()) -> Statistics:
-    """Count what VoID describes in sorted, canonical N-Triples (one statement a line): see
-    :class:`Counting`."""
-    counting = Counting()
-    for line in ntriples.decode("utf-8").splitlines():
-        counting.add(line[:-2])
-    return counting.result(example_classes=example_classes)
 
 
 @dataclass(frozen=True)

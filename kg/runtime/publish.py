@@ -25,7 +25,7 @@ from pathlib import Path
 
 from kg.errors import OutputError
 
-__all__ = ["check_target", "is_release_folder", "write_file", "write_release"]
+__all__ = ["check_target", "holds", "is_release_folder", "write_file", "write_release"]
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -170,7 +170,7 @@ def _write_all(
 
     def write(item: tuple[str, bytes | Path]) -> None:
         name, data = item
-        if previous is not None and _holds(previous / name, data):
+        if previous is not None and holds(previous / name, data):
             try:
                 os.link(previous / name, staging / name)
                 return
@@ -221,7 +221,7 @@ def _syncfs(folder: Path) -> None:
         os.close(descriptor)
 
 
-def _holds(path: Path, data: bytes | Path) -> bool:
+def holds(path: Path, data: bytes | Path) -> bool:
     """Whether ``path`` is a regular file (not a link) with exactly ``data`` (or the bytes of
     the file ``data``, compared a block at a time)."""
     try:

@@ -16,11 +16,12 @@ import heapq
 import marshal
 import os
 import shutil
-import stat
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
+
+from kg.runtime.publish import holds
 
 __all__ = ["Sorter", "WorkFolder", "Written", "work_folder"]
 
@@ -123,15 +124,10 @@ class WorkFolder:
         release being replaced) holds exactly those bytes: that file then stands for it, and
         is linked into the new release, not written again (most of a release's many small
         files are unchanged by an edit)."""
-        if previous is not None:
-            try:
-                same = _regular_size(previous) == len(data) and previous.read_bytes() == data
-            except OSError:
-                same = False
-            if same:
-                self._outside[name] = previous
-                self.written[name] = (len(data), hashlib.sha256(data).hexdigest())
-                return
+        if previous is not None and holds(previous, data):
+            self._outside[name] = previous
+            self.written[name] = (len(data), hashlib.sha256(data).hexdigest())
+            return
         self._outside.pop(name, None)
         self.write(name, data)
 
@@ -191,12 +187,6 @@ def _lock(folder: Path, *, wait: bool) -> Iterator[None]:
         yield
     finally:
         os.close(descriptor)
-
-
-def _regular_size(path: Path) -> int:
-    """The size of a regular file (not a link); -1 for anything else."""
-    status = path.lstat()
-    return status.st_size if stat.S_ISREG(status.st_mode) else -1
 
 
 class _HashingFile:

@@ -54,7 +54,7 @@ from kg.web.kept import Kept, kept_copy
 from kg.web.negotiation import accepted_types, negotiate
 from kg.web.protocol import Operation, answer_accept, read_operation, wants_html
 from kg.web.query_page import WORKER_TYPES, Example, query_page, read_examples, results_table
-from kg.web.site import build_site, license_of
+from kg.web.site import build_site, dataset_value, license_of
 
 __all__ = [
     "LOOPBACK",
@@ -507,21 +507,16 @@ def release_issued(store: Path) -> float | None:
 
 
 def _issued(reader: ox.Store) -> float | None:
-    rows = run_query(
-        reader,
-        "SELECT ?issued WHERE { ?version a <http://www.w3.org/ns/dcat#Dataset> ; "
-        "<http://purl.org/dc/terms/issued> ?issued } ORDER BY DESC(?issued) LIMIT 1",
-    )
-    for row in rows:  # type: ignore[attr-defined]
-        text = str(row[0].value)
-        try:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return moment.timestamp()
-    return None
+    text = dataset_value(reader, "http://purl.org/dc/terms/issued", latest=True)
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
 
 
 @dataclass(frozen=True)

@@ -384,14 +384,21 @@ def build_site(
 
 def _release_version(store: ox.Store) -> str | None:
     """The version of the release in ``store`` (pav:version of its dcat:Dataset)."""
+    value = dataset_value(store, "http://purl.org/pav/version")
+    return value if value is not None and VERSION.fullmatch(value) else None
+
+
+def dataset_value(store: ox.Store, predicate: str, *, latest: bool = False) -> str | None:
+    """The least (or, ``latest``, the greatest) value of ``predicate`` on the release's
+    dcat:Dataset in ``store`` (its version's description), as text; None if it has none."""
+    order = "DESC(?v)" if latest else "?v"
     found = run_query(
         store,
         "SELECT ?v WHERE { ?d a <http://www.w3.org/ns/dcat#Dataset> ; "
-        "<http://purl.org/pav/version> ?v } ORDER BY ?v LIMIT 1",
+        f"<{predicate}> ?v }} ORDER BY {order} LIMIT 1",
     )
     for row in found:  # type: ignore[attr-defined]
-        value = str(row[0].value)
-        return value if VERSION.fullmatch(value) else None
+        return str(row[0].value)
     return None
 
 
