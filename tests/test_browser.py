@@ -197,11 +197,11 @@ def pages_of_each_kind() -> dict[str, str]:
     import pyoxigraph as ox
 
     from kg.web.site import ROOT as BASE
-    from kg.web.site import read_site
+    from kg.web.site import index_site, open_site
 
     store = ox.Store()
     store.bulk_load(path=str(ROOT / "dist" / "graph.nq"), format=ox.RdfFormat.N_QUADS)
-    site = read_site(store)
+    site = open_site(store, index_site(store))
 
     def first(query: str) -> str:
         (row, *_) = list(store.query(query, use_default_graph_as_union=True))  # type: ignore[misc]

@@ -249,8 +249,8 @@ def _slugs(site: Site, values: Iterable[str]) -> dict[str, str]:
     """A folder name for each value, unique among them: its document's path (a term of the
     ontology: its name), with ``-2``, ``-3`` … after a name already taken.
 
-    >>> from kg.curation.converter import declared_converter
-    >>> site = Site({}, {}, declared_converter(ox.Store()), ox.Store())
+    >>> from kg.web.site import index_site, open_site
+    >>> site = open_site(ox.Store(), index_site(ox.Store()))
     >>> found = _slugs(site, [_KGO + "Asserted", "http://x.org/a-b", "http://x.org/a#b"])
     >>> [found[_KGO + "Asserted"], found["http://x.org/a#b"], found["http://x.org/a-b"]]
     ['Asserted', 'external/x.org-a-b', 'external/x.org-a-b-2']

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 
 import pyoxigraph as ox
 
@@ -63,14 +64,15 @@ _SOURCE_WORDS = "the claims of one source, their evidence and the source's text"
 SITE_LINKS = frozenset({str(DCTERMS.isReferencedBy)})
 
 
-def load_release(files: Mapping[str, bytes]) -> ox.Store:
-    """The store the site is written from: ``graph.nq``, ``void.ttl`` and the
-    nanopublications (but their assertions) of a release (``files``: its checked files, by
-    name, as :func:`kg.formats.listing.read_release` reads them).
+def load_release(files: Mapping[str, bytes], path: Path | None = None) -> ox.Store:
+    """The store the site is written from (in memory, or on disk in the new folder ``path``):
+    ``graph.nq``, ``void.ttl`` and the nanopublications (but their assertions) of a release
+    (``files``: its checked files, by name, as :func:`kg.formats.listing.read_release` reads
+    them).
 
     :raises InputError: one of them is not valid RDF (the file, the line, what is wrong)
     """
-    store = ox.Store()
+    store = ox.Store(str(path)) if path is not None else ox.Store()
     store.bulk_load(input=files["graph.nq"], format=ox.RdfFormat.N_QUADS)
     if "void.ttl" in files:
         store.extend(

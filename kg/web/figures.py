@@ -8,7 +8,7 @@ claim) and by predicate.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -34,7 +34,7 @@ from kg.web.pictures import (
     entity_dot,
 )
 
-__all__ = ["Pictures", "site_pictures"]
+__all__ = ["Pictures", "page_picture", "site_pictures"]
 
 #: Properties of a claim its diagram does not show as qualifiers: its parts, status, evidence,
 #: the claims it conflicts with (its page lists them), and the links the site adds.
@@ -77,56 +77,104 @@ def site_pictures(store: ox.Store, labels: Mapping[str, str], converter: Convert
     :raises GraphvizError: Graphviz's ``dot`` is missing or fails
     """
     words = _Words(labels, converter)
-    graphs: dict[str, str] = {}
-    titles: dict[str, tuple[str, str]] = {}
-    ends: dict[str, Counter[End]] = defaultdict(Counter)
-    for iri, figure, subject, obj in _claim_figures(store, words):
-        graphs[iri] = claim_dot(figure)
-        titles[iri] = ("Diagram of the claim", _claim_caption(figure))
-        for entity, other, outgoing in ((subject, obj, True), (obj, subject, False)):
-            end = End(
-                other, words(other), figure.predicate, figure.status, _status(figure), outgoing
-            )
-            ends[entity][end] += 1
-    for entity, counted in ends.items():
-        about = _entity_figure(words(entity), counted)
-        graphs[entity] = entity_dot(about)
-        titles[entity] = ("The entity's claims", _entity_caption(about, counted))
-    drawn = draw(graphs, titles)
-    return Pictures(
-        {iri: Picture(svg, titles[iri][1]) for iri, svg in drawn.items()},
-        _index_charts(store, words),
-    )
-
-
-def _claim_figures(store: ox.Store, words: _Words) -> Iterator[tuple[str, ClaimFigure, str, str]]:
-    """Each claim of the release: its IRI, its figure, its subject's and its object's IRIs."""
     typed = store.quads_for_pattern(None, ox.NamedNode(str(RDF.type)), ox.NamedNode(KGO.Claim))
-    for claim in sorted({q.subject for q in typed}, key=str):  # once, whatever its graphs
-        values: dict[str, set[object]] = defaultdict(set)
-        for triple in store.quads_for_pattern(claim, None, None):
-            values[triple.predicate.value].add(triple.object)
+    figures = [
+        _claim_figure(store, claim, words) for claim in sorted({q.subject for q in typed}, key=str)
+    ]
+    ends: dict[str, Counter[End]] = defaultdict(Counter)
+    for _, figure, subject, obj in figures:
+        for entity, other, outgoing in ((subject, obj, True), (obj, subject, False)):
+            ends[entity][_end(figure, other, words(other), outgoing)] += 1
+    drawing = {iri: _claim_drawing(figure) for iri, figure, *_ in figures}
+    drawing |= {entity: _entity_drawing(words(entity), counted) for entity, counted in ends.items()}
+    return Pictures(_drawn(drawing), _index_charts(store, words))
 
-        def one(prop: str, values: dict[str, set[object]] = values) -> str:
-            found = sorted(term_value(v) for v in values.get(prop, ()))
-            return found[0] if found else ""
 
-        status = one(str(KGO.epistemicStatus))
-        qualifiers = [
-            (words(prop), [words.value(v) for v in sorted(values[prop], key=str)])
-            for prop in sorted(set(values) - _NOT_QUALIFIERS)
-        ]
-        subject, obj = one(str(BIOLINK.subject)), one(str(BIOLINK.object))
-        figure = ClaimFigure(
-            words(subject),
-            words(one(str(BIOLINK.predicate))),
-            words(obj),
-            status_word(URIRef(status)),
-            words.labels.get(status, status_word(URIRef(status))),
-            one(str(BIOLINK.negated)) == "true",
-            qualifiers,
-        )
-        yield term_value(claim), figure, subject, obj
+def page_picture(
+    store: ox.Store, iri: str, labels: Mapping[str, str], converter: Converter
+) -> Picture | None:
+    """The picture of the page of ``iri`` (what :func:`site_pictures` draws for it): the
+    entity's, when claims have it as their subject or object; else the claim's, when it is
+    one; else none.
+
+    :raises GraphvizError: Graphviz's ``dot`` is missing or fails
+    """
+    words = _Words(labels, converter)
+    node = ox.NamedNode(iri)
+    counted: Counter[End] = Counter()
+    for role, outgoing in ((BIOLINK.subject, True), (BIOLINK.object, False)):
+        for claim in sorted(
+            {q.subject for q in store.quads_for_pattern(None, ox.NamedNode(str(role)), node)},
+            key=str,
+        ):
+            if not _is_claim(store, claim):
+                continue
+            _, figure, subject, obj = _claim_figure(store, claim, words)
+            end, other = (subject, obj) if outgoing else (obj, subject)
+            if end == iri:
+                counted[_end(figure, other, words(other), outgoing)] += 1
+    if counted:
+        return _drawn({iri: _entity_drawing(words(iri), counted)})[iri]
+    if _is_claim(store, node):
+        return _drawn({iri: _claim_drawing(_claim_figure(store, node, words)[1])})[iri]
+    return None
+
+
+def _is_claim(store: ox.Store, node: object) -> bool:
+    typed = store.quads_for_pattern(node, ox.NamedNode(str(RDF.type)), ox.NamedNode(KGO.Claim))  # type: ignore[arg-type]
+    return next(typed, None) is not None
+
+
+def _end(figure: ClaimFigure, other: str, label: str, outgoing: bool) -> End:
+    return End(other, label, figure.predicate, figure.status, _status(figure), outgoing)
+
+
+def _claim_drawing(figure: ClaimFigure) -> tuple[str, tuple[str, str]]:
+    """A claim's DOT graph, and its picture's title and caption."""
+    return claim_dot(figure), ("Diagram of the claim", _claim_caption(figure))
+
+
+def _entity_drawing(label: str, counted: Counter[End]) -> tuple[str, tuple[str, str]]:
+    """An entity's DOT graph, and its picture's title and caption."""
+    about = _entity_figure(label, counted)
+    return entity_dot(about), ("The entity's claims", _entity_caption(about, counted))
+
+
+def _drawn(drawing: Mapping[str, tuple[str, tuple[str, str]]]) -> dict[str, Picture]:
+    svgs = draw(
+        {k: graph for k, (graph, _) in drawing.items()}, {k: t for k, (_, t) in drawing.items()}
+    )
+    return {key: Picture(svg, drawing[key][1][1]) for key, svg in svgs.items()}
+
+
+def _claim_figure(
+    store: ox.Store, claim: ox.NamedNode | ox.BlankNode | ox.Triple, words: _Words
+) -> tuple[str, ClaimFigure, str, str]:
+    """A claim of the release: its IRI, its figure, its subject's and its object's IRIs."""
+    values: dict[str, set[object]] = defaultdict(set)
+    for triple in store.quads_for_pattern(claim, None, None):
+        values[triple.predicate.value].add(triple.object)
+
+    def one(prop: str) -> str:
+        found = sorted(term_value(v) for v in values.get(prop, ()))
+        return found[0] if found else ""
+
+    status = one(str(KGO.epistemicStatus))
+    qualifiers = [
+        (words(prop), [words.value(v) for v in sorted(values[prop], key=str)])
+        for prop in sorted(set(values) - _NOT_QUALIFIERS)
+    ]
+    subject, obj = one(str(BIOLINK.subject)), one(str(BIOLINK.object))
+    figure = ClaimFigure(
+        words(subject),
+        words(one(str(BIOLINK.predicate))),
+        words(obj),
+        status_word(URIRef(status)),
+        words.labels.get(status, status_word(URIRef(status))),
+        one(str(BIOLINK.negated)) == "true",
+        qualifiers,
+    )
+    return term_value(claim), figure, subject, obj
 
 
 def _status(figure: ClaimFigure) -> str:

@@ -7,7 +7,7 @@ articles) gets a page (``doc/<path>.html``) and its triples in Turtle, JSON-LD, 
 RDF/XML beside it (``doc/<path>.ttl`` …). A resource's triples are those whose subject is the
 resource or a node minted under its IRI (a claim's evidence, quote and position selectors, its
 dose; not a release's records and distributions, which have their own), and the RDF documents
-add those that point to it (:func:`read_site`). The pages link to one another by
+add those that point to it (:func:`kg.web.pageindex.page_triples`). The pages link to one another by
 relative paths, so the site works from any folder or host; they load nothing from elsewhere (no
 CDN, no font, no script but one inline sort on the browse pages, which work without it). The
 index is a short home page, and every claim is reached from it through browse pages of bounded
@@ -29,10 +29,11 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 import pyoxigraph as ox
@@ -70,9 +71,25 @@ from kg.web.excerpt import excerpt
 from kg.web.figures import Pictures, site_pictures
 from kg.web.markup import KINDS, article_markup, dataset_markup, entity_markup, script_text
 from kg.web.negotiation import FORMATS
+from kg.web.pageindex import Labels, Lookup, Page, PageIndex, Pages, holders, make_index
 from kg.web.pictures import Picture, require_dot
 
-__all__ = ["ROOT", "Site", "build_site", "doc_path"]
+if TYPE_CHECKING:
+    from kg.web.browse import ClaimRow
+
+__all__ = [
+    "ROOT",
+    "Documents",
+    "Prepared",
+    "Site",
+    "build_site",
+    "doc_path",
+    "front_files",
+    "index_site",
+    "offer",
+    "open_site",
+    "prepare_site",
+]
 
 _ONTOLOGY = ROOT + "ontology"
 _DOWNLOAD = ROOT + "download/"
@@ -88,21 +105,12 @@ _DCT = "http://purl.org/dc/terms/"
 
 
 @dataclass
-class Page:
-    """One page: its resource, the document path it is written to, and its triples."""
-
-    iri: str
-    path: str
-    triples: list[ox.Triple] = field(default_factory=list)
-    inbound: list[ox.Triple] = field(default_factory=list)  # what points to it
-
-
-@dataclass
 class Site:
-    """The pages of a release, by resource IRI, and the labels of everything it names."""
+    """The pages of a release, by resource IRI, and the labels of everything it names: each
+    page read from the store when it is needed (:mod:`kg.web.pageindex`)."""
 
-    pages: dict[str, Page]
-    labels: dict[str, str]
+    pages: Pages
+    labels: Mapping[str, str]
     converter: Converter
     store: ox.Store
     name: str = "drugclaims"  # the dataset's title, from the release (dataset.yaml's title)
@@ -115,14 +123,16 @@ class Site:
     downloads: tuple[Download, ...] = ()  # where void.ttl says they are published
     nanopubs: Mapping[str, Nanopub] = field(default_factory=dict)  # by claim
     # the terms only the ontology's graph describes (its own, the outside terms it labels)
-    vocabulary: frozenset[str] = frozenset()
+    vocabulary: Container[str] = frozenset()
     # where the claims about an entity are listed in full (kg.web.browse), by its IRI
     listings: Mapping[str, str] = field(default_factory=dict)
 
     def page_of(self, iri: str) -> Page | None:
-        """The page that shows ``iri``: the page of the shortest IRI it is minted under."""
-        holders = _holders(iri, self.pages)
-        return self.pages[holders[-1]] if holders else None
+        """The page that shows ``iri`` (the page of the shortest IRI it is minted under), by
+        its resource and path alone: its triples are read by ``pages[iri]``."""
+        found = holders(iri, self.pages)
+        path = self.pages.index.path(found[-1]) if found else None
+        return Page(found[-1], path) if path is not None else None
 
 
 def doc_path(iri: str, converter: Converter) -> str:
@@ -173,112 +183,47 @@ def _safe_path(rest: str, iri: str) -> str:
 _SEGMENT = re.compile(r"[A-Za-z0-9._~-]{1,200}")
 
 
-def read_site(store: ox.Store) -> Site:
-    """Gather the pages of the release in ``store``: one for every IRI it mints (a subject, an
-    object or a graph's name under the site's root; a ``#`` IRI is on the page of the IRI
-    before the ``#``) and one for every outside resource it describes (a subject; a ``#`` IRI
-    on the page of the IRI before its ``#`` when that one is a subject too: a nanopublication's
-    assertion on the nanopublication's).
+def index_site(store: ox.Store, target: str | Path = ":memory:") -> PageIndex:
+    """Index the pages of the release in ``store`` (:func:`kg.web.pageindex.make_index`) into
+    ``target``, with each claim's conflicts, as ``kg stats`` lists them.
+
+    :raises InputError: a minted IRI that may not be a file name (``..`` …)
+    """
+    converter = declared_converter(store)
+    index = make_index(store, lambda iri: doc_path(iri, converter), target)
+    index.add_conflicts(
+        (_v(row["claim"]), _v(row["other"]), _v(row["why"]))
+        for row in run_query(store, packaged_query("conflicts"))  # type: ignore[attr-defined]
+    )
+    return index
+
+
+def open_site(store: ox.Store, index: PageIndex) -> Site:
+    """The site of the release in ``store``, its pages found by ``index`` (:func:`index_site`).
 
     A page holds the triples of its resource and of every node minted under its IRI by path (a
     claim's page its evidence, quote and position selectors, its dose: what its page shows),
     and the triples that point to its resource (:attr:`Page.inbound`): an entity's claims and
-    mapping records, a claim's evidence's claim. Not those that point to a term only the
-    ontology's graph describes, nor ``rdf:type`` (a class's instances): a term's document
-    would grow with every claim."""
-    converter = declared_converter(store)
-    subjects = {_v(q.subject) for q in store if isinstance(q.subject, ox.NamedNode)}
-    minted = {
-        _v(term).split("#", 1)[0]
-        for q in store
-        for term in (q.subject, q.object, q.graph_name)
-        if isinstance(term, ox.NamedNode)
-        and _v(term).startswith(ROOT)
-        and not _v(term).startswith(_DOWNLOAD)  # a file, served as it is
-    }
-    outside = {  # an outside # IRI is on its document's page when that one is described too
-        base if base in subjects else s
-        for s in subjects
-        if not s.startswith(ROOT)
-        for base in [s.split("#", 1)[0]]
-    }
-    pages = {iri: Page(iri, doc_path(iri, converter)) for iri in sorted(minted | outside)}
-    described: dict[str, set[str]] = defaultdict(set)  # subject -> the graphs that describe it
-    for q in store:
-        described[_v(q.subject)].add(str(q.graph_name))
-    ontology_only = {f"<{ONTOLOGY_GRAPH}>"}
-    vocabulary = {s for s, graphs in described.items() if graphs == ontology_only}
-    seen: set[ox.Triple] = set()
-    for quad in store:
-        triple = ox.Triple(quad.subject, quad.predicate, quad.object)
-        if triple in seen or not isinstance(quad.subject, ox.NamedNode):
-            continue
-        seen.add(triple)
-        holders = _holders(_v(quad.subject), pages)
-        for holder in holders:
-            pages[holder].triples.append(triple)
-        if isinstance(quad.object, ox.NamedNode) and _v(quad.predicate) != _RDF + "type":
-            target = _v(quad.object)
-            target = target.split("#", 1)[0] if target.split("#", 1)[0] in pages else target
-            if target in pages and target not in holders and _v(quad.object) not in vocabulary:
-                pages[target].inbound.append(triple)
-    labels: dict[str, str] = {}
-    for quad in store.quads_for_pattern(None, ox.NamedNode(_RDFS + "label"), None):
-        if isinstance(quad.subject, ox.NamedNode) and isinstance(quad.object, ox.Literal):
-            labels.setdefault(_v(quad.subject), _v(quad.object))
+    mapping records, a claim's evidence's claim (:func:`kg.web.pageindex.page_triples`)."""
     name, description = _dataset_words(store)
     return Site(
-        pages,
-        labels,
-        converter,
+        Pages(index, store),
+        Labels(store),
+        declared_converter(store),
         store,
         name or "drugclaims",
         description,
-        _conflicts(store),
+        Lookup(lambda claim: index.conflicts(claim) or None),
         license=license_of(store),
         version=_release_version(store),
-        vocabulary=frozenset(vocabulary),
+        nanopubs=Lookup(lambda claim: _found_nanopub(index.nanopub(claim))),
+        vocabulary=Lookup(lambda iri: index.vocabulary(iri) or None),
+        listings=Lookup(index.listing),
     )
 
 
-def _holders(iri: str, pages: Mapping[str, Page]) -> list[str]:
-    """The pages that hold the triples of ``iri``: its own, and those of the IRIs it is
-    minted under (path ancestors with a page), shortest last; but a release's: its build and
-    input records and its distributions are resources of their own, which it links to.
-
-    >>> pages = {ROOT + p: Page(ROOT + p, "") for p in ("id/c", "id/c/e", "release/1")}
-    >>> [h[len(ROOT):] for h in _holders(ROOT + "id/c/e/quote", pages)]
-    ['id/c/e', 'id/c']
-    >>> [h[len(ROOT):] for h in _holders(ROOT + "release/1/build", pages)], _holders("x:y", pages)
-    ([], [])
-    >>> _holders("x:y#z", {"x:y": Page("x:y", "")}), _holders("x:y#z", {"x:y#z": Page("x:y#z", "")})
-    (['x:y'], ['x:y#z'])
-    """
-    own = iri.split("#", 1)[0]
-    if not iri.startswith(ROOT):
-        own = own if own in pages else iri
-        return [own] if own in pages else []
-    found = [own] if own in pages else []
-    cut = own.rfind("/")
-    while cut > len(ROOT):
-        ancestor = own[:cut]
-        if ancestor in pages and not _RELEASE_VERSION.fullmatch(ancestor[len(ROOT) :]):
-            found.append(ancestor)
-        cut = own.rfind("/", 0, cut)
-    return found
-
-
-_RELEASE_VERSION = re.compile(r"release/[^/]+")
-
-
-def _conflicts(store: ox.Store) -> dict[str, list[tuple[str, str]]]:
-    """Each claim's conflicting claims (both ways), as ``kg stats`` lists them."""
-    found: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for row in run_query(store, packaged_query("conflicts")):  # type: ignore[attr-defined]
-        claim, other, why = (_v(row[name]) for name in ("claim", "other", "why"))
-        found[claim].append((other, why))
-        found[other].append((claim, why))
-    return dict(found)
+def _found_nanopub(found: tuple[str, str] | None) -> Nanopub | None:
+    return Nanopub(*found) if found else None
 
 
 def _dataset_words(store: ox.Store) -> tuple[str, str]:
@@ -327,59 +272,160 @@ def build_site(
         require_dot()  # before the work: a missing dot is said at once
     if checked is None:
         checked = read_release(release)  # the listed files only, each as listed
-    store = load_release(checked)
-    version = _release_version(store)
-    graphs = named_graphs(store)
-    store.extend(site_statements(store, version))
-    site = read_site(store)
-    drawn = site_pictures(store, site.labels, site.converter) if pictures else Pictures()
-    from kg.web.browse import PAGE_SIZE, browse_files, claim_rows, entity_listings  # built on this
+    made = prepare_site(release, checked)
+    site = made.site
+    drawn = site_pictures(site.store, site.labels, site.converter) if pictures else Pictures()
+    files = dict(made.downloads)
+    documents = Documents(site, made.graphs, drawn.pages.get)
+    for iri in site.pages:
+        files |= documents.of(site.pages[iri])
+    files |= front_files(site, made.claims, drawn.charts, page_size, sparql_endpoint)
+    root = out.resolve()
+    files["nginx.conf"] = nginx_conf(
+        root, 8080, site.license, prefix=root.parent / f".{root.name}-nginx", version=site.version
+    ).encode("utf-8")
+    files[".htaccess"] = htaccess(
+        public_host.rstrip("/"), version=site.version, license_iri=site.license
+    ).encode("utf-8")
+    write_release(files, out, force=force)
+    return len(site.pages), site.license
 
-    claims = claim_rows(site.store)
-    site.listings = entity_listings(site, claims)
-    files: dict[str, bytes] = {}
+
+@dataclass
+class Prepared:
+    """What a site is made from: the site, the release's named graphs, its claims, and the
+    files it offers for download (``download/<version>/…``: the release's and each claim's
+    nanopublication), by path."""
+
+    site: Site
+    graphs: set[str]
+    claims: list[ClaimRow]
+    downloads: dict[str, bytes]
+
+
+def prepare_site(
+    release: Path,
+    checked: Mapping[str, bytes],
+    *,
+    store: Path | None = None,
+    index: str | Path = ":memory:",
+) -> Prepared:
+    """The site of the release in ``release`` (``checked``: its files as
+    :func:`kg.formats.listing.read_release` read them): its store (in memory, or on disk at
+    ``store``) and its pages' index (:func:`index_site`, into ``index``), with each entity's
+    browse listing and each claim's nanopublication recorded in it.
+
+    :raises InputError: a file of the release is not valid RDF, a minted IRI may not be a
+        file name, a nanopublication file is not one of ``nanopubs.trig``
+    """
+    from kg.web.browse import claim_rows, entity_listings  # built on this module
+
+    loaded = load_release(checked, store)
+    version = _release_version(loaded)
+    graphs = named_graphs(loaded)
+    loaded.extend(site_statements(loaded, version))
+    site = open_site(loaded, index_site(loaded, index))
+    claims = claim_rows(loaded)
+    site.pages.index.add_listings(entity_listings(site, claims))
+    downloads: dict[str, bytes] = {}
     if site.version:  # the release's files, where void.ttl's dcat:downloadURL says they are
         vouched = vouched_nanopubs(release, checked.get("nanopubs.trig"))
         for name, data in (*checked.items(), *vouched.items()):
-            files[f"download/{site.version}/{name}"] = data
-        site.files = tuple(n for n in RELEASE_FILES if n in checked)
-        site.downloads = tuple(read_downloads(checked.get("void.ttl")))
-        site.nanopubs = nanopubs(vouched, site.version)
-    prefixes = namespaces(site.converter)
-    outside = {iri: p.path for iri, p in site.pages.items() if p.path.startswith("doc/external/")}
-    entities = {iri: path for iri, path in outside.items() if iri not in site.vocabulary}
-    for page in site.pages.values():  # the ontology's and the graphs' documents lead to the
-        triples = sorted(set(page.triples + page.inbound), key=_order)  # outside terms' too
-        vocabulary = page.iri == _ONTOLOGY or page.iri in graphs
-        triples += see_also(triples, outside if vocabulary else entities, page.iri)
-        files[page.path + ".ttl"] = write_turtle(triples, prefixes)
-        files[page.path + ".nt"] = _ntriples(triples)
-        files[page.path + ".jsonld"] = _jsonld(triples)
-        files[page.path + ".rdf"] = _rdfxml(triples, prefixes)
-        picture = drawn.pages.get(page.iri)
-        files[page.path + ".html"] = _page_html(site, page, picture).encode("utf-8")
-    files["404.html"] = _not_found_html(site).encode("utf-8")
-    files["style.css"] = _STYLE.encode("utf-8")
+            downloads[f"download/{site.version}/{name}"] = data
+        found = nanopubs(vouched, site.version)
+        site.pages.index.add_nanopubs((claim, n.uri, n.path) for claim, n in found.items())
+        offer(site, checked)
+    return Prepared(site, graphs, claims, downloads)
+
+
+def offer(site: Site, files: Mapping[str, bytes]) -> None:
+    """Let the site offer the release's ``files`` (by name) for download, where its void.ttl
+    says they are published."""
+    site.files = tuple(n for n in RELEASE_FILES if n in files)
+    site.downloads = tuple(read_downloads(files.get("void.ttl")))
+
+
+def front_files(
+    site: Site,
+    claims: Sequence[ClaimRow],
+    charts: Sequence[Picture],
+    page_size: int | None,
+    endpoint: str | None,
+) -> dict[str, bytes]:
+    """The site's files that are not a resource's documents: the home page and the browse
+    pages (:mod:`kg.web.browse`), the page for a path the site does not have, the style."""
+    from kg.web.browse import PAGE_SIZE, browse_files  # built on this module
+
+    files = {"404.html": _not_found_html(site).encode("utf-8"), "style.css": _STYLE.encode()}
     # the release's own files (not each claim's nanopublication: the home page stays small)
     downloads = sorted(f"download/{site.version}/{name}" for name in site.files)
-    files |= browse_files(
+    return files | browse_files(
         site,
         page_size=PAGE_SIZE if page_size is None else page_size,
-        endpoint=sparql_endpoint,
+        endpoint=endpoint,
         downloads=downloads,
-        charts=drawn.charts,
+        charts=charts,
         claims=claims,
     )
-    root = out.resolve()
-    licence = license_of(store)
-    files["nginx.conf"] = nginx_conf(
-        root, 8080, licence, prefix=root.parent / f".{root.name}-nginx", version=version
-    ).encode("utf-8")
-    files[".htaccess"] = htaccess(
-        public_host.rstrip("/"), version=version, license_iri=licence
-    ).encode("utf-8")
-    write_release(files, out, force=force)
-    return len(site.pages), license_of(store)
+
+
+#: The extensions of a resource's documents, in the order a site writes them.
+_EXTENSIONS = ("ttl", "nt", "jsonld", "rdf", "html")
+
+
+class Documents:
+    """The documents of the pages of ``site``: each resource's page and its triples in Turtle,
+    N-Triples, JSON-LD and RDF/XML (``graphs``: the release's named graphs, whose documents
+    lead to the outside terms' as the ontology's does; ``picture``: a page's picture, by its
+    resource)."""
+
+    def __init__(
+        self, site: Site, graphs: Container[str], picture: Callable[[str], Picture | None]
+    ) -> None:
+        self.site = site
+        self.graphs = graphs
+        self.picture = picture
+        self.prefixes = namespaces(site.converter)
+        self.outside = Lookup(self._outside)
+        self.entities = Lookup(lambda iri: None if iri in site.vocabulary else self._outside(iri))
+
+    def _outside(self, iri: str) -> str | None:
+        path = self.site.pages.index.path(iri)
+        return path if path is not None and path.startswith("doc/external/") else None
+
+    def of(self, page: Page, extensions: Iterable[str] = _EXTENSIONS) -> dict[str, bytes]:
+        """The documents of ``page`` with these extensions, by their paths in the site."""
+        triples = sorted(set(page.triples + page.inbound), key=_order)
+        vocabulary = page.iri == _ONTOLOGY or page.iri in self.graphs
+        triples += see_also(triples, self.outside if vocabulary else self.entities, page.iri)
+        found = {}
+        for extension in extensions:
+            if extension == "html":
+                data = _page_html(self.site, page, self.picture(page.iri)).encode("utf-8")
+            else:
+                data = self._rdf(extension, triples)
+            found[f"{page.path}.{extension}"] = data
+        return found
+
+    def _rdf(self, extension: str, triples: list[ox.Triple]) -> bytes:
+        if extension == "ttl":
+            return write_turtle(triples, self.prefixes)
+        if extension == "nt":
+            return _ntriples(triples)
+        if extension == "jsonld":
+            return _jsonld(triples)
+        return _rdfxml(triples, self.prefixes)
+
+    def document(self, path: str) -> bytes | None:
+        """The document at ``path`` in the site (``doc/….html``, ``.ttl`` …), made now; None
+        when the site has no such document."""
+        stem, _, extension = path.rpartition(".")
+        if extension not in _EXTENSIONS:
+            return None
+        iri = self.site.pages.index.iri_of(stem)
+        if iri is None:
+            return None
+        return self.of(self.site.pages[iri], (extension,))[path]
 
 
 def _release_version(store: ox.Store) -> str | None:
@@ -512,7 +558,7 @@ def _render(template: str, site: Site, depth: int, **values: object) -> str:
     way home, the release's downloads and its licence. ``up`` leads to the site's root: a
     relative path by the page's depth, or ``/`` for a page served at any path (the 404)."""
     up = str(values.get("up", "../" * depth))
-    release = site.pages.get(f"{ROOT}release/{site.version}") if site.version else None
+    release = site.pages.index.path(f"{ROOT}release/{site.version}") if site.version else None
     licence = site.license or ""
     layout = {
         "up": up,
@@ -520,7 +566,7 @@ def _render(template: str, site: Site, depth: int, **values: object) -> str:
         "alternates": (),
         "schema_org": "",
         "style": None,
-        "downloads": f"{up}{release.path}.html#downloads" if release and site.files else None,
+        "downloads": f"{up}{release}.html#downloads" if release and site.files else None,
         "licence": Cell(site.labels.get(licence, licence), web_address(licence)),
     }
     return _templates().get_template(template).render(**{**layout, **values})
@@ -539,7 +585,7 @@ def _link(site: Site, iri: str, depth: int) -> Cell:
         return Cell(label, href=address) if address else Cell(label, code=True)
     anchor = _anchor(page, iri)
     if anchor and not page.iri.startswith(ROOT):  # an outside page has anchors of its subjects
-        anchor = anchor if any(_v(t.subject) == iri for t in page.triples) else ""
+        anchor = anchor if site.pages.index.is_subject(iri) else ""
     return Cell(label, href="../" * depth + page.path + ".html" + ("#" + anchor if anchor else ""))
 
 
@@ -643,6 +689,12 @@ def _links_out(site: Site, iri: str) -> list[Cell]:
         if address:
             cells.append(Cell(site.converter.compress(target) or target, address))
     return cells
+
+
+def _first(store: ox.Store, subject: str, predicate: str) -> str:
+    """The least value of ``predicate`` on ``subject``, as text ("" when it has none)."""
+    found = _quads(store, subject, predicate)
+    return _v(found[0].object) if found else ""
 
 
 def _quads(store: ox.Store, subject: str, predicate: str) -> list[ox.Triple]:
@@ -831,11 +883,11 @@ def _source(site: Site, page: Page, depth: int) -> dict[str, object] | None:
     text_iri = _value(page, evidence, _OA + "hasSource")
     start = _value(page, evidence + "/position", _OA + "start")
     end = _value(page, evidence + "/position", _OA + "end")
-    text_page = site.page_of(text_iri) if text_iri else None
-    text = _value(text_page, text_iri, _RDF + "value") if text_page else ""
-    if not (text and text_page and start.isdigit() and end.isdigit()):
+    shown_on = site.page_of(text_iri) if text_iri else None
+    text = _first(site.store, text_iri, _RDF + "value") if shown_on else ""
+    if not (text and start.isdigit() and end.isdigit()):
         return None
-    article = _value(text_page, text_iri, _DCT + "source")
+    article = _first(site.store, text_iri, _DCT + "source")
     abstract = _quads(site.store, article, "https://schema.org/abstract") if article else []
     try:
         shown = excerpt(text, int(start), int(end), _v(abstract[0].object) if abstract else "")
