@@ -32,7 +32,7 @@ from corpus import write_corpus
 from scale import floor, timed
 
 from kg.web.figures import site_pictures
-from kg.web.site import read_site
+from kg.web.site import index_site, open_site
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "pictures-results.md"
@@ -79,7 +79,7 @@ def measure(project: Path, runs: int) -> dict[str, Run]:
     machine weighs on both), and the drawing alone (kg.web.figures.site_pictures): medians."""
     store = ox.Store()
     store.bulk_load(path=str(project / "dist" / "graph.nq"), format=ox.RdfFormat.N_QUADS)
-    site = read_site(store)
+    site = open_site(store, index_site(store))
     found: dict[str, list[Run]] = {"floor": [], "plain": [], "pictures": [], "drawing": []}
     for _ in range(runs):
         found["floor"].append(in_process(lambda: floor(project / "dist")))

@@ -55,7 +55,8 @@ def test_a_second_start_serves_what_the_first_kept(tmp_path: Path) -> None:
     assert KEPT_LINE in second
     (copy,) = copies(cache)
     assert (copy / "site" / "index.html").is_file()
-    assert (copy / "store").is_dir()
+    assert (copy / "store").is_dir() and (copy / "pages").is_dir()
+    assert not (copy / "site" / "doc").exists()  # the documents are made when asked for
     assert oct(cache.stat().st_mode & 0o777) == "0o700"
 
 
@@ -100,6 +101,8 @@ def overwrite(path: Path, at: int, data: bytes) -> None:
         "store file changed, same size",
         "files.sqlite garbage",
         "files.sqlite emptied",
+        "pages' store file changed, same size",
+        "pages.sqlite garbage",
         "record edited",
     ],
 )
@@ -117,6 +120,11 @@ def test_a_damaged_copy_is_made_again_at_start(tmp_path: Path, damage: str) -> N
         overwrite(copy / "files.sqlite", 0, b"not a database at all" * 4)
     elif damage == "files.sqlite emptied":
         (copy / "files.sqlite").write_bytes(b"")
+    elif damage == "pages' store file changed, same size":
+        pages = max((copy / "pages").glob("*.sst"), key=lambda p: p.stat().st_size)
+        overwrite(pages, 20, b"\x00\xff" * 8)
+    elif damage == "pages.sqlite garbage":
+        overwrite(copy / "pages.sqlite", 0, b"not a database at all" * 4)
     else:
         (copy / "record.json").write_text('{"format": 2, "key": "another"}')
     with served(place(tmp_path, "second"), "--no-pictures") as server:
@@ -125,6 +133,7 @@ def test_a_damaged_copy_is_made_again_at_start(tmp_path: Path, damage: str) -> N
         assert answer.status_code == 200
         assert int(answer.text.split()[1]) > 1000
         assert requests.get(f"{server.url}/", timeout=10).status_code == 200
+        assert requests.get(f"{server.url}/doc/ontology.ttl", timeout=10).status_code == 200
         log = stop(server.process)
     assert KEPT_LINE not in log
 

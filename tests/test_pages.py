@@ -23,7 +23,7 @@ from rdflib import Graph, URIRef
 
 from kg.runtime.offline import offline
 from kg.web.excerpt import excerpt
-from kg.web.site import ROOT, Site, _page_html, build_site, read_site
+from kg.web.site import ROOT, Site, _page_html, build_site, index_site, open_site
 
 KGO = ROOT + "ontology#"
 OA = "http://www.w3.org/ns/oa#"
@@ -60,7 +60,7 @@ def rows(store: ox.Store, query: str) -> list[dict[str, str]]:
 @pytest.fixture(scope="module")
 def model(store: ox.Store) -> Site:
     """The site's view of the release: its pages and the release's prefix map."""
-    return read_site(store)
+    return open_site(store, index_site(store))
 
 
 def html_of(site: Path, model: Site, iri: str) -> Path:
@@ -245,7 +245,7 @@ def test_every_status_the_ontology_defines_is_explained(store: ox.Store, release
             changed.add(
                 ox.Quad(quad.subject, quad.predicate, ox.NamedNode(row["status"]), quad.graph_name)
             )
-        site = read_site(changed)
+        site = open_site(changed, index_site(changed))
         page = site.page_of(claim)
         assert page is not None
         assert str(escape(row["meaning"])) in _page_html(site, page), row["status"]

@@ -14,10 +14,13 @@ query's result is a table.
 Each query runs in a process of its own (:mod:`kg.sparql.worker`) within a time and a memory
 limit, at most ``Limits.concurrent`` at once; a request whose ``Host`` is not one the
 application answers for is refused (421: no DNS rebinding); updates and ``SERVICE`` are refused
-from the query's tokens. :func:`create_app` loads the release into a store and writes its site
-beside it, kept for the next start of the same release (:mod:`kg.web.kept`), or, where no copy
-can be kept, in a temporary folder that :meth:`App.close` or the normal end of the process
-removes (the next :func:`create_app` removes what a process killed outright left behind).
+from the query's tokens. :func:`create_app` loads the release into a store, and writes its
+site's front pages and downloads and indexes its pages (:func:`kg.web.site.write_served`),
+kept for the next start of the same release (:mod:`kg.web.kept`), or, where no copy can be
+kept, in a temporary folder that :meth:`App.close` or the normal end of the process removes
+(the next :func:`create_app` removes what a process killed outright left behind). Each
+resource's page and RDF documents are made when they are asked for (the last few kept in
+memory, :data:`MADE_BYTES`), so that a start does not write a document for every resource.
 """
 
 from __future__ import annotations
@@ -27,17 +30,19 @@ import json
 import math
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pyoxigraph as ox
 from curies import Converter
@@ -49,12 +54,12 @@ from kg.sparql import tokens
 from kg.sparql.endpoint import EndpointError
 from kg.sparql.query import run_query
 from kg.sparql.service import PREFIXES, Sizes, describe_service, graph_sizes
-from kg.web.deploy import CORS, PREFLIGHT, Answer, answer
+from kg.web.deploy import CORS, PREFLIGHT, Answer, Damaged, Made, answer
 from kg.web.kept import Kept, kept_copy
 from kg.web.negotiation import accepted_types, negotiate
 from kg.web.protocol import Operation, answer_accept, read_operation, wants_html
 from kg.web.query_page import WORKER_TYPES, Example, query_page, read_examples, results_table
-from kg.web.site import build_site, dataset_value, license_of
+from kg.web.site import Documents, dataset_value, license_of, open_served, write_served
 
 __all__ = [
     "LOOPBACK",
@@ -79,6 +84,7 @@ _TEXT = "text/plain; charset=utf-8"
 _METHODS = "GET, HEAD, POST, OPTIONS"
 _OTHER_HOST = "this server does not answer for that host\n"
 
+T = TypeVar("T")
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
 
@@ -190,6 +196,8 @@ class Endpoint:
     title: str = "drugclaims"  # the release's title, on the query page
     #: whether a file of the site holds the bytes it was written with (a kept copy's check)
     check: Callable[[Path, str], bool] | None = None
+    #: the resources' documents, made when they are asked for
+    made: Made | None = None
 
     def stop_workers(self) -> None:
         """Kill every query still running."""
@@ -239,6 +247,7 @@ def respond(
             request=headers,
             modified=endpoint.issued,
             check=endpoint.check,
+            made=endpoint.made,
         )
     operation = read_operation(query_string, headers.get("content-type", ""), body)
     if operation.update:
@@ -395,13 +404,14 @@ def create_app(
     pictures: bool = True,
 ) -> App:
     """The application of the release folder ``release`` (default: ``$KG_RELEASE``, else
-    ``dist``): its store and site, kept from an earlier start or written now (kept for the
-    next, :mod:`kg.web.kept`, else in a new temporary folder). It answers requests
+    ``dist``): its store and site, kept from an earlier start or made now (kept for the
+    next, :mod:`kg.web.kept`, else in a new temporary folder; only a copy made now reads and
+    checks every file of the release). It answers requests
     whose Host is one of ``hosts`` (default: ``$KG_HOSTS``, names separated by commas, each
     with or without its port) and, when ``bound`` to an address and port, that address's
     names; nothing else. The query page offers the ``*.rq`` files of the folder ``examples``
     (default: ``$KG_QUERIES``, else the ``queries`` folder beside the release's, if any). Its
-    site has ``pictures`` (:func:`kg.web.site.build_site`).
+    pages have ``pictures`` (:func:`kg.web.site.build_site`).
 
     :raises EndpointError: the release cannot be loaded
     :raises InputError: an example query cannot be read
@@ -415,25 +425,30 @@ def create_app(
     (work / OWNER).write_text(str(os.getpid()), encoding="ascii")
     kept: Kept | None = None
     try:
-        checked = read_release(folder)  # read once: the site and the endpoint share its bytes
+        description = _description(folder)
 
-        def make(site: Path, store: Path) -> None:
-            build_site(folder, site, sparql_endpoint="/query", pictures=pictures, checked=checked)
-            load_store(checked["graph.nq"], store)
+        def make(target: Path) -> None:
+            checked = read_release(folder)  # every listed file, as listed
+            if checked[DESCRIPTION] != description:
+                raise EndpointError(f"{folder}: the release changed while kg serve read it")
+            write_served(folder, checked, target, pictures=pictures)
+            load_store(checked["graph.nq"], target / "store")
 
         for attempt in (1, 2):
-            kept = kept_copy(checked[DESCRIPTION], pictures, make, say)
+            kept = kept_copy(description, pictures, make, say)
             if kept is not None:
-                site, store = kept.site, kept.store
+                made = kept.folder
                 if not kept.made:
                     say(f"kg: the site and store kept from an earlier start ({kept.folder})")
             else:
-                site, store = work / "site", work / "store"
-                make(site, store)
+                made = work / "made"
+                made.mkdir()
+                make(made)
             try:
-                facts = _facts(store)
+                facts = _facts(made / "store")
+                documents = open_served(made, pictures=pictures)
                 break
-            except (OSError, RuntimeError) as error:  # the kept store's storage is damaged
+            except (OSError, RuntimeError, sqlite3.Error) as error:  # damaged storage
                 if kept is None or attempt == 2:
                     raise EndpointError(f"the release's store cannot be read: {error}") from error
                 say(f"kg: the kept store cannot be read ({error}): made again")
@@ -449,8 +464,8 @@ def create_app(
     wanted = list(hosts) or [h.strip() for h in os.environ.get("KG_HOSTS", "").split(",") if h]
     names = allowed_hosts(*bound, wanted) if bound else frozenset(h.lower() for h in wanted)
     endpoint = Endpoint(
-        store,
-        site,
+        made / "store",
+        made / "site",
         facts.licence,
         chosen,
         names,
@@ -462,10 +477,70 @@ def create_app(
         converter=facts.converter,
         title=facts.title or "drugclaims",
         check=_checker(kept),
+        made=_Served(documents, kept),
     )
     app = App(endpoint, work, kept)
     atexit.register(app.close)
     return app
+
+
+def _description(folder: Path) -> bytes:
+    """The release's description (void.ttl, which lists every other file with its size and
+    SHA-256): what names its kept copy. Only a copy to be made reads the other files.
+
+    :raises InputError: the folder is no release (as :func:`read_release` says why)
+    """
+    try:
+        return (folder / DESCRIPTION).read_bytes()
+    except OSError:
+        read_release(folder)  # says what is wrong with the folder
+        raise
+
+
+class _Served:
+    """The resources' documents, made when asked for and the last few kept in memory (at
+    most :data:`MADE_BYTES`); a document that cannot be made from the kept copy (its store or
+    index damaged) is refused, and the copy is made again at the next start."""
+
+    def __init__(self, documents: Documents, kept: Kept | None) -> None:
+        self.documents = documents
+        self.kept = kept
+        self._made: OrderedDict[str, bytes] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def has(self, path: str) -> bool:
+        return self._read(self.documents.has, path)
+
+    def document(self, path: str) -> bytes | None:
+        with self._lock:
+            found = self._made.get(path)
+            if found is not None:
+                self._made.move_to_end(path)
+                return found
+        data = self._read(self.documents.document, path)
+        if data is not None and len(data) <= MADE_BYTES // 8:
+            with self._lock:
+                if path not in self._made:
+                    self._made[path] = data
+                    self._size += len(data)
+                while self._size > MADE_BYTES:
+                    _, dropped = self._made.popitem(last=False)
+                    self._size -= len(dropped)
+        return data
+
+    def _read(self, read: Callable[[str], T], path: str) -> T:
+        try:
+            return read(path)
+        except (OSError, RuntimeError, sqlite3.Error) as error:
+            say(f"kg: {path}: cannot be made from the kept store ({error}); not served")
+            if self.kept is not None:
+                self.kept.discard()
+            raise Damaged(path) from error
+
+
+#: How many bytes of documents made on demand are kept in memory for the next request.
+MADE_BYTES = 64 << 20
 
 
 def remove_orphans() -> None:

@@ -36,6 +36,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from kg.errors import InputError
@@ -158,6 +159,7 @@ def answer(
     request: Mapping[str, str] | None = None,
     modified: float | None = None,
     check: Callable[[Path, str], bool] | None = None,
+    made: Made | None = None,
 ) -> Answer:
     """The answer to a GET for ``path`` from the site in folder ``site``: a path the file
     system refuses (a name too long for it) is simply not found. ``request``: the request's
@@ -165,11 +167,33 @@ def answer(
     ``modified``: when the release was issued (seconds since the epoch), the files'
     ``Last-Modified`` (else each file's own time); ``check(file, sha256)``: whether a file
     about to be served holds the bytes it was written with (a file that does not is not
-    served: 500)."""
+    served: 500); ``made``: the resources' documents (``doc/…``) when they are made on demand
+    rather than files of ``site`` (a document that cannot be made, :class:`Damaged`: 500)."""
     try:
-        return _answer(site, path, accept, license_iri, request or {}, modified, check)
+        return _answer(site, path, accept, license_iri, request or {}, modified, check, made)
+    except Damaged:
+        return _damaged()
     except OSError:
         return _not_found(site, check)
+
+
+class Made(Protocol):
+    """A site's documents made when they are asked for (:class:`kg.web.site.Documents`)."""
+
+    def has(self, path: str) -> bool:
+        """Whether the site has the document at ``path`` (``doc/….ttl`` …)."""
+        ...
+
+    def document(self, path: str) -> bytes | None:
+        """The document at ``path``, made now; None when the site has none there.
+
+        :raises Damaged: what it is made from cannot be read
+        """
+        ...
+
+
+class Damaged(Exception):
+    """What a document is made from cannot be read (a damaged store): it is not served."""
 
 
 #: On every answer of the site: any web page may read the data (it is public), and a script
@@ -221,6 +245,7 @@ def _answer(
     request: Mapping[str, str],
     modified: float | None,
     check: Callable[[Path, str], bool] | None,
+    made: Made | None = None,
 ) -> Answer:
     if "\x00" in path or "/../" in path + "/" or "/./" in path + "/" or "//" in path:
         return _not_found(site, check)
@@ -229,7 +254,8 @@ def _answer(
         fmt = negotiate(accept)
         if fmt is None:
             return not_acceptable()
-        if not (site / f"{document[1:]}.{fmt.extension}").is_file():
+        name = f"{document[1:]}.{fmt.extension}"
+        if not ((site / name).is_file() or (made is not None and made.has(name))):
             return _not_found(site, check)
         return Answer(
             303,
@@ -261,9 +287,13 @@ def _answer(
         stem, extension = path.rsplit(".", 1)
         fmt = _BY_EXTENSION.get(extension)
         target = site / path[1:]
+        link = ("Link", signposting(stem, license_iri))
         if fmt is not None and target.is_file():
-            link = ("Link", signposting(stem, license_iri))
             return file(target, fmt.content_type, (("Vary", "Accept"), link))
+        if fmt is not None and made is not None:
+            data = made.document(path[1:])
+            if data is not None:
+                return file.made(data, fmt.content_type, (("Vary", "Accept"), link))
     return _not_found(site, check)
 
 
@@ -290,13 +320,28 @@ class _File:
         self, path: Path, content_type: str, headers: tuple[tuple[str, str], ...] = ()
     ) -> Answer:
         data = path.read_bytes()
-        when = self.modified if self.modified is not None else path.stat().st_mtime
-        when = min(when, time.time())  # never a date in the future (RFC 9110 8.8.2.1)
         tag = etag(data)
         if self.check is not None and not self.check(path, tag.strip('"')):
-            body = DAMAGED.encode("ascii")
-            headers = (("Content-Type", "text/plain; charset=utf-8"), *CORS)
-            return Answer(500, (*headers, ("Content-Length", str(len(body)))), body)
+            return _damaged()
+        when = self.modified if self.modified is not None else path.stat().st_mtime
+        return self._answer(data, tag, when, content_type, headers)
+
+    def made(
+        self, data: bytes, content_type: str, headers: tuple[tuple[str, str], ...] = ()
+    ) -> Answer:
+        """The answer with a document made now (its time: the release's, else now)."""
+        when = self.modified if self.modified is not None else time.time()
+        return self._answer(data, etag(data), when, content_type, headers)
+
+    def _answer(
+        self,
+        data: bytes,
+        tag: str,
+        when: float,
+        content_type: str,
+        headers: tuple[tuple[str, str], ...],
+    ) -> Answer:
+        when = min(when, time.time())  # never a date in the future (RFC 9110 8.8.2.1)
         validators = (
             ("ETag", tag),
             ("Last-Modified", formatdate(when, usegmt=True)),
@@ -316,6 +361,12 @@ class _File:
             ),
             data,
         )
+
+
+def _damaged() -> Answer:
+    body = DAMAGED.encode("ascii")
+    headers = (("Content-Type", "text/plain; charset=utf-8"), *CORS)
+    return Answer(500, (*headers, ("Content-Length", str(len(body)))), body)
 
 
 def etag(data: bytes) -> str:

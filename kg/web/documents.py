@@ -75,12 +75,12 @@ def load_release(files: Mapping[str, bytes], path: Path | None = None) -> ox.Sto
     store = ox.Store(str(path)) if path is not None else ox.Store()
     store.bulk_load(input=files["graph.nq"], format=ox.RdfFormat.N_QUADS)
     if "void.ttl" in files:
-        store.extend(
+        store.bulk_extend(
             ox.Quad(q.subject, q.predicate, q.object)
             for q in _parse("void.ttl", files["void.ttl"], ox.RdfFormat.TURTLE)
         )
     if "nanopubs.trig" in files:
-        store.extend(
+        store.bulk_extend(
             _nanopub_quads(_parse("nanopubs.trig", files["nanopubs.trig"], ox.RdfFormat.TRIG))
         )
     return store
@@ -113,9 +113,9 @@ def _nanopub_quads(found: list[ox.Quad]) -> Iterator[ox.Quad]:
 def named_graphs(store: ox.Store) -> set[str]:
     """The named graphs of the release under the site's root."""
     return {
-        q.graph_name.value
-        for q in store
-        if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value.startswith(ROOT)
+        name.value
+        for name in store.named_graphs()
+        if isinstance(name, ox.NamedNode) and name.value.startswith(ROOT)
     }
 
 

@@ -34,7 +34,7 @@ from kg.web.pictures import (
     entity_dot,
 )
 
-__all__ = ["Pictures", "page_picture", "site_pictures"]
+__all__ = ["Pictures", "index_charts", "page_picture", "site_pictures"]
 
 #: Properties of a claim its diagram does not show as qualifiers: its parts, status, evidence,
 #: the claims it conflicts with (its page lists them), and the links the site adds.
@@ -231,6 +231,12 @@ def _entity_caption(figure: EntityFigure, counted: Counter[End]) -> str:
     )
     total = sum(counted.values())
     return f"{total} claim{'s' if total != 1 else ''}: " + "; ".join(said) + tail + "."
+
+
+def index_charts(store: ox.Store, labels: Mapping[str, str], converter: Converter) -> list[Picture]:
+    """The home page's charts of the release in ``store`` (what :func:`site_pictures` draws
+    for it)."""
+    return _index_charts(store, _Words(labels, converter))
 
 
 def _index_charts(store: ox.Store, words: _Words) -> list[Picture]:

@@ -1,22 +1,25 @@
-"""What ``kg serve`` keeps between its runs: the site and the store it made for a release, so
-that serving the same release again starts in about the time it takes to check the release,
-not to write its site again.
+"""What ``kg serve`` keeps between its runs: what it made for a release (the site's front
+pages and downloads, the endpoint's store, the store and index its pages are made from on
+demand, :func:`kg.web.site.write_served`), so that serving the same release again starts in
+about the time it takes to open them, not to make them again.
 
 A kept copy is a folder of the user's cache (``$KG_SERVE_CACHE``, else
 ``$XDG_CACHE_HOME/kg/serve``, else ``~/.cache/kg/serve``; made private, mode 0700, and used only
 when it is a real folder of this user that no one else may write) named after what decides
 its content: the release's description (``void.ttl``, which lists the size and SHA-256 of
 every other file of the release, so the same description means the same release), whether
-pages have pictures, and the program (kg's source, Oxigraph's version). It holds the site, the
-store, ``files.sqlite`` (the SHA-256 of every file of the site) and ``record.json``, written
-last, which records ``files.sqlite`` and the store's files (:mod:`kg.runtime.checked`: each
-file's SHA-256 and its identity when hashed).
+pages have pictures, and the program (kg's source, Oxigraph's version). It holds the site
+(``site/``), the endpoint's store (``store/``), the pages' store and index (``pages/``,
+``pages.sqlite``), ``files.sqlite`` (the SHA-256 of every file of the site) and
+``record.json``, written last, which records ``files.sqlite``, ``pages.sqlite`` and the stores'
+files (:mod:`kg.runtime.checked`: each file's SHA-256 and its identity when hashed).
 
-A copy is trusted only when its record is sound and ``files.sqlite`` and the store are exactly
-the files it records (the same identity, or the same bytes); a file of the site is checked
-each time it is served: its bytes are hashed for its ``ETag`` anyway, and a file whose hash is
-not the one ``files.sqlite`` holds is not served (:meth:`Kept.check`), and the copy is then
-made again at the next start. A copy is made in a temporary folder and renamed into place; a
+A copy is trusted only when its record is sound and ``files.sqlite``, ``pages.sqlite`` and the
+stores are exactly the files it records (the same identity, or the same bytes); a file of the
+site is checked each time it is served: its bytes are hashed for its ``ETag`` anyway, and a
+file whose hash is not the one ``files.sqlite`` holds is not served (:meth:`Kept.check`), and
+the copy is then made again at the next start; so is a copy whose pages' store or index fails
+while a page is made from them. A copy is made in a temporary folder and renamed into place; a
 process that serves one holds a shared lock on it, so that another never removes it
 meanwhile, and a start that would have to make again a copy another holds makes one of its
 own, for itself, instead of waiting. At most :data:`KEEP` copies are kept, the least recently
@@ -49,17 +52,19 @@ from kg.runtime import checked
 __all__ = ["KEEP", "Kept", "cache_root", "kept_copy"]
 
 #: The kept copies' format; a copy of another format is made again.
-FORMAT = 2
+FORMAT = 3
 #: How many copies are kept (different releases, or the same with and without pictures).
 KEEP = 3
 _RECORD = "record.json"
 _FILES = "files.sqlite"
+_PAGES = "pages.sqlite"
 #: The name of a kept copy: nothing else in the cache folder is touched.
 _COPY = re.compile(r"[0-9a-f]{32}")
 
 
 class Kept:
-    """A sound kept copy, locked (shared) until :meth:`close`: its ``site`` and ``store``."""
+    """A sound kept copy, locked (shared) until :meth:`close`: its ``folder``'s ``site`` and
+    ``store``."""
 
     def __init__(self, folder: Path, lock: IO[bytes], made: bool) -> None:
         self.folder = folder
@@ -126,11 +131,12 @@ def cache_root() -> tuple[Path | None, str]:
 def kept_copy(
     description: bytes,
     pictures: bool,
-    make: Callable[[Path, Path], None],
+    make: Callable[[Path], None],
     say: Callable[[str], None] = lambda line: None,
 ) -> Kept | None:
     """The kept copy of the release whose ``void.ttl`` is ``description``: found sound, or made
-    now by ``make(site, store)`` (which writes both folders); None when there is no place to
+    now by ``make(folder)`` (which writes its ``site/``, ``store/``, ``pages/`` and
+    ``pages.sqlite``, :func:`kg.web.site.write_served`); None when there is no place to
     keep one, or another run holds the copy that would have to be made again (the caller then
     makes a copy for this run alone, as before). ``say`` tells the user what it waits for and
     why a copy is not kept.
@@ -217,14 +223,15 @@ def _is_sound(folder: Path, key: str) -> bool:
 
 
 def _kept_files(folder: Path) -> list[str]:
-    """The files a record lists: files.sqlite and the store's."""
-    return [_FILES, *(f"store/{name}" for name in checked.store_files(folder / "store"))]
+    """The files a record lists: files.sqlite, pages.sqlite and the stores'."""
+    stores = [f"{s}/{name}" for s in ("store", "pages") for name in checked.store_files(folder / s)]
+    return [_FILES, _PAGES, *stores]
 
 
-def _make(root: Path, folder: Path, key: str, make: Callable[[Path, Path], None]) -> None:
+def _make(root: Path, folder: Path, key: str, make: Callable[[Path], None]) -> None:
     work = Path(tempfile.mkdtemp(prefix=".making-", dir=root))
     try:
-        make(work / "site", work / "store")
+        make(work)
         with contextlib.closing(sqlite3.connect(work / _FILES)) as hashes:
             hashes.execute("CREATE TABLE files (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL)")
             hashes.executemany("INSERT INTO files VALUES (?, ?)", _hashes(work / "site"))

@@ -143,6 +143,8 @@ class PageIndex:
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
         self._lock = threading.Lock()
+        # a page links the same terms as the next one: their pages are looked up once
+        self.path = lru_cache(maxsize=1 << 16)(self._path)  # type: ignore[method-assign]
 
     @classmethod
     def open(cls, path: Path) -> PageIndex:
@@ -156,6 +158,9 @@ class PageIndex:
 
     def path(self, iri: str) -> str | None:
         """The document path of the page of ``iri``, if it has one."""
+        return self._path(iri)
+
+    def _path(self, iri: str) -> str | None:
         found = self._rows("SELECT path FROM page WHERE iri = ?", iri)
         return found[0][0] if found else None
 

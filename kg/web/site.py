@@ -68,7 +68,7 @@ from kg.web.downloads import (
     web_address,
 )
 from kg.web.excerpt import excerpt
-from kg.web.figures import Pictures, site_pictures
+from kg.web.figures import Pictures, index_charts, page_picture, site_pictures
 from kg.web.markup import KINDS, article_markup, dataset_markup, entity_markup, script_text
 from kg.web.negotiation import FORMATS
 from kg.web.pageindex import Labels, Lookup, Page, PageIndex, Pages, holders, make_index
@@ -87,8 +87,10 @@ __all__ = [
     "front_files",
     "index_site",
     "offer",
+    "open_served",
     "open_site",
     "prepare_site",
+    "write_served",
 ]
 
 _ONTOLOGY = ROOT + "ontology"
@@ -128,8 +130,13 @@ class Site:
     listings: Mapping[str, str] = field(default_factory=dict)
 
     def page_of(self, iri: str) -> Page | None:
-        """The page that shows ``iri`` (the page of the shortest IRI it is minted under), by
-        its resource and path alone: its triples are read by ``pages[iri]``."""
+        """The page that shows ``iri``: the page of the shortest IRI it is minted under."""
+        found = self.place_of(iri)
+        return self.pages[found.iri] if found else None
+
+    def place_of(self, iri: str) -> Page | None:
+        """The page that shows ``iri`` by its resource and path alone, without its triples
+        (what a link to it needs)."""
         found = holders(iri, self.pages)
         path = self.pages.index.path(found[-1]) if found else None
         return Page(found[-1], path) if path is not None else None
@@ -291,6 +298,76 @@ def build_site(
     return len(site.pages), site.license
 
 
+def write_served(
+    release: Path, checked: Mapping[str, bytes], folder: Path, *, pictures: bool = True
+) -> None:
+    """Write into ``folder`` what ``kg serve`` serves the release in ``release`` from (``checked``:
+    its files as :func:`kg.formats.listing.read_release` read them): ``site/``, the front
+    pages and the downloads (:func:`front_files`; the SPARQL endpoint at ``/query``);
+    ``pages/`` and ``pages.sqlite``, the store and index each resource's documents are made
+    from when they are asked for (:func:`open_served`). Not the documents themselves (their
+    number grows with the corpus, and so would the time to the first answer), but those of the
+    few entities that more than :data:`HUB_CLAIMS` claims are about.
+
+    :raises InputError: as :func:`prepare_site`
+    :raises GraphvizError: ``pictures`` and Graphviz's ``dot`` is missing or fails
+    """
+    made = prepare_site(release, checked, store=folder / "pages", index=folder / "pages.sqlite")
+    site = made.site
+    charts = index_charts(site.store, site.labels, site.converter) if pictures else []
+    files = made.downloads | front_files(site, made.claims, charts, None, "/query")
+    documents = Documents(site, made.graphs, _picture(site, pictures))
+    for iri in _hubs(site):  # made once here: each would take seconds on demand
+        files |= documents.of(site.pages[iri])
+    write_release(files, folder / "site")
+    site.pages.index.close()
+    site.store.flush()
+
+
+#: The number of claims about an entity above which ``kg serve`` makes its documents when it
+#: starts, not when they are asked for (its page counts and draws them all).
+HUB_CLAIMS = 1000
+
+
+def _hubs(site: Site) -> list[str]:
+    """The entities with a page that more than :data:`HUB_CLAIMS` claims are about."""
+    found = run_query(
+        site.store,
+        f"SELECT ?e WHERE {{ ?c a <{_KGO}Claim> ; <{_BIOLINK}subject>|<{_BIOLINK}object> ?e }} "
+        f"GROUP BY ?e HAVING (COUNT(DISTINCT ?c) > {HUB_CLAIMS}) ORDER BY ?e",
+    )
+    hubs = (_v(row["e"]) for row in found)  # type: ignore[attr-defined]
+    return [iri for iri in hubs if iri in site.pages]
+
+
+def _picture(site: Site, pictures: bool) -> Callable[[str], Picture | None]:
+    """A page's picture, drawn when it is made (none without ``pictures``)."""
+
+    def picture(iri: str) -> Picture | None:
+        return page_picture(site.store, iri, site.labels, site.converter) if pictures else None
+
+    return picture
+
+
+def open_served(folder: Path, *, pictures: bool = True) -> Documents:
+    """The documents of the resources of the release that :func:`write_served` wrote into
+    ``folder``, each made when it is asked for (with its picture, drawn then, with
+    ``pictures``).
+
+    :raises OSError, RuntimeError: the store or the index cannot be read (damaged)
+    """
+    store = ox.Store.read_only(str(folder / "pages"))
+    index = PageIndex.open(folder / "pages.sqlite")
+    site = open_site(store, index)
+    if site.version:
+        offered = folder / "site" / "download" / site.version
+        names = {p.name: b"" for p in offered.iterdir() if p.is_file()} if offered.is_dir() else {}
+        void = offered / "void.ttl"
+        offer(site, {**names, "void.ttl": void.read_bytes()} if void.is_file() else names)
+
+    return Documents(site, named_graphs(store), _picture(site, pictures))
+
+
 @dataclass
 class Prepared:
     """What a site is made from: the site, the release's named graphs, its claims, and the
@@ -323,7 +400,7 @@ def prepare_site(
     loaded = load_release(checked, store)
     version = _release_version(loaded)
     graphs = named_graphs(loaded)
-    loaded.extend(site_statements(loaded, version))
+    loaded.bulk_extend(site_statements(loaded, version))
     site = open_site(loaded, index_site(loaded, index))
     claims = claim_rows(loaded)
     site.pages.index.add_listings(entity_listings(site, claims))
@@ -339,8 +416,8 @@ def prepare_site(
 
 
 def offer(site: Site, files: Mapping[str, bytes]) -> None:
-    """Let the site offer the release's ``files`` (by name) for download, where its void.ttl
-    says they are published."""
+    """Let the site offer the release's ``files`` (by name; their bytes are not read but
+    void.ttl's) for download, where its void.ttl says they are published."""
     site.files = tuple(n for n in RELEASE_FILES if n in files)
     site.downloads = tuple(read_downloads(files.get("void.ttl")))
 
@@ -416,16 +493,20 @@ class Documents:
             return _jsonld(triples)
         return _rdfxml(triples, self.prefixes)
 
+    def has(self, path: str) -> bool:
+        """Whether the site has a document at ``path`` (``doc/….html``, ``.ttl`` …)."""
+        return self._resource(path) is not None
+
     def document(self, path: str) -> bytes | None:
-        """The document at ``path`` in the site (``doc/….html``, ``.ttl`` …), made now; None
-        when the site has no such document."""
-        stem, _, extension = path.rpartition(".")
-        if extension not in _EXTENSIONS:
-            return None
-        iri = self.site.pages.index.iri_of(stem)
+        """The document at ``path`` in the site, made now; None when it has no such one."""
+        iri = self._resource(path)
         if iri is None:
             return None
-        return self.of(self.site.pages[iri], (extension,))[path]
+        return self.of(self.site.pages[iri], (path.rpartition(".")[2],))[path]
+
+    def _resource(self, path: str) -> str | None:
+        stem, _, extension = path.rpartition(".")
+        return self.site.pages.index.iri_of(stem) if extension in _EXTENSIONS else None
 
 
 def _release_version(store: ox.Store) -> str | None:
@@ -579,7 +660,7 @@ def _depth(path: str) -> int:
 def _link(site: Site, iri: str, depth: int) -> Cell:
     """A link to the page of ``iri`` (its label as text), or the IRI itself as code."""
     label = site.labels.get(iri) or site.converter.compress(iri) or iri
-    page = site.page_of(iri)
+    page = site.place_of(iri)
     if page is None:  # an outside IRI the release says nothing of: a link out, if it may be
         address = web_address(iri)
         return Cell(label, href=address) if address else Cell(label, code=True)
@@ -883,7 +964,7 @@ def _source(site: Site, page: Page, depth: int) -> dict[str, object] | None:
     text_iri = _value(page, evidence, _OA + "hasSource")
     start = _value(page, evidence + "/position", _OA + "start")
     end = _value(page, evidence + "/position", _OA + "end")
-    shown_on = site.page_of(text_iri) if text_iri else None
+    shown_on = site.place_of(text_iri) if text_iri else None
     text = _first(site.store, text_iri, _RDF + "value") if shown_on else ""
     if not (text and start.isdigit() and end.isdigit()):
         return None
@@ -932,7 +1013,7 @@ def _claims_citing(site: Site, iri: str, depth: int) -> list[tuple[str, list[Cel
     for quad in site.store.quads_for_pattern(
         None, ox.NamedNode(_BIOLINK + "publications"), ox.NamedNode(iri)
     ):
-        if site.page_of(_v(quad.subject)) is not None:
+        if site.place_of(_v(quad.subject)) is not None:
             groups[_status_of(site, quad.subject)].add(_link(site, _v(quad.subject), depth))
     return _grouped(groups)
 
