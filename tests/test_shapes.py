@@ -141,11 +141,11 @@ def test_rudof_sends_every_invalid_fixture_to_pyshacl(fixture: Path, release: Pa
     pySHACL judged alone), and pass the units of the valid release."""
     shapes = read_shapes(SHAPE_FILES)
     store = store_of(release)
-    assert {rudof_conforms(shapes, *u) for u in validation_units(graphs_of(store, release))} == {
-        True
-    }
+    units = validation_units(shapes, graphs_of(store, release))
+    assert {rudof_conforms(shapes, *u) for u in units} == {True}
     store.update(fixture.read_text(encoding="utf-8"))
-    verdicts = [rudof_conforms(shapes, *u) for u in validation_units(graphs_of(store, release))]
+    units = validation_units(shapes, graphs_of(store, release))
+    verdicts = [rudof_conforms(shapes, *u) for u in units]
     assert None not in verdicts
     assert False in verdicts
 

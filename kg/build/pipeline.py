@@ -35,7 +35,6 @@ from kg.build.units import (
     merge_verdicts,
     readings_of,
     scheduler_hosts,
-    shared_unit,
     validate_shared,
 )
 from kg.curation.catalogue import load_biolink_prefixes
@@ -196,11 +195,11 @@ def _build(
         str(DATASET_GRAPH): nt_lines(description),
     }
     del description  # an rdflib graph as large as the corpus: its lines serve from here
-    unit = shared_unit(graphs, (line for r in results for line in r.article_lines))
-    # the shared unit grows with the corpus (the description names every source): it is
-    # validated on a thread (rudof lets go of the GIL) while the release is assembled
+    articles = {f"<{r.article}>": r.article_lines for r in results}
+    # the shared graphs are validated in parts of bounded size (the description names every
+    # source), on a thread (rudof lets go of the GIL) while the release is assembled
     with ThreadPoolExecutor(max_workers=1) as thread:
-        shared_verdict = thread.submit(validate_shared, shapes, unit, cache)
+        shared_verdict = thread.submit(validate_shared, shapes, graphs, articles, cache)
 
         assert context.kgx is not None
         # the ranks decide where a statement two graphs hold is kept (the sources' rank 2)

@@ -68,8 +68,9 @@ from kg.runtime.offline import offline
 from kg.runtime.processes import die_with_parent
 from kg.runtime.progress import Progress
 from kg.sparql.query import load_store
+from kg.validation.partition import shared_parts
 from kg.validation.report import Report, ReportRow, merge_rows, trace
-from kg.validation.shacl import check_unit, load_shapes, read_shapes, validate
+from kg.validation.shacl import check_unit, load_shapes, parse_shapes, read_shapes, validate
 from kg.views import Readings, views_of
 
 __all__ = [
@@ -82,7 +83,7 @@ __all__ = [
     "graphs_of_release",
     "report_graphs",
     "scheduler_hosts",
-    "shared_unit",
+    "shared_units",
     "source_unit",
     "validate_files",
     "validate_graphs",
@@ -239,7 +240,7 @@ def build_source(context: SourceContext, files: SourceFiles) -> SourceResult:
         document=source.path.rsplit("/", 1)[-1],
         claims=len(source.claims),
         lines=tuple(lines),
-        article_lines=tuple(closure_of(_reached(articles, found), found)),
+        article_lines=tuple(article_closure(articles, found)),
         verdict=verdict,
         nodes=jsonld_nodes(graph, context.jsonld_context, context.converter),
         nanopubs=source_nanopubs(lines, views, context.nanopubs) if context.nanopubs else None,
@@ -259,6 +260,13 @@ def _links(lines: Iterable[str], catalogue: Catalogue) -> tuple[tuple[str, str, 
     links = {f"<{q.property}>" for q in catalogue.qualifiers.values() if q.kind == "claim"}
     found = (terms_of(line) for line in lines)
     return tuple(terms for terms in found if terms[1] in links)
+
+
+def article_closure(articles: Sequence[str], found: Mapping[str, Sequence[str]]) -> list[str]:
+    """The lines of ``articles`` (terms) and of the nodes of the source they lead to
+    (``found``: the source's lines by subject, :func:`kg.rdf.lines.closures`): what the shared
+    units validate an article with."""
+    return closure_of(_reached(articles, found), found)
 
 
 def _reached(start: Sequence[str], found: Mapping[str, Sequence[str]]) -> list[str]:
@@ -296,9 +304,18 @@ def context_lines(ontology: Iterable[str], description: Sequence[str]) -> tuple[
     return (*ontology, *(line for line in description if line.split(" ", 1)[0] in declared))
 
 
-def shared_unit(graphs: Mapping[str, Sequence[str]], article_lines: Iterable[str]) -> bytes:
-    """The validation unit of the shared graphs, with the articles the description names."""
-    return nt_bytes(*(graphs.get(name, ()) for name in _SHARED), article_lines)
+def shared_units(
+    shapes: Shapes, graphs: Mapping[str, Sequence[str]], articles: Mapping[str, Sequence[str]]
+) -> list[tuple[bytes, bytes]]:
+    """The validation units of the shared graphs, with the articles the description names
+    (``articles``: each article's lines, by its IRI as a term, ``<…>``), each as (unit, the base
+    it is validated on): parts of bounded size when the shapes allow it
+    (:func:`kg.validation.partition.shared_parts`), else one unit."""
+    ontology, catalogue, description = (graphs.get(name, ()) for name in _SHARED)
+    parts = shared_parts(ontology, catalogue, description, articles, parse_shapes(shapes))
+    if parts is not None:
+        return parts
+    return [(nt_bytes(ontology, catalogue, description, *articles.values()), b"")]
 
 
 def build_sources(
@@ -399,18 +416,21 @@ def graphs_of_release(store: ox.Store) -> Graphs | None:
     return graphs
 
 
-def validation_units(graphs: Mapping[str, Sequence[str]]) -> list[tuple[bytes, bytes]]:
+def validation_units(
+    shapes: Shapes, graphs: Mapping[str, Sequence[str]]
+) -> list[tuple[bytes, bytes]]:
     """The validation units of a release's graphs, each as (unit, the base it is validated
-    on): the shared one, then one per source."""
+    on): the shared ones (:func:`shared_units`), then one per source."""
     catalogue = closures(graphs.get(str(CATALOGUE_GRAPH), ()))
     context = context_lines(graphs.get(str(ONTOLOGY_GRAPH), ()), graphs.get(str(DATASET_GRAPH), ()))
     sources = [lines for name, lines in graphs.items() if name not in _SHARED]
-    articles = []
+    articles: dict[str, list[str]] = {}
     for lines in sources:
         found = closures(lines)
-        articles += closure_of(subjects_typed(lines, str(BIOLINK.Article)), found)
+        for article in subjects_typed(lines, str(BIOLINK.Article)):
+            articles.setdefault(article, []).extend(article_closure([article], found))
     base = nt_bytes(context)
-    units = [(shared_unit(graphs, articles), b"")]
+    units = shared_units(shapes, graphs, articles)
     units += [(source_unit(lines, catalogue), base) for lines in sources]
     return units
 
@@ -420,7 +440,7 @@ def validate_graphs(
 ) -> Report:
     """Validate a release's graphs unit by unit, as ``kg build`` does; the verdict and rows."""
     shapes = read_shapes(shape_files)
-    units = validation_units(graphs)
+    units = validation_units(shapes, graphs)
     verdicts = [
         v
         for chunk in _map(_validate_chunk, shapes, _chunks(units, jobs), jobs, None)
@@ -435,7 +455,7 @@ def report_graphs(
     """Validate a release's graphs unit by unit (``kg validate``), keeping the SHACL report of
     every unit that does not conform, merged into one report."""
     shapes = read_shapes(shape_files)
-    units = validation_units(graphs)
+    units = validation_units(shapes, graphs)
     graph = Graph()
     verdicts: list[Verdict] = []
     progress = Progress(len(units), "parts validated")
@@ -567,18 +587,38 @@ def dask_executor(address: str) -> Iterator[Executor]:
         client.close()
 
 
-def validate_shared(shapes: Shapes, unit: bytes, cache: Path | None) -> Verdict:
-    """The verdict on the shared unit, from the cache when it holds it."""
+def validate_shared(
+    shapes: Shapes,
+    graphs: Mapping[str, Sequence[str]],
+    articles: Mapping[str, Sequence[str]],
+    cache: Path | None,
+) -> Verdict:
+    """The verdict on the shared units (:func:`shared_units`), each from the cache when it
+    holds it: a build that changed one source validates again only the part that holds it."""
     entries = EntryCache(cache, "verdicts")
-    key = context_digest((), shapes) + hashlib.sha256(unit).hexdigest()
-    key = hashlib.sha256(key.encode()).hexdigest()
+    digest = context_digest((), shapes)
+    verdicts = []
+    for unit, base in shared_units(shapes, graphs, articles):
+        unit_hash = hashlib.sha256(hashlib.sha256(base).digest() + unit).hexdigest()
+        key = hashlib.sha256((digest + unit_hash).encode()).hexdigest()
+        found = _cached_verdict(entries, key)
+        verdicts.append(found or _validated(entries, key, shapes, unit, base))
+    merged = merge_verdicts(verdicts)
+    return merged.conforms, merged.rows
+
+
+def _cached_verdict(entries: EntryCache, key: str) -> Verdict | None:
     content = entries.get(key)
-    if content is not None:
-        try:
-            return verdict_of(content)
-        except (ValueError, KeyError, TypeError):
-            pass
-    verdict = _validate_unit(shapes, unit)
+    if content is None:
+        return None
+    try:
+        return verdict_of(content)
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _validated(entries: EntryCache, key: str, shapes: Shapes, unit: bytes, base: bytes) -> Verdict:
+    verdict = _validate_unit(shapes, unit, base)
     entries.put(key, verdict_content(verdict))
     return verdict
 
