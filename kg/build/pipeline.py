@@ -40,7 +40,7 @@ from kg.build.units import (
 from kg.curation.catalogue import load_biolink_prefixes
 from kg.curation.converter import build_converter, namespaces, prefix_map
 from kg.curation.project import Project, SharedInputs, check_distinct, load_shared
-from kg.curation.sources import SourceFiles, read_folder
+from kg.curation.sources import read_folder
 from kg.errors import InputError, NotConformingError, OutputError
 from kg.formats import table
 from kg.formats.files import RELEASE_FILES, RELEASE_FOLDERS
@@ -173,10 +173,12 @@ def _build(
     )
     ontology_lines, catalogue_lines = prepared.ontology_lines, prepared.catalogue_lines
     folders = [read_folder(folder, root=project.root) for folder in shared.folders]
+    checksums = [(files.folder, files.checksums()) for files in folders]
     assembly = Assembly(work, previous=previous)
     results = build_sources(
         context, folders, jobs=jobs, scheduler=scheduler, cache=cache, take=assembly.take
     )
+    del folders  # their bytes: the description needs their checksums alone
     for result in results:
         result.raise_error()
     check_distinct((f"{r.folder}/source.yaml", r.key, r.article) for r in results)
@@ -185,10 +187,9 @@ def _build(
         shared.dataset,
         shared.prefixes.prefixes.values(),
         [URIRef(result.article) for result in results],
-        _inputs(shared, folders, results),
+        _inputs(shared, checksums, results),
     )
     check_iris(description)
-    del folders
     graphs = {
         str(ONTOLOGY_GRAPH): ontology_lines,
         str(CATALOGUE_GRAPH): catalogue_lines,
@@ -474,13 +475,14 @@ def _shared_nodes(
 
 
 def _inputs(
-    shared: SharedInputs, folders: list[SourceFiles], results: list[SourceResult]
+    shared: SharedInputs,
+    checksums: list[tuple[str, dict[str, str]]],
+    results: list[SourceResult],
 ) -> list[Input]:
     """Every input of the build, with its checksum: the shared files, and each source's
-    source.yaml, claims.yaml and document."""
+    source.yaml, claims.yaml and document (``checksums``: of each folder's files, by name)."""
     found = list(shared.inputs)
-    for files, result in zip(folders, results, strict=True):
+    for (folder, sums), result in zip(checksums, results, strict=True):
         for name in ("source.yaml", "claims.yaml", result.document):
-            data = files.read(name)
-            found.append(Input(f"{files.folder}/{name}", hashlib.sha256(data).hexdigest()))
+            found.append(Input(f"{folder}/{name}", sums[name]))
     return sorted(found)

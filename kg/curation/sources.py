@@ -106,6 +106,10 @@ class SourceFiles:
             raise FileNotFoundError(self.problem or f"no file {name!r} in {self.folder}")
         return data
 
+    def checksums(self) -> dict[str, str]:
+        """The SHA-256 of each file of the folder, by name."""
+        return {name: hashlib.sha256(data).hexdigest() for name, data in self.files.items()}
+
     def digest(self) -> bytes:
         """A hash of the folder's path, file names and contents."""
         digest = hashlib.sha256(f"{self.folder}\0{self.problem}\0".encode())
