@@ -362,7 +362,7 @@ def _described(
 
 
 def _traced(verdict: Verdict, shared: SharedInputs) -> Verdict:
-    """The shared unit's verdict with each violation traced to the catalogue or dataset.yaml
+    """The shared units' verdict with each violation traced to the catalogue or dataset.yaml
     (the index is made only for a unit that does not conform)."""
     conforms, rows = verdict
     if conforms:

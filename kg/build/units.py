@@ -9,9 +9,10 @@ validated again.
 
 Validation by units: each source is validated with its own graph, the ontology, the prefix
 declarations and the catalogue's description of each entity it names (mapping records
-included); one more unit holds the shared graphs (ontology, catalogue, dataset description, and
-the articles the description names). The cost of a unit does not grow with the corpus, so a
-build is linear in it.
+included); the shared graphs (ontology, catalogue, dataset description, and the articles the
+description names) are validated in parts of bounded size (:mod:`kg.validation.partition`), or
+as one more unit when the shapes do not allow the split. The cost of a unit does not grow with
+the corpus, so a build is linear in it.
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ class SourceContext:
 @dataclass(frozen=True)
 class SourceResult:
     """What one source gave: its graph as canonical lines, the lines of its article (which the
-    shared unit validates with the dataset description), its JSON-LD nodes, its verdict; or,
+    shared units validate with the dataset description), its JSON-LD nodes, its verdict; or,
     instead, the curation mistake that stopped it."""
 
     folder: str
@@ -271,7 +272,7 @@ def article_closure(articles: Sequence[str], found: Mapping[str, Sequence[str]])
 
 def _reached(start: Sequence[str], found: Mapping[str, Sequence[str]]) -> list[str]:
     """``start`` and the nodes of the source its lines lead to (an article's authors and their
-    affiliations, the headings it labels): what the shared unit validates the article with."""
+    affiliations, the headings it labels): what the shared units validate the article with."""
     reached = list(dict.fromkeys(start))
     for subject in reached:
         for line in found.get(subject, ()):
