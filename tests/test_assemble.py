@@ -157,6 +157,42 @@ def test_json_ld_nodes_made_a_part_at_a_time_are_those_of_the_whole_graph(graph:
     assert jsonld_nodes_of_lines(lines, context, converter) == expected
 
 
+def test_the_descriptions_nodes_are_made_again_only_for_the_part_that_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edit changes one input's checksum in the description: its JSON-LD nodes come from
+    the cache but for the part that holds that line, and are those made without a cache."""
+    import kg.build.pipeline as pipeline
+    from kg.curation.converter import build_converter, prefix_map
+    from kg.curation.project import Project, load_shared
+    from kg.formats.release import jsonld_context, jsonld_nodes_of_lines, line_parts
+
+    end = " <https://w3id.org/drugclaims/id/graph/dataset> .\n"
+    with open(ROOT / "dist" / "graph.nq", encoding="utf-8") as release:
+        lines = sorted(line[: -len(end)] for line in release if line.endswith(end))
+    shared = load_shared(Project(ROOT))
+    converter = build_converter(shared.prefixes.prefixes.values())
+    context = jsonld_context(prefix_map(converter))
+    made: list[int] = []
+    real = pipeline.jsonld_nodes_of_part
+
+    def counted(part, *args):  # type: ignore[no-untyped-def]
+        made.append(len(part))
+        return real(part, *args)
+
+    monkeypatch.setattr(pipeline, "jsonld_nodes_of_part", counted)
+    monkeypatch.setattr(pipeline, "line_parts", lambda found: line_parts(found, 40))
+    first = pipeline._shared_nodes(lines, context, converter, tmp_path)
+    parts = len(made)
+    assert parts > 3 and first == jsonld_nodes_of_lines(lines, context, converter)
+    checksum = next(n for n, line in enumerate(lines) if "ontology#sha256>" in line)
+    edited = list(lines)
+    edited[checksum] = edited[checksum].rsplit(" ", 1)[0] + ' "' + "0" * 64 + '"'
+    again = pipeline._shared_nodes(edited, context, converter, tmp_path)
+    assert len(made) == parts + 1  # the edited part alone
+    assert again == jsonld_nodes_of_lines(edited, context, converter) != first
+
+
 def test_a_failed_build_leaves_no_folder_it_made_for_its_work(
     kg: Callable[..., Result], project: Path, tmp_path: Path
 ) -> None:

@@ -50,7 +50,8 @@ from kg.formats.nanopubs import Settings, read_key
 from kg.formats.release import (
     JsonNodes,
     jsonld_context,
-    jsonld_nodes_of_lines,
+    jsonld_nodes_of_part,
+    line_parts,
 )
 from kg.formats.void import Release, Statistics, describe_release
 from kg.model import DatasetInfo, Input
@@ -457,20 +458,26 @@ def _shared_nodes(
     lines: Sequence[str], jsonld: Mapping[str, Any], converter: Converter, cache: Path | None
 ) -> JsonNodes:
     """The JSON-LD nodes of a shared graph, given as its canonical ``lines``, made a part at a
-    time (:func:`jsonld_nodes_of_lines`: the description grows with the corpus), or from the
-    cache when it holds them: the ontology's and the catalogue's do not change when a source
-    is edited, and rdflib's JSON-LD writer is the slow part of writing them."""
+    time (:func:`line_parts`: the description grows with the corpus), each part from the cache
+    when it holds it: the ontology's and the catalogue's do not change when a source is edited,
+    nor do the description's parts but the one with that source's inputs, and rdflib's JSON-LD
+    writer is the slow part of writing them."""
     entries = EntryCache(cache, "nodes")
-    digest = hashlib.sha256(program_hash().encode())
-    digest.update(json.dumps([jsonld, converter.prefix_map], sort_keys=True).encode())
-    for line in lines:
-        digest.update(line.encode("utf-8") + b"\n")
-    key = digest.hexdigest()
-    content = entries.get(key)
-    if isinstance(content, dict) and all(isinstance(v, str) for v in content.values()):
-        return content
-    found = jsonld_nodes_of_lines(lines, jsonld, converter)
-    entries.put(key, found)
+    common = hashlib.sha256(program_hash().encode())
+    common.update(json.dumps([jsonld, converter.prefix_map], sort_keys=True).encode())
+    found: JsonNodes = {}
+    for part in line_parts(lines):
+        digest = common.copy()
+        for line in part:
+            digest.update(line.encode("utf-8") + b"\n")
+        key = digest.hexdigest()
+        content = entries.get(key)
+        if isinstance(content, dict) and all(isinstance(v, str) for v in content.values()):
+            found.update(content)
+            continue
+        made = jsonld_nodes_of_part(part, jsonld, converter)
+        entries.put(key, made)
+        found.update(made)
     return found
 
 

@@ -9,7 +9,7 @@ graph per source, one for the catalogue, one for the ontology and one for the de
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
@@ -28,6 +28,8 @@ __all__ = [
     "jsonld_context",
     "jsonld_nodes",
     "jsonld_nodes_of_lines",
+    "jsonld_nodes_of_part",
+    "line_parts",
     "write_graphs",
     "write_jsonld",
 ]
@@ -149,23 +151,37 @@ def jsonld_nodes_of_lines(
     lines: Sequence[str], context: Mapping[str, Any], converter: Converter, *, size: int = 4096
 ) -> JsonNodes:
     """The nodes :func:`jsonld_nodes` gives for the graph of ``lines`` (sorted canonical lines
-    with no blank node), made a few thousand lines at a time, each subject's lines together:
-    a node's JSON-LD depends on its own statements alone, and rdflib holds a small graph at a
-    time, not one that grows with the corpus (the description lists every input)."""
+    with no blank node), made a part at a time (:func:`line_parts`): a node's JSON-LD depends on
+    its own statements alone, and rdflib holds a small graph at a time, not one that grows with
+    the corpus (the description lists every input)."""
     found: JsonNodes = {}
+    for part in line_parts(lines, size):
+        found.update(jsonld_nodes_of_part(part, context, converter))
+    return found
+
+
+def line_parts(lines: Sequence[str], size: int = 4096) -> Iterator[Sequence[str]]:
+    """Sorted canonical ``lines`` in parts of about ``size`` lines, each subject's lines in one
+    part (all of them in one when a blank node is among them: its label is the graph's own)."""
     if any(line.startswith("_:") or " _:" in line for line in lines):
-        size = len(lines)  # a blank node's label is the graph's own: one part
+        size = max(1, len(lines))
     start = 0
     while start < len(lines):
         end = min(start + size, len(lines))
         subject = lines[end - 1].split(" ", 1)[0] + " "
         while end < len(lines) and lines[end].startswith(subject):
             end += 1
-        graph = Graph()
-        graph.parse(data="".join(f"{line} .\n" for line in lines[start:end]), format="nt")
-        found.update(jsonld_nodes(graph, context, converter))
+        yield lines[start:end]
         start = end
-    return found
+
+
+def jsonld_nodes_of_part(
+    lines: Sequence[str], context: Mapping[str, Any], converter: Converter
+) -> JsonNodes:
+    """The nodes of the graph of ``lines``, each subject's lines all among them."""
+    graph = Graph()
+    graph.parse(data="".join(f"{line} .\n" for line in lines), format="nt")
+    return jsonld_nodes(graph, context, converter)
 
 
 def _node_text(node: Any) -> str:
