@@ -315,6 +315,7 @@ class DatasetInfo:
     publisher_label: str
     previous_version: str | None = None  # pav:previousVersion
     sparql_endpoint: str | None = None  # void:sparqlEndpoint of the summary (void.ttl)
+    shard_sources: int | None = None  # the sources of each shard of graph.nq (none: no shards)
     origin: Origin | None = field(default=None, compare=False, repr=False)  # dataset.yaml
 
 

@@ -22,6 +22,7 @@ from pyoxigraph import Store
 from kg.build.units import SourceResult
 from kg.errors import InputError
 from kg.formats import table
+from kg.formats.files import shard_name
 from kg.formats.kgx import Ids, write_kgx
 from kg.formats.release import JsonNodes, json_bytes, write_graphs, write_jsonld
 from kg.formats.void import Counting, Statistics
@@ -67,6 +68,7 @@ class Assembly:
         self._named: set[str] = set()
         self._nanopubs: set[str] = set()
         self._previous = previous  # the release being replaced, whose unchanged files stay
+        self._order: dict[str, int] = {}  # each source's graph: its place in dataset.yaml
         self.claims = 0
 
     def take(self, index: int, result: SourceResult) -> SourceResult:
@@ -74,6 +76,7 @@ class Assembly:
         if result.error is not None:
             return result
         graph = str(source_graph(result.key))
+        self._order[graph] = index
         rank = (2, graph)
         self._lines.extend((line, rank, graph) for line in result.lines)
         self._nodes.extend((result.nodes or {}).items())
@@ -103,17 +106,26 @@ class Assembly:
         context: Mapping[str, Any],
         kgx: tuple[Store, Ids],
         columns: Sequence[str],
+        shard_sources: int | None = None,
     ) -> Statistics:
         """Write the graph in every format, the nanopublications, KGX and the claims table;
         return the graph's VoID statistics. ``context``: the release's JSON-LD context;
         ``kgx``: a store of the ontology and the catalogue, and the KGX identifiers;
-        ``columns``: the claims table's."""
+        ``columns``: the claims table's; ``shard_sources``: graph.nq is also written in
+        shards of that many sources each, and one of the shared graphs
+        (:func:`kg.formats.files.shard_name`)."""
         for graph in shared:
             rank = (graph.rank, "")
             self._lines.extend((line, rank, graph.iri) for line in graph.lines)
             self._nodes.extend(graph.nodes.items())
         counting = Counting(Sorter(self._spool, budget=self._budget // 4))
-        write_graphs(self.work, self._lines, converter, each=counting.add)
+
+        def shard(graph: str) -> str:
+            index = self._order.get(graph)
+            return shard_name(None if index is None else index // (shard_sources or 1) + 1)
+
+        sharded = shard if shard_sources else None
+        write_graphs(self.work, self._lines, converter, each=counting.add, shard=sharded)
         write_jsonld(self.work, context, self._nodes)
         self.work.write("context.jsonld", json_bytes(context))
         with self.work.open("nanopubs.trig") as out:  # TriG documents concatenated

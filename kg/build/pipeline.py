@@ -43,7 +43,7 @@ from kg.curation.project import Project, SharedInputs, check_distinct, load_shar
 from kg.curation.sources import read_folder
 from kg.errors import InputError, NotConformingError, OutputError
 from kg.formats import table
-from kg.formats.files import RELEASE_FILES, RELEASE_FOLDERS
+from kg.formats.files import ALL_FOLDERS, RELEASE_FILES
 from kg.formats.kgx import Ids
 from kg.formats.mappings import load_mapping_set, sssom_tsv
 from kg.formats.nanopubs import Settings, read_key
@@ -76,6 +76,8 @@ from kg.validation.report import Report, trace
 from kg.validation.shacl import check_unit, read_shapes
 
 __all__ = ["SSSOM_FILE", "BuildResult", "Prepared", "build_release", "prepare"]
+#: What a release folder holds (a name ending in / a folder): an earlier release, replaced.
+_RELEASE_NAMES = (*RELEASE_FILES, *(f"{d}/" for d in ALL_FOLDERS))
 
 #: The release's SSSOM mapping set.
 SSSOM_FILE = "mappings.sssom.tsv"
@@ -119,7 +121,7 @@ def build_release(
     :raises OutputError: ``out`` is not a folder a release may replace (checked first)
     """
     target = out if out is not None else project.dist
-    check_target(target, [*RELEASE_FILES, *(f"{d}/" for d in RELEASE_FOLDERS)], force=force)
+    check_target(target, _RELEASE_NAMES, force=force)
     if fingerprint is None:
         fingerprint = take_fingerprint(project.root, target, sign_key=sign_key)
     with contextlib.ExitStack() as stack:
@@ -143,7 +145,7 @@ def build_release(
             except OSError as error:  # the work folder could not be written (a full disk)
                 raise OutputError.from_os_error(work.folder, error, _HINT) from error
         written = dict(work.written)
-        target = write_release(work.files(), target, force=force)
+        target = write_release(work.files(), target, force=force, replaces=_RELEASE_NAMES)
     if fingerprint is not None:
         record_build(target, fingerprint, written)
     names = tuple(sorted({name.split("/", 1)[0] for name in written}))
@@ -220,6 +222,7 @@ def _build(
             context=context.jsonld_context,
             kgx=(_kgx_store(graphs), context.kgx),
             columns=_columns(shared),
+            shard_sources=shared.dataset.shard_sources,
         )
         work.write(SSSOM_FILE, _sssom(graphs, results))
         for name, data in _table_files(shared, converter).items():

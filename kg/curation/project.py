@@ -190,7 +190,7 @@ def _dataset_info(record: Record) -> DatasetInfo:
         record,
         "dataset",
         required=["title", "description", "version", "license", "publisher", "sources"],
-        optional=["previous_version", "sparql_endpoint"],
+        optional=["previous_version", "sparql_endpoint", "shard_sources"],
     )
     publisher = record["publisher"]
     if not isinstance(publisher, Record):
@@ -215,8 +215,24 @@ def _dataset_info(record: Record) -> DatasetInfo:
         sparql_endpoint=(
             http_iri(record, "dataset", "sparql_endpoint") if "sparql_endpoint" in record else None
         ),
+        shard_sources=_shard_sources(record),
         origin=record.origin("dataset", nested=["publisher"]),
     )
+
+
+def _shard_sources(record: Record) -> int | None:
+    """How many sources each shard of the release holds (``shard_sources``), if it is split."""
+    value = record.get("shard_sources") if "shard_sources" in record else None
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise record.error(
+            "dataset",
+            f"shard_sources: {value!r} must be a whole number of sources of at least 1, such "
+            "as 1000 (each shard of graph.nq holds that many sources' graphs)",
+            key="shard_sources",
+        )
+    return value
 
 
 def _previous_version(record: Record, version: str) -> str | None:

@@ -6,18 +6,23 @@ each download with it (``kg.web.deploy``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from kg.errors import InputError
 
 __all__ = [
+    "ALL_FOLDERS",
     "FILES",
     "RELEASE_FILES",
     "RELEASE_FOLDERS",
+    "SHARDS",
     "ReleaseFile",
     "check_release",
     "download_types",
+    "is_shard",
+    "shard_name",
 ]
 
 
@@ -53,8 +58,34 @@ FILES = (
 )
 #: The names of the release's files.
 RELEASE_FILES = tuple(f.name for f in FILES)
+#: The folder of the release's shards, when dataset.yaml's ``shard_sources`` asks for them:
+#: graph.nq in parts, shards/shared.nq (the ontology, catalogue and description) and
+#: shards/sources-00001.nq … (each the graphs of ``shard_sources`` sources, in dataset.yaml's
+#: order), each listed in void.ttl with its size and SHA-256.
+SHARDS = "shards"
 #: The release's folders: one nanopublication a claim, nanopubs/<source>/<claim>.trig.
 RELEASE_FOLDERS = ("nanopubs",)
+#: Every folder a release may hold: its own, and the shards' when it is split.
+ALL_FOLDERS = (*RELEASE_FOLDERS, SHARDS)
+_SHARD = re.compile(rf"{SHARDS}/(shared|sources-[0-9]{{5,}})\.nq")
+
+
+def shard_name(number: int | None) -> str:
+    """The name of a shard: the shared graphs' (None), or the ``number``-th of the sources'.
+
+    >>> shard_name(None), shard_name(3)
+    ('shards/shared.nq', 'shards/sources-00003.nq')
+    """
+    return f"{SHARDS}/shared.nq" if number is None else f"{SHARDS}/sources-{number:05d}.nq"
+
+
+def is_shard(name: str) -> bool:
+    """Whether ``name`` (a path in the release) is a shard's.
+
+    >>> is_shard("shards/sources-00001.nq"), is_shard("shards/../graph.nq")
+    (True, False)
+    """
+    return _SHARD.fullmatch(name) is not None
 
 
 def download_types() -> dict[str, str]:

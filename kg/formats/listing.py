@@ -24,7 +24,7 @@ import pyoxigraph as ox
 
 from kg import namespaces
 from kg.errors import InputError
-from kg.formats.files import RELEASE_FILES, RELEASE_FOLDERS
+from kg.formats.files import RELEASE_FILES, RELEASE_FOLDERS, SHARDS, is_shard
 from kg.sparql.query import run_query
 
 __all__ = ["DESCRIPTION", "Listed", "check_release_files", "read_listing", "read_release"]
@@ -75,8 +75,9 @@ def read_listing(description: bytes, where: str = DESCRIPTION) -> dict[str, List
     found: dict[str, Listed] = {}
     for row in run_query(store, _LISTED):  # type: ignore[attr-defined]
         url, size, checksum = (str(term.value) for term in row)
-        name = url.rsplit("/", 1)[-1]
-        if name not in RELEASE_FILES or name == DESCRIPTION:
+        *_, folder, name = url.rsplit("/", 2)
+        name = f"{folder}/{name}" if is_shard(f"{folder}/{name}") else name
+        if (name not in RELEASE_FILES and not is_shard(name)) or name == DESCRIPTION:
             raise InputError(where, None, url, "lists a file that is not one of a release's")
         if not size.isdigit() or not _SHA256.fullmatch(checksum):
             raise InputError(where, None, url, "a byte size or SHA-256 that is not one")
@@ -146,6 +147,9 @@ def _refuse_unlisted(release: Path, listing: dict[str, Listed]) -> None:
         for entry in sorted(entries, key=lambda e: e.name):
             if entry.name in listing or entry.name == DESCRIPTION:
                 continue
+            if entry.name == SHARDS and entry.is_dir(follow_symlinks=False):
+                _refuse_unlisted_shards(Path(entry.path), listing)
+                continue
             if entry.name in RELEASE_FOLDERS and entry.is_dir(follow_symlinks=False):
                 continue
             raise InputError(
@@ -155,6 +159,20 @@ def _refuse_unlisted(release: Path, listing: dict[str, Listed]) -> None:
                 f"not a file {DESCRIPTION} lists: refused (a release holds only the files its "
                 "description lists; remove it, or build the release again)",
             )
+
+
+def _refuse_unlisted_shards(folder: Path, listing: dict[str, Listed]) -> None:
+    """Refuse anything in the shards' folder but the shards the description lists."""
+    with os.scandir(folder) as entries:
+        for entry in sorted(entries, key=lambda e: e.name):
+            if f"{SHARDS}/{entry.name}" not in listing:
+                raise InputError(
+                    str(folder / entry.name),
+                    None,
+                    None,
+                    f"not a shard {DESCRIPTION} lists: refused (remove it, or build the "
+                    "release again)",
+                )
 
 
 def _read(path: Path, size: int | None) -> bytes:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
@@ -68,10 +69,13 @@ def write_graphs(
     converter: Converter,
     *,
     each: Callable[[str], object] | None = None,
+    shard: Callable[[str], str | None] | None = None,
 ) -> None:
     """Write graph.nt, graph.nq and graph.ttl into ``work`` from the release's statements,
     sorted by line and rank (:class:`~kg.runtime.spool.Sorter`); ``each`` is called with
-    every line written (to count statistics on the way).
+    every line written (to count statistics on the way). With ``shard`` (a graph's IRI -> the
+    name of the shard file that holds it), graph.nq's lines are also written into the shards:
+    each holds its graphs' lines of graph.nq, in its order, and together they are graph.nq.
 
     Each triple is in one graph only, the first of the ranks that hold it: a store's union of
     graphs would otherwise answer it twice (Oxigraph's does), and every query over the union
@@ -79,10 +83,11 @@ def write_graphs(
     ends a literal the other goes on with "@" or "^^", after the space that starts a quad's
     graph), so both files are written in one pass. Oxigraph writes the Turtle from graph.nt.
     """
-    with work.open("graph.nt") as nt, work.open("graph.nq") as nq:
+    with work.open("graph.nt") as nt, work.open("graph.nq") as nq, ExitStack() as files:
         previous = None
         lines: list[str] = []
         graphs: list[str] = []
+        shards: dict[str, tuple[Any, list[str]]] = {}
         for line, _, graph in quads:
             if line == previous:
                 continue
@@ -91,12 +96,27 @@ def write_graphs(
             graphs.append(f" <{graph}> .\n")
             if each is not None:
                 each(line)
+            name = shard(graph) if shard is not None else None
+            if name is not None:
+                if name not in shards:
+                    shards[name] = (files.enter_context(work.open(name)), [])
+                held = shards[name][1]
+                held.append(f"{line} <{graph}> .\n")
+                if len(held) >= 8192:
+                    _write_shard(*shards[name])
             if len(lines) >= 8192:
                 _write_lines(nt, nq, lines, graphs)
                 lines, graphs = [], []
         _write_lines(nt, nq, lines, graphs)
+        for found in shards.values():
+            _write_shard(*found)
     with work.open("graph.ttl") as ttl:
         write_ntriples_file_as_turtle(work.path("graph.nt"), ttl, namespaces(converter))
+
+
+def _write_shard(out: Any, held: list[str]) -> None:
+    out.write("".join(held).encode("utf-8"))
+    held.clear()
 
 
 def _write_lines(nt: Any, nq: Any, lines: list[str], graphs: list[str]) -> None:

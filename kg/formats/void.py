@@ -24,7 +24,7 @@ from itertools import groupby
 
 import pyoxigraph as ox
 
-from kg.formats.files import FILES
+from kg.formats.files import FILES, is_shard
 from kg.formats.turtle import write_turtle
 from kg.namespaces import DCAT, DCMITYPE, DCTERMS, IDOT, PAV, RDF, RDFS, ROOT, SPDX, VOID, XSD
 from kg.runtime.spool import Sorter
@@ -194,16 +194,26 @@ def describe_release(
         )
     # distributions
     for name, (size, sha256) in sorted(files.items()):
-        if "/" in name:  # one nanopublication a claim: nanopubs.trig describes them all
+        shard = is_shard(name)
+        if "/" in name and not shard:  # one nanopublication a claim: nanopubs.trig has them all
             continue
-        media, is_rdf = MEDIA_TYPES.get(name, ("application/octet-stream", False))
+        media, is_rdf = (
+            ("application/n-quads", False)
+            if shard
+            else MEDIA_TYPES.get(name, ("application/octet-stream", False))
+        )
         node = f"{version}/{name}"
         add(version, _DCAT + "distribution", node)
         common(
             node,
             f"{release.title} {release.version}: {name}",
-            f"The file {name} of release {release.version}.",
+            f"A shard of graph.nq of release {release.version}: the quads of some of its "
+            "graphs; together the shards are graph.nq."
+            if shard
+            else f"The file {name} of release {release.version}.",
         )
+        if shard:
+            add(node, _DCT + "isPartOf", f"{version}/graph.nq")
         add(node, _RDF + "type", _DCAT + "Distribution")
         add(node, _DCT + "creator", release.publisher)
         add(node, _DCT + "license", release.license)

@@ -80,19 +80,26 @@ def check_target(out: Path, names: Iterable[str], *, force: bool = False) -> Pat
     return target
 
 
-def write_release(files: Mapping[str, bytes | Path], out: Path, *, force: bool = False) -> Path:
+def write_release(
+    files: Mapping[str, bytes | Path],
+    out: Path,
+    *,
+    force: bool = False,
+    replaces: Iterable[str] | None = None,
+) -> Path:
     """Publish ``files`` (name -> its bytes, or a file made for it, which is moved: made on
     ``out``'s file system, beside it, it is renamed, not copied) as the folder ``out``,
     swapped in whole; return the folder written.
 
-    ``out`` must be missing, empty or an earlier release (only release files in it); with
+    ``out`` must be missing, empty or an earlier release (only release files in it: those
+    ``replaces`` names, by default ``files``'s; a name ending in ``/`` a folder); with
     ``force`` any folder is accepted, and the files are then renamed into it one by one, each
     atomically, nothing else in it touched.
 
     :raises OutputError: ``out`` is another kind of folder, is locked by another build, or
         cannot be written (nothing is changed)
     """
-    target = check_target(out, files, force=force)
+    target = check_target(out, files if replaces is None else replaces, force=force)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with _locked(target):
