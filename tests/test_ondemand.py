@@ -4,7 +4,7 @@ makes each resource's page and RDF documents on request. What it serves is what 
 writes, byte for byte, for the project's release, a generated corpus and a release with the
 IRIs that test the rules of which page holds what (nodes minted under a claim that nothing
 links, ``#`` IRIs inside and outside the site, an outside ``#`` IRI whose document is not
-described).
+described, an outside IRI that is the site's root in another case).
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ def _tricky(release: Path, out: Path) -> Path:
         f'<http://example.org/thing> {_LABEL} "a thing" <{graph}> .',
         f'<http://example.org/thing#part> {_LABEL} "a part of the thing" <{graph}> .',
         f'<http://example.org/lonely#frag> {_LABEL} "alone" <{graph}> .',
+        f'<https://w3id.org/DrugClaims/x> {_LABEL} "the root in other case" <{graph}> .',
         f"<{claim}> {_SEE_ALSO} <http://example.org/thing#part> <{graph}> .",
         f"<{claim}> {_SEE_ALSO} <http://example.org/lonely#frag> <{graph}> .",
         f"<{claim}> {_SEE_ALSO} <{ROOT}id/elsewhere#frag> <{graph}> .",
@@ -130,6 +131,8 @@ def test_the_tricky_iris_are_on_the_pages_the_rules_say(
     external = (tmp / "site" / "doc" / "external").iterdir()
     thing = next(p for p in external if p.name.endswith("thing.nt")).read_text()
     assert "<http://example.org/thing#part>" in thing  # a # IRI on its document's page
+    cased = list((tmp / "site" / "doc" / "external").glob("*DrugClaims-x.nt"))
+    assert len(cased) == 1  # an outside IRI: the root's case differs (SQLite's LIKE ignores it)
     lonely = list((tmp / "site" / "doc" / "external").glob("*lonely-frag.nt"))
     assert len(lonely) == 1 and '"alone"' in lonely[0].read_text()
     pages = [p for p in (tmp / "site" / "doc").rglob("*.nt") if p.is_file()]
@@ -211,3 +214,27 @@ def test_the_pages_of_entities_many_claims_are_about_are_made_at_start(
         )
     found = answer(served / "site", "/" + made[0].relative_to(served / "site").as_posix(), None)
     assert found.status == 200 and found.body == made[0].read_bytes()
+
+
+def test_the_pages_store_is_closed_when_it_is_written(release: Path, tmp_path: Path) -> None:
+    """Found by review: the store stayed open (its lock held, RocksDB free to write) while
+    kg serve recorded the copy's files and renamed the folder."""
+    write_served(release, read_release(release), tmp_path, pictures=False)
+    store = ox.Store(str(tmp_path / "pages"))  # another opening would fail on the lock
+    assert len(store) > 1000
+
+
+def test_a_picture_not_drawn_now_answers_503_and_keeps_the_copy(tmp_path: Path) -> None:
+    from kg.web.pictures import GraphvizError
+
+    class Undrawn:
+        def has(self, path: str) -> bool:
+            return True
+
+        def document(self, path: str) -> bytes | None:
+            raise GraphvizError("dot could not be run: Too many open files")
+
+    kept = _Kept()
+    found = answer(tmp_path, "/doc/x.html", None, made=_Served(Undrawn(), kept))  # type: ignore[arg-type]
+    assert found.status == 503 and ("Retry-After", "5") in found.headers
+    assert not kept.discarded

@@ -211,3 +211,87 @@ def test_parts_that_name_one_another_are_not_split(shared: Shared) -> None:
     changed = dict(articles)
     changed[first] = [*articles[first], f"{first} <{DCT}relation> {second}"]
     assert shared_parts(ontology, catalogue, description, changed, parse_shapes(SHAPES)) is None
+
+
+PROV = "http://www.w3.org/ns/prov#"
+KGO = "https://w3id.org/drugclaims/ontology#"
+SHA = '"' + "0" * 64 + '"'
+
+
+def _linked(description: list[str], predicate: str) -> tuple[str, str]:
+    subject, _, obj = terms_of(next(x for x in description if terms_of(x)[1] == predicate))
+    return subject, obj
+
+
+def _a_core_line_naming_a_links_object(shared: Shared) -> Shared:
+    """The software agent is also an input of the build: its lines would go to one part, while
+    pav:createdWith and prov:wasAssociatedWith, in every part, need its type."""
+    ontology, catalogue, description, articles = shared
+    build, software = _linked(description, f"<{PROV}wasAssociatedWith>")
+    changed = [*description, f"{build} <{PROV}used> {software}", f"{software} <{KGO}sha256> {SHA}"]
+    return ontology, catalogue, changed, articles
+
+
+def _a_second_subject_of_a_link(shared: Shared) -> Shared:
+    """A second activity with one prov:used: sh:minCount 1 would fail for it in every part
+    but one."""
+    ontology, catalogue, description, articles = shared
+    build, software = _linked(description, f"<{PROV}wasAssociatedWith>")
+    convert, used = build[:-1] + "/convert>", build[:-1] + "/input/extra>"
+    changed = [
+        *description,
+        f"<http://example.org/distribution> <{PROV}wasGeneratedBy> {convert}",
+        f"{convert} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{PROV}Activity>",
+        f"{convert} <{PROV}wasAssociatedWith> {software}",
+        f"{convert} <{PROV}used> {used}",
+        f"{used} <{KGO}sha256> {SHA}",
+    ]
+    return ontology, catalogue, changed, articles
+
+
+def _a_node_two_articles_describe(shared: Shared) -> Shared:
+    """One author IRI in two articles, each with its name and position: the whole unit finds
+    two of each (maxCount), and no part would."""
+    ontology, catalogue, description, articles = shared
+    first, second = sorted(articles)[:2]
+    person, schema = "<http://example.org/person>", "https://schema.org/"
+    changed = dict(articles)
+    for article, name, position in ((first, "A", 1), (second, "B", 2)):
+        changed[article] = [
+            *articles[article],
+            f"{article} <{schema}author> {person}",
+            f"{person} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{schema}Person>",
+            f'{person} <{schema}name> "{name}"',
+            f'{person} <{schema}position> "{position}"^^<http://www.w3.org/2001/XMLSchema#integer>',
+        ]
+    return ontology, catalogue, description, changed
+
+
+def _an_article_naming_a_node_another_describes(shared: Shared) -> Shared:
+    ontology, catalogue, description, articles = shared
+    first, second = sorted(articles)[:2]
+    person, schema = "<http://example.org/person>", "https://schema.org/"
+    changed = dict(articles)
+    changed[first] = [*articles[first], f"{first} <{schema}author> {person}"]
+    changed[second] = [
+        *articles[second],
+        f"{person} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{schema}Person>",
+    ]
+    return ontology, catalogue, description, changed
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _a_core_line_naming_a_links_object,
+        _a_second_subject_of_a_link,
+        _a_node_two_articles_describe,
+        _an_article_naming_a_node_another_describes,
+    ],
+    ids=["core names a part", "two subjects", "shared node", "named elsewhere"],
+)
+def test_what_parts_would_judge_otherwise_is_validated_whole(
+    shared: Shared, change: Callable[[Shared], Shared]
+) -> None:
+    """Found by review: each of these splits gave another verdict than the whole unit."""
+    assert shared_parts(*change(shared), parse_shapes(SHAPES), part_lines=50) is None

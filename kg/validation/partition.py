@@ -14,9 +14,11 @@ a link's predicate is a plain IRI path whose constraints are each checked value 
 (``sh:class``, ``sh:nodeKind``, ``sh:datatype``, ``sh:pattern`` …) or is ``sh:minCount`` 1 (which
 each part meets: every part has a link of each predicate); the predicate appears nowhere else in
 the shapes (no other path, no SPARQL text) but in a value-wise target (``sh:targetObjectsOf``,
-``sh:targetSubjectsOf``); and no part's lines name another part's object (what its constraints
-read is in its part). Otherwise, or when the description has no link, the shared graphs are
-one unit, as before.
+``sh:targetSubjectsOf``); each link predicate has one subject (so that ``sh:minCount`` 1 is
+met in every part for it); no line every part holds names what one part alone describes; and
+each node is described by one part alone, or by what every part holds, and no part names a
+node another part describes (what a part's constraints read is in the part). Otherwise, or
+when the description has no link, the shared graphs are one unit, as before.
 
 Every part holds the description's own lines and the ontology, so a violation there is found
 by each part; the build merges the parts' rows, each result once
@@ -113,24 +115,40 @@ def shared_parts(
     with the whole catalogue, the others with the catalogue's lines about what they name
     (mapping records included). None when they cannot be split soundly (see the module's
     text): the caller validates them as one unit."""
-    links = [line for line in description if terms_of(line)[1][1:-1] in LINKS]
+    links = sorted(line for line in description if terms_of(line)[1][1:-1] in LINKS)
     if not links or not splits_soundly(shapes):
         return None
+    subjects: dict[str, set[str]] = {}
+    for line in links:
+        subject, predicate, _ = terms_of(line)
+        subjects.setdefault(predicate, set()).add(subject)
+    if any(len(found) > 1 for found in subjects.values()):
+        return None  # sh:minCount 1 is met in every part for one subject of each link alone
     objects = {terms_of(line)[2] for line in links}
     own = closures(description)
     linking = set(links)
     core = [x for x in description if x not in linking and terms_of(x)[0] not in objects]
+    if objects & named_terms(core):
+        return None  # a line every part holds names what one part alone describes
+    found = [
+        (line, [*own.get(terms_of(line)[2], ()), *articles.get(terms_of(line)[2], ())])
+        for line in links
+    ]
+    owner = {terms_of(x)[0]: -1 for x in core}  # who describes each node: -1 every part
+    for n, (_, lines) in enumerate(found):
+        for subject in {terms_of(x)[0] for x in lines}:
+            if owner.setdefault(subject, n) != n:
+                return None  # two parts (or a part and the core) describe one node
+    for n, (_, lines) in enumerate(found):
+        if any(owner.get(term, n) not in (n, -1) for term in named_terms(lines)):
+            return None  # a part names a node another part describes
     parts: dict[str, list[list[str]]] = {}
-    for line in sorted(links):
-        _, predicate, obj = terms_of(line)
-        lines = [line, *own.get(obj, ()), *articles.get(obj, ())]
-        if (named_terms(lines[1:]) & objects) - {obj}:
-            return None  # a part's lines name another part's object: not split
-        parts.setdefault(predicate, []).append(lines)
+    for line, lines in found:
+        parts.setdefault(terms_of(line)[1], []).append([line, *lines])
     count = max(1, min(min(len(p) for p in parts.values()), _size(parts) // part_lines + 1))
     chunks: list[list[str]] = [[] for _ in range(count)]
-    for found in parts.values():  # each part gets links of every predicate
-        for n, lines in enumerate(found):
+    for linked in parts.values():  # each part gets links of every predicate
+        for n, lines in enumerate(linked):
             chunks[n % count].extend(lines)
     base = nt_bytes(ontology, core)
     entities = closures(catalogue)

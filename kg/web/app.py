@@ -54,9 +54,10 @@ from kg.sparql import tokens
 from kg.sparql.endpoint import EndpointError
 from kg.sparql.query import run_query
 from kg.sparql.service import PREFIXES, Sizes, describe_service, graph_sizes
-from kg.web.deploy import CORS, PREFLIGHT, Answer, Damaged, Made, answer
+from kg.web.deploy import CORS, PREFLIGHT, Answer, Damaged, Made, Unavailable, answer
 from kg.web.kept import Kept, kept_copy
 from kg.web.negotiation import accepted_types, negotiate
+from kg.web.pictures import GraphvizError
 from kg.web.protocol import Operation, answer_accept, read_operation, wants_html
 from kg.web.query_page import WORKER_TYPES, Example, query_page, read_examples, results_table
 from kg.web.site import Documents, dataset_value, license_of, open_served, write_served
@@ -446,7 +447,7 @@ def create_app(
                 make(made)
             try:
                 facts = _facts(made / "store")
-                documents = open_served(made, pictures=pictures)
+                documents = open_served(made, pictures=pictures, check=_checker(kept))
                 break
             except (OSError, RuntimeError, sqlite3.Error) as error:  # damaged storage
                 if kept is None or attempt == 2:
@@ -532,6 +533,9 @@ class _Served:
     def _read(self, read: Callable[[str], T], path: str) -> T:
         try:
             return read(path)
+        except GraphvizError as error:  # a picture not drawn now: not the copy's fault
+            say(f"kg: {path}: {error}")
+            raise Unavailable(str(error)) from error
         except (OSError, RuntimeError, sqlite3.Error) as error:
             say(f"kg: {path}: cannot be made from the kept store ({error}); not served")
             if self.kept is not None:

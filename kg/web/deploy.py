@@ -173,6 +173,10 @@ def answer(
         return _answer(site, path, accept, license_iri, request or {}, modified, check, made)
     except Damaged:
         return _damaged()
+    except Unavailable as error:
+        body = f"cannot be made now ({error}); try again\n".encode()
+        headers = (("Content-Type", "text/plain; charset=utf-8"), ("Retry-After", "5"), *CORS)
+        return Answer(503, (*headers, ("Content-Length", str(len(body)))), body)
     except OSError:
         return _not_found(site, check)
 
@@ -188,12 +192,17 @@ class Made(Protocol):
         """The document at ``path``, made now; None when the site has none there.
 
         :raises Damaged: what it is made from cannot be read
+        :raises Unavailable: it cannot be made now
         """
         ...
 
 
 class Damaged(Exception):
     """What a document is made from cannot be read (a damaged store): it is not served."""
+
+
+class Unavailable(Exception):
+    """A document cannot be made now (its picture could not be drawn): 503, try again."""
 
 
 #: On every answer of the site: any web page may read the data (it is public), and a script

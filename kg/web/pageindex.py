@@ -24,7 +24,6 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
 
@@ -121,7 +120,9 @@ def make_index(
     # an outside # IRI is on its document's page when that one is described too
     outside = (
         base if base != iri and _has(db, "subject", base) else iri
-        for (iri,) in db.execute("SELECT iri FROM subject WHERE iri NOT LIKE ? || '%'", (ROOT,))
+        for (iri,) in db.execute(  # not LIKE: it ignores case
+            "SELECT iri FROM subject WHERE substr(iri, 1, ?) != ?", (len(ROOT), ROOT)
+        )
         for base in [iri.split("#", 1)[0]]
     )
     pages = sorted({*(iri for (iri,) in db.execute("SELECT iri FROM minted")), *outside})
@@ -143,8 +144,7 @@ class PageIndex:
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
         self._lock = threading.Lock()
-        # a page links the same terms as the next one: their pages are looked up once
-        self.path = lru_cache(maxsize=1 << 16)(self._path)  # type: ignore[method-assign]
+        self._paths: dict[str, str | None] = {}  # a page links the terms the next one does
 
     @classmethod
     def open(cls, path: Path) -> PageIndex:
@@ -158,7 +158,11 @@ class PageIndex:
 
     def path(self, iri: str) -> str | None:
         """The document path of the page of ``iri``, if it has one."""
-        return self._path(iri)
+        if iri not in self._paths:
+            if len(self._paths) >= 1 << 16:
+                self._paths.clear()
+            self._paths[iri] = self._path(iri)
+        return self._paths[iri]
 
     def _path(self, iri: str) -> str | None:
         found = self._rows("SELECT path FROM page WHERE iri = ?", iri)
@@ -342,12 +346,19 @@ def _distinct(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
 
 
 class Labels(Mapping[str, str]):
-    """The ``rdfs:label`` of each IRI subject of ``store`` (the least, when it has several),
-    read when it is asked for and remembered."""
+    """The ``rdfs:label`` of each IRI subject of ``store`` (when it has several, the first in
+    the store's order), read when it is asked for and remembered (a bounded number)."""
 
     def __init__(self, store: ox.Store) -> None:
         self.store = store
-        self._label = lru_cache(maxsize=1 << 16)(self._read)
+        self._known: dict[str, str | None] = {}
+
+    def _label(self, iri: str) -> str | None:
+        if iri not in self._known:
+            if len(self._known) >= 1 << 16:
+                self._known.clear()
+            self._known[iri] = self._read(iri)
+        return self._known[iri]
 
     def _read(self, iri: str) -> str | None:
         try:

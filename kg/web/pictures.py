@@ -327,6 +327,8 @@ def _run_dot(dot: str, sources: Sequence[str]) -> list[str]:
         raise GraphvizError(
             f"dot: drawing {len(sources)} pictures took more than {DOT_TIMEOUT_S:.0f} s"
         ) from error
+    except OSError as error:  # it could not be started (no process or file left, say)
+        raise GraphvizError(f"dot could not be run: {error.strerror or error}") from error
     reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
     if done.returncode != 0:
         raise GraphvizError(f"dot failed (exit {done.returncode}): {(reason or ['?'])[0]}")

@@ -27,6 +27,8 @@ Dereferencing (:mod:`kg.web.negotiation`): ``/id/<path>`` answers 303 See Other 
 
 from __future__ import annotations
 
+import gc
+import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
@@ -312,6 +314,13 @@ def write_served(
     :raises InputError: as :func:`prepare_site`
     :raises GraphvizError: ``pictures`` and Graphviz's ``dot`` is missing or fails
     """
+    _write_served(release, checked, folder, pictures)
+    gc.collect()  # the pages' store is closed with its last reference: before it is recorded
+
+
+def _write_served(
+    release: Path, checked: Mapping[str, bytes], folder: Path, pictures: bool
+) -> None:
     made = prepare_site(release, checked, store=folder / "pages", index=folder / "pages.sqlite")
     site = made.site
     charts = index_charts(site.store, site.labels, site.converter) if pictures else []
@@ -349,12 +358,19 @@ def _picture(site: Site, pictures: bool) -> Callable[[str], Picture | None]:
     return picture
 
 
-def open_served(folder: Path, *, pictures: bool = True) -> Documents:
+def open_served(
+    folder: Path,
+    *,
+    pictures: bool = True,
+    check: Callable[[Path, str], bool] | None = None,
+) -> Documents:
     """The documents of the resources of the release that :func:`write_served` wrote into
     ``folder``, each made when it is asked for (with its picture, drawn then, with
-    ``pictures``).
+    ``pictures``); ``check(file, sha256)``: whether a file of the site holds the bytes it was
+    written with (the downloads' void.ttl, which every page's links are read from).
 
-    :raises OSError, RuntimeError: the store or the index cannot be read (damaged)
+    :raises OSError, RuntimeError: the store or the index cannot be read, or void.ttl is not
+        what was written (damaged)
     """
     store = ox.Store.read_only(str(folder / "pages"))
     index = PageIndex.open(folder / "pages.sqlite")
@@ -363,7 +379,11 @@ def open_served(folder: Path, *, pictures: bool = True) -> Documents:
         offered = folder / "site" / "download" / site.version
         names = {p.name: b"" for p in offered.iterdir() if p.is_file()} if offered.is_dir() else {}
         void = offered / "void.ttl"
-        offer(site, {**names, "void.ttl": void.read_bytes()} if void.is_file() else names)
+        data = void.read_bytes() if void.is_file() else None
+        sound = data is None or check is None or check(void, hashlib.sha256(data).hexdigest())
+        if not sound:
+            raise OSError(f"{void}: not the bytes it was written with (damaged)")
+        offer(site, {**names, "void.ttl": data} if data is not None else names)
 
     return Documents(site, named_graphs(store), _picture(site, pictures))
 
@@ -463,18 +483,21 @@ class Documents:
         self.graphs = graphs
         self.picture = picture
         self.prefixes = namespaces(site.converter)
-        self.outside = Lookup(self._outside)
-        self.entities = Lookup(lambda iri: None if iri in site.vocabulary else self._outside(iri))
-
-    def _outside(self, iri: str) -> str | None:
-        path = self.site.pages.index.path(iri)
-        return path if path is not None and path.startswith("doc/external/") else None
 
     def of(self, page: Page, extensions: Iterable[str] = _EXTENSIONS) -> dict[str, bytes]:
         """The documents of ``page`` with these extensions, by their paths in the site."""
         triples = sorted(set(page.triples + page.inbound), key=_order)
         vocabulary = page.iri == _ONTOLOGY or page.iri in self.graphs
-        triples += see_also(triples, self.outside if vocabulary else self.entities, page.iri)
+        site = self.site
+
+        def outside(iri: str) -> str | None:  # an outside resource's document, if described
+            path = site.pages.index.path(iri)
+            return path if path is not None and path.startswith("doc/external/") else None
+
+        def entity(iri: str) -> str | None:  # the same, but a term of the ontology's
+            return None if iri in site.vocabulary else outside(iri)
+
+        triples += see_also(triples, Lookup(outside if vocabulary else entity), page.iri)
         found = {}
         for extension in extensions:
             if extension == "html":
