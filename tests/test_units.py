@@ -3,6 +3,7 @@ each source, on this process, from the bytes of its folder and the shared contex
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -74,3 +75,43 @@ def test_a_claim_that_breaks_a_shape_is_in_the_unit_s_verdict(
     conforms, rows = result.verdict
     assert not conforms
     assert {row.shape for row in rows} == {"kgs:ClaimShape-knowledgeLevel"}
+
+
+def test_a_folder_that_changes_while_the_build_runs_is_refused(tmp_path: Path) -> None:
+    """A build reads each folder once for its cache key and checksums, and again when its unit
+    runs (so that it never holds every folder's bytes): a folder changed in between is refused,
+    never built from other bytes than its key's."""
+    from kg.curation.sources import Folder
+    from kg.errors import InputError
+
+    folder = tmp_path / "sources" / "x"
+    folder.mkdir(parents=True)
+    (folder / "claims.yaml").write_text("claims: []\n")
+    known = Folder.of(folder, root=tmp_path)
+    assert known.read().files == {"claims.yaml": b"claims: []\n"}
+    assert known.checksums["claims.yaml"] == hashlib.sha256(b"claims: []\n").hexdigest()
+    (folder / "claims.yaml").write_text("claims: [x]\n")
+    with pytest.raises(InputError, match="changed while kg build ran"):
+        known.read()
+
+
+def test_chunks_are_made_as_they_are_sent_a_few_ahead() -> None:
+    """The work of a build goes to its workers a few chunks ahead of the results it takes,
+    never all at once (each chunk holds its folders' bytes)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kg.build.units import _window
+
+    made: list[int] = []
+
+    def chunks():  # type: ignore[no-untyped-def]
+        for n in range(100):
+            made.append(n)
+            yield [n]
+
+    taken = []
+    with ThreadPoolExecutor(max_workers=2) as executor:
+        for result in _window(executor, lambda context, chunk: chunk[0] * context, 3, chunks(), 8):
+            taken.append(result)
+            assert len(made) <= len(taken) + 8
+    assert taken == [3 * n for n in range(100)]

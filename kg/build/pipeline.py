@@ -40,7 +40,7 @@ from kg.build.units import (
 from kg.curation.catalogue import load_biolink_prefixes
 from kg.curation.converter import build_converter, namespaces, prefix_map
 from kg.curation.project import Project, SharedInputs, check_distinct, load_shared
-from kg.curation.sources import read_folder
+from kg.curation.sources import Folder
 from kg.errors import InputError, NotConformingError, OutputError
 from kg.formats import table
 from kg.formats.files import ALL_FOLDERS, RELEASE_FILES
@@ -175,13 +175,11 @@ def _build(
         prepared.context,
     )
     ontology_lines, catalogue_lines = prepared.ontology_lines, prepared.catalogue_lines
-    folders = [read_folder(folder, root=project.root) for folder in shared.folders]
-    checksums = [(files.folder, files.checksums()) for files in folders]
+    folders = [Folder.of(folder, root=project.root) for folder in shared.folders]
     assembly = Assembly(work, previous=previous)
     results = build_sources(
         context, folders, jobs=jobs, scheduler=scheduler, cache=cache, take=assembly.take
     )
-    del folders  # their bytes: the description needs their checksums alone
     for result in results:
         result.raise_error()
     check_distinct((f"{r.folder}/source.yaml", r.key, r.article) for r in results)
@@ -190,7 +188,7 @@ def _build(
         shared.dataset,
         shared.prefixes.prefixes.values(),
         [URIRef(result.article) for result in results],
-        _inputs(shared, checksums, results),
+        _inputs(shared, folders, results),
     )
     check_iris(description)
     graphs = {
@@ -485,14 +483,12 @@ def _shared_nodes(
 
 
 def _inputs(
-    shared: SharedInputs,
-    checksums: list[tuple[str, dict[str, str]]],
-    results: list[SourceResult],
+    shared: SharedInputs, folders: list[Folder], results: list[SourceResult]
 ) -> list[Input]:
     """Every input of the build, with its checksum: the shared files, and each source's
-    source.yaml, claims.yaml and document (``checksums``: of each folder's files, by name)."""
+    source.yaml, claims.yaml and document."""
     found = list(shared.inputs)
-    for (folder, sums), result in zip(checksums, results, strict=True):
+    for folder, result in zip(folders, results, strict=True):
         for name in ("source.yaml", "claims.yaml", result.document):
-            found.append(Input(f"{folder}/{name}", sums[name]))
+            found.append(Input(f"{folder.folder}/{name}", folder.checksums[name]))
     return sorted(found)

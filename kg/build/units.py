@@ -18,6 +18,7 @@ the corpus, so a build is linear in it.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import multiprocessing
 import os
 import socket
@@ -40,7 +41,7 @@ from kg.build.cache import EntryCache, Verdict, program_hash, verdict_content, v
 from kg.curation.catalogue import Catalogue, Ontology
 from kg.curation.prefixes import PrefixMap
 from kg.curation.signatures import Signatures
-from kg.curation.sources import SourceFiles, load_source
+from kg.curation.sources import Folder, SourceFiles, load_source
 from kg.errors import InputError, KGError
 from kg.formats.kgx import Ids, source_edges
 from kg.formats.nanopubs import Settings, source_nanopubs
@@ -321,7 +322,7 @@ def shared_units(
 
 def build_sources(
     context: SourceContext,
-    folders: Sequence[SourceFiles],
+    folders: Sequence[Folder],
     *,
     jobs: int = 1,
     scheduler: str | None = None,
@@ -335,7 +336,7 @@ def build_sources(
     build hands the release's parts on to disk and keeps what is small, so that no more than
     a few units are ever held at once."""
     entries = EntryCache(cache, "sources")
-    keys = [_unit_key(context, files) for files in folders]
+    keys = [_unit_key(context, folder.digest) for folder in folders]
     results: list[SourceResult | None] = [None] * len(folders)
     progress = Progress(len(folders), "sources built")
     todo = []
@@ -345,7 +346,10 @@ def build_sources(
             continue
         results[index] = take(index, result) if take is not None else result
         progress.step(1)
-    chunks = _chunks([folders[index] for index in todo], jobs if scheduler is None else 8)
+    chunks = (  # each chunk's folders read when it is sent, not all at once
+        [folders[index].read() for index in indices]
+        for indices in _chunks(todo, jobs if scheduler is None else 8)
+    )
     done = iter(todo)
     for chunk in _map(_build_chunk, context, chunks, jobs, scheduler):
         for result in chunk:
@@ -375,8 +379,8 @@ def _build_chunk(context: SourceContext, chunk: Sequence[SourceFiles]) -> list[S
     return [build_source(context, files) for files in chunk]
 
 
-def _unit_key(context: SourceContext, files: SourceFiles) -> str:
-    return hashlib.sha256(context.digest.encode() + files.digest()).hexdigest()
+def _unit_key(context: SourceContext, digest: bytes) -> str:
+    return hashlib.sha256(context.digest.encode() + digest).hexdigest()
 
 
 def _cached(entries: EntryCache, key: str) -> SourceResult | None:
@@ -505,18 +509,23 @@ def _chunks(items: Sequence[T], workers: int) -> list[list[T]]:
 def _map(
     function: Callable[[C, list[T]], R],
     context: C,
-    chunks: list[list[T]],
+    chunks: Iterable[list[T]],
     jobs: int,
     scheduler: str | None,
 ) -> Iterator[R]:
     """``function(context, chunk)`` for every chunk, in order, as the results come: here, on
-    ``jobs`` local processes, or on the Dask cluster at ``scheduler``."""
-    if not chunks:
+    ``jobs`` local processes, or on the Dask cluster at ``scheduler``. A few chunks per worker
+    are sent ahead, no more: the chunks are made as they are sent (a source's folder is read
+    then), and the results wait to be taken in order (:func:`_window`)."""
+    items = iter(chunks)
+    started = list(itertools.islice(items, 2))  # one chunk alone runs here: no process to start
+    chunks = itertools.chain(started, items)
+    if not started:
         return
     if scheduler is not None:
         with dask_executor(scheduler) as executor:
-            yield from executor.map(function, [context] * len(chunks), chunks)
-    elif jobs <= 1 or len(chunks) <= 1:
+            yield from _window(executor, function, context, chunks, 64)
+    elif jobs <= 1 or len(started) == 1:
         yield from (function(context, chunk) for chunk in chunks)
     else:
         # spawn, not fork: a process that has run rudof holds its threads' locks, which a forked
@@ -530,7 +539,25 @@ def _map(
             initializer=die_with_parent,
             initargs=(os.getpid(),),
         ) as executor:
-            yield from executor.map(function, [context] * len(chunks), chunks)
+            yield from _window(executor, function, context, chunks, 4 * jobs)
+
+
+def _window(
+    executor: Executor,
+    function: Callable[[C, list[T]], R],
+    context: C,
+    chunks: Iterator[list[T]],
+    ahead: int,
+) -> Iterator[R]:
+    """The results of ``function`` on the chunks, in order, with at most ``ahead`` of them
+    sent and not yet taken."""
+    pending: deque[Future[R]] = deque()
+    for chunk in chunks:
+        pending.append(executor.submit(function, context, chunk))
+        if len(pending) >= ahead:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def scheduler_hosts(address: str | None) -> frozenset[str]:

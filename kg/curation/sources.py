@@ -50,7 +50,7 @@ from kg.model import (
 from kg.namespaces import BASE, KGO
 from kg.views import STATUS_KNOWLEDGE_LEVEL, claim_iri
 
-__all__ = ["SourceFiles", "load_source", "read_folder"]
+__all__ = ["Folder", "SourceFiles", "load_source", "read_folder"]
 
 DEFAULT_KNOWLEDGE_LEVEL = "knowledge_assertion"
 SHA256 = re.compile(r"[0-9a-f]{64}", re.ASCII)
@@ -117,6 +117,37 @@ class SourceFiles:
             digest.update(f"{name}\0{len(data)}\0".encode())
             digest.update(data)
         return digest.digest()
+
+
+@dataclass(frozen=True)
+class Folder:
+    """A source folder as a build knows it until its unit runs: where it is, its path in the
+    project, the hash of its files (:meth:`SourceFiles.digest`, its unit's cache key) and the
+    SHA-256 of each (the description's); not its bytes, which are read again when its unit
+    runs (:meth:`read`), so that a build holds a few folders' bytes at a time, not the corpus's."""
+
+    path: Path
+    root: Path
+    folder: str
+    digest: bytes
+    checksums: dict[str, str]
+
+    @classmethod
+    def of(cls, path: Path, *, root: Path) -> Folder:
+        files = read_folder(path, root=root)
+        return cls(path, root, files.folder, files.digest(), files.checksums())
+
+    def read(self) -> SourceFiles:
+        """The folder's files, as they were when it was first read.
+
+        :raises InputError: a file changed since (the build must start again)
+        """
+        files = read_folder(self.path, root=self.root)
+        if files.digest() != self.digest:
+            raise InputError(
+                files.folder, None, None, "changed while kg build ran: run kg build again"
+            )
+        return files
 
 
 def read_folder(folder: Path, *, root: Path) -> SourceFiles:
