@@ -185,9 +185,6 @@ class PageIndex:
         """Whether only the ontology's graph describes ``iri``."""
         return bool(self._rows("SELECT 1 FROM subject WHERE iri = ? AND ontology_only", iri))
 
-    def vocabulary_terms(self) -> frozenset[str]:
-        return frozenset(i for (i,) in self._rows("SELECT iri FROM subject WHERE ontology_only"))
-
     def subjects_under(self, prefix: str) -> list[str]:
         """The subjects whose IRI starts with ``prefix`` (``/`` or ``#`` last)."""
         return self._under("subject", prefix)
@@ -237,12 +234,6 @@ class PageIndex:
         with self._lock:
             self._db.executemany(statement, rows)
             self._db.commit()
-
-    def save(self, path: Path) -> None:
-        """Write the index to the file ``path`` (kept beside a store)."""
-        with self._lock, sqlite3.connect(path) as copy:
-            self._db.backup(copy)
-        copy.close()
 
     def close(self) -> None:
         with self._lock:
