@@ -52,3 +52,21 @@ def describe_anew(release: Path, name: str) -> None:
         )
     )
     void.write_bytes(store.dump(format=ox.RdfFormat.TURTLE, from_graph=ox.DefaultGraph()))
+
+
+def built_corpus(project: Path, sources: int, seed: int) -> Path:
+    """A project of ``sources`` synthetic sources (bench/corpus.py) in ``project``, built; its
+    release folder."""
+    import sys
+
+    from click.testing import CliRunner
+
+    from kg.cli import main
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from corpus import write_corpus
+
+    write_corpus(project, sources, seed=seed)
+    result = CliRunner().invoke(main, ["--project", str(project), "build", "--jobs", "1"])
+    assert result.exit_code == 0, result.stderr
+    return project / "dist"

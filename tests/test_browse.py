@@ -5,23 +5,17 @@ grows with the corpus, and each listing holds as many claims as the release says
 from __future__ import annotations
 
 import re
-import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from click.testing import CliRunner
+from folders import built_corpus
 from test_site import assert_links_resolve, parsed
 
-from kg.cli import main
 from kg.formats.files import RELEASE_FILES
 from kg.web.browse import PAGE_SIZE, pages_of
 from kg.web.site import ROOT, build_site
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-
-from corpus import write_corpus
 
 pytestmark = pytest.mark.slow
 SIZE = 4  # rows a page: the corpus's sources, statuses and entities all take several pages
@@ -34,11 +28,7 @@ BIOLINK = "https://w3id.org/biolink/vocab/"
 
 @pytest.fixture(scope="module")
 def corpus_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = tmp_path_factory.mktemp("browse") / "project"
-    write_corpus(project, 6, seed=11)
-    result = CliRunner().invoke(main, ["--project", str(project), "build", "--jobs", "1"])
-    assert result.exit_code == 0, result.stderr
-    return project / "dist"
+    return built_corpus(tmp_path_factory.mktemp("browse") / "project", 6, seed=11)
 
 
 @pytest.fixture(scope="module")

@@ -10,33 +10,23 @@ described, an outside IRI that is the site's root in another case).
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from click.testing import CliRunner
-from folders import describe_anew
+from folders import built_corpus, describe_anew
 
-from kg.cli import main
 from kg.formats.listing import read_release
 from kg.web.app import MADE_BYTES, _Served
 from kg.web.deploy import Damaged, answer
 from kg.web.site import ROOT, build_site, open_served, write_served
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-from corpus import write_corpus
 
 _LABEL = "<http://www.w3.org/2000/01/rdf-schema#label>"
 _SEE_ALSO = "<http://www.w3.org/2000/01/rdf-schema#seeAlso>"
 
 
 def _generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = tmp_path_factory.mktemp("ondemand") / "project"
-    write_corpus(project, 4, seed=5)
-    result = CliRunner().invoke(main, ["--project", str(project), "build", "--jobs", "1"])
-    assert result.exit_code == 0, result.stderr
-    return project / "dist"
+    return built_corpus(tmp_path_factory.mktemp("ondemand") / "project", 4, seed=5)
 
 
 def _tricky(release: Path, out: Path) -> Path:

@@ -7,13 +7,12 @@ parts that name one another, are validated whole.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from click.testing import CliRunner
+from folders import built_corpus
 from rdflib import Graph
 
 from kg.build.units import (
@@ -23,14 +22,10 @@ from kg.build.units import (
     merge_verdicts,
     read_shapes,
 )
-from kg.cli import main
 from kg.rdf.lines import closures, nt_bytes, subjects_typed, terms_of
 from kg.rdf.mint import CATALOGUE_GRAPH, DATASET_GRAPH, ONTOLOGY_GRAPH
 from kg.validation.partition import shared_parts, splits_soundly
 from kg.validation.shacl import parse_shapes
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-from corpus import write_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
 SHAPES = read_shapes(sorted((ROOT / "shapes").glob("*.ttl")))
@@ -43,12 +38,9 @@ Shared = tuple[list[str], list[str], list[str], dict[str, list[str]]]
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory: pytest.TempPathFactory) -> Shared:
     """A generated corpus's shared graphs (ontology, catalogue, description) and articles."""
-    project = tmp_path_factory.mktemp("partition") / "project"
-    write_corpus(project, 6, seed=3)
-    result = CliRunner().invoke(main, ["--project", str(project), "build", "--jobs", "1"])
-    assert result.exit_code == 0, result.stderr
+    release = built_corpus(tmp_path_factory.mktemp("partition") / "project", 6, seed=3)
     store = ox.Store()
-    store.bulk_load(path=str(project / "dist" / "graph.nq"), format=ox.RdfFormat.N_QUADS)
+    store.bulk_load(path=str(release / "graph.nq"), format=ox.RdfFormat.N_QUADS)
     graphs = graphs_of_release(store)
     assert graphs is not None
     articles: dict[str, list[str]] = {}

@@ -158,11 +158,7 @@ class PageIndex:
 
     def path(self, iri: str) -> str | None:
         """The document path of the page of ``iri``, if it has one."""
-        if iri not in self._paths:
-            if len(self._paths) >= 1 << 16:
-                self._paths.clear()
-            self._paths[iri] = self._path(iri)
-        return self._paths[iri]
+        return _remembered(self._paths, iri, self._path)
 
     def _path(self, iri: str) -> str | None:
         found = self._rows("SELECT path FROM page WHERE iri = ?", iri)
@@ -345,11 +341,7 @@ class Labels(Mapping[str, str]):
         self._known: dict[str, str | None] = {}
 
     def _label(self, iri: str) -> str | None:
-        if iri not in self._known:
-            if len(self._known) >= 1 << 16:
-                self._known.clear()
-            self._known[iri] = self._read(iri)
-        return self._known[iri]
+        return _remembered(self._known, iri, self._read)
 
     def _read(self, iri: str) -> str | None:
         try:
@@ -400,3 +392,13 @@ class Lookup(Mapping[str, V]):
 
     def __len__(self) -> int:
         raise TypeError("a lookup is read one key at a time, not counted")
+
+
+def _remembered(known: dict[str, V], key: str, read: Callable[[str], V]) -> V:
+    """``read(key)``, remembered in ``known`` (emptied when it holds 65,536 keys: a page links
+    many of the terms the next one does, but a site names more than memory should hold)."""
+    if key not in known:
+        if len(known) >= 1 << 16:
+            known.clear()
+        known[key] = read(key)
+    return known[key]
