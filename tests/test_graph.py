@@ -431,3 +431,31 @@ def test_no_fact_about_the_source_in_code() -> None:
         for word in ("milnacipran", "fibromyalgia", "22870448", "0005546", "p23975"):
             assert word not in text, f"{path.name} mentions {word!r}"
     assert re.search(r"\bkgo:\w+", (ROOT / "catalogue/qualifiers.yaml").read_text())
+
+
+def test_the_descriptions_links_are_the_lines_rdflib_would_give() -> None:
+    """The description's links to its articles and inputs are written as lines, not through
+    an rdflib graph (issue 20: 13 lines a source); they are the lines the graph gives."""
+    from rdflib.namespace import DCTERMS, PROV
+
+    from kg.curation.project import Project, load_shared
+    from kg.model import Input
+    from kg.namespaces import KGO
+    from kg.rdf.lines import nt_lines
+    from kg.rdf.mint import RELEASE, description_graph, description_lines
+
+    shared = load_shared(Project(ROOT))
+    prefixes = list(shared.prefixes.prefixes.values())
+    articles = ["https://doi.org/10.1/x", "https://pubmed.ncbi.nlm.nih.gov/1"]
+    inputs = [Input("sources/café/source.yaml", "ab" * 32), Input("shapes/a.ttl", "cd" * 32)]
+    graph = description_graph(shared.dataset, prefixes)
+    release = RELEASE[shared.dataset.version]
+    for article in articles:
+        graph.add((release, DCTERMS.source, URIRef(article)))
+    for item in inputs:
+        node = URIRef(f"{release}/input/{item.path}")
+        graph.add((URIRef(f"{release}/build"), PROV.used, node))
+        graph.add((node, RDF.type, PROV.Entity))
+        graph.add((node, RDFS.label, Literal(item.path)))
+        graph.add((node, KGO.sha256, Literal(item.sha256)))
+    assert description_lines(shared.dataset, prefixes, articles, inputs) == nt_lines(graph)

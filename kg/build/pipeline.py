@@ -19,7 +19,7 @@ from typing import Any
 import pyoxigraph
 from curies import Converter
 from pyoxigraph import RdfFormat, Store
-from rdflib import Graph, URIRef
+from rdflib import Graph
 
 from kg.build.assemble import Assembly, SharedGraph
 from kg.build.cache import EntryCache, Verdict
@@ -64,6 +64,7 @@ from kg.rdf.mint import (
     catalogue_graph,
     check_iris,
     description_graph,
+    description_lines,
     names_of,
     publisher_iri,
     source_date,
@@ -184,19 +185,16 @@ def _build(
         result.raise_error()
     check_distinct((f"{r.folder}/source.yaml", r.key, r.article) for r in results)
     check_links(results)
-    description = description_graph(
-        shared.dataset,
-        shared.prefixes.prefixes.values(),
-        [URIRef(result.article) for result in results],
-        _inputs(shared, folders, results),
-    )
-    check_iris(description)
     graphs = {
         str(ONTOLOGY_GRAPH): ontology_lines,
         str(CATALOGUE_GRAPH): catalogue_lines,
-        str(DATASET_GRAPH): nt_lines(description),
+        str(DATASET_GRAPH): description_lines(
+            shared.dataset,
+            shared.prefixes.prefixes.values(),
+            [result.article for result in results],
+            _inputs(shared, folders, results),
+        ),
     }
-    del description  # an rdflib graph as large as the corpus: its lines serve from here
     articles = {f"<{r.article}>": r.article_lines for r in results}
     # the shared graphs are validated in parts of bounded size (the description names every
     # source), on a thread (rudof lets go of the GIL) while the release is assembled
@@ -403,7 +401,7 @@ def _source_context(
         private_key=key,
     )
     prefixes = shared.prefixes.prefixes.values()
-    declarations = nt_lines(description_graph(shared.dataset, prefixes, (), ()))
+    declarations = nt_lines(description_graph(shared.dataset, prefixes))
     return SourceContext(
         prefixes=shared.prefixes,
         ontology=shared.ontology,

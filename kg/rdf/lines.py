@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 import pyoxigraph as ox
-from rdflib import Graph
+from rdflib import Graph, Literal, URIRef
+from rdflib.term import Node
 
 from kg.namespaces import OWL, RDF
 
@@ -23,6 +24,7 @@ __all__ = [
     "nt_bytes",
     "nt_lines",
     "subjects_typed",
+    "term_line",
     "term_value",
     "terms_of",
 ]
@@ -37,6 +39,29 @@ def nt_lines(graph: Graph) -> list[str]:
     data = graph.serialize(format="nt", encoding="utf-8")
     quads = ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
     return sorted({f"{q.subject} {q.predicate} {q.object}" for q in quads})
+
+
+def term_line(subject: Node, predicate: Node, obj: Node) -> str:
+    """A triple of rdflib IRIs and literals as its canonical line, as :func:`nt_lines` writes
+    it (the terms written by Oxigraph).
+
+    >>> from rdflib import Literal
+    >>> term_line(URIRef("http://x/a"), URIRef("http://x/b"), Literal("hi", lang="en"))
+    '<http://x/a> <http://x/b> "hi"@en'
+    """
+    return f"{_oxigraph(subject)} {_oxigraph(predicate)} {_oxigraph(obj)}"
+
+
+def _oxigraph(term: Node) -> ox.NamedNode | ox.Literal:
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"not an IRI or a literal: {term!r}")
 
 
 def graph_lines(store: ox.Store, name: ox.NamedNode | ox.DefaultGraph) -> list[str]:
