@@ -387,9 +387,9 @@ def _home(
         (Cell(_status_word(site, s), href=f"browse/status/{slugs[s]}/1.html"), statuses[s])
         for s in sorted(statuses, key=lambda s: (_status_word(site, s).casefold(), s))
     ]
-    releases = sorted(  # the versions, not their records (release/<version>/build ...)
-        p for p in site.pages if p.startswith(_RELEASE) and "/" not in p[len(_RELEASE) :]
-    )
+    releases = [  # the versions, not their records (release/<version>/build ...)
+        p for p in site.pages.index.pages_under(_RELEASE) if "/" not in p[len(_RELEASE) :]
+    ]
     dataset = _dataset_of(site)
     return _render(
         "index.html",

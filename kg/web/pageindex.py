@@ -189,6 +189,10 @@ class PageIndex:
         """The IRI objects with a ``#`` that start with ``prefix`` (``#`` last)."""
         return self._under("hashed", prefix)
 
+    def pages_under(self, prefix: str) -> list[str]:
+        """The resources of the pages whose IRI starts with ``prefix``, in order."""
+        return self._under("page", prefix)
+
     def _under(self, table: str, prefix: str) -> list[str]:
         after = prefix[:-1] + chr(ord(prefix[-1]) + 1)  # the least text past the prefix's
         query = f"SELECT iri FROM {table} WHERE iri >= ? AND iri < ? ORDER BY iri"
