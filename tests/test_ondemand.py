@@ -16,7 +16,7 @@ import pyoxigraph as ox
 import pytest
 from folders import built_corpus, describe_anew
 
-from kg.formats.listing import read_release
+from kg.formats.listing import copy_release
 from kg.web.app import MADE_BYTES, _Served
 from kg.web.deploy import Damaged, answer
 from kg.web.site import ROOT, build_site, open_served, write_served
@@ -75,7 +75,7 @@ def compared(
     build_site(chosen, tmp / "site")
     served = tmp / "served"
     served.mkdir()
-    write_served(chosen, read_release(chosen), served)
+    write_served(chosen, copy_release(chosen, served / "release"), served)
     return tmp / "site", served
 
 
@@ -193,7 +193,7 @@ def test_the_pages_of_entities_many_claims_are_about_are_made_at_start(
     monkeypatch.setattr(kg.web.site, "HUB_CLAIMS", 3)
     served = tmp_path / "served"
     served.mkdir()
-    write_served(release, read_release(release), served)
+    write_served(release, copy_release(release, served / "release"), served)
     made = sorted(p for p in (served / "site" / "doc").rglob("*") if p.is_file())
     assert made and all(p.relative_to(served / "site").parts[1] == "external" for p in made)
     assert {p.suffix for p in made} == {".html", ".ttl", ".nt", ".jsonld", ".rdf"}
@@ -209,7 +209,7 @@ def test_the_pages_of_entities_many_claims_are_about_are_made_at_start(
 def test_the_pages_store_is_closed_when_it_is_written(release: Path, tmp_path: Path) -> None:
     """Found by review: the store stayed open (its lock held, RocksDB free to write) while
     kg serve recorded the copy's files and renamed the folder."""
-    write_served(release, read_release(release), tmp_path, pictures=False)
+    write_served(release, copy_release(release, tmp_path / "release"), tmp_path, pictures=False)
     store = ox.Store(str(tmp_path / "pages"))  # another opening would fail on the lock
     assert len(store) > 1000
 

@@ -1,13 +1,18 @@
 """A release folder as its own description lists it: ``void.ttl`` gives every file of the release
-(but itself) with its byte size and SHA-256 (:mod:`kg.formats.void`); :func:`read_release`
+(but itself) with its byte size and SHA-256 (:mod:`kg.formats.void`); :func:`copy_release`
 reads those files and nothing else, and checks each against what it lists.
 
 A release folder from elsewhere (``kg site --release DIR``, ``kg serve --release DIR``) is read,
 never trusted: a file the description does not list, a listed file that is missing, changed
 (another size or checksum), a symbolic link or not a regular file, refuses the whole release
-in one line, so that a tampered release is never half published. What this proves is that the
-folder is what its description says, not who wrote the description: whoever could change a
-file could change void.ttl too (the release's contents are then checked as any input is).
+in one line, so that a tampered release is never half published. :func:`copy_release` copies
+the files it checks into a folder of the caller's, hashing each block as it is copied: what is
+read afterwards is what was checked (the release may be replaced or changed meanwhile), and
+no file is held in memory whole (a release of 20,000 sources is about 10 GB).
+
+What this proves is that the folder is what its description says, not who wrote the
+description: whoever could change a file could change void.ttl too (the release's contents
+are then checked as any input is).
 """
 
 from __future__ import annotations
@@ -27,7 +32,14 @@ from kg.errors import InputError
 from kg.formats.files import RELEASE_FILES, RELEASE_FOLDERS, SHARDS, is_shard
 from kg.sparql.query import run_query
 
-__all__ = ["DESCRIPTION", "Listed", "check_release_files", "read_listing", "read_release"]
+__all__ = [
+    "DESCRIPTION",
+    "Copied",
+    "Listed",
+    "check_release_files",
+    "copy_release",
+    "read_listing",
+]
 
 #: The file of a release that lists the others.
 DESCRIPTION = "void.ttl"
@@ -87,29 +99,57 @@ def read_listing(description: bytes, where: str = DESCRIPTION) -> dict[str, List
     return found
 
 
-def read_release(release: Path) -> dict[str, bytes]:
-    """The files of the release folder ``release`` that its description lists, and the
-    description (void.ttl) itself, by name: each read without following a symbolic link, and
-    checked against the size and SHA-256 listed.
+class Copied(dict[str, Path]):
+    """The checked copies of a release's files, by name (:func:`copy_release`), all in
+    ``folder``."""
+
+    def __init__(self, folder: Path, files: dict[str, Path]) -> None:
+        super().__init__(files)
+        self.folder = folder
+
+
+#: The bytes copied at a time.
+_BLOCK = 1 << 20
+
+
+def copy_release(release: Path, into: Path) -> Copied:
+    """Copy the files of the release folder ``release`` that its description lists, and the
+    description itself, into the new folder ``into``, each under its name: read as
+    read without following a symbolic link, hashed a block at a time as it is copied, and
+    checked against the size and SHA-256 listed once it is whole.
 
     :raises InputError: no description, or a file missing, changed, unlisted, a symbolic link
         or not a regular file (one line naming it and why)
     """
     description, listing = _listing(release)
-    found = {DESCRIPTION: description}
+    into.mkdir()
+    found = {DESCRIPTION: into / DESCRIPTION}
+    found[DESCRIPTION].write_bytes(description)
     for name, listed in sorted(listing.items()):
-        data = _read(release / name, listed.size)
-        if hashlib.sha256(data).hexdigest() != listed.sha256:
+        copy = into / name
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        copied = 0
+        with _open(release / name, listed.size) as file, open(copy, "xb") as out:
+            while copied <= listed.size and (block := file.read(_BLOCK)):
+                digest.update(block)
+                out.write(block)
+                copied += len(block)
+        if copied != listed.size:
+            raise InputError(
+                str(release / name), None, None, f"not the {listed.size} bytes {DESCRIPTION} lists"
+            )
+        if digest.hexdigest() != listed.sha256:
             raise _changed(release / name)
-        found[name] = data
-    return found
+        found[name] = copy
+    return Copied(into, found)
 
 
 def check_release_files(release: Path) -> None:
-    """The checks of :func:`read_release`, each file hashed as it is read and nothing kept:
+    """The checks of :func:`copy_release`, each file hashed as it is read and nothing kept:
     for a command that then reads the files it needs itself (``kg load --release DIR``).
 
-    :raises InputError: as :func:`read_release`
+    :raises InputError: as :func:`copy_release`
     """
     _, listing = _listing(release)
     for name, listed in sorted(listing.items()):

@@ -48,7 +48,7 @@ import pyoxigraph as ox
 from curies import Converter
 
 from kg.curation.converter import declared_converter, namespaces, prefix_map
-from kg.formats.listing import DESCRIPTION, read_release
+from kg.formats.listing import DESCRIPTION, check_release_files, copy_release
 from kg.runtime.processes import die_with_parent
 from kg.sparql import tokens
 from kg.sparql.endpoint import EndpointError
@@ -429,11 +429,13 @@ def create_app(
         description = _description(folder)
 
         def make(target: Path) -> None:
-            checked = read_release(folder)  # every listed file, as listed
-            if checked[DESCRIPTION] != description:
+            copies = target / "release"
+            checked = copy_release(folder, copies)  # every listed file, as listed
+            if checked[DESCRIPTION].read_bytes() != description:
                 raise EndpointError(f"{folder}: the release changed while kg serve read it")
-            write_served(folder, checked, target, pictures=pictures)
             load_store(checked["graph.nq"], target / "store")
+            write_served(folder, checked, target, pictures=pictures)  # moves the copies
+            shutil.rmtree(copies)
 
         for attempt in (1, 2):
             kept = kept_copy(description, pictures, make, say)
@@ -489,12 +491,12 @@ def _description(folder: Path) -> bytes:
     """The release's description (void.ttl, which lists every other file with its size and
     SHA-256): what names its kept copy. Only a copy to be made reads the other files.
 
-    :raises InputError: the folder is no release (as :func:`read_release` says why)
+    :raises InputError: the folder is no release (as :func:`check_release_files` says why)
     """
     try:
         return (folder / DESCRIPTION).read_bytes()
     except OSError:
-        read_release(folder)  # says what is wrong with the folder
+        check_release_files(folder)  # says what is wrong with the folder
         raise
 
 
@@ -560,15 +562,15 @@ def remove_orphans() -> None:
             continue  # not ours, or its owner lives (another user's, or still running)
 
 
-def load_store(nquads: bytes, store: Path) -> None:
-    """Bulk-load the release's graph.nq (its checked bytes) into an on-disk store that the
+def load_store(nquads: Path, store: Path) -> None:
+    """Bulk-load the release's graph.nq (its checked copy) into an on-disk store that the
     workers open read-only.
 
     :raises EndpointError: the store cannot be written or the data parsed
     """
     try:
         loader = ox.Store(str(store))
-        loader.bulk_load(input=nquads, format=ox.RdfFormat.N_QUADS)
+        loader.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
         loader.flush()
         del loader  # closes the database: the workers open it read-only
     except (OSError, SyntaxError, ValueError) as error:

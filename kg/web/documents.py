@@ -64,45 +64,49 @@ _SOURCE_WORDS = "the claims of one source, their evidence and the source's text"
 SITE_LINKS = frozenset({str(DCTERMS.isReferencedBy)})
 
 
-def load_release(files: Mapping[str, bytes], path: Path | None = None) -> ox.Store:
+def load_release(files: Mapping[str, Path], path: Path | None = None) -> ox.Store:
     """The store the site is written from (in memory, or on disk in the new folder ``path``):
     ``graph.nq``, ``void.ttl`` and the nanopublications (but their assertions) of a release
-    (``files``: its checked files, by name, as :func:`kg.formats.listing.read_release` reads
-    them).
+    (``files``: its checked copies, by name, as :func:`kg.formats.listing.copy_release` makes
+    them), each read as a stream.
 
     :raises InputError: one of them is not valid RDF (the file, the line, what is wrong)
     """
     store = ox.Store(str(path)) if path is not None else ox.Store()
-    store.bulk_load(input=files["graph.nq"], format=ox.RdfFormat.N_QUADS)
+    store.bulk_load(path=str(files["graph.nq"]), format=ox.RdfFormat.N_QUADS)
     if "void.ttl" in files:
         store.bulk_extend(
             ox.Quad(q.subject, q.predicate, q.object)
             for q in _parse("void.ttl", files["void.ttl"], ox.RdfFormat.TURTLE)
         )
     if "nanopubs.trig" in files:
-        store.bulk_extend(
-            _nanopub_quads(_parse("nanopubs.trig", files["nanopubs.trig"], ox.RdfFormat.TRIG))
-        )
+        store.bulk_extend(_nanopub_quads(files["nanopubs.trig"]))
     return store
 
 
-def _parse(name: str, data: bytes, rdf_format: ox.RdfFormat) -> list[ox.Quad]:
+def _parse(name: str, path: Path, rdf_format: ox.RdfFormat) -> Iterator[ox.Quad]:
+    """The quads of the file ``path``, read as a stream.
+
+    :raises InputError: it is not valid RDF (raised as the quads are read)
+    """
     try:
-        return list(ox.parse(input=data, format=rdf_format))
+        yield from ox.parse(path=str(path), format=rdf_format)
     except SyntaxError as error:
         raise InputError(name, error.lineno, None, f"not valid RDF: {error.msg}") from error
 
 
-def _nanopub_quads(found: list[ox.Quad]) -> Iterator[ox.Quad]:
+def _nanopub_quads(collection: Path) -> Iterator[ox.Quad]:
     """The nanopublications' quads but their assertions, and each claim of an assertion
-    ``dct:isReferencedBy`` its nanopublication (in the default graph)."""
+    ``dct:isReferencedBy`` its nanopublication (in the default graph): the collection read
+    twice as a stream, its assertions' graphs first."""
+    has_assertion = str(NP.hasAssertion)
     assertions = {
         _v(q.object): q.subject
-        for q in found
-        if _v(q.predicate) == str(NP.hasAssertion) and isinstance(q.subject, ox.NamedNode)
+        for q in _parse("nanopubs.trig", collection, ox.RdfFormat.TRIG)
+        if _v(q.predicate) == has_assertion and isinstance(q.subject, ox.NamedNode)
     }
     referenced = ox.NamedNode(str(DCTERMS.isReferencedBy))
-    for quad in found:
+    for quad in _parse("nanopubs.trig", collection, ox.RdfFormat.TRIG):
         nanopub = assertions.get(_v(quad.graph_name))
         if nanopub is None:
             yield quad

@@ -1,7 +1,7 @@
 """The release's files as the site offers them: ``download/<version>/<file>``, each claim's
 nanopublication among them, and where the dataset description says each file is published.
 
-Only the files the release's description lists (:func:`kg.formats.listing.read_release`,
+Only the files the release's description lists (:func:`kg.formats.listing.copy_release`,
 each with its size and checksum) are copied, and each claim's ``nanopubs/<source>/<claim>.trig``
 when it holds what the listed ``nanopubs.trig`` holds of it (:func:`vouched_nanopubs`), regular
 files only: a symlink in a release folder from elsewhere is never followed into the site.
@@ -9,6 +9,7 @@ files only: a symlink in a release folder from elsewhere is never followed into 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,59 +59,86 @@ def web_address(iri: str) -> str | None:
     return iri
 
 
-def vouched_nanopubs(release: Path, collection: bytes | None) -> dict[str, bytes]:
+def vouched_nanopubs(release: Path, collection: Path | None, into: Path) -> dict[str, Path]:
     """Each claim's nanopublication file (``nanopubs/<source>/<claim>.trig``), by its path in
-    the release, when ``collection`` (the release's checked ``nanopubs.trig``) holds the same
-    quads under the same URI: the release's description lists ``nanopubs.trig`` with its size
-    and checksum, not these files, so they are served only as copies of what it vouches for.
+    the release, copied into the folder ``into`` under that path, when ``collection`` (the
+    checked copy of the release's ``nanopubs.trig``) holds the same quads under the same URI:
+    the release's description lists ``nanopubs.trig`` with its size and checksum, not these
+    files, so they are served only as copies of what it vouches for.
+
+    The collection is read twice as a stream, never held: what it holds of each URI is kept as
+    a sum of its quads' SHA-256 (:func:`_quad_sum`), compared with the file's own sum. A quad
+    written twice counts twice, on both sides.
 
     :raises InputError: a file that is not TriG, larger than the collection, or not a
         nanopublication of the collection as the collection holds it
     """
-    if not collection:
+    if collection is None or not collection.stat().st_size:
         return {}
-    held: dict[str, set[ox.Quad]] = {}
-    quads = list(ox.parse(input=collection, format=ox.RdfFormat.TRIG))
-    heads = {
-        q.graph_name: _v(q.subject) for q in quads if q.predicate == _TYPE and q.object == _NANOPUB
-    }
-    graphs: dict[ox.NamedNode | ox.BlankNode | ox.DefaultGraph, str] = {}
-    for quad in quads:  # a nanopublication's graphs: its head, and those its head names
-        if quad.graph_name in heads and isinstance(quad.object, ox.NamedNode):
-            graphs.setdefault(quad.object, heads[quad.graph_name])
-    graphs.update(heads)
-    for quad in quads:
-        uri = graphs.get(quad.graph_name)
-        if uri is not None:
-            held.setdefault(uri, set()).add(quad)
+    held = _held_sums(collection)
     found = {}
     for path in _nanopub_files(release):
         shown = path.relative_to(release).as_posix()
-        if path.stat().st_size > len(collection):
+        if path.stat().st_size > collection.stat().st_size:
             raise InputError(shown, None, None, "larger than nanopubs.trig, which it is part of")
         data = path.read_bytes()
         try:
-            own = set(ox.parse(input=data, format=ox.RdfFormat.TRIG))
+            own = list(ox.parse(input=data, format=ox.RdfFormat.TRIG))
         except SyntaxError as error:
             raise InputError(shown, None, None, f"not a nanopublication in TriG: {error}") from None
         uri = next(
             (_v(q.subject) for q in own if q.predicate == _TYPE and q.object == _NANOPUB), ""
         )
-        if held.get(uri) != own:
+        if held.get(uri) != sum(map(_quad_sum, own)) % _MODULUS:
             raise InputError(
                 shown, None, None, "not a nanopublication of nanopubs.trig as it holds it; refused"
             )
-        found[shown] = data
+        copy = into / shown
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.write_bytes(data)
+        found[shown] = copy
     return found
 
 
-def nanopubs(files: dict[str, bytes], version: str) -> dict[str, Nanopub]:
+#: Sums of quads' SHA-256 are taken modulo this.
+_MODULUS = 1 << 256
+
+
+def _quad_sum(quad: ox.Quad) -> int:
+    """A quad's SHA-256 (of its N-Quads text), as a number to add to a nanopublication's."""
+    return int.from_bytes(hashlib.sha256(str(quad).encode("utf-8")).digest(), "big")
+
+
+def _held_sums(collection: Path) -> dict[str, int]:
+    """For each nanopublication's URI in the TriG file ``collection``, the sum of its quads'
+    :func:`_quad_sum` (its quads: those of its head graph, whose type names it, and of the
+    graphs its head names), read as two streams: the heads first, then every graph's sum."""
+    heads = {
+        q.graph_name: _v(q.subject)
+        for q in ox.parse(path=str(collection), format=ox.RdfFormat.TRIG)
+        if q.predicate == _TYPE and q.object == _NANOPUB
+    }
+    graphs: dict[ox.NamedNode | ox.BlankNode | ox.DefaultGraph, str] = {}
+    sums: dict[ox.NamedNode | ox.BlankNode | ox.DefaultGraph, int] = {}
+    for quad in ox.parse(path=str(collection), format=ox.RdfFormat.TRIG):
+        graph = quad.graph_name
+        if graph in heads and isinstance(quad.object, ox.NamedNode):
+            graphs.setdefault(quad.object, heads[graph])
+        sums[graph] = sums.get(graph, 0) + _quad_sum(quad)
+    graphs.update(heads)
+    held: dict[str, int] = {}
+    for graph, uri in graphs.items():
+        held[uri] = (held.get(uri, 0) + sums.get(graph, 0)) % _MODULUS
+    return held
+
+
+def nanopubs(files: dict[str, Path], version: str) -> dict[str, Nanopub]:
     """Each claim's nanopublication, by the claim's IRI (the claim its assertion types
     kgo:Claim), with the URI its head graph names (``files``: from :func:`vouched_nanopubs`)."""
     found = {}
-    for name, data in sorted(files.items()):
+    for name, path in sorted(files.items()):
         uri, claim = None, None
-        for quad in ox.parse(input=data, format=ox.RdfFormat.TRIG):
+        for quad in ox.parse(path=str(path), format=ox.RdfFormat.TRIG):
             if quad.predicate == _TYPE and quad.object == _NANOPUB:
                 uri = _v(quad.subject)
             elif quad.predicate == _TYPE and quad.object == _CLAIM:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import re
+import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -45,7 +46,7 @@ from kg.curation.converter import declared_converter, namespaces
 from kg.curation.project import VERSION
 from kg.errors import InputError
 from kg.formats.files import FILES, RELEASE_FILES
-from kg.formats.listing import read_release
+from kg.formats.listing import DESCRIPTION, Copied, copy_release
 from kg.formats.turtle import write_turtle
 from kg.namespaces import BIOLINK, OA, OWL, RDF, RDFS, ROOT
 from kg.rdf.lines import term_value as _v
@@ -259,16 +260,15 @@ def build_site(
     force: bool = False,
     page_size: int | None = None,
     pictures: bool = True,
-    checked: Mapping[str, bytes] | None = None,
 ) -> tuple[int, str | None]:
     """Write the site of the release in ``release`` (its graph.nq) into ``out``, with the
     nginx.conf and the w3id.org .htaccess that serve it (see :mod:`kg.web.deploy`); returns the
     number of pages and the release's licence. The site is staged beside ``out`` and swapped
     in whole, as a release is (:func:`kg.runtime.publish.write_release`). Only the files the
-    release's description lists, each with its listed size and checksum, are read and copied
-    (:func:`kg.formats.listing.read_release`; ``checked``: those files as it has read them
-    already, so that a caller serves the very bytes the site shows). A browse page shows
-    at most ``page_size`` rows (default: :data:`kg.web.browse.PAGE_SIZE`).
+    release's description lists, each with its listed size and checksum, are read: copied
+    (:func:`kg.formats.listing.copy_release`) into a folder beside ``out`` as they are checked,
+    the site is made from the copies, and the copies are moved into it as its downloads. A
+    browse page shows at most ``page_size`` rows (default: :data:`kg.web.browse.PAGE_SIZE`).
 
     With ``pictures``, each claim and entity page shows a diagram and the index charts
     (:mod:`kg.web.pictures`, drawn by Graphviz's ``dot``).
@@ -279,12 +279,25 @@ def build_site(
     """
     if pictures:
         require_dot()  # before the work: a missing dot is said at once
-    if checked is None:
-        checked = read_release(release)  # the listed files only, each as listed
-    made = prepare_site(release, checked)
+    root = out.resolve()
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{root.name}-release-", dir=root.parent) as copies:
+        made = prepare_site(release, copy_release(release, Path(copies) / "release"))
+        return _write_site(made, out, public_host, sparql_endpoint, force, page_size, pictures)
+
+
+def _write_site(
+    made: Prepared,
+    out: Path,
+    public_host: str,
+    sparql_endpoint: str | None,
+    force: bool,
+    page_size: int | None,
+    pictures: bool,
+) -> tuple[int, str | None]:
     site = made.site
     drawn = site_pictures(site.store, site.labels, site.converter) if pictures else Pictures()
-    files = dict(made.downloads)
+    files: dict[str, bytes | Path] = {**made.downloads}
     documents = Documents(site, made.graphs, drawn.pages.get)
     for iri in site.pages:
         files |= documents.of(site.pages[iri])
@@ -300,11 +313,10 @@ def build_site(
     return len(site.pages), site.license
 
 
-def write_served(
-    release: Path, checked: Mapping[str, bytes], folder: Path, *, pictures: bool = True
-) -> None:
+def write_served(release: Path, checked: Copied, folder: Path, *, pictures: bool = True) -> None:
     """Write into ``folder`` what ``kg serve`` serves the release in ``release`` from (``checked``:
-    its files as :func:`kg.formats.listing.read_release` read them): ``site/``, the front
+    its files as :func:`kg.formats.listing.copy_release` copied them, on ``folder``'s file
+    system: they are moved into the site's downloads): ``site/``, the front
     pages and the downloads (:func:`front_files`; the SPARQL endpoint at ``/query``);
     ``pages/`` and ``pages.sqlite``, the store and index each resource's documents are made
     from when they are asked for (:func:`open_served`). Not the documents themselves (their
@@ -318,13 +330,12 @@ def write_served(
     gc.collect()  # the pages' store is closed with its last reference: before it is recorded
 
 
-def _write_served(
-    release: Path, checked: Mapping[str, bytes], folder: Path, pictures: bool
-) -> None:
+def _write_served(release: Path, checked: Copied, folder: Path, pictures: bool) -> None:
     made = prepare_site(release, checked, store=folder / "pages", index=folder / "pages.sqlite")
     site = made.site
     charts = index_charts(site.store, site.labels, site.converter) if pictures else []
-    files = made.downloads | front_files(site, made.claims, charts, None, "/query")
+    files: dict[str, bytes | Path] = {**made.downloads}
+    files |= front_files(site, made.claims, charts, None, "/query")
     documents = Documents(site, made.graphs, _picture(site, pictures))
     for iri in _hubs(site):  # made once here: each would take seconds on demand
         files |= documents.of(site.pages[iri])
@@ -377,13 +388,13 @@ def open_served(
     site = open_site(store, index)
     if site.version:
         offered = folder / "site" / "download" / site.version
-        names = {p.name: b"" for p in offered.iterdir() if p.is_file()} if offered.is_dir() else {}
+        names = [p.name for p in offered.iterdir() if p.is_file()] if offered.is_dir() else []
         void = offered / "void.ttl"
         data = void.read_bytes() if void.is_file() else None
         sound = data is None or check is None or check(void, hashlib.sha256(data).hexdigest())
         if not sound:
             raise OSError(f"{void}: not the bytes it was written with (damaged)")
-        offer(site, {**names, "void.ttl": data} if data is not None else names)
+        offer(site, names, data)
 
     return Documents(site, named_graphs(store), _picture(site, pictures))
 
@@ -397,18 +408,19 @@ class Prepared:
     site: Site
     graphs: set[str]
     claims: list[ClaimRow]
-    downloads: dict[str, bytes]
+    downloads: dict[str, Path]
 
 
 def prepare_site(
     release: Path,
-    checked: Mapping[str, bytes],
+    checked: Copied,
     *,
     store: Path | None = None,
     index: str | Path = ":memory:",
 ) -> Prepared:
     """The site of the release in ``release`` (``checked``: its files as
-    :func:`kg.formats.listing.read_release` read them): its store (in memory, or on disk at
+    :func:`kg.formats.listing.copy_release` copied them, and where each claim's
+    nanopublication file is copied): its store (in memory, or on disk at
     ``store``) and its pages' index (:func:`index_site`, into ``index``), with each entity's
     browse listing and each claim's nanopublication recorded in it.
 
@@ -424,22 +436,23 @@ def prepare_site(
     site = open_site(loaded, index_site(loaded, index))
     claims = claim_rows(loaded)
     site.pages.index.add_listings(entity_listings(site, claims))
-    downloads: dict[str, bytes] = {}
+    downloads: dict[str, Path] = {}
     if site.version:  # the release's files, where void.ttl's dcat:downloadURL says they are
-        vouched = vouched_nanopubs(release, checked.get("nanopubs.trig"))
-        for name, data in (*checked.items(), *vouched.items()):
-            downloads[f"download/{site.version}/{name}"] = data
+        vouched = vouched_nanopubs(release, checked.get("nanopubs.trig"), checked.folder)
+        for name, path in (*checked.items(), *vouched.items()):
+            downloads[f"download/{site.version}/{name}"] = path
         found = nanopubs(vouched, site.version)
         site.pages.index.add_nanopubs((claim, n.uri, n.path) for claim, n in found.items())
-        offer(site, checked)
+        offer(site, checked, checked[DESCRIPTION].read_bytes())
     return Prepared(site, graphs, claims, downloads)
 
 
-def offer(site: Site, files: Mapping[str, bytes]) -> None:
-    """Let the site offer the release's ``files`` (by name; their bytes are not read but
-    void.ttl's) for download, where its void.ttl says they are published."""
-    site.files = tuple(n for n in RELEASE_FILES if n in files)
-    site.downloads = tuple(read_downloads(files.get("void.ttl")))
+def offer(site: Site, names: Iterable[str], void: bytes | None) -> None:
+    """Let the site offer the release's files of these ``names`` for download, where its
+    description (the bytes of its ``void.ttl``, if any) says they are published."""
+    named = set(names)
+    site.files = tuple(n for n in RELEASE_FILES if n in named)
+    site.downloads = tuple(read_downloads(void))
 
 
 def front_files(
