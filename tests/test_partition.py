@@ -67,8 +67,10 @@ def _whole(shared: Shared) -> tuple[bool, tuple[object, ...]]:
 
 
 def _parted(shared: Shared) -> tuple[bool, tuple[object, ...]]:
-    parts = shared_parts(*shared, parse_shapes(SHAPES), part_lines=50)
-    assert parts is not None and len(parts) >= 3  # several parts, each with every link
+    made = shared_parts(*shared, parse_shapes(SHAPES), part_lines=50)
+    assert made is not None
+    parts = list(made)
+    assert len(parts) >= 3  # several parts, each with every link
     merged = merge_verdicts([_validate_unit(SHAPES, unit, base) for unit, base in parts])
     return merged.conforms, tuple(merged.rows)
 
@@ -188,8 +190,9 @@ def test_shapes_that_read_links_together_are_not_split(shared: Shared, shape: st
 def test_the_projects_shapes_split(shared: Shared) -> None:
     assert splits_soundly(parse_shapes(SHAPES))
     ontology, catalogue, description, articles = shared
-    parts = shared_parts(*shared, parse_shapes(SHAPES), part_lines=50)
-    assert parts is not None
+    made = shared_parts(*shared, parse_shapes(SHAPES), part_lines=50)
+    assert made is not None
+    parts = list(made)
     # every line of the whole is in some part, and each part is far smaller than the whole
     whole = set(nt_bytes(ontology, catalogue, description, *articles.values()).splitlines())
     held = {line for unit, base in parts for line in (unit + base).splitlines()}
@@ -287,3 +290,25 @@ def test_what_parts_would_judge_otherwise_is_validated_whole(
 ) -> None:
     """Found by review: each of these splits gave another verdict than the whole unit."""
     assert shared_parts(*change(shared), parse_shapes(SHAPES), part_lines=50) is None
+
+
+def test_the_parts_are_the_same_from_articles_on_disk_and_made_one_at_a_time(
+    shared: Shared, tmp_path: Path
+) -> None:
+    """The build keeps each source's article's lines on disk (SpilledLines), not in memory;
+    the parts are made from them one when it is taken (issue 20: at 20,000 sources the parts
+    together are the size of every article)."""
+    from kg.runtime.spool import SpilledLines
+
+    ontology, catalogue, description, articles = shared
+    spilled = SpilledLines(tmp_path / "articles.sqlite")
+    for term, lines in articles.items():
+        spilled.add(term, lines)
+    shapes = parse_shapes(SHAPES)
+    from_memory = shared_parts(ontology, catalogue, description, articles, shapes, part_lines=50)
+    from_disk = shared_parts(ontology, catalogue, description, spilled, shapes, part_lines=50)
+    assert from_memory is not None and from_disk is not None
+    assert not isinstance(from_disk, (list, tuple))  # an iterator: a part at a time
+    first = next(from_disk)
+    assert [first, *from_disk] == list(from_memory)
+    spilled.close()

@@ -2,8 +2,9 @@
 not grow with the corpus.
 
 Each source's result hands its parts on to disk at once (its graph's lines, JSON-LD nodes,
-claims-table rows and KGX edges to external sorters, its nanopublications as files) and only
-what is small is kept: what the build checks across sources, and the lines of its article.
+claims-table rows and KGX edges to external sorters, its nanopublications as files, its
+article's lines to a file they are read again from) and only what is small is kept: what the
+build checks across sources.
 The whole-graph files are then written by merging the sorted runs, each statement, node and
 row once, byte for byte what sorting them all in memory would write.
 """
@@ -28,12 +29,13 @@ from kg.formats.release import JsonNodes, json_bytes, write_graphs, write_jsonld
 from kg.formats.void import Counting, Statistics
 from kg.namespaces import BIOLINK, KGO
 from kg.rdf.mint import source_graph
-from kg.runtime.spool import Sorter, WorkFolder
+from kg.runtime.spool import Sorter, SpilledLines, WorkFolder
 
 __all__ = ["SORT_MEMORY", "Assembly", "SharedGraph", "sort_budget"]
 
-#: Rows and edges are counted at this many characters each against a sorter's budget.
-_RECORD = 600
+#: What a row's or an edge's field costs in memory besides its text, in characters against a
+#: sorter's budget (its entry in the dict; its key is shared with the source's other rows).
+_FIELD = 32
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,6 +72,8 @@ class Assembly:
         self._previous = previous  # the release being replaced, whose unchanged files stay
         self._order: dict[str, int] = {}  # each source's graph: its place in dataset.yaml
         self.claims = 0
+        #: each source's article's lines, by the article's IRI as a term (``<…>``)
+        self.articles = SpilledLines(spool / "articles.sqlite")
 
     def take(self, index: int, result: SourceResult) -> SourceResult:
         """Hand the parts of the ``index``-th source's result on; the rest is returned."""
@@ -77,6 +81,7 @@ class Assembly:
             return result
         graph = str(source_graph(result.key))
         self._order[graph] = index
+        self.articles.add(f"<{result.article}>", result.article_lines)
         rank = (2, graph)
         self._lines.extend((line, rank, graph) for line in result.lines)
         self._nodes.extend((result.nodes or {}).items())
@@ -95,7 +100,14 @@ class Assembly:
             self._nanopubs.add(name)
         self.claims += result.claims
         return dataclasses.replace(
-            result, lines=(), nodes=None, nanopubs=None, edges=(), named=(), rows=()
+            result,
+            lines=(),
+            article_lines=(),
+            nodes=None,
+            nanopubs=None,
+            edges=(),
+            named=(),
+            rows=(),
         )
 
     def finish(
@@ -166,5 +178,10 @@ def _second(item: Any) -> int:
     return len(item[1])
 
 
-def _record(_: Any) -> int:
-    return _RECORD
+def _record(item: Any) -> int:
+    """A row or an edge (the last of the ``item``) as characters against a sorter's budget:
+    its text and what each field costs besides (:data:`_FIELD`)."""
+    return sum(
+        len(key) + (len(value) if isinstance(value, str) else len(str(value))) + _FIELD
+        for key, value in item[-1].items()
+    )

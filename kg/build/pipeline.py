@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,7 +195,7 @@ def _build(
             _inputs(shared, folders, results),
         ),
     }
-    articles = {f"<{r.article}>": r.article_lines for r in results}
+    articles = assembly.articles  # on disk
     # the shared graphs are validated in parts of bounded size (the description names every
     # source), on a thread (rudof lets go of the GIL) while the release is assembled
     with ThreadPoolExecutor(max_workers=1) as thread:
@@ -220,11 +220,12 @@ def _build(
             columns=_columns(shared),
             shard_sources=shared.dataset.shard_sources,
         )
-        work.write(SSSOM_FILE, _sssom(graphs, results))
+        work.write(SSSOM_FILE, _sssom(graphs, articles))
         for name, data in _table_files(shared, converter).items():
             work.write(name, data)
         verdicts = [_traced(shared_verdict.result(), shared), *(r.verdict for r in results)]
         report = merge_verdicts(verdicts)
+    articles.close()
     if not report.conforms:
         raise NotConformingError(report.text(), report.text(verbose=True))
     work.write(VOID_FILE, _described(project, shared, work.written, converter, stats))
@@ -311,16 +312,15 @@ def _kgx_store(graphs: Mapping[str, list[str]]) -> Store:
     return store
 
 
-def _sssom(graphs: Mapping[str, list[str]], results: Iterable[SourceResult]) -> bytes:
+def _sssom(graphs: Mapping[str, list[str]], articles: Mapping[str, Sequence[str]]) -> bytes:
     """The SSSOM mapping set: its records are the catalogue's and the articles', so it is read
-    from those graphs and the description, not from the whole release."""
+    from those graphs and the description, not from the whole release (the articles' lines
+    loaded an article at a time)."""
     store = Store()
-    mapped = nt_bytes(
-        graphs[str(CATALOGUE_GRAPH)],
-        graphs[str(DATASET_GRAPH)],
-        *(r.article_lines for r in results),
-    )
-    store.load(mapped, format=RdfFormat.N_TRIPLES)
+    shared = nt_bytes(graphs[str(CATALOGUE_GRAPH)], graphs[str(DATASET_GRAPH)])
+    store.load(shared, format=RdfFormat.N_TRIPLES)
+    for lines in articles.values():
+        store.load(nt_bytes(lines), format=RdfFormat.N_TRIPLES)
     return sssom_tsv(load_mapping_set(store))
 
 

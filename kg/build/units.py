@@ -308,11 +308,11 @@ def context_lines(ontology: Iterable[str], description: Sequence[str]) -> tuple[
 
 def shared_units(
     shapes: Shapes, graphs: Mapping[str, Sequence[str]], articles: Mapping[str, Sequence[str]]
-) -> list[tuple[bytes, bytes]]:
+) -> Iterable[tuple[bytes, bytes]]:
     """The validation units of the shared graphs, with the articles the description names
     (``articles``: each article's lines, by its IRI as a term, ``<…>``), each as (unit, the base
-    it is validated on): parts of bounded size when the shapes allow it
-    (:func:`kg.validation.partition.shared_parts`), else one unit."""
+    it is validated on): parts of bounded size when the shapes allow it, each made when it is
+    taken (:func:`kg.validation.partition.shared_parts`), else one unit."""
     ontology, catalogue, description = (graphs.get(name, ()) for name in _SHARED)
     parts = shared_parts(ontology, catalogue, description, articles, parse_shapes(shapes))
     if parts is not None:
@@ -435,7 +435,7 @@ def validation_units(
         for article in subjects_typed(lines, str(BIOLINK.Article)):
             articles.setdefault(article, []).extend(article_closure([article], found))
     base = nt_bytes(context)
-    units = shared_units(shapes, graphs, articles)
+    units = list(shared_units(shapes, graphs, articles))
     units += [(source_unit(lines, catalogue), base) for lines in sources]
     return units
 

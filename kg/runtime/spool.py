@@ -16,14 +16,16 @@ import heapq
 import marshal
 import os
 import shutil
+import sqlite3
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from kg.runtime.publish import holds
 
-__all__ = ["Sorter", "WorkFolder", "Written", "work_folder"]
+__all__ = ["Sorter", "SpilledLines", "WorkFolder", "Written", "work_folder"]
 
 #: The items a run's block holds: read back one block a run at a time while merging.
 _BLOCK = 4096
@@ -97,6 +99,71 @@ def _read_run(path: Path) -> Iterator[Any]:
                 break
             yield from block
     path.unlink()
+
+
+class SpilledLines(Mapping[str, Sequence[str]]):
+    """Lines by key, kept in an SQLite file (a build's work file: no journal, no sync), not
+    in memory: what the build reads again at its end of every source (its article's lines).
+    A key added again replaces its lines; keys iterate in the order they were first added.
+    Read on any thread, one at a time.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     spilled = SpilledLines(Path(folder) / "lines.sqlite")
+    ...     spilled.add("<a>", ["<a> <p> <b>", "<a> <q> <c>"])
+    ...     spilled.add("<d>", [])
+    ...     list(spilled), spilled["<a>"], spilled.get("<e>"), len(spilled)
+    (['<a>', '<d>'], ('<a> <p> <b>', '<a> <q> <c>'), None, 2)
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=OFF")
+        self._db.execute("PRAGMA synchronous=OFF")
+        self._db.execute("CREATE TABLE lines (key TEXT PRIMARY KEY, text TEXT NOT NULL)")
+        self._lock = threading.Lock()
+        self._writing = False
+
+    def add(self, key: str, lines: Sequence[str]) -> None:
+        with self._lock:
+            if not self._writing:  # one transaction for the adds that come together
+                self._db.execute("BEGIN")
+                self._writing = True
+            self._db.execute(
+                "INSERT INTO lines VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET text = excluded.text",
+                (key, "\n".join(lines)),  # a canonical line holds no newline
+            )
+
+    def __getitem__(self, key: str) -> tuple[str, ...]:
+        with self._lock:
+            self._done()
+            row = self._db.execute("SELECT text FROM lines WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            raise KeyError(key)
+        return tuple(row[0].split("\n")) if row[0] else ()
+
+    def __iter__(self) -> Iterator[str]:
+        with self._lock:
+            self._done()
+            keys = [key for (key,) in self._db.execute("SELECT key FROM lines ORDER BY rowid")]
+        return iter(keys)
+
+    def __len__(self) -> int:
+        with self._lock:
+            self._done()
+            (count,) = self._db.execute("SELECT COUNT(*) FROM lines").fetchone()
+        return int(count)
+
+    def close(self) -> None:
+        with self._lock:
+            self._done()
+            self._db.close()
+
+    def _done(self) -> None:
+        if self._writing:
+            self._db.execute("COMMIT")
+            self._writing = False
 
 
 Written = dict[str, tuple[int, str]]  # file name -> (size in bytes, SHA-256)

@@ -28,7 +28,7 @@ by each part; the build merges the parts' rows, each result once
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV
@@ -108,9 +108,10 @@ def shared_parts(
     articles: Mapping[str, Sequence[str]],
     shapes: Graph,
     part_lines: int = PART_LINES,
-) -> list[tuple[bytes, bytes]] | None:
+) -> Iterator[tuple[bytes, bytes]] | None:
     """The shared graphs (each as N-Triples lines) with the ``articles`` the description names
-    (their lines, by their IRI as a term, ``<…>``) as validation parts: each a pair (its own
+    (their lines, by their IRI as a term, ``<…>``; read again for each use, never held all at
+    once) as validation parts, each made when it is taken: each a pair (its own
     lines, the lines every part shares: the ontology and the description's own), the first
     with the whole catalogue, the others with the catalogue's lines about what they name
     (mapping records included). None when they cannot be split soundly (see the module's
@@ -130,34 +131,43 @@ def shared_parts(
     core = [x for x in description if x not in linking and terms_of(x)[0] not in objects]
     if objects & named_terms(core):
         return None  # a line every part holds names what one part alone describes
-    found = [
-        (line, [*own.get(terms_of(line)[2], ()), *articles.get(terms_of(line)[2], ())])
-        for line in links
-    ]
+
+    def lines_of(term: str) -> list[str]:  # what a link's object brings (articles: on disk)
+        return [*own.get(term, ()), *articles.get(term, ())]
+
+    found = [(line, terms_of(line)[2]) for line in links]
     owner = {terms_of(x)[0]: -1 for x in core}  # who describes each node: -1 every part
-    for n, (_, lines) in enumerate(found):
+    size = 0
+    for n, (_, term) in enumerate(found):
+        lines = lines_of(term)
+        size += 1 + len(lines)
         for subject in {terms_of(x)[0] for x in lines}:
             if owner.setdefault(subject, n) != n:
                 return None  # two parts (or a part and the core) describe one node
-    for n, (_, lines) in enumerate(found):
-        if any(owner.get(term, n) not in (n, -1) for term in named_terms(lines)):
+    for n, (_, term) in enumerate(found):
+        if any(owner.get(named, n) not in (n, -1) for named in named_terms(lines_of(term))):
             return None  # a part names a node another part describes
-    parts: dict[str, list[list[str]]] = {}
-    for line, lines in found:
-        parts.setdefault(terms_of(line)[1], []).append([line, *lines])
-    count = max(1, min(min(len(p) for p in parts.values()), _size(parts) // part_lines + 1))
-    chunks: list[list[str]] = [[] for _ in range(count)]
+    parts: dict[str, list[tuple[str, str]]] = {}
+    for line, term in found:
+        parts.setdefault(terms_of(line)[1], []).append((line, term))
+    count = max(1, min(min(len(p) for p in parts.values()), size // part_lines + 1))
+    chunks: list[list[tuple[str, str]]] = [[] for _ in range(count)]
     for linked in parts.values():  # each part gets links of every predicate
-        for n, lines in enumerate(linked):
-            chunks[n % count].extend(lines)
-    base = nt_bytes(ontology, core)
+        for n, item in enumerate(linked):
+            chunks[n % count].append(item)
+    return _units(chunks, lines_of, catalogue, nt_bytes(ontology, core))
+
+
+def _units(
+    chunks: Sequence[Sequence[tuple[str, str]]],
+    lines_of: Callable[[str], list[str]],
+    catalogue: Sequence[str],
+    base: bytes,
+) -> Iterator[tuple[bytes, bytes]]:
+    """The parts, each made when it is taken: a link's lines and what its object brings, the
+    first part with the whole catalogue, the others with its lines about what they name."""
     entities = closures(catalogue)
-    units = []
     for n, chunk in enumerate(chunks):
-        about = catalogue if n == 0 else closure_of(named_terms(chunk), entities)
-        units.append((nt_bytes(about, chunk), base))
-    return units
-
-
-def _size(parts: Mapping[str, list[list[str]]]) -> int:
-    return sum(len(lines) for found in parts.values() for lines in found)
+        lines = [x for line, term in chunk for x in (line, *lines_of(term))]
+        about = catalogue if n == 0 else closure_of(named_terms(lines), entities)
+        yield nt_bytes(about, lines), base
