@@ -15,6 +15,8 @@ import pytest
 import yaml
 from click.testing import Result
 from conftest import copy_project
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kg.runtime.offline import offline
 
@@ -198,3 +200,106 @@ def test_a_key_that_cannot_sign_safely_is_one_line(
     assert result.exit_code == 2, result.output
     assert expected in result.stderr
     assert "internal error" not in result.stderr
+
+
+# --- the trusty URI's hash, computed as the library computes it --------------------------------
+
+_TEMP = "http://purl.org/nanopub/temp/np/"
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_iris = st.sampled_from(
+    [
+        _TEMP,
+        _TEMP[:-1],
+        _TEMP + "assertion",
+        _TEMP + "x/y",
+        "http://purl.org/nanopub/temp/npx",
+        "http://example.org/a",
+        "http://example.org/a~b",
+        "http://example.org/a#b",
+        "http://example.org/é",
+        "https://w3id.org/drugclaims/id/claim/1",
+    ]
+)
+_graphs = st.sampled_from([_TEMP + n for n in ("Head", "assertion", "provenance", "pubinfo")])
+_typed = st.sampled_from(
+    [
+        ("01", "integer"),
+        ("abc", "integer"),
+        ("1.50", "decimal"),
+        ("1", "boolean"),
+        ("1E0", "double"),
+        ("2024-01-02T03:04:05Z", "dateTime"),
+        ("2024-1-2", "date"),
+        ("x", "anyURI"),
+    ]
+)
+_literals = st.one_of(
+    st.text(max_size=12).map(ox.Literal),
+    st.tuples(st.text(max_size=8), st.sampled_from(["en", "en-gb", "de"])).map(
+        lambda t: ox.Literal(t[0], language=t[1])
+    ),
+    _typed.map(lambda t: ox.Literal(t[0], datatype=ox.NamedNode(_XSD + t[1]))),
+    st.sampled_from(["a\\b", "line\nbreak", 'tab\tquote"', "ü ß 中"]).map(ox.Literal),
+)
+_quads = st.lists(
+    st.tuples(_iris, _iris, st.one_of(_iris.map(ox.NamedNode), _literals), _graphs).map(
+        lambda t: ox.Quad(ox.NamedNode(t[0]), ox.NamedNode(t[1]), t[2], ox.NamedNode(t[3]))
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(quads=_quads)
+def test_the_trusty_hash_is_the_librarys(quads: list[ox.Quad]) -> None:
+    """kg computes the trusty URI's artefact from the quads' strings (issue 20: the library's
+    hasher, on rdflib terms, took a quarter of a source's unit); it must be the library's,
+    whatever the IRIs (under the temporary namespace or not), literals (escapes, languages,
+    datatypes rdflib writes in another form), order and repeats."""
+    from nanopub.trustyuri.rdf import RdfHasher
+
+    from kg.formats.nanopubs import _rdflib, trusty_artefact
+
+    expected = RdfHasher.make_hash(sorted(_rdflib(q) for q in quads), baseuri=_TEMP, hashstr=" ")
+    assert trusty_artefact(quads) == expected
+    assert trusty_artefact([*reversed(quads), quads[0]]) == expected
+
+
+def test_a_nanopublication_with_a_blank_node_is_hashed_by_the_library() -> None:
+    from nanopub.trustyuri.rdf import RdfHasher
+
+    from kg.formats.nanopubs import _rdflib, trusty_artefact
+
+    head = ox.NamedNode(_TEMP + "Head")
+    quads = [
+        ox.Quad(
+            ox.NamedNode(_TEMP), ox.NamedNode("http://example.org/p"), ox.BlankNode("b1"), head
+        ),
+        ox.Quad(ox.BlankNode("b1"), ox.NamedNode("http://example.org/q"), ox.Literal("v"), head),
+    ]
+    expected = RdfHasher.make_hash(sorted(_rdflib(q) for q in quads), baseuri=_TEMP, hashstr=" ")
+    assert trusty_artefact(quads) == expected
+
+
+def test_literals_of_one_lexical_form_are_hashed_in_the_librarys_order() -> None:
+    """Ties the generated cases rarely reach: one lexical form as a string, a language string
+    and two typed literals (rdflib writes "01"^^xsd:integer as 1), in one statement's place."""
+    from nanopub.trustyuri.rdf import RdfHasher
+
+    from kg.formats.nanopubs import _rdflib, trusty_artefact
+
+    graph, subject, predicate = (ox.NamedNode(_TEMP + n) for n in ("assertion", "s", "p"))
+    objects = [
+        ox.Literal("1"),
+        ox.Literal("1", language="en"),
+        ox.Literal("1", language="de"),
+        ox.Literal("01", datatype=ox.NamedNode(_XSD + "integer")),
+        ox.Literal("1", datatype=ox.NamedNode(_XSD + "decimal")),
+        ox.NamedNode(_TEMP + "1"),
+    ]
+    for order in (objects, objects[::-1], objects[2:] + objects[:2]):
+        quads = [ox.Quad(subject, predicate, o, graph) for o in order]
+        rdflib_quads = sorted(_rdflib(q) for q in quads)
+        expected = RdfHasher.make_hash(rdflib_quads, baseuri=_TEMP, hashstr=" ")
+        assert trusty_artefact(quads) == expected
