@@ -28,7 +28,7 @@ from typing import Any
 
 import pyoxigraph as ox
 from corpus import write_corpus
-from scale import _cores, _memory_gib, floor, timed
+from scale import _cores, _memory_gib, floor, timed, tree_rss_mb
 
 from kg.web.browse import PAGE_SIZE, browse_files, claim_rows
 from kg.web.site import index_site, open_site
@@ -49,9 +49,10 @@ def built(n: int, work: Path) -> Path:
     return project
 
 
-def serve_start(project: Path, cache: Path, page: str) -> tuple[float, float]:
+def serve_start(project: Path, cache: Path, page: str) -> tuple[float, float, float]:
     """Seconds from starting `kg serve` (keeping its copies in ``cache``) to its home page's
-    first 200, and then to the first answer of ``page`` (made on demand)."""
+    first 200, and then to the first answer of ``page`` (made on demand); and the peak MB of
+    its process tree until that first 200."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -63,9 +64,11 @@ def serve_start(project: Path, cache: Path, page: str) -> tuple[float, float]:
         stderr=subprocess.DEVNULL,
         env={**os.environ, "KG_SERVE_CACHE": str(cache)},
     )
+    peak = 0.0
     try:
         while time.perf_counter() - start < START_LIMIT_S:
             assert process.poll() is None, "kg serve stopped before it answered"
+            peak = max(peak, tree_rss_mb(process.pid))
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as answer:
                     if answer.status == 200:
@@ -78,7 +81,7 @@ def serve_start(project: Path, cache: Path, page: str) -> tuple[float, float]:
         asked = time.perf_counter()
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/{page}", timeout=600) as answer:
             assert answer.status == 200 and answer.read()
-        return started, time.perf_counter() - asked
+        return started, time.perf_counter() - asked, peak
     finally:  # it removes its store and site as it stops: minutes at 1,000 sources
         process.terminate()
         try:
@@ -111,8 +114,10 @@ def measure(n: int, work: Path) -> dict[str, Any]:
     site = project / "site"
     claim = min(site.glob("doc/*/claim/*.html"))  # a claim's page, made when asked for
     with tempfile.TemporaryDirectory(prefix="kg-serve-cache-") as cache:
-        row["serve"], _ = serve_start(project, Path(cache), claim.relative_to(site).as_posix())
-        row["again"], row["page"] = serve_start(
+        row["serve"], _, row["serve_peak"] = serve_start(
+            project, Path(cache), claim.relative_to(site).as_posix()
+        )
+        row["again"], row["page"], _ = serve_start(
             project, Path(cache), claim.relative_to(site).as_posix()
         )
     browse = [site / "index.html", *(site / "browse").rglob("*.html")]
@@ -156,19 +161,22 @@ def write_results(rows: list[dict[str, Any]]) -> None:
         "and writes the home, browse pages and downloads: the pages are made on demand); "
         "*again*: the next start (its copy kept); *claim ms*: a claim's page the first time "
         "it is asked for, after that start; *largest*: the largest of the home page and the "
-        "browse pages; *largest page*: the largest page of the whole site.",
+        "browse pages; *largest page*: the largest page of the whole site; *peak MB*: the "
+        "peak resident memory of the process tree (kg site: to its end; serve start: to its "
+        "home page's first answer, sampled every 50 ms).",
         "",
         "| sources | claims | floor s | index s | index / floor | kg site s | kg site / floor "
-        "| serve start s | serve start / floor | again s | again / floor | claim ms "
-        "| browse pages | largest KB | largest page |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| kg site peak MB | serve start s | serve start / floor | serve start peak MB "
+        "| again s | again / floor | claim ms | browse pages | largest KB | largest page |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         size, name = r["largest_any"]
         lines.append(
             f"| {r['sources']} | {r['claims']} | {r['floor']:.2f} | {r['index']:.2f} | "
             f"{r['index'] / r['floor']:.1f} | {r['site']:.1f} | {r['site'] / r['floor']:.0f} | "
-            f"{r['serve']:.1f} | {r['serve'] / r['floor']:.0f} | {r['again']:.2f} | "
+            f"{r['site_peak']:.0f} | {r['serve']:.1f} | {r['serve'] / r['floor']:.0f} | "
+            f"{r['serve_peak']:.0f} | {r['again']:.2f} | "
             f"{r['again'] / r['floor']:.1f} | {r['page'] * 1000:.0f} | {r['browse_pages']} | "
             f"{r['largest'] / 1000:.0f} | {size / 1000:.0f} KB ({name}) |"
         )

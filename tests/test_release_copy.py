@@ -111,11 +111,16 @@ def test_a_nanopublication_that_is_not_the_collections_is_refused(
 
 def test_kg_site_leaves_no_copy_behind(release: Path, tmp_path: Path) -> None:
     """The copies are moved into the site as its downloads; the folder they were made in
-    beside it is removed."""
+    beside it is removed, and one that a killed kg site left (no process holds its lock) is
+    removed by the next."""
     from kg.web.site import build_site
 
+    killed = tmp_path / ".site-work-killed"
+    (killed / "release").mkdir(parents=True)
+    (killed / ".lock").touch()
+    (killed / "release" / "graph.nq").write_bytes(b"left by a kg site that was killed\n")
     build_site(release, tmp_path / "site", pictures=False)
-    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".site-release")]
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".site-work-")]
     (version,) = (tmp_path / "site" / "download").iterdir()
     assert (version / DESCRIPTION).read_bytes() == (release / DESCRIPTION).read_bytes()
     assert (version / "graph.nq").read_bytes() == (release / "graph.nq").read_bytes()

@@ -30,7 +30,6 @@ from __future__ import annotations
 import gc
 import hashlib
 import re
-import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,6 +51,7 @@ from kg.namespaces import BIOLINK, OA, OWL, RDF, RDFS, ROOT
 from kg.rdf.lines import term_value as _v
 from kg.rdf.mint import CATALOGUE_GRAPH, DATASET_GRAPH, ONTOLOGY_GRAPH
 from kg.runtime.publish import write_release
+from kg.runtime.spool import work_folder
 from kg.sparql.query import packaged_query, run_query
 from kg.views import CLAIM_PROPERTIES
 from kg.web.deploy import htaccess, nginx_conf
@@ -279,10 +279,10 @@ def build_site(
     """
     if pictures:
         require_dot()  # before the work: a missing dot is said at once
-    root = out.resolve()
-    root.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=f".{root.name}-release-", dir=root.parent) as copies:
-        made = prepare_site(release, copy_release(release, Path(copies) / "release"))
+    # the copies are made in a work folder beside out (one that a killed kg site left is
+    # removed by the next), so that they are moved into the site, not copied again
+    with work_folder(out) as work:
+        made = prepare_site(release, copy_release(release, work.path("release")))
         return _write_site(made, out, public_host, sparql_endpoint, force, page_size, pictures)
 
 
