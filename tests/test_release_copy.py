@@ -124,3 +124,42 @@ def test_kg_site_leaves_no_copy_behind(release: Path, tmp_path: Path) -> None:
     (version,) = (tmp_path / "site" / "download").iterdir()
     assert (version / DESCRIPTION).read_bytes() == (release / DESCRIPTION).read_bytes()
     assert (version / "graph.nq").read_bytes() == (release / "graph.nq").read_bytes()
+
+
+def test_a_collection_that_holds_a_nanopublication_twice_still_vouches_for_it(
+    copy: Path, tmp_path: Path
+) -> None:
+    """Found by review: the quads are compared as sets, as they were before the collection
+    was read as a stream (a sum of the quads' hashes counted repeats, and could be forged
+    with them)."""
+    victim = nanopub_file(copy)
+    with (copy / "nanopubs.trig").open("ab") as out:
+        out.write(victim.read_bytes())
+    with victim.open("ab") as out:  # a statement written twice in the file counts once too
+        out.write(victim.read_bytes())
+    found = vouched_nanopubs(copy, copy / "nanopubs.trig", tmp_path / "into")
+    assert victim.relative_to(copy).as_posix() in found
+
+
+def test_a_nanopublication_file_larger_than_the_collection_is_refused_unread(
+    copy: Path, tmp_path: Path
+) -> None:
+    victim = nanopub_file(copy)
+    with victim.open("r+b") as out:  # sparse: 100 GB it would take to read
+        out.truncate(100 * 2**30)
+    with pytest.raises(InputError, match=r"at most the size of nanopubs\.trig"):
+        vouched_nanopubs(copy, copy / "nanopubs.trig", tmp_path / "into")
+
+
+def test_a_site_inside_the_release_is_refused_before_anything_is_written(
+    copy: Path,
+) -> None:
+    """Found by review: the copies' work folder would be made in the release's folder, which
+    then held a file its description does not list, and the release was blamed for it."""
+    from kg.errors import OutputError
+    from kg.web.site import build_site
+
+    before = sorted(p.name for p in copy.iterdir())
+    with pytest.raises(OutputError, match="inside the release's folder"):
+        build_site(copy, copy / "site", pictures=False)
+    assert sorted(p.name for p in copy.iterdir()) == before

@@ -39,6 +39,7 @@ __all__ = [
     "check_release_files",
     "copy_release",
     "read_listing",
+    "read_regular",
 ]
 
 #: The file of a release that lists the others.
@@ -222,6 +223,19 @@ def _read(path: Path, size: int | None) -> bytes:
         data = file.read() if size is None else file.read(size + 1)
     if size is not None and len(data) != size:
         raise InputError(str(path), None, None, f"not the {size} bytes {DESCRIPTION} lists")
+    return data
+
+
+def read_regular(path: Path, limit: int) -> bytes:
+    """The bytes of the regular file ``path``, opened without following a symbolic link (one
+    swapped in after a check is not followed either), and never more than ``limit`` of them.
+
+    :raises InputError: no such file, a symbolic link, not a regular file, or over ``limit``
+    """
+    with _open(path, None) as file:
+        data = file.read(limit + 1)
+    if len(data) > limit:
+        raise InputError(str(path), None, None, f"over {limit} bytes: refused")
     return data
 
 

@@ -10,16 +10,21 @@ files only: a symlink in a release folder from elsewhere is never followed into 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from kg import namespaces as ns  # rdflib's closed DCAT, imported, upsets doctests
 from kg.errors import InputError
+from kg.formats.listing import read_regular
 from kg.namespaces import KGO, NP, RDF
 from kg.rdf.lines import term_value as _v
+from kg.runtime.spool import Sorter
 
 __all__ = ["Download", "Nanopub", "nanopubs", "read_downloads", "vouched_nanopubs", "web_address"]
 
@@ -66,22 +71,31 @@ def vouched_nanopubs(release: Path, collection: Path | None, into: Path) -> dict
     the release's description lists ``nanopubs.trig`` with its size and checksum, not these
     files, so they are served only as copies of what it vouches for.
 
-    The collection is read twice as a stream, never held: what it holds of each URI is kept as
-    a sum of its quads' SHA-256 (:func:`_quad_sum`), compared with the file's own sum. A quad
-    written twice counts twice, on both sides.
+    The collection is read as a stream, never held whole: what it holds of each URI is kept
+    as the SHA-256 of its quads' set (:func:`_set_digest`; the quads sorted on disk), compared
+    with the file's own.
 
-    :raises InputError: a file that is not TriG, larger than the collection, or not a
-        nanopublication of the collection as the collection holds it
+    :raises InputError: a file that is not TriG, larger than the collection, not a regular
+        file, or not a nanopublication of the collection as the collection holds it
     """
     if collection is None or not collection.stat().st_size:
         return {}
-    held = _held_sums(collection)
+    into.mkdir(parents=True, exist_ok=True)
+    held = _held_digests(collection, into)
+    limit = collection.stat().st_size
     found = {}
     for path in _nanopub_files(release):
         shown = path.relative_to(release).as_posix()
-        if path.stat().st_size > collection.stat().st_size:
-            raise InputError(shown, None, None, "larger than nanopubs.trig, which it is part of")
-        data = path.read_bytes()
+        try:
+            data = read_regular(path, limit)
+        except InputError:
+            raise InputError(
+                shown,
+                None,
+                None,
+                "not a regular file of at most the size of "
+                "nanopubs.trig, which it is part of; refused",
+            ) from None
         try:
             own = list(ox.parse(input=data, format=ox.RdfFormat.TRIG))
         except SyntaxError as error:
@@ -89,7 +103,7 @@ def vouched_nanopubs(release: Path, collection: Path | None, into: Path) -> dict
         uri = next(
             (_v(q.subject) for q in own if q.predicate == _TYPE and q.object == _NANOPUB), ""
         )
-        if held.get(uri) != sum(map(_quad_sum, own)) % _MODULUS:
+        if held.get(uri) != _set_digest(sorted(map(str, own))):
             raise InputError(
                 shown, None, None, "not a nanopublication of nanopubs.trig as it holds it; refused"
             )
@@ -100,36 +114,52 @@ def vouched_nanopubs(release: Path, collection: Path | None, into: Path) -> dict
     return found
 
 
-#: Sums of quads' SHA-256 are taken modulo this.
-_MODULUS = 1 << 256
+def _set_digest(quads: Iterable[str]) -> str:
+    """The SHA-256 of a set of quads, given as their sorted N-Quads texts (a text repeated
+    counts once)."""
+    digest = hashlib.sha256()
+    previous = None
+    for text in quads:
+        if text != previous:
+            data = text.encode("utf-8")
+            digest.update(len(data).to_bytes(8, "big") + data)
+        previous = text
+    return digest.hexdigest()
 
 
-def _quad_sum(quad: ox.Quad) -> int:
-    """A quad's SHA-256 (of its N-Quads text), as a number to add to a nanopublication's."""
-    return int.from_bytes(hashlib.sha256(str(quad).encode("utf-8")).digest(), "big")
-
-
-def _held_sums(collection: Path) -> dict[str, int]:
-    """For each nanopublication's URI in the TriG file ``collection``, the sum of its quads'
-    :func:`_quad_sum` (its quads: those of its head graph, whose type names it, and of the
-    graphs its head names), read as two streams: the heads first, then every graph's sum."""
+def _held_digests(collection: Path, work: Path) -> dict[str, str]:
+    """For each nanopublication's URI in the TriG file ``collection``, :func:`_set_digest` of
+    its quads (those of its head graph, whose type names it, and of the graphs its head names),
+    read as three streams (the heads; the graphs they name; the quads, sorted on disk in a
+    folder made in ``work``)."""
     heads = {
         q.graph_name: _v(q.subject)
         for q in ox.parse(path=str(collection), format=ox.RdfFormat.TRIG)
         if q.predicate == _TYPE and q.object == _NANOPUB
     }
     graphs: dict[ox.NamedNode | ox.BlankNode | ox.DefaultGraph, str] = {}
-    sums: dict[ox.NamedNode | ox.BlankNode | ox.DefaultGraph, int] = {}
     for quad in ox.parse(path=str(collection), format=ox.RdfFormat.TRIG):
-        graph = quad.graph_name
-        if graph in heads and isinstance(quad.object, ox.NamedNode):
-            graphs.setdefault(quad.object, heads[graph])
-        sums[graph] = sums.get(graph, 0) + _quad_sum(quad)
+        if quad.graph_name in heads and isinstance(quad.object, ox.NamedNode):
+            graphs.setdefault(quad.object, heads[quad.graph_name])
     graphs.update(heads)
-    held: dict[str, int] = {}
-    for graph, uri in graphs.items():
-        held[uri] = (held.get(uri, 0) + sums.get(graph, 0)) % _MODULUS
-    return held
+    with tempfile.TemporaryDirectory(dir=work, prefix=".nanopubs-") as runs:
+        quads = Sorter(Path(runs), budget=_SORT_BUDGET, size=_texts)
+        for quad in ox.parse(path=str(collection), format=ox.RdfFormat.TRIG):
+            uri = graphs.get(quad.graph_name)
+            if uri is not None:
+                quads.add((uri, str(quad)))
+        return {
+            uri: _set_digest(text for _, text in group)
+            for uri, group in groupby(quads, key=itemgetter(0))
+        }
+
+
+#: Characters of quads sorted in memory before a run is spilled to disk.
+_SORT_BUDGET = 8_000_000
+
+
+def _texts(item: tuple[str, str]) -> int:
+    return len(item[0]) + len(item[1])
 
 
 def nanopubs(files: dict[str, Path], version: str) -> dict[str, Nanopub]:

@@ -251,7 +251,9 @@ def _hashes(site: Path) -> Iterator[tuple[str, str]]:
     for parent, _, names in os.walk(site):
         for name in names:
             path = Path(parent) / name
-            yield path.relative_to(site).as_posix(), hashlib.sha256(path.read_bytes()).hexdigest()
+            with open(path, "rb") as file:  # a block at a time: the release's copies are here
+                digest = hashlib.file_digest(file, "sha256").hexdigest()
+            yield path.relative_to(site).as_posix(), digest
 
 
 def _prune(root: Path, keep: str) -> None:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import os
 import re
 from collections import defaultdict
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
@@ -43,7 +44,7 @@ from curies import Converter
 
 from kg.curation.converter import declared_converter, namespaces
 from kg.curation.project import VERSION
-from kg.errors import InputError
+from kg.errors import InputError, OutputError
 from kg.formats.files import FILES, RELEASE_FILES
 from kg.formats.listing import DESCRIPTION, Copied, copy_release
 from kg.formats.turtle import write_turtle
@@ -274,11 +275,18 @@ def build_site(
     (:mod:`kg.web.pictures`, drawn by Graphviz's ``dot``).
 
     :raises InputError: the release folder is not what its description lists
-    :raises OutputError: ``out`` holds other files than a site's, or cannot be written
+    :raises OutputError: ``out`` holds other files than a site's, is inside the release's
+        folder, or cannot be written
     :raises GraphvizError: ``pictures`` and Graphviz's ``dot`` is missing or fails
     """
     if pictures:
         require_dot()  # before the work: a missing dot is said at once
+    inside = Path(os.path.realpath(release))
+    if inside in Path(os.path.realpath(out)).parents:
+        raise OutputError(
+            f"{out}: inside the release's folder {release}, which holds only the files its "
+            "description lists; write the site elsewhere"
+        )
     # the copies are made in a work folder beside out (one that a killed kg site left is
     # removed by the next), so that they are moved into the site, not copied again
     with work_folder(out) as work:
