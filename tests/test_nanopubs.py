@@ -303,3 +303,23 @@ def test_literals_of_one_lexical_form_are_hashed_in_the_librarys_order() -> None
         rdflib_quads = sorted(_rdflib(q) for q in quads)
         expected = RdfHasher.make_hash(rdflib_quads, baseuri=_TEMP, hashstr=" ")
         assert trusty_artefact(quads) == expected
+
+
+def test_a_literal_that_names_the_temporary_namespace_is_left_as_it_is() -> None:
+    """Found by review: the temporary URIs were replaced in the N-Quads text, so a quote that
+    held ``<http://purl.org/nanopub/temp/np/…`` was rewritten after it was hashed (and the
+    trusty URI no longer held); IRIs only are replaced, the namespace without its last slash
+    too (the hasher reads it as the nanopublication's own URI)."""
+    from kg.formats.nanopubs import Settings, _trusty
+
+    head, assertion = (ox.NamedNode(_TEMP + n) for n in ("Head", "assertion"))
+    text = f"a quote naming <{_TEMP}x> and <{_TEMP}>"
+    quads = [
+        ox.Quad(ox.NamedNode(_TEMP), ox.NamedNode(f"{_TEMP}p"), assertion, head),
+        ox.Quad(ox.NamedNode(_TEMP[:-1]), ox.NamedNode(f"{_TEMP}q"), ox.Literal(text), assertion),
+    ]
+    lines = _trusty(quads, Settings(license="http://l.example", creator="http://c.example"))
+    (uri,) = {line.split(" ", 1)[0] for line in lines if line.startswith("<http://purl.org/np/")}
+    assert any(f'"{text}"' in line for line in lines)
+    assert all(line.startswith(uri) for line in lines)  # both subjects: the nanopublication
+    assert not any(_TEMP in line.replace(f'"{text}"', "") for line in lines)

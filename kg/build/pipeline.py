@@ -178,54 +178,54 @@ def _build(
     ontology_lines, catalogue_lines = prepared.ontology_lines, prepared.catalogue_lines
     folders = [Folder.of(folder, root=project.root) for folder in shared.folders]
     assembly = Assembly(work, previous=previous)
-    results = build_sources(
-        context, folders, jobs=jobs, scheduler=scheduler, cache=cache, take=assembly.take
-    )
-    for result in results:
-        result.raise_error()
-    check_distinct((f"{r.folder}/source.yaml", r.key, r.article) for r in results)
-    check_links(results)
-    graphs = {
-        str(ONTOLOGY_GRAPH): ontology_lines,
-        str(CATALOGUE_GRAPH): catalogue_lines,
-        str(DATASET_GRAPH): description_lines(
-            shared.dataset,
-            shared.prefixes.prefixes.values(),
-            [result.article for result in results],
-            _inputs(shared, folders, results),
-        ),
-    }
-    articles = assembly.articles  # on disk
-    # the shared graphs are validated in parts of bounded size (the description names every
-    # source), on a thread (rudof lets go of the GIL) while the release is assembled
-    with ThreadPoolExecutor(max_workers=1) as thread:
-        shared_verdict = thread.submit(validate_shared, shapes, graphs, articles, cache)
-
-        assert context.kgx is not None
-        # the ranks decide where a statement two graphs hold is kept (the sources' rank 2)
-        ranked = ((0, ONTOLOGY_GRAPH), (1, CATALOGUE_GRAPH), (3, DATASET_GRAPH))
-        stats = assembly.finish(
-            [
-                SharedGraph(
-                    str(name),
-                    rank,
-                    graphs[str(name)],
-                    _shared_nodes(graphs[str(name)], context.jsonld_context, converter, cache),
-                )
-                for rank, name in ranked
-            ],
-            converter=converter,
-            context=context.jsonld_context,
-            kgx=(_kgx_store(graphs), context.kgx),
-            columns=_columns(shared),
-            shard_sources=shared.dataset.shard_sources,
+    with contextlib.closing(assembly.articles):  # the articles' lines wait in a file
+        results = build_sources(
+            context, folders, jobs=jobs, scheduler=scheduler, cache=cache, take=assembly.take
         )
-        work.write(SSSOM_FILE, _sssom(graphs, articles))
-        for name, data in _table_files(shared, converter).items():
-            work.write(name, data)
-        verdicts = [_traced(shared_verdict.result(), shared), *(r.verdict for r in results)]
-        report = merge_verdicts(verdicts)
-    articles.close()
+        for result in results:
+            result.raise_error()
+        check_distinct((f"{r.folder}/source.yaml", r.key, r.article) for r in results)
+        check_links(results)
+        graphs = {
+            str(ONTOLOGY_GRAPH): ontology_lines,
+            str(CATALOGUE_GRAPH): catalogue_lines,
+            str(DATASET_GRAPH): description_lines(
+                shared.dataset,
+                shared.prefixes.prefixes.values(),
+                [result.article for result in results],
+                _inputs(shared, folders, results),
+            ),
+        }
+        articles = assembly.articles  # on disk
+        # the shared graphs are validated in parts of bounded size (the description names every
+        # source), on a thread (rudof lets go of the GIL) while the release is assembled
+        with ThreadPoolExecutor(max_workers=1) as thread:
+            shared_verdict = thread.submit(validate_shared, shapes, graphs, articles, cache)
+
+            assert context.kgx is not None
+            # the ranks decide where a statement two graphs hold is kept (the sources' rank 2)
+            ranked = ((0, ONTOLOGY_GRAPH), (1, CATALOGUE_GRAPH), (3, DATASET_GRAPH))
+            stats = assembly.finish(
+                [
+                    SharedGraph(
+                        str(name),
+                        rank,
+                        graphs[str(name)],
+                        _shared_nodes(graphs[str(name)], context.jsonld_context, converter, cache),
+                    )
+                    for rank, name in ranked
+                ],
+                converter=converter,
+                context=context.jsonld_context,
+                kgx=(_kgx_store(graphs), context.kgx),
+                columns=_columns(shared),
+                shard_sources=shared.dataset.shard_sources,
+            )
+            work.write(SSSOM_FILE, _sssom(graphs, articles))
+            for name, data in _table_files(shared, converter).items():
+                work.write(name, data)
+            verdicts = [_traced(shared_verdict.result(), shared), *(r.verdict for r in results)]
+            report = merge_verdicts(verdicts)
     if not report.conforms:
         raise NotConformingError(report.text(), report.text(verbose=True))
     work.write(VOID_FILE, _described(project, shared, work.written, converter, stats))

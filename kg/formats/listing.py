@@ -88,7 +88,8 @@ def read_listing(description: bytes, where: str = DESCRIPTION) -> dict[str, List
     found: dict[str, Listed] = {}
     for row in run_query(store, _LISTED):  # type: ignore[attr-defined]
         url, size, checksum = (str(term.value) for term in row)
-        *_, folder, name = url.rsplit("/", 2)
+        folder, _, name = url.rpartition("/")
+        folder = folder.rpartition("/")[2]
         name = f"{folder}/{name}" if is_shard(f"{folder}/{name}") else name
         if (name not in RELEASE_FILES and not is_shard(name)) or name == DESCRIPTION:
             raise InputError(where, None, url, "lists a file that is not one of a release's")

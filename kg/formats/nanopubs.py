@@ -154,16 +154,27 @@ def _nanopub(store: ox.Store, view: ClaimView, settings: Settings) -> list[ox.Qu
 def _trusty(quads: list[ox.Quad], settings: Settings) -> list[str]:
     """The nanopublication with its trusty URI (and signature), as N-Quads lines. The hash is
     the ``nanopub`` library's (:func:`trusty_artefact`; the library signs); the temporary
-    URIs are then replaced as the library replaces them (``…/temp/np/x`` ->
-    ``http://purl.org/np/RA…#x``)."""
+    IRIs are then replaced as the library replaces them (``…/temp/np/x`` ->
+    ``http://purl.org/np/RA…#x``), in IRIs only (:func:`_trusty_term`)."""
     if settings.private_key is not None:
         return _signed(quads, settings)
     uri = NP_PURL + trusty_artefact(quads)
-    lines = []
-    for quad in quads:
-        line = str(quad).replace(f"<{TEMP}>", f"<{uri}>")
-        lines.append(line.replace(f"<{TEMP}", f"<{uri}#"))
-    return lines
+    return [
+        str(ox.Quad(*(_trusty_term(term, uri) for term in quad)))  # type: ignore[arg-type]
+        for quad in quads
+    ]
+
+
+def _trusty_term(term: object, uri: str) -> object:
+    """A term with its temporary URI replaced as the library's hasher reads it: the
+    nanopublication's own (:data:`TEMP`, with or without its last slash) by ``uri``, any other
+    under it by ``uri#…``; a literal is left as it is, whatever its text."""
+    if isinstance(term, ox.NamedNode):
+        if term.value in (TEMP, TEMP[:-1]):
+            return ox.NamedNode(uri)
+        if term.value.startswith(TEMP):
+            return ox.NamedNode(f"{uri}#{term.value[len(TEMP) :]}")
+    return term
 
 
 def trusty_artefact(quads: Sequence[ox.Quad]) -> str:
