@@ -29,6 +29,10 @@ __all__ = ["Sorter", "SpilledLines", "WorkFolder", "Written", "work_folder"]
 
 #: The items a run's block holds: read back one block a run at a time while merging.
 _BLOCK = 4096
+#: ... and at most about this many characters (as the sorter counts them): the merge holds a
+#: block of every run, so its memory is this times the number of runs, which grows with the
+#: corpus (a block of 4,096 claims-table rows is some 14 MB).
+_BLOCK_TEXT = 65_536
 
 
 def _first(item: Any) -> int:
@@ -83,8 +87,16 @@ class Sorter:
         self._items.sort()
         handle, name = tempfile.mkstemp(prefix="run-", dir=self._folder)
         with os.fdopen(handle, "wb") as out:
-            for start in range(0, len(self._items), _BLOCK):
-                marshal.dump(self._items[start : start + _BLOCK], out)
+            block: list[Any] = []
+            held = 0
+            for item in self._items:
+                block.append(item)
+                held += self._size(item)
+                if len(block) >= _BLOCK or held >= _BLOCK_TEXT:
+                    marshal.dump(block, out)
+                    block, held = [], 0
+            if block:
+                marshal.dump(block, out)
         self._runs.append(Path(name))
         self._items = []
         self._held = 0
@@ -206,10 +218,30 @@ class WorkFolder:
             self._made.add(path.parent)
         return _HashingFile(open(path, "wb"), name, self.written)
 
-    def files(self) -> dict[str, Path]:
-        """Every file made: its path in the folder, or the earlier release's that stands for
-        it (:meth:`keep`)."""
-        return {name: self._outside.get(name, self.folder / name) for name in sorted(self.written)}
+    def files(self) -> Mapping[str, Path]:
+        """Every file made, by name, sorted: its path in the folder, or the earlier release's
+        that stands for it (:meth:`keep`); each path made when it is looked up (a release of
+        20,000 sources has 267,000 files)."""
+        return _Made(self)
+
+
+class _Made(Mapping[str, Path]):
+    """The files of a work folder (:meth:`WorkFolder.files`)."""
+
+    def __init__(self, work: WorkFolder) -> None:
+        self._work = work
+        self._names = sorted(work.written)
+
+    def __getitem__(self, name: str) -> Path:
+        if name not in self._work.written:
+            raise KeyError(name)
+        return self._work._outside.get(name) or self._work.folder / name
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
 @contextlib.contextmanager
