@@ -45,7 +45,7 @@ from kg.errors import InputError, NotConformingError, OutputError
 from kg.formats import table
 from kg.formats.files import ALL_FOLDERS, RELEASE_FILES
 from kg.formats.kgx import Ids
-from kg.formats.mappings import load_mapping_set, sssom_tsv
+from kg.formats.mappings import load_mapping_set, mapping_lines, sssom_tsv
 from kg.formats.nanopubs import Settings, read_key
 from kg.formats.release import (
     JsonNodes,
@@ -314,13 +314,13 @@ def _kgx_store(graphs: Mapping[str, list[str]]) -> Store:
 
 def _sssom(graphs: Mapping[str, list[str]], articles: Mapping[str, Sequence[str]]) -> bytes:
     """The SSSOM mapping set: its records are the catalogue's and the articles', so it is read
-    from those graphs and the description, not from the whole release (the articles' lines
-    loaded an article at a time)."""
+    from those graphs and the description, not from the whole release (of each article, the
+    lines its records are read from: :func:`kg.formats.mappings.mapping_lines`)."""
     store = Store()
     shared = nt_bytes(graphs[str(CATALOGUE_GRAPH)], graphs[str(DATASET_GRAPH)])
     store.load(shared, format=RdfFormat.N_TRIPLES)
     for lines in articles.values():
-        store.load(nt_bytes(lines), format=RdfFormat.N_TRIPLES)
+        store.load(nt_bytes(mapping_lines(lines)), format=RdfFormat.N_TRIPLES)
     return sssom_tsv(load_mapping_set(store))
 
 

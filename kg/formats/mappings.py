@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -18,12 +19,14 @@ import yaml
 from kg.curation.converter import declared_converter, expand_resource, namespaces
 from kg.errors import QueryError
 from kg.formats.turtle import write_turtle
+from kg.rdf.lines import terms_of
 from kg.sparql.query import run_query
 
 __all__ = [
     "SSSOM_COLUMNS",
     "MappingSet",
     "load_mapping_set",
+    "mapping_lines",
     "mappings_rdf",
     "render",
     "sssom_tsv",
@@ -93,6 +96,21 @@ class MappingSet:
     metadata: dict[str, object]
     curie_map: dict[str, str]
     rows: tuple[dict[str, str], ...]
+
+
+_ANNOTATED_SOURCE = "<http://www.w3.org/2002/07/owl#annotatedSource>"
+_CATEGORY = "<https://w3id.org/biolink/vocab/category>"
+
+
+def mapping_lines(lines: Sequence[str]) -> list[str]:
+    """Of a graph's canonical lines, those :func:`load_mapping_set` reads its records from: the
+    lines of its mapping records (the subjects of an ``owl:annotatedSource``) and the
+    ``biolink:category`` lines (a record's subject's category). An article's abstract, title
+    and keywords are not among them."""
+    records = {terms_of(line)[0] for line in lines if terms_of(line)[1] == _ANNOTATED_SOURCE}
+    return [
+        line for line in lines if terms_of(line)[1] == _CATEGORY or terms_of(line)[0] in records
+    ]
 
 
 def load_mapping_set(store: ox.Store) -> MappingSet:
