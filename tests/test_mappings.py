@@ -272,3 +272,28 @@ def test_federated_queries_parse_and_need_allow_service(
     assert "SERVICE <https://" in text
     refused = kg("--project", ROOT, "query", f"@{query}")
     assert refused.exit_code == 2 and "--allow-service" in refused.stderr
+
+
+def test_the_mapping_set_is_the_same_from_the_lines_its_records_are_read_from(
+    release: Path,
+) -> None:
+    """The build reads the mapping set from each article's mapping records and categories
+    only (issue 20: an abstract is most of an article's lines): the same set as from every
+    line of the release."""
+    import pyoxigraph as ox
+
+    from kg.formats.mappings import mapping_lines
+    from kg.rdf.mint import CATALOGUE_GRAPH, DATASET_GRAPH
+
+    shared, sources = [], []
+    for quad in ox.parse(path=str(release / "graph.nq"), format=ox.RdfFormat.N_QUADS):
+        line = str(ox.Triple(quad.subject, quad.predicate, quad.object))
+        graph = str(getattr(quad.graph_name, "value", ""))
+        (shared if graph in (str(CATALOGUE_GRAPH), str(DATASET_GRAPH)) else sources).append(line)
+    kept = mapping_lines(sorted(sources))
+    assert 0 < len(kept) < len(sources) / 2
+    whole, part = ox.Store(), ox.Store()
+    for store, lines in ((whole, [*shared, *sources]), (part, [*shared, *kept])):
+        store.load("".join(f"{x} .\n" for x in lines).encode(), format=ox.RdfFormat.N_TRIPLES)
+    found = load_mapping_set(part)
+    assert found.rows and found == load_mapping_set(whole)
