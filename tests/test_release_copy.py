@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from folders import describe_anew
 
 from kg.errors import InputError
 from kg.formats.listing import DESCRIPTION, copy_release
 from kg.web.downloads import vouched_nanopubs
-from tests.folders import describe_anew
 
 
 @pytest.fixture
