@@ -250,6 +250,15 @@ _quads = st.lists(
 )
 
 
+def _librarys_hash(quads: list[ox.Quad]) -> str:
+    """The artefact the nanopub library's hasher gives the quads, as rdflib terms."""
+    from nanopub.trustyuri.rdf import RdfHasher
+
+    from kg.formats.nanopubs import TEMP, _rdflib
+
+    return str(RdfHasher.make_hash(sorted(_rdflib(q) for q in quads), baseuri=TEMP, hashstr=" "))
+
+
 @settings(max_examples=300, deadline=None)
 @given(quads=_quads)
 def test_the_trusty_hash_is_the_librarys(quads: list[ox.Quad]) -> None:
@@ -257,19 +266,15 @@ def test_the_trusty_hash_is_the_librarys(quads: list[ox.Quad]) -> None:
     hasher, on rdflib terms, took a quarter of a source's unit); it must be the library's,
     whatever the IRIs (under the temporary namespace or not), literals (escapes, languages,
     datatypes rdflib writes in another form), order and repeats."""
-    from nanopub.trustyuri.rdf import RdfHasher
+    from kg.formats.nanopubs import trusty_artefact
 
-    from kg.formats.nanopubs import _rdflib, trusty_artefact
-
-    expected = RdfHasher.make_hash(sorted(_rdflib(q) for q in quads), baseuri=_TEMP, hashstr=" ")
+    expected = _librarys_hash(quads)
     assert trusty_artefact(quads) == expected
     assert trusty_artefact([*reversed(quads), quads[0]]) == expected
 
 
 def test_a_nanopublication_with_a_blank_node_is_hashed_by_the_library() -> None:
-    from nanopub.trustyuri.rdf import RdfHasher
-
-    from kg.formats.nanopubs import _rdflib, trusty_artefact
+    from kg.formats.nanopubs import trusty_artefact
 
     head = ox.NamedNode(_TEMP + "Head")
     quads = [
@@ -278,16 +283,14 @@ def test_a_nanopublication_with_a_blank_node_is_hashed_by_the_library() -> None:
         ),
         ox.Quad(ox.BlankNode("b1"), ox.NamedNode("http://example.org/q"), ox.Literal("v"), head),
     ]
-    expected = RdfHasher.make_hash(sorted(_rdflib(q) for q in quads), baseuri=_TEMP, hashstr=" ")
+    expected = _librarys_hash(quads)
     assert trusty_artefact(quads) == expected
 
 
 def test_literals_of_one_lexical_form_are_hashed_in_the_librarys_order() -> None:
     """Ties the generated cases rarely reach: one lexical form as a string, a language string
     and two typed literals (rdflib writes "01"^^xsd:integer as 1), in one statement's place."""
-    from nanopub.trustyuri.rdf import RdfHasher
-
-    from kg.formats.nanopubs import _rdflib, trusty_artefact
+    from kg.formats.nanopubs import trusty_artefact
 
     graph, subject, predicate = (ox.NamedNode(_TEMP + n) for n in ("assertion", "s", "p"))
     objects = [
@@ -300,9 +303,7 @@ def test_literals_of_one_lexical_form_are_hashed_in_the_librarys_order() -> None
     ]
     for order in (objects, objects[::-1], objects[2:] + objects[:2]):
         quads = [ox.Quad(subject, predicate, o, graph) for o in order]
-        rdflib_quads = sorted(_rdflib(q) for q in quads)
-        expected = RdfHasher.make_hash(rdflib_quads, baseuri=_TEMP, hashstr=" ")
-        assert trusty_artefact(quads) == expected
+        assert trusty_artefact(quads) == _librarys_hash(quads)
 
 
 def test_a_literal_that_names_the_temporary_namespace_is_left_as_it_is() -> None:

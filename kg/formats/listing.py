@@ -21,6 +21,7 @@ import hashlib
 import os
 import re
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from io import BufferedReader
 from pathlib import Path
@@ -116,9 +117,9 @@ _BLOCK = 1 << 20
 
 def copy_release(release: Path, into: Path) -> Copied:
     """Copy the files of the release folder ``release`` that its description lists, and the
-    description itself, into the new folder ``into``, each under its name: read as
-    read without following a symbolic link, hashed a block at a time as it is copied, and
-    checked against the size and SHA-256 listed once it is whole.
+    description itself, into the new folder ``into``, each under its name: read without
+    following a symbolic link, hashed a block at a time as it is copied, and checked against
+    the size and SHA-256 listed once it is whole (:func:`_checked`).
 
     :raises InputError: no description, or a file missing, changed, unlisted, a symbolic link
         or not a regular file (one line naming it and why)
@@ -130,19 +131,8 @@ def copy_release(release: Path, into: Path) -> Copied:
     for name, listed in sorted(listing.items()):
         copy = into / name
         copy.parent.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.sha256()
-        copied = 0
-        with _open(release / name, listed.size) as file, open(copy, "xb") as out:
-            while copied <= listed.size and (block := file.read(_BLOCK)):
-                digest.update(block)
-                out.write(block)
-                copied += len(block)
-        if copied != listed.size:
-            raise InputError(
-                str(release / name), None, None, f"not the {listed.size} bytes {DESCRIPTION} lists"
-            )
-        if digest.hexdigest() != listed.sha256:
-            raise _changed(release / name)
+        with open(copy, "xb") as out:
+            _checked(release / name, listed, out.write)
         found[name] = copy
     return Copied(into, found)
 
@@ -155,10 +145,27 @@ def check_release_files(release: Path) -> None:
     """
     _, listing = _listing(release)
     for name, listed in sorted(listing.items()):
-        with _open(release / name, listed.size) as file:
-            digest = hashlib.file_digest(file, "sha256")
-        if digest.hexdigest() != listed.sha256:
-            raise _changed(release / name)
+        _checked(release / name, listed)
+
+
+def _checked(path: Path, listed: Listed, each: Callable[[bytes], object] | None = None) -> None:
+    """Read the file ``path`` a block at a time (each given to ``each``), never through a
+    symbolic link, and check it against the size and SHA-256 ``listed``.
+
+    :raises InputError: missing, changed, a symbolic link or not a regular file
+    """
+    digest = hashlib.sha256()
+    read = 0
+    with _open(path, listed.size) as file:
+        while read <= listed.size and (block := file.read(_BLOCK)):
+            digest.update(block)
+            if each is not None:
+                each(block)
+            read += len(block)
+    if read != listed.size:
+        raise InputError(str(path), None, None, f"not the {listed.size} bytes {DESCRIPTION} lists")
+    if digest.hexdigest() != listed.sha256:
+        raise _changed(path)
 
 
 def _listing(release: Path) -> tuple[bytes, dict[str, Listed]]:

@@ -166,15 +166,9 @@ def _trusty(quads: list[ox.Quad], settings: Settings) -> list[str]:
 
 
 def _trusty_term(term: object, uri: str) -> object:
-    """A term with its temporary URI replaced as the library's hasher reads it: the
-    nanopublication's own (:data:`TEMP`, with or without its last slash) by ``uri``, any other
-    under it by ``uri#…``; a literal is left as it is, whatever its text."""
-    if isinstance(term, ox.NamedNode):
-        if term.value in (TEMP, TEMP[:-1]):
-            return ox.NamedNode(uri)
-        if term.value.startswith(TEMP):
-            return ox.NamedNode(f"{uri}#{term.value[len(TEMP) :]}")
-    return term
+    """A term with its temporary URI replaced by ``uri`` (:func:`_renamed`); a literal is left
+    as it is, whatever its text."""
+    return ox.NamedNode(_renamed(term.value, uri)) if isinstance(term, ox.NamedNode) else term
 
 
 def trusty_artefact(quads: Sequence[ox.Quad]) -> str:
@@ -211,7 +205,7 @@ def _normalised(quad: ox.Quad) -> tuple[str, str, str, tuple[object, ...], str]:
     IRIs before literals; literals by lexical form, datatype (none for a language string),
     language) and writes it into the text it hashes (each term on a line)."""
     graph, subject, predicate = (
-        _hashed_iri(str(getattr(t, "value", "")))
+        _renamed(str(getattr(t, "value", "")), _HASHED)
         for t in (quad.graph_name, quad.subject, quad.predicate)
     )
     term = quad.object
@@ -226,18 +220,19 @@ def _normalised(quad: ox.Quad) -> tuple[str, str, str, tuple[object, ...], str]:
             written = f"^{term.datatype.value} {escaped}\n"
     else:
         assert isinstance(term, ox.NamedNode)  # the others are hashed by the library
-        iri = _hashed_iri(term.value)
+        iri = _renamed(term.value, _HASHED)
         key, written = (0, iri), f"{iri}\n"
     return graph, subject, predicate, key, f"{graph}\n{subject}\n{predicate}\n{written}"
 
 
-def _hashed_iri(iri: str) -> str:
-    """An IRI as the library's hasher writes it: under :data:`TEMP`, the nanopublication's
-    own URI with a space for its artefact."""
+def _renamed(iri: str, uri: str) -> str:
+    """An IRI under :data:`TEMP` renamed under ``uri``, as the library's hasher reads it: the
+    nanopublication's own (:data:`TEMP`, with or without its last slash) is ``uri``, any other
+    ``uri#…``; another IRI as it is."""
     if iri in (TEMP, TEMP[:-1]):
-        return _HASHED
+        return uri
     if iri.startswith(TEMP):
-        return f"{_HASHED}#{iri[len(TEMP) :]}"
+        return f"{uri}#{iri[len(TEMP) :]}"
     return iri
 
 
