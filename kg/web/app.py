@@ -744,9 +744,13 @@ def _headers(content_type: str, body: bytes) -> tuple[tuple[str, str], ...]:
     )
 
 
-def _start(start_response: StartResponse, found: Answer, *, head: bool) -> list[bytes]:
+def _start(start_response: StartResponse, found: Answer, *, head: bool) -> Iterable[bytes]:
     status = HTTPStatus(found.status)
     start_response(f"{status.value} {status.phrase}", list(found.headers))
+    if found.stream is not None:
+        if not head:
+            return found.stream  # the server closes it when the answer ends, sent or not
+        found.stream.close()
     return [] if head else [found.body]
 
 

@@ -18,7 +18,9 @@ same answers from nginx (self-hosting) and from Apache (the w3id.org ``.htaccess
 Every answer may be read by a script on any web page (``Access-Control-Allow-Origin: *``);
 documents and downloads carry a strong ``ETag`` of their bytes, ``Last-Modified`` (when the
 release was issued, else the file's time) and ``Cache-Control``, and a request that already
-has them (``If-None-Match``, ``If-Modified-Since``) gets 304 Not Modified.
+has them (``If-None-Match``, ``If-Modified-Since``) gets 304 Not Modified. A file of a MiB or
+more (a release's graph.nq can be gigabytes) is sent a block at a time and never read whole
+into memory (:class:`Streamed`); its ETag is computed once while it stays the same file.
 
 The ``.htaccess`` serves two places: on w3id.org (a request whose Host is the namespace's) it
 redirects every path to the host the site is served from (``kg site --host``), where it cannot
@@ -30,10 +32,13 @@ real clients' Accept headers to all three.
 from __future__ import annotations
 
 import hashlib
+import io
+import os
 import re
+import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 from typing import Protocol
@@ -65,11 +70,13 @@ _DOWNLOAD_TYPES = download_types()
 
 @dataclass(frozen=True)
 class Answer:
-    """An HTTP answer: status, headers, body."""
+    """An HTTP answer: status, headers, body (or, for a big file, ``stream``: the body given a
+    block at a time, to be closed when the answer is not sent)."""
 
     status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes
+    stream: Streamed | None = None
 
 
 def _document_of(path: str) -> str | None:
@@ -328,12 +335,39 @@ class _File:
     def __call__(
         self, path: Path, content_type: str, headers: tuple[tuple[str, str], ...] = ()
     ) -> Answer:
-        data = path.read_bytes()
-        tag = etag(data)
-        if self.check is not None and not self.check(path, tag.strip('"')):
-            return _damaged()
-        when = self.modified if self.modified is not None else path.stat().st_mtime
-        return self._answer(data, tag, when, content_type, headers)
+        file = path.open("rb")
+        streamed = False
+        try:
+            found = os.fstat(file.fileno())
+            when = self.modified if self.modified is not None else found.st_mtime
+            if found.st_size < STREAM_FROM:
+                data = file.read()
+                tag = etag(data)
+                if self.check is not None and not self.check(path, tag.strip('"')):
+                    return _damaged()
+                return self._answer(data, tag, when, content_type, headers)
+            digest = _DIGESTS.of(path, file, found, self.check)
+            if digest is None:
+                return _damaged()
+            sent = self._answer(b"", f'"{digest}"', when, content_type, headers, found.st_size)
+            if sent.status != 200:
+                return sent
+            stream = Streamed(file, found.st_size, digest, self._on_damage(path, found))
+            streamed = True  # the file is the stream's to close
+            return replace(sent, stream=stream)
+        finally:
+            if not streamed:
+                file.close()
+
+    def _on_damage(self, path: Path, found: os.stat_result) -> Callable[[str], None]:
+        """What is done when a streamed file turns out not to hold the bytes of its ETag."""
+
+        def damaged(sha256: str) -> None:
+            _DIGESTS.forget(path, found)
+            if self.check is not None:
+                self.check(path, sha256)  # says so in the log, and trusts the copy no more
+
+        return damaged
 
     def made(
         self, data: bytes, content_type: str, headers: tuple[tuple[str, str], ...] = ()
@@ -349,6 +383,7 @@ class _File:
         when: float,
         content_type: str,
         headers: tuple[tuple[str, str], ...],
+        length: int | None = None,
     ) -> Answer:
         when = min(when, time.time())  # never a date in the future (RFC 9110 8.8.2.1)
         validators = (
@@ -366,10 +401,109 @@ class _File:
                 *headers,
                 *validators,
                 *CORS,
-                ("Content-Length", str(len(data))),
+                ("Content-Length", str(len(data) if length is None else length)),
             ),
             data,
         )
+
+
+#: A file of the site of at least this many bytes is sent a block at a time
+#: (:class:`Streamed`), never read whole: a release's graph.nq can be gigabytes.
+STREAM_FROM = 1 << 20
+#: How much of a streamed file is read, hashed and sent at a time.
+_BLOCK = 1 << 16
+
+
+class Streamed:
+    """A big file's bytes, read and sent a block at a time and hashed on the way. The last
+    block is held back until the hash is the one the answer's ``ETag`` named: a file that
+    changed since (a damaged copy) is never sent whole; the answer stops short of its
+    ``Content-Length`` and the connection closes, so the client sees the download fail.
+
+    :raises Damaged: (while it is read) the file is not what its ETag says;
+        ``damaged`` was called with what it holds
+    """
+
+    def __init__(
+        self, file: io.BufferedReader, size: int, sha256: str, damaged: Callable[[str], None]
+    ) -> None:
+        self._file = file
+        self._size = size
+        self._sha256 = sha256
+        self._damaged = damaged
+
+    def __iter__(self) -> Iterator[bytes]:
+        digest = hashlib.sha256()
+        left = self._size
+        held = b""
+        try:
+            while left > 0:
+                block = self._file.read(min(_BLOCK, left))
+                if not block:
+                    break
+                left -= len(block)
+                digest.update(block)
+                if held:
+                    yield held
+                held = block
+            if left or digest.hexdigest() != self._sha256:
+                self._damaged(digest.hexdigest())
+                raise Damaged("the file changed after its answer began; not sent whole")
+            yield held
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Let the file go (an answer that is not sent: to a HEAD, or dropped)."""
+        self._file.close()
+
+
+class _Digests:
+    """The SHA-256 of the site's big files, each computed once (a block at a time) and kept
+    while the file is the same one (its device, inode, size and times), so that a download
+    costs one reading of the file, not two."""
+
+    _MOST = 4096
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[object, ...], str] = {}
+        self._lock = threading.Lock()
+
+    def of(
+        self,
+        path: Path,
+        file: io.BufferedReader,
+        found: os.stat_result,
+        check: Callable[[Path, str], bool] | None,
+    ) -> str | None:
+        """The SHA-256 of ``file`` (at ``path``, ``found`` its status), left at its start;
+        None when ``check`` refuses it."""
+        key = self._key(path, found)
+        with self._lock:
+            known = self._known.get(key)
+        if known is not None:
+            return known
+        sha256 = hashlib.file_digest(file, "sha256").hexdigest()
+        file.seek(0)
+        if check is not None and not check(path, sha256):
+            return None
+        with self._lock:
+            if len(self._known) >= self._MOST:
+                self._known.pop(next(iter(self._known)))
+            self._known[key] = sha256
+        return sha256
+
+    def forget(self, path: Path, found: os.stat_result) -> None:
+        with self._lock:
+            self._known.pop(self._key(path, found), None)
+
+    @staticmethod
+    def _key(path: Path, found: os.stat_result) -> tuple[object, ...]:
+        times = (found.st_mtime_ns, found.st_ctime_ns)
+        return (str(path), found.st_dev, found.st_ino, found.st_size, *times)
+
+
+_DIGESTS = _Digests()
 
 
 def _damaged() -> Answer:
