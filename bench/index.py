@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -64,11 +65,19 @@ def serve_start(project: Path, cache: Path, page: str) -> tuple[float, float, fl
         stderr=subprocess.DEVNULL,
         env={**os.environ, "KG_SERVE_CACHE": str(cache)},
     )
-    peak = 0.0
+    peak = [0.0]
+    answered = threading.Event()
+
+    def watch() -> None:  # beside the requests, which may wait seconds for their answer
+        while not answered.is_set() and process.poll() is None:
+            peak[0] = max(peak[0], tree_rss_mb(process.pid))
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
     try:
         while time.perf_counter() - start < START_LIMIT_S:
             assert process.poll() is None, "kg serve stopped before it answered"
-            peak = max(peak, tree_rss_mb(process.pid))
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as answer:
                     if answer.status == 200:
@@ -78,11 +87,14 @@ def serve_start(project: Path, cache: Path, page: str) -> tuple[float, float, fl
                 time.sleep(0.05)
         else:
             raise TimeoutError(f"kg serve did not answer within {START_LIMIT_S} s")
+        answered.set()
+        watcher.join()
         asked = time.perf_counter()
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/{page}", timeout=600) as answer:
             assert answer.status == 200 and answer.read()
-        return started, time.perf_counter() - asked, peak
+        return started, time.perf_counter() - asked, peak[0]
     finally:  # it removes its store and site as it stops: minutes at 1,000 sources
+        answered.set()
         process.terminate()
         try:
             process.wait(timeout=STOP_LIMIT_S)

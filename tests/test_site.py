@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import pytest
@@ -18,6 +19,7 @@ from rdflib import Graph
 from test_negotiation import CLIENTS
 
 from kg.runtime.offline import offline
+from kg.web import site as site_module
 from kg.web.deploy import answer
 from kg.web.negotiation import negotiate
 from kg.web.site import ROOT, build_site
@@ -64,6 +66,30 @@ def test_a_rebuild_writes_the_same_bytes(release: Path, site: Path) -> None:
     assert first.keys() == second.keys()
     differ = [name for name in first if first[name] != second[name]]
     assert differ == [Path("nginx.conf")]  # it names the folder it serves
+
+
+def test_a_large_release_is_written_from_a_store_on_disk_the_same(
+    release: Path, site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above :data:`STORE_IN_MEMORY` the site is made from a store and a pages' index on disk
+    (memory that does not grow with the corpus): the same site, byte for byte."""
+    monkeypatch.setattr(site_module, "STORE_IN_MEMORY", 0)
+    given: list[dict[str, object]] = []
+    prepare = site_module.prepare_site
+
+    def prepare_on(*args: Any, **kwargs: Any) -> Any:
+        given.append(kwargs)
+        return prepare(*args, **kwargs)
+
+    monkeypatch.setattr(site_module, "prepare_site", prepare_on)
+    on_disk = site.parent / "on-disk"
+    build_site(release, on_disk)
+    ((store, index),) = ((kw.get("store"), kw.get("index")) for kw in given)
+    assert isinstance(store, Path) and isinstance(index, Path)  # not in memory
+    first = {p.relative_to(site): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    second = {p.relative_to(on_disk): p.read_bytes() for p in on_disk.rglob("*") if p.is_file()}
+    assert first.keys() == second.keys()
+    assert [name for name in first if first[name] != second[name]] == [Path("nginx.conf")]
 
 
 def release_triples(release: Path) -> set[str]:
