@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import groupby
 from operator import itemgetter
@@ -26,7 +26,15 @@ from kg.namespaces import KGO, NP, RDF
 from kg.rdf.lines import term_value as _v
 from kg.runtime.spool import Sorter
 
-__all__ = ["Download", "Nanopub", "nanopubs", "read_downloads", "vouched_nanopubs", "web_address"]
+__all__ = [
+    "Download",
+    "Nanopub",
+    "Vouched",
+    "nanopubs",
+    "read_downloads",
+    "vouched_nanopubs",
+    "web_address",
+]
 
 _MEDIA_TYPES = "http://www.iana.org/assignments/media-types/"
 _TYPE = ox.NamedNode(str(RDF.type))
@@ -64,7 +72,17 @@ def web_address(iri: str) -> str | None:
     return iri
 
 
-def vouched_nanopubs(release: Path, collection: Path | None, into: Path) -> dict[str, Path]:
+@dataclass(frozen=True)
+class Vouched:
+    """A claim's nanopublication file that nanopubs.trig vouches for: its copy, the URI its
+    head graph names, and the claim its assertion types kgo:Claim (None if none)."""
+
+    copy: Path
+    uri: str
+    claim: str | None
+
+
+def vouched_nanopubs(release: Path, collection: Path | None, into: Path) -> dict[str, Vouched]:
     """Each claim's nanopublication file (``nanopubs/<source>/<claim>.trig``), by its path in
     the release, copied into the folder ``into`` under that path, when ``collection`` (the
     checked copy of the release's ``nanopubs.trig``) holds the same quads under the same URI:
@@ -110,7 +128,10 @@ def vouched_nanopubs(release: Path, collection: Path | None, into: Path) -> dict
         copy = into / shown
         copy.parent.mkdir(parents=True, exist_ok=True)
         copy.write_bytes(data)
-        found[shown] = copy
+        claim = next(
+            (_v(q.subject) for q in own if q.predicate == _TYPE and q.object == _CLAIM), None
+        )
+        found[shown] = Vouched(copy, uri, claim)
     return found
 
 
@@ -162,19 +183,14 @@ def _texts(item: tuple[str, str]) -> int:
     return len(item[0]) + len(item[1])
 
 
-def nanopubs(files: dict[str, Path], version: str) -> dict[str, Nanopub]:
+def nanopubs(files: Mapping[str, Vouched], version: str) -> dict[str, Nanopub]:
     """Each claim's nanopublication, by the claim's IRI (the claim its assertion types
-    kgo:Claim), with the URI its head graph names (``files``: from :func:`vouched_nanopubs`)."""
+    kgo:Claim), with the URI its head graph names (``files``: from :func:`vouched_nanopubs`,
+    which read them)."""
     found = {}
-    for name, path in sorted(files.items()):
-        uri, claim = None, None
-        for quad in ox.parse(path=str(path), format=ox.RdfFormat.TRIG):
-            if quad.predicate == _TYPE and quad.object == _NANOPUB:
-                uri = _v(quad.subject)
-            elif quad.predicate == _TYPE and quad.object == _CLAIM:
-                claim = _v(quad.subject)
-        if uri and claim and web_address(uri):
-            found[claim] = Nanopub(uri, f"download/{version}/{name}")
+    for name, vouched in sorted(files.items()):
+        if vouched.uri and vouched.claim and web_address(vouched.uri):
+            found[vouched.claim] = Nanopub(vouched.uri, f"download/{version}/{name}")
     return found
 
 

@@ -466,7 +466,8 @@ def prepare_site(
     downloads: dict[str, Path] = {}
     if site.version:  # the release's files, where void.ttl's dcat:downloadURL says they are
         vouched = vouched_nanopubs(release, checked.get("nanopubs.trig"), checked.folder)
-        for name, path in (*checked.items(), *vouched.items()):
+        copies = {name: found.copy for name, found in vouched.items()}
+        for name, path in (*checked.items(), *copies.items()):
             downloads[f"download/{site.version}/{name}"] = path
         found = nanopubs(vouched, site.version)
         site.pages.index.add_nanopubs((claim, n.uri, n.path) for claim, n in found.items())
