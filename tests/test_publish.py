@@ -15,6 +15,7 @@ from conftest import copy_project
 from folders import files_of
 
 from kg.cli import main
+from kg.errors import OutputError
 from kg.formats.files import RELEASE_FILES, RELEASE_FOLDERS
 from kg.runtime import publish
 
@@ -191,3 +192,40 @@ def test_a_planted_link_as_the_lock_is_not_followed(
     assert ".dist-lock" in result.stderr and "link" in result.stderr
     assert victim.read_text() == "keep me\n"
     assert "Traceback" not in result.stderr
+
+
+def folder_of(tmp_path: Path, name: str, files: dict[str, bytes]) -> Path:
+    folder = tmp_path / name
+    for path, data in files.items():
+        (folder / path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / path).write_bytes(data)
+    return folder
+
+
+def test_trees_are_moved_in_whole_beside_the_files(tmp_path: Path) -> None:
+    """A site's documents are handed over as folders (kg.runtime.spool.Trees), not listed one
+    by one: they arrive under their names, beside the files, and replace the last release's."""
+    out = tmp_path / "site"
+    tree = folder_of(tmp_path, "made", {"doc/a/x.html": b"x", "doc/y.ttl": b"y"})
+    publish.write_release({"index.html": b"home"}, out, trees={"doc": tree / "doc"})
+    assert files_of(out) == {"index.html": b"home", "doc/a/x.html": b"x", "doc/y.ttl": b"y"}
+    assert not (tree / "doc").exists()  # moved, not copied
+    again = folder_of(tmp_path, "again", {"doc/z.ttl": b"z"})
+    publish.write_release({"index.html": b"home"}, out, trees={"doc": again / "doc"})
+    assert files_of(out) == {"index.html": b"home", "doc/z.ttl": b"z"}
+
+
+def test_trees_forced_into_another_folder_keep_its_files(tmp_path: Path) -> None:
+    out = folder_of(tmp_path, "mine", {"notes.txt": b"mine", "doc/old.txt": b"old"})
+    tree = folder_of(tmp_path, "made", {"doc/a/x.html": b"x"})
+    with pytest.raises(OutputError):
+        publish.write_release({"index.html": b"home"}, out, trees={"doc": tree / "doc"})
+    assert (tree / "doc" / "a" / "x.html").is_file()  # refused before anything moved
+    assert files_of(out) == {"notes.txt": b"mine", "doc/old.txt": b"old"}
+    publish.write_release({"index.html": b"home"}, out, trees={"doc": tree / "doc"}, force=True)
+    assert files_of(out) == {
+        "notes.txt": b"mine",
+        "doc/old.txt": b"old",
+        "index.html": b"home",
+        "doc/a/x.html": b"x",
+    }

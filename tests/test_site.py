@@ -92,6 +92,35 @@ def test_a_large_release_is_written_from_a_store_on_disk_the_same(
     assert [name for name in first if first[name] != second[name]] == [Path("nginx.conf")]
 
 
+def test_a_rebuild_links_the_unchanged_documents_and_lists_none_of_them(
+    release: Path, site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The documents go into the site as whole folders (nothing is kept of each of them while
+    the site is written); those the site being replaced holds byte for byte are hard-linked
+    from it, so an unchanged page keeps its file."""
+    again = site.parent / "linked"
+    build_site(release, again)
+    documents = sorted(p for p in (again / "doc").rglob("*") if p.is_file())
+    assert len(documents) > 100
+    inodes = {p: p.stat().st_ino for p in documents}
+    given: list[dict[str, object]] = []
+    write = site_module.write_release
+
+    def spy(files: Any, out: Path, **kwargs: Any) -> Path:
+        given.append({"names": list(files), **kwargs})
+        return write(files, out, **kwargs)
+
+    monkeypatch.setattr(site_module, "write_release", spy)
+    build_site(release, again)
+    ((call,),) = (given,)
+    assert not any(str(name).startswith("doc/") for name in call["names"])  # none listed
+    assert set(call["trees"]) == {"doc"}  # type: ignore[call-overload]
+    assert all(p.stat().st_ino == inodes[p] for p in documents)  # linked, not written again
+    assert {p: p.read_bytes() for p in documents} == {
+        p: (site / p.relative_to(again)).read_bytes() for p in documents
+    }
+
+
 def release_triples(release: Path) -> set[str]:
     return {
         f"{q.subject} {q.predicate} {q.object}"

@@ -86,10 +86,13 @@ def write_release(
     *,
     force: bool = False,
     replaces: Iterable[str] | None = None,
+    trees: Mapping[str, Path] | None = None,
 ) -> Path:
     """Publish ``files`` (name -> its bytes, or a file made for it, which is moved: made on
     ``out``'s file system, beside it, it is renamed, not copied) as the folder ``out``,
-    swapped in whole; return the folder written.
+    swapped in whole; return the folder written. ``trees``: folders made for it, each moved
+    in whole as the folder of that name (a site's hundreds of thousands of documents, which
+    are then never listed one by one).
 
     ``out`` must be missing, empty or an earlier release (only release files in it: those
     ``replaces`` names, by default ``files``'s; a name ending in ``/`` a folder); with
@@ -99,16 +102,20 @@ def write_release(
     :raises OutputError: ``out`` is another kind of folder, is locked by another build, or
         cannot be written (nothing is changed)
     """
-    target = check_target(out, files if replaces is None else replaces, force=force)
+    trees = trees or {}
+    names = [*files, *(f"{name}/" for name in trees)]
+    target = check_target(out, names if replaces is None else replaces, force=force)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with _locked(target):
             _remove_stale(target)
             staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-stage-", dir=target.parent))
             try:
-                _write_all(staging, files, previous=target if target.is_dir() else None)
-                if force and target.is_dir() and not is_release_folder(target, files):
-                    for name in files:
+                previous = target if target.is_dir() else None
+                _write_all(staging, files, previous=previous, trees=trees)
+                if force and target.is_dir() and not is_release_folder(target, names):
+                    moved = [*files, *_tree_files(staging, trees)]
+                    for name in moved:
                         (target / name).parent.mkdir(parents=True, exist_ok=True)
                         os.replace(staging / name, target / name)
                 else:
@@ -159,11 +166,16 @@ def _remove_stale(target: Path) -> None:
 
 
 def _write_all(
-    staging: Path, files: Mapping[str, bytes | Path], *, previous: Path | None = None
+    staging: Path,
+    files: Mapping[str, bytes | Path],
+    *,
+    previous: Path | None = None,
+    trees: Mapping[str, Path] | None = None,
 ) -> None:
-    """Write every file into ``staging`` and make them durable before the swap. A file the
-    ``previous`` release already holds, byte for byte, is hard-linked from it instead (it is
-    durable already: an edit of one source leaves most of a large release as it was). On
+    """Move the ``trees`` into ``staging``, write every file into it, and make them all
+    durable before the swap. A file the ``previous`` release already holds, byte for byte, is
+    hard-linked from it instead (it is durable already: an edit of one source leaves most of
+    a large release as it was). On
     Linux the file system is synced once (``syncfs``) after every file is written: one flush
     of what a site of half a million files wrote, where an fsync of each file waited for each
     in turn; elsewhere each file is fsynced, on threads (they let go of the GIL)."""
@@ -171,6 +183,8 @@ def _write_all(
     umask = os.umask(0)
     os.umask(umask)
     staging.chmod(0o777 & ~umask)  # mkdtemp makes it 0700; a release is read by others
+    for name, tree in (trees or {}).items():  # first: a file may go into one of them
+        os.replace(tree, staging / name)
     folders = {(staging / name).parent for name in files if "/" in name}
     for folder in sorted(folders):  # a site's pages: folders made with the umask's permissions
         folder.mkdir(parents=True, exist_ok=True)
@@ -200,12 +214,34 @@ def _write_all(
     with ThreadPoolExecutor(max_workers=16) as pool:
         for _ in pool.map(write, files.items()):
             pass
+    for name in trees or {}:
+        _sync_tree(staging / name)
     for folder in sorted({staging, *folders}, reverse=True):  # their entries are durable too
         descriptor = os.open(folder, os.O_RDONLY)
         try:
             os.fsync(descriptor)
         finally:
             os.close(descriptor)
+
+
+def _tree_files(staging: Path, trees: Iterable[str]) -> Iterator[str]:
+    """The names of the files of the ``trees`` moved into ``staging``."""
+    for name in trees:
+        for path in sorted((staging / name).rglob("*")):
+            if not path.is_dir():
+                yield path.relative_to(staging).as_posix()
+
+
+def _sync_tree(folder: Path) -> None:
+    """Make every file and folder under ``folder`` durable (where there is no syncfs)."""
+    for root, _, names in os.walk(folder):
+        for name in names:
+            descriptor = os.open(Path(root) / name, os.O_RDONLY)
+            try:
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
+        _sync(Path(root))
 
 
 def _can_syncfs() -> bool:

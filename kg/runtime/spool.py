@@ -25,7 +25,7 @@ from typing import Any, BinaryIO
 
 from kg.runtime.publish import holds
 
-__all__ = ["Sorter", "SpilledLines", "WorkFolder", "Written", "work_folder"]
+__all__ = ["Sorter", "SpilledLines", "Trees", "WorkFolder", "Written", "work_folder"]
 
 #: The items a run's block holds: read back one block a run at a time while merging.
 _BLOCK = 4096
@@ -242,6 +242,44 @@ class _Made(Mapping[str, Path]):
 
     def __len__(self) -> int:
         return len(self._names)
+
+
+class Trees:
+    """Files written into a folder as they are made, under their names in the release (each
+    in a folder: ``doc/…``), and handed to :func:`kg.runtime.publish.write_release` as whole
+    folders (:meth:`folders`): nothing is kept of each file, so a site of millions of
+    documents holds no list of them. A file that the release being replaced (``previous``)
+    holds byte for byte is hard-linked from it, not written again."""
+
+    def __init__(self, folder: Path, previous: Path | None = None) -> None:
+        self.folder = folder
+        self._previous = previous
+        self._made: set[Path] = set()
+        self._tops: set[str] = set()
+
+    def write(self, name: str, data: bytes) -> None:
+        """Write ``data`` as ``name`` (which must be in a folder).
+
+        :raises ValueError: ``name`` is not in a folder, or goes out of one
+        """
+        top, _, rest = name.partition("/")
+        if not rest or ".." in name.split("/") or name.startswith("/"):
+            raise ValueError(f"{name}: not a file in a folder of the release")
+        path = self.folder / name
+        if path.parent not in self._made:  # once a folder, not once a file
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(path.parent)
+        self._tops.add(top)
+        before = self._previous / name if self._previous is not None else None
+        if before is not None and holds(before, data):
+            with contextlib.suppress(OSError):
+                os.link(before, path)
+                return
+        path.write_bytes(data)
+
+    def folders(self) -> dict[str, Path]:
+        """The folders written, by their names in the release."""
+        return {top: self.folder / top for top in sorted(self._tops)}
 
 
 @contextlib.contextmanager

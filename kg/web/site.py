@@ -52,7 +52,7 @@ from kg.namespaces import BIOLINK, OA, OWL, RDF, RDFS, ROOT
 from kg.rdf.lines import term_value as _v
 from kg.rdf.mint import CATALOGUE_GRAPH, DATASET_GRAPH, ONTOLOGY_GRAPH
 from kg.runtime.publish import write_release
-from kg.runtime.spool import WorkFolder, work_folder
+from kg.runtime.spool import Trees, work_folder
 from kg.sparql.query import packaged_query, run_query
 from kg.views import CLAIM_PROPERTIES
 from kg.web.deploy import htaccess, nginx_conf
@@ -297,7 +297,8 @@ def build_site(
         else:  # on disk: memory that does not grow with the corpus, but slower
             store, index = work.path("store"), work.path("pages.sqlite")
             made = prepare_site(release, checked, store=store, index=index)
-        pages = WorkFolder(work.path("pages"))
+        previous = Path(os.path.realpath(out))  # its unchanged pages are linked, not written
+        pages = Trees(work.path("pages"), previous if previous.is_dir() else None)
         return _write_site(
             made, pages, out, public_host, sparql_endpoint, force, page_size, pictures
         )
@@ -312,7 +313,7 @@ STORE_IN_MEMORY = 64 << 20
 
 def _write_site(
     made: Prepared,
-    pages: WorkFolder,
+    pages: Trees,
     out: Path,
     public_host: str,
     sparql_endpoint: str | None,
@@ -327,7 +328,6 @@ def _write_site(
     for iri in site.pages:  # each written to disk as it is made, not held (GBs of them)
         for name, data in documents.of(site.pages[iri]).items():
             pages.write(name, data)
-            files[name] = pages.path(name)
     files |= front_files(site, made.claims, drawn.charts, page_size, sparql_endpoint)
     root = out.resolve()
     files["nginx.conf"] = nginx_conf(
@@ -336,7 +336,7 @@ def _write_site(
     files[".htaccess"] = htaccess(
         public_host.rstrip("/"), version=site.version, license_iri=site.license
     ).encode("utf-8")
-    write_release(files, out, force=force)
+    write_release(files, out, force=force, trees=pages.folders())
     return len(site.pages), site.license
 
 
