@@ -440,7 +440,7 @@ def test_nginx_and_kg_serve_serve_every_browse_page(server: str, site: Path) -> 
         assert found.headers["Content-Type"].startswith("text/html")
         assert found.content == (site / page).read_bytes()
         served = answer(site, f"/{page}", None)
-        assert served.status == 200 and served.body == found.content
+        assert served.status == 200 and served.content() == found.content
     for path in ("/browse/", "/browse/claims/by-label/1.ttl", "/browse/nothing.html"):
         assert requests.get(server + path, timeout=10).status_code == 404, path
         assert answer(site, path, None).status == 404, path

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 import requests
@@ -63,26 +66,20 @@ def test_the_hash_is_computed_once_while_the_file_is_the_same(
     site: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     computed = []
-    digest = hashlib.file_digest
 
-    def counted(file, name):  # type: ignore[no-untyped-def]
-        computed.append(name)
-        return digest(file, name)
+    def counted(*args: bytes) -> Any:
+        computed.append(args)
+        return hashlib.sha256(*args)
 
-    monkeypatch.setattr(deploy.hashlib, "file_digest", counted)
+    monkeypatch.setattr(deploy, "hashlib", SimpleNamespace(sha256=counted))
     tags = set()
-    for _ in range(3):
-        found = answer(site, BIG, None)
-        assert found.stream is not None
-        b"".join(found.stream)
-        tags.add(headers(found)["ETag"])
+    for _ in range(3):  # answers never sent: only the ETag's hash is computed
+        tags.add(headers(answer_and_close(site))["ETag"])
     assert len(computed) == 1 and len(tags) == 1
     path = site / BIG[1:]
     path.write_bytes(path.read_bytes()[:-1] + b"!")  # another file now: hashed again
-    found = answer(site, BIG, None)
-    assert found.stream is not None
-    found.stream.close()
-    assert len(computed) == 2 and headers(found)["ETag"] not in tags
+    assert headers(answer_and_close(site))["ETag"] not in tags
+    assert len(computed) == 2
 
 
 def test_a_client_that_has_the_file_gets_304_and_nothing_is_held_open(site: Path) -> None:
@@ -152,3 +149,50 @@ def test_kg_serve_sends_a_big_download_whole_and_refuses_a_damaged_one(tmp_path:
         log = stop(server.process)
     assert damaged.status_code == 500 and b"planted" not in damaged.content
     assert "graph.nq: not the bytes kg serve kept it with (damaged)" in log
+
+
+def test_the_hash_is_of_the_bytes_that_are_sent(site: Path) -> None:
+    """Found by review: a file that grew after it was opened was hashed to its new end while
+    its old size was sent, so every download of it failed. The hash covers the size the
+    answer sends; a file that shrank is not vouched for."""
+    path = site / BIG[1:]
+    data = path.read_bytes()
+    with path.open("rb") as file:
+        found = os.fstat(file.fileno())
+        with path.open("ab") as grow:
+            grow.write(b"more")
+        assert deploy._DIGESTS.of(path, file, found, None) == hashlib.sha256(data).hexdigest()
+    told: list[str] = []
+    with path.open("rb") as file:
+        found = os.fstat(file.fileno())
+        path.write_bytes(data[:100])
+        assert deploy._DIGESTS.of(path, file, found, lambda _, h: bool(told.append(h))) is None
+    assert told == [hashlib.sha256(data[:100]).hexdigest()]  # the copy is told, and dropped
+
+
+def test_a_head_closes_the_stream(site: Path) -> None:
+    from kg.web.app import _start
+
+    found = answer(site, BIG, None)
+    assert found.stream is not None
+    assert list(_start(lambda status, headers: None, found, head=True)) == []
+    assert found.stream._file.closed
+
+
+def test_a_fifo_is_never_opened_to_wait_for_a_writer(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    failed: list[BaseException] = []
+    thread = threading.Thread(target=lambda: _fails(fifo, failed), daemon=True)
+    thread.start()
+    thread.join(timeout=10)
+    if thread.is_alive():  # let it go before failing
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    assert not thread.is_alive() and len(failed) == 1 and isinstance(failed[0], OSError)
+
+
+def _fails(path: Path, failed: list[BaseException]) -> None:
+    try:
+        deploy._open_regular(path).close()
+    except OSError as error:
+        failed.append(error)

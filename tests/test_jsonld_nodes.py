@@ -17,7 +17,7 @@ import pytest
 from curies import Converter
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rdflib import RDF, XSD, BNode, Graph, Literal, URIRef
+from rdflib import RDF, XSD, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
 
@@ -135,3 +135,15 @@ def _same(a: Node | Any, b: Any) -> bool:
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(map(_same, a, b))
     return bool(a == b)
+
+
+def test_a_dataset_has_the_serializers_nodes_with_its_named_graphs() -> None:
+    """Found by review: the index holds one graph's statements; a dataset's named graphs are
+    the serializer's to write."""
+    dataset = Dataset()
+    named = dataset.graph(URIRef("https://example.org/ns#g"))
+    named.add((URIRef("https://example.org/ns#a"), RDF.type, URIRef("https://schema.org/Thing")))
+    dataset.add((URIRef("https://example.org/ns#b"), RDF.type, URIRef("https://schema.org/Thing")))
+    found = jsonld_nodes(dataset, CONTEXT, CONVERTER)
+    assert found == serializers_nodes(dataset, CONTEXT, CONVERTER)
+    assert any("ex:g" in text for text in found.values())

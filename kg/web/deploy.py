@@ -31,10 +31,12 @@ real clients' Accept headers to all three.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
 import re
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -77,6 +79,13 @@ class Answer:
     headers: tuple[tuple[str, str], ...]
     body: bytes
     stream: Streamed | None = None
+
+    def content(self) -> bytes:
+        """The whole body: ``body``, or the stream read to its end (and closed).
+
+        :raises Damaged: the streamed file is not what its ETag says
+        """
+        return self.body if self.stream is None else b"".join(self.stream)
 
 
 def _document_of(path: str) -> str | None:
@@ -323,6 +332,19 @@ def _void(site: Path, check: Callable[[Path, str], bool] | None) -> Answer:
     return Answer(303, (*headers, ("Content-Length", "0")), b"")
 
 
+def _open_regular(path: Path) -> io.BufferedReader:
+    """The file at ``path``, opened for reading when it is a regular file (a FIFO swapped in
+    would hold the thread that opened it until a writer came).
+
+    :raises OSError: it cannot be opened, or is not a regular file
+    """
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise IsADirectoryError(errno.EISDIR, "not a regular file", str(path))
+    return os.fdopen(descriptor, "rb")
+
+
 @dataclass(frozen=True)
 class _File:
     """Answers with a file of the site: 200 with its validators (a strong ``ETag`` from its
@@ -335,7 +357,7 @@ class _File:
     def __call__(
         self, path: Path, content_type: str, headers: tuple[tuple[str, str], ...] = ()
     ) -> Answer:
-        file = path.open("rb")
+        file = _open_regular(path)
         streamed = False
         try:
             found = os.fstat(file.fileno())
@@ -363,7 +385,7 @@ class _File:
         """What is done when a streamed file turns out not to hold the bytes of its ETag."""
 
         def damaged(sha256: str) -> None:
-            _DIGESTS.forget(path, found)
+            _DIGESTS.forget(path, found, self.check)
             if self.check is not None:
                 self.check(path, sha256)  # says so in the log, and trusts the copy no more
 
@@ -478,13 +500,21 @@ class _Digests:
     ) -> str | None:
         """The SHA-256 of ``file`` (at ``path``, ``found`` its status), left at its start;
         None when ``check`` refuses it."""
-        key = self._key(path, found)
+        key = (check, *self._key(path, found))
         with self._lock:
             known = self._known.get(key)
         if known is not None:
             return known
-        sha256 = hashlib.file_digest(file, "sha256").hexdigest()
+        digest, left = hashlib.sha256(), found.st_size
+        while left > 0 and (block := file.read(min(_BLOCK, left))):
+            digest.update(block)
+            left -= len(block)
         file.seek(0)
+        sha256 = digest.hexdigest()  # of the bytes that will be sent: its size's, no more
+        if left:  # shorter than its size: changed since it was opened
+            if check is not None:
+                check(path, sha256)  # says so, and trusts the copy no more
+            return None
         if check is not None and not check(path, sha256):
             return None
         with self._lock:
@@ -493,9 +523,11 @@ class _Digests:
             self._known[key] = sha256
         return sha256
 
-    def forget(self, path: Path, found: os.stat_result) -> None:
+    def forget(
+        self, path: Path, found: os.stat_result, check: Callable[[Path, str], bool] | None
+    ) -> None:
         with self._lock:
-            self._known.pop(self._key(path, found), None)
+            self._known.pop((check, *self._key(path, found)), None)
 
     @staticmethod
     def _key(path: Path, found: os.stat_result) -> tuple[object, ...]:
