@@ -27,7 +27,7 @@ every ``…/id/<path>`` (``/doc/external/<name>.<ext>``).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -64,24 +64,42 @@ _SOURCE_WORDS = "the claims of one source, their evidence and the source's text"
 SITE_LINKS = frozenset({str(DCTERMS.isReferencedBy)})
 
 
-def load_release(files: Mapping[str, Path], path: Path | None = None) -> ox.Store:
+def load_release(
+    files: Mapping[str, Path],
+    path: Path | None = None,
+    *,
+    each: Callable[[ox.Quad], object] | None = None,
+) -> ox.Store:
     """The store the site is written from (in memory, or on disk in the new folder ``path``):
     ``graph.nq``, ``void.ttl`` and the nanopublications (but their assertions) of a release
     (``files``: its checked copies, by name, as :func:`kg.formats.listing.copy_release` makes
-    them), each read as a stream.
+    them), each read as a stream; ``each`` is given every quad as it goes in.
 
     :raises InputError: one of them is not valid RDF (the file, the line, what is wrong)
     """
     store = ox.Store(str(path)) if path is not None else ox.Store()
-    store.bulk_load(path=str(files["graph.nq"]), format=ox.RdfFormat.N_QUADS)
+    if each is None:
+        store.bulk_load(path=str(files["graph.nq"]), format=ox.RdfFormat.N_QUADS)
+    else:  # as fast: the parser's quads are handed on as they come
+        graph = _parse("graph.nq", files["graph.nq"], ox.RdfFormat.N_QUADS)
+        store.bulk_extend(_given(graph, each))
     if "void.ttl" in files:
-        store.bulk_extend(
+        void = (
             ox.Quad(q.subject, q.predicate, q.object)
             for q in _parse("void.ttl", files["void.ttl"], ox.RdfFormat.TURTLE)
         )
+        store.bulk_extend(_given(void, each))
     if "nanopubs.trig" in files:
-        store.bulk_extend(_nanopub_quads(files["nanopubs.trig"]))
+        store.bulk_extend(_given(_nanopub_quads(files["nanopubs.trig"]), each))
     return store
+
+
+def _given(quads: Iterable[ox.Quad], each: Callable[[ox.Quad], object] | None) -> Iterator[ox.Quad]:
+    """``quads``, each given to ``each`` on its way."""
+    for quad in quads:
+        if each is not None:
+            each(quad)
+        yield quad
 
 
 def _parse(name: str, path: Path, rdf_format: ox.RdfFormat) -> Iterator[ox.Quad]:

@@ -34,6 +34,7 @@ from kg.rdf.lines import term_value as _v
 from kg.rdf.mint import ONTOLOGY_GRAPH
 
 __all__ = [
+    "Indexing",
     "Labels",
     "Lookup",
     "Page",
@@ -80,57 +81,77 @@ class Page:
 
 
 def make_index(
-    store: ox.Store, path_of: Callable[[str], str], target: str | Path = ":memory:"
+    quads: Iterable[ox.Quad], path_of: Callable[[str], str], target: str | Path = ":memory:"
 ) -> PageIndex:
-    """Index the pages of the release in ``store`` into the SQLite database ``target`` (made
-    new), each page's document path by ``path_of`` (which raises on an IRI that may not be a
-    file name). One pass over the store; then each page is found by its IRI or its path."""
-    db = sqlite3.connect(str(target), check_same_thread=False)
-    db.executescript(_SCHEMA)
-    subjects: dict[str, bool] = {}
-    minted: list[tuple[str]] = []
-    hashed: list[tuple[str]] = []
+    """Index the pages of a release (every quad of its store, ``quads``: the store itself, or
+    the quads as they are loaded into it, :class:`Indexing`) into the SQLite database
+    ``target`` (made new), each page's document path by ``path_of`` (which raises on an IRI
+    that may not be a file name). One pass; then each page is found by its IRI or its path."""
+    indexing = Indexing(target)
+    for quad in quads:
+        indexing.add(quad)
+    return indexing.finish(path_of)
 
-    def flush() -> None:
-        db.executemany(
-            "INSERT INTO subject VALUES (?, ?) ON CONFLICT (iri) DO UPDATE "
-            "SET ontology_only = ontology_only AND excluded.ontology_only",
-            subjects.items(),
-        )
-        db.executemany("INSERT OR IGNORE INTO minted VALUES (?)", minted)
-        db.executemany("INSERT OR IGNORE INTO hashed VALUES (?)", hashed)
-        subjects.clear()
-        minted.clear()
-        hashed.clear()
 
-    for quad in store:
+class Indexing:
+    """The pages' index being made (:func:`make_index`), given each quad of the release as it
+    is loaded into its store (:meth:`add`; a quad given twice counts once), then finished
+    (:meth:`finish`): a store on disk is read back ten times slower than one in memory."""
+
+    def __init__(self, target: str | Path = ":memory:") -> None:
+        self._db = sqlite3.connect(str(target), check_same_thread=False)
+        self._db.executescript(_SCHEMA)
+        self._subjects: dict[str, bool] = {}
+        self._minted: list[tuple[str]] = []
+        self._hashed: list[tuple[str]] = []
+
+    def add(self, quad: ox.Quad) -> None:
+        """Index one quad of the release."""
         if isinstance(quad.subject, ox.NamedNode):
             iri = quad.subject.value
-            subjects[iri] = subjects.get(iri, True) and str(quad.graph_name) == _ONTOLOGY_GRAPH
+            ontology = str(quad.graph_name) == _ONTOLOGY_GRAPH
+            self._subjects[iri] = self._subjects.get(iri, True) and ontology
         for term in (quad.subject, quad.object, quad.graph_name):
             if isinstance(term, ox.NamedNode):
                 value = term.value
                 if value.startswith(ROOT) and not value.startswith(_DOWNLOAD):
-                    minted.append((value.split("#", 1)[0],))  # a file is served as it is
+                    self._minted.append((value.split("#", 1)[0],))  # a file is served as it is
         if isinstance(quad.object, ox.NamedNode) and "#" in quad.object.value:
-            hashed.append((quad.object.value,))
-        if len(subjects) + len(minted) + len(hashed) >= _BATCH:
-            flush()
-    flush()
-    # an outside # IRI is on its document's page when that one is described too
-    outside = (
-        base if base != iri and _has(db, "subject", base) else iri
-        for (iri,) in db.execute(  # not LIKE: it ignores case
-            "SELECT iri FROM subject WHERE substr(iri, 1, ?) != ?", (len(ROOT), ROOT)
+            self._hashed.append((quad.object.value,))
+        if len(self._subjects) + len(self._minted) + len(self._hashed) >= _BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        db = self._db
+        db.executemany(
+            "INSERT INTO subject VALUES (?, ?) ON CONFLICT (iri) DO UPDATE "
+            "SET ontology_only = ontology_only AND excluded.ontology_only",
+            self._subjects.items(),
         )
-        for base in [iri.split("#", 1)[0]]
-    )
-    pages = sorted({*(iri for (iri,) in db.execute("SELECT iri FROM minted")), *outside})
-    for start in range(0, len(pages), _BATCH):
-        rows = [(iri, path_of(iri)) for iri in pages[start : start + _BATCH]]
-        db.executemany("INSERT INTO page VALUES (?, ?)", rows)
-    db.commit()
-    return PageIndex(db)
+        db.executemany("INSERT OR IGNORE INTO minted VALUES (?)", self._minted)
+        db.executemany("INSERT OR IGNORE INTO hashed VALUES (?)", self._hashed)
+        self._subjects.clear()
+        self._minted.clear()
+        self._hashed.clear()
+
+    def finish(self, path_of: Callable[[str], str]) -> PageIndex:
+        """The index, each page's document path by ``path_of``."""
+        self._flush()
+        db = self._db
+        # an outside # IRI is on its document's page when that one is described too
+        outside = (
+            base if base != iri and _has(db, "subject", base) else iri
+            for (iri,) in db.execute(  # not LIKE: it ignores case
+                "SELECT iri FROM subject WHERE substr(iri, 1, ?) != ?", (len(ROOT), ROOT)
+            )
+            for base in [iri.split("#", 1)[0]]
+        )
+        pages = sorted({*(iri for (iri,) in db.execute("SELECT iri FROM minted")), *outside})
+        for start in range(0, len(pages), _BATCH):
+            rows = [(iri, path_of(iri)) for iri in pages[start : start + _BATCH]]
+            db.executemany("INSERT INTO page VALUES (?, ?)", rows)
+        db.commit()
+        return PageIndex(db)
 
 
 def _has(db: sqlite3.Connection, table: str, iri: str) -> bool:

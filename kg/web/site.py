@@ -75,7 +75,16 @@ from kg.web.excerpt import excerpt
 from kg.web.figures import Pictures, index_charts, page_picture, site_pictures
 from kg.web.markup import KINDS, article_markup, dataset_markup, entity_markup, script_text
 from kg.web.negotiation import FORMATS
-from kg.web.pageindex import Labels, Lookup, Page, PageIndex, Pages, holders, make_index
+from kg.web.pageindex import (
+    Indexing,
+    Labels,
+    Lookup,
+    Page,
+    PageIndex,
+    Pages,
+    holders,
+    make_index,
+)
 from kg.web.pictures import Picture, require_dot
 
 if TYPE_CHECKING:
@@ -195,14 +204,21 @@ def _safe_path(rest: str, iri: str) -> str:
 _SEGMENT = re.compile(r"[A-Za-z0-9._~-]{1,200}")
 
 
-def index_site(store: ox.Store, target: str | Path = ":memory:") -> PageIndex:
+def index_site(
+    store: ox.Store, target: str | Path = ":memory:", *, indexing: Indexing | None = None
+) -> PageIndex:
     """Index the pages of the release in ``store`` (:func:`kg.web.pageindex.make_index`) into
-    ``target``, with each claim's conflicts, as ``kg stats`` lists them.
+    ``target``, with each claim's conflicts, as ``kg stats`` lists them; or finish
+    ``indexing``, which was given every quad of the store as it was loaded.
 
     :raises InputError: a minted IRI that may not be a file name (``..`` …)
     """
     converter = declared_converter(store)
-    index = make_index(store, lambda iri: doc_path(iri, converter), target)
+
+    def path_of(iri: str) -> str:
+        return doc_path(iri, converter)
+
+    index = indexing.finish(path_of) if indexing else make_index(store, path_of, target)
     index.add_conflicts(
         (_v(row["claim"]), _v(row["other"]), _v(row["why"]))
         for row in run_query(store, packaged_query("conflicts"))  # type: ignore[attr-defined]
@@ -456,11 +472,15 @@ def prepare_site(
     """
     from kg.web.browse import claim_rows, entity_listings  # built on this module
 
-    loaded = load_release(checked, store)
+    indexing = Indexing(index)  # given each quad as it is loaded, not read back from the store
+    loaded = load_release(checked, store, each=indexing.add)
     version = _release_version(loaded)
     graphs = named_graphs(loaded)
-    loaded.bulk_extend(site_statements(loaded, version))
-    site = open_site(loaded, index_site(loaded, index))
+    statements = site_statements(loaded, version)
+    loaded.bulk_extend(statements)
+    for quad in statements:
+        indexing.add(quad)
+    site = open_site(loaded, index_site(loaded, indexing=indexing))
     claims = claim_rows(loaded)
     site.pages.index.add_listings(entity_listings(site, claims))
     downloads: dict[str, Path] = {}
