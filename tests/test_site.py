@@ -21,6 +21,7 @@ from test_negotiation import CLIENTS
 from kg.runtime.offline import offline
 from kg.web import site as site_module
 from kg.web.deploy import answer
+from kg.web.documents import GraphSizes, load_release, site_statements
 from kg.web.negotiation import negotiate
 from kg.web.pageindex import PageIndex
 from kg.web.site import ROOT, build_site, index_site
@@ -536,3 +537,31 @@ def tables(index: PageIndex) -> dict[str, list[tuple[object, ...]]]:
     found = {name: sorted(db.execute(f"SELECT * FROM {name}")) for name in names}
     assert found["page"] and found["subject"] and found["minted"]
     return found
+
+
+def test_the_graphs_counted_as_the_release_loads_are_the_stores(release: Path) -> None:
+    """The named graphs' sizes on the site are counted as graph.nq goes into the store; the
+    same statements as counting the store."""
+    sizes = GraphSizes()
+    store = load_release({"graph.nq": release / "graph.nq"}, each=sizes.add)
+    assert sizes.exact and sizes.triples
+    assert site_statements(store, "1.0", sizes) == site_statements(store, "1.0")
+
+
+@pytest.mark.parametrize("twice", ["a line again", "out of order", "from another file"])
+def test_graphs_counted_where_a_statement_may_come_twice_are_not_trusted(twice: str) -> None:
+    def quad(n: int) -> ox.Quad:
+        iri = ox.NamedNode(f"{ROOT}id/s{n}")
+        return ox.Quad(iri, iri, iri, ox.NamedNode(f"{ROOT}id/g"))
+
+    sizes = GraphSizes()
+    sizes.add("graph.nq", quad(1))
+    sizes.add("graph.nq", quad(2))
+    assert sizes.exact
+    if twice == "a line again":
+        sizes.add("graph.nq", quad(2))
+    elif twice == "out of order":
+        sizes.add("graph.nq", quad(0))
+    else:
+        sizes.add("nanopubs.trig", quad(3))
+    assert not sizes.exact

@@ -40,6 +40,7 @@ from kg.rdf.mint import CATALOGUE_GRAPH, DATASET_GRAPH, ONTOLOGY_GRAPH
 __all__ = [
     "GRAPH_WORDS",
     "SITE_LINKS",
+    "GraphSizes",
     "load_release",
     "named_graphs",
     "see_also",
@@ -68,12 +69,13 @@ def load_release(
     files: Mapping[str, Path],
     path: Path | None = None,
     *,
-    each: Callable[[ox.Quad], object] | None = None,
+    each: Callable[[str, ox.Quad], object] | None = None,
 ) -> ox.Store:
     """The store the site is written from (in memory, or on disk in the new folder ``path``):
     ``graph.nq``, ``void.ttl`` and the nanopublications (but their assertions) of a release
     (``files``: its checked copies, by name, as :func:`kg.formats.listing.copy_release` makes
-    them), each read as a stream; ``each`` is given every quad as it goes in.
+    them), each read as a stream; ``each`` is given every quad as it goes in, with the name
+    of the file it comes from.
 
     :raises InputError: one of them is not valid RDF (the file, the line, what is wrong)
     """
@@ -82,23 +84,26 @@ def load_release(
         store.bulk_load(path=str(files["graph.nq"]), format=ox.RdfFormat.N_QUADS)
     else:  # as fast: the parser's quads are handed on as they come
         graph = _parse("graph.nq", files["graph.nq"], ox.RdfFormat.N_QUADS)
-        store.bulk_extend(_given(graph, each))
+        store.bulk_extend(_given("graph.nq", graph, each))
     if "void.ttl" in files:
         void = (
             ox.Quad(q.subject, q.predicate, q.object)
             for q in _parse("void.ttl", files["void.ttl"], ox.RdfFormat.TURTLE)
         )
-        store.bulk_extend(_given(void, each))
+        store.bulk_extend(_given("void.ttl", void, each))
     if "nanopubs.trig" in files:
-        store.bulk_extend(_given(_nanopub_quads(files["nanopubs.trig"]), each))
+        nanopubs = _nanopub_quads(files["nanopubs.trig"])
+        store.bulk_extend(_given("nanopubs.trig", nanopubs, each))
     return store
 
 
-def _given(quads: Iterable[ox.Quad], each: Callable[[ox.Quad], object] | None) -> Iterator[ox.Quad]:
-    """``quads``, each given to ``each`` on its way."""
+def _given(
+    name: str, quads: Iterable[ox.Quad], each: Callable[[str, ox.Quad], object] | None
+) -> Iterator[ox.Quad]:
+    """``quads`` (of the file ``name``), each given to ``each`` on its way."""
     for quad in quads:
         if each is not None:
-            each(quad)
+            each(name, quad)
         yield quad
 
 
@@ -141,18 +146,48 @@ def named_graphs(store: ox.Store) -> set[str]:
     }
 
 
-def site_statements(store: ox.Store, version: str | None) -> list[ox.Quad]:
+class GraphSizes:
+    """The triples and subjects of each named graph under the site's root, counted as the
+    release goes into its store (:func:`load_release`'s ``each``), not read back from it (a
+    store on disk is read ten times slower than one in memory). They are the store's only
+    when no statement can have come twice (:attr:`exact`): graph.nq's quads strictly
+    increasing, as kg build writes them (sorted, each once), and no other file's quad in
+    such a graph."""
+
+    def __init__(self) -> None:
+        self.triples: Counter[str] = Counter()
+        self.subjects: dict[str, set[ox.NamedNode | ox.BlankNode | ox.Triple]] = defaultdict(set)
+        self.exact = True
+        self._last = ""
+
+    def add(self, name: str, quad: ox.Quad) -> None:
+        """Count one quad of the file ``name`` as it goes into the store."""
+        graph = quad.graph_name
+        if not (isinstance(graph, ox.NamedNode) and graph.value.startswith(ROOT)):
+            return
+        text = str(quad)
+        if name != "graph.nq" or text <= self._last:
+            self.exact = False  # it may be in the store already: counted from the store
+        self._last = text
+        self.triples[graph.value] += 1
+        self.subjects[graph.value].add(quad.subject)
+
+
+def site_statements(
+    store: ox.Store, version: str | None, sizes: GraphSizes | None = None
+) -> list[ox.Quad]:
     """A description of each named graph of the release under the site's root: what it
     holds, the resources it describes (its subjects), its triples and distinct subjects, the
     file it is in (``graph.nq`` of the release ``version``), and that file's dataset has it as
-    a subset."""
-    triples: Counter[str] = Counter()
-    subjects: dict[str, set[ox.NamedNode | ox.BlankNode | ox.Triple]] = defaultdict(set)
-    for quad in store:
-        graph = quad.graph_name
-        if isinstance(graph, ox.NamedNode) and graph.value.startswith(ROOT):
-            triples[graph.value] += 1
-            subjects[graph.value].add(quad.subject)
+    a subset. ``sizes``: the graphs counted as the store was loaded, used when exact."""
+    if sizes is None or not sizes.exact:
+        sizes = GraphSizes()
+        for quad in store:
+            graph = quad.graph_name
+            if isinstance(graph, ox.NamedNode) and graph.value.startswith(ROOT):
+                sizes.triples[graph.value] += 1
+                sizes.subjects[graph.value].add(quad.subject)
+    triples, subjects = sizes.triples, sizes.subjects
     found: list[ox.Quad] = []
 
     def add(subject: str, predicate: str, obj: ox.NamedNode | ox.Literal) -> None:

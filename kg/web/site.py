@@ -58,6 +58,7 @@ from kg.views import CLAIM_PROPERTIES
 from kg.web.deploy import htaccess, nginx_conf
 from kg.web.documents import (
     SITE_LINKS,
+    GraphSizes,
     load_release,
     named_graphs,
     see_also,
@@ -472,11 +473,18 @@ def prepare_site(
     """
     from kg.web.browse import claim_rows, entity_listings  # built on this module
 
-    indexing = Indexing(index)  # given each quad as it is loaded, not read back from the store
-    loaded = load_release(checked, store, each=indexing.add)
+    # the pages' index and the graphs' sizes are given each quad as it is loaded, not read
+    # back from the store
+    indexing, sizes = Indexing(index), GraphSizes()
+
+    def each(name: str, quad: ox.Quad) -> None:
+        indexing.add(quad)
+        sizes.add(name, quad)
+
+    loaded = load_release(checked, store, each=each)
     version = _release_version(loaded)
     graphs = named_graphs(loaded)
-    statements = site_statements(loaded, version)
+    statements = site_statements(loaded, version, sizes)
     loaded.bulk_extend(statements)
     for quad in statements:
         indexing.add(quad)
