@@ -212,10 +212,7 @@ class WorkFolder:
 
     def open(self, name: str) -> _HashingFile:
         """A file to write ``name`` into; its size and hash are kept when it is closed."""
-        path = self.folder / name
-        if path.parent not in self._made:  # once a folder, not once a file
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._made.add(path.parent)
+        path = _in_folder(self.folder / name, self._made)
         return _HashingFile(open(path, "wb"), name, self.written)
 
     def files(self) -> Mapping[str, Path]:
@@ -244,6 +241,15 @@ class _Made(Mapping[str, Path]):
         return len(self._names)
 
 
+def _in_folder(path: Path, made: set[Path]) -> Path:
+    """``path``, its folder made first (once a folder, not once a file: ``made`` holds those
+    made)."""
+    if path.parent not in made:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        made.add(path.parent)
+    return path
+
+
 class Trees:
     """Files written into a folder as they are made, under their names in the release (each
     in a folder: ``doc/…``), and handed to :func:`kg.runtime.publish.write_release` as whole
@@ -265,10 +271,7 @@ class Trees:
         top, _, rest = name.partition("/")
         if not rest or ".." in name.split("/") or name.startswith("/"):
             raise ValueError(f"{name}: not a file in a folder of the release")
-        path = self.folder / name
-        if path.parent not in self._made:  # once a folder, not once a file
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._made.add(path.parent)
+        path = _in_folder(self.folder / name, self._made)
         self._tops.add(top)
         before = self._previous / name if self._previous is not None else None
         if before is not None and holds(before, data):

@@ -436,6 +436,15 @@ STREAM_FROM = 1 << 20
 _BLOCK = 1 << 16
 
 
+def _blocks(file: io.BufferedReader, size: int) -> Iterator[bytes]:
+    """The first ``size`` bytes of ``file`` (fewer if it ends before), :data:`_BLOCK` at a
+    time."""
+    left = size
+    while left > 0 and (block := file.read(min(_BLOCK, left))):
+        left -= len(block)
+        yield block
+
+
 class Streamed:
     """A big file's bytes, read and sent a block at a time and hashed on the way. The last
     block is held back until the hash is the one the answer's ``ETag`` named: a file that
@@ -456,19 +465,16 @@ class Streamed:
 
     def __iter__(self) -> Iterator[bytes]:
         digest = hashlib.sha256()
-        left = self._size
+        read = 0
         held = b""
         try:
-            while left > 0:
-                block = self._file.read(min(_BLOCK, left))
-                if not block:
-                    break
-                left -= len(block)
+            for block in _blocks(self._file, self._size):
+                read += len(block)
                 digest.update(block)
                 if held:
                     yield held
                 held = block
-            if left or digest.hexdigest() != self._sha256:
+            if read < self._size or digest.hexdigest() != self._sha256:
                 self._damaged(digest.hexdigest())
                 raise Damaged("the file changed after its answer began; not sent whole")
             yield held
@@ -505,13 +511,13 @@ class _Digests:
             known = self._known.get(key)
         if known is not None:
             return known
-        digest, left = hashlib.sha256(), found.st_size
-        while left > 0 and (block := file.read(min(_BLOCK, left))):
+        digest, read = hashlib.sha256(), 0
+        for block in _blocks(file, found.st_size):
             digest.update(block)
-            left -= len(block)
+            read += len(block)
         file.seek(0)
         sha256 = digest.hexdigest()  # of the bytes that will be sent: its size's, no more
-        if left:  # shorter than its size: changed since it was opened
+        if read < found.st_size:  # shorter than its size: changed since it was opened
             if check is not None:
                 check(path, sha256)  # says so, and trusts the copy no more
             return None

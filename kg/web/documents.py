@@ -162,15 +162,21 @@ class GraphSizes:
 
     def add(self, name: str, quad: ox.Quad) -> None:
         """Count one quad of the file ``name`` as it goes into the store."""
-        graph = quad.graph_name
-        if not (isinstance(graph, ox.NamedNode) and graph.value.startswith(ROOT)):
+        if not self.count(quad):
             return
         text = str(quad)
         if name != "graph.nq" or text <= self._last:
             self.exact = False  # it may be in the store already: counted from the store
         self._last = text
+
+    def count(self, quad: ox.Quad) -> bool:
+        """Count ``quad`` if it is in a named graph under the site's root; whether it is."""
+        graph = quad.graph_name
+        if not (isinstance(graph, ox.NamedNode) and graph.value.startswith(ROOT)):
+            return False
         self.triples[graph.value] += 1
         self.subjects[graph.value].add(quad.subject)
+        return True
 
 
 def site_statements(
@@ -183,10 +189,7 @@ def site_statements(
     if sizes is None or not sizes.exact:
         sizes = GraphSizes()
         for quad in store:
-            graph = quad.graph_name
-            if isinstance(graph, ox.NamedNode) and graph.value.startswith(ROOT):
-                sizes.triples[graph.value] += 1
-                sizes.subjects[graph.value].add(quad.subject)
+            sizes.count(quad)
     triples, subjects = sizes.triples, sizes.subjects
     found: list[ox.Quad] = []
 

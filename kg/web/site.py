@@ -270,6 +270,13 @@ def _dataset_words(store: ox.Store) -> tuple[str, str]:
     return "", ""
 
 
+#: The largest graph.nq (bytes) whose store ``kg site`` holds in memory (a few times its size:
+#: about 300 MB for the 118 MB of 1,000 sources); a larger release's store and pages' index
+#: are on disk, which makes the site a third to a half slower to write (measured at 101
+#: sources: 27-32 s against 19.5 s).
+STORE_IN_MEMORY = 64 << 20
+
+
 def build_site(
     release: Path,
     out: Path,
@@ -319,13 +326,6 @@ def build_site(
         return _write_site(
             made, pages, out, public_host, sparql_endpoint, force, page_size, pictures
         )
-
-
-#: The largest graph.nq (bytes) whose store ``kg site`` holds in memory (a few times its size:
-#: about 300 MB for the 118 MB of 1,000 sources); a larger release's store and pages' index
-#: are on disk, which makes the site a third to a half slower to write (measured at 101
-#: sources: 27-32 s against 19.5 s).
-STORE_IN_MEMORY = 64 << 20
 
 
 def _write_site(
