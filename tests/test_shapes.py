@@ -142,10 +142,10 @@ def test_rudof_sends_every_invalid_fixture_to_pyshacl(fixture: Path, release: Pa
     shapes = read_shapes(SHAPE_FILES)
     store = store_of(release)
     units = validation_units(shapes, graphs_of(store, release))
-    assert {rudof_conforms(shapes, *u) for u in units} == {True}
+    assert {rudof_conforms(shapes, u[0], u[1]) for u in units} == {True}
     store.update(fixture.read_text(encoding="utf-8"))
     units = validation_units(shapes, graphs_of(store, release))
-    verdicts = [rudof_conforms(shapes, *u) for u in units]
+    verdicts = [rudof_conforms(shapes, u[0], u[1]) for u in units]
     assert None not in verdicts
     assert False in verdicts
 

@@ -73,8 +73,9 @@ from kg.rdf.origins import catalogue_origins, description_origins
 from kg.runtime.offline import offline
 from kg.runtime.publish import check_target, write_release
 from kg.runtime.spool import WorkFolder, Written, work_folder
+from kg.validation.catalogue import split_catalogue
 from kg.validation.report import Report, trace
-from kg.validation.shacl import check_unit, read_shapes
+from kg.validation.shacl import check_unit, parse_shapes, read_shapes
 
 __all__ = ["SSSOM_FILE", "BuildResult", "Prepared", "build_release", "prepare"]
 #: What a release folder holds (a name ending in / a folder): an earlier release, replaced.
@@ -402,6 +403,7 @@ def _source_context(
     )
     prefixes = shared.prefixes.prefixes.values()
     declarations = nt_lines(description_graph(shared.dataset, prefixes))
+    base = context_lines(ontology_lines, declarations)
     return SourceContext(
         prefixes=shared.prefixes,
         ontology=shared.ontology,
@@ -409,9 +411,10 @@ def _source_context(
         names=names_of(shared.catalogue.entities.values(), shared.ontology.graph),
         readings=readings_of(shared.catalogue, shared.signatures),
         signatures=shared.signatures,
-        context_lines=context_lines(ontology_lines, declarations),
+        context_lines=base,
         closures=closures(catalogue_lines),
         shapes=shapes,
+        split=split_catalogue(parse_shapes(shapes), base, catalogue_lines),
         jsonld_context=jsonld_context(prefix_map(converter)),
         converter=converter,
         # dataset.yaml is left out: no source's graph depends on it (a new version number

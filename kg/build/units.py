@@ -70,6 +70,7 @@ from kg.runtime.offline import offline
 from kg.runtime.processes import die_with_parent
 from kg.runtime.progress import Progress
 from kg.sparql.query import load_store
+from kg.validation.catalogue import Fast, Split, split_catalogue
 from kg.validation.partition import shared_parts
 from kg.validation.report import Report, ReportRow, merge_rows, trace
 from kg.validation.shacl import check_unit, load_shapes, parse_shapes, read_shapes, validate
@@ -94,6 +95,7 @@ __all__ = [
 
 Shapes = tuple[tuple[str, bytes], ...]
 Graphs = dict[str, list[str]]  # graph IRI -> canonical lines (see kg.rdf.lines)
+Unit = tuple[bytes, bytes, Fast | None]  # a validation unit, its base, how it is checked first
 _SHARED = (str(ONTOLOGY_GRAPH), str(CATALOGUE_GRAPH), str(DATASET_GRAPH))
 
 
@@ -109,6 +111,7 @@ class SourceContext:
     context_lines: tuple[str, ...]  # the ontology and the prefix declarations
     closures: Mapping[str, Sequence[str]]  # the catalogue's lines about each entity
     shapes: Shapes
+    split: Split | None  # the shapes checked once on the catalogue, not in each unit
     jsonld_context: Mapping[str, Any]
     converter: Converter
     digest: str  # of the shared inputs and the program: part of every unit's cache key
@@ -227,9 +230,8 @@ def build_source(context: SourceContext, files: SourceFiles) -> SourceResult:
     lines = nt_lines(graph)
     found = closures(lines)
     articles = subjects_typed(lines, str(BIOLINK.Article))
-    verdict = _validate_unit(
-        context.shapes, source_unit(lines, context.closures), nt_bytes(context.context_lines)
-    )
+    unit, fast = source_unit(lines, context.closures, context.split)
+    verdict = _validate_unit(context.shapes, unit, nt_bytes(context.context_lines), fast)
     if not verdict[0]:  # only then: where each violation was curated
         origins = source_origins(source, views)
         origins.add(catalogue_origins(context.catalogue.entities.values()))
@@ -291,12 +293,16 @@ def readings_of(catalogue: Catalogue, signatures: Signatures) -> Readings:
     return Readings({q.property: (q.name, q.reading) for q in catalogue.qualifiers.values()}, edges)
 
 
-def source_unit(lines: Sequence[str], catalogue: Mapping[str, Sequence[str]]) -> bytes:
+def source_unit(
+    lines: Sequence[str], catalogue: Mapping[str, Sequence[str]], split: Split | None
+) -> tuple[bytes, Fast | None]:
     """The validation unit of one source's lines, with the catalogue's lines about each entity
-    the source names (``catalogue``: its lines by subject); validated on the context's lines
-    (:func:`context_lines`), which every source's unit shares. ``kg build`` and ``kg
-    validate`` both make a source's unit here."""
-    return nt_bytes(lines, closure_of(named_terms(lines), catalogue))
+    the source names (``catalogue``: its lines by subject), validated on the context's lines
+    (:func:`context_lines`), which every source's unit shares; and how it is checked first
+    (:meth:`kg.validation.catalogue.Split.shapes_for`). ``kg build`` and ``kg validate`` both
+    make a source's unit here."""
+    closure = closure_of(named_terms(lines), catalogue)
+    return nt_bytes(lines, closure), split.shapes_for(lines, closure) if split else None
 
 
 def context_lines(ontology: Iterable[str], description: Sequence[str]) -> tuple[str, ...]:
@@ -421,11 +427,10 @@ def graphs_of_release(store: ox.Store) -> Graphs | None:
     return graphs
 
 
-def validation_units(
-    shapes: Shapes, graphs: Mapping[str, Sequence[str]]
-) -> list[tuple[bytes, bytes]]:
+def validation_units(shapes: Shapes, graphs: Mapping[str, Sequence[str]]) -> list[Unit]:
     """The validation units of a release's graphs, each as (unit, the base it is validated
-    on): the shared ones (:func:`shared_units`), then one per source."""
+    on, how it is checked first): the shared ones (:func:`shared_units`), then one per source
+    (with the catalogue's shapes left to one check, :mod:`kg.validation.catalogue`)."""
     catalogue = closures(graphs.get(str(CATALOGUE_GRAPH), ()))
     context = context_lines(graphs.get(str(ONTOLOGY_GRAPH), ()), graphs.get(str(DATASET_GRAPH), ()))
     sources = [lines for name, lines in graphs.items() if name not in _SHARED]
@@ -435,8 +440,11 @@ def validation_units(
         for article in subjects_typed(lines, str(BIOLINK.Article)):
             articles.setdefault(article, []).extend(article_closure([article], found))
     base = nt_bytes(context)
-    units = list(shared_units(shapes, graphs, articles))
-    units += [(source_unit(lines, catalogue), base) for lines in sources]
+    split = split_catalogue(parse_shapes(shapes), context, graphs.get(str(CATALOGUE_GRAPH), ()))
+    units: list[Unit] = [(u, b, None) for u, b in shared_units(shapes, graphs, articles)]
+    for lines in sources:
+        unit, fast = source_unit(lines, catalogue, split)
+        units.append((unit, base, fast))
     return units
 
 
@@ -651,22 +659,24 @@ def _validated(entries: EntryCache, key: str, shapes: Shapes, unit: bytes, base:
     return verdict
 
 
-def _validate_unit(shapes: Shapes, unit: bytes, base: bytes = b"") -> Verdict:
-    report = check_unit(shapes, unit, base)
+def _validate_unit(
+    shapes: Shapes, unit: bytes, base: bytes = b"", fast: Fast | None = None
+) -> Verdict:
+    report = check_unit(shapes, unit, base, fast)
     return report.conforms, report.rows
 
 
-def _validate_chunk(shapes: Shapes, units: list[tuple[bytes, bytes]]) -> list[Verdict]:
-    return [_validate_unit(shapes, unit, base) for unit, base in units]
+def _validate_chunk(shapes: Shapes, units: list[Unit]) -> list[Verdict]:
+    return [_validate_unit(shapes, unit, base, fast) for unit, base, fast in units]
 
 
 def _report_chunk(
-    shapes: Shapes, units: list[tuple[bytes, bytes]]
+    shapes: Shapes, units: list[Unit]
 ) -> list[tuple[bool, tuple[ReportRow, ...], bytes]]:
     """Each unit's verdict, rows, and (when it does not conform) SHACL report as N-Triples."""
     found = []
-    for unit, base in units:
-        report = check_unit(shapes, unit, base)
+    for unit, base, fast in units:
+        report = check_unit(shapes, unit, base, fast)
         data = b"" if report.conforms else report.graph.serialize(format="nt", encoding="utf-8")
         found.append((report.conforms, report.rows, data))
     return found

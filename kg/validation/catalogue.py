@@ -1,0 +1,464 @@
+"""Checking the catalogue's nodes once, not again in every source's unit.
+
+A source's validation unit holds its own lines, the base (the ontology and the prefix
+declarations) and the catalogue's lines about every entity it names (:func:`kg.build.units.
+source_unit`). The shapes that target the catalogue's nodes (an entity's label, its identifier's
+pattern, its mapping targets) were checked again in every unit that names them: about two
+thirds of a unit's validation. This module finds the shapes whose verdict a source cannot
+change, checks them once on the base and the whole catalogue, and gives the fast pass of each
+unit the shapes without their targets. The verdict stays the one of the whole unit:
+
+- **The shapes** (:func:`reads_of`): a shape is left out only when everything it checks is
+  read along IRIs: its targets are classes and the subjects or objects of predicates; its
+  property shapes' paths are IRIs; its constraints are SHACL Core ones that look at a value
+  alone or count values (``sh:class``, ``sh:pattern``, ``sh:minCount`` …, nested shapes); its
+  SPARQL constraints are plain patterns (no variable predicate, property path, ``UNION``,
+  ``MINUS``, subquery, ``GRAPH`` or ``SERVICE``). Each read is either from a node reached from
+  the focus node (out of it or into it, by a named predicate) or anywhere in the data.
+- **The catalogue** (:func:`split_catalogue`, once a build): no catalogue line is of a
+  predicate read anywhere, no catalogue line is ``rdfs:subClassOf``, and those shapes find
+  nothing wrong in the base and the whole catalogue together.
+- **Each unit** (:meth:`Split.shapes_for`): the source's own lines hold no target of those
+  shapes (nor an instance of a targeted class), no line out of or into a node of the base or
+  of the catalogue's lines by a predicate they read, and no line of a predicate they read
+  anywhere; and the unit holds every catalogue line those shapes read about the nodes it has.
+
+Then every focus node of those shapes in the unit is one in the base and catalogue, and what
+they read of it is the same lines, so its verdict is the one found once. Otherwise the unit is
+checked with every shape, as before. A unit the fast pass finds wrong is always judged by
+pySHACL with every shape (:func:`kg.validation.shacl.check_unit`), so the rows of a report are
+unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from rdflib import Graph, URIRef, Variable
+from rdflib.collection import Collection
+from rdflib.paths import Path
+from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib.term import Node
+
+from kg.namespaces import RDF, RDFS, SH
+from kg.rdf.lines import nt_bytes, nt_lines, terms_of
+
+__all__ = ["Fast", "Left", "Reads", "Split", "reads_of", "split_catalogue"]
+
+Shapes = tuple[tuple[str, bytes], ...]
+
+_TYPE = f"<{RDF.type}>"
+_SUBCLASS = f"<{RDFS.subClassOf}>"
+_TARGETS = {SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf, SH.targetNode, SH.target}
+#: Parameters that say what a shape is, or check a value alone or the number of values.
+_VALUE_WISE = {
+    SH.datatype,
+    SH.nodeKind,
+    SH.pattern,
+    SH.flags,
+    SH.minLength,
+    SH.maxLength,
+    SH.minInclusive,
+    SH.maxInclusive,
+    SH.minExclusive,
+    SH.maxExclusive,
+    SH["in"],
+    SH.hasValue,
+    SH.languageIn,
+    SH.uniqueLang,
+    SH.minCount,
+    SH.maxCount,
+    SH.qualifiedMinCount,
+    SH.qualifiedMaxCount,
+    SH.severity,
+    SH.message,
+    SH.name,
+    SH.description,
+    SH.order,
+    SH.group,
+    SH.deactivated,
+    SH.defaultValue,
+}
+_NESTED = {SH.property, SH.node, SH["not"], SH.qualifiedValueShape}
+_LISTS = {SH["and"], SH["or"], SH.xone}
+#: Algebra whose patterns are not joined with the focus node's (or that read another graph).
+_REFUSED = {
+    "Union",
+    "Minus",
+    "MinusGraphPattern",
+    "Graph",
+    "GraphGraphPattern",
+    "ServiceGraphPattern",
+    "ToMultiSet",
+    "SubSelect",
+}
+
+
+class _Refused(Exception):
+    """The shape reads something :func:`reads_of` does not follow."""
+
+
+@dataclass(frozen=True)
+class Reads:
+    """What a shape reads, as N-Triples terms: its targets, the predicates it follows out of
+    and into the nodes it reaches from a focus node, and the (predicate, object or None) it
+    matches anywhere in the data."""
+
+    subjects_of: frozenset[str] = frozenset()
+    objects_of: frozenset[str] = frozenset()
+    target_classes: frozenset[str] = frozenset()
+    out: frozenset[str] = frozenset()
+    into: frozenset[str] = frozenset()
+    anywhere: frozenset[tuple[str, str | None]] = frozenset()
+
+    def __or__(self, other: Reads) -> Reads:
+        return Reads(
+            self.subjects_of | other.subjects_of,
+            self.objects_of | other.objects_of,
+            self.target_classes | other.target_classes,
+            self.out | other.out,
+            self.into | other.into,
+            self.anywhere | other.anywhere,
+        )
+
+
+def _term(node: Node) -> str:
+    return f"<{node}>"
+
+
+def reads_of(shapes: Graph, shape: Node) -> Reads | None:
+    """What the node shape ``shape`` reads when it is checked from its targets, or None when it
+    reads something this module does not follow (see the module's text)."""
+    if any(True for _ in shapes.subjects(RDF.type, SH.ConstraintComponent)):
+        return None  # a parameter of another component could read anything
+    targets = {p: [_term(o) for o in shapes.objects(shape, p)] for p in _TARGETS}
+    if targets[SH.targetNode] or targets[SH.target]:
+        return None
+    found = Reads(
+        subjects_of=frozenset(targets[SH.targetSubjectsOf]),
+        objects_of=frozenset(targets[SH.targetObjectsOf]),
+        target_classes=frozenset(targets[SH.targetClass]),
+    )
+    try:
+        return found | _checks(shapes, shape, set())
+    except _Refused:
+        return None
+
+
+def _checks(shapes: Graph, shape: Node, seen: set[Node]) -> Reads:
+    if shape in seen:
+        return Reads()
+    seen.add(shape)
+    found = Reads()
+    for predicate, value in shapes.predicate_objects(shape):
+        if predicate in _TARGETS or predicate == RDF.type or predicate in _VALUE_WISE:
+            continue
+        if not str(predicate).startswith(str(SH)):
+            continue  # a comment, a label: not read by the validator
+        if predicate == SH.path:
+            if not isinstance(value, URIRef):
+                raise _Refused("a path that is not an IRI")
+            found |= Reads(out=frozenset({_term(value)}))
+        elif predicate == SH["class"]:
+            found |= Reads(out=frozenset({_TYPE}), anywhere=frozenset({(_SUBCLASS, None)}))
+        elif predicate in _NESTED:
+            found |= _checks(shapes, value, seen)
+        elif predicate in _LISTS:
+            for member in Collection(shapes, value):
+                found |= _checks(shapes, member, seen)
+        elif predicate == SH.sparql:
+            found |= _sparql_reads(shapes, value)
+        else:
+            raise _Refused(f"the parameter {predicate}")
+    return found
+
+
+def _sparql_reads(shapes: Graph, constraint: Node) -> Reads:
+    if shapes.value(constraint, SH.ask) is not None:
+        raise _Refused("an ASK constraint")
+    text = shapes.value(constraint, SH.select)
+    if text is None or "PATH" in str(text):
+        raise _Refused("a constraint with no SELECT, or on a property shape's path")
+    namespaces = {}
+    for declared in shapes.objects(constraint, SH.prefixes):
+        for declaration in shapes.objects(declared, SH.declare):
+            prefix = shapes.value(declaration, SH.prefix)
+            namespace = shapes.value(declaration, SH.namespace)
+            if prefix is not None and namespace is not None:
+                namespaces[str(prefix)] = str(namespace)
+    try:
+        algebra = prepareQuery(str(text), initNs=namespaces).algebra
+    except Exception as error:  # pySHACL will report it; the shape is not left out
+        raise _Refused(f"a query rdflib cannot parse: {error}") from error
+    patterns = list(_patterns(algebra))
+    reached: set[Node] = {Variable("this")}
+    grew = True
+    while grew:  # the variables bound to nodes reached from the focus node
+        grew = False
+        for subject, _, obj in patterns:
+            for near, far in ((subject, obj), (obj, subject)):
+                if near in reached and isinstance(far, Variable) and far not in reached:
+                    reached.add(far)
+                    grew = True
+    out, into, anywhere = set(), set(), set()
+    for subject, predicate, obj in patterns:
+        if not isinstance(predicate, URIRef):
+            raise _Refused("a variable predicate or a property path")
+        if subject in reached:
+            out.add(_term(predicate))
+        if obj in reached:
+            into.add(_term(predicate))
+        if subject not in reached and obj not in reached:
+            anywhere.add((_term(predicate), _term(obj) if isinstance(obj, URIRef) else None))
+    return Reads(out=frozenset(out), into=frozenset(into), anywhere=frozenset(anywhere))
+
+
+def _patterns(node: object) -> Iterator[tuple[Node, Node, Node]]:
+    """Every triple pattern of a query's algebra, in its filters' EXISTS too."""
+    if isinstance(node, CompValue):
+        if node.name in _REFUSED:
+            raise _Refused(f"a query with {node.name}")
+        if node.name == "GroupOrUnionGraphPattern" and len(dict.get(node, "graph") or ()) != 1:
+            raise _Refused("a query with UNION")
+        if node.name in ("BGP", "TriplesBlock"):  # an EXISTS's stays as parsed: flat lists
+            yield from _triples([term for part in dict.get(node, "triples") or () for term in part])
+        for value in node.values():
+            yield from _patterns(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            yield from _patterns(value)
+
+
+def _triples(flat: Sequence[Node]) -> Iterator[tuple[Node, Node, Node]]:
+    if len(flat) % 3:
+        raise _Refused("a pattern that is not triples")
+    for at in range(0, len(flat), 3):
+        subject, predicate, obj = flat[at : at + 3]
+        if isinstance(predicate, Path):
+            raise _Refused("a property path")
+        yield subject, predicate, obj
+
+
+@dataclass(frozen=True)
+class Left:
+    """One shape a source's unit may leave to the catalogue's own check: its name (an
+    N-Triples term), what it reads, the classes it targets with their subclasses in the base,
+    its target lines, and the lines it and what it refers to are made of (in
+    :attr:`Split.lines`)."""
+
+    name: str
+    reads: Reads
+    classes: frozenset[str]
+    targets: frozenset[str]
+    body: frozenset[str]
+
+    def touches(self, subject: str, predicate: str, obj: str, nodes: set[str]) -> bool:
+        """Whether the shape may read the line in a unit whose base and catalogue's lines have
+        ``nodes``, checking a node those lines have."""
+        reads = self.reads
+        return (
+            (predicate in reads.out and subject in nodes)
+            or (predicate in reads.into and obj in nodes)
+            or (predicate, None) in reads.anywhere
+            or (predicate, obj) in reads.anywhere
+        )
+
+    def focus(self, subject: str, predicate: str, obj: str) -> str | None:
+        """The node the line makes a target of the shape, if any."""
+        if predicate in self.reads.subjects_of or (predicate == _TYPE and obj in self.classes):
+            return subject
+        return obj if predicate in self.reads.objects_of else None
+
+
+@dataclass(frozen=True)
+class Fast:
+    """How a unit is checked first: with :attr:`shapes` (every shape, less the targets of those
+    left to the catalogue's check), and, when its own lines make targets of those, with
+    :attr:`focus` (those shapes, on those nodes alone)."""
+
+    shapes: Shapes
+    focus: Shapes | None
+
+
+@dataclass(frozen=True)
+class Split:
+    """The shapes a source's unit may leave to the catalogue's own check, and what a unit must
+    not hold for that (see the module's text)."""
+
+    key: str  # names this split in a process's cache of shapes
+    left: tuple[Left, ...]
+    together: Left  # what all of them read, to pass over most lines at once
+    base_nodes: frozenset[str]  # every node of the base's lines
+    catalogue_lines: Mapping[str, tuple[str, ...]]  # the catalogue's lines they read, by node
+    lines: tuple[str, ...]  # the shapes as canonical lines
+
+    def shapes_for(self, lines: Iterable[str], closure: Sequence[str]) -> Fast | None:
+        """How a unit of the source's ``lines`` and the catalogue's ``closure`` may be checked
+        first; None when it must be checked with every shape."""
+        nodes = set(self.base_nodes)
+        for line in closure:
+            nodes.update(_ends(line))
+        kept = set(range(len(self.left)))
+        focus: dict[int, set[str]] = {}
+        for line in lines:
+            subject, predicate, obj = terms_of(line)
+            if predicate == _SUBCLASS:
+                return None  # a new subclass of a targeted or checked class
+            if self.together.touches(subject, predicate, obj, nodes):
+                kept = self._untouched(kept, (subject, predicate, obj), nodes)
+            if self.together.focus(subject, predicate, obj) is not None:
+                for i, left in enumerate(self.left):
+                    node = left.focus(subject, predicate, obj)
+                    if node is not None:
+                        focus.setdefault(i, set()).add(node)
+        held = set(closure)
+        for node in nodes:
+            for line in self.catalogue_lines.get(node, ()):
+                if line not in held:  # the whole catalogue has it, this unit has not
+                    kept = self._untouched(kept, terms_of(line), nodes)
+        if not kept:
+            return None
+        chosen = tuple(sorted(kept))
+        made = _MADE.get((self.key, chosen))
+        if made is None:
+            removed = set().union(*(self.left[i].targets for i in chosen))
+            text = nt_bytes([line for line in self.lines if line not in removed])
+            made = _MADE[(self.key, chosen)] = ((f"fast-{self.key[:12]}-{chosen}", text),)
+        checked = sorted((i, node) for i in chosen for node in focus.get(i, ()))
+        if not checked:
+            return Fast(made, None)
+        body = set().union(*(self.left[i].body for i, _ in checked))
+        body.difference_update(*(self.left[i].targets for i, _ in checked))
+        extra = [f"{self.left[i].name} <{SH.targetNode}> {node}" for i, node in checked]
+        return Fast(made, (("focus", nt_bytes(sorted(body), extra)),))
+
+    def _untouched(self, kept: set[int], terms: tuple[str, str, str], nodes: set[str]) -> set[int]:
+        return {i for i in kept if not self.left[i].touches(*terms, nodes)}
+
+
+_MADE: dict[tuple[str, tuple[int, ...]], Shapes] = {}  # the shapes of each split, per process
+
+
+def split_catalogue(
+    shapes_graph: Graph, base: Sequence[str], catalogue: Sequence[str]
+) -> Split | None:
+    """The shapes that target what the catalogue or the base describe and whose verdict there a
+    source cannot change, checked once on the ``base`` and the whole ``catalogue`` (lines);
+    None when no shape can be left out, or when they find something wrong there (every unit
+    is then checked with every shape, and reports it)."""
+    from kg.validation.shacl import check_unit
+
+    lines = tuple(nt_lines(shapes_graph))
+    predicates, types = set(), set()  # what the base and catalogue's lines may be targets of
+    for line in (*base, *catalogue):
+        _, predicate, obj = terms_of(line)
+        predicates.add(predicate)
+        if predicate == _TYPE:
+            types.add(obj)
+    left = []
+    for shape in sorted(set(shapes_graph.subjects(RDF.type, SH.NodeShape)), key=str):
+        targeted = any(shapes_graph.objects(shape, p) for p in _TARGETS)
+        if not isinstance(shape, URIRef) or not targeted:
+            continue
+        reads = reads_of(shapes_graph, shape)
+        if reads is None or not _catalogue_only(reads, catalogue):
+            continue
+        classes = _subclasses(reads.target_classes, base)
+        if not ((reads.subjects_of | reads.objects_of) & predicates or classes & types):
+            continue  # it has no focus node there: nothing to leave out
+        name = _term(shape)
+        left.append(Left(name, reads, classes, _target_lines(lines, name), _body(lines, name)))
+    if not left:
+        return None
+    reads, classes = Reads(), frozenset[str]()
+    for one in left:
+        reads, classes = reads | one.reads, classes | one.classes
+    together = Left("", reads, classes, frozenset(), frozenset())
+    others = set().union(*(_target_lines(lines, _term(s)) for s in _targeted(shapes_graph)))
+    others.difference_update(*(one.targets for one in left))
+    only_left = nt_bytes([line for line in lines if line not in others])
+    if not check_unit((("only", only_left),), nt_bytes(catalogue), nt_bytes(base)).conforms:
+        return None
+    by_node: dict[str, list[str]] = {}
+    for line in catalogue:
+        subject, predicate, obj = terms_of(line)
+        if predicate in together.reads.out:
+            by_node.setdefault(subject, []).append(line)
+        if predicate in together.reads.into:
+            by_node.setdefault(obj, []).append(line)
+    key = hashlib.sha256("\n".join((*lines, *(o.name for o in left))).encode()).hexdigest()
+    return Split(
+        key=key,
+        left=tuple(left),
+        together=together,
+        base_nodes=frozenset(term for line in base for term in _ends(line)),
+        catalogue_lines={node: tuple(found) for node, found in by_node.items()},
+        lines=lines,
+    )
+
+
+def _body(lines: Sequence[str], name: str) -> frozenset[str]:
+    """The lines of the shape ``name`` and of every node they lead to (its property shapes,
+    lists, constraints, their prefixes), but any shape's targets."""
+    targets = {_term(p) for p in _TARGETS}
+    by_subject: dict[str, list[str]] = {}
+    for line in lines:
+        subject, predicate, _ = terms_of(line)
+        if predicate not in targets:
+            by_subject.setdefault(subject, []).append(line)
+    found: set[str] = set()
+    todo, seen = [name], {name}
+    while todo:
+        for line in by_subject.get(todo.pop(), ()):
+            found.add(line)
+            obj = terms_of(line)[2]
+            if obj[0] in "<_" and obj not in seen:
+                seen.add(obj)
+                todo.append(obj)
+    return frozenset(found)
+
+
+def _target_lines(lines: Sequence[str], name: str) -> frozenset[str]:
+    starts = tuple(f"{name} {_term(p)} " for p in _TARGETS)
+    return frozenset(line for line in lines if line.startswith(starts))
+
+
+def _catalogue_only(reads: Reads, catalogue: Sequence[str]) -> bool:
+    """Whether no line of the catalogue is one the shape reads anywhere (so that a unit's share
+    of the catalogue gives it what the whole catalogue gives)."""
+    for line in catalogue:
+        _, predicate, obj = terms_of(line)
+        if predicate == _SUBCLASS or (predicate, None) in reads.anywhere:
+            return False
+        if (predicate, obj) in reads.anywhere:
+            return False
+    return True
+
+
+def _targeted(shapes: Graph) -> set[Node]:
+    return {s for p in _TARGETS for s in shapes.subjects(p, None)}
+
+
+def _ends(line: str) -> tuple[str, str]:
+    subject, _, obj = terms_of(line)
+    return subject, obj
+
+
+def _subclasses(classes: Iterable[str], base: Sequence[str]) -> frozenset[str]:
+    """``classes`` and every class the base says is a subclass of one, at any depth."""
+    below: dict[str, list[str]] = {}
+    for line in base:
+        subject, predicate, obj = terms_of(line)
+        if predicate == _SUBCLASS:
+            below.setdefault(obj, []).append(subject)
+    found = set(classes)
+    todo = list(found)
+    while todo:
+        for sub in below.get(todo.pop(), ()):
+            if sub not in found:
+                found.add(sub)
+                todo.append(sub)
+    return frozenset(found)

@@ -1,0 +1,195 @@
+"""The catalogue's shapes checked once (kg.validation.catalogue): which shapes a source's unit
+may leave out, and that leaving them out never lets a wrong unit pass: a source's line that
+one of them would read, or a target of theirs in a source, puts them back."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from rdflib import Graph
+from test_shapes import INVALID, SHAPE_FILES, graphs_of, store_of
+
+from kg.build.units import read_shapes, validate_graphs, validation_units
+from kg.namespaces import SHAPES
+from kg.rdf.lines import terms_of
+from kg.rdf.mint import CATALOGUE_GRAPH, DATASET_GRAPH, ONTOLOGY_GRAPH
+from kg.validation.catalogue import reads_of, split_catalogue
+from kg.validation.shacl import load_shapes, rudof_conforms
+
+SHARED = {str(ONTOLOGY_GRAPH), str(CATALOGUE_GRAPH), str(DATASET_GRAPH)}
+LABEL = "<http://www.w3.org/2000/01/rdf-schema#label>"
+EXACT = "<http://www.w3.org/2004/02/skos/core#exactMatch>"
+CATEGORY = "<https://w3id.org/biolink/vocab/category>"
+
+
+@pytest.fixture(scope="module")
+def graphs(release: Path) -> dict[str, list[str]]:
+    return graphs_of(store_of(release), release)
+
+
+def _source(graphs: dict[str, list[str]]) -> str:
+    return next(name for name in sorted(graphs) if name not in SHARED)
+
+
+def _entity(graphs: dict[str, list[str]], source: str) -> str:
+    """An entity of the catalogue (with a category) that the source names."""
+    described = {terms_of(line)[0] for line in graphs[str(CATALOGUE_GRAPH)] if CATEGORY in line}
+    named = {terms_of(line)[2] for line in graphs[source]}
+    return sorted(named & described)[0]
+
+
+def _base(graphs: dict[str, list[str]]) -> list[str]:
+    from kg.build.units import context_lines
+
+    return list(context_lines(graphs[str(ONTOLOGY_GRAPH)], graphs[str(DATASET_GRAPH)]))
+
+
+def test_the_catalogues_shapes_are_left_to_one_check(graphs: dict[str, list[str]]) -> None:
+    shapes = load_shapes(SHAPE_FILES)
+    split = split_catalogue(shapes, _base(graphs), graphs[str(CATALOGUE_GRAPH)])
+    assert split is not None
+    names = {one.name.removeprefix(f"<{SHAPES}").removesuffix(">") for one in split.left}
+    assert {"EntityShape", "MappingShape", "CuratedLabelShape", "ExternalEntityShape"} <= names
+    # a variable predicate (?s ?p ?o), and a shape that reads every predicate of an entity
+    assert not names & {"MappingRecordShape", "BackedTripleShape"}
+    fast = validation_units(read_shapes(SHAPE_FILES), graphs)[-1][2]
+    assert fast is not None, "the project's own source leaves nothing to the catalogue's check"
+    entity = f"<{SHAPES}EntityShape> <http://www.w3.org/ns/shacl#targetSubjectsOf>"
+    assert entity.encode() not in fast.shapes[0][1]
+    # the source's article is an entity of its own lines: checked there, by those shapes
+    assert fast.focus is not None
+    assert (
+        f"<{SHAPES}EntityShape> <http://www.w3.org/ns/shacl#targetNode>".encode()
+        in (fast.focus[0][1])
+    )
+
+
+@pytest.mark.parametrize(
+    "change, shape",
+    [
+        # a source gives an entity of the catalogue a second label: EntityShape counts labels
+        (lambda e: f'{e} {LABEL} "another"@en', "EntityShape-label"),
+        # a label with a stray quote, on the catalogue's entity, from a source
+        (lambda e: f'{e} <http://www.w3.org/2004/02/skos/core#altLabel> "a\\"b"@en', None),
+        # a source maps an entity to an IRI under no declared prefix: a new mapping target
+        (lambda e: f"{e} {EXACT} <https://example.org/nowhere/1>", "IdentifierPatternConstraint"),
+    ],
+    ids=["second-label", "stray-quote", "undeclared-target"],
+)
+def test_a_source_line_about_a_catalogue_entity_is_still_checked(
+    graphs: dict[str, list[str]], change: object, shape: str | None
+) -> None:
+    changed = {name: list(lines) for name, lines in graphs.items()}
+    source = _source(changed)
+    line = change(_entity(changed, source))  # type: ignore[operator]
+    changed[source].append(line)
+    report = validate_graphs(changed, SHAPE_FILES)
+    assert not report.conforms, line
+    if shape is not None:
+        assert any(row.shape.endswith(shape) for row in report.rows), report.text()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fixture", INVALID, ids=[f.stem for f in INVALID])
+def test_the_first_pass_never_passes_what_every_shape_fails(fixture: Path, release: Path) -> None:
+    """For each invalid fixture, every unit the first pass lets through (the shapes left to the
+    catalogue's check out) is one rudof passes with every shape, as before."""
+    text = fixture.read_text(encoding="utf-8")
+    assert re.search(r"^# expect: (\S+)$", text, re.MULTILINE)
+    store = store_of(release)
+    store.update(text)
+    shapes = read_shapes(SHAPE_FILES)
+    for unit, base, fast in validation_units(shapes, graphs_of(store, release)):
+        if fast is None:
+            continue
+        first = rudof_conforms(fast.shapes, unit, base) and (
+            fast.focus is None or rudof_conforms(fast.focus, unit, base, each=True)
+        )
+        if first:
+            assert rudof_conforms(shapes, unit, base), fixture.name
+
+
+def _shape(body: str) -> Graph:
+    graph = Graph()
+    graph.parse(
+        data="@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .\n"
+        "ex:prefixes sh:declare [ sh:prefix 'ex' ; sh:namespace 'http://example.org/' ] .\n" + body,
+        format="turtle",
+    )
+    return graph
+
+
+def _sparql(select: str) -> Graph:
+    return _shape(
+        "ex:S a sh:NodeShape ; sh:targetSubjectsOf ex:t ; sh:sparql ex:C .\n"
+        f'ex:C a sh:SPARQLConstraint ; sh:prefixes ex:prefixes ; sh:select """{select}""" .'
+    )
+
+
+@pytest.mark.parametrize(
+    "graph",
+    [
+        _sparql("SELECT $this WHERE { $this ?p ?o }"),
+        _sparql("SELECT $this WHERE { { $this ex:a ?o } UNION { ?x ex:b ?o } }"),
+        _sparql("SELECT $this WHERE { $this ex:a ?o MINUS { ?o ex:b ?x } }"),
+        _sparql("SELECT $this WHERE { $this ex:a/ex:b ?o }"),
+        _sparql("SELECT $this WHERE { FILTER NOT EXISTS { $this ex:a/ex:b ?o } }"),
+        _sparql("SELECT $this WHERE { { SELECT ?x WHERE { ?x ex:a ?y } } }"),
+        _sparql("SELECT $this WHERE { GRAPH ?g { $this ex:a ?o } }"),
+        _shape("ex:S a sh:NodeShape ; sh:targetSubjectsOf ex:t ; sh:closed true ."),
+        _shape("ex:S a sh:NodeShape ; sh:targetNode ex:n ; sh:nodeKind sh:IRI ."),
+        _shape(
+            "ex:S a sh:NodeShape ; sh:targetSubjectsOf ex:t ; sh:property ex:P .\n"
+            "ex:P sh:path [ sh:inversePath ex:a ] ; sh:minCount 1 ."
+        ),
+        _shape(
+            "ex:S a sh:NodeShape ; sh:targetSubjectsOf ex:t ; sh:property ex:P .\n"
+            "ex:P sh:path ex:a ; sh:lessThan ex:b ."
+        ),
+    ],
+    ids=[
+        "variable-predicate",
+        "union",
+        "minus",
+        "path",
+        "path-in-exists",
+        "subquery",
+        "graph",
+        "closed",
+        "target-node",
+        "inverse-path",
+        "pair-constraint",
+    ],
+)
+def test_what_is_not_followed_is_never_left_out(graph: Graph) -> None:
+    from rdflib import URIRef
+
+    assert reads_of(graph, URIRef("http://example.org/S")) is None
+
+
+def test_what_a_shape_reads() -> None:
+    from rdflib import URIRef
+
+    graph = _shape(
+        "ex:S a sh:NodeShape ; sh:targetSubjectsOf ex:t ; sh:targetClass ex:K ;\n"
+        "  sh:property ex:P ; sh:sparql ex:C .\n"
+        "ex:P sh:path ex:a ; sh:class ex:Q ; sh:maxCount 1 .\n"
+        'ex:C a sh:SPARQLConstraint ; sh:prefixes ex:prefixes ; sh:select """\n'
+        "SELECT $this WHERE { ?r ex:of $this . ?r ex:b ?v .\n"
+        '  FILTER NOT EXISTS { ?d a ex:Declared ; ex:ns ?n } }""" .'
+    )
+    reads = reads_of(graph, URIRef("http://example.org/S"))
+    assert reads is not None
+    ex = "http://example.org/"
+    rdf_type = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+    assert reads.subjects_of == {f"<{ex}t>"}
+    assert reads.target_classes == {f"<{ex}K>"}
+    assert reads.out == {f"<{ex}a>", rdf_type, f"<{ex}of>", f"<{ex}b>"}
+    assert reads.into == {f"<{ex}of>", f"<{ex}b>"}  # ?v is reached too: read both ways
+    assert reads.anywhere == {
+        ("<http://www.w3.org/2000/01/rdf-schema#subClassOf>", None),
+        (rdf_type, f"<{ex}Declared>"),
+        (f"<{ex}ns>", None),
+    }
