@@ -45,6 +45,7 @@ from rdflib.term import Node
 
 from kg.namespaces import RDF, RDFS, SH
 from kg.rdf.lines import nt_bytes, nt_lines, terms_of
+from kg.validation.partition import VALUE_WISE
 
 __all__ = ["Fast", "Left", "Reads", "Split", "reads_of", "split_catalogue"]
 
@@ -53,19 +54,9 @@ Shapes = tuple[tuple[str, bytes], ...]
 _TYPE = f"<{RDF.type}>"
 _SUBCLASS = f"<{RDFS.subClassOf}>"
 _TARGETS = {SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf, SH.targetNode, SH.target}
-#: Parameters that say what a shape is, or check a value alone or the number of values.
-_VALUE_WISE = {
-    SH.datatype,
-    SH.nodeKind,
-    SH.pattern,
-    SH.flags,
-    SH.minLength,
-    SH.maxLength,
-    SH.minInclusive,
-    SH.maxInclusive,
-    SH.minExclusive,
-    SH.maxExclusive,
-    SH["in"],
+#: Parameters that say what a shape is, or check a value alone or the number of values
+#: (``sh:class`` reads the value's types: :func:`_checks` follows it).
+_VALUE_WISE = (VALUE_WISE - {SH["class"]}) | {
     SH.hasValue,
     SH.languageIn,
     SH.uniqueLang,
@@ -73,13 +64,6 @@ _VALUE_WISE = {
     SH.maxCount,
     SH.qualifiedMinCount,
     SH.qualifiedMaxCount,
-    SH.severity,
-    SH.message,
-    SH.name,
-    SH.description,
-    SH.order,
-    SH.group,
-    SH.deactivated,
     SH.defaultValue,
 }
 _NESTED = {SH.property, SH.node, SH["not"], SH.qualifiedValueShape}

@@ -36,7 +36,7 @@ from rdflib.namespace import DCTERMS, PROV
 from kg.namespaces import SH
 from kg.rdf.lines import closure_of, closures, named_terms, nt_bytes, terms_of
 
-__all__ = ["LINKS", "PART_LINES", "shared_parts", "splits_soundly"]
+__all__ = ["LINKS", "PART_LINES", "VALUE_WISE", "shared_parts", "splits_soundly"]
 
 #: The predicates by which the description links one source's part.
 LINKS = (str(DCTERMS.source), str(PROV.used))
@@ -44,7 +44,7 @@ LINKS = (str(DCTERMS.source), str(PROV.used))
 #: some 100 MB, whatever the corpus).
 PART_LINES = 20_000
 #: The parameters of a property shape that constrain each value alone, or say what it is.
-_VALUE_WISE = {
+VALUE_WISE = {
     SH["class"],
     SH.nodeKind,
     SH.datatype,
@@ -96,7 +96,7 @@ def _value_wise(shapes: Graph, shape: object) -> bool:
             if not (isinstance(value, Literal) and int(value) <= 1):
                 return False
             continue
-        if str(relation).startswith(str(SH)) and relation not in _VALUE_WISE:
+        if str(relation).startswith(str(SH)) and relation not in VALUE_WISE:
             return False
     return True
 
