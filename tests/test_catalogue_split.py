@@ -52,8 +52,10 @@ def test_the_catalogues_shapes_are_left_to_one_check(graphs: dict[str, list[str]
     assert split is not None
     names = {one.name.removeprefix(f"<{SHAPES}").removesuffix(">") for one in split.left}
     assert {"EntityShape", "MappingShape", "CuratedLabelShape", "ExternalEntityShape"} <= names
-    # a variable predicate (?s ?p ?o), and a shape that reads every predicate of an entity
-    assert not names & {"MappingRecordShape", "BackedTripleShape"}
+    # its ?s ?p ?o reads the predicates the records' owl:annotatedProperty names
+    assert "MappingRecordShape" in names
+    # $this ?predicate ?value reads every predicate of an entity, as a source's lines do
+    assert "BackedTripleShape" not in names
     fast = validation_units(read_shapes(SHAPE_FILES), graphs)[-1][2]
     assert fast is not None, "the project's own source leaves nothing to the catalogue's check"
     entity = f"<{SHAPES}EntityShape> <http://www.w3.org/ns/shacl#targetSubjectsOf>"
@@ -132,6 +134,15 @@ def _sparql(select: str) -> Graph:
     "graph",
     [
         _sparql("SELECT $this WHERE { $this ?p ?o }"),
+        # bound to a predicate's values only inside a NOT EXISTS: $this ?p ?o reads them all
+        _sparql(
+            "SELECT $this WHERE { $this ?p ?o . "
+            "FILTER NOT EXISTS { ?c ex:subject $this ; ex:predicate ?p } }"
+        ),
+        _sparql(
+            "SELECT $this WHERE { OPTIONAL { $this ex:property ?p } "
+            "FILTER NOT EXISTS { $this ?p ?o } }"
+        ),
         _sparql("SELECT $this WHERE { { $this ex:a ?o } UNION { ?x ex:b ?o } }"),
         _sparql("SELECT $this WHERE { $this ex:a ?o MINUS { ?o ex:b ?x } }"),
         _sparql("SELECT $this WHERE { $this ex:a/ex:b ?o }"),
@@ -151,6 +162,8 @@ def _sparql(select: str) -> Graph:
     ],
     ids=[
         "variable-predicate",
+        "predicate-bound-in-not-exists",
+        "predicate-bound-in-optional",
         "union",
         "minus",
         "path",
@@ -186,10 +199,60 @@ def test_what_a_shape_reads() -> None:
     rdf_type = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
     assert reads.subjects_of == {f"<{ex}t>"}
     assert reads.target_classes == {f"<{ex}K>"}
-    assert reads.out == {f"<{ex}a>", rdf_type, f"<{ex}of>", f"<{ex}b>"}
-    assert reads.into == {f"<{ex}of>", f"<{ex}b>"}  # ?v is reached too: read both ways
+    # ?r is reached into the focus node by ex:of, then read out of by ex:b
+    assert reads.out == {f"<{ex}a>", rdf_type, f"<{ex}b>"}
+    assert reads.into == {f"<{ex}of>"}
     assert reads.anywhere == {
         ("<http://www.w3.org/2000/01/rdf-schema#subClassOf>", None),
         (rdf_type, f"<{ex}Declared>"),
         (f"<{ex}ns>", None),
     }
+
+
+def test_a_variable_predicate_bound_to_a_predicates_values() -> None:
+    """``$this ex:property ?p`` binds ?p in every solution, so ``?s ?p ?o`` reads the
+    predicates ex:property's values name: resolved against the lines given."""
+    from rdflib import URIRef
+
+    graph = _sparql(
+        "SELECT $this WHERE { $this ex:source ?s ; ex:property ?p ; ex:target ?o . "
+        "BIND (EXISTS { ?s ?p ?o } AS ?plain) FILTER (!?plain) }"
+    )
+    reads = reads_of(graph, URIRef("http://example.org/S"))
+    assert reads is not None
+    ex = "http://example.org/"
+    assert reads.out_values == {f"<{ex}property>"}
+    resolved = reads.resolved([f"<{ex}r> <{ex}property> <{ex}match>", f'<{ex}r> <{ex}label> "x"'])
+    assert f"<{ex}match>" in resolved.out and not resolved.out_values
+
+
+def test_only_what_the_shapes_read_must_come_with_a_unit(graphs: dict[str, list[str]]) -> None:
+    """A catalogue line that leads from an entity the source names to one it does not, by a
+    predicate no shape left out reads, does not put them back (the other entity's lines are
+    not in the unit, and need not be); one they read (a mapping record's subject) does."""
+    changed = {name: list(lines) for name, lines in graphs.items()}
+    source = _source(changed)
+    named = _entity(changed, source)
+    catalogue = changed[str(CATALOGUE_GRAPH)]
+    entities = sorted({terms_of(line)[0] for line in catalogue if CATEGORY in line})
+    mentioned = {term for line in changed[source] for term in terms_of(line)}
+    other = next(e for e in entities if e not in mentioned)
+    catalogue.append(f"{named} <http://www.w3.org/2000/01/rdf-schema#seeAlso> {other}")
+    fast = validation_units(read_shapes(SHAPE_FILES), changed)[-1][2]
+    assert fast is not None
+    entity = f"<{SHAPES}EntityShape> <http://www.w3.org/ns/shacl#targetSubjectsOf>"
+    assert entity.encode() not in fast.shapes[0][1]
+    # a record whose subject is the named entity's mapping target: the shapes that read an
+    # entity's records (into it by owl:annotatedSource) would see it in the whole catalogue
+    record = "<https://w3id.org/drugclaims/id/mapping/test-record>"
+    target = next(
+        terms_of(line)[2]
+        for line in catalogue
+        if terms_of(line)[0] == named and "skos/core#" in line and "Match>" in line
+    )
+    catalogue.append(f"{record} <http://www.w3.org/2002/07/owl#annotatedSource> {target}")
+    fast = validation_units(read_shapes(SHAPE_FILES), changed)[-1][2]
+    assert fast is not None
+    for shape in ("MappingRecordShape", "ExternalEntityShape"):
+        assert f"<{SHAPES}{shape}> <http://www.w3.org/ns/shacl#target".encode() in fast.shapes[0][1]
+    assert entity.encode() not in fast.shapes[0][1]

@@ -3,38 +3,46 @@
 A source's validation unit holds its own lines, the base (the ontology and the prefix
 declarations) and the catalogue's lines about every entity it names (:func:`kg.build.units.
 source_unit`). The shapes that target the catalogue's nodes (an entity's label, its identifier's
-pattern, its mapping targets) were checked again in every unit that names them: about two
-thirds of a unit's validation. This module finds the shapes whose verdict a source cannot
-change, checks them once on the base and the whole catalogue, and gives the fast pass of each
-unit the shapes without their targets. The verdict stays the one of the whole unit:
+pattern, its mapping targets and records) checked them again in every unit that names them:
+more than half of a unit's validation. This module finds the shapes whose verdict there a
+source cannot change, checks them once on the base and the whole catalogue, and gives the first
+pass of each unit the shapes without their targets. The verdict stays the one of the whole
+unit:
 
 - **The shapes** (:func:`reads_of`): a shape is left out only when everything it checks is
   read along IRIs: its targets are classes and the subjects or objects of predicates; its
   property shapes' paths are IRIs; its constraints are SHACL Core ones that look at a value
   alone or count values (``sh:class``, ``sh:pattern``, ``sh:minCount`` …, nested shapes); its
-  SPARQL constraints are plain patterns (no variable predicate, property path, ``UNION``,
-  ``MINUS``, subquery, ``GRAPH`` or ``SERVICE``). Each read is either from a node reached from
-  the focus node (out of it or into it, by a named predicate) or anywhere in the data.
+  SPARQL constraints are triple patterns (no property path, ``UNION``, ``MINUS``, subquery,
+  ``GRAPH`` or ``SERVICE``). Each pattern is read from the end the focus node reaches first:
+  out of a node or into it by a named predicate, or, reaching none, anywhere in the data. A
+  variable predicate is followed only when a pattern every solution matches binds it to the
+  values of a predicate read out of a reached node (``$this owl:annotatedProperty ?p``), and
+  the query has no ``OPTIONAL``; it then reads the predicates those values name.
 - **The catalogue** (:func:`split_catalogue`, once a build): no catalogue line is of a
   predicate read anywhere, no catalogue line is ``rdfs:subClassOf``, and those shapes find
   nothing wrong in the base and the whole catalogue together.
-- **Each unit** (:meth:`Split.shapes_for`): the source's own lines hold no target of those
-  shapes (nor an instance of a targeted class), no line out of or into a node of the base or
-  of the catalogue's lines by a predicate they read, and no line of a predicate they read
-  anywhere; and the unit holds every catalogue line those shapes read about the nodes it has.
+- **Each unit** (:meth:`Split.shapes_for`): take the nodes they check or read in the base and
+  the catalogue's lines of the unit (their targets there, and every node the lines they read
+  lead to from one). The source's own lines hold no ``rdfs:subClassOf``, no line out of or
+  into such a node by a predicate they read, and no line of a predicate they read anywhere;
+  and the unit holds every catalogue line they read about such a node. A shape a line breaks
+  this for is checked in the unit, as before.
 
-Then every focus node of those shapes in the unit is one in the base and catalogue, and what
-they read of it is the same lines, so its verdict is the one found once. Otherwise the unit is
-checked with every shape, as before. A unit the fast pass finds wrong is always judged by
-pySHACL with every shape (:func:`kg.validation.shacl.check_unit`), so the rows of a report are
-unchanged.
+Then every focus node of those shapes that the base and the catalogue's lines give is one in
+the base and the whole catalogue, and what they read of it is the same lines, so its verdict
+is the one found once. A node the source's own lines make a target of one of them (the
+source's article is an entity with mappings) is checked in a second, small pass: those shapes
+with ``sh:targetNode`` on it, on the whole unit. A unit the passes find wrong is always judged
+by pySHACL with every shape (:func:`kg.validation.shacl.check_unit`), so the rows of a report
+are unchanged.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rdflib import Graph, URIRef, Variable
 from rdflib.collection import Collection
@@ -97,6 +105,10 @@ class Reads:
     out: frozenset[str] = frozenset()
     into: frozenset[str] = frozenset()
     anywhere: frozenset[tuple[str, str | None]] = frozenset()
+    #: predicates whose values it follows as predicates, out of or into a node it reaches
+    #: (``?s ?p ?o`` where ``$this owl:annotatedProperty ?p``); :meth:`resolved` reads them
+    out_values: frozenset[str] = frozenset()
+    into_values: frozenset[str] = frozenset()
 
     def __or__(self, other: Reads) -> Reads:
         return Reads(
@@ -106,6 +118,26 @@ class Reads:
             self.out | other.out,
             self.into | other.into,
             self.anywhere | other.anywhere,
+            self.out_values | other.out_values,
+            self.into_values | other.into_values,
+        )
+
+    def resolved(self, lines: Iterable[str]) -> Reads:
+        """The same reads, with the predicates it takes from values (:attr:`out_values`,
+        :attr:`into_values`) replaced by the values ``lines`` give them."""
+        values: dict[str, set[str]] = {}
+        for line in lines:
+            _, predicate, obj = terms_of(line)
+            if predicate in self.out_values | self.into_values and obj.startswith("<"):
+                values.setdefault(predicate, set()).add(obj)
+        out = set().union(*(values.get(p, ()) for p in self.out_values))
+        into = set().union(*(values.get(p, ()) for p in self.into_values))
+        return replace(
+            self,
+            out=self.out | out,
+            into=self.into | into,
+            out_values=frozenset(),
+            into_values=frozenset(),
         )
 
 
@@ -178,26 +210,92 @@ def _sparql_reads(shapes: Graph, constraint: Node) -> Reads:
     except Exception as error:  # pySHACL will report it; the shape is not left out
         raise _Refused(f"a query rdflib cannot parse: {error}") from error
     patterns = list(_patterns(algebra))
+    joined = set(_joined(algebra))  # the patterns every solution matches
     reached: set[Node] = {Variable("this")}
-    grew = True
-    while grew:  # the variables bound to nodes reached from the focus node
-        grew = False
-        for subject, _, obj in patterns:
-            for near, far in ((subject, obj), (obj, subject)):
-                if near in reached and isinstance(far, Variable) and far not in reached:
-                    reached.add(far)
-                    grew = True
-    out, into, anywhere = set(), set(), set()
-    for subject, predicate, obj in patterns:
+    out: set[str] = set()
+    into: set[str] = set()
+    out_values: set[str] = set()
+    into_values: set[str] = set()
+    anywhere: set[tuple[str, str | None]] = set()
+    remaining = patterns
+    while True:  # each pattern read from the end the focus node reaches first
+        left_over = []
+        for subject, predicate, obj in remaining:
+            if subject in reached or obj in reached:
+                _read(subject, predicate, obj, reached, joined, out, into, out_values, into_values)
+                for end in (subject, obj):
+                    if isinstance(end, Variable):
+                        reached.add(end)
+            else:
+                left_over.append((subject, predicate, obj))
+        if len(left_over) == len(remaining):
+            break
+        remaining = left_over
+    for _, predicate, obj in remaining:  # read wherever it is
         if not isinstance(predicate, URIRef):
-            raise _Refused("a variable predicate or a property path")
-        if subject in reached:
-            out.add(_term(predicate))
-        if obj in reached:
-            into.add(_term(predicate))
-        if subject not in reached and obj not in reached:
-            anywhere.add((_term(predicate), _term(obj) if isinstance(obj, URIRef) else None))
-    return Reads(out=frozenset(out), into=frozenset(into), anywhere=frozenset(anywhere))
+            raise _Refused("a variable predicate on no node the focus node reaches")
+        anywhere.add((_term(predicate), _term(obj) if isinstance(obj, URIRef) else None))
+    if (out_values or into_values) and _optional(algebra):
+        raise _Refused("a variable predicate in a query with OPTIONAL")
+    return Reads(
+        out=frozenset(out),
+        into=frozenset(into),
+        anywhere=frozenset(anywhere),
+        out_values=frozenset(out_values),
+        into_values=frozenset(into_values),
+    )
+
+
+def _read(
+    subject: Node,
+    predicate: Node,
+    obj: Node,
+    reached: set[Node],
+    joined: set[tuple[Node, Node, Node]],
+    out: set[str],
+    into: set[str],
+    out_values: set[str],
+    into_values: set[str],
+) -> None:
+    """Record what a pattern with a reached end reads: out of its subject when that is
+    reached, else into its object. A variable predicate must take the values of a predicate
+    read out of a reached node in a pattern every solution matches."""
+    forward = subject in reached
+    if isinstance(predicate, Variable):
+        binders = {
+            _term(p)
+            for s, p, o in joined
+            if o == predicate and s in reached and s != predicate and isinstance(p, URIRef)
+        }
+        if not binders:
+            raise _Refused("a variable predicate not bound to the values of a predicate")
+        (out_values if forward else into_values).update(binders)
+    elif isinstance(predicate, URIRef):
+        (out if forward else into).add(_term(predicate))
+    else:
+        raise _Refused("a predicate that is neither an IRI nor a variable")
+
+
+def _joined(node: object) -> Iterator[tuple[Node, Node, Node]]:
+    """The patterns of a query's own group (not those of a FILTER's or BIND's EXISTS): the
+    ones every solution matches."""
+    if isinstance(node, CompValue):
+        if node.name == "BGP":
+            yield from _triples([term for part in dict.get(node, "triples") or () for term in part])
+        for key in ("p", "p1", "p2"):
+            if key in node:
+                yield from _joined(node[key])
+
+
+def _optional(node: object) -> bool:
+    """Whether a query's algebra has an OPTIONAL (whose variables may stay unbound)."""
+    if isinstance(node, CompValue):
+        if node.name in ("LeftJoin", "OptionalGraphPattern"):
+            return True
+        return any(_optional(value) for value in node.values())
+    if isinstance(node, (list, tuple)):
+        return any(_optional(value) for value in node)
+    return False
 
 
 def _patterns(node: object) -> Iterator[tuple[Node, Node, Node]]:
@@ -250,11 +348,14 @@ class Left:
             or (predicate, obj) in reads.anywhere
         )
 
-    def focus(self, subject: str, predicate: str, obj: str) -> str | None:
-        """The node the line makes a target of the shape, if any."""
+    def foci(self, subject: str, predicate: str, obj: str) -> list[str]:
+        """The nodes the line makes targets of the shape."""
+        found = []
         if predicate in self.reads.subjects_of or (predicate == _TYPE and obj in self.classes):
-            return subject
-        return obj if predicate in self.reads.objects_of else None
+            found.append(subject)
+        if predicate in self.reads.objects_of:
+            found.append(obj)
+        return found
 
 
 @dataclass(frozen=True)
@@ -275,16 +376,15 @@ class Split:
     key: str  # names this split in a process's cache of shapes
     left: tuple[Left, ...]
     together: Left  # what all of them read, to pass over most lines at once
-    base_nodes: frozenset[str]  # every node of the base's lines
+    base_focus: frozenset[str]  # the base's nodes that are their targets
+    base_edges: Mapping[str, tuple[str, ...]]  # the base's nodes they read, from each node
     catalogue_lines: Mapping[str, tuple[str, ...]]  # the catalogue's lines they read, by node
     lines: tuple[str, ...]  # the shapes as canonical lines
 
     def shapes_for(self, lines: Iterable[str], closure: Sequence[str]) -> Fast | None:
         """How a unit of the source's ``lines`` and the catalogue's ``closure`` may be checked
         first; None when it must be checked with every shape."""
-        nodes = set(self.base_nodes)
-        for line in closure:
-            nodes.update(_ends(line))
+        nodes = self._reached(closure)
         kept = set(range(len(self.left)))
         focus: dict[int, set[str]] = {}
         for line in lines:
@@ -293,11 +393,9 @@ class Split:
                 return None  # a new subclass of a targeted or checked class
             if self.together.touches(subject, predicate, obj, nodes):
                 kept = self._untouched(kept, (subject, predicate, obj), nodes)
-            if self.together.focus(subject, predicate, obj) is not None:
+            if self.together.foci(subject, predicate, obj):
                 for i, left in enumerate(self.left):
-                    node = left.focus(subject, predicate, obj)
-                    if node is not None:
-                        focus.setdefault(i, set()).add(node)
+                    focus.setdefault(i, set()).update(left.foci(subject, predicate, obj))
         held = set(closure)
         for node in nodes:
             for line in self.catalogue_lines.get(node, ()):
@@ -318,6 +416,22 @@ class Split:
         body.difference_update(*(self.left[i].targets for i, _ in checked))
         extra = [f"{self.left[i].name} <{SH.targetNode}> {node}" for i, node in checked]
         return Fast(made, (("focus", nt_bytes(sorted(body), extra)),))
+
+    def _reached(self, closure: Sequence[str]) -> set[str]:
+        """The nodes of the base and the catalogue's ``closure`` those shapes check or read: their
+        targets there, and every node a line they read leads to from one, either way."""
+        reached = set(self.base_focus)
+        for line in closure:
+            reached.update(self.together.foci(*terms_of(line)))
+        edges = _edges(closure, self.together.reads)
+        todo = list(reached)
+        while todo:
+            node = todo.pop()
+            for near in (*edges.get(node, ()), *self.base_edges.get(node, ())):
+                if near not in reached:
+                    reached.add(near)
+                    todo.append(near)
+        return reached
 
     def _untouched(self, kept: set[int], terms: tuple[str, str, str], nodes: set[str]) -> set[int]:
         return {i for i in kept if not self.left[i].touches(*terms, nodes)}
@@ -347,8 +461,11 @@ def split_catalogue(
         targeted = any(shapes_graph.objects(shape, p) for p in _TARGETS)
         if not isinstance(shape, URIRef) or not targeted:
             continue
-        reads = reads_of(shapes_graph, shape)
-        if reads is None or not _catalogue_only(reads, catalogue):
+        found = reads_of(shapes_graph, shape)
+        if found is None:
+            continue
+        reads = found.resolved((*base, *catalogue))
+        if not _catalogue_only(reads, catalogue):
             continue
         classes = _subclasses(reads.target_classes, base)
         if not ((reads.subjects_of | reads.objects_of) & predicates or classes & types):
@@ -378,7 +495,8 @@ def split_catalogue(
         key=key,
         left=tuple(left),
         together=together,
-        base_nodes=frozenset(term for line in base for term in _ends(line)),
+        base_focus=frozenset(node for line in base for node in together.foci(*terms_of(line))),
+        base_edges=_edges(base, together.reads),
         catalogue_lines={node: tuple(found) for node, found in by_node.items()},
         lines=lines,
     )
@@ -426,9 +544,16 @@ def _targeted(shapes: Graph) -> set[Node]:
     return {s for p in _TARGETS for s in shapes.subjects(p, None)}
 
 
-def _ends(line: str) -> tuple[str, str]:
-    subject, _, obj = terms_of(line)
-    return subject, obj
+def _edges(lines: Iterable[str], reads: Reads) -> dict[str, tuple[str, ...]]:
+    """For each node, the nodes the ``lines`` that ``reads`` reads lead to from it, either way."""
+    edges: dict[str, list[str]] = {}
+    for line in lines:
+        subject, predicate, obj = terms_of(line)
+        if predicate in reads.out:
+            edges.setdefault(subject, []).append(obj)
+        if predicate in reads.into:
+            edges.setdefault(obj, []).append(subject)
+    return {node: tuple(near) for node, near in edges.items()}
 
 
 def _subclasses(classes: Iterable[str], base: Sequence[str]) -> frozenset[str]:
