@@ -256,3 +256,116 @@ def test_only_what_the_shapes_read_must_come_with_a_unit(graphs: dict[str, list[
     for shape in ("MappingRecordShape", "ExternalEntityShape"):
         assert f"<{SHAPES}{shape}> <http://www.w3.org/ns/shacl#target".encode() in fast.shapes[0][1]
     assert entity.encode() not in fast.shapes[0][1]
+
+
+EX_PREFIXES = "@prefix ex: <http://example.org/> .\n"
+
+
+@pytest.mark.parametrize(
+    "select, out, anywhere",
+    [
+        # an EXISTS inside an EXISTS: rdflib keeps its translated group as an attribute
+        ("FILTER EXISTS { $this ex:k ?k FILTER EXISTS { ?k ex:w ?y } }", {"k", "w"}, set()),
+        (
+            "BIND (EXISTS { $this ex:k ?k FILTER NOT EXISTS { ?k ex:w ?y } } AS ?e)",
+            {"k", "w"},
+            set(),
+        ),
+        # (an OPTIONAL's FILTER is read from what the group around it reaches: anywhere here)
+        ("OPTIONAL { $this ex:k ?k FILTER EXISTS { ?k ex:w ?y } }", {"k"}, {"w"}),
+        # what only a NOT EXISTS, another EXISTS or an OPTIONAL reaches is not reached outside
+        ("?x ex:b ?y . FILTER NOT EXISTS { $this ex:a ?x }", {"a"}, {"b"}),
+        ("FILTER NOT EXISTS { $this ex:a ?x } FILTER EXISTS { ?x ex:bad ?y }", {"a"}, {"bad"}),
+        ("OPTIONAL { $this ex:a ?x } ?x ex:bad ?y", {"a"}, {"bad"}),
+    ],
+    ids=[
+        "exists-in-exists",
+        "exists-in-bind",
+        "exists-in-optional",
+        "not-exists-binds-nothing",
+        "sibling-exists",
+        "optional-binds-nothing",
+    ],
+)
+def test_each_group_of_a_query_is_read_on_its_own(
+    select: str, out: set[str], anywhere: set[str]
+) -> None:
+    from rdflib import URIRef
+
+    reads = reads_of(_sparql(f"SELECT $this WHERE {{ {select} }}"), URIRef("http://example.org/S"))
+    assert reads is not None
+    ex = "http://example.org/"
+    assert reads.out == {f"<{ex}{name}>" for name in out}
+    assert {predicate for predicate, _ in reads.anywhere} == {f"<{ex}{n}>" for n in anywhere}
+
+
+def test_a_line_only_every_shape_reads_is_never_passed() -> None:
+    """A shape whose query reads ex:b anywhere (its ?x reached only in a NOT EXISTS): a
+    source's line of ex:b fails the unit with every shape, and so with the split."""
+    from kg.rdf.lines import closure_of, closures, named_terms, nt_bytes
+    from kg.validation.shacl import check_unit, parse_shapes
+
+    shapes = (
+        (
+            "s.ttl",
+            (
+                b"@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+                b"@prefix ex: <http://example.org/> .\n"
+                b"ex:prefixes sh:declare [ sh:prefix 'ex' ; sh:namespace 'http://example.org/' ] ."
+                b"ex:S a sh:NodeShape ; sh:targetSubjectsOf ex:cat ; sh:sparql ex:C .\n"
+                b'ex:C a sh:SPARQLConstraint ; sh:prefixes ex:prefixes ; sh:select """\n'
+                b'SELECT $this ?x WHERE { ?x ex:b ?y FILTER NOT EXISTS { $this ex:a ?x } }""" .'
+            ),
+        ),
+    )
+    ex = "http://example.org/"
+    catalogue = [f"<{ex}e1> <{ex}cat> <{ex}C>", f"<{ex}e1> <{ex}a> <{ex}V1>"]
+    base = [f"<{ex}onto> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{ex}Ontology>"]
+    split = split_catalogue(parse_shapes(shapes), base, catalogue)
+    assert split is not None  # ex:S is left to the catalogue's check
+    for source, conforms in (
+        ([f"<{ex}doc> <{ex}mentions> <{ex}e1>"], True),
+        ([f"<{ex}doc> <{ex}mentions> <{ex}e1>", f'<{ex}doc> <{ex}b> "1"'], False),
+    ):
+        closure = closure_of(named_terms(source), closures(catalogue))
+        unit, fast = nt_bytes(source, closure), split.shapes_for(source, closure)
+        whole = check_unit(shapes, unit, nt_bytes(base))
+        assert whole.conforms is conforms
+        assert check_unit(shapes, unit, nt_bytes(base), fast).conforms is conforms
+
+
+def test_a_prefix_declared_twice_is_not_followed() -> None:
+    """Which namespace a query's ex: means would depend on the order rdflib gives: refused."""
+    from rdflib import URIRef
+
+    graph = _shape(
+        "ex:prefixes sh:declare [ sh:prefix 'ex' ; sh:namespace 'http://example.net/' ] .\n"
+        "ex:S a sh:NodeShape ; sh:targetSubjectsOf ex:t ; sh:sparql ex:C .\n"
+        'ex:C a sh:SPARQLConstraint ; sh:prefixes ex:prefixes ; sh:select """\n'
+        'SELECT $this WHERE { $this ex:a ?o }""" .'
+    )
+    assert reads_of(graph, URIRef("http://example.org/S")) is None
+
+
+def test_a_blank_node_target_keeps_the_shape_in_the_unit() -> None:
+    """sh:targetNode cannot name a blank node of the data: a source line that makes one a
+    target keeps the shape's targets in that unit."""
+    from kg.rdf.lines import closure_of, closures, named_terms
+    from kg.validation.shacl import parse_shapes
+
+    shapes = (
+        (
+            "s.ttl",
+            b"@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .\n"
+            b"ex:S a sh:NodeShape ; sh:targetSubjectsOf ex:cat ; sh:nodeKind sh:IRI .",
+        ),
+    )
+    ex = "http://example.org/"
+    catalogue = [f"<{ex}e1> <{ex}cat> <{ex}C>"]
+    base = [f"<{ex}onto> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{ex}Ontology>"]
+    split = split_catalogue(parse_shapes(shapes), base, catalogue)
+    assert split is not None
+    iri, blank = [f"<{ex}doc> <{ex}cat> <{ex}C>"], [f"_:b1 <{ex}cat> <{ex}C>"]
+    fast = split.shapes_for(iri, closure_of(named_terms(iri), closures(catalogue)))
+    assert fast is not None and fast.focus is not None
+    assert split.shapes_for(blank, closure_of(named_terms(blank), closures(catalogue))) is None

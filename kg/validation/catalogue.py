@@ -14,11 +14,15 @@ unit:
   property shapes' paths are IRIs; its constraints are SHACL Core ones that look at a value
   alone or count values (``sh:class``, ``sh:pattern``, ``sh:minCount`` …, nested shapes); its
   SPARQL constraints are triple patterns (no property path, ``UNION``, ``MINUS``, subquery,
-  ``GRAPH`` or ``SERVICE``). Each pattern is read from the end the focus node reaches first:
-  out of a node or into it by a named predicate, or, reaching none, anywhere in the data. A
-  variable predicate is followed only when a pattern every solution matches binds it to the
-  values of a predicate read out of a reached node (``$this owl:annotatedProperty ?p``), and
-  the query has no ``OPTIONAL``; it then reads the predicates those values name.
+  ``GRAPH``, ``SERVICE`` or aggregate). Each group of a query is read on its own: its own
+  patterns, then each ``EXISTS`` and ``OPTIONAL`` inside it (as rdflib translated them). A
+  pattern is read from the end the focus node reaches first, given what the groups around
+  reach: out of a node or into it by a named predicate, or, reaching none, anywhere in the
+  data. What a group inside reaches does not count outside it (an ``OPTIONAL`` may match
+  nothing, an ``EXISTS`` binds nothing). A variable predicate is followed only when a pattern
+  of its group, or of a group around, binds it to the values of a predicate read out of a
+  reached node (``$this owl:annotatedProperty ?p``); it then reads the predicates those values
+  name.
 - **The catalogue** (:func:`split_catalogue`, once a build): no catalogue line is of a
   predicate read anywhere, no catalogue line is ``rdfs:subClassOf``, and those shapes find
   nothing wrong in the base and the whole catalogue together.
@@ -42,7 +46,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from rdflib import Graph, URIRef, Variable
 from rdflib.collection import Collection
@@ -78,6 +82,8 @@ _NESTED = {SH.property, SH.node, SH["not"], SH.qualifiedValueShape}
 _LISTS = {SH["and"], SH["or"], SH.xone}
 #: Algebra whose patterns are not joined with the focus node's (or that read another graph).
 _REFUSED = {
+    "Group",
+    "AggregateJoin",
     "Union",
     "Minus",
     "MinusGraphPattern",
@@ -198,120 +204,141 @@ def _sparql_reads(shapes: Graph, constraint: Node) -> Reads:
     text = shapes.value(constraint, SH.select)
     if text is None or "PATH" in str(text):
         raise _Refused("a constraint with no SELECT, or on a property shape's path")
-    namespaces = {}
+    namespaces: dict[str, str] = {}
     for declared in shapes.objects(constraint, SH.prefixes):
         for declaration in shapes.objects(declared, SH.declare):
             prefix = shapes.value(declaration, SH.prefix)
             namespace = shapes.value(declaration, SH.namespace)
-            if prefix is not None and namespace is not None:
-                namespaces[str(prefix)] = str(namespace)
+            if prefix is None or namespace is None:
+                continue
+            if namespaces.setdefault(str(prefix), str(namespace)) != str(namespace):
+                raise _Refused(f"the prefix {prefix} declared twice, to two namespaces")
     try:
         algebra = prepareQuery(str(text), initNs=namespaces).algebra
     except Exception as error:  # pySHACL will report it; the shape is not left out
         raise _Refused(f"a query rdflib cannot parse: {error}") from error
-    patterns = list(_patterns(algebra))
-    joined = set(_joined(algebra))  # the patterns every solution matches
-    reached: set[Node] = {Variable("this")}
-    out: set[str] = set()
-    into: set[str] = set()
-    out_values: set[str] = set()
-    into_values: set[str] = set()
-    anywhere: set[tuple[str, str | None]] = set()
-    remaining = patterns
-    while True:  # each pattern read from the end the focus node reaches first
-        left_over = []
-        for subject, predicate, obj in remaining:
-            if subject in reached or obj in reached:
-                _read(subject, predicate, obj, reached, joined, out, into, out_values, into_values)
-                for end in (subject, obj):
-                    if isinstance(end, Variable):
-                        reached.add(end)
-            else:
-                left_over.append((subject, predicate, obj))
-        if len(left_over) == len(remaining):
-            break
-        remaining = left_over
-    for _, predicate, obj in remaining:  # read wherever it is
-        if not isinstance(predicate, URIRef):
-            raise _Refused("a variable predicate on no node the focus node reaches")
-        anywhere.add((_term(predicate), _term(obj) if isinstance(obj, URIRef) else None))
-    if (out_values or into_values) and _optional(algebra):
-        raise _Refused("a variable predicate in a query with OPTIONAL")
+    _refuse_any(algebra)
+    found = _Found()
+    _scope(algebra, frozenset({Variable("this")}), {}, found)
     return Reads(
-        out=frozenset(out),
-        into=frozenset(into),
-        anywhere=frozenset(anywhere),
-        out_values=frozenset(out_values),
-        into_values=frozenset(into_values),
+        out=frozenset(found.out),
+        into=frozenset(found.into),
+        anywhere=frozenset(found.anywhere),
+        out_values=frozenset(found.out_values),
+        into_values=frozenset(found.into_values),
     )
 
 
-def _read(
-    subject: Node,
-    predicate: Node,
-    obj: Node,
-    reached: set[Node],
-    joined: set[tuple[Node, Node, Node]],
-    out: set[str],
-    into: set[str],
-    out_values: set[str],
-    into_values: set[str],
+@dataclass
+class _Found:
+    """What a query reads, gathered scope by scope (see :func:`_scope`)."""
+
+    out: set[str] = field(default_factory=set)
+    into: set[str] = field(default_factory=set)
+    anywhere: set[tuple[str, str | None]] = field(default_factory=set)
+    out_values: set[str] = field(default_factory=set)
+    into_values: set[str] = field(default_factory=set)
+
+
+def _scope(
+    node: object,
+    outer: frozenset[Node],
+    outer_binders: Mapping[Node, frozenset[str]],
+    found: _Found,
 ) -> None:
-    """Record what a pattern with a reached end reads: out of its subject when that is
-    reached, else into its object. A variable predicate must take the values of a predicate
-    read out of a reached node in a pattern every solution matches."""
-    forward = subject in reached
-    if isinstance(predicate, Variable):
-        binders = {
-            _term(p)
-            for s, p, o in joined
-            if o == predicate and s in reached and s != predicate and isinstance(p, URIRef)
-        }
-        if not binders:
-            raise _Refused("a variable predicate not bound to the values of a predicate")
-        (out_values if forward else into_values).update(binders)
-    elif isinstance(predicate, URIRef):
-        (out if forward else into).add(_term(predicate))
-    else:
-        raise _Refused("a predicate that is neither an IRI nor a variable")
+    """What one group of a query reads: its own patterns, which every solution of the group
+    matches, read from the end the focus node reaches first (``outer``: the variables bound to
+    nodes it reaches in the groups around, whose values an EXISTS or OPTIONAL is given); then
+    each EXISTS and OPTIONAL inside it, as a group of its own. What a group inside reaches does
+    not count outside it: an OPTIONAL may match nothing, an EXISTS binds nothing."""
+    patterns = list(_joined(node))
+    reached = set(outer)
+    directions: dict[int, bool] = {}  # pattern -> read out of its subject (else into its object)
+    grew = True
+    while grew:
+        grew = False
+        for index, (subject, _, obj) in enumerate(patterns):
+            if index in directions or not (subject in reached or obj in reached):
+                continue
+            directions[index] = subject in reached
+            reached.update(end for end in (subject, obj) if isinstance(end, Variable))
+            grew = True
+    binders = {var: set(predicates) for var, predicates in outer_binders.items()}
+    for subject, predicate, obj in patterns:  # ?p in every solution one of P's values
+        if isinstance(obj, Variable) and subject in reached and isinstance(predicate, URIRef):
+            binders.setdefault(obj, set()).add(_term(predicate))
+    for index, (subject, predicate, obj) in enumerate(patterns):
+        forward = directions.get(index)
+        if isinstance(predicate, Variable):
+            if forward is None or not binders.get(predicate) or predicate in (subject, obj):
+                raise _Refused("a variable predicate not bound to the values of a predicate")
+            (found.out_values if forward else found.into_values).update(binders[predicate])
+        elif not isinstance(predicate, URIRef):
+            raise _Refused("a predicate that is neither an IRI nor a variable")
+        elif forward is None:  # reaches no node of the focus node's: read wherever it is
+            found.anywhere.add((_term(predicate), _term(obj) if isinstance(obj, URIRef) else None))
+        else:
+            (found.out if forward else found.into).add(_term(predicate))
+    inner = {var: frozenset(predicates) for var, predicates in binders.items()}
+    for group in _groups(node):
+        _scope(group, frozenset(reached), inner, found)
 
 
 def _joined(node: object) -> Iterator[tuple[Node, Node, Node]]:
-    """The patterns of a query's own group (not those of a FILTER's or BIND's EXISTS): the
-    ones every solution matches."""
+    """The triple patterns of a group that every solution matches: its BGPs, not those of an
+    OPTIONAL's right side or of an EXISTS in an expression."""
     if isinstance(node, CompValue):
         if node.name == "BGP":
             yield from _triples([term for part in dict.get(node, "triples") or () for term in part])
-        for key in ("p", "p1", "p2"):
+        for key in ("p", "p1") if node.name == "LeftJoin" else ("p", "p1", "p2"):
             if key in node:
                 yield from _joined(node[key])
 
 
-def _optional(node: object) -> bool:
-    """Whether a query's algebra has an OPTIONAL (whose variables may stay unbound)."""
-    if isinstance(node, CompValue):
-        if node.name in ("LeftJoin", "OptionalGraphPattern"):
-            return True
-        return any(_optional(value) for value in node.values())
-    if isinstance(node, (list, tuple)):
-        return any(_optional(value) for value in node)
-    return False
+def _groups(node: object) -> Iterator[object]:
+    """The groups inside a group: an OPTIONAL's right side, and each EXISTS in its
+    expressions (as rdflib translated it: an attribute of the EXISTS, not its item)."""
+    if not isinstance(node, CompValue):
+        return
+    if node.name == "LeftJoin":
+        yield node["p2"]
+    for key, value in node.items():
+        if key in ("p", "p1", "p2"):
+            if not (node.name == "LeftJoin" and key == "p2"):
+                yield from _groups(value)
+        elif key != "_vars":
+            yield from _exists(value)
 
 
-def _patterns(node: object) -> Iterator[tuple[Node, Node, Node]]:
-    """Every triple pattern of a query's algebra, in its filters' EXISTS too."""
+def _exists(expression: object) -> Iterator[object]:
+    """The translated groups of the EXISTS and NOT EXISTS in an expression."""
+    if isinstance(expression, CompValue):
+        if expression.name in ("Builtin_EXISTS", "Builtin_NOTEXISTS"):
+            graph = vars(expression).get("graph")
+            if not isinstance(graph, CompValue):
+                raise _Refused("an EXISTS rdflib did not translate")
+            yield graph
+            return
+        for value in expression.values():
+            yield from _exists(value)
+    elif isinstance(expression, (list, tuple)):
+        for value in expression:
+            yield from _exists(value)
+
+
+def _refuse_any(node: object) -> None:
+    """Refuse a query with any of :data:`_REFUSED`, wherever it is (in an EXISTS too, in the
+    group rdflib translated and in the one it parsed)."""
     if isinstance(node, CompValue):
         if node.name in _REFUSED:
             raise _Refused(f"a query with {node.name}")
         if node.name == "GroupOrUnionGraphPattern" and len(dict.get(node, "graph") or ()) != 1:
             raise _Refused("a query with UNION")
-        if node.name in ("BGP", "TriplesBlock"):  # an EXISTS's stays as parsed: flat lists
-            yield from _triples([term for part in dict.get(node, "triples") or () for term in part])
-        for value in node.values():
-            yield from _patterns(value)
+        for value in (*node.values(), *vars(node).values()):
+            _refuse_any(value)
     elif isinstance(node, (list, tuple)):
         for value in node:
-            yield from _patterns(value)
+            _refuse_any(value)
 
 
 def _triples(flat: Sequence[Node]) -> Iterator[tuple[Node, Node, Node]]:
@@ -401,11 +428,16 @@ class Split:
             for line in self.catalogue_lines.get(node, ()):
                 if line not in held:  # the whole catalogue has it, this unit has not
                     kept = self._untouched(kept, terms_of(line), nodes)
+        # a blank node cannot be named by sh:targetNode in another graph: such a shape keeps
+        # its targets in this unit
+        kept = {i for i in kept if not any(n.startswith("_:") for n in focus.get(i, ()))}
         if not kept:
             return None
         chosen = tuple(sorted(kept))
         made = _MADE.get((self.key, chosen))
         if made is None:
+            if len(_MADE) >= 16:
+                _MADE.clear()
             removed = set().union(*(self.left[i].targets for i in chosen))
             text = nt_bytes([line for line in self.lines if line not in removed])
             made = _MADE[(self.key, chosen)] = ((f"fast-{self.key[:12]}-{chosen}", text),)

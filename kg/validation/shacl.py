@@ -178,7 +178,7 @@ def rudof_conforms(
         session = _RUDOF.get(session_key)
         strict = pyrudof.ReaderMode.Strict
         if session is None:
-            if len(_RUDOF) >= 4:
+            if len(_RUDOF) >= 8:
                 _RUDOF.clear()
             session = pyrudof.Rudof(pyrudof.RudofConfig())
             if not each:
