@@ -17,8 +17,10 @@ unit:
   ``GRAPH``, ``SERVICE`` or aggregate). Each group of a query is read on its own (from the
   algebra rdflib translated): its patterns that every solution of it matches, then each
   ``EXISTS`` and ``OPTIONAL`` inside it, given only what is bound where SPARQL evaluates it
-  (bottom-up: an ``OPTIONAL``'s right side and ``FILTER`` see its left side, a ``FILTER``'s
-  ``EXISTS`` the ``FILTER``'s own patterns, a ``BIND``'s ``EXISTS`` the patterns before it).
+  (bottom-up: an ``OPTIONAL``'s right side and ``FILTER`` are matched with what its left
+  side binds, but a group inside that right side is given none of it; a ``FILTER``'s
+  ``EXISTS`` is given what the ``FILTER``'s own patterns bind, a ``BIND``'s ``EXISTS`` what
+  the patterns before it bind). Shapes that declare a SPARQL function are never left out.
   A pattern is read from the end the focus node reaches first: out of a node or into it by a
   named predicate, or, reaching none, anywhere in the data. What a group inside reaches does
   not count outside it. A variable predicate is followed only when a pattern bound where it
@@ -159,6 +161,8 @@ def reads_of(shapes: Graph, shape: Node) -> Reads | None:
     reads something this module does not follow (see the module's text)."""
     if any(True for _ in shapes.subjects(RDF.type, SH.ConstraintComponent)):
         return None  # a parameter of another component could read anything
+    if any(True for t in (SH.Function, SH.SPARQLFunction) for _ in shapes.subjects(RDF.type, t)):
+        return None  # a function a query calls could read anything
     targets = {p: [_term(o) for o in shapes.objects(shape, p)] for p in _TARGETS}
     if targets[SH.targetNode] or targets[SH.target]:
         return None
@@ -222,7 +226,7 @@ def _sparql_reads(shapes: Graph, constraint: Node) -> Reads:
         raise _Refused(f"a query rdflib cannot parse: {error}") from error
     _refuse_any(algebra)
     found = _Found()
-    _scope(algebra, frozenset({Variable("this")}), {}, found)
+    _scope(algebra, _Given(), _Given(), found)
     return Reads(
         out=frozenset(found.out),
         into=frozenset(found.into),
@@ -245,20 +249,22 @@ class _Found:
 
 def _scope(
     node: object,
-    outer: frozenset[Node],
-    outer_binders: Mapping[Node, frozenset[str]],
+    given: _Given,
+    bound: _Given,
     found: _Found,
 ) -> None:
     """What one group of a query reads (the query, an EXISTS, an OPTIONAL's right side): its
     patterns that every solution of it matches, each read from the end the focus node reaches
-    first (``outer``: the variables bound to nodes it reaches that the group is given, as an
-    EXISTS is given the solution it tests); then each group inside, given only what is bound
-    where it is evaluated: an OPTIONAL's right side and FILTER what its left side binds, a
-    FILTER's EXISTS what the FILTER's own patterns bind, a BIND's what the patterns before it
-    bind. What a group inside reaches does not count outside it."""
+    first (``given``: the variables bound to nodes it reaches that the group's solutions are
+    matched with, as an OPTIONAL's right side is with its left side's); then each group
+    inside, given only what is bound where SPARQL evaluates it (``bound``: what an EXISTS is
+    given in the solution it tests; nothing for an OPTIONAL's right side, evaluated on its
+    own): an OPTIONAL's right side and FILTER are matched with what its left side binds, a
+    FILTER's EXISTS is given what the FILTER's own patterns bind, a BIND's what the patterns
+    before it bind. What a group inside reaches does not count outside it."""
     patterns = list(_joined(node))
-    reached, directions = _reach(patterns, outer)
-    binders = _binders(patterns, reached, outer_binders)
+    reached, directions = _reach(patterns, given.reached)
+    binders = _binders(patterns, reached, given.binders)
     for index, (subject, predicate, obj) in enumerate(patterns):
         forward = directions.get(index)
         if isinstance(predicate, Variable):
@@ -271,10 +277,20 @@ def _scope(
             found.anywhere.add((_term(predicate), _term(obj) if isinstance(obj, URIRef) else None))
         else:
             (found.out if forward else found.into).add(_term(predicate))
-    for group, before in _groups(node):
-        bound = list(_joined(before))
-        sees, _ = _reach(bound, outer)
-        _scope(group, frozenset(sees), _binders(bound, sees, outer_binders), found)
+    for group, before, optional in _groups(node):
+        part = list(_joined(before))
+        sees, _ = _reach(part, bound.reached)
+        seen = _Given(frozenset(sees), _binders(part, sees, bound.binders))
+        _scope(group, seen, bound if optional else seen, found)
+
+
+@dataclass(frozen=True)
+class _Given:
+    """Variables bound to nodes the focus node reaches, and the predicates whose values bind
+    each variable predicate among them."""
+
+    reached: frozenset[Node] = frozenset({Variable("this")})
+    binders: Mapping[Node, frozenset[str]] = field(default_factory=dict)
 
 
 def _reach(
@@ -321,18 +337,18 @@ def _joined(node: object) -> Iterator[tuple[Node, Node, Node]]:
                 yield from _joined(node[key])
 
 
-def _groups(node: object) -> Iterator[tuple[object, object]]:
-    """The groups inside a group, each with the part of the group whose bindings it is
-    evaluated with: an OPTIONAL's right side and its FILTER's EXISTS with the OPTIONAL's left
-    side, a FILTER's EXISTS with the FILTER's patterns, a BIND's with the patterns before it.
-    An EXISTS anywhere else is refused."""
+def _groups(node: object) -> Iterator[tuple[object, object, bool]]:
+    """The groups inside a group, each with the part of the group it is evaluated with, and
+    whether it is an OPTIONAL's right side (else an EXISTS): an OPTIONAL's right side and its
+    FILTER's EXISTS with the OPTIONAL's left side, a FILTER's EXISTS with the FILTER's
+    patterns, a BIND's with the patterns before it. An EXISTS anywhere else is refused."""
     if not isinstance(node, CompValue):
         return
     if node.name == "LeftJoin":
-        yield node["p2"], node["p1"]
+        yield node["p2"], node["p1"], True
     if node.name in ("LeftJoin", "Filter", "Extend"):
         for group in _exists(dict.get(node, "expr")):
-            yield group, node["p1" if node.name == "LeftJoin" else "p"]
+            yield group, node["p1" if node.name == "LeftJoin" else "p"], False
     for key, value in node.items():
         if key in ("p", "p1", "p2"):
             if not (node.name == "LeftJoin" and key == "p2"):
