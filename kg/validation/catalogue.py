@@ -20,7 +20,8 @@ unit:
   (bottom-up: an ``OPTIONAL``'s right side and ``FILTER`` are matched with what its left
   side binds, but a group inside that right side is given none of it; a ``FILTER``'s
   ``EXISTS`` is given what the ``FILTER``'s own patterns bind, a ``BIND``'s ``EXISTS`` what
-  the patterns before it bind). Shapes that declare a SPARQL function are never left out.
+  the patterns before it bind). An ``OPTIONAL`` must be triple patterns alone (its own
+  ``FILTER`` aside). Shapes that declare a SPARQL function are never left out.
   A pattern is read from the end the focus node reaches first: out of a node or into it by a
   named predicate, or, reaching none, anywhere in the data. What a group inside reaches does
   not count outside it. A variable predicate is followed only when a pattern bound where it
@@ -345,6 +346,8 @@ def _groups(node: object) -> Iterator[tuple[object, object, bool]]:
     if not isinstance(node, CompValue):
         return
     if node.name == "LeftJoin":
+        if not _plain(node["p2"]):
+            raise _Refused("an OPTIONAL that is not triple patterns alone")
         yield node["p2"], node["p1"], True
     if node.name in ("LeftJoin", "Filter", "Extend"):
         for group in _exists(dict.get(node, "expr")):
@@ -357,6 +360,15 @@ def _groups(node: object) -> Iterator[tuple[object, object, bool]]:
             continue
         elif any(True for _ in _exists(value)):
             raise _Refused(f"an EXISTS in {node.name}'s {key}")
+
+
+def _plain(node: object) -> bool:
+    """Whether a group is triple patterns alone (BGPs, joined)."""
+    if not isinstance(node, CompValue):
+        return False
+    if node.name == "Join":
+        return _plain(node["p1"]) and _plain(node["p2"])
+    return node.name == "BGP"
 
 
 def _exists(expression: object) -> Iterator[object]:
