@@ -440,3 +440,31 @@ def test_the_catalogue_is_checked_once_by_pyshacl() -> None:
     if rudof_conforms(shapes, nt_bytes(base, catalogue)) is not True:
         pytest.skip("rudof reads this query as pySHACL does now")
     assert split_catalogue(parse_shapes(shapes), base, catalogue) is None
+
+
+def test_shapes_with_rules_leave_nothing_out() -> None:
+    """A SHACL-AF rule adds lines before validation: on the whole catalogue it may add what a
+    shape needs, and not in a unit that lacks the rule's focus node."""
+    from kg.validation.shacl import parse_shapes
+
+    shapes = (
+        (
+            "s.ttl",
+            b"@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+            b"@prefix ex: <http://example.org/> .\n"
+            b"@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+            b"ex:L a sh:NodeShape ; sh:targetSubjectsOf ex:a ;\n"
+            b"  sh:property [ sh:path ex:p ; sh:minCount 1 ] .\n"
+            b"ex:Thing a rdfs:Class, sh:NodeShape ; sh:rule [ a sh:TripleRule ;\n"
+            b"  sh:subject [ sh:path ex:link ] ; sh:predicate ex:p ; sh:object ex:x ] .",
+        ),
+    )
+    ex = "http://example.org/"
+    rdf_type = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+    catalogue = [
+        f'<{ex}e1> <{ex}a> "1"',
+        f"<{ex}m> {rdf_type} <{ex}Thing>",
+        f"<{ex}m> <{ex}link> <{ex}e1>",
+    ]
+    base = [f"<{ex}onto> {rdf_type} <{ex}Ontology>"]
+    assert split_catalogue(parse_shapes(shapes), base, catalogue) is None

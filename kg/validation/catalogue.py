@@ -28,7 +28,8 @@ unit:
   is evaluated binds it to the values of a predicate read out of a reached node (``$this
   owl:annotatedProperty ?p``); it then reads the predicates those values name.
 - **The catalogue** (:func:`split_catalogue`, once a build): no catalogue line is of a
-  predicate read anywhere, no catalogue line is ``rdfs:subClassOf``, and pySHACL (the judge:
+  predicate read anywhere, no catalogue line is ``rdfs:subClassOf``, no shape has a
+  SHACL-AF rule (which adds lines before validation), and pySHACL (the judge:
   rudof leaves ``$this`` unbound in a nested group, where pySHACL binds it) finds nothing
   wrong with those shapes in the base and the whole catalogue together.
 - **Each unit** (:meth:`Split.shapes_for`): take the nodes they check or read in the base and
@@ -164,6 +165,8 @@ def reads_of(shapes: Graph, shape: Node) -> Reads | None:
         return None  # a parameter of another component could read anything
     if any(True for t in (SH.Function, SH.SPARQLFunction) for _ in shapes.subjects(RDF.type, t)):
         return None  # a function a query calls could read anything
+    if any(not isinstance(o, URIRef) for p in _TARGETS for o in shapes.objects(shape, p)):
+        return None  # a target that is not an IRI (a SPARQL target, a literal class)
     targets = {p: [_term(o) for o in shapes.objects(shape, p)] for p in _TARGETS}
     if targets[SH.targetNode] or targets[SH.target]:
         return None
@@ -542,6 +545,8 @@ def split_catalogue(
     is then checked with every shape, and reports it)."""
     from kg.validation.shacl import parse_shapes, validate
 
+    if any(True for _ in shapes_graph.subjects(SH.rule, None)):
+        return None  # SHACL-AF rules add lines before validation: in one unit, not another
     lines = tuple(nt_lines(shapes_graph))
     predicates, types = set(), set()  # what the base and catalogue's lines may be targets of
     for line in (*base, *catalogue):
