@@ -440,12 +440,31 @@ def validation_units(shapes: Shapes, graphs: Mapping[str, Sequence[str]]) -> lis
         for article in subjects_typed(lines, str(BIOLINK.Article)):
             articles.setdefault(article, []).extend(article_closure([article], found))
     base = nt_bytes(context)
-    split = split_catalogue(parse_shapes(shapes), context, graphs.get(str(CATALOGUE_GRAPH), ()))
+    split = _split_of(shapes, context, graphs.get(str(CATALOGUE_GRAPH), ()))
     units: list[Unit] = [(u, b, None) for u, b in shared_units(shapes, graphs, articles)]
     for lines in sources:
         unit, fast = source_unit(lines, catalogue, split)
         units.append((unit, base, fast))
     return units
+
+
+def _split_of(shapes: Shapes, base: Sequence[str], catalogue: Sequence[str]) -> Split | None:
+    """:func:`kg.validation.catalogue.split_catalogue`, made once a process for the same
+    shapes, base and catalogue (``kg validate`` and the API validate release after release)."""
+    digest = hashlib.sha256()
+    for _, data in shapes:
+        digest.update(hashlib.sha256(data).digest())
+    for part in (base, catalogue):
+        digest.update(hashlib.sha256("\n".join(part).encode()).digest())
+    key = digest.hexdigest()
+    if key not in _SPLITS:
+        if len(_SPLITS) >= 8:
+            _SPLITS.clear()
+        _SPLITS[key] = split_catalogue(parse_shapes(shapes), base, catalogue)
+    return _SPLITS[key]
+
+
+_SPLITS: dict[str, Split | None] = {}
 
 
 def validate_graphs(
