@@ -35,6 +35,7 @@ from kg.build.units import (
     merge_verdicts,
     readings_of,
     scheduler_hosts,
+    split_of,
     validate_shared,
 )
 from kg.curation.catalogue import load_biolink_prefixes
@@ -73,9 +74,8 @@ from kg.rdf.origins import catalogue_origins, description_origins
 from kg.runtime.offline import offline
 from kg.runtime.publish import check_target, write_release
 from kg.runtime.spool import WorkFolder, Written, work_folder
-from kg.validation.catalogue import split_catalogue
 from kg.validation.report import Report, trace
-from kg.validation.shacl import check_unit, parse_shapes, read_shapes
+from kg.validation.shacl import check_unit, read_shapes
 
 __all__ = ["SSSOM_FILE", "BuildResult", "Prepared", "build_release", "prepare"]
 #: What a release folder holds (a name ending in / a folder): an earlier release, replaced.
@@ -414,7 +414,7 @@ def _source_context(
         context_lines=base,
         closures=closures(catalogue_lines),
         shapes=shapes,
-        split=split_catalogue(parse_shapes(shapes), base, catalogue_lines),
+        split=split_of(shapes, base, catalogue_lines),
         jsonld_context=jsonld_context(prefix_map(converter)),
         converter=converter,
         # dataset.yaml is left out: no source's graph depends on it (a new version number

@@ -88,6 +88,7 @@ __all__ = [
     "scheduler_hosts",
     "shared_units",
     "source_unit",
+    "split_of",
     "validate_files",
     "validate_graphs",
     "validation_units",
@@ -440,7 +441,7 @@ def validation_units(shapes: Shapes, graphs: Mapping[str, Sequence[str]]) -> lis
         for article in subjects_typed(lines, str(BIOLINK.Article)):
             articles.setdefault(article, []).extend(article_closure([article], found))
     base = nt_bytes(context)
-    split = _split_of(shapes, context, graphs.get(str(CATALOGUE_GRAPH), ()))
+    split = split_of(shapes, context, graphs.get(str(CATALOGUE_GRAPH), ()))
     units: list[Unit] = [(u, b, None) for u, b in shared_units(shapes, graphs, articles)]
     for lines in sources:
         unit, fast = source_unit(lines, catalogue, split)
@@ -448,9 +449,10 @@ def validation_units(shapes: Shapes, graphs: Mapping[str, Sequence[str]]) -> lis
     return units
 
 
-def _split_of(shapes: Shapes, base: Sequence[str], catalogue: Sequence[str]) -> Split | None:
+def split_of(shapes: Shapes, base: Sequence[str], catalogue: Sequence[str]) -> Split | None:
     """:func:`kg.validation.catalogue.split_catalogue`, made once a process for the same
-    shapes, base and catalogue (``kg validate`` and the API validate release after release)."""
+    shapes, base and catalogue (``kg build`` once a build; ``kg validate`` and the API
+    validate release after release)."""
     digest = hashlib.sha256()
     for _, data in shapes:
         digest.update(hashlib.sha256(data).digest())
