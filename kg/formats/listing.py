@@ -37,6 +37,7 @@ __all__ = [
     "DESCRIPTION",
     "Copied",
     "Listed",
+    "check_listing",
     "check_release_files",
     "copy_release",
     "read_listing",
@@ -166,6 +167,15 @@ def _checked(path: Path, listed: Listed, each: Callable[[bytes], object] | None 
         raise InputError(str(path), None, None, f"not the {listed.size} bytes {DESCRIPTION} lists")
     if digest.hexdigest() != listed.sha256:
         raise _changed(path)
+
+
+def check_listing(release: Path) -> None:
+    """The checks of :func:`copy_release` that need no file but the description read: a
+    description that lists graph.nq, and no file in the folder that it does not list.
+
+    :raises InputError: as :func:`copy_release`
+    """
+    _listing(release)
 
 
 def _listing(release: Path) -> tuple[bytes, dict[str, Listed]]:

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import pyoxigraph as ox
 from curies import Converter
@@ -66,12 +66,16 @@ __all__ = [
     "LOOPBACK",
     "App",
     "Endpoint",
+    "InProcess",
     "LimitError",
     "Limits",
+    "Making",
+    "Preparing",
     "QuerySlots",
     "allowed_hosts",
     "check_limit",
     "create_app",
+    "make_served",
     "release_issued",
     "remove_orphans",
     "respond",
@@ -395,6 +399,62 @@ class App:
             self.kept.close()
 
 
+class Preparing:
+    """The WSGI application of ``kg serve`` while it prepares a release it has not served
+    before (:mod:`kg.web.preparing`): every request for one of ``hosts`` is answered 503
+    Service Unavailable with ``Retry-After``, a browser's with a page that reloads itself, so
+    that a client that waits and asks again gets the release's answer once it is ready; a
+    request for another host, 421, as :class:`App` answers it."""
+
+    #: Seconds a client is asked to wait before it asks again.
+    RETRY_S = 2
+
+    def __init__(self, hosts: frozenset[str]) -> None:
+        self.hosts = hosts
+
+    def __call__(
+        self, environ: Mapping[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
+        method = str(environ.get("REQUEST_METHOD", "GET")).upper()
+        headers = _request_headers(environ)
+        if headers.get("host", "").lower() not in self.hosts:
+            found = _text(HTTPStatus.MISDIRECTED_REQUEST, _OTHER_HOST)
+            return _start(start_response, found, head=method == "HEAD")
+        accept = headers.get("accept", "")
+        chosen = negotiate(accept) if "html" in accept.lower() else None
+        if chosen is not None and chosen.extension == "html":
+            data = _PREPARING_HTML.format(seconds=self.RETRY_S).encode("utf-8")
+            found = Answer(503, _headers("text/html; charset=utf-8", data), data)
+        else:
+            found = _text(HTTPStatus.SERVICE_UNAVAILABLE, _PREPARING)
+        retry = ("Retry-After", str(self.RETRY_S))
+        ready = Answer(found.status, (*found.headers, retry), found.body)
+        return _start(start_response, ready, head=method == "HEAD")
+
+
+_PREPARING = (
+    "kg serve is preparing this release (its store and its pages: the first start of a "
+    "release takes a while); ask again shortly\n"
+)
+_PREPARING_HTML = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="refresh" content="{seconds}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Preparing the release</title>
+</head>
+<body>
+<main>
+<h1>Preparing the release</h1>
+<p>kg serve is preparing this release: its store and its pages. The first start of a release
+takes a while; this page reloads itself every {seconds} seconds until the release is ready.</p>
+</main>
+</body>
+</html>
+"""
+
+
 def create_app(
     release: str | os.PathLike[str] | None = None,
     *,
@@ -403,6 +463,7 @@ def create_app(
     bound: tuple[str, int] | None = None,
     examples: str | os.PathLike[str] | None = None,
     pictures: bool = True,
+    making: Making | None = None,
 ) -> App:
     """The application of the release folder ``release`` (default: ``$KG_RELEASE``, else
     ``dist``): its store and site, kept from an earlier start or made now (kept for the
@@ -412,7 +473,9 @@ def create_app(
     with or without its port) and, when ``bound`` to an address and port, that address's
     names; nothing else. The query page offers the ``*.rq`` files of the folder ``examples``
     (default: ``$KG_QUERIES``, else the ``queries`` folder beside the release's, if any). Its
-    pages have ``pictures`` (:func:`kg.web.site.build_site`).
+    pages have ``pictures`` (:func:`kg.web.site.build_site`). What it serves is made by
+    ``making`` (default: :func:`make_served`, in this process; ``kg serve`` makes it in a
+    process of its own that it can stop, :mod:`kg.web.preparing`).
 
     :raises EndpointError: the release cannot be loaded
     :raises InputError: an example query cannot be read
@@ -425,20 +488,15 @@ def create_app(
     work = Path(tempfile.mkdtemp(prefix=PREFIX))
     (work / OWNER).write_text(str(os.getpid()), encoding="ascii")
     kept: Kept | None = None
+    making = making or InProcess()
     try:
         description = _description(folder)
 
         def make(target: Path) -> None:
-            copies = target / "release"
-            checked = copy_release(folder, copies)  # every listed file, as listed
-            if checked[DESCRIPTION].read_bytes() != description:
-                raise EndpointError(f"{folder}: the release changed while kg serve read it")
-            load_store(checked["graph.nq"], target / "store")
-            write_served(folder, checked, target, pictures=pictures)  # moves the copies
-            shutil.rmtree(copies)
+            making.make(folder, target, description, pictures)
 
         for attempt in (1, 2):
-            kept = kept_copy(description, pictures, make, say)
+            kept = kept_copy(description, pictures, make, say, making.check)
             if kept is not None:
                 made = kept.folder
                 if not kept.made:
@@ -485,6 +543,46 @@ def create_app(
     app = App(endpoint, work, kept)
     atexit.register(app.close)
     return app
+
+
+class Making(Protocol):
+    """What makes what the application serves a release from."""
+
+    def make(self, folder: Path, target: Path, description: bytes, pictures: bool) -> None:
+        """Write into the new folder ``target`` what :func:`make_served` writes."""
+
+    def check(self) -> None:
+        """Called while the application waits for another process to make it; raises to stop
+        waiting."""
+
+
+class InProcess:
+    """The making of :func:`make_served` in this process (:func:`create_app`'s default)."""
+
+    def make(self, folder: Path, target: Path, description: bytes, pictures: bool) -> None:
+        make_served(folder, target, description, pictures)
+
+    def check(self) -> None:
+        """Nothing stops it."""
+
+
+def make_served(folder: Path, target: Path, description: bytes, pictures: bool) -> None:
+    """Write into the new folder ``target`` what the application serves the release in
+    ``folder`` from: the endpoint's store (``store/``) and what
+    :func:`kg.web.site.write_served` writes, both from copies of the release's files checked
+    as they are copied, which must be the release that ``description`` (its void.ttl) lists.
+
+    :raises EndpointError: the release changed meanwhile, or its graph cannot be loaded
+    :raises InputError: a file of the release is not what its description lists
+    :raises GraphvizError: ``pictures`` and Graphviz's dot is missing or fails
+    """
+    copies = target / "release"
+    checked = copy_release(folder, copies)  # every listed file, as listed
+    if checked[DESCRIPTION].read_bytes() != description:
+        raise EndpointError(f"{folder}: the release changed while kg serve read it")
+    load_store(checked["graph.nq"], target / "store")
+    write_served(folder, checked, target, pictures=pictures)  # moves the copies
+    shutil.rmtree(copies)
 
 
 def _description(folder: Path) -> bytes:

@@ -58,6 +58,8 @@ KEEP = 3
 _RECORD = "record.json"
 _FILES = "files.sqlite"
 _PAGES = "pages.sqlite"
+#: How often a run that waits for another to make a copy looks again, in seconds.
+POLL_S = 0.1
 #: The name of a kept copy: nothing else in the cache folder is touched.
 _COPY = re.compile(r"[0-9a-f]{32}")
 
@@ -133,15 +135,17 @@ def kept_copy(
     pictures: bool,
     make: Callable[[Path], None],
     say: Callable[[str], None] = lambda line: None,
+    waiting: Callable[[], None] = lambda: None,
 ) -> Kept | None:
     """The kept copy of the release whose ``void.ttl`` is ``description``: found sound, or made
     now by ``make(folder)`` (which writes its ``site/``, ``store/``, ``pages/`` and
     ``pages.sqlite``, :func:`kg.web.site.write_served`); None when there is no place to
     keep one, or another run holds the copy that would have to be made again (the caller then
     makes a copy for this run alone, as before). ``say`` tells the user what it waits for and
-    why a copy is not kept.
+    why a copy is not kept; ``waiting`` is called every :data:`POLL_S` while another run makes
+    the copy, and may raise to stop waiting.
 
-    :raises: whatever ``make`` raises (nothing is kept then)
+    :raises: whatever ``make`` or ``waiting`` raises (nothing is kept then)
     """
     root, why = cache_root()
     if root is None:
@@ -156,7 +160,9 @@ def kept_copy(
     try:
         if not _take(lock, fcntl.LOCK_SH):
             say(f"kg: waiting for another kg serve that is making the kept site ({folder})")
-            fcntl.flock(lock, fcntl.LOCK_SH)
+            while not _take(lock, fcntl.LOCK_SH):
+                waiting()
+                time.sleep(POLL_S)
         made = not _is_sound(folder, key)
         if made:
             if not _take(lock, fcntl.LOCK_EX):  # another run serves the copy to be replaced

@@ -30,17 +30,29 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from functools import partial
 from http import HTTPStatus
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any, Protocol, cast, runtime_checkable
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
+from kg.formats.listing import check_listing
 from kg.sparql.endpoint import EndpointError
-from kg.web.app import LOOPBACK, App, LimitError, Limits, check_limit, create_app
+from kg.web.app import (
+    LOOPBACK,
+    App,
+    LimitError,
+    Limits,
+    Preparing,
+    allowed_hosts,
+    check_limit,
+    create_app,
+)
+from kg.web.preparing import Preparation
 
 __all__ = [
     "LOOPBACK",
@@ -119,30 +131,88 @@ def serve(
     stopped; ``hosts`` are more names clients may reach it by (its Host header); its site has
     ``pictures`` (:func:`kg.web.site.build_site`).
 
+    The server answers as soon as it is bound: while what it serves the release from is opened,
+    or made in a process of its own when the release was never served before
+    (:mod:`kg.web.preparing`), every request is answered 503 with ``Retry-After``
+    (:class:`~kg.web.app.Preparing`), and a line says when the release is ready.
+
     :raises LimitError: more queries at once than the threads can hold, running and waiting
+    :raises InputError: the release's description is not one, or lists not the files there are
     :raises EndpointError: the port is taken, or the release cannot be loaded
     """
     connections = connections or Connections()
     check_together(limits, connections)
-    app: App | None = None
+    check_listing(release)  # what is refused at once is refused before anything is announced
+    starting = _Starting()
     try:
         with _stopped_by_signals():
             httpd = _bind(host, port, connections)
+            create = partial(
+                create_app,
+                release,
+                hosts=hosts,
+                limits=limits,
+                bound=(host, port),
+                pictures=pictures,
+            )
+            thread = threading.Thread(
+                target=starting.run, args=(httpd, create), name="kg-serve-prepare", daemon=True
+            )
             try:
-                app = create_app(
-                    release, hosts=hosts, limits=limits, bound=(host, port), pictures=pictures
-                )
-                httpd.set_app(app)
+                httpd.set_app(Preparing(allowed_hosts(host, port, hosts)))
                 _announce(host, port, limits)
+                thread.start()
                 httpd.serve_forever(poll_interval=0.2)
             finally:
+                starting.stop(thread)
                 httpd.server_close()
     except (KeyboardInterrupt, Stopped):
         return 0
     finally:
+        starting.close()
+    return 0
+
+
+class _Starting:
+    """The application ``kg serve`` opens (or makes) in a thread of its own while the server
+    answers 503: handed to the server when it is ready, closed when the server stops."""
+
+    #: How long stopping waits for the thread to clean up after its stopped process.
+    JOIN_S = 10.0
+
+    def __init__(self) -> None:
+        self.preparation = Preparation()
+        self._lock = threading.Lock()
+        self._app: App | None = None
+
+    def run(self, httpd: Server, create: Callable[..., App]) -> None:
+        """Open or make the application, then serve it; a failure stops the server with it."""
+        started = time.monotonic()
+        try:
+            app = create(making=self.preparation)
+        except BaseException as error:  # the server stops with it, in its own thread
+            if not self.preparation.stopped:
+                httpd.fail(error)
+            return
+        with self._lock:
+            if self.preparation.stopped:
+                app.close()
+                return
+            self._app = app
+        httpd.set_app(app)
+        _log(None, f"ready: the release is served ({time.monotonic() - started:.1f} s to prepare)")
+
+    def stop(self, thread: threading.Thread) -> None:
+        """Stop a preparation still running, and wait (a while) for its thread to clean up."""
+        self.preparation.stop()
+        if thread.is_alive():
+            thread.join(self.JOIN_S)
+
+    def close(self) -> None:
+        with self._lock:
+            app, self._app = self._app, None
         if app is not None:
             app.close()
-    return 0
 
 
 def check_together(limits: Limits, connections: Connections) -> None:
@@ -269,6 +339,7 @@ class Server(WSGIServer):
         self._queue: queue.Queue[_Connection] = queue.Queue(maxsize=connections.queued)
         self._held: dict[str, int] = {}  # connections held by each client, under _lock
         self._stopper: StopsQueries | None = None
+        self._failure: BaseException | None = None
         super().__init__(address, _Handler)  # binds (on failure, closes: server_close)
         for number in range(connections.threads):
             threading.Thread(target=self._work, name=f"kg-serve-{number}", daemon=True).start()
@@ -283,13 +354,19 @@ class Server(WSGIServer):
         self.socket.setblocking(False)
         self._selector.register(self.socket, selectors.EVENT_READ)
         try:
-            while True:
+            while self._failure is None:
                 try:
                     self._round(poll_interval)
                 except Exception as error:  # a bug here must not stop the server
                     _log(None, f"error: the server's loop: {type(error).__name__}: {error}")
         finally:
             self._selector.unregister(self.socket)
+        raise self._failure
+
+    def fail(self, error: BaseException) -> None:
+        """Stop :meth:`serve_forever` (from another thread) with ``error``, which it raises
+        within its ``poll_interval``."""
+        self._failure = error
 
     def _round(self, poll_interval: float) -> None:
         for key, _ in self._selector.select(timeout=poll_interval):
