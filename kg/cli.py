@@ -900,8 +900,9 @@ def serve(
 
     Each query runs in a process of its own, stopped at --timeout or --memory; updates and
     SERVICE are refused; requests for another Host are refused (no DNS rebinding). Ctrl-C,
-    SIGTERM and SIGHUP stop the server. The site and store are kept for the next start of the
-    same release ($KG_SERVE_CACHE, else ~/.cache/kg/serve).
+    SIGTERM and SIGHUP stop the server. It answers at once: until the release's store and
+    pages are ready (made at the first start of a release, kept for the next in
+    $KG_SERVE_CACHE, else ~/.cache/kg/serve), every request is answered 503 with Retry-After.
     """
     from kg.formats.files import check_release
     from kg.web import server

@@ -2,7 +2,10 @@
 SPARQL endpoint that a caller cannot turn into a proxy or a denial of service) on a small
 HTTP server, until Ctrl-C, SIGTERM or SIGHUP.
 
-The server binds before anything is announced (a port in use is one line). It holds a bounded
+The server binds before anything is announced (a port in use is one line), and answers at
+once: while the application is opened, or made in a process of its own for a release never
+served before (:mod:`kg.web.preparing`), every request is answered 503 with Retry-After
+(:class:`~kg.web.app.Preparing`). It holds a bounded
 number of connections (:class:`Connections`): one thread reads every connection's request line and
 headers without blocking, within a time limit, so that clients that connect and send nothing, or
 half a request, hold no thread (Slowloris); a complete request goes to one of a fixed number of
