@@ -17,6 +17,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -137,12 +138,7 @@ def test_stopped_while_it_prepares_it_stops_the_preparing_process(
     tmp = tmp_path / "tmp"
     process = kg_process(tmp, "--port", str(port), "--no-pictures")
     try:
-        preparing = None
-        deadline = time.monotonic() + 30
-        while preparing is None and time.monotonic() < deadline and process.poll() is None:
-            preparing = preparing_process(process.pid)
-        assert preparing is not None, "no preparing process was seen"
-        os.kill(preparing, signal.SIGSTOP)
+        preparing = stopped_preparing(process)
         answer = first_answer(f"http://127.0.0.1:{port}{ASK}", process)
         assert answer.status_code == 503 and answer.headers["Retry-After"] == "2"
         process.send_signal(signum)
@@ -187,7 +183,116 @@ def test_a_release_that_cannot_be_loaded_stops_the_server_with_its_error(tmp_pat
     assert error.startswith("kg: error: graph.nq: cannot load the release:"), error
     assert "Traceback" not in log and "ready" not in log
     assert list(tmp.iterdir()) == []
-    assert children_of(process.pid) == []
+
+
+def test_an_example_query_that_cannot_be_read_is_refused_before_anything_is_announced(
+    tmp_path: Path,
+) -> None:
+    queries = tmp_path / "queries"
+    queries.mkdir()
+    (queries / "broken.rq").write_bytes(b"SELECT \xff")
+    env = {**os.environ, "KG_QUERIES": str(queries), "TMPDIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "kg", "--project", str(ROOT), "serve", "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"kg: error: {queries / 'broken.rq'}: cannot read the query: ")
+
+
+def stopped_preparing(process: subprocess.Popen[bytes]) -> int:
+    """The PID of ``process``'s preparing process, held still with SIGSTOP once it has begun
+    to copy the release (so past its first steps: it dies with its parent from then on)."""
+    cache = Path(os.environ["KG_SERVE_CACHE"])
+    preparing = None
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        preparing = preparing or preparing_process(process.pid)
+        if preparing is not None and any(cache.glob(".making-*/release")):
+            os.kill(preparing, signal.SIGSTOP)
+            return preparing
+    raise AssertionError("no preparing process was seen copying the release")
+
+
+def test_the_preparing_process_dies_with_a_server_killed_outright(tmp_path: Path) -> None:
+    process = kg_process(tmp_path / "tmp", "--port", str(free_port()), "--no-pictures")
+    try:
+        preparing = stopped_preparing(process)
+    finally:
+        process.kill()
+        process.communicate(timeout=20)
+    assert wait_until(lambda: not alive(preparing), 10), "the preparing process outlived kg"
+
+
+def test_a_second_ctrl_c_does_not_cut_the_cleanup_short(tmp_path: Path) -> None:
+    """Stopped while it waits for another's copy (it looks again every 0.1 s), kg serve
+    waits for its preparation to give up and clean up, even when Ctrl-C comes again."""
+    tmp = tmp_path / "tmp"
+    port = free_port()
+    with copy_locked(ROOT / "dist"):
+        process = kg_process(tmp, "--port", str(port), "--no-pictures")
+        try:
+            assert first_answer(f"http://127.0.0.1:{port}/", process).status_code == 503
+            for _ in range(5):  # as a user who presses Ctrl-C again and again
+                process.send_signal(signal.SIGINT)
+                time.sleep(0.02)
+            _, err = ended(process, 60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert list(tmp.iterdir()) == []
+    assert left_in(Path(os.environ["KG_SERVE_CACHE"])) == []
+    assert b"Traceback" not in err
+
+
+def test_the_hosts_of_kg_hosts_get_the_503_not_a_421(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KG_HOSTS", "kg.example.org")
+    port = free_port()
+    with copy_locked(ROOT / "dist"):
+        process = kg_process(tmp_path / "tmp", "--port", str(port), "--no-pictures")
+        try:
+            first_answer(f"http://127.0.0.1:{port}/", process)
+            named = {"Host": "kg.example.org"}
+            found = requests.get(f"http://127.0.0.1:{port}/", headers=named, timeout=5)
+            assert found.status_code == 503
+            other = {"Host": "other.example.org"}
+            found = requests.get(f"http://127.0.0.1:{port}/", headers=other, timeout=5)
+            assert found.status_code == 421
+        finally:
+            process.kill()
+            process.communicate(timeout=20)
+
+
+def test_a_kg_py_in_the_current_folder_is_not_run(tmp_path: Path) -> None:
+    """The preparing process is started with -P: the current folder is not first on its
+    path, so a kg.py there is neither imported nor run."""
+    folder = tmp_path / "here"
+    folder.mkdir()
+    marker = tmp_path / "ran"
+    (folder / "kg.py").write_text(f"open({str(marker)!r}, 'w').close()\n", encoding="utf-8")
+    port = free_port()
+    command = [str(Path(sys.executable).parent / "kg"), "--project", str(ROOT), "serve"]
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    process = subprocess.Popen(
+        [*command, "--port", str(port), "--no-pictures"],
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}{ASK}", process, 60)  # type: ignore[arg-type]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = ended(process, 30)
+    assert process.returncode == 0, err.decode()
+    assert not marker.exists()
 
 
 @pytest.mark.parametrize(
@@ -199,6 +304,7 @@ def test_a_release_that_cannot_be_loaded_stops_the_server_with_its_error(tmp_pat
         ("GET", "localhost:8080", "text/html;q=0, text/turtle", 503, "text/plain", True),
         ("HEAD", "localhost:8080", "text/html", 503, "text/html", False),
         ("GET", "evil.example", "*/*", 421, "text/plain", True),
+        ("OPTIONS", "localhost:8080", "*/*", 204, "", False),  # a CORS preflight
     ],
 )
 def test_what_a_server_that_prepares_the_release_answers(
@@ -213,6 +319,11 @@ def test_what_a_server_that_prepares_the_release_answers(
     ((line, headers),) = said
     assert int(line.split()[0]) == status
     found = dict(headers)
-    assert found["Content-Type"].startswith(kind)
+    assert found.get("Content-Type", "").startswith(kind)
     assert ("Retry-After" in found) == (status == 503)
     assert bool(b"".join(chunks)) == body
+    if status == 503:  # a script elsewhere may read when to ask again
+        assert found["Access-Control-Allow-Origin"] == "*"
+        assert "Retry-After" in found["Access-Control-Expose-Headers"]
+    if method == "OPTIONS":
+        assert "POST" in found["Access-Control-Allow-Methods"]

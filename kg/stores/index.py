@@ -69,7 +69,7 @@ def release_index(nquads: Path, cache: Path) -> tuple[Path | None, str | None]:
         return folder / _STORE, None
     try:  # a new process: a fork of this one could inherit a thread pool without its threads
         subprocess.run(
-            [sys.executable, "-m", "kg.stores.index", str(nquads), str(folder)],
+            [sys.executable, "-P", "-m", "kg.stores.index", str(nquads), str(folder)],
             check=True,
             timeout=_MAKING_S,
             stdin=subprocess.DEVNULL,

@@ -75,6 +75,8 @@ __all__ = [
     "allowed_hosts",
     "check_limit",
     "create_app",
+    "examples_folder",
+    "hosts_wanted",
     "make_served",
     "release_issued",
     "remove_orphans",
@@ -420,16 +422,24 @@ class Preparing:
         if headers.get("host", "").lower() not in self.hosts:
             found = _text(HTTPStatus.MISDIRECTED_REQUEST, _OTHER_HOST)
             return _start(start_response, found, head=method == "HEAD")
+        if method == "OPTIONS":  # a CORS preflight, answered as the application will
+            found = Answer(int(HTTPStatus.NO_CONTENT), (*PREFLIGHT, ("Allow", _METHODS)), b"")
+            return _start(start_response, found, head=True)
         accept = headers.get("accept", "")
         chosen = negotiate(accept) if "html" in accept.lower() else None
-        if chosen is not None and chosen.extension == "html":
-            data = _PREPARING_HTML.format(seconds=self.RETRY_S).encode("utf-8")
-            found = Answer(503, _headers("text/html; charset=utf-8", data), data)
-        else:
-            found = _text(HTTPStatus.SERVICE_UNAVAILABLE, _PREPARING)
-        retry = ("Retry-After", str(self.RETRY_S))
-        ready = Answer(found.status, (*found.headers, retry), found.body)
-        return _start(start_response, ready, head=method == "HEAD")
+        html = chosen is not None and chosen.extension == "html"
+        data = (_PREPARING_HTML.format(seconds=self.RETRY_S) if html else _PREPARING).encode()
+        kind = "text/html; charset=utf-8" if html else _TEXT
+        answered = (
+            ("Content-Type", kind),
+            ("Content-Length", str(len(data))),
+            ("Vary", "Accept"),
+            ("Retry-After", str(self.RETRY_S)),
+            ("Access-Control-Allow-Origin", "*"),  # a script elsewhere may read when to retry
+            ("Access-Control-Expose-Headers", "Retry-After"),
+        )
+        found = Answer(int(HTTPStatus.SERVICE_UNAVAILABLE), answered, data)
+        return _start(start_response, found, head=method == "HEAD")
 
 
 _PREPARING = (
@@ -482,8 +492,7 @@ def create_app(
     :raises GraphvizError: ``pictures`` and Graphviz's dot is missing or fails
     """
     folder = Path(release or os.environ.get("KG_RELEASE") or "dist")
-    queries = folder.resolve().parent / "queries"
-    offered = read_examples(Path(examples or os.environ.get("KG_QUERIES") or queries))
+    offered = read_examples(examples_folder(folder, examples))
     remove_orphans()
     work = Path(tempfile.mkdtemp(prefix=PREFIX))
     (work / OWNER).write_text(str(os.getpid()), encoding="ascii")
@@ -522,7 +531,7 @@ def create_app(
             kept.close()
         raise
     chosen = limits or Limits()
-    wanted = list(hosts) or [h.strip() for h in os.environ.get("KG_HOSTS", "").split(",") if h]
+    wanted = hosts_wanted(hosts)
     names = allowed_hosts(*bound, wanted) if bound else frozenset(h.lower() for h in wanted)
     endpoint = Endpoint(
         made / "store",
@@ -583,6 +592,18 @@ def make_served(folder: Path, target: Path, description: bytes, pictures: bool) 
     load_store(checked["graph.nq"], target / "store")
     write_served(folder, checked, target, pictures=pictures)  # moves the copies
     shutil.rmtree(copies)
+
+
+def hosts_wanted(hosts: Iterable[str] = ()) -> list[str]:
+    """The host names an application answers for besides those it is bound to: ``hosts``,
+    else ``$KG_HOSTS`` (names separated by commas)."""
+    return list(hosts) or [h.strip() for h in os.environ.get("KG_HOSTS", "").split(",") if h]
+
+
+def examples_folder(release: Path, examples: str | os.PathLike[str] | None = None) -> Path:
+    """The folder of the example queries the query page offers: ``examples``, else
+    ``$KG_QUERIES``, else the ``queries`` folder beside the release's."""
+    return Path(examples or os.environ.get("KG_QUERIES") or release.resolve().parent / "queries")
 
 
 def _description(folder: Path) -> bytes:
@@ -775,7 +796,14 @@ def run_worker(
     limits = endpoint.limits
     parent = os.getpid()
     worker = subprocess.Popen(
-        [sys.executable, "-m", "kg.sparql.worker", str(endpoint.store), str(limits.memory_mb)],
+        [
+            sys.executable,
+            "-P",
+            "-m",
+            "kg.sparql.worker",
+            str(endpoint.store),
+            str(limits.memory_mb),
+        ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -143,7 +143,7 @@ def kept_copy(
     keep one, or another run holds the copy that would have to be made again (the caller then
     makes a copy for this run alone, as before). ``say`` tells the user what it waits for and
     why a copy is not kept; ``waiting`` is called every :data:`POLL_S` while another run makes
-    the copy, and may raise to stop waiting.
+    the copy, and once ``make`` has made it, and may raise to stop (nothing is kept then).
 
     :raises: whatever ``make`` or ``waiting`` raises (nothing is kept then)
     """
@@ -174,7 +174,7 @@ def kept_copy(
                 return None
             made = not _is_sound(folder, key)  # another made it meanwhile
             if made:
-                _make(root, folder, key, make)
+                _make(root, folder, key, make, waiting)
             fcntl.flock(lock, fcntl.LOCK_SH)
         kept = Kept(folder, lock, made)
     except BaseException:
@@ -234,10 +234,17 @@ def _kept_files(folder: Path) -> list[str]:
     return [_FILES, _PAGES, *stores]
 
 
-def _make(root: Path, folder: Path, key: str, make: Callable[[Path], None]) -> None:
+def _make(
+    root: Path,
+    folder: Path,
+    key: str,
+    make: Callable[[Path], None],
+    waiting: Callable[[], None],
+) -> None:
     work = Path(tempfile.mkdtemp(prefix=".making-", dir=root))
     try:
         make(work)
+        waiting()  # stopped as it was made: not hashed and kept, but removed
         with contextlib.closing(sqlite3.connect(work / _FILES)) as hashes:
             hashes.execute("CREATE TABLE files (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL)")
             hashes.executemany("INSERT INTO files VALUES (?, ?)", _hashes(work / "site"))

@@ -10,20 +10,23 @@ query workers. It dies with ``kg serve`` even when ``kg serve`` is killed outrig
 leaves behind then is removed as a killed server's is (:func:`kg.web.app.remove_orphans`,
 :mod:`kg.web.kept`).
 
-``python -m kg.web.preparing RELEASE TARGET pictures|no-pictures``, with the release's
-description (its void.ttl's bytes) on standard input: writes TARGET; a failure is one line
-on standard error and exit code 2 (an error of the release or of the machine) or 3 (a bug).
+``python -P -m kg.web.preparing PARENT RELEASE TARGET pictures|no-pictures``, with the
+release's description (its void.ttl's bytes) on standard input: writes TARGET; a failure is
+one line on standard error and exit code 2 (an error of the release or of the machine) or 3
+(a bug). It dies with the process PARENT (``kg serve``).
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
 from kg.errors import KGError
+from kg.runtime.processes import die_with_parent
 from kg.sparql.endpoint import EndpointError
 
 __all__ = ["Preparation", "main"]
@@ -47,13 +50,12 @@ class Preparation:
         :raises EndpointError: it failed (what it said), or was stopped
         :raises RuntimeError: it failed by a bug (what it said)
         """
-        from kg.runtime.processes import die_with_parent
-
-        parent = os.getpid()
         command = [
             sys.executable,
+            "-P",  # not the current folder first on the path: a kg.py there is not kg
             "-m",
             "kg.web.preparing",
+            str(os.getpid()),
             str(folder),
             str(target),
             "pictures" if pictures else "no-pictures",
@@ -66,7 +68,6 @@ class Preparation:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
-                preexec_fn=lambda: die_with_parent(parent),
             )
             self._process = process
         _, err = process.communicate(description)
@@ -77,10 +78,17 @@ class Preparation:
         if process.returncode == 0:
             return
         said = err.decode("utf-8", errors="replace").strip()
-        said = said or f"the preparing process ended with code {process.returncode}"
-        if process.returncode == _BUG:
-            raise RuntimeError(said)
-        raise EndpointError(said)
+        code = process.returncode
+        if code in (_FAILED, _BUG) and said:  # its own one line (kg's messages may be longer)
+            if code == _BUG:
+                raise RuntimeError(said)
+            raise EndpointError(said)
+        if code < 0:
+            name = signal.Signals(-code).name
+            why = " (out of memory?)" if -code == signal.SIGKILL else ""
+            raise EndpointError(f"the process preparing the release was killed by {name}{why}")
+        last = said.splitlines()[-1] if said else f"it ended with code {code}"
+        raise EndpointError(f"the process preparing the release failed: {last}")
 
     def check(self) -> None:
         """Raise when the making is stopped (called while another process makes the copy).
@@ -99,12 +107,15 @@ class Preparation:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Make TARGET for the release RELEASE (see the module's documentation)."""
-    from kg.web.app import make_served
-
-    folder, target, pictures = argv if argv is not None else sys.argv[1:]
+    """Make TARGET for the release RELEASE for the process PARENT (see the module's
+    documentation), and die with PARENT."""
+    parent, folder, target, pictures = argv if argv is not None else sys.argv[1:]
+    # here, not in a preexec_fn: the forking process has many threads
+    die_with_parent(int(parent))
     description = sys.stdin.buffer.read()
     try:
+        from kg.web.app import make_served
+
         make_served(Path(folder), Path(target), description, pictures == "pictures")
     except KeyboardInterrupt:  # Ctrl-C reaches the whole group: kg serve says what happens
         return _FAILED

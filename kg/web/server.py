@@ -54,8 +54,11 @@ from kg.web.app import (
     allowed_hosts,
     check_limit,
     create_app,
+    examples_folder,
+    hosts_wanted,
 )
 from kg.web.preparing import Preparation
+from kg.web.query_page import read_examples
 
 __all__ = [
     "LOOPBACK",
@@ -145,7 +148,10 @@ def serve(
     """
     connections = connections or Connections()
     check_together(limits, connections)
-    check_listing(release)  # what is refused at once is refused before anything is announced
+    # what is refused at once is refused before anything is announced
+    check_listing(release)
+    read_examples(examples_folder(release))
+    wanted = hosts_wanted(hosts)
     starting = _Starting()
     try:
         with _stopped_by_signals():
@@ -153,7 +159,7 @@ def serve(
             create = partial(
                 create_app,
                 release,
-                hosts=hosts,
+                hosts=wanted,
                 limits=limits,
                 bound=(host, port),
                 pictures=pictures,
@@ -162,17 +168,19 @@ def serve(
                 target=starting.run, args=(httpd, create), name="kg-serve-prepare", daemon=True
             )
             try:
-                httpd.set_app(Preparing(allowed_hosts(host, port, hosts)))
+                httpd.set_app(Preparing(allowed_hosts(host, port, wanted)))
                 _announce(host, port, limits)
                 thread.start()
                 httpd.serve_forever(poll_interval=0.2)
             finally:
-                starting.stop(thread)
-                httpd.server_close()
+                with _ignoring_stops():  # a second Ctrl-C must not cut the cleanup short
+                    starting.stop(thread)
+                    httpd.server_close()
     except (KeyboardInterrupt, Stopped):
         return 0
     finally:
-        starting.close()
+        with _ignoring_stops():
+            starting.close()
     return 0
 
 
@@ -180,8 +188,9 @@ class _Starting:
     """The application ``kg serve`` opens (or makes) in a thread of its own while the server
     answers 503: handed to the server when it is ready, closed when the server stops."""
 
-    #: How long stopping waits for the thread to clean up after its stopped process.
-    JOIN_S = 10.0
+    #: How long stopping waits for the thread to clean up after its stopped process (what it
+    #: made is removed: whole folders, each one call).
+    JOIN_S = 30.0
 
     def __init__(self) -> None:
         self.preparation = Preparation()
@@ -769,6 +778,22 @@ def _stopped_by_signals() -> Iterator[None]:
         raise Stopped(signal.Signals(signum).name)
 
     previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+@contextmanager
+def _ignoring_stops() -> Iterator[None]:
+    """Ctrl-C, SIGTERM and SIGHUP ignored (the server is stopping already: its cleanup, which
+    is bounded, is not cut short and nothing is left behind); in the main thread only."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    stops = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {s: signal.signal(s, signal.SIG_IGN) for s in stops}
     try:
         yield
     finally:
