@@ -185,6 +185,34 @@ def test_a_release_that_cannot_be_loaded_stops_the_server_with_its_error(tmp_pat
     assert list(tmp.iterdir()) == []
 
 
+def test_a_nanopublication_file_the_collection_does_not_vouch_for_stops_the_server(
+    tmp_path: Path,
+) -> None:
+    """The claims' nanopublication files are checked against nanopubs.trig in a second
+    process while the release is prepared: one with a statement more is refused, in the
+    words of the check, and the server stops (exit 2) leaving nothing behind."""
+    release = tmp_path / "release"
+    shutil.copytree(ROOT / "dist", release)
+    victim = min((release / "nanopubs").rglob("*.trig"))
+    with victim.open("a", encoding="utf-8") as out:
+        out.write("<https://example.org/s> <https://example.org/p> <https://example.org/o> .\n")
+    tmp = tmp_path / "tmp"
+    process = kg_process(
+        tmp, "--port", str(free_port()), "--no-pictures", "--release", str(release)
+    )
+    _, err = ended(process, 60)
+    log = err.decode()
+    assert process.returncode == 2, log
+    (error,) = [line for line in log.splitlines() if line.startswith("kg: error:")]
+    shown = victim.relative_to(release).as_posix()
+    assert error == (
+        f"kg: error: {shown}: not a nanopublication of nanopubs.trig as it holds it; refused"
+    )
+    assert "Traceback" not in log and "ready" not in log
+    assert list(tmp.iterdir()) == []
+    assert left_in(Path(os.environ["KG_SERVE_CACHE"])) == []
+
+
 def test_an_example_query_that_cannot_be_read_is_refused_before_anything_is_announced(
     tmp_path: Path,
 ) -> None:

@@ -37,9 +37,11 @@ import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import BrokenExecutor, Executor, Future
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -48,6 +50,7 @@ import pyoxigraph as ox
 from curies import Converter
 
 from kg.curation.converter import declared_converter, namespaces, prefix_map
+from kg.errors import KGError
 from kg.formats.listing import DESCRIPTION, check_release_files, copy_release
 from kg.runtime.processes import die_with_parent
 from kg.sparql import tokens
@@ -55,6 +58,7 @@ from kg.sparql.endpoint import EndpointError
 from kg.sparql.query import run_query
 from kg.sparql.service import PREFIXES, Sizes, describe_service, graph_sizes
 from kg.web.deploy import CORS, PREFLIGHT, Answer, Damaged, Made, Unavailable, answer
+from kg.web.downloads import Vouched, vouched_nanopubs
 from kg.web.kept import Kept, kept_copy
 from kg.web.negotiation import accepted_types, negotiate
 from kg.web.pictures import GraphvizError
@@ -575,11 +579,20 @@ class InProcess:
         """Nothing stops it."""
 
 
-def make_served(folder: Path, target: Path, description: bytes, pictures: bool) -> None:
+def make_served(
+    folder: Path,
+    target: Path,
+    description: bytes,
+    pictures: bool,
+    *,
+    apart: Executor | None = None,
+) -> None:
     """Write into the new folder ``target`` what the application serves the release in
     ``folder`` from: the endpoint's store (``store/``) and what
     :func:`kg.web.site.write_served` writes, both from copies of the release's files checked
     as they are copied, which must be the release that ``description`` (its void.ttl) lists.
+    With ``apart`` (a pool of one other process), the claims' nanopublication files are
+    checked there meanwhile (:func:`kg.web.downloads.vouched_nanopubs`).
 
     :raises EndpointError: the release changed meanwhile, or its graph cannot be loaded
     :raises InputError: a file of the release is not what its description lists
@@ -589,9 +602,37 @@ def make_served(folder: Path, target: Path, description: bytes, pictures: bool) 
     checked = copy_release(folder, copies)  # every listed file, as listed
     if checked[DESCRIPTION].read_bytes() != description:
         raise EndpointError(f"{folder}: the release changed while kg serve read it")
+    vouching = None
+    if apart is not None:
+        collection = checked.get("nanopubs.trig")
+        vouched = apart.submit(_vouched, folder, collection, checked.folder)
+        vouching = partial(_result_of, vouched)
     load_store(checked["graph.nq"], target / "store")
-    write_served(folder, checked, target, pictures=pictures)  # moves the copies
+    write_served(folder, checked, target, pictures=pictures, vouching=vouching)  # moves copies
     shutil.rmtree(copies)
+
+
+def _vouched(release: Path, collection: Path | None, into: Path) -> dict[str, Vouched] | str:
+    """:func:`kg.web.downloads.vouched_nanopubs`, in another process: its error as its message
+    (an error of kg's does not cross processes as itself)."""
+    try:
+        return vouched_nanopubs(release, collection, into)
+    except KGError as error:
+        return str(error)
+
+
+def _result_of(vouched: Future[dict[str, Vouched] | str]) -> dict[str, Vouched]:
+    """The result of :func:`_vouched`.
+
+    :raises EndpointError: what failed there, in its words
+    """
+    try:
+        found = vouched.result()
+    except BrokenExecutor as error:  # killed (out of memory?)
+        raise EndpointError(f"the process checking the nanopublications failed: {error}") from None
+    if isinstance(found, str):
+        raise EndpointError(found)
+    return found
 
 
 def hosts_wanted(hosts: Iterable[str] = ()) -> list[str]:

@@ -18,11 +18,13 @@ one line on standard error and exit code 2 (an error of the release or of the ma
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import subprocess
 import sys
 import threading
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from kg.errors import KGError
@@ -116,7 +118,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from kg.web.app import make_served
 
-        make_served(Path(folder), Path(target), description, pictures == "pictures")
+        # the nanopublication files are checked in a second process meanwhile (a second
+        # core), which dies with this one too
+        spawn = multiprocessing.get_context("spawn")  # not a fork of Oxigraph's threads
+        with ProcessPoolExecutor(1, spawn, die_with_parent, (os.getpid(),)) as apart:
+            make_served(
+                Path(folder), Path(target), description, pictures == "pictures", apart=apart
+            )
     except KeyboardInterrupt:  # Ctrl-C reaches the whole group: kg serve says what happens
         return _FAILED
     except KGError as error:

@@ -67,6 +67,7 @@ from kg.web.documents import (
 from kg.web.downloads import (
     Download,
     Nanopub,
+    Vouched,
     nanopubs,
     read_downloads,
     vouched_nanopubs,
@@ -91,12 +92,17 @@ from kg.web.pictures import Picture, require_dot
 if TYPE_CHECKING:
     from kg.web.browse import ClaimRow
 
+#: What gives the claims' nanopublication files that nanopubs.trig vouches for, when asked
+#: (:func:`kg.web.downloads.vouched_nanopubs`).
+Vouching = Callable[[], dict[str, Vouched]]
+
 __all__ = [
     "ROOT",
     "STORE_IN_MEMORY",
     "Documents",
     "Prepared",
     "Site",
+    "Vouching",
     "build_site",
     "doc_path",
     "front_files",
@@ -357,7 +363,14 @@ def _write_site(
     return len(site.pages), site.license
 
 
-def write_served(release: Path, checked: Copied, folder: Path, *, pictures: bool = True) -> None:
+def write_served(
+    release: Path,
+    checked: Copied,
+    folder: Path,
+    *,
+    pictures: bool = True,
+    vouching: Vouching | None = None,
+) -> None:
     """Write into ``folder`` what ``kg serve`` serves the release in ``release`` from (``checked``:
     its files as :func:`kg.formats.listing.copy_release` copied them, on ``folder``'s file
     system: they are moved into the site's downloads): ``site/``, the front
@@ -365,17 +378,21 @@ def write_served(release: Path, checked: Copied, folder: Path, *, pictures: bool
     ``pages/`` and ``pages.sqlite``, the store and index each resource's documents are made
     from when they are asked for (:func:`open_served`). Not the documents themselves (their
     number grows with the corpus, and so would the time to the first answer), but those of the
-    few entities that more than :data:`HUB_CLAIMS` claims are about.
+    few entities that more than :data:`HUB_CLAIMS` claims are about. ``vouching``: as
+    :func:`prepare_site`'s.
 
     :raises InputError: as :func:`prepare_site`
     :raises GraphvizError: ``pictures`` and Graphviz's ``dot`` is missing or fails
     """
-    _write_served(release, checked, folder, pictures)
+    _write_served(release, checked, folder, pictures, vouching)
     gc.collect()  # the pages' store is closed with its last reference: before it is recorded
 
 
-def _write_served(release: Path, checked: Copied, folder: Path, pictures: bool) -> None:
-    made = prepare_site(release, checked, store=folder / "pages", index=folder / "pages.sqlite")
+def _write_served(
+    release: Path, checked: Copied, folder: Path, pictures: bool, vouching: Vouching | None
+) -> None:
+    pages, index = folder / "pages", folder / "pages.sqlite"
+    made = prepare_site(release, checked, store=pages, index=index, vouching=vouching)
     site = made.site
     charts = index_charts(site.store, site.labels, site.converter) if pictures else []
     files: dict[str, bytes | Path] = {**made.downloads}
@@ -461,12 +478,15 @@ def prepare_site(
     *,
     store: Path | None = None,
     index: str | Path = ":memory:",
+    vouching: Vouching | None = None,
 ) -> Prepared:
     """The site of the release in ``release`` (``checked``: its files as
     :func:`kg.formats.listing.copy_release` copied them, and where each claim's
     nanopublication file is copied): its store (in memory, or on disk at
     ``store``) and its pages' index (:func:`index_site`, into ``index``), with each entity's
-    browse listing and each claim's nanopublication recorded in it.
+    browse listing and each claim's nanopublication recorded in it. ``vouching``: what gives
+    :func:`kg.web.downloads.vouched_nanopubs` of the release when it is needed (made
+    elsewhere meanwhile: ``kg serve``'s preparing process); by default it is made then.
 
     :raises InputError: a file of the release is not valid RDF, a minted IRI may not be a
         file name, a nanopublication file is not one of ``nanopubs.trig``
@@ -493,7 +513,10 @@ def prepare_site(
     site.pages.index.add_listings(entity_listings(site, claims))
     downloads: dict[str, Path] = {}
     if site.version:  # the release's files, where void.ttl's dcat:downloadURL says they are
-        vouched = vouched_nanopubs(release, checked.get("nanopubs.trig"), checked.folder)
+        if vouching is None:
+            vouched = vouched_nanopubs(release, checked.get("nanopubs.trig"), checked.folder)
+        else:
+            vouched = vouching()
         copies = {name: found.copy for name, found in vouched.items()}
         for name, path in (*checked.items(), *copies.items()):
             downloads[f"download/{site.version}/{name}"] = path
