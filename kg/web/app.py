@@ -37,11 +37,9 @@ import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import BrokenExecutor, Executor, Future
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -50,21 +48,26 @@ import pyoxigraph as ox
 from curies import Converter
 
 from kg.curation.converter import declared_converter, namespaces, prefix_map
-from kg.errors import KGError
-from kg.formats.listing import DESCRIPTION, check_release_files, copy_release
+from kg.formats.listing import DESCRIPTION, Copied, check_release_files, copy_release
 from kg.runtime.processes import die_with_parent
 from kg.sparql import tokens
 from kg.sparql.endpoint import EndpointError
 from kg.sparql.query import run_query
 from kg.sparql.service import PREFIXES, Sizes, describe_service, graph_sizes
 from kg.web.deploy import CORS, PREFLIGHT, Answer, Damaged, Made, Unavailable, answer
-from kg.web.downloads import Vouched, vouched_nanopubs
 from kg.web.kept import Kept, kept_copy
 from kg.web.negotiation import accepted_types, negotiate
 from kg.web.pictures import GraphvizError
 from kg.web.protocol import Operation, answer_accept, read_operation, wants_html
 from kg.web.query_page import WORKER_TYPES, Example, query_page, read_examples, results_table
-from kg.web.site import Documents, dataset_value, license_of, open_served, write_served
+from kg.web.site import (
+    Documents,
+    Vouching,
+    dataset_value,
+    license_of,
+    open_served,
+    write_served,
+)
 
 __all__ = [
     "LOOPBACK",
@@ -585,14 +588,15 @@ def make_served(
     description: bytes,
     pictures: bool,
     *,
-    apart: Executor | None = None,
+    vouching: Callable[[Copied], Vouching] | None = None,
 ) -> None:
     """Write into the new folder ``target`` what the application serves the release in
     ``folder`` from: the endpoint's store (``store/``) and what
     :func:`kg.web.site.write_served` writes, both from copies of the release's files checked
     as they are copied, which must be the release that ``description`` (its void.ttl) lists.
-    With ``apart`` (a pool of one other process), the claims' nanopublication files are
-    checked there meanwhile (:func:`kg.web.downloads.vouched_nanopubs`).
+    ``vouching``: given the copies, starts checking the claims' nanopublication files
+    elsewhere (:func:`kg.web.downloads.vouched_nanopubs`; ``kg serve``: in a second process)
+    and gives what asks for its result; by default they are checked when they are needed.
 
     :raises EndpointError: the release changed meanwhile, or its graph cannot be loaded
     :raises InputError: a file of the release is not what its description lists
@@ -602,37 +606,10 @@ def make_served(
     checked = copy_release(folder, copies)  # every listed file, as listed
     if checked[DESCRIPTION].read_bytes() != description:
         raise EndpointError(f"{folder}: the release changed while kg serve read it")
-    vouching = None
-    if apart is not None:
-        collection = checked.get("nanopubs.trig")
-        vouched = apart.submit(_vouched, folder, collection, checked.folder)
-        vouching = partial(_result_of, vouched)
+    vouched = vouching(checked) if vouching is not None else None
     load_store(checked["graph.nq"], target / "store")
-    write_served(folder, checked, target, pictures=pictures, vouching=vouching)  # moves copies
+    write_served(folder, checked, target, pictures=pictures, vouching=vouched)  # moves copies
     shutil.rmtree(copies)
-
-
-def _vouched(release: Path, collection: Path | None, into: Path) -> dict[str, Vouched] | str:
-    """:func:`kg.web.downloads.vouched_nanopubs`, in another process: its error as its message
-    (an error of kg's does not cross processes as itself)."""
-    try:
-        return vouched_nanopubs(release, collection, into)
-    except KGError as error:
-        return str(error)
-
-
-def _result_of(vouched: Future[dict[str, Vouched] | str]) -> dict[str, Vouched]:
-    """The result of :func:`_vouched`.
-
-    :raises EndpointError: what failed there, in its words
-    """
-    try:
-        found = vouched.result()
-    except BrokenExecutor as error:  # killed (out of memory?)
-        raise EndpointError(f"the process checking the nanopublications failed: {error}") from None
-    if isinstance(found, str):
-        raise EndpointError(found)
-    return found
 
 
 def hosts_wanted(hosts: Iterable[str] = ()) -> list[str]:

@@ -24,12 +24,19 @@ import signal
 import subprocess
 import sys
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from functools import partial
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from kg.errors import KGError
 from kg.runtime.processes import die_with_parent
 from kg.sparql.endpoint import EndpointError
+
+if TYPE_CHECKING:
+    from kg.formats.listing import Copied
+    from kg.web.downloads import Vouched
+    from kg.web.site import Vouching
 
 __all__ = ["Preparation", "main"]
 
@@ -118,13 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from kg.web.app import make_served
 
-        # the nanopublication files are checked in a second process meanwhile (a second
-        # core), which dies with this one too
-        spawn = multiprocessing.get_context("spawn")  # not a fork of Oxigraph's threads
-        with ProcessPoolExecutor(1, spawn, die_with_parent, (os.getpid(),)) as apart:
-            make_served(
-                Path(folder), Path(target), description, pictures == "pictures", apart=apart
-            )
+        made = Path(folder), Path(target), description, pictures == "pictures"
+        make_served(*made, vouching=partial(_vouched_apart, Path(folder)))
     except KeyboardInterrupt:  # Ctrl-C reaches the whole group: kg serve says what happens
         return _FAILED
     except KGError as error:
@@ -138,6 +140,58 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{type(error).__name__}: {error}", file=sys.stderr)
         return _BUG
     return 0
+
+
+def _vouched_apart(release: Path, checked: Copied) -> Vouching:
+    """Start checking the claims' nanopublication files of ``release`` against its checked
+    copies (:func:`kg.web.downloads.vouched_nanopubs`) in a second process, on a second
+    core, while this one loads the release; give what waits for its result.
+
+    The second process dies with this one (a daemon: stopped at its exit, and killed with it
+    by PR_SET_PDEATHSIG). What asks for the result raises :class:`EndpointError` with the
+    check's own words when it failed, or when the process ended without an answer.
+    """
+    spawn = multiprocessing.get_context("spawn")  # a fresh interpreter, not a fork of this one
+    receive, send = spawn.Pipe(duplex=False)
+    collection = checked.get("nanopubs.trig")
+    job = (send, os.getpid(), release, collection, checked.folder)
+    process = spawn.Process(target=_vouch, args=job, daemon=True)
+    process.start()
+    send.close()
+
+    def result() -> dict[str, Vouched]:
+        try:
+            found = receive.recv()
+        except EOFError:  # killed (out of memory?) before it answered
+            process.join()
+            raise EndpointError(
+                f"the process checking the nanopublication files ended with {process.exitcode}"
+                " before it answered (killed? out of memory?)"
+            ) from None
+        finally:
+            receive.close()
+        process.join()
+        if isinstance(found, str):
+            raise EndpointError(found)
+        return cast("dict[str, Vouched]", found)
+
+    return result
+
+
+def _vouch(
+    send: Connection, parent: int, release: Path, collection: Path | None, into: Path
+) -> None:
+    """:func:`kg.web.downloads.vouched_nanopubs`, in the second process: its result, or its
+    error as its message (an error of kg's does not cross processes as itself)."""
+    die_with_parent(parent)
+    from kg.web.downloads import vouched_nanopubs
+
+    try:
+        send.send(vouched_nanopubs(release, collection, into))
+    except KGError as error:
+        send.send(str(error))
+    finally:
+        send.close()
 
 
 if __name__ == "__main__":
