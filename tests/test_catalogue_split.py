@@ -468,3 +468,36 @@ def test_shapes_with_rules_leave_nothing_out() -> None:
     ]
     base = [f"<{ex}onto> {rdf_type} <{ex}Ontology>"]
     assert split_catalogue(parse_shapes(shapes), base, catalogue) is None
+
+
+def test_the_catalogues_check_is_kept_in_the_build_cache(
+    graphs: dict[str, list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pySHACL's check of the catalogue (half a second) is made once, then read from the
+    build's cache by the next build (another process: the memo is emptied here); an entry
+    that is damaged is not trusted, but made again."""
+    import kg.build.units as units
+    from kg.validation.catalogue import conforms
+
+    calls: list[bytes] = []
+
+    def counted(shapes: bytes, data: bytes) -> bool:
+        calls.append(shapes)
+        return conforms(shapes, data)
+
+    monkeypatch.setattr(units, "conforms", counted)
+    shapes, base = read_shapes(SHAPE_FILES), _base(graphs)
+    catalogue = graphs[str(CATALOGUE_GRAPH)]
+    cache = tmp_path / "cache"
+    found = []
+    for _ in range(2):
+        monkeypatch.setattr(units, "_SPLITS", {})
+        split = units.split_of(shapes, base, catalogue, cache)
+        assert split is not None
+        found.append([one.name for one in split.left])
+    assert len(calls) == 1 and found[0] == found[1]
+    (entry,) = (cache / "catalogue-checks").rglob("*.json")
+    entry.write_bytes(entry.read_bytes().replace(b"true", b"false"))  # forged
+    monkeypatch.setattr(units, "_SPLITS", {})
+    assert units.split_of(shapes, base, catalogue, cache) is not None
+    assert len(calls) == 2

@@ -169,7 +169,7 @@ def _build(
 
     :raises InputError, NotConformingError: as :func:`build_release`
     """
-    prepared = prepare(project, sign_key=sign_key)
+    prepared = prepare(project, sign_key=sign_key, cache=cache)
     shared, shapes, converter, context = (
         prepared.shared,
         prepared.shapes,
@@ -248,10 +248,13 @@ class Prepared:
     context: SourceContext
 
 
-def prepare(project: Project, *, sign_key: Path | None = None) -> Prepared:
+def prepare(
+    project: Project, *, sign_key: Path | None = None, cache: Path | None = None
+) -> Prepared:
     """Read and check the shared inputs of ``project`` (dataset, prefixes, ontology, catalogue,
     shapes) and make the context every source's unit of work is run with
-    (:func:`kg.build.units.build_source`).
+    (:func:`kg.build.units.build_source`); ``cache``: the build's cache, where what it checks
+    once a build is kept for the next.
 
     :raises InputError: a curation mistake in a shared input
     """
@@ -273,6 +276,7 @@ def prepare(project: Project, *, sign_key: Path | None = None) -> Prepared:
         (ontology_lines, catalogue_lines),
         key=key,
         ids=Ids(converter, biolink),
+        cache=cache,
     )
     return Prepared(
         shared, shapes, converter, ontology, catalogue, ontology_lines, catalogue_lines, context
@@ -390,9 +394,10 @@ def _source_context(
     *,
     key: str | None,
     ids: Ids,
+    cache: Path | None = None,
 ) -> SourceContext:
     """What every source's unit of work shares (see :class:`kg.build.units.SourceContext`), given
-    the ontology's and the catalogue's lines."""
+    the ontology's and the catalogue's lines (its check of the catalogue kept in ``cache``)."""
     info = shared.dataset
     ontology_lines, catalogue_lines = shared_lines
     nanopubs = Settings(
@@ -414,7 +419,7 @@ def _source_context(
         context_lines=base,
         closures=closures(catalogue_lines),
         shapes=shapes,
-        split=split_of(shapes, base, catalogue_lines),
+        split=split_of(shapes, base, catalogue_lines, cache),
         jsonld_context=jsonld_context(prefix_map(converter)),
         converter=converter,
         # dataset.yaml is left out: no source's graph depends on it (a new version number

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -70,7 +71,7 @@ from kg.runtime.offline import offline
 from kg.runtime.processes import die_with_parent
 from kg.runtime.progress import Progress
 from kg.sparql.query import load_store
-from kg.validation.catalogue import Fast, Split, split_catalogue
+from kg.validation.catalogue import Fast, Split, conforms, split_catalogue
 from kg.validation.partition import shared_parts
 from kg.validation.report import Report, ReportRow, merge_rows, trace
 from kg.validation.shacl import check_unit, load_shapes, parse_shapes, read_shapes, validate
@@ -449,10 +450,13 @@ def validation_units(shapes: Shapes, graphs: Mapping[str, Sequence[str]]) -> lis
     return units
 
 
-def split_of(shapes: Shapes, base: Sequence[str], catalogue: Sequence[str]) -> Split | None:
+def split_of(
+    shapes: Shapes, base: Sequence[str], catalogue: Sequence[str], cache: Path | None = None
+) -> Split | None:
     """:func:`kg.validation.catalogue.split_catalogue`, made once a process for the same
     shapes, base and catalogue (``kg build`` once a build; ``kg validate`` and the API
-    validate release after release)."""
+    validate release after release), its check of the catalogue kept in ``cache`` (an
+    :class:`~kg.build.cache.EntryCache` of the build's) for the next build."""
     digest = hashlib.sha256()
     for _, data in shapes:
         digest.update(hashlib.sha256(data).digest())
@@ -462,8 +466,23 @@ def split_of(shapes: Shapes, base: Sequence[str], catalogue: Sequence[str]) -> S
     if key not in _SPLITS:
         if len(_SPLITS) >= 8:
             _SPLITS.clear()
-        _SPLITS[key] = split_catalogue(parse_shapes(shapes), base, catalogue)
+        judge = partial(_judged, EntryCache(cache, "catalogue-checks"), key)
+        _SPLITS[key] = split_catalogue(parse_shapes(shapes), base, catalogue, judge=judge)
     return _SPLITS[key]
+
+
+def _judged(entries: EntryCache, inputs: str, shapes: bytes, data: bytes) -> bool:
+    """:func:`kg.validation.catalogue.conforms`, from ``entries`` when they hold it, else
+    found now and kept there: under the program and the hash of the ``inputs`` (the shapes'
+    files, the base and the catalogue) that the shapes and the data are made from (the
+    shapes' blank nodes are named anew at each parse)."""
+    key = hashlib.sha256(f"{program_hash()}\0{inputs}".encode() + data).hexdigest()
+    found = entries.get(key)
+    if isinstance(found, dict) and isinstance(found.get("conforms"), bool):
+        return bool(found["conforms"])
+    verdict = conforms(shapes, data)
+    entries.put(key, {"conforms": verdict})
+    return verdict
 
 
 _SPLITS: dict[str, Split | None] = {}
@@ -494,10 +513,10 @@ def report_graphs(
     verdicts: list[Verdict] = []
     progress = Progress(len(units), "parts validated")
     for chunk in _map(_report_chunk, shapes, _chunks(units, jobs), jobs, None):
-        for conforms, rows, report in chunk:
+        for sound, rows, report in chunk:
             if report:
                 graph.parse(data=report, format="nt")
-            verdicts.append((conforms, rows))
+            verdicts.append((sound, rows))
         progress.step(len(chunk))
     progress.done()
     merged = merge_verdicts(verdicts)

@@ -51,7 +51,7 @@ are unchanged.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from pyoxigraph import RdfFormat, Store
@@ -66,7 +66,7 @@ from kg.namespaces import RDF, RDFS, SH
 from kg.rdf.lines import nt_bytes, nt_lines, terms_of
 from kg.validation.partition import VALUE_WISE
 
-__all__ = ["Fast", "Left", "Reads", "Split", "reads_of", "split_catalogue"]
+__all__ = ["Fast", "Left", "Reads", "Split", "conforms", "reads_of", "split_catalogue"]
 
 Shapes = tuple[tuple[str, bytes], ...]
 
@@ -537,14 +537,18 @@ _MADE: dict[tuple[str, tuple[int, ...]], Shapes] = {}  # the shapes of each spli
 
 
 def split_catalogue(
-    shapes_graph: Graph, base: Sequence[str], catalogue: Sequence[str]
+    shapes_graph: Graph,
+    base: Sequence[str],
+    catalogue: Sequence[str],
+    *,
+    judge: Callable[[bytes, bytes], bool] | None = None,
 ) -> Split | None:
     """The shapes that target what the catalogue or the base describe and whose verdict there a
     source cannot change, checked once on the ``base`` and the whole ``catalogue`` (lines);
     None when no shape can be left out, or when they find something wrong there (every unit
-    is then checked with every shape, and reports it)."""
-    from kg.validation.shacl import parse_shapes, validate
-
+    is then checked with every shape, and reports it). ``judge(shapes, data)`` (both
+    N-Triples) says whether the data conform to the shapes: by default :func:`conforms`
+    (pySHACL), which a caller may keep the answers of."""
     if any(True for _ in shapes_graph.subjects(SH.rule, None)):
         return None  # SHACL-AF rules add lines before validation: in one unit, not another
     lines = tuple(nt_lines(shapes_graph))
@@ -579,11 +583,7 @@ def split_catalogue(
     others = set().union(*(_target_lines(lines, _term(s)) for s in _targeted(shapes_graph)))
     others.difference_update(*(one.targets for one in left))
     only_left = nt_bytes([line for line in lines if line not in others])
-    # judged by pySHACL, the judge of every unit: rudof may read a query otherwise (it leaves
-    # $this unbound in a nested group, where pySHACL binds it)
-    data = Store()
-    data.load(nt_bytes(base, catalogue), format=RdfFormat.N_TRIPLES)
-    if not validate(data, parse_shapes((("only", only_left),))).conforms:
+    if not (judge or conforms)(only_left, nt_bytes(base, catalogue)):
         return None
     by_node: dict[str, list[str]] = {}
     for line in catalogue:
@@ -602,6 +602,17 @@ def split_catalogue(
         catalogue_lines={node: tuple(found) for node, found in by_node.items()},
         lines=lines,
     )
+
+
+def conforms(shapes: bytes, data: bytes) -> bool:
+    """Whether ``data`` conform to ``shapes`` (both N-Triples), as pySHACL, the judge of every
+    unit, finds: rudof may read a query otherwise (it leaves ``$this`` unbound in a nested
+    group, where pySHACL binds it)."""
+    from kg.validation.shacl import parse_shapes, validate
+
+    store = Store()
+    store.load(data, format=RdfFormat.N_TRIPLES)
+    return bool(validate(store, parse_shapes((("only", shapes),))).conforms)
 
 
 def _body(lines: Sequence[str], name: str) -> frozenset[str]:
