@@ -355,3 +355,22 @@ def test_what_a_server_that_prepares_the_release_answers(
         assert "Retry-After" in found["Access-Control-Expose-Headers"]
     if method == "OPTIONS":
         assert "POST" in found["Access-Control-Allow-Methods"]
+
+
+def test_the_second_process_says_how_it_failed_in_one_line(tmp_path: Path) -> None:
+    """The nanopublication files are checked in a spawned process: a failure there that is
+    no error of kg's (here the folder of the copies is a file) comes back as its line and
+    exit code, not as a traceback printed into kg serve's error line."""
+    from kg.formats.listing import Copied
+    from kg.web.preparing import _Failed, _vouched_apart
+
+    release = tmp_path / "release"
+    shutil.copytree(ROOT / "dist", release)
+    into = tmp_path / "copies"
+    into.write_text("a file, not a folder", encoding="utf-8")
+    checked = Copied(into, {"nanopubs.trig": release / "nanopubs.trig"})
+    result = _vouched_apart(release, checked)
+    with pytest.raises(_Failed) as failed:
+        result()
+    code, said = failed.value.args
+    assert code == 2 and said.endswith("File exists") and "\n" not in said, said

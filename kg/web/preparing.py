@@ -129,17 +129,26 @@ def main(argv: list[str] | None = None) -> int:
         make_served(*made, vouching=partial(_vouched_apart, Path(folder)))
     except KeyboardInterrupt:  # Ctrl-C reaches the whole group: kg serve says what happens
         return _FAILED
-    except KGError as error:
-        print(error, file=sys.stderr)
-        return _FAILED
-    except OSError as error:
-        reason = error.strerror or str(error) or type(error).__name__
-        print(f"{error.filename}: {reason}" if error.filename else reason, file=sys.stderr)
-        return _FAILED
-    except Exception as error:  # a bug: one line, which kg serve reports as one
-        print(f"{type(error).__name__}: {error}", file=sys.stderr)
-        return _BUG
+    except Exception as error:  # one line, which kg serve reports as one
+        code, said = error.args if isinstance(error, _Failed) else _said(error)
+        print(said, file=sys.stderr)
+        return int(code)
     return 0
+
+
+class _Failed(Exception):
+    """The second process failed: its exit code and its one line (:func:`_said`)."""
+
+
+def _said(error: Exception) -> tuple[int, str]:
+    """The exit code and the one line of a failure: an error of kg's or of the machine
+    (:data:`_FAILED`), or a bug (:data:`_BUG`)."""
+    if isinstance(error, KGError):
+        return _FAILED, str(error)
+    if isinstance(error, OSError):
+        reason = error.strerror or str(error) or type(error).__name__
+        return _FAILED, f"{error.filename}: {reason}" if error.filename else reason
+    return _BUG, f"{type(error).__name__}: {error}"
 
 
 def _vouched_apart(release: Path, checked: Copied) -> Vouching:
@@ -148,8 +157,8 @@ def _vouched_apart(release: Path, checked: Copied) -> Vouching:
     core, while this one loads the release; give what waits for its result.
 
     The second process dies with this one (a daemon: stopped at its exit, and killed with it
-    by PR_SET_PDEATHSIG). What asks for the result raises :class:`EndpointError` with the
-    check's own words when it failed, or when the process ended without an answer.
+    by PR_SET_PDEATHSIG). What asks for the result raises :class:`_Failed` with the check's own
+    line and exit code when it failed, or when it ended without an answer.
     """
     spawn = multiprocessing.get_context("spawn")  # a fresh interpreter, not a fork of this one
     receive, send = spawn.Pipe(duplex=False)
@@ -164,15 +173,16 @@ def _vouched_apart(release: Path, checked: Copied) -> Vouching:
             found = receive.recv()
         except EOFError:  # killed (out of memory?) before it answered
             process.join()
-            raise EndpointError(
+            raise _Failed(
+                _FAILED,
                 f"the process checking the nanopublication files ended with {process.exitcode}"
-                " before it answered (killed? out of memory?)"
+                " before it answered (killed? out of memory?)",
             ) from None
         finally:
             receive.close()
         process.join()
-        if isinstance(found, str):
-            raise EndpointError(found)
+        if isinstance(found, tuple):  # (exit code, its one line): it failed
+            raise _Failed(*found)
         return cast("dict[str, Vouched]", found)
 
     return result
@@ -181,15 +191,16 @@ def _vouched_apart(release: Path, checked: Copied) -> Vouching:
 def _vouch(
     send: Connection, parent: int, release: Path, collection: Path | None, into: Path
 ) -> None:
-    """:func:`kg.web.downloads.vouched_nanopubs`, in the second process: its result, or its
-    error as its message (an error of kg's does not cross processes as itself)."""
+    """:func:`kg.web.downloads.vouched_nanopubs`, in the second process: its result, or how
+    it failed (:func:`_said`: an error does not cross processes as itself, and a traceback
+    printed here would land in the error line of kg serve)."""
     die_with_parent(parent)
-    from kg.web.downloads import vouched_nanopubs
-
     try:
+        from kg.web.downloads import vouched_nanopubs
+
         send.send(vouched_nanopubs(release, collection, into))
-    except KGError as error:
-        send.send(str(error))
+    except Exception as error:
+        send.send(_said(error))
     finally:
         send.close()
 
