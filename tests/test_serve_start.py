@@ -374,3 +374,30 @@ def test_the_second_process_says_how_it_failed_in_one_line(tmp_path: Path) -> No
         result()
     code, said = failed.value.args
     assert code == 2 and said.endswith("File exists") and "\n" not in said, said
+
+
+def test_a_removed_current_folder_does_not_stop_the_preparation(tmp_path: Path) -> None:
+    """A second process cannot be spawned from a current folder that was removed (spawning
+    reads it): the nanopublication files are then checked in the preparing process itself."""
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    port = free_port()
+    kg = str(Path(sys.executable).parent / "kg")
+    argv = [kg, "--project", str(ROOT), "serve", "--port", str(port), "--no-pictures"]
+    start = (  # kg serve run from a folder removed before it starts
+        "import os, sys; os.chdir(sys.argv[1]); os.rmdir(sys.argv[1]); "
+        "os.execv(sys.argv[2], sys.argv[2:])"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", start, str(gone), *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}{ASK}", process, 60)  # type: ignore[arg-type]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = ended(process, 30)
+    assert process.returncode == 0, err.decode()
+    assert not gone.exists()

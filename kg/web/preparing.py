@@ -158,25 +158,36 @@ def _vouched_apart(release: Path, checked: Copied) -> Vouching:
 
     The second process dies with this one (a daemon: stopped at its exit, and killed with it
     by PR_SET_PDEATHSIG). What asks for the result raises :class:`_Failed` with the check's own
-    line and exit code when it failed, or when it ended without an answer.
+    line and exit code when it failed, or when it ended without an answer. Where no process
+    can be started (the current folder removed: spawning reads it), the check is made here,
+    when it is asked for, as without a second process.
     """
+    from kg.web.downloads import vouched_nanopubs
+
     spawn = multiprocessing.get_context("spawn")  # a fresh interpreter, not a fork of this one
     receive, send = spawn.Pipe(duplex=False)
     collection = checked.get("nanopubs.trig")
     job = (send, os.getpid(), release, collection, checked.folder)
     process = spawn.Process(target=_vouch, args=job, daemon=True)
-    process.start()
+    try:
+        process.start()
+    except OSError:
+        receive.close()
+        send.close()
+        return partial(vouched_nanopubs, release, collection, checked.folder)
     send.close()
 
     def result() -> dict[str, Vouched]:
         try:
             found = receive.recv()
-        except EOFError:  # killed (out of memory?) before it answered
+        except (EOFError, OSError):  # killed before it answered, or while it did
             process.join()
+            code = process.exitcode or 0
+            how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"ended ({code})"
             raise _Failed(
                 _FAILED,
-                f"the process checking the nanopublication files ended with {process.exitcode}"
-                " before it answered (killed? out of memory?)",
+                f"the process checking the nanopublication files {how} before it answered"
+                " (out of memory?)",
             ) from None
         finally:
             receive.close()
