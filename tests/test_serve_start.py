@@ -19,7 +19,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from wsgiref.util import setup_testing_defaults
@@ -304,15 +304,24 @@ def test_a_kg_py_in_the_current_folder_is_not_run(tmp_path: Path) -> None:
     folder.mkdir()
     marker = tmp_path / "ran"
     (folder / "kg.py").write_text(f"open({str(marker)!r}, 'w').close()\n", encoding="utf-8")
+    served_until_ready(lambda argv: argv, tmp_path, cwd=folder)
+    assert not marker.exists()
+
+
+def served_until_ready(
+    launch: Callable[[list[str]], list[str]], tmp_path: Path, cwd: Path | None = None
+) -> None:
+    """Run kg serve by its console script (the command ``launch`` makes of it, in ``cwd``)
+    until it serves the release, then stop it: it must end well."""
     port = free_port()
-    command = [str(Path(sys.executable).parent / "kg"), "--project", str(ROOT), "serve"]
-    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    kg = str(Path(sys.executable).parent / "kg")
+    argv = [kg, "--project", str(ROOT), "serve", "--port", str(port), "--no-pictures"]
     process = subprocess.Popen(
-        [*command, "--port", str(port), "--no-pictures"],
-        cwd=folder,
+        launch(argv),
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=env,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
     )
     try:
         wait_for(f"http://127.0.0.1:{port}{ASK}", process, 60)  # type: ignore[arg-type]
@@ -320,7 +329,6 @@ def test_a_kg_py_in_the_current_folder_is_not_run(tmp_path: Path) -> None:
         process.send_signal(signal.SIGTERM)
         _, err = ended(process, 30)
     assert process.returncode == 0, err.decode()
-    assert not marker.exists()
 
 
 @pytest.mark.parametrize(
@@ -381,23 +389,9 @@ def test_a_removed_current_folder_does_not_stop_the_preparation(tmp_path: Path) 
     reads it): the nanopublication files are then checked in the preparing process itself."""
     gone = tmp_path / "gone"
     gone.mkdir()
-    port = free_port()
-    kg = str(Path(sys.executable).parent / "kg")
-    argv = [kg, "--project", str(ROOT), "serve", "--port", str(port), "--no-pictures"]
     start = (  # kg serve run from a folder removed before it starts
         "import os, sys; os.chdir(sys.argv[1]); os.rmdir(sys.argv[1]); "
         "os.execv(sys.argv[2], sys.argv[2:])"
     )
-    process = subprocess.Popen(
-        [sys.executable, "-c", start, str(gone), *argv],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "TMPDIR": str(tmp_path)},
-    )
-    try:
-        wait_for(f"http://127.0.0.1:{port}{ASK}", process, 60)  # type: ignore[arg-type]
-    finally:
-        process.send_signal(signal.SIGTERM)
-        _, err = ended(process, 30)
-    assert process.returncode == 0, err.decode()
+    served_until_ready(lambda argv: [sys.executable, "-c", start, str(gone), *argv], tmp_path)
     assert not gone.exists()
