@@ -476,7 +476,7 @@ def _judged(entries: EntryCache, inputs: str, shapes: bytes, data: bytes) -> boo
     found now and kept there: under the program and the hash of the ``inputs`` (the shapes'
     files, the base and the catalogue) that the shapes and the data are made from (the
     shapes' blank nodes are named anew at each parse)."""
-    key = hashlib.sha256(f"{program_hash()}\0{inputs}".encode() + data).hexdigest()
+    key = hashlib.sha256(f"{program_hash()}\0{inputs}".encode()).hexdigest()
     found = entries.get(key)
     if isinstance(found, dict) and isinstance(found.get("conforms"), bool):
         return bool(found["conforms"])

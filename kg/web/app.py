@@ -96,6 +96,8 @@ PREFIX = "kg-serve-"
 OWNER = "kg.pid"
 _TEXT = "text/plain; charset=utf-8"
 _METHODS = "GET, HEAD, POST, OPTIONS"
+#: The answer to a CORS preflight: a script elsewhere may GET, HEAD and POST.
+_PREFLIGHT = Answer(int(HTTPStatus.NO_CONTENT), (*PREFLIGHT, ("Allow", _METHODS)), b"")
 _OTHER_HOST = "this server does not answer for that host\n"
 
 T = TypeVar("T")
@@ -245,7 +247,7 @@ def respond(
     if headers.get("host", "").lower() not in endpoint.hosts:
         return _text(HTTPStatus.MISDIRECTED_REQUEST, _OTHER_HOST)
     if method == "OPTIONS":  # a CORS preflight: a script elsewhere may GET, HEAD and POST
-        return Answer(int(HTTPStatus.NO_CONTENT), (*PREFLIGHT, ("Allow", _METHODS)), b"")
+        return _PREFLIGHT
     if method not in ("GET", "HEAD", "POST"):
         return _text(HTTPStatus.METHOD_NOT_ALLOWED, "use GET, HEAD, POST or OPTIONS\n", _METHODS)
     if path == "/update":
@@ -367,9 +369,7 @@ class App:
         headers = _request_headers(environ)
         body: bytes | None = None
         if headers.get("host", "").lower() not in self.endpoint.hosts:  # before any body
-            found = _text(
-                HTTPStatus.MISDIRECTED_REQUEST, "this server does not answer for that host\n"
-            )
+            found = _text(HTTPStatus.MISDIRECTED_REQUEST, _OTHER_HOST)
             return _start(start_response, found, head=method == "HEAD")
         if "transfer-encoding" in headers:
             found = _text(HTTPStatus.LENGTH_REQUIRED, "send the query with a Content-Length\n")
@@ -430,23 +430,15 @@ class Preparing:
             found = _text(HTTPStatus.MISDIRECTED_REQUEST, _OTHER_HOST)
             return _start(start_response, found, head=method == "HEAD")
         if method == "OPTIONS":  # a CORS preflight, answered as the application will
-            found = Answer(int(HTTPStatus.NO_CONTENT), (*PREFLIGHT, ("Allow", _METHODS)), b"")
-            return _start(start_response, found, head=True)
+            return _start(start_response, _PREFLIGHT, head=True)
         accept = headers.get("accept", "")
         chosen = negotiate(accept) if "html" in accept.lower() else None
-        html = chosen is not None and chosen.extension == "html"
-        data = (_PREPARING_HTML.format(seconds=self.RETRY_S) if html else _PREPARING).encode()
-        kind = "text/html; charset=utf-8" if html else _TEXT
-        answered = (
-            ("Content-Type", kind),
-            ("Content-Length", str(len(data))),
-            ("Vary", "Accept"),
-            ("Retry-After", str(self.RETRY_S)),
-            ("Access-Control-Allow-Origin", "*"),  # a script elsewhere may read when to retry
-            ("Access-Control-Expose-Headers", "Retry-After"),
-        )
-        found = Answer(int(HTTPStatus.SERVICE_UNAVAILABLE), answered, data)
-        return _start(start_response, found, head=method == "HEAD")
+        if chosen is not None and chosen.extension == "html":
+            data = _PREPARING_HTML.format(seconds=self.RETRY_S).encode()
+            page = Answer(503, _headers("text/html; charset=utf-8", data), data)
+        else:
+            page = _text(HTTPStatus.SERVICE_UNAVAILABLE, _PREPARING)
+        return _start(start_response, _retry(page, self.RETRY_S), head=method == "HEAD")
 
 
 _PREPARING = (
@@ -869,8 +861,12 @@ def run_worker(
 def _busy(limits: Limits) -> Answer:
     """503: no turn for the query came within its wait; when to ask again."""
     found = _text(HTTPStatus.SERVICE_UNAVAILABLE, "too many queries at once; retry\n")
-    retry = ("Retry-After", str(max(1, math.ceil(limits.wait_s))))
-    return Answer(found.status, (*found.headers, retry), found.body)
+    return _retry(found, max(1, math.ceil(limits.wait_s)))
+
+
+def _retry(found: Answer, seconds: int) -> Answer:
+    """``found`` saying when to ask again (``Retry-After``)."""
+    return Answer(found.status, (*found.headers, ("Retry-After", str(seconds))), found.body)
 
 
 def _text(status: HTTPStatus, message: str, allow: str | None = None) -> Answer:

@@ -222,10 +222,11 @@ class Unavailable(Exception):
 
 
 #: On every answer of the site: any web page may read the data (it is public), and a script
-#: may see the headers that matter to it (a cross-origin read sees only a few otherwise).
+#: may see the headers that matter to it (a cross-origin read sees only a few otherwise; a
+#: 503's Retry-After says when to ask again).
 CORS = (
     ("Access-Control-Allow-Origin", "*"),
-    ("Access-Control-Expose-Headers", "ETag, Link, Location"),
+    ("Access-Control-Expose-Headers", "ETag, Link, Location, Retry-After"),
 )
 #: The answer to a CORS preflight (OPTIONS): what a cross-origin request may do.
 PREFLIGHT = (
