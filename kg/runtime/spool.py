@@ -93,23 +93,28 @@ class Sorter:
                 block.append(item)
                 held += self._size(item)
                 if len(block) >= _BLOCK or held >= _BLOCK_TEXT:
-                    marshal.dump(block, out)
+                    _dump(block, out)
                     block, held = [], 0
             if block:
-                marshal.dump(block, out)
+                _dump(block, out)
         self._runs.append(Path(name))
         self._items = []
         self._held = 0
 
 
+def _dump(block: list[Any], out: BinaryIO) -> None:
+    """A block of a run: its length, then its items as :mod:`marshal` writes them."""
+    data = marshal.dumps(block)
+    out.write(len(data).to_bytes(8, "little") + data)
+
+
 def _read_run(path: Path) -> Iterator[Any]:
+    """The items of a run, a block at a time. Each block is read whole and then unmarshalled
+    from bytes: ``marshal.load`` of a file object asks the file for every object's bytes, a
+    method call each, several times slower."""
     with open(path, "rb") as handle:
-        while True:
-            try:
-                block = marshal.load(handle)
-            except EOFError:
-                break
-            yield from block
+        while size := handle.read(8):
+            yield from marshal.loads(handle.read(int.from_bytes(size, "little")))
     path.unlink()
 
 
