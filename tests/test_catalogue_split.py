@@ -501,3 +501,68 @@ def test_the_catalogues_check_is_kept_in_the_build_cache(
     monkeypatch.setattr(units, "_SPLITS", {})
     assert units.split_of(shapes, base, catalogue, cache) is not None
     assert len(calls) == 2
+
+
+def test_what_each_query_reads_is_kept_in_the_build_cache(
+    graphs: dict[str, list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """rdflib's parse of the shapes' SPARQL constraints (a second a build) is made once, then
+    read from the build's cache by the next build, which splits the catalogue as the first
+    did; an entry that is damaged is not trusted, but made again."""
+    import kg.build.units as units
+    import kg.validation.catalogue as catalogue_module
+
+    parsed: list[str] = []
+    real = catalogue_module._query_reads
+
+    def counted(text: str, namespaces: dict[str, str]) -> object:
+        parsed.append(text)
+        return real(text, namespaces)
+
+    monkeypatch.setattr(catalogue_module, "_query_reads", counted)
+    shapes, base = read_shapes(SHAPE_FILES), _base(graphs)
+    catalogue = graphs[str(CATALOGUE_GRAPH)]
+    cache = tmp_path / "cache"
+    splits = []
+    for _ in range(2):
+        monkeypatch.setattr(units, "_SPLITS", {})
+        split = units.split_of(shapes, base, catalogue, cache)
+        assert split is not None
+        splits.append([(one.name, one.reads) for one in split.left])
+    first = len(parsed)
+    assert first > 0 and len(set(parsed)) == first  # each query parsed once, by the first
+    assert splits[0] == splits[1]
+    entries = sorted((cache / "query-reads").rglob("*.json"))
+    assert len(entries) == first
+    entries[0].write_bytes(entries[0].read_bytes().replace(b'"reads"', b'"refused"', 1))
+    monkeypatch.setattr(units, "_SPLITS", {})
+    split = units.split_of(shapes, base, catalogue, cache)
+    assert split is not None and [(one.name, one.reads) for one in split.left] == splits[0]
+    assert len(parsed) == first + 1  # the forged entry's query, parsed again
+
+
+class _DictMemo(dict[str, object]):
+    def put(self, key: str, content: object) -> None:
+        self[key] = content
+
+
+def test_a_query_it_does_not_follow_is_remembered_so() -> None:
+    """A query the reading refuses (here one that reads another graph) is kept as refused, with
+    its reason; an answer of the wrong shape in the memo is read as no answer."""
+    from kg.validation.catalogue import Reads, query_reads
+
+    memo = _DictMemo()
+    text = "SELECT $this WHERE { GRAPH ?g { $this ?p ?o } }"
+    refused = query_reads(text, {}, memo)
+    assert isinstance(refused, str) and refused
+    assert query_reads(text, {}, memo) == refused and len(memo) == 1
+    followed = "SELECT $this WHERE { $this ex:p ?o . ?o ex:q ?r }"
+    reads = query_reads(followed, {"ex": "http://example.org/"}, memo)
+    assert isinstance(reads, Reads) and "<http://example.org/p>" in reads.out
+    for key in [k for k in memo if memo[k] != {"refused": refused}]:
+        kept = memo[key]
+        assert isinstance(kept, dict)
+        assert query_reads(followed, {"ex": "http://example.org/"}, memo) == reads
+        memo[key] = {"reads": {**kept["reads"], "out": [1]}}  # not a term
+        assert query_reads(followed, {"ex": "http://example.org/"}, memo) == reads
+        assert memo[key] == kept  # made again and kept

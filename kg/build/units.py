@@ -466,22 +466,43 @@ def split_of(
     if key not in _SPLITS:
         if len(_SPLITS) >= 8:
             _SPLITS.clear()
-        judge = partial(_judged, EntryCache(cache, "catalogue-checks"), key)
-        _SPLITS[key] = split_catalogue(parse_shapes(shapes), base, catalogue, judge=judge)
+        judge = partial(_judged, _ProgramMemo(EntryCache(cache, "catalogue-checks")), key)
+        memo = _ProgramMemo(EntryCache(cache, "query-reads"))
+        _SPLITS[key] = split_catalogue(
+            parse_shapes(shapes), base, catalogue, judge=judge, memo=memo
+        )
     return _SPLITS[key]
 
 
-def _judged(entries: EntryCache, inputs: str, shapes: bytes, data: bytes) -> bool:
+@dataclass(frozen=True)
+class _ProgramMemo:
+    """``entries`` under keys that also hold the program's hash: what is kept there (the
+    catalogue's check, what a shape's query reads) is kg's own finding, which another version
+    of kg may find otherwise."""
+
+    entries: EntryCache
+
+    def get(self, key: str) -> Any:
+        return self.entries.get(self._key(key))
+
+    def put(self, key: str, content: object) -> None:
+        self.entries.put(self._key(key), content)
+
+    @staticmethod
+    def _key(key: str) -> str:
+        return hashlib.sha256(f"{program_hash()}\0{key}".encode()).hexdigest()
+
+
+def _judged(entries: _ProgramMemo, inputs: str, shapes: bytes, data: bytes) -> bool:
     """:func:`kg.validation.catalogue.conforms`, from ``entries`` when they hold it, else
-    found now and kept there: under the program and the hash of the ``inputs`` (the shapes'
-    files, the base and the catalogue) that the shapes and the data are made from (the
-    shapes' blank nodes are named anew at each parse)."""
-    key = hashlib.sha256(f"{program_hash()}\0{inputs}".encode()).hexdigest()
-    found = entries.get(key)
+    found now and kept there: under the hash of the ``inputs`` (the shapes' files, the base
+    and the catalogue) that the shapes and the data are made from (the shapes' blank nodes
+    are named anew at each parse)."""
+    found = entries.get(inputs)
     if isinstance(found, dict) and isinstance(found.get("conforms"), bool):
         return bool(found["conforms"])
     verdict = conforms(shapes, data)
-    entries.put(key, {"conforms": verdict})
+    entries.put(inputs, {"conforms": verdict})
     return verdict
 
 

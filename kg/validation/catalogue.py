@@ -51,8 +51,10 @@ are unchanged.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Protocol
 
 from pyoxigraph import RdfFormat, Store
 from rdflib import Graph, URIRef, Variable
@@ -158,9 +160,10 @@ def _term(node: Node) -> str:
     return f"<{node}>"
 
 
-def reads_of(shapes: Graph, shape: Node) -> Reads | None:
+def reads_of(shapes: Graph, shape: Node, memo: Memo | None = None) -> Reads | None:
     """What the node shape ``shape`` reads when it is checked from its targets, or None when it
-    reads something this module does not follow (see the module's text)."""
+    reads something this module does not follow (see the module's text); ``memo``: as
+    :func:`query_reads`."""
     if any(True for _ in shapes.subjects(RDF.type, SH.ConstraintComponent)):
         return None  # a parameter of another component could read anything
     if any(True for t in (SH.Function, SH.SPARQLFunction) for _ in shapes.subjects(RDF.type, t)):
@@ -176,12 +179,12 @@ def reads_of(shapes: Graph, shape: Node) -> Reads | None:
         target_classes=frozenset(targets[SH.targetClass]),
     )
     try:
-        return found | _checks(shapes, shape, set())
+        return found | _checks(shapes, shape, set(), memo)
     except _Refused:
         return None
 
 
-def _checks(shapes: Graph, shape: Node, seen: set[Node]) -> Reads:
+def _checks(shapes: Graph, shape: Node, seen: set[Node], memo: Memo | None) -> Reads:
     if shape in seen:
         return Reads()
     seen.add(shape)
@@ -198,18 +201,18 @@ def _checks(shapes: Graph, shape: Node, seen: set[Node]) -> Reads:
         elif predicate == SH["class"]:
             found |= Reads(out=frozenset({_TYPE}), anywhere=frozenset({(_SUBCLASS, None)}))
         elif predicate in _NESTED:
-            found |= _checks(shapes, value, seen)
+            found |= _checks(shapes, value, seen, memo)
         elif predicate in _LISTS:
             for member in Collection(shapes, value):
-                found |= _checks(shapes, member, seen)
+                found |= _checks(shapes, member, seen, memo)
         elif predicate == SH.sparql:
-            found |= _sparql_reads(shapes, value)
+            found |= _sparql_reads(shapes, value, memo)
         else:
             raise _Refused(f"the parameter {predicate}")
     return found
 
 
-def _sparql_reads(shapes: Graph, constraint: Node) -> Reads:
+def _sparql_reads(shapes: Graph, constraint: Node, memo: Memo | None) -> Reads:
     if shapes.value(constraint, SH.ask) is not None:
         raise _Refused("an ASK constraint")
     text = shapes.value(constraint, SH.select)
@@ -224,8 +227,46 @@ def _sparql_reads(shapes: Graph, constraint: Node) -> Reads:
                 continue
             if namespaces.setdefault(str(prefix), str(namespace)) != str(namespace):
                 raise _Refused(f"the prefix {prefix} declared twice, to two namespaces")
+    found = query_reads(str(text), namespaces, memo)
+    if isinstance(found, str):
+        raise _Refused(found)
+    return found
+
+
+class Memo(Protocol):
+    """Where answers are kept by key (a :class:`kg.build.cache.EntryCache` of a build's, whose
+    keys the caller makes depend on the program): ``get`` gives None for a key it lacks."""
+
+    def get(self, key: str) -> Any: ...
+
+    def put(self, key: str, content: object) -> None: ...
+
+
+_READS_FIELDS = tuple(f.name for f in fields(Reads))
+
+
+def query_reads(text: str, namespaces: Mapping[str, str], memo: Memo | None = None) -> Reads | str:
+    """What a SPARQL constraint's SELECT query ``text`` (its prefixes ``namespaces``) reads
+    from its focus node, or why it is not followed; kept in ``memo`` (by the hash of the
+    query and its prefixes) and taken from it when it holds a well-formed answer."""
+    key = hashlib.sha256(json.dumps([text, sorted(namespaces.items())]).encode()).hexdigest()
+    kept = memo.get(key) if memo is not None else None
+    if isinstance(kept, dict):
+        known = _reads_of_json(kept)
+        if known is not None:
+            return known
     try:
-        algebra = prepareQuery(str(text), initNs=namespaces).algebra
+        found: Reads | str = _query_reads(text, namespaces)
+    except _Refused as refused:
+        found = str(refused)
+    if memo is not None:
+        memo.put(key, _reads_json(found))
+    return found
+
+
+def _query_reads(text: str, namespaces: Mapping[str, str]) -> Reads:
+    try:
+        algebra = prepareQuery(text, initNs=dict(namespaces)).algebra
     except Exception as error:  # pySHACL will report it; the shape is not left out
         raise _Refused(f"a query rdflib cannot parse: {error}") from error
     _refuse_any(algebra)
@@ -238,6 +279,40 @@ def _sparql_reads(shapes: Graph, constraint: Node) -> Reads:
         out_values=frozenset(found.out_values),
         into_values=frozenset(found.into_values),
     )
+
+
+def _reads_json(found: Reads | str) -> dict[str, Any]:
+    if isinstance(found, str):
+        return {"refused": found}
+    reads = {name: sorted(getattr(found, name)) for name in _READS_FIELDS if name != "anywhere"}
+    reads["anywhere"] = sorted([p, o] for p, o in found.anywhere)
+    return {"reads": reads}
+
+
+def _reads_of_json(kept: dict[str, Any]) -> Reads | str | None:
+    """An answer as :func:`_reads_json` wrote it, or None when it is not one."""
+    if set(kept) == {"refused"} and isinstance(kept["refused"], str):
+        return str(kept["refused"])
+    reads = kept.get("reads")
+    if set(kept) != {"reads"} or not isinstance(reads, dict) or set(reads) != set(_READS_FIELDS):
+        return None
+    values: dict[str, Any] = {}
+    for name in _READS_FIELDS:
+        items = reads[name]
+        if not isinstance(items, list):
+            return None
+        if name == "anywhere":
+            pairs = [tuple(i) for i in items if isinstance(i, list) and len(i) == 2]
+            if len(pairs) != len(items) or not all(
+                isinstance(p, str) and (o is None or isinstance(o, str)) for p, o in pairs
+            ):
+                return None
+            values[name] = frozenset(pairs)
+        elif all(isinstance(i, str) for i in items):
+            values[name] = frozenset(items)
+        else:
+            return None
+    return Reads(**values)
 
 
 @dataclass
@@ -542,13 +617,15 @@ def split_catalogue(
     catalogue: Sequence[str],
     *,
     judge: Callable[[bytes, bytes], bool] | None = None,
+    memo: Memo | None = None,
 ) -> Split | None:
     """The shapes that target what the catalogue or the base describe and whose verdict there a
     source cannot change, checked once on the ``base`` and the whole ``catalogue`` (lines);
     None when no shape can be left out, or when they find something wrong there (every unit
     is then checked with every shape, and reports it). ``judge(shapes, data)`` (both
     N-Triples) says whether the data conform to the shapes: by default :func:`conforms`
-    (pySHACL), which a caller may keep the answers of."""
+    (pySHACL), which a caller may keep the answers of; ``memo`` keeps what each SPARQL
+    constraint's query reads (:func:`query_reads`), which rdflib's parser is slow to find."""
     if any(True for _ in shapes_graph.subjects(SH.rule, None)):
         return None  # SHACL-AF rules add lines before validation: in one unit, not another
     lines = tuple(nt_lines(shapes_graph))
@@ -563,7 +640,7 @@ def split_catalogue(
         targeted = any(shapes_graph.objects(shape, p) for p in _TARGETS)
         if not isinstance(shape, URIRef) or not targeted:
             continue
-        found = reads_of(shapes_graph, shape)
+        found = reads_of(shapes_graph, shape, memo)
         if found is None:
             continue
         reads = found.resolved((*base, *catalogue))
