@@ -20,13 +20,15 @@ from typing import Any
 from curies import Converter
 from pyoxigraph import Store
 
+from kg.build.beside import graph_beside
 from kg.build.units import SourceResult
+from kg.curation.converter import namespaces
 from kg.errors import InputError
 from kg.formats import table
 from kg.formats.files import shard_name
 from kg.formats.kgx import Ids, write_kgx
 from kg.formats.release import JsonNodes, json_bytes, write_graphs, write_jsonld
-from kg.formats.void import Counting, Statistics
+from kg.formats.void import Statistics
 from kg.namespaces import BIOLINK, KGO
 from kg.rdf.mint import source_graph
 from kg.runtime.spool import Sorter, SpilledLines, WorkFolder
@@ -87,8 +89,9 @@ class Assembly:
         self._nodes.extend((result.nodes or {}).items())
         # the index and position keep equal keys in the order of the sources, as a stable
         # sort of them all would
-        for position, row in enumerate(result.rows):
-            self._rows.add((row["claim"], index, position, row))
+        self._rows.extend(
+            (row["claim"], index, position, row) for position, row in enumerate(result.rows)
+        )
         for position, edge in enumerate(result.edges):
             self._edges.add((str(edge["id"]), index, position, edge))
             self._keys.update(edge)
@@ -119,37 +122,45 @@ class Assembly:
         kgx: tuple[Store, Ids],
         columns: Sequence[str],
         shard_sources: int | None = None,
+        separate: bool = False,
     ) -> Statistics:
         """Write the graph in every format, the nanopublications, KGX and the claims table;
         return the graph's VoID statistics. ``context``: the release's JSON-LD context;
         ``kgx``: a store of the ontology and the catalogue, and the KGX identifiers;
         ``columns``: the claims table's; ``shard_sources``: graph.nq is also written in
         shards of that many sources each, and one of the shared graphs
-        (:func:`kg.formats.files.shard_name`)."""
+        (:func:`kg.formats.files.shard_name`); ``separate``: graph.ttl and the statistics are
+        made in a process of their own while the rest is written (:mod:`kg.build.beside`)."""
         for graph in shared:
             rank = (graph.rank, "")
             self._lines.extend((line, rank, graph.iri) for line in graph.lines)
             self._nodes.extend(graph.nodes.items())
-        counting = Counting(Sorter(self._spool, budget=self._budget // 4))
 
         def shard(graph: str) -> str:
             index = self._order.get(graph)
             return shard_name(None if index is None else index // (shard_sources or 1) + 1)
 
         sharded = shard if shard_sources else None
-        write_graphs(self.work, self._lines, converter, each=counting.add, shard=sharded)
-        write_jsonld(self.work, context, self._nodes)
-        self.work.write("context.jsonld", json_bytes(context))
-        with self.work.open("nanopubs.trig") as out:  # TriG documents concatenated
-            files = self.work.files()
-            for name in sorted(self._nanopubs):
-                out.write(files[f"nanopubs/{name}.trig"].read_bytes())
-        store, ids = kgx
-        edges = (item[3] for item in self._edges)
-        write_kgx(self.work, edges, self._keys, self._named, store, ids)
-        with self.work.open(table.CLAIMS_FILE) as out:
-            table.write_claims_csv(out, (item[3] for item in self._rows), columns)
-        return counting.result(example_classes=(str(KGO.Claim), str(BIOLINK.Article)))
+        write_graphs(self.work, self._lines, converter, shard=sharded, turtle=False)
+        with graph_beside(
+            self.work,
+            namespaces(converter),
+            budget=self._budget // 4,
+            examples=(str(KGO.Claim), str(BIOLINK.Article)),
+            separate=separate,
+        ) as statistics:  # graph.ttl and the statistics, while the rest is written
+            write_jsonld(self.work, context, self._nodes)
+            self.work.write("context.jsonld", json_bytes(context))
+            with self.work.open("nanopubs.trig") as out:  # TriG documents concatenated
+                files = self.work.files()
+                for name in sorted(self._nanopubs):
+                    out.write(files[f"nanopubs/{name}.trig"].read_bytes())
+            store, ids = kgx
+            edges = (item[3] for item in self._edges)
+            write_kgx(self.work, edges, self._keys, self._named, store, ids)
+            with self.work.open(table.CLAIMS_FILE) as out:
+                table.write_claims_csv(out, (item[3] for item in self._rows), columns)
+            return statistics()
 
 
 #: The environment variable that sets how many MB of text the assembly sorts in memory.

@@ -221,6 +221,8 @@ def _build(
                 kgx=(_kgx_store(graphs), context.kgx),
                 columns=_columns(shared),
                 shard_sources=shared.dataset.shard_sources,
+                # a build given more than one process writes graph.ttl in one of its own
+                separate=jobs > 1 or scheduler is not None,
             )
             work.write(SSSOM_FILE, _sssom(graphs, articles))
             for name, data in _table_files(shared, converter).items():

@@ -72,6 +72,7 @@ def write_graphs(
     *,
     each: Callable[[str], object] | None = None,
     shard: Callable[[str], str | None] | None = None,
+    turtle: bool = True,
 ) -> None:
     """Write graph.nt, graph.nq and graph.ttl into ``work`` from the release's statements,
     sorted by line and rank (:class:`~kg.runtime.spool.Sorter`); ``each`` is called with
@@ -83,7 +84,8 @@ def write_graphs(
     graphs would otherwise answer it twice (Oxigraph's does), and every query over the union
     would count it double. Quads sort as their lines do (a line that is the start of another
     ends a literal the other goes on with "@" or "^^", after the space that starts a quad's
-    graph), so both files are written in one pass. Oxigraph writes the Turtle from graph.nt.
+    graph), so both files are written in one pass. Oxigraph writes the Turtle from graph.nt
+    (unless ``turtle`` is false: the caller makes it, as :mod:`kg.build.beside` does).
     """
     with work.open("graph.nt") as nt, work.open("graph.nq") as nq, ExitStack() as files:
         previous = None
@@ -112,8 +114,9 @@ def write_graphs(
         _write_lines(nt, nq, lines, graphs)
         for found in shards.values():
             _write_shard(*found)
-    with work.open("graph.ttl") as ttl:
-        write_ntriples_file_as_turtle(work.path("graph.nt"), ttl, namespaces(converter))
+    if turtle:
+        with work.open("graph.ttl") as ttl:
+            write_ntriples_file_as_turtle(work.path("graph.nt"), ttl, namespaces(converter))
 
 
 def _write_shard(out: Any, held: list[str]) -> None:

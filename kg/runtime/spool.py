@@ -71,8 +71,19 @@ class Sorter:
             self._spill()
 
     def extend(self, items: Iterable[Any]) -> None:
-        for item in items:
-            self.add(item)
+        """:meth:`add` each of ``items`` (its loop here: a build adds a million items)."""
+        size, budget = self._size, self._budget
+        held, kept = self._held, self._items
+        try:
+            for item in items:
+                kept.append(item)
+                held += size(item)
+                if held > budget:
+                    self._held = held
+                    self._spill()
+                    held, kept = 0, self._items
+        finally:
+            self._held = held
 
     def __iter__(self) -> Iterator[Any]:
         """The items in order; a sorter is read once."""
@@ -214,6 +225,12 @@ class WorkFolder:
             return
         self._outside.pop(name, None)
         self.write(name, data)
+
+    def adopt(self, name: str, size: int, sha256: str) -> None:
+        """Count the file ``name``, made in the folder by another process, as written, with
+        the size and SHA-256 that process found."""
+        self._outside.pop(name, None)
+        self.written[name] = (size, sha256)
 
     def open(self, name: str) -> _HashingFile:
         """A file to write ``name`` into; its size and hash are kept when it is closed."""

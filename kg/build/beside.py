@@ -1,0 +1,190 @@
+"""graph.ttl and the graph's VoID statistics, both read from graph.nt once it is written: in a
+process of their own beside the build's (``python -P -m kg.build.beside PARENT REQUEST``),
+while the build writes the release's other files (JSON-LD, KGX, the claims table, the
+nanopublications); or in the build's own process when it may use one core only.
+
+Together they are about a third of the time a build takes to write the release at 1,001
+sources, all of it spent reading graph.nt: they need nothing else of the build.
+
+The request is a JSON file in the build's spool folder; the child's answer comes on its
+standard output, as JSON. The child exits 2 when the file system refused it (its answer
+names the error), 3 on a bug (its traceback on standard error). It dies with the build, even
+one killed with SIGKILL, and is killed when the build stops or fails first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from kg.formats.turtle import write_ntriples_file_as_turtle
+from kg.formats.void import Counting, Statistics
+from kg.runtime.processes import die_with_parent
+from kg.runtime.spool import Sorter, WorkFolder
+
+__all__ = ["TURTLE_FILE", "Request", "graph_beside", "made_beside", "main"]
+
+#: The release's Turtle, made from graph.nt.
+TURTLE_FILE = "graph.ttl"
+_SOURCE = "graph.nt"
+#: Exit codes of the child: the file system refused (an OSError), and a bug.
+_REFUSED, _BUG = 2, 3
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the child is asked: graph.nt's path and graph.ttl's, the prefixes graph.ttl may
+    use, a folder its count may spill to, the characters of text that count holds in memory,
+    and the classes whose example the statistics name."""
+
+    source: str
+    turtle: str
+    namespaces: Mapping[str, str]
+    spool: str
+    budget: int
+    examples: Sequence[str]
+
+
+def made_beside(request: Request) -> tuple[int, str, Statistics]:
+    """Write graph.ttl and count the statistics, here: graph.ttl's size and SHA-256, and the
+    statistics (:class:`~kg.formats.void.Counting` of graph.nt's lines).
+
+    :raises OSError: graph.nt could not be read, or graph.ttl or a spilled run written
+    """
+    counting = Counting(Sorter(Path(request.spool), budget=request.budget))
+    with open(request.source, "rb") as handle:
+        for line in handle:  # each "<s> <p> <o> .", as the build wrote it
+            counting.add(line.decode("utf-8").removesuffix(" .\n"))
+    with open(request.turtle, "wb") as file:
+        out = _Hashed(file)
+        write_ntriples_file_as_turtle(Path(request.source), out, request.namespaces)
+    return out.size, out.digest.hexdigest(), counting.result(example_classes=request.examples)
+
+
+class _Hashed:
+    """A file written, with its size and SHA-256 as it goes."""
+
+    def __init__(self, file: Any) -> None:
+        self.file = file
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes, /) -> None:
+        self.file.write(data)
+        self.digest.update(data)
+        self.size += len(data)
+
+
+@contextlib.contextmanager
+def graph_beside(
+    work: WorkFolder,
+    namespaces: Mapping[str, str],
+    *,
+    budget: int,
+    examples: Sequence[str],
+    separate: bool,
+) -> Iterator[Callable[[], Statistics]]:
+    """Start making graph.ttl in ``work`` from its graph.nt (written already), with the
+    statistics: in a process of its own when ``separate``, else when they are asked for.
+    Yields what waits for both, adds graph.ttl to ``work``'s files and gives the statistics.
+    A child still running when the block is left (an error, Ctrl-C) is killed.
+
+    :raises OSError: (from the call) as :func:`made_beside`
+    :raises RuntimeError: (from the call) the child failed otherwise, or was killed
+    """
+    request = Request(
+        source=str(work.path(_SOURCE)),
+        turtle=str(work.path(TURTLE_FILE)),
+        namespaces=dict(namespaces),
+        spool=str(work.path("spool")),
+        budget=budget,
+        examples=tuple(examples),
+    )
+    if not separate:
+
+        def here() -> Statistics:
+            size, sha256, statistics = made_beside(request)
+            work.adopt(TURTLE_FILE, size, sha256)
+            return statistics
+
+        yield here
+        return
+    asked = work.path("spool") / "graph-beside.json"
+    asked.write_text(json.dumps(asdict(request)), encoding="utf-8")
+    process = subprocess.Popen(
+        [sys.executable, "-P", "-m", "kg.build.beside", str(os.getpid()), str(asked)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+
+        def answered() -> Statistics:
+            out, err = process.communicate()
+            size, sha256, statistics = _answer(process.returncode, out, err)
+            work.adopt(TURTLE_FILE, size, sha256)
+            return statistics
+
+        yield answered
+    finally:
+        if process.returncode is None:  # not waited for: the build stopped first
+            process.kill()
+            process.communicate()
+
+
+def _answer(code: int, out: bytes, err: bytes) -> tuple[int, str, Statistics]:
+    """The child's answer, or the error it reports.
+
+    :raises OSError: it exited :data:`_REFUSED`
+    :raises RuntimeError: it failed otherwise, or was killed
+    """
+    what = "the process writing graph.ttl"
+    if code < 0:
+        raise RuntimeError(f"{what} was killed by {signal.Signals(-code).name}")
+    try:
+        answer = json.loads(out) if code in (0, _REFUSED) else None
+    except ValueError:
+        answer = None
+    if code == _REFUSED and isinstance(answer, dict):
+        raise OSError(answer.get("errno"), answer.get("strerror"), answer.get("filename"))
+    if code != 0 or not isinstance(answer, dict):
+        lines = err.decode("utf-8", "replace").strip().splitlines()
+        raise RuntimeError(f"{what} failed (exit {code}): {lines[-1] if lines else 'no answer'}")
+    statistics = answer["statistics"]
+    statistics["examples"] = tuple(statistics["examples"])
+    return int(answer["size"]), str(answer["sha256"]), Statistics(**statistics)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The child: ``python -P -m kg.build.beside PARENT REQUEST`` (a JSON file)."""
+    parent, asked = sys.argv[1:] if argv is None else argv
+    die_with_parent(int(parent))
+    request = Request(**json.loads(Path(asked).read_text(encoding="utf-8")))
+    try:
+        size, sha256, statistics = made_beside(request)
+    except OSError as error:
+        refused = {"errno": error.errno, "strerror": error.strerror, "filename": error.filename}
+        sys.stdout.write(json.dumps(refused))
+        return _REFUSED
+    answer: dict[str, Any] = {"size": size, "sha256": sha256, "statistics": asdict(statistics)}
+    sys.stdout.write(json.dumps(answer))
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except Exception:  # a bug: its traceback on standard error, for the build to name
+        import traceback
+
+        traceback.print_exc()
+        sys.exit(_BUG)

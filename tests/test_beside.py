@@ -1,0 +1,149 @@
+"""graph.ttl and the VoID statistics made in a process beside the build's (kg.build.beside):
+the same answer as in the build's own process, the file system's refusal as an OSError, a
+bug as one line, and no child left behind by a build that stops or is killed. (That a whole
+release is the same bytes on one process or two: tests/test_scale.py.)"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from test_serve import children_of, wait_until
+
+from kg.build import beside
+from kg.build.beside import graph_beside
+from kg.formats.void import Statistics
+from kg.runtime.spool import WorkFolder
+
+NAMESPACES = {"ex": "http://example.org/", "rdfs": "http://www.w3.org/2000/01/rdf-schema#"}
+EXAMPLES = ("http://example.org/Claim",)
+LINES = [
+    '<http://example.org/a> <http://www.w3.org/2000/01/rdf-schema#label> "a \\"quoted\\" label"@en',
+    "<http://example.org/a> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+    "<http://example.org/Claim>",
+    "<http://example.org/b> <http://example.org/p> <http://example.org/a>",
+    '<http://example.org/b> <http://example.org/q> "2"^^<http://www.w3.org/2001/XMLSchema#integer>',
+    "<http://example.org/b> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+    "<http://example.org/Claim>",
+]
+
+
+def _work(folder: Path, lines: list[str] = LINES) -> WorkFolder:
+    (folder / "spool").mkdir(parents=True)
+    work = WorkFolder(folder)
+    work.write("graph.nt", "".join(f"{line} .\n" for line in sorted(lines)).encode("utf-8"))
+    return work
+
+
+def _made(work: WorkFolder, *, separate: bool) -> Statistics:
+    with graph_beside(
+        work, NAMESPACES, budget=1, examples=EXAMPLES, separate=separate
+    ) as statistics:
+        return statistics()
+
+
+def test_the_same_answer_beside_or_here(tmp_path: Path) -> None:
+    """Its own process or this one: the same graph.ttl (counted among the work's files with
+    its size and hash) and the same statistics (a budget of 1: the count spills every
+    object to disk)."""
+    found = {}
+    for separate in (True, False):
+        work = _work(tmp_path / str(separate))
+        statistics = _made(work, separate=separate)
+        data = work.path("graph.ttl").read_bytes()
+        assert work.written["graph.ttl"] == (len(data), hashlib.sha256(data).hexdigest())
+        found[separate] = (statistics, data)
+    assert found[True] == found[False]
+    statistics, data = found[True]
+    assert statistics.triples == 5 and statistics.distinct_subjects == 2
+    assert statistics.classes == {"http://example.org/Claim": 2}
+    assert statistics.examples == ("http://example.org/a",)
+    assert b"@prefix ex: <http://example.org/> ." in data
+    assert b'"a \\"quoted\\" label"@en' in data
+
+
+def test_the_file_systems_refusal_is_an_os_error(tmp_path: Path) -> None:
+    """graph.ttl cannot be written (a folder stands in its place): the child's OSError is the
+    build's, which names the folder (kg build: exit 1 with 'cannot write')."""
+    work = _work(tmp_path)
+    work.path("graph.ttl").mkdir()
+    with pytest.raises(IsADirectoryError) as raised:
+        _made(work, separate=True)
+    assert raised.value.filename == str(work.path("graph.ttl"))
+    assert "graph.ttl" not in work.written
+
+
+def test_a_bug_in_the_child_is_one_line(tmp_path: Path) -> None:
+    """graph.nt that is not UTF-8 (the build never writes one): the child's error is named in
+    one line, with its exit code, not its traceback."""
+    work = _work(tmp_path)
+    work.path("graph.nt").write_bytes(b"<http://example.org/\xff> <p> <o> .\n")
+    with pytest.raises(RuntimeError) as raised:
+        _made(work, separate=True)
+    message = str(raised.value)
+    assert "(exit 3)" in message and "UnicodeDecodeError" in message
+    assert "\n" not in message and "Traceback" not in message
+
+
+def test_a_build_that_stops_first_kills_the_child(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build fails (or is interrupted) while the child still reads graph.nt: the child
+    is killed and waited for, not left running. graph.nt is a pipe no one writes: the child
+    waits on it until it is killed."""
+    started: list[subprocess.Popen[bytes]] = []
+    real = subprocess.Popen
+
+    def recorded(*args: object, **kwargs: object) -> subprocess.Popen[bytes]:
+        process = real(*args, **kwargs)  # type: ignore[call-overload]
+        started.append(process)
+        return process  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(beside.subprocess, "Popen", recorded)
+    work = _work(tmp_path)
+    work.path("graph.nt").unlink()
+    os.mkfifo(work.path("graph.nt"))
+    with (
+        pytest.raises(KeyboardInterrupt),
+        graph_beside(work, NAMESPACES, budget=1, examples=EXAMPLES, separate=True),
+    ):
+        raise KeyboardInterrupt
+    (process,) = started
+    assert process.returncode == -signal.SIGKILL
+
+
+def test_the_child_dies_with_a_build_killed_outright(tmp_path: Path) -> None:
+    """SIGKILL of the build (which can clean nothing up): the child dies with it."""
+    work = tmp_path / "work"
+    script = textwrap.dedent(
+        f"""
+        import os, sys, time
+        from pathlib import Path
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from test_beside import EXAMPLES, NAMESPACES, _work
+        from kg.build.beside import graph_beside
+        work = _work(Path({str(work)!r}))
+        work.path("graph.nt").unlink()
+        os.mkfifo(work.path("graph.nt"))
+        with graph_beside(work, NAMESPACES, budget=1, examples=EXAMPLES, separate=True):
+            print("started", flush=True)
+            time.sleep(600)
+        """
+    )
+    build = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
+    try:
+        assert build.stdout is not None and build.stdout.readline() == b"started\n"
+        (child,) = children_of(build.pid)
+        build.kill()
+        build.wait(timeout=30)
+        assert wait_until(lambda: not Path(f"/proc/{child}").exists())
+    finally:
+        if build.poll() is None:
+            build.kill()
+            build.wait()
