@@ -6,6 +6,7 @@ release is the same bytes on one process or two: tests/test_scale.py.)"""
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import signal
 import subprocess
@@ -18,8 +19,10 @@ from test_serve import children_of, wait_until
 
 from kg.build import beside
 from kg.build.beside import graph_beside
-from kg.formats.void import Statistics
-from kg.runtime.spool import WorkFolder
+from kg.errors import KGError
+from kg.formats.turtle import write_ntriples_file_as_turtle
+from kg.formats.void import Counting, Statistics
+from kg.runtime.spool import Sorter, WorkFolder
 
 NAMESPACES = {"ex": "http://example.org/", "rdfs": "http://www.w3.org/2000/01/rdf-schema#"}
 EXAMPLES = ("http://example.org/Claim",)
@@ -41,26 +44,48 @@ def _work(folder: Path, lines: list[str] = LINES) -> WorkFolder:
     return work
 
 
-def _made(work: WorkFolder, *, separate: bool) -> Statistics:
-    with graph_beside(
-        work, NAMESPACES, budget=1, examples=EXAMPLES, separate=separate
-    ) as statistics:
+def _beside_children(pid: int) -> list[int]:
+    """The children of ``pid`` that run kg.build.beside."""
+    found = []
+    for child in children_of(pid):
+        try:
+            if b"kg.build.beside" in Path(f"/proc/{child}/cmdline").read_bytes():
+                found.append(child)
+        except OSError:
+            continue
+    return found
+
+
+def _made(work: WorkFolder) -> Statistics:
+    with graph_beside(work, NAMESPACES, budget=1, examples=EXAMPLES) as statistics:
         return statistics()
 
 
-def test_the_same_answer_beside_or_here(tmp_path: Path) -> None:
-    """Its own process or this one: the same graph.ttl (counted among the work's files with
-    its size and hash) and the same statistics (a budget of 1: the count spills every
-    object to disk)."""
-    found = {}
-    for separate in (True, False):
-        work = _work(tmp_path / str(separate))
-        statistics = _made(work, separate=separate)
-        data = work.path("graph.ttl").read_bytes()
-        assert work.written["graph.ttl"] == (len(data), hashlib.sha256(data).hexdigest())
-        found[separate] = (statistics, data)
-    assert found[True] == found[False]
-    statistics, data = found[True]
+def _expected(work: WorkFolder) -> tuple[Statistics, bytes]:
+    """What a build on one core makes: the statistics counted as graph.nt's lines are written,
+    and graph.ttl written from graph.nt in its own process."""
+    counting = Counting(Sorter(work.path("spool"), budget=1))
+    for line in sorted(LINES):
+        counting.add(line)
+    out = io.BytesIO()
+    write_ntriples_file_as_turtle(work.path("graph.nt"), out, NAMESPACES)
+    return counting.result(example_classes=EXAMPLES), out.getvalue()
+
+
+@pytest.mark.parametrize("how", ["beside", "no process to be had"])
+def test_the_same_answer_as_a_build_on_one_core(
+    how: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """graph.ttl (counted among the work's files with its size and hash) and the statistics
+    (a budget of 1: the count spills every object to disk) as a build on one core makes them;
+    the same where no process can be started (they are then made here)."""
+    if how != "beside":
+        monkeypatch.setattr(beside, "kg_module", lambda *_: [str(tmp_path / "no-python")])
+    work = _work(tmp_path / "work")
+    statistics = _made(work)
+    data = work.path("graph.ttl").read_bytes()
+    assert work.written["graph.ttl"] == (len(data), hashlib.sha256(data).hexdigest())
+    assert (statistics, data) == _expected(work)
     assert statistics.triples == 5 and statistics.distinct_subjects == 2
     assert statistics.classes == {"http://example.org/Claim": 2}
     assert statistics.examples == ("http://example.org/a",)
@@ -74,7 +99,7 @@ def test_the_file_systems_refusal_is_an_os_error(tmp_path: Path) -> None:
     work = _work(tmp_path)
     work.path("graph.ttl").mkdir()
     with pytest.raises(IsADirectoryError) as raised:
-        _made(work, separate=True)
+        _made(work)
     assert raised.value.filename == str(work.path("graph.ttl"))
     assert "graph.ttl" not in work.written
 
@@ -85,9 +110,9 @@ def test_a_bug_in_the_child_is_one_line(tmp_path: Path) -> None:
     work = _work(tmp_path)
     work.path("graph.nt").write_bytes(b"<http://example.org/\xff> <p> <o> .\n")
     with pytest.raises(RuntimeError) as raised:
-        _made(work, separate=True)
+        _made(work)
     message = str(raised.value)
-    assert "(exit 3)" in message and "UnicodeDecodeError" in message
+    assert message.startswith("the process writing graph.ttl failed: UnicodeDecodeError")
     assert "\n" not in message and "Traceback" not in message
 
 
@@ -111,11 +136,28 @@ def test_a_build_that_stops_first_kills_the_child(
     os.mkfifo(work.path("graph.nt"))
     with (
         pytest.raises(KeyboardInterrupt),
-        graph_beside(work, NAMESPACES, budget=1, examples=EXAMPLES, separate=True),
+        graph_beside(work, NAMESPACES, budget=1, examples=EXAMPLES),
     ):
         raise KeyboardInterrupt
     (process,) = started
     assert process.returncode == -signal.SIGKILL
+
+
+def test_a_child_killed_from_outside_is_named_so(tmp_path: Path) -> None:
+    """The child killed (by the kernel, out of memory, most often): kg's error, which says so,
+    not a bug's."""
+    work = _work(tmp_path)
+    work.path("graph.nt").unlink()
+    os.mkfifo(work.path("graph.nt"))  # the child waits on it
+    with graph_beside(work, NAMESPACES, budget=1, examples=EXAMPLES) as statistics:
+        (child,) = _beside_children(os.getpid())
+        os.kill(child, signal.SIGKILL)
+        with pytest.raises(KGError) as raised:
+            statistics()
+    assert str(raised.value) == (
+        "the process writing graph.ttl was killed by SIGKILL (out of memory?); nothing was changed"
+    )
+    assert "graph.ttl" not in work.written
 
 
 def test_the_child_dies_with_a_build_killed_outright(tmp_path: Path) -> None:
@@ -131,7 +173,7 @@ def test_the_child_dies_with_a_build_killed_outright(tmp_path: Path) -> None:
         work = _work(Path({str(work)!r}))
         work.path("graph.nt").unlink()
         os.mkfifo(work.path("graph.nt"))
-        with graph_beside(work, NAMESPACES, budget=1, examples=EXAMPLES, separate=True):
+        with graph_beside(work, NAMESPACES, budget=1, examples=EXAMPLES):
             print("started", flush=True)
             time.sleep(600)
         """
@@ -139,7 +181,7 @@ def test_the_child_dies_with_a_build_killed_outright(tmp_path: Path) -> None:
     build = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
     try:
         assert build.stdout is not None and build.stdout.readline() == b"started\n"
-        (child,) = children_of(build.pid)
+        (child,) = _beside_children(build.pid)
         build.kill()
         build.wait(timeout=30)
         assert wait_until(lambda: not Path(f"/proc/{child}").exists())
@@ -147,3 +189,26 @@ def test_the_child_dies_with_a_build_killed_outright(tmp_path: Path) -> None:
         if build.poll() is None:
             build.kill()
             build.wait()
+
+
+def test_a_child_runs_this_kg_not_another_on_the_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kg's children (this one, kg serve's, the query workers, the index maker) run the kg
+    of the process that starts them, even when another kg comes first on PYTHONPATH (or is
+    the one installed, where a checkout is run as python -m kg)."""
+    from kg.runtime.processes import kg_environment, kg_module
+
+    other = tmp_path / "other" / "kg"
+    other.mkdir(parents=True)
+    (other / "__init__.py").write_text("raise SystemExit('another kg')\n")
+    monkeypatch.setenv("PYTHONPATH", str(other.parent))
+    command = kg_module("kg.build.beside")[:-2]  # the interpreter and its flags
+    found = subprocess.run(
+        [*command, "-c", "import kg, sys; sys.stdout.write(kg.__file__)"],
+        env=kg_environment(),
+        capture_output=True,
+        cwd=tmp_path,
+        check=True,
+    )
+    assert Path(found.stdout.decode()) == Path(beside.__file__).parents[1] / "__init__.py"

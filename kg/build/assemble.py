@@ -11,9 +11,11 @@ row once, byte for byte what sorting them all in memory would write.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,7 @@ from kg.formats import table
 from kg.formats.files import shard_name
 from kg.formats.kgx import Ids, write_kgx
 from kg.formats.release import JsonNodes, json_bytes, write_graphs, write_jsonld
-from kg.formats.void import Statistics
+from kg.formats.void import Counting, Statistics
 from kg.namespaces import BIOLINK, KGO
 from kg.rdf.mint import source_graph
 from kg.runtime.spool import Sorter, SpilledLines, WorkFolder
@@ -141,14 +143,18 @@ class Assembly:
             return shard_name(None if index is None else index // (shard_sources or 1) + 1)
 
         sharded = shard if shard_sources else None
-        write_graphs(self.work, self._lines, converter, shard=sharded, turtle=False)
-        with graph_beside(
-            self.work,
-            namespaces(converter),
-            budget=self._budget // 4,
-            examples=(str(KGO.Claim), str(BIOLINK.Article)),
-            separate=separate,
-        ) as statistics:  # graph.ttl and the statistics, while the rest is written
+        examples = (str(KGO.Claim), str(BIOLINK.Article))
+        beside: contextlib.AbstractContextManager[Callable[[], Statistics]]
+        if separate:  # graph.ttl and the statistics, while the rest is written
+            write_graphs(self.work, self._lines, converter, shard=sharded, turtle=False)
+            beside = graph_beside(
+                self.work, namespaces(converter), budget=self._budget // 4, examples=examples
+            )
+        else:
+            counting = Counting(Sorter(self._spool, budget=self._budget // 4))
+            write_graphs(self.work, self._lines, converter, each=counting.add, shard=sharded)
+            beside = contextlib.nullcontext(partial(counting.result, example_classes=examples))
+        with beside as statistics:
             write_jsonld(self.work, context, self._nodes)
             self.work.write("context.jsonld", json_bytes(context))
             with self.work.open("nanopubs.trig") as out:  # TriG documents concatenated

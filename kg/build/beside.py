@@ -1,7 +1,7 @@
 """graph.ttl and the graph's VoID statistics, both read from graph.nt once it is written: in a
 process of their own beside the build's (``python -P -m kg.build.beside PARENT REQUEST``),
 while the build writes the release's other files (JSON-LD, KGX, the claims table, the
-nanopublications); or in the build's own process when it may use one core only.
+nanopublications). A build on one core makes them itself (:mod:`kg.build.assemble`).
 
 Together they are about a third of the time a build takes to write the release at 1,001
 sources, all of it spent reading graph.nt: they need nothing else of the build.
@@ -18,7 +18,6 @@ import contextlib
 import hashlib
 import json
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -26,9 +25,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from kg.errors import KGError
 from kg.formats.turtle import write_ntriples_file_as_turtle
 from kg.formats.void import Counting, Statistics
-from kg.runtime.processes import die_with_parent
+from kg.runtime.processes import die_with_parent, how_it_ended, kg_environment, kg_module
 from kg.runtime.spool import Sorter, WorkFolder
 
 __all__ = ["TURTLE_FILE", "Request", "graph_beside", "made_beside", "main"]
@@ -86,20 +86,17 @@ class _Hashed:
 
 @contextlib.contextmanager
 def graph_beside(
-    work: WorkFolder,
-    namespaces: Mapping[str, str],
-    *,
-    budget: int,
-    examples: Sequence[str],
-    separate: bool,
+    work: WorkFolder, namespaces: Mapping[str, str], *, budget: int, examples: Sequence[str]
 ) -> Iterator[Callable[[], Statistics]]:
     """Start making graph.ttl in ``work`` from its graph.nt (written already), with the
-    statistics: in a process of its own when ``separate``, else when they are asked for.
-    Yields what waits for both, adds graph.ttl to ``work``'s files and gives the statistics.
-    A child still running when the block is left (an error, Ctrl-C) is killed.
+    statistics, in a process of its own. Yields what waits for both, adds graph.ttl to
+    ``work``'s files and gives the statistics. A child still running when the block is left
+    (an error, Ctrl-C) is killed. Where no process can be started, both are made here, when
+    they are asked for.
 
     :raises OSError: (from the call) as :func:`made_beside`
-    :raises RuntimeError: (from the call) the child failed otherwise, or was killed
+    :raises KGError: (from the call) the child was killed, or failed with no answer
+    :raises RuntimeError: (from the call) the child failed by a bug
     """
     request = Request(
         source=str(work.path(_SOURCE)),
@@ -109,7 +106,17 @@ def graph_beside(
         budget=budget,
         examples=tuple(examples),
     )
-    if not separate:
+    asked = work.path("spool") / "graph-beside.json"
+    asked.write_text(json.dumps(asdict(request)), encoding="utf-8")
+    try:
+        process = subprocess.Popen(
+            kg_module("kg.build.beside", str(os.getpid()), str(asked)),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=kg_environment(),
+        )
+    except OSError:  # no process to be had (the interpreter gone, too many processes)
 
         def here() -> Statistics:
             size, sha256, statistics = made_beside(request)
@@ -118,14 +125,6 @@ def graph_beside(
 
         yield here
         return
-    asked = work.path("spool") / "graph-beside.json"
-    asked.write_text(json.dumps(asdict(request)), encoding="utf-8")
-    process = subprocess.Popen(
-        [sys.executable, "-P", "-m", "kg.build.beside", str(os.getpid()), str(asked)],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
     try:
 
         def answered() -> Statistics:
@@ -145,20 +144,21 @@ def _answer(code: int, out: bytes, err: bytes) -> tuple[int, str, Statistics]:
     """The child's answer, or the error it reports.
 
     :raises OSError: it exited :data:`_REFUSED`
-    :raises RuntimeError: it failed otherwise, or was killed
+    :raises KGError: it was killed, or ended with no answer
+    :raises RuntimeError: it failed by a bug (:data:`_BUG`)
     """
     what = "the process writing graph.ttl"
-    if code < 0:
-        raise RuntimeError(f"{what} was killed by {signal.Signals(-code).name}")
     try:
         answer = json.loads(out) if code in (0, _REFUSED) else None
     except ValueError:
         answer = None
     if code == _REFUSED and isinstance(answer, dict):
         raise OSError(answer.get("errno"), answer.get("strerror"), answer.get("filename"))
+    lines = err.decode("utf-8", "replace").strip().splitlines()
+    if code == _BUG:
+        raise RuntimeError(f"{what} failed: {lines[-1] if lines else 'no answer'}")
     if code != 0 or not isinstance(answer, dict):
-        lines = err.decode("utf-8", "replace").strip().splitlines()
-        raise RuntimeError(f"{what} failed (exit {code}): {lines[-1] if lines else 'no answer'}")
+        raise KGError(f"{what} {how_it_ended(code)}; nothing was changed")
     statistics = answer["statistics"]
     statistics["examples"] = tuple(statistics["examples"])
     return int(answer["size"]), str(answer["sha256"]), Statistics(**statistics)

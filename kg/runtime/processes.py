@@ -14,10 +14,18 @@ import signal
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from kg.errors import IndexDamaged, KGError, QueryError, TruncatedResults
 
-__all__ = ["die_with_parent", "limit_memory", "run_bounded"]
+__all__ = [
+    "die_with_parent",
+    "how_it_ended",
+    "kg_environment",
+    "kg_module",
+    "limit_memory",
+    "run_bounded",
+]
 
 _PR_SET_PDEATHSIG = 1
 #: Errors a child reports that keep their kind in the parent (their exit code differs).
@@ -25,6 +33,38 @@ _KINDS: dict[str, type[KGError]] = {
     "TruncatedResults": TruncatedResults,
     "IndexDamaged": IndexDamaged,
 }
+
+
+def kg_module(module: str, *args: str) -> list[str]:
+    """The command that runs kg's ``module`` (``python -m``) in a new interpreter, this one's,
+    with ``-P``: the current folder is not put first on its path (a kg.py there is not kg).
+    Run it with :func:`kg_environment`."""
+    return [sys.executable, "-P", "-m", module, *args]
+
+
+def kg_environment(**extra: str) -> dict[str, str]:
+    """This process's environment (and ``extra``) for a child that runs kg: the folder this
+    kg is imported from first on PYTHONPATH, so that the child runs this kg, not another one
+    installed (a checkout run as ``python -m kg``, beside an older kg installed)."""
+    root = str(Path(__file__).resolve().parents[2])
+    paths = [root, *(p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p)]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths), **extra}
+
+
+def how_it_ended(code: int) -> str:
+    """How a child process that failed ended, from its exit code (negative: the signal that
+    killed it; SIGKILL is most often the kernel's, out of memory).
+
+    >>> how_it_ended(-9), how_it_ended(-40), how_it_ended(3)
+    ('was killed by SIGKILL (out of memory?)', 'was killed by signal 40', 'ended with code 3')
+    """
+    if code >= 0:
+        return f"ended with code {code}"
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:  # a real-time signal: no name
+        name = f"signal {-code}"
+    return f"was killed by {name}" + (" (out of memory?)" if -code == signal.SIGKILL else "")
 
 
 def die_with_parent(parent: int | None = None) -> None:

@@ -44,6 +44,7 @@ import pyoxigraph as ox
 from kg.build.cache import cache_secret
 from kg.errors import IndexDamaged
 from kg.runtime import checked
+from kg.runtime.processes import kg_environment, kg_module
 
 __all__ = ["discard", "is_damage", "open_index", "release_index"]
 
@@ -69,7 +70,8 @@ def release_index(nquads: Path, cache: Path) -> tuple[Path | None, str | None]:
         return folder / _STORE, None
     try:  # a new process: a fork of this one could inherit a thread pool without its threads
         subprocess.run(
-            [sys.executable, "-P", "-m", "kg.stores.index", str(nquads), str(folder)],
+            kg_module("kg.stores.index", str(nquads), str(folder)),
+            env=kg_environment(),
             check=True,
             timeout=_MAKING_S,
             stdin=subprocess.DEVNULL,

@@ -285,7 +285,10 @@ def _reads_json(found: Reads | str) -> dict[str, Any]:
     if isinstance(found, str):
         return {"refused": found}
     reads = {name: sorted(getattr(found, name)) for name in _READS_FIELDS if name != "anywhere"}
-    reads["anywhere"] = sorted([p, o] for p, o in found.anywhere)
+    # (predicate, None) beside (predicate, an IRI): None sorts first
+    reads["anywhere"] = sorted(
+        ([p, o] for p, o in found.anywhere), key=lambda po: (po[0], po[1] or "")
+    )
     return {"reads": reads}
 
 

@@ -49,7 +49,7 @@ from curies import Converter
 
 from kg.curation.converter import declared_converter, namespaces, prefix_map
 from kg.formats.listing import DESCRIPTION, Copied, check_release_files, copy_release
-from kg.runtime.processes import die_with_parent
+from kg.runtime.processes import die_with_parent, kg_environment, kg_module
 from kg.sparql import tokens
 from kg.sparql.endpoint import EndpointError
 from kg.sparql.query import run_query
@@ -806,18 +806,11 @@ def run_worker(
     limits = endpoint.limits
     parent = os.getpid()
     worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-P",
-            "-m",
-            "kg.sparql.worker",
-            str(endpoint.store),
-            str(limits.memory_mb),
-        ],
+        kg_module("kg.sparql.worker", str(endpoint.store), str(limits.memory_mb)),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env={**os.environ, "RUST_BACKTRACE": "0"},
+        env=kg_environment(RUST_BACKTRACE="0"),
         preexec_fn=lambda: die_with_parent(parent),
     )
     with endpoint.lock:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -30,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from kg.errors import KGError
-from kg.runtime.processes import die_with_parent
+from kg.runtime.processes import die_with_parent, how_it_ended, kg_environment, kg_module
 from kg.sparql.endpoint import EndpointError
 
 if TYPE_CHECKING:
@@ -59,16 +58,13 @@ class Preparation:
         :raises EndpointError: it failed (what it said), or was stopped
         :raises RuntimeError: it failed by a bug (what it said)
         """
-        command = [
-            sys.executable,
-            "-P",  # not the current folder first on the path: a kg.py there is not kg
-            "-m",
+        command = kg_module(
             "kg.web.preparing",
             str(os.getpid()),
             str(folder),
             str(target),
             "pictures" if pictures else "no-pictures",
-        ]
+        )
         with self._lock:
             if self.stopped:
                 raise EndpointError("kg serve stopped before the release was prepared")
@@ -77,6 +73,7 @@ class Preparation:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
+                env=kg_environment(),
             )
             self._process = process
         _, err = process.communicate(description)
@@ -93,9 +90,7 @@ class Preparation:
                 raise RuntimeError(said)
             raise EndpointError(said)
         if code < 0:
-            name = signal.Signals(-code).name
-            why = " (out of memory?)" if -code == signal.SIGKILL else ""
-            raise EndpointError(f"the process preparing the release was killed by {name}{why}")
+            raise EndpointError(f"the process preparing the release {how_it_ended(code)}")
         last = said.splitlines()[-1] if said else f"it ended with code {code}"
         raise EndpointError(f"the process preparing the release failed: {last}")
 
@@ -182,12 +177,10 @@ def _vouched_apart(release: Path, checked: Copied) -> Vouching:
             found = receive.recv()
         except (EOFError, OSError):  # killed before it answered, or while it did
             process.join()
-            code = process.exitcode or 0
-            how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"ended ({code})"
+            how = how_it_ended(process.exitcode or 0)
             raise _Failed(
                 _FAILED,
-                f"the process checking the nanopublication files {how} before it answered"
-                " (out of memory?)",
+                f"the process checking the nanopublication files {how} before it answered",
             ) from None
         finally:
             receive.close()
