@@ -486,21 +486,27 @@ def test_the_catalogues_check_is_kept_in_the_build_cache(
         return conforms(shapes, data)
 
     monkeypatch.setattr(units, "conforms", counted)
-    shapes, base = read_shapes(SHAPE_FILES), _base(graphs)
-    catalogue = graphs[str(CATALOGUE_GRAPH)]
     cache = tmp_path / "cache"
-    found = []
-    for _ in range(2):
-        monkeypatch.setattr(units, "_SPLITS", {})
-        split = units.split_of(shapes, base, catalogue, cache)
-        assert split is not None
-        found.append([one.name for one in split.left])
+    found = [_split_anew(graphs, cache, monkeypatch) for _ in range(2)]
     assert len(calls) == 1 and found[0] == found[1]
     (entry,) = (cache / "catalogue-checks").rglob("*.json")
     entry.write_bytes(entry.read_bytes().replace(b"true", b"false"))  # forged
-    monkeypatch.setattr(units, "_SPLITS", {})
-    assert units.split_of(shapes, base, catalogue, cache) is not None
+    assert _split_anew(graphs, cache, monkeypatch) == found[0]
     assert len(calls) == 2
+
+
+def _split_anew(
+    graphs: dict[str, list[str]], cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> list[tuple[str, object]]:
+    """The shapes left to the catalogue's check, with what each reads, as a new build's
+    process splits them (its memo of splits empty) with the build cache ``cache``."""
+    import kg.build.units as units
+
+    monkeypatch.setattr(units, "_SPLITS", {})
+    shapes, catalogue = read_shapes(SHAPE_FILES), graphs[str(CATALOGUE_GRAPH)]
+    split = units.split_of(shapes, _base(graphs), catalogue, cache)
+    assert split is not None
+    return [(one.name, one.reads) for one in split.left]
 
 
 def test_what_each_query_reads_is_kept_in_the_build_cache(
@@ -509,7 +515,6 @@ def test_what_each_query_reads_is_kept_in_the_build_cache(
     """rdflib's parse of the shapes' SPARQL constraints (a second a build) is made once, then
     read from the build's cache by the next build, which splits the catalogue as the first
     did; an entry that is damaged is not trusted, but made again."""
-    import kg.build.units as units
     import kg.validation.catalogue as catalogue_module
 
     parsed: list[str] = []
@@ -520,15 +525,8 @@ def test_what_each_query_reads_is_kept_in_the_build_cache(
         return real(text, namespaces)
 
     monkeypatch.setattr(catalogue_module, "_query_reads", counted)
-    shapes, base = read_shapes(SHAPE_FILES), _base(graphs)
-    catalogue = graphs[str(CATALOGUE_GRAPH)]
     cache = tmp_path / "cache"
-    splits = []
-    for _ in range(2):
-        monkeypatch.setattr(units, "_SPLITS", {})
-        split = units.split_of(shapes, base, catalogue, cache)
-        assert split is not None
-        splits.append([(one.name, one.reads) for one in split.left])
+    splits = [_split_anew(graphs, cache, monkeypatch) for _ in range(2)]
     first = len(parsed)
     assert first > 0 and len(set(parsed)) == first  # each query parsed once, by the first
     assert splits[0] == splits[1]
@@ -536,9 +534,7 @@ def test_what_each_query_reads_is_kept_in_the_build_cache(
     assert len(entries) == first
     forged = next(e for e in entries if b'"reads"' in e.read_bytes())  # one the split uses
     forged.write_bytes(forged.read_bytes().replace(b'"reads"', b'"refused"', 1))
-    monkeypatch.setattr(units, "_SPLITS", {})
-    split = units.split_of(shapes, base, catalogue, cache)
-    assert split is not None and [(one.name, one.reads) for one in split.left] == splits[0]
+    assert _split_anew(graphs, cache, monkeypatch) == splits[0]
     assert len(parsed) == first + 1  # the forged entry's query, parsed again
 
 
