@@ -3,6 +3,7 @@ input, an option, kg itself or the release on disk, and any damage to the manife
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Callable
@@ -195,3 +196,29 @@ def test_an_input_that_never_ends_is_left_to_the_build(
     else:
         os.mkfifo(built / "shapes" / "pipe")
         assert manifest.take_fingerprint(built, built / "dist") is None
+
+
+@pytest.mark.parametrize("large", [0, 1 << 40], ids=["on-the-thread", "here"])
+@pytest.mark.parametrize("damaged", [None, "graph.nt", "nanopubs/a/b.trig"])
+def test_each_file_is_hashed_wherever_it_is_hashed(
+    large: int, damaged: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The release's large files are hashed on a thread while the small ones are hashed here:
+    a byte changed in either (size and mtime kept) is found; nothing changed is up to date."""
+    monkeypatch.setattr(manifest, "_LARGE", large)
+    release = tmp_path / "dist"
+    (release / "nanopubs" / "a").mkdir(parents=True)
+    files = {"graph.nt": b"<a> <b> <c> .\n" * 1000, "nanopubs/a/b.trig": b"<x> <y> <z> .\n"}
+    for name, data in files.items():
+        (release / name).write_bytes(data)
+    fingerprint = manifest.Fingerprint("f" * 64, 1)
+    written = {name: (len(data), hashlib.sha256(data).hexdigest()) for name, data in files.items()}
+    manifest.record_build(release, fingerprint, written)
+    if damaged is not None:
+        path = release / damaged
+        status = path.stat()
+        data = bytearray(path.read_bytes())
+        data[-2] ^= 1
+        path.write_bytes(bytes(data))
+        os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
+    assert manifest.is_up_to_date(release, fingerprint) is (damaged is None)

@@ -26,7 +26,9 @@ import json
 import os
 import stat
 import sys
-from collections.abc import Iterator, Mapping
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -130,12 +132,31 @@ def is_up_to_date(target: Path, fingerprint: Fingerprint) -> bool:
     files = _recorded(manifest, fingerprint)
     if files is None:
         return False
-    try:
-        if set(_release_files(Path(os.path.realpath(target)))) != set(files):
+    large = {name for name, (size, _) in files.items() if size >= _LARGE}
+    stop = threading.Event()
+
+    def hold(names: Iterable[str]) -> bool:
+        try:
+            return all(not stop.is_set() and _holds(target / n, *files[n]) for n in names)
+        except (OSError, ValueError):
             return False
-        return all(_holds(target / name, *files[name]) for name in sorted(files))
-    except (OSError, ValueError):
-        return False
+
+    # the large files (graph.nt, graph.nq...) hashed on a thread, which hashlib lets run
+    # on a core of its own, while this one lists the folder and hashes the many small files
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        hashed = pool.submit(hold, sorted(large))
+        try:
+            listed = set(_release_files(Path(os.path.realpath(target))))
+        except (OSError, ValueError):
+            listed = None
+        if listed != set(files) or not hold(sorted(set(files) - large)):
+            stop.set()
+            return False
+        return hashed.result()
+
+
+#: Files of at least this many bytes are hashed on a thread of their own (:func:`is_up_to_date`).
+_LARGE = 1 << 20
 
 
 def _recorded(manifest: Any, fingerprint: Fingerprint) -> dict[str, tuple[int, str]] | None:
@@ -223,10 +244,18 @@ def _file_sha256(path: Path) -> str:
     :raises ValueError: ``path`` is not a regular file
     """
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)  # a FIFO: no wait to open
-    with os.fdopen(fd, "rb") as handle:
+    try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise ValueError(f"{path}: not a regular file")
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+        # read as it is, not through a file object and hashlib.file_digest, whose buffer
+        # of 256 KB made for each file is most of the cost of a small one (a release's
+        # nanopublication files: 0.14 s for 13,000, against 0.28 s)
+        digest = hashlib.sha256()
+        while block := os.read(fd, 1 << 20):
+            digest.update(block)
+        return digest.hexdigest()
+    finally:
+        os.close(fd)
 
 
 def _holds(path: Path, size: int, sha256: str) -> bool:
