@@ -229,3 +229,20 @@ def test_trees_forced_into_another_folder_keep_its_files(tmp_path: Path) -> None
         "index.html": b"home",
         "doc/a/x.html": b"x",
     }
+
+
+def test_holds_only_a_regular_file_with_exactly_those_bytes(tmp_path: Path) -> None:
+    """What a build links from the previous release instead of writing again: the file
+    itself, byte for byte; not a link to such a file, a file that goes on, or one that
+    differs at its last byte."""
+    from kg.runtime.publish import holds
+
+    data = b"<a> <b> <c> .\n" * 100
+    same = tmp_path / "same"
+    same.write_bytes(data)
+    (tmp_path / "link").symlink_to(same)
+    (tmp_path / "longer").write_bytes(data + b"x")
+    (tmp_path / "last").write_bytes(data[:-1] + b"x")
+    assert holds(same, data) and holds(same, same)
+    for name in ("link", "longer", "last", "missing"):
+        assert not holds(tmp_path / name, data), name

@@ -275,7 +275,7 @@ def holds(path: Path, data: bytes | Path) -> bool:
         if isinstance(data, Path) and os.path.samestat(status, data.stat()):
             return True  # the file itself (kept from that release: WorkFolder.keep)
         if not isinstance(data, Path):
-            return path.read_bytes() == data
+            return _read_up_to(path, size + 1) == data
         with open(path, "rb") as one, open(data, "rb") as other:
             while block := one.read(1 << 20):
                 if block != other.read(1 << 20):
@@ -283,6 +283,21 @@ def holds(path: Path, data: bytes | Path) -> bool:
         return True
     except OSError:
         return False
+
+
+def _read_up_to(path: Path, size: int) -> bytes:
+    """Up to ``size`` bytes of the file ``path`` (never through a link), read as they are:
+    not through Python's buffered file, whose making is most of the cost of reading a small
+    one (an edit compares 13,000 nanopublication files with the previous release's)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        blocks = []
+        while size > 0 and (block := os.read(fd, size)):
+            blocks.append(block)
+            size -= len(block)
+        return b"".join(blocks)
+    finally:
+        os.close(fd)
 
 
 def _move(source: Path, path: Path, *, durable: bool) -> None:
