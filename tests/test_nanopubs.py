@@ -319,7 +319,8 @@ def test_a_literal_that_names_the_temporary_namespace_is_left_as_it_is() -> None
         ox.Quad(ox.NamedNode(_TEMP), ox.NamedNode(f"{_TEMP}p"), assertion, head),
         ox.Quad(ox.NamedNode(_TEMP[:-1]), ox.NamedNode(f"{_TEMP}q"), ox.Literal(text), assertion),
     ]
-    lines = _trusty(quads, Settings(license="http://l.example", creator="http://c.example"))
+    made = _trusty(quads, Settings(license="http://l.example", creator="http://c.example"))
+    lines = [str(quad) for quad in made]
     (uri,) = {line.split(" ", 1)[0] for line in lines if line.startswith("<http://purl.org/np/")}
     assert any(f'"{text}"' in line for line in lines)
     assert all(line.startswith(uri) for line in lines)  # both subjects: the nanopublication

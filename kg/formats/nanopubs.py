@@ -151,16 +151,16 @@ def _nanopub(store: ox.Store, view: ClaimView, settings: Settings) -> list[ox.Qu
     return quads
 
 
-def _trusty(quads: list[ox.Quad], settings: Settings) -> list[str]:
-    """The nanopublication with its trusty URI (and signature), as N-Quads lines. The hash is
-    the ``nanopub`` library's (:func:`trusty_artefact`; the library signs); the temporary
-    IRIs are then replaced as the library replaces them (``…/temp/np/x`` ->
-    ``http://purl.org/np/RA…#x``), in IRIs only (:func:`_trusty_term`)."""
+def _trusty(quads: list[ox.Quad], settings: Settings) -> list[ox.Quad]:
+    """The nanopublication with its trusty URI (and signature). The hash is the ``nanopub``
+    library's (:func:`trusty_artefact`; the library signs); the temporary IRIs are then
+    replaced as the library replaces them (``…/temp/np/x`` -> ``http://purl.org/np/RA…#x``),
+    in IRIs only (:func:`_trusty_term`)."""
     if settings.private_key is not None:
         return _signed(quads, settings)
     uri = NP_PURL + trusty_artefact(quads)
     return [
-        str(ox.Quad(*(_trusty_term(term, uri) for term in quad)))  # type: ignore[arg-type]
+        ox.Quad(*(_trusty_term(term, uri) for term in quad))  # type: ignore[arg-type]
         for quad in quads
     ]
 
@@ -268,7 +268,7 @@ def _rdflib(quad: ox.Quad) -> tuple[object, ...]:
     return graph, URIRef(str(getattr(quad.subject, "value", ""))), URIRef(quad.predicate.value), obj
 
 
-def _signed(quads: list[ox.Quad], settings: Settings) -> list[str]:
+def _signed(quads: list[ox.Quad], settings: Settings) -> list[ox.Quad]:
     """Signed and made trusty by the ``nanopub`` library (with rdflib: slower, only when a key
     is given)."""
     from nanopub.nanopub import Nanopub
@@ -282,17 +282,17 @@ def _signed(quads: list[ox.Quad], settings: Settings) -> list[str]:
     nanopub = Nanopub(rdf=graph, conf=NanopubConf(profile=profile))
     nanopub.sign()
     written = nanopub.rdf.serialize(format="nquads")
-    return sorted({str(q) for q in ox.parse(written.encode("utf-8"), format=ox.RdfFormat.N_QUADS)})
+    return list(ox.parse(written.encode("utf-8"), format=ox.RdfFormat.N_QUADS))
 
 
-def _trig(lines: Iterable[str]) -> bytes:
-    """Sorted N-Quads lines as TriG, with the usual prefixes."""
-    data = "".join(f"{line} .\n" for line in set(lines)).encode("utf-8")
-    quads = sorted(
-        ox.parse(data, format=ox.RdfFormat.N_QUADS),
+def _trig(quads: Iterable[ox.Quad]) -> bytes:
+    """Quads as TriG, each once, sorted, with the usual prefixes (the quads themselves, not
+    written as N-Quads and read back: a tenth of a source's unit went to that)."""
+    ordered = sorted(
+        set(quads),
         key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)),
     )  # one block a graph: TriG groups consecutive quads of a graph
-    written = ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=_PREFIXES)
+    written = ox.serialize(ordered, format=ox.RdfFormat.TRIG, prefixes=_PREFIXES)
     assert written is not None
     return written
 
