@@ -212,3 +212,21 @@ def test_a_child_runs_this_kg_not_another_on_the_path(
         check=True,
     )
     assert Path(found.stdout.decode()) == Path(beside.__file__).parents[1] / "__init__.py"
+
+
+def test_kg_installed_in_site_packages_is_not_put_before_the_standard_library(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """kg imported from the interpreter's site-packages (a wheel installed): the child finds
+    it there; that folder first on PYTHONPATH would put its packages before the standard
+    library's modules."""
+    import site
+
+    from kg.runtime.processes import kg_environment
+
+    root = str(Path(beside.__file__).resolve().parents[2])
+    monkeypatch.setenv("PYTHONPATH", "/elsewhere")
+    assert kg_environment()["PYTHONPATH"] == os.pathsep.join([root, "/elsewhere"])
+    monkeypatch.setattr(site, "getsitepackages", lambda: [root])
+    assert kg_environment(RUST_BACKTRACE="0")["PYTHONPATH"] == "/elsewhere"
+    assert kg_environment(RUST_BACKTRACE="0")["RUST_BACKTRACE"] == "0"

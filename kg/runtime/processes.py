@@ -45,10 +45,19 @@ def kg_module(module: str, *args: str) -> list[str]:
 def kg_environment(**extra: str) -> dict[str, str]:
     """This process's environment (and ``extra``) for a child that runs kg: the folder this
     kg is imported from first on PYTHONPATH, so that the child runs this kg, not another one
-    installed (a checkout run as ``python -m kg``, beside an older kg installed)."""
-    root = str(Path(__file__).resolve().parents[2])
-    paths = [root, *(p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p)]
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths), **extra}
+    installed (a checkout run as ``python -m kg``, beside an older kg installed). Not when
+    that folder is one of the interpreter's site-packages, which the child reads anyway: there
+    on PYTHONPATH, its packages would come before the standard library's modules."""
+    import site
+    import sysconfig
+
+    root = os.path.realpath(Path(__file__).resolve().parents[2])
+    paths = sysconfig.get_paths()
+    sites = {*site.getsitepackages(), site.getusersitepackages(), paths["purelib"]}
+    if root in {os.path.realpath(folder) for folder in (*sites, paths["platlib"])}:
+        return {**os.environ, **extra}
+    found = [root, *(p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p)]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(found), **extra}
 
 
 def how_it_ended(code: int) -> str:
