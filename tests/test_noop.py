@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -222,3 +223,48 @@ def test_each_file_is_hashed_wherever_it_is_hashed(
         path.write_bytes(bytes(data))
         os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
     assert manifest.is_up_to_date(release, fingerprint) is (damaged is None)
+
+
+@pytest.mark.parametrize("how", ["a file more", "interrupted"])
+def test_a_check_that_fails_stops_hashing_the_large_files(
+    how: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The folder holds a file the manifest does not name, or the check is interrupted
+    (Ctrl-C) while a large file is hashed on the thread: that file is not read to its end
+    (each MB read here takes 10 ms: the whole file would take 0.64 s)."""
+    monkeypatch.setattr(manifest, "_LARGE", 1 << 20)
+    release = tmp_path / "dist"
+    release.mkdir()
+    large = os.urandom(1 << 16) * 1024  # 64 MB
+    (release / "graph.nt").write_bytes(large)
+    (release / "void.ttl").write_bytes(b"small")
+    written = {
+        name: (len(data), hashlib.sha256(data).hexdigest())
+        for name, data in (("graph.nt", large), ("void.ttl", b"small"))
+    }
+    fingerprint = manifest.Fingerprint("f" * 64, 1)
+    manifest.record_build(release, fingerprint, written)
+    blocks = []
+    read = os.read
+
+    def slow(fd: int, size: int) -> bytes:
+        data = read(fd, size)
+        if len(data) == 1 << 20:
+            blocks.append(fd)
+            time.sleep(0.01)
+        return data
+
+    monkeypatch.setattr(manifest.os, "read", slow)
+    if how == "a file more":
+        (release / "extra.txt").write_bytes(b"not the build's")
+        assert manifest.is_up_to_date(release, fingerprint) is False
+    else:
+
+        def interrupted(folder: Path) -> list[str]:
+            time.sleep(0.05)  # the thread has begun the large file
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(manifest, "_release_files", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            manifest.is_up_to_date(release, fingerprint)
+    assert 0 < len(blocks) < 32

@@ -246,3 +246,12 @@ def test_holds_only_a_regular_file_with_exactly_those_bytes(tmp_path: Path) -> N
     assert holds(same, data) and holds(same, same)
     for name in ("link", "longer", "last", "missing"):
         assert not holds(tmp_path / name, data), name
+
+
+def test_holds_no_file_replaced_by_a_pipe_once_looked_at(tmp_path: Path) -> None:
+    """A file replaced by a FIFO between its look (lstat) and its read: read as a FIFO with no
+    writer it would seem empty, and hold b""; it is refused as not a regular file."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError, match="not a regular file"):
+        publish._read_up_to(fifo, 1)
