@@ -268,3 +268,16 @@ def test_a_check_that_fails_stops_hashing_the_large_files(
         with pytest.raises(KeyboardInterrupt):
             manifest.is_up_to_date(release, fingerprint)
     assert 0 < len(blocks) < 32
+
+
+def test_an_empty_folder_in_the_release_is_not_up_to_date(
+    built: Path, kg: Callable[..., Result]
+) -> None:
+    """A folder the build did not make, even empty, is no longer the release the manifest
+    describes: the build runs (and writes the release without it), rather than saying
+    dist/ is up to date."""
+    added = built / "dist" / "nanopubs" / "added"
+    added.mkdir()
+    result = kg("--project", built, "build")
+    assert result.exit_code == 0 and BUILT in result.stderr, result.stderr
+    assert not added.exists()

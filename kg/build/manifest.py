@@ -190,7 +190,8 @@ def _recorded(manifest: Any, fingerprint: Fingerprint) -> dict[str, tuple[int, s
 
 
 def _release_files(folder: Path) -> Iterator[str]:
-    """The files in ``folder``, as release names (``nanopubs/a.trig``).
+    """The files in ``folder``, as release names (``nanopubs/a.trig``), and each empty
+    folder in it as its name and a slash (no release has one: a build refuses the folder).
 
     :raises ValueError: it holds something other than regular files and folders
     """
@@ -202,6 +203,8 @@ def _release_files(folder: Path) -> Iterator[str]:
                 raise ValueError(f"{base / name}: not a file")
         for name in files:
             yield (base / name).relative_to(folder).as_posix()
+        if not folders and not files:
+            yield base.relative_to(folder).as_posix() + "/"
 
 
 def _input_files(root: Path) -> Iterator[str]:
