@@ -191,7 +191,7 @@ def _recorded(manifest: Any, fingerprint: Fingerprint) -> dict[str, tuple[int, s
 
 def _release_files(folder: Path) -> Iterator[str]:
     """The files in ``folder``, as release names (``nanopubs/a.trig``), and each empty
-    folder in it as its name and a slash (no release has one: a build refuses the folder).
+    folder in it as its name and a slash (no build writes one, so no manifest names one).
 
     :raises ValueError: it holds something other than regular files and folders
     """
