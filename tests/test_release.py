@@ -192,3 +192,29 @@ def test_both_forms_of_a_curie_expand_with_the_published_context(release: Path) 
     assert subjects == {"http://purl.obolibrary.org/obo/MONDO_0005546"}
     graph = Graph().parse(data=document, format="json-ld")
     assert {str(s) for s in graph.subjects()} == {"http://purl.obolibrary.org/obo/MONDO_0005546"}
+
+
+@pytest.mark.parametrize("block", [64, 1000, 1 << 20])
+def test_graph_ttl_is_the_same_whatever_the_blocks_it_is_read_in(block: int, release: Path) -> None:
+    """graph.ttl is written from graph.nt read in blocks of whole lines (the usable prefixes
+    found block by block, Oxigraph's Turtle tidied block by block): blocks shorter than a
+    line, of a few lines, or of 1 MB (the default) give what one block of the whole file
+    gives, byte for byte (the prefixes offered: every one of the release's JSON-LD
+    context, some of which the release's IRIs cannot use)."""
+    import io
+
+    from kg.formats.turtle import write_ntriples_file_as_turtle
+
+    context = json.loads((release / "context.jsonld").read_text(encoding="utf-8"))["@context"]
+    prefixes = {
+        name: value if isinstance(value, str) else value["@id"]
+        for name, value in context.items()
+        if not name.startswith("@")
+    }
+    written = []
+    for size in (block, 1 << 30):  # and the whole file as one block
+        out = io.BytesIO()
+        write_ntriples_file_as_turtle(release / "graph.nt", out, prefixes, block=size)
+        written.append(out.getvalue())
+    assert written[0] == written[1]
+    assert written[0].count(b"\n\n") > 100  # a blank line before each subject

@@ -52,12 +52,15 @@ class _Output(Protocol):
 
 
 def write_ntriples_file_as_turtle(
-    source: Path, out: _Output, namespaces: Mapping[str, str], *, block: int = 1 << 24
+    source: Path, out: _Output, namespaces: Mapping[str, str], *, block: int = 1 << 20
 ) -> None:
     """What :func:`write_turtle` writes, from a file of N-Triples that are already one
     canonical statement a line, sorted, each once (a release's graph.nt), into ``out``, in
     bounded memory: the file is read in blocks to find the usable prefixes, Oxigraph streams
-    its statements into a temporary file beside it, and that is read back in blocks."""
+    its statements into a temporary file beside it, and that is read back in blocks. The
+    IRIs a block's search finds are held at once: blocks of 1 MB keep that to about 35 MB
+    in all, where blocks of 16 MB took 165 MB, in the same time (the graph.nt of 5,001
+    sources, 2.4M lines)."""
     unusable: set[str] = set()
     with open(source, "rb") as handle:
         for lines in _blocks(handle, block):
