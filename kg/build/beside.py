@@ -15,7 +15,6 @@ one killed with SIGKILL, and is killed when the build stops or fails first.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import subprocess
@@ -29,7 +28,7 @@ from kg.errors import KGError
 from kg.formats.turtle import write_ntriples_file_as_turtle
 from kg.formats.void import Counting, Statistics
 from kg.runtime.processes import die_with_parent, how_it_ended, kg_environment, kg_module
-from kg.runtime.spool import Sorter, WorkFolder
+from kg.runtime.spool import HashingFile, Sorter, WorkFolder, Written
 
 __all__ = ["TURTLE_FILE", "Request", "graph_beside", "made_beside", "main"]
 
@@ -64,24 +63,11 @@ def made_beside(request: Request) -> tuple[int, str, Statistics]:
     with open(request.source, "rb") as handle:
         for line in handle:  # each "<s> <p> <o> .", as the build wrote it
             counting.add(line.decode("utf-8").removesuffix(" .\n"))
-    with open(request.turtle, "wb") as file:
-        out = _Hashed(file)
+    written: Written = {}
+    with HashingFile(open(request.turtle, "wb"), TURTLE_FILE, written) as out:
         write_ntriples_file_as_turtle(Path(request.source), out, request.namespaces)
-    return out.size, out.digest.hexdigest(), counting.result(example_classes=request.examples)
-
-
-class _Hashed:
-    """A file written, with its size and SHA-256 as it goes."""
-
-    def __init__(self, file: Any) -> None:
-        self.file = file
-        self.digest = hashlib.sha256()
-        self.size = 0
-
-    def write(self, data: bytes, /) -> None:
-        self.file.write(data)
-        self.digest.update(data)
-        self.size += len(data)
+    size, sha256 = written[TURTLE_FILE]
+    return size, sha256, counting.result(example_classes=request.examples)
 
 
 @contextlib.contextmanager

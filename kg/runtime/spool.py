@@ -25,7 +25,15 @@ from typing import Any, BinaryIO
 
 from kg.runtime.publish import holds
 
-__all__ = ["Sorter", "SpilledLines", "Trees", "WorkFolder", "Written", "work_folder"]
+__all__ = [
+    "HashingFile",
+    "Sorter",
+    "SpilledLines",
+    "Trees",
+    "WorkFolder",
+    "Written",
+    "work_folder",
+]
 
 #: The items a run's block holds: read back one block a run at a time while merging.
 _BLOCK = 4096
@@ -232,10 +240,10 @@ class WorkFolder:
         self._outside.pop(name, None)
         self.written[name] = (size, sha256)
 
-    def open(self, name: str) -> _HashingFile:
+    def open(self, name: str) -> HashingFile:
         """A file to write ``name`` into; its size and hash are kept when it is closed."""
         path = _in_folder(self.folder / name, self._made)
-        return _HashingFile(open(path, "wb"), name, self.written)
+        return HashingFile(open(path, "wb"), name, self.written)
 
     def files(self) -> Mapping[str, Path]:
         """Every file made, by name, sorted: its path in the folder, or the earlier release's
@@ -351,7 +359,10 @@ def _lock(folder: Path, *, wait: bool) -> Iterator[None]:
         os.close(descriptor)
 
 
-class _HashingFile:
+class HashingFile:
+    """A file written with its size and SHA-256 found as it goes, kept in ``into`` under
+    ``name`` when it is closed without an error."""
+
     def __init__(self, handle: BinaryIO, name: str, into: Written) -> None:
         self._handle = handle
         self._name = name
@@ -364,7 +375,7 @@ class _HashingFile:
         self._digest.update(data)
         self._size += len(data)
 
-    def __enter__(self) -> _HashingFile:
+    def __enter__(self) -> HashingFile:
         return self
 
     def __exit__(self, kind: object, *_: object) -> None:
