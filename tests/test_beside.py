@@ -15,7 +15,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from test_serve import children_of, wait_until
+from test_serve import alive, children_of, wait_until
 
 from kg.build import beside
 from kg.build.beside import graph_beside
@@ -181,10 +181,12 @@ def test_the_child_dies_with_a_build_killed_outright(tmp_path: Path) -> None:
     build = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
     try:
         assert build.stdout is not None and build.stdout.readline() == b"started\n"
+        assert wait_until(lambda: len(_beside_children(build.pid)) == 1)
         (child,) = _beside_children(build.pid)
         build.kill()
         build.wait(timeout=30)
-        assert wait_until(lambda: not Path(f"/proc/{child}").exists())
+        # Dead, or a zombie: once its parent is gone, reaping it is up to PID 1, not to kg.
+        assert wait_until(lambda: not alive(child))
     finally:
         if build.poll() is None:
             build.kill()
