@@ -359,12 +359,13 @@ def build(
 def _up_to_date(ctx: click.Context, out: Path | None, sign_key: Path | None) -> bool:
     """Whether the release at ``out`` is the one the last build wrote from the same inputs and
     options (said on stderr); checked before the build's heavy modules are loaded."""
-    from kg.build.manifest import is_up_to_date, take_fingerprint
+    from kg.build.manifest import is_up_to_date, read_manifest, take_fingerprint
 
     root = Path(ctx.meta.get("kg.project", "."))
     target = out if out is not None else root / "dist"
-    fingerprint = take_fingerprint(root, target, sign_key=sign_key)
-    if fingerprint is None or not is_up_to_date(target, fingerprint):
+    manifest = read_manifest(target)
+    fingerprint = take_fingerprint(root, target, sign_key=sign_key, previous=manifest)
+    if fingerprint is None or not is_up_to_date(target, fingerprint, manifest, remember=True):
         return False
     shown = "dist" if out is None else out.as_posix().rstrip("/")
     click.echo(

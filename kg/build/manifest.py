@@ -9,10 +9,22 @@ change the release, and the program) and the size and SHA-256 of every release f
 holds exactly those files with exactly those bytes; a manifest that is missing, damaged (not
 JSON, another shape) or describes other files means a build, never a skipped one.
 
-The release's files are compared by their content's SHA-256, not by size and mtime: an mtime is
-kept by ``cp -p``, ``rsync -t`` or an editor that restores it, and set by ``touch -d``, so it
-does not prove the bytes are the build's. Reading the release back costs about as much as
-reading the inputs (see bench/noop-results.md).
+Files are compared by their content's SHA-256, and read only when their status says they may
+have changed. As git's index does, the manifest keeps each file's inode, size, mtime and ctime
+as they were once its bytes were known; a file whose status is still the same is not read
+again. The ctime is what makes this sound: the kernel sets it to the current time on every
+change of a file's bytes or status, and no program can set it back (``cp -p``, ``rsync -t``,
+``touch -d`` and an editor that restores the mtime all change it), so a file changed since has
+another ctime, even with the same size and mtime. Two files are read whatever their status:
+
+- an input changed less than :data:`_SETTLED` before the fingerprint was taken (a change in
+  the same tick of the file system's clock would keep its ctime);
+- a release file whose recorded ctime is not older than the manifest (the clock went back).
+
+What is left unproven: a release file changed by another program in the moment between the
+build publishing it and the manifest recording its status. ``kg build --force`` builds anyway.
+On a network file system the server's clock sets the ctime; a server more than
+:data:`_SETTLED` behind this machine narrows the first guard.
 
 Everything here uses the standard library and PyYAML only: it runs before the build loads
 rdflib.
@@ -27,9 +39,10 @@ import os
 import stat
 import sys
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,14 +54,22 @@ from kg.runtime.publish import write_file
 
 __all__ = [
     "Fingerprint",
+    "Manifest",
     "is_up_to_date",
     "manifest_path",
+    "read_manifest",
     "record_build",
     "take_fingerprint",
 ]
 
 #: The manifest's format; a manifest of another format is not trusted.
-FORMAT = 1
+FORMAT = 2
+#: An input whose ctime is less than this many nanoseconds before the fingerprint is taken is
+#: read again by the next build, whatever its status.
+_SETTLED = 1_000_000_000
+
+#: A file's status as the manifest keeps it: size, inode, mtime and ctime (ns).
+Status = tuple[int, int, int, int]
 #: The project's folders the build reads every file of (sources/: its listed folders, and the
 #: unlisted ones it looks for).
 _FOLDERS = ("catalogue", "ontology", "shapes", "sources")
@@ -57,14 +78,32 @@ _FOLDERS = ("catalogue", "ontology", "shapes", "sources")
 @dataclass(frozen=True)
 class Fingerprint:
     """What decides a release: a digest of the build's inputs, options and program, and how
-    many input files it covers."""
+    many input files it covers; ``known``: each input's SHA-256 and status, for the inputs
+    whose status the next build may trust (see the module's text)."""
 
     digest: str
     inputs: int
+    known: Mapping[str, tuple[str, Status]] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A manifest as read back: the fingerprint it was written for, each release file's size,
+    SHA-256 and status (None: not known), each known input's SHA-256 and status, and the
+    manifest's own ctime."""
+
+    fingerprint: str
+    files: Mapping[str, tuple[int, str, Status | None]]
+    inputs: Mapping[str, tuple[str, Status]]
+    ctime: int
 
 
 def take_fingerprint(
-    root: Path, target: Path, *, sign_key: Path | None = None
+    root: Path,
+    target: Path,
+    *,
+    sign_key: Path | None = None,
+    previous: Manifest | None = None,
 ) -> Fingerprint | None:
     """The fingerprint of a build of the project at ``root`` into ``target``: every file the
     build reads (dataset.yaml; every file under catalogue/, ontology/, shapes/ and sources/,
@@ -72,13 +111,18 @@ def take_fingerprint(
     release (the real ``target``, the signing key's bytes, ``SOURCE_DATE_EPOCH``) and the
     program (:func:`~kg.build.program.program_hash`, the Python version). None when it cannot
     be told (an input cannot be read, a folder is a symlink): then the build runs and says what
-    is wrong.
+    is wrong. An input whose status is the one ``previous`` (the last build's manifest) records
+    is not read again.
     """
+    known: dict[str, tuple[str, Status]] = {}
+    recorded = previous.inputs if previous is not None else {}
+    settled = time.time_ns() - _SETTLED
     try:
         names = sorted(_input_files(root))
         digest = hashlib.sha256()
         for name in names:
-            digest.update(f"{name}\0{_file_sha256(root / name)}\n".encode())
+            sha256 = _input_sha256(root / name, recorded.get(name), settled, name, known)
+            digest.update(f"{name}\0{sha256}\n".encode())
         key = None
         if sign_key is not None:
             key = [os.path.realpath(sign_key), _file_sha256(sign_key)]
@@ -93,7 +137,34 @@ def take_fingerprint(
         "python": sys.version,
     }
     digest.update(json.dumps(options, sort_keys=True).encode())
-    return Fingerprint(digest.hexdigest(), len(names))
+    return Fingerprint(digest.hexdigest(), len(names), known)
+
+
+def _input_sha256(
+    path: Path,
+    recorded: tuple[str, Status] | None,
+    settled: int,
+    name: str,
+    known: dict[str, tuple[str, Status]],
+) -> str:
+    """The SHA-256 of the input at ``path``: ``recorded``'s if its status is the same, read
+    otherwise; kept in ``known`` with its status when its ctime is older than ``settled``.
+
+    :raises ValueError: ``path`` is not a regular file
+    """
+    status = os.stat(path)
+    if not stat.S_ISREG(status.st_mode):
+        raise ValueError(f"{path}: not a regular file")
+    now = _status(status)
+    # the status is taken first: a change while the file is read gives it another ctime
+    sha256 = recorded[0] if recorded is not None and recorded[1] == now else _file_sha256(path)
+    if status.st_ctime_ns < settled:
+        known[name] = (sha256, now)
+    return sha256
+
+
+def _status(status: os.stat_result) -> Status:
+    return (status.st_size, status.st_ino, status.st_mtime_ns, status.st_ctime_ns)
 
 
 def manifest_path(target: Path) -> Path:
@@ -109,36 +180,81 @@ def record_build(
     files: Mapping[str, tuple[int, str]],
 ) -> None:
     """Keep the manifest of the release just written at ``target`` from its ``files`` (name
-    -> size and SHA-256; written atomically; a manifest that cannot be written is skipped:
+    -> size and SHA-256, with each file's status as it is now, once published) and the inputs
+    the fingerprint knows (written atomically; a manifest that cannot be written is skipped:
     the next build then runs)."""
+    folder = os.path.realpath(target)
+    entries: dict[str, tuple[int, str, Status | None]] = {}
+    for name, (size, sha256) in files.items():
+        try:
+            status = os.lstat(os.path.join(folder, name))
+        except OSError:
+            status = None
+        if status is None or not stat.S_ISREG(status.st_mode) or status.st_size != size:
+            entries[name] = (size, sha256, None)  # read (and found changed) by the next check
+        else:
+            entries[name] = (size, sha256, _status(status))
+    _write_manifest(target, fingerprint, entries)
+
+
+def _write_manifest(
+    target: Path, fingerprint: Fingerprint, files: Mapping[str, tuple[int, str, Status | None]]
+) -> None:
+    """Write the manifest beside ``target`` (atomically; one that cannot be written is
+    skipped: the next build then runs)."""
     manifest = {
         "format": FORMAT,
         "fingerprint": fingerprint.digest,
         "inputs": fingerprint.inputs,
-        "files": {name: [size, sha256] for name, (size, sha256) in sorted(files.items())},
+        "files": {
+            name: [size, sha256, *(status or ())]
+            for name, (size, sha256, status) in sorted(files.items())
+        },
+        "known": {
+            name: [sha256, *now] for name, (sha256, now) in sorted(fingerprint.known.items())
+        },
     }
     # an optimisation: a folder that refuses it must not fail the build
     with contextlib.suppress(OutputError):
-        write_file(manifest_path(target), json.dumps(manifest, indent=1).encode("utf-8"))
+        write_file(manifest_path(target), json.dumps(manifest, separators=(",", ":")).encode())
 
 
-def is_up_to_date(target: Path, fingerprint: Fingerprint) -> bool:
-    """Whether the manifest beside ``target`` is sound, was written for ``fingerprint``, and
-    the folder holds exactly its files, each of its size and SHA-256."""
+def read_manifest(target: Path) -> Manifest | None:
+    """The manifest kept beside ``target``, or None: missing, unreadable, damaged (not JSON,
+    another shape) or of another format."""
     try:
-        manifest = json.loads(manifest_path(target).read_bytes())
+        with open(manifest_path(target), "rb") as file:
+            ctime = os.fstat(file.fileno()).st_ctime_ns
+            data = json.loads(file.read())
     except (OSError, ValueError):
+        return None
+    return _parsed(data, ctime)
+
+
+def is_up_to_date(
+    target: Path,
+    fingerprint: Fingerprint,
+    manifest: Manifest | None = None,
+    *,
+    remember: bool = False,
+) -> bool:
+    """Whether the manifest beside ``target`` (``manifest``, when it was read already) is sound,
+    was written for ``fingerprint``, and the folder holds exactly its files, each of its size
+    and SHA-256 (read only where its status changed). With ``remember``, what this check
+    proved and the manifest did not hold (inputs the fingerprint knows, the status of the
+    release files it read) is written into it, so that the next check need not read them."""
+    if manifest is None:
+        manifest = read_manifest(target)
+    if manifest is None or manifest.fingerprint != fingerprint.digest or not manifest.files:
         return False
-    files = _recorded(manifest, fingerprint)
-    if files is None:
-        return False
-    large = {name for name, (size, _) in files.items() if size >= _LARGE}
+    files = manifest.files
     stop = threading.Event()  # a file differs (or the check is left): the rest is not needed
 
     def hold(names: Iterable[str]) -> bool:
         try:
             for name in names:
-                if stop.is_set() or not _holds(target / name, *files[name], stop=stop):
+                size, sha256, _ = files[name]
+                if stop.is_set() or not _holds(target / name, size, sha256, stop=stop):
                     stop.set()
                     return False
             return True
@@ -146,65 +262,107 @@ def is_up_to_date(target: Path, fingerprint: Fingerprint) -> bool:
             stop.set()
             return False
 
-    # the large files (graph.nt, graph.nq...) hashed on a thread, which hashlib lets run
-    # on a core of its own, while this one lists the folder and hashes the many small files
     with ThreadPoolExecutor(max_workers=1) as pool:
-        hashed = pool.submit(hold, sorted(large))
         try:
             try:
-                listed = set(_release_files(Path(os.path.realpath(target))))
+                listed = dict(_release_files(Path(os.path.realpath(target))))
             except (OSError, ValueError):
-                listed = None
-            if listed != set(files) or not hold(sorted(set(files) - large)):
                 return False
-            return hashed.result()
+            if listed.keys() != files.keys():
+                return False
+            unproven = []
+            for name, (size, _, recorded) in files.items():
+                now = listed[name]
+                if now is None or now[0] != size:
+                    return False
+                if recorded != now or recorded[3] >= manifest.ctime:
+                    unproven.append(name)
+            # the large files (graph.nt, graph.nq...) hashed on a thread, which hashlib lets
+            # run on a core of its own, while this one hashes the many small files
+            large = sorted(name for name in unproven if files[name][0] >= _LARGE)
+            hashed = pool.submit(hold, large)
+            if not (hold(sorted(set(unproven) - set(large))) and hashed.result()):
+                return False
         finally:  # also on Ctrl-C: the thread stops within a block, not after every file
             stop.set()
+    if remember and (unproven or fingerprint.known != manifest.inputs):
+        # each status was taken before the file was read: one changed since has another
+        _write_manifest(
+            target,
+            fingerprint,
+            {name: (size, sha256, listed[name]) for name, (size, sha256, _) in files.items()},
+        )
+    return True
 
 
 #: Files of at least this many bytes are hashed on a thread of their own (:func:`is_up_to_date`).
 _LARGE = 1 << 20
 
 
-def _recorded(manifest: Any, fingerprint: Fingerprint) -> dict[str, tuple[int, str]] | None:
-    """The release files a manifest of ``fingerprint`` records, or None (another shape, format
-    or fingerprint)."""
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+def _parsed(data: Any, ctime: int) -> Manifest | None:
+    """The manifest ``data`` holds (read from a file of this ``ctime``), or None: another
+    shape or format."""
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
         return None
-    if manifest.get("fingerprint") != fingerprint.digest:
+    fingerprint, files, known = data.get("fingerprint"), data.get("files"), data.get("known")
+    if not (isinstance(fingerprint, str) and isinstance(files, dict) and isinstance(known, dict)):
         return None
-    files = manifest.get("files")
-    if not isinstance(files, dict) or not files:
-        return None
-    found = {}
+    found: dict[str, tuple[int, str, Status | None]] = {}
     for name, entry in files.items():
         if not (
             isinstance(entry, list)
-            and len(entry) == 2
-            and isinstance(entry[0], int)
+            and len(entry) in (2, 6)
             and isinstance(entry[1], str)
+            and _integers(entry[:1] + entry[2:])
         ):
             return None
-        found[name] = (entry[0], entry[1])
-    return found
+        found[name] = (entry[0], entry[1], _as_status(entry[2:]) if len(entry) == 6 else None)
+    inputs: dict[str, tuple[str, Status]] = {}
+    for name, entry in known.items():
+        if not (
+            isinstance(entry, list)
+            and len(entry) == 5
+            and isinstance(entry[0], str)
+            and _integers(entry[1:])
+        ):
+            return None
+        inputs[name] = (entry[0], _as_status(entry[1:]))
+    return Manifest(fingerprint, found, inputs, ctime)
 
 
-def _release_files(folder: Path) -> Iterator[str]:
-    """The files in ``folder``, as release names (``nanopubs/a.trig``), and each empty
-    folder in it as its name and a slash (no build writes one, so no manifest names one).
+def _integers(values: list[Any]) -> bool:
+    return all(type(value) is int for value in values)
+
+
+def _as_status(values: list[int]) -> Status:
+    size, inode, mtime, ctime = values
+    return (size, inode, mtime, ctime)
+
+
+def _release_files(folder: Path) -> Iterator[tuple[str, Status | None]]:
+    """The files in ``folder``, as release names (``nanopubs/a.trig``) with their status, and
+    each empty folder in it as its name and a slash, with None (no build writes one, so no
+    manifest names one).
 
     :raises ValueError: it holds something other than regular files and folders
     """
-    for parent, folders, files in os.walk(folder, onerror=_raise):
-        base = Path(parent)
-        for name in [*folders, *files]:
-            mode = (base / name).lstat().st_mode
-            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-                raise ValueError(f"{base / name}: not a file")
-        for name in files:
-            yield (base / name).relative_to(folder).as_posix()
-        if not folders and not files:
-            yield base.relative_to(folder).as_posix() + "/"
+    below = [""]
+    while below:
+        prefix = below.pop()
+        empty = True
+        with os.scandir(os.path.join(folder, prefix)) as entries:
+            for entry in entries:
+                empty = False
+                status = entry.stat(follow_symlinks=False)
+                name = prefix + entry.name
+                if stat.S_ISDIR(status.st_mode):
+                    below.append(f"{name}/")
+                elif stat.S_ISREG(status.st_mode):
+                    yield name, _status(status)
+                else:
+                    raise ValueError(f"{folder / name}: not a file")
+        if empty and prefix:
+            yield prefix, None
 
 
 def _input_files(root: Path) -> Iterator[str]:

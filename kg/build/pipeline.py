@@ -23,7 +23,7 @@ from rdflib import Graph
 
 from kg.build.assemble import Assembly, SharedGraph
 from kg.build.cache import EntryCache, Verdict
-from kg.build.manifest import Fingerprint, record_build, take_fingerprint
+from kg.build.manifest import Fingerprint, read_manifest, record_build, take_fingerprint
 from kg.build.program import program_hash
 from kg.build.units import (
     Shapes,
@@ -125,7 +125,8 @@ def build_release(
     target = out if out is not None else project.dist
     check_target(target, _RELEASE_NAMES, force=force)
     if fingerprint is None:
-        fingerprint = take_fingerprint(project.root, target, sign_key=sign_key)
+        previous = read_manifest(target)  # the inputs it knows are not read again
+        fingerprint = take_fingerprint(project.root, target, sign_key=sign_key, previous=previous)
     with contextlib.ExitStack() as stack:
         try:
             work = stack.enter_context(work_folder(target))
