@@ -13,13 +13,19 @@ Files are compared by their content's SHA-256, and read only when their status s
 have changed. As git's index does, the manifest keeps each file's inode, size, mtime and ctime
 as they were once its bytes were known; a file whose status is still the same is not read
 again. The ctime is what makes this sound: the kernel sets it to the current time on every
-change of a file's bytes or status, and no program can set it back (``cp -p``, ``rsync -t``,
-``touch -d`` and an editor that restores the mtime all change it), so a file changed since has
-another ctime, even with the same size and mtime. Two files are read whatever their status:
+change of a file's bytes or status, and no program can set it back short of setting the
+machine's clock back (``cp -p``, ``rsync -t``, ``touch -d`` and an editor that restores the
+mtime all change it), so a file changed since has another ctime, even with the same size and
+mtime. Two kinds of file are read whatever their status:
 
-- an input changed less than :data:`_SETTLED` before the fingerprint was taken (a change in
-  the same tick of the file system's clock would keep its ctime);
+- an input changed less than :data:`_SETTLED` before the fingerprint was taken is not
+  recorded (a second change in the same tick of the file system's clock would keep its
+  ctime), so the next build reads it;
 - a release file whose recorded ctime is not older than the manifest (the clock went back).
+
+A no-op that read files the manifest did not prove writes what it proved back into it
+(``remember``), so that the next one reads nothing: the first no-op after a corpus was
+written and built at once reads its inputs, the next ones do not.
 
 What is left unproven: a release file changed by another program in the moment between the
 build publishing it and the manifest recording its status. ``kg build --force`` builds anyway.
