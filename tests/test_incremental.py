@@ -6,6 +6,7 @@ release whole."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -180,3 +181,33 @@ def test_a_build_killed_while_it_writes_leaves_a_whole_release(
     assert found in (before, cold)
     assert kg("--project", built, "build").exit_code == 0
     assert files_of(built / "dist") == cold
+
+
+def test_files_the_manifest_proves_unchanged_are_not_read(
+    built: Path, kg: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an edit, a nanopublication file of the release being replaced that the last
+    build's manifest proves unchanged (its status is the recorded one) is linked into the new
+    release without being read. One changed in place (its size and mtime kept: only its
+    ctime tells) is read, found different, and written again: the release is still a cold
+    build's."""
+    from kg.runtime import spool
+
+    damaged = sorted((built / "dist" / "nanopubs" / "synthetic-000007").glob("*.trig"))[0]
+    status, data = damaged.stat(), bytearray(damaged.read_bytes())
+    data[-2] ^= 1
+    damaged.write_bytes(bytes(data))
+    os.utime(damaged, ns=(status.st_atime_ns, status.st_mtime_ns))
+    read: list[Path] = []
+    holds = spool.holds
+
+    def counted(path: Path, data: bytes | Path) -> bool:
+        read.append(path)
+        return holds(path, data)
+
+    monkeypatch.setattr(spool, "holds", counted)
+    _edit_claims(built, EDITED)
+    assert kg("--project", built, "build").exit_code == 0
+    folders = {path.parent.name for path in read if path.parent.parent.name == "nanopubs"}
+    assert damaged in read and folders <= {"synthetic-000007", EDITED.split("/")[1]}
+    assert files_of(built / "dist") == _cold(built, tmp_path / "cold", kg)

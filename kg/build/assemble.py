@@ -23,6 +23,7 @@ from curies import Converter
 from pyoxigraph import Store
 
 from kg.build.beside import graph_beside
+from kg.build.manifest import Manifest
 from kg.build.units import SourceResult
 from kg.curation.converter import namespaces
 from kg.errors import InputError
@@ -58,7 +59,12 @@ class Assembly:
     files into ``work`` (:meth:`finish`)."""
 
     def __init__(
-        self, work: WorkFolder, *, budget: int | None = None, previous: Path | None = None
+        self,
+        work: WorkFolder,
+        *,
+        budget: int | None = None,
+        previous: Path | None = None,
+        recorded: Manifest | None = None,
     ) -> None:
         if budget is None:
             budget = sort_budget()
@@ -74,6 +80,7 @@ class Assembly:
         self._named: set[str] = set()
         self._nanopubs: set[str] = set()
         self._previous = previous  # the release being replaced, whose unchanged files stay
+        self._recorded = recorded  # its manifest: a file it proves unchanged is not read
         self._order: dict[str, int] = {}  # each source's graph: its place in dataset.yaml
         self.claims = 0
         #: each source's article's lines, by the article's IRI as a term (``<…>``)
@@ -101,7 +108,10 @@ class Assembly:
         for name, text in (result.nanopubs or {}).items():
             file = f"nanopubs/{name}.trig"
             before = self._previous / file if self._previous is not None else None
-            self.work.keep(file, text.encode("utf-8"), before)
+            proven = None
+            if before is not None and self._recorded is not None:
+                proven = partial(self._recorded.holds, file, before)
+            self.work.keep(file, text.encode("utf-8"), before, proven)
             self._nanopubs.add(name)
         self.claims += result.claims
         return dataclasses.replace(

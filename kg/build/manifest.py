@@ -103,6 +103,26 @@ class Manifest:
     inputs: Mapping[str, tuple[str, Status]]
     ctime: int
 
+    def proves(self, name: str, status: Status) -> bool:
+        """Whether the release file ``name``, of this ``status`` now, is proven to be the file
+        this manifest recorded, without being read: its status is the recorded one, taken
+        before the manifest was written (see the module's text)."""
+        entry = self.files.get(name)
+        return entry is not None and entry[2] == status and status[3] < self.ctime
+
+    def holds(self, name: str, path: Path, size: int, sha256: str) -> bool:
+        """Whether the file at ``path`` (the release's ``name``) is proven, without being read,
+        to hold ``size`` bytes of this SHA-256: the manifest recorded them for it, and its
+        status is still the recorded one (False: not proven; it may still hold them)."""
+        entry = self.files.get(name)
+        if entry is None or entry[0] != size or entry[1] != sha256:
+            return False
+        try:
+            status = os.lstat(path)
+        except OSError:
+            return False
+        return stat.S_ISREG(status.st_mode) and self.proves(name, _status(status))
+
 
 def take_fingerprint(
     root: Path,
@@ -277,11 +297,11 @@ def is_up_to_date(
             if listed.keys() != files.keys():
                 return False
             unproven = []
-            for name, (size, _, recorded) in files.items():
+            for name, (size, _, _) in files.items():
                 now = listed[name]
                 if now is None or now[0] != size:
                     return False
-                if recorded != now or recorded[3] >= manifest.ctime:
+                if not manifest.proves(name, now):
                     unproven.append(name)
             # the large files (graph.nt, graph.nq...) hashed on a thread, which hashlib lets
             # run on a core of its own, while this one hashes the many small files

@@ -23,7 +23,13 @@ from rdflib import Graph
 
 from kg.build.assemble import Assembly, SharedGraph
 from kg.build.cache import EntryCache, Verdict
-from kg.build.manifest import Fingerprint, read_manifest, record_build, take_fingerprint
+from kg.build.manifest import (
+    Fingerprint,
+    Manifest,
+    read_manifest,
+    record_build,
+    take_fingerprint,
+)
 from kg.build.program import program_hash
 from kg.build.units import (
     Shapes,
@@ -124,9 +130,11 @@ def build_release(
     """
     target = out if out is not None else project.dist
     check_target(target, _RELEASE_NAMES, force=force)
+    # the last build's manifest: the inputs it knows are not read again, nor the files of
+    # the release being replaced it proves unchanged
+    recorded = read_manifest(target)
     if fingerprint is None:
-        previous = read_manifest(target)  # the inputs it knows are not read again
-        fingerprint = take_fingerprint(project.root, target, sign_key=sign_key, previous=previous)
+        fingerprint = take_fingerprint(project.root, target, sign_key=sign_key, previous=recorded)
     with contextlib.ExitStack() as stack:
         try:
             work = stack.enter_context(work_folder(target))
@@ -144,6 +152,7 @@ def build_release(
                     # the release being replaced: a file of it this build would write again,
                     # byte for byte, is linked from it instead
                     previous=target if target.is_dir() else None,
+                    recorded=recorded,
                 )
             except OSError as error:  # the work folder could not be written (a full disk)
                 raise OutputError.from_os_error(work.folder, error, _HINT) from error
@@ -164,6 +173,7 @@ def _build(
     cache: Path | None,
     sign_key: Path | None,
     previous: Path | None,
+    recorded: Manifest | None = None,
 ) -> tuple[Statistics, int, Report]:
     """Write the release's files into ``work``; return the graph's statistics, the number of
     claims and the validation report.
@@ -179,7 +189,7 @@ def _build(
     )
     ontology_lines, catalogue_lines = prepared.ontology_lines, prepared.catalogue_lines
     folders = [Folder.of(folder, root=project.root) for folder in shared.folders]
-    assembly = Assembly(work, previous=previous)
+    assembly = Assembly(work, previous=previous, recorded=recorded)
     with contextlib.closing(assembly.articles):  # the articles' lines wait in a file
         results = build_sources(
             context, folders, jobs=jobs, scheduler=scheduler, cache=cache, take=assembly.take

@@ -222,15 +222,25 @@ class WorkFolder:
         with self.open(name) as out:
             out.write(data)
 
-    def keep(self, name: str, data: bytes, previous: Path | None) -> None:
+    def keep(
+        self,
+        name: str,
+        data: bytes,
+        previous: Path | None,
+        proven: Callable[[int, str], bool] | None = None,
+    ) -> None:
         """Write ``data`` as ``name``, unless the file ``previous`` (the same name in the
         release being replaced) holds exactly those bytes: that file then stands for it, and
         is linked into the new release, not written again (most of a release's many small
-        files are unchanged by an edit)."""
-        if previous is not None and holds(previous, data):
-            self._outside[name] = previous
-            self.written[name] = (len(data), hashlib.sha256(data).hexdigest())
-            return
+        files are unchanged by an edit). ``proven``: whether ``previous`` is known to hold
+        bytes of that size and SHA-256 without reading it (the last build's manifest); it is
+        read and compared otherwise."""
+        if previous is not None:
+            sha256 = hashlib.sha256(data).hexdigest()
+            if (proven is not None and proven(len(data), sha256)) or holds(previous, data):
+                self._outside[name] = previous
+                self.written[name] = (len(data), sha256)
+                return
         self._outside.pop(name, None)
         self.write(name, data)
 
