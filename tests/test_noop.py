@@ -435,3 +435,28 @@ def test_the_no_op_after_a_build_reads_almost_nothing(
     read.clear()  # what it read, it remembered
     assert UP_TO_DATE in kg("--project", project, "build").stderr
     assert read == []
+
+
+@pytest.mark.parametrize("where", ["shapes", "sources"])
+def test_a_folder_reached_through_a_symlink_is_left_to_the_build(
+    where: str, project: Path, tmp_path: Path
+) -> None:
+    """A symlinked folder among the inputs (one the build would follow elsewhere): no
+    fingerprint, so no no-op; the build runs and says what is wrong."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (project / where / "linked").symlink_to(elsewhere, target_is_directory=True)
+    assert manifest.take_fingerprint(project, project / "dist") is None
+
+
+def test_an_input_file_reached_through_a_symlink_is_read_through_it(
+    project: Path, tmp_path: Path
+) -> None:
+    """A symlinked file is an input as the build reads it: its target's bytes."""
+    target = tmp_path / "notes.ttl"
+    target.write_bytes(b"# one\n")
+    (project / "shapes" / "notes.ttl").symlink_to(target)
+    first = manifest.take_fingerprint(project, project / "dist")
+    target.write_bytes(b"# two\n")
+    second = manifest.take_fingerprint(project, project / "dist")
+    assert first is not None and second is not None and first.digest != second.digest

@@ -146,8 +146,10 @@ def take_fingerprint(
     try:
         names = sorted(_input_files(root))
         digest = hashlib.sha256()
+        base = os.fspath(root)
         for name in names:
-            sha256 = _input_sha256(root / name, recorded.get(name), settled, name, known)
+            path = os.path.join(base, name)
+            sha256 = _input_sha256(path, recorded.get(name), settled, name, known)
             digest.update(f"{name}\0{sha256}\n".encode())
         key = None
         if sign_key is not None:
@@ -167,7 +169,7 @@ def take_fingerprint(
 
 
 def _input_sha256(
-    path: Path,
+    path: str,
     recorded: tuple[str, Status] | None,
     settled: int,
     name: str,
@@ -392,7 +394,8 @@ def _release_files(folder: Path) -> Iterator[tuple[str, Status | None]]:
 
 
 def _input_files(root: Path) -> Iterator[str]:
-    """The names (relative to ``root``) of every file a build of ``root`` may read.
+    """The names (relative to ``root``) of every file a build of ``root`` may read (listed
+    with os.scandir and strings: pathlib's objects were most of the cost, 3,000 inputs).
 
     :raises OSError: one cannot be read
     :raises ValueError: a folder is a symlink, or dataset.yaml does not say its sources
@@ -400,20 +403,26 @@ def _input_files(root: Path) -> Iterator[str]:
     yield "dataset.yaml"
     listed = _listed_folders((root / "dataset.yaml").read_bytes())
     seen: set[str] = set()
+    base = os.fspath(root)
     for folder in sorted({*_FOLDERS, *listed}):
-        if (root / folder).is_symlink():
+        path = os.path.join(base, folder)
+        if os.path.islink(path):
             raise ValueError(f"{folder}: a symlink")
-        if not (root / folder).is_dir() or any(folder.startswith(f"{s}/") for s in _FOLDERS):
+        if not os.path.isdir(path) or any(folder.startswith(f"{s}/") for s in _FOLDERS):
             continue  # missing (the build says so), or inside a folder read whole
-        for parent, folders, files in os.walk(root / folder, onerror=_raise):
-            for name in folders:
-                if (Path(parent) / name).is_symlink():
-                    raise ValueError(f"{parent}/{name}: a symlink")
-            for name in files:
-                relative = (Path(parent) / name).relative_to(root).as_posix()
-                if relative not in seen:
-                    seen.add(relative)
-                    yield relative
+        below = [folder]
+        while below:
+            here = below.pop()
+            with os.scandir(os.path.join(base, here)) as entries:
+                for entry in entries:
+                    name = f"{here}/{entry.name}"
+                    if entry.is_dir():  # through a symlink too: one is refused
+                        if entry.is_symlink():
+                            raise ValueError(f"{entry.path}: a symlink")
+                        below.append(name)
+                    elif name not in seen:
+                        seen.add(name)
+                        yield name
 
 
 def _listed_folders(dataset: bytes) -> list[str]:
@@ -432,7 +441,7 @@ def _listed_folders(dataset: bytes) -> list[str]:
     return folders
 
 
-def _file_sha256(path: Path, stop: threading.Event | None = None) -> str:
+def _file_sha256(path: str | Path, stop: threading.Event | None = None) -> str:
     """The SHA-256 of a regular file (a FIFO, a device such as /dev/zero, would never end);
     "" when ``stop`` is set before it is read whole (checked at each MB).
 
