@@ -234,8 +234,8 @@ def _write_manifest(
         "format": FORMAT,
         "fingerprint": fingerprint.digest,
         "inputs": fingerprint.inputs,
-        "files": {
-            name: [size, sha256, *(status or ())]
+        "files": {  # the status's size is the file's
+            name: [size, sha256, *(status[1:] if status else ())]
             for name, (size, sha256, status) in sorted(files.items())
         },
         "known": {
@@ -336,35 +336,26 @@ def _parsed(data: Any, ctime: int) -> Manifest | None:
     if not (isinstance(fingerprint, str) and isinstance(files, dict) and isinstance(known, dict)):
         return None
     found: dict[str, tuple[int, str, Status | None]] = {}
-    for name, entry in files.items():
-        if not (
-            isinstance(entry, list)
-            and len(entry) in (2, 6)
-            and isinstance(entry[1], str)
-            and _integers(entry[:1] + entry[2:])
-        ):
+    for name, entry in files.items():  # [size, sha256] or [size, sha256, inode, mtime, ctime]
+        if type(entry) is not list or len(entry) not in (2, 5) or not _typed(entry, _FILE):
             return None
-        found[name] = (entry[0], entry[1], _as_status(entry[2:]) if len(entry) == 6 else None)
+        size = entry[0]
+        found[name] = (size, entry[1], (size, *entry[2:]) if len(entry) == 5 else None)
     inputs: dict[str, tuple[str, Status]] = {}
-    for name, entry in known.items():
-        if not (
-            isinstance(entry, list)
-            and len(entry) == 5
-            and isinstance(entry[0], str)
-            and _integers(entry[1:])
-        ):
+    for name, entry in known.items():  # [sha256, size, inode, mtime, ctime]
+        if type(entry) is not list or len(entry) != 5 or not _typed(entry, _KNOWN):
             return None
-        inputs[name] = (entry[0], _as_status(entry[1:]))
+        inputs[name] = (entry[0], (entry[1], entry[2], entry[3], entry[4]))
     return Manifest(fingerprint, found, inputs, ctime)
 
 
-def _integers(values: list[Any]) -> bool:
-    return all(type(value) is int for value in values)
+#: The types of a manifest entry's fields, in order (a bool is no int here).
+_FILE = (int, str, int, int, int)
+_KNOWN = (str, int, int, int, int)
 
 
-def _as_status(values: list[int]) -> Status:
-    size, inode, mtime, ctime = values
-    return (size, inode, mtime, ctime)
+def _typed(entry: list[Any], types: tuple[type, ...]) -> bool:
+    return all(type(value) is kind for value, kind in zip(entry, types, strict=False))
 
 
 def _release_files(folder: Path) -> Iterator[tuple[str, Status | None]]:
