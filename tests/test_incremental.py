@@ -211,3 +211,37 @@ def test_files_the_manifest_proves_unchanged_are_not_read(
     folders = {path.parent.name for path in read if path.parent.parent.name == "nanopubs"}
     assert damaged in read and folders <= {"synthetic-000007", EDITED.split("/")[1]}
     assert files_of(built / "dist") == _cold(built, tmp_path / "cold", kg)
+
+
+def test_a_kept_file_changed_while_the_build_runs_stops_it(
+    built: Path, kg: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file of the previous release that the build kept to link into the new one (it holds
+    the bytes the build would write) is changed by another program before the release is
+    published: its bytes are no longer known, so nothing is published and the build says
+    so; the next build writes what a cold build writes."""
+    from kg.runtime import spool
+
+    victim = sorted((built / "dist" / "nanopubs" / "synthetic-000007").glob("*.trig"))[0]
+    real = spool.WorkFolder.changed_since_kept
+
+    def written_meanwhile(work: spool.WorkFolder) -> list[str]:
+        status, data = victim.stat(), bytearray(victim.read_bytes())
+        data[-2] ^= 1
+        victim.write_bytes(bytes(data))
+        os.utime(victim, ns=(status.st_atime_ns, status.st_mtime_ns))
+        return real(work)
+
+    monkeypatch.setattr(spool.WorkFolder, "changed_since_kept", written_meanwhile)
+    _edit_claims(built, EDITED)
+    before = files_of(built / "dist")
+    result = kg("--project", built, "build")
+    name = victim.relative_to(built / "dist").as_posix()
+    assert result.exit_code == 2, result.stderr
+    assert f"{name}: changed by another program while kg build ran" in result.stderr
+    assert "nothing was published; run kg build again" in result.stderr
+    after = files_of(built / "dist")
+    assert {n for n in before if before[n] != after[n]} == {name}  # only what was written
+    monkeypatch.undo()
+    assert kg("--project", built, "build").exit_code == 0
+    assert files_of(built / "dist") == _cold(built, tmp_path / "cold", kg)

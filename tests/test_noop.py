@@ -460,3 +460,24 @@ def test_an_input_file_reached_through_a_symlink_is_read_through_it(
     target.write_bytes(b"# two\n")
     second = manifest.take_fingerprint(project, project / "dist")
     assert first is not None and second is not None and first.digest != second.digest
+
+
+@pytest.mark.parametrize("kind", ["a FIFO", "nested too deep", "a folder"])
+def test_a_manifest_that_is_no_file_of_json_is_not_trusted_nor_waited_on(
+    kind: str, built: Path, kg: Callable[..., Result]
+) -> None:
+    """A FIFO (which no one writes) or a folder where the manifest goes, or JSON nested
+    deeper than Python's parser goes: no manifest; `kg build` and `kg build --force` build
+    (and write a sound one where they can)."""
+    path = manifest.manifest_path(built / "dist")
+    path.unlink()
+    if kind == "a FIFO":
+        os.mkfifo(path)
+    elif kind == "a folder":
+        path.mkdir()
+    else:
+        path.write_bytes(b"[" * 100_000 + b"]" * 100_000)
+    assert manifest.read_manifest(built / "dist") is None
+    for flags in ([], ["--force"]):
+        result = kg("--project", built, "build", *flags)
+        assert result.exit_code == 0 and BUILT in result.stderr, result.stderr

@@ -110,7 +110,7 @@ class Assembly:
             before = self._previous / file if self._previous is not None else None
             proven = None
             if before is not None and self._recorded is not None:
-                proven = partial(self._recorded.holds, file, before)
+                proven = partial(self._recorded.holds, file)
             self.work.keep(file, text.encode("utf-8"), before, proven)
             self._nanopubs.add(name)
         self.claims += result.claims

@@ -12,25 +12,36 @@ JSON, another shape) or describes other files means a build, never a skipped one
 Files are compared by their content's SHA-256, and read only when their status says they may
 have changed. As git's index does, the manifest keeps each file's inode, size, mtime and ctime
 as they were once its bytes were known; a file whose status is still the same is not read
-again. The ctime is what makes this sound: the kernel sets it to the current time on every
-change of a file's bytes or status, and no program can set it back short of setting the
-machine's clock back (``cp -p``, ``rsync -t``, ``touch -d`` and an editor that restores the
-mtime all change it), so a file changed since has another ctime, even with the same size and
-mtime. Two kinds of file are read whatever their status:
+again. The ctime is what makes this sound: the kernel sets it to the current time when a
+file's bytes or status are changed through a system call (``write``, ``truncate``, ``rename``,
+``utime``...), and no program can set it back short of setting the machine's clock back
+(``cp -p``, ``rsync -t``, ``touch -d`` and an editor that restores the mtime all change it),
+so a file changed since has another ctime, even with the same size and mtime. Two kinds of
+file are read whatever their status:
 
-- an input changed less than :data:`_SETTLED` before the fingerprint was taken is not
-  recorded (a second change in the same tick of the file system's clock would keep its
-  ctime), so the next build reads it;
+- a file changed less than :data:`_SETTLED` before its status was taken (an input, when the
+  fingerprint is taken; a release file a no-op read) is not recorded (a second change in the
+  same tick of the file system's clock would keep its ctime), so the next check reads it;
 - a release file whose recorded ctime is not older than the manifest (the clock went back).
 
 A no-op that read files the manifest did not prove writes what it proved back into it
 (``remember``), so that the next one reads nothing: the first no-op after a corpus was
-written and built at once reads its inputs, the next ones do not.
+written and built at once reads its inputs, the next ones do not. A file of the previous
+release an edit links into the new one unread (:meth:`Manifest.holds`) is looked at again
+just before the release is published; one changed while the build ran stops it
+(:meth:`kg.runtime.spool.WorkFolder.changed_since_kept`).
 
-What is left unproven: a release file changed by another program in the moment between the
-build publishing it and the manifest recording its status. ``kg build --force`` builds anyway.
-On a network file system the server's clock sets the ctime; a server more than
-:data:`_SETTLED` behind this machine narrows the first guard.
+What is left unproven, as with git:
+
+- a release file changed by another program in the moment between the build's last look
+  at it and the manifest recording its status;
+- a file changed through a shared memory mapping (``mmap``): Linux sets its ctime when the
+  page is first written after being saved to disk, not at each write to it;
+- a file system whose ctime is not the kernel's (a network or FUSE file system sets its
+  own; a server's clock more than :data:`_SETTLED` behind this machine's narrows the first
+  guard).
+
+``kg build --force`` builds anyway.
 
 Everything here uses the standard library and PyYAML only: it runs before the build loads
 rdflib.
@@ -110,16 +121,13 @@ class Manifest:
         entry = self.files.get(name)
         return entry is not None and entry[2] == status and status[3] < self.ctime
 
-    def holds(self, name: str, path: Path, size: int, sha256: str) -> bool:
-        """Whether the file at ``path`` (the release's ``name``) is proven, without being read,
-        to hold ``size`` bytes of this SHA-256: the manifest recorded them for it, and its
-        status is still the recorded one (False: not proven; it may still hold them)."""
+    def holds(self, name: str, status: os.stat_result, size: int, sha256: str) -> bool:
+        """Whether the release's file ``name``, of this ``status`` (lstat) now, is proven,
+        without being read, to hold ``size`` bytes of this SHA-256: the manifest recorded them
+        for it, and its status is still the recorded one (False: not proven; it may still
+        hold them)."""
         entry = self.files.get(name)
         if entry is None or entry[0] != size or entry[1] != sha256:
-            return False
-        try:
-            status = os.lstat(path)
-        except OSError:
             return False
         return stat.S_ISREG(status.st_mode) and self.proves(name, _status(status))
 
@@ -250,13 +258,21 @@ def _write_manifest(
 def read_manifest(target: Path) -> Manifest | None:
     """The manifest kept beside ``target``, or None: missing, unreadable, damaged (not JSON,
     another shape) or of another format."""
-    try:
-        with open(manifest_path(target), "rb") as file:
-            ctime = os.fstat(file.fileno()).st_ctime_ns
-            data = json.loads(file.read())
-    except (OSError, ValueError):
+    try:  # a FIFO, a device or a folder put in its place is not waited on, nor read forever
+        fd = os.open(manifest_path(target), os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
         return None
-    return _parsed(data, ctime)
+    try:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            return None
+        with open(fd, "rb", closefd=False) as file:
+            data = json.loads(file.read())
+    except (OSError, ValueError, RecursionError):  # RecursionError: nested too deep
+        return None
+    finally:
+        os.close(fd)
+    return _parsed(data, status.st_ctime_ns)
 
 
 def is_up_to_date(
@@ -290,6 +306,7 @@ def is_up_to_date(
             stop.set()
             return False
 
+    settled = time.time_ns() - _SETTLED  # as for the inputs: see the module's text
     with ThreadPoolExecutor(max_workers=1) as pool:
         try:
             try:
@@ -314,12 +331,14 @@ def is_up_to_date(
         finally:  # also on Ctrl-C: the thread stops within a block, not after every file
             stop.set()
     if remember and (unproven or fingerprint.known != manifest.inputs):
-        # each status was taken before the file was read: one changed since has another
-        _write_manifest(
-            target,
-            fingerprint,
-            {name: (size, sha256, listed[name]) for name, (size, sha256, _) in files.items()},
-        )
+        # each status was taken before the file was read, so one changed since has another;
+        # one changed less than _SETTLED before is left to be read again, as an input is
+        entries = {name: (size, sha256, listed[name]) for name, (size, sha256, _) in files.items()}
+        for name in unproven:
+            now = listed[name]
+            if now is not None and now[3] >= settled:
+                entries[name] = (*entries[name][:2], None)
+        _write_manifest(target, fingerprint, entries)
     return True
 
 

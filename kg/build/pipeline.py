@@ -156,6 +156,13 @@ def build_release(
                 )
             except OSError as error:  # the work folder could not be written (a full disk)
                 raise OutputError.from_os_error(work.folder, error, _HINT) from error
+        changed = work.changed_since_kept()
+        if changed:
+            raise OutputError(
+                f"{target / changed[0]}: changed by another program while kg build ran "
+                f"({len(changed)} file(s) of the release); nothing was published; run kg build "
+                "again"
+            )
         written = dict(work.written)
         target = write_release(work.files(), target, force=force, replaces=_RELEASE_NAMES)
     if fingerprint is not None:

@@ -205,6 +205,12 @@ class SpilledLines(Mapping[str, Sequence[str]]):
 Written = dict[str, tuple[int, str]]  # file name -> (size in bytes, SHA-256)
 
 
+def _looked(status: os.stat_result) -> tuple[int, ...]:
+    """What tells a file changed: its device, inode, size, mtime and ctime (a change of its
+    bytes or status sets the ctime)."""
+    return (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
+
+
 class WorkFolder:
     """A folder of files being made, each hashed as it is written: what a release is before
     it is put in place (:func:`kg.runtime.publish.write_release` moves the files from it)."""
@@ -213,6 +219,7 @@ class WorkFolder:
         self.folder = folder
         self.written: Written = {}
         self._outside: dict[str, Path] = {}
+        self._looked: dict[str, tuple[int, ...]] = {}  # each of those: its status when kept
         self._made: set[Path] = set()
 
     def path(self, name: str) -> Path:
@@ -227,27 +234,52 @@ class WorkFolder:
         name: str,
         data: bytes,
         previous: Path | None,
-        proven: Callable[[int, str], bool] | None = None,
+        proven: Callable[[os.stat_result, int, str], bool] | None = None,
     ) -> None:
         """Write ``data`` as ``name``, unless the file ``previous`` (the same name in the
         release being replaced) holds exactly those bytes: that file then stands for it, and
         is linked into the new release, not written again (most of a release's many small
-        files are unchanged by an edit). ``proven``: whether ``previous`` is known to hold
-        bytes of that size and SHA-256 without reading it (the last build's manifest); it is
-        read and compared otherwise."""
+        files are unchanged by an edit). ``proven``: whether ``previous``, of this status, is
+        known to hold bytes of that size and SHA-256 without reading it (the last build's
+        manifest); it is read and compared otherwise. Its status is kept, for
+        :meth:`changed_since_kept`."""
         if previous is not None:
             sha256 = hashlib.sha256(data).hexdigest()
-            if (proven is not None and proven(len(data), sha256)) or holds(previous, data):
+            try:
+                status = os.lstat(previous)  # before it is read: a change since changes it
+            except OSError:
+                status = None
+            if status is not None and (
+                (proven is not None and proven(status, len(data), sha256)) or holds(previous, data)
+            ):
                 self._outside[name] = previous
+                self._looked[name] = _looked(status)
                 self.written[name] = (len(data), sha256)
                 return
         self._outside.pop(name, None)
+        self._looked.pop(name, None)
         self.write(name, data)
+
+    def changed_since_kept(self) -> list[str]:
+        """The files of the release being replaced that stand for files of this one
+        (:meth:`keep`) whose status changed since they were kept: another program wrote
+        them while the build ran, and their bytes are no longer known (checked just before
+        the release is published)."""
+        changed = []
+        for name, previous in self._outside.items():
+            try:
+                now = _looked(os.lstat(previous))
+            except OSError:
+                now = ()
+            if now != self._looked[name]:
+                changed.append(name)
+        return sorted(changed)
 
     def adopt(self, name: str, size: int, sha256: str) -> None:
         """Count the file ``name``, made in the folder by another process, as written, with
         the size and SHA-256 that process found."""
         self._outside.pop(name, None)
+        self._looked.pop(name, None)
         self.written[name] = (size, sha256)
 
     def open(self, name: str) -> HashingFile:
