@@ -344,6 +344,7 @@ def test_a_release_file_whose_status_is_as_recorded_is_not_read(
     written = {"graph.nt": (14, hashlib.sha256(b"<a> <b> <c> .\n").hexdigest())}
     written["nanopubs/a.trig"] = (14, "0" * 64)  # not its bytes' SHA-256
     fingerprint = manifest.Fingerprint("f" * 64, 1)
+    time.sleep(0.02)  # a tick of a coarse clock: the manifest's ctime is after the files'
     manifest.record_build(release, fingerprint, written)
     recorded = manifest.read_manifest(release)
     assert recorded is not None and all(s is not None for _, _, s in recorded.files.values())
