@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from kg.build.cache import (
+    CODECS,
     EntryCache,
     _mac,
     cache_secret,
@@ -29,12 +31,13 @@ CONTENT = {"verdict": {"conforms": False, "rows": []}, "lines": ["<a> <b> <c>"]}
 
 def entry_of(cache: EntryCache, key: str) -> Path:
     assert cache.folder is not None
-    (path,) = (cache.folder / cache.kind).rglob(f"{key}.json")
+    (path,) = (cache.folder / cache.kind).rglob(f"{key}.{cache.codec}")
     return path
 
 
-def test_an_entry_comes_back_as_it_was_put(tmp_path: Path) -> None:
-    cache = EntryCache(tmp_path, "sources")
+@pytest.mark.parametrize("codec", CODECS)
+def test_an_entry_comes_back_as_it_was_put(codec: str, tmp_path: Path) -> None:
+    cache = EntryCache(tmp_path, "sources", codec=codec)
     assert cache.get(KEY) is None
     cache.put(KEY, CONTENT)
     assert cache.get(KEY) == CONTENT
@@ -44,8 +47,9 @@ def test_an_entry_comes_back_as_it_was_put(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "damage", ["truncated", "tampered", "forged", "foreign", "not json", "empty"]
 )
-def test_a_damaged_entry_is_never_trusted(damage: str, tmp_path: Path) -> None:
-    cache = EntryCache(tmp_path, "sources")
+@pytest.mark.parametrize("codec", CODECS)
+def test_a_damaged_entry_is_never_trusted(codec: str, damage: str, tmp_path: Path) -> None:
+    cache = EntryCache(tmp_path, "sources", codec=codec)
     cache.put(KEY, CONTENT)
     path = entry_of(cache, KEY)
     header = path.read_bytes().split(b"\n", 1)[0]
@@ -115,9 +119,11 @@ def test_a_source_result_survives_the_cache_whole() -> None:
         rows=({"claim": "a", "status": "asserted"},),
     )
     assert SourceResult.of(json.loads(json.dumps(result.content()))) == result
+    assert SourceResult.of(marshal.loads(marshal.dumps(result.content()))) == result
     failed = SourceResult("sources/y", error=("claims.yaml", 3, "claim 'k'", "unknown field"))
     back = SourceResult.of(json.loads(json.dumps(failed.content())))
     assert back == failed
+    assert SourceResult.of(marshal.loads(marshal.dumps(failed.content()))) == failed
     with pytest.raises(Exception, match="unknown field"):
         back.raise_error()
 
@@ -169,3 +175,28 @@ def test_the_secret_is_the_users_own_and_outside_the_cache(tmp_path: Path) -> No
     finally:
         os.environ[SECRET_ENV] = str(secret)
     assert cache.get(KEY) == CONTENT
+
+
+@pytest.mark.parametrize("codec", ["marshal 4 python 2.7", None, 4])
+def test_a_marshal_entry_of_another_python_is_not_read(codec: object, tmp_path: Path) -> None:
+    """An entry in marshal's format whose header names another Python (or none), even with
+    its HMAC right: marshal's format is Python's own, so it is not read, and is written again."""
+    cache = EntryCache(tmp_path, "sources", codec="marshal")
+    cache.put(KEY, CONTENT)
+    path = entry_of(cache, KEY)
+    header, text = path.read_bytes().split(b"\n", 1)
+    entry = json.loads(header)
+    assert entry["codec"].startswith(f"marshal {marshal.version} python ")
+    if codec is None:
+        del entry["codec"]
+    else:
+        entry["codec"] = codec
+    path.write_bytes(json.dumps(entry).encode() + b"\n" + text)
+    assert cache.get(KEY) is None
+    cache.put(KEY, CONTENT)
+    assert cache.get(KEY) == CONTENT
+
+
+def test_a_codec_that_is_not_known_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="pickle"):
+        EntryCache(tmp_path, "sources", codec="pickle")

@@ -5,7 +5,7 @@ release whole."""
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 import subprocess
 import sys
@@ -50,8 +50,8 @@ def _edit_claims(project: Path, folder: str) -> None:
 def _source_entries(project: Path) -> dict[Path, tuple[str, int]]:
     """The cache entries of the sources' units: each one's folder and mtime."""
     found = {}
-    for path in (project / ".kg-cache" / "sources").rglob("*.json"):
-        content = json.loads(path.read_bytes().split(b"\n", 1)[1])
+    for path in (project / ".kg-cache" / "sources").rglob("*.marshal"):
+        content = marshal.loads(path.read_bytes().split(b"\n", 1)[1])
         found[path] = (content["folder"], path.stat().st_mtime_ns)
     return found
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import signal
 import socket
 import subprocess
@@ -138,7 +139,7 @@ def test_cold_warm_and_uncached_builds_write_the_same_bytes(
     for name, args in runs.items():
         result = kg("--project", corpus, "build", "--out", tmp_path / name, *args)
         assert result.exit_code == 0, result.stderr
-    kept = {kind.name: len(list(kind.rglob("*.json"))) for kind in cache.iterdir()}
+    kept = {kind.name: len(list(kind.rglob("*.*"))) for kind in cache.iterdir()}
     # each source, the shared unit, the shared graphs' JSON-LD (ontology, catalogue, description)
     assert kept == {"sources": SOURCES + 1, "verdicts": 1, "nodes": 3}
     first = files_of(tmp_path / "cold")
@@ -147,20 +148,20 @@ def test_cold_warm_and_uncached_builds_write_the_same_bytes(
 
 
 def read_entry(path: Path) -> tuple[dict[str, str], dict[str, Any]]:
-    """A cache entry's header (key, checksum) and content."""
+    """A source unit's cache entry: its header (key, HMAC, codec) and content (marshal)."""
     header, content = path.read_bytes().split(b"\n", 1)
-    return json.loads(header), json.loads(content)
+    return json.loads(header), marshal.loads(content)
 
 
 def write_entry(path: Path, header: dict[str, str], content: dict[str, Any]) -> None:
-    path.write_bytes(json.dumps(header).encode() + b"\n" + json.dumps(content).encode())
+    path.write_bytes(json.dumps(header).encode() + b"\n" + marshal.dumps(content))
 
 
 def cache_entry(project: Path, folder: str) -> Path:
     """The cache entry of one source's unit of work (its content names its folder)."""
     found = [
         path
-        for path in (project / ".kg-cache" / "sources").rglob("*.json")
+        for path in (project / ".kg-cache" / "sources").rglob("*.marshal")
         if read_entry(path)[1]["folder"] == folder
     ]
     assert len(found) == 1, found

@@ -343,7 +343,7 @@ def build_sources(
     index of its folder) as soon as it is there, and what it returns is kept instead: a
     build hands the release's parts on to disk and keeps what is small, so that no more than
     a few units are ever held at once."""
-    entries = EntryCache(cache, "sources")
+    entries = EntryCache(cache, "sources", codec="marshal")  # read by every edit
     keys = [_unit_key(context, folder.digest) for folder in folders]
     results: list[SourceResult | None] = [None] * len(folders)
     progress = Progress(len(folders), "sources built")
