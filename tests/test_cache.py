@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import marshal
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -200,3 +201,23 @@ def test_a_marshal_entry_of_another_python_is_not_read(codec: object, tmp_path: 
 def test_a_codec_that_is_not_known_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="pickle"):
         EntryCache(tmp_path, "sources", codec="pickle")
+
+
+def test_a_json_entry_is_never_read_as_marshal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A JSON entry (its HMAC right for its bytes and key) put where a marshal entry of the
+    same key goes, its header saying marshal: the HMAC signs the format too, so it is not
+    trusted, and marshal never reads bytes it did not write."""
+    as_json = EntryCache(tmp_path, "sources")
+    as_json.put(KEY, CONTENT)
+    header, text = entry_of(as_json, KEY).read_bytes().split(b"\n", 1)
+    as_marshal = EntryCache(tmp_path, "sources", codec="marshal")
+    entry = {**json.loads(header), "codec": f"marshal {marshal.version} python "}
+    entry["codec"] += ".".join(map(str, sys.version_info[:2]))
+    path = entry_of(as_json, KEY).with_suffix(".marshal")
+    path.write_bytes(json.dumps(entry).encode() + b"\n" + text)
+    read: list[bytes] = []
+    monkeypatch.setattr(marshal, "loads", read.append)
+    assert as_marshal.get(KEY) is None
+    assert read == []

@@ -118,7 +118,7 @@ class EntryCache:
             header, text = self._path(key).read_bytes().split(b"\n", 1)
             entry = json.loads(header)
             if entry["key"] != key or not hmac.compare_digest(
-                str(entry["mac"]), _mac(secret, key, text)
+                str(entry["mac"]), _mac(secret, self._signed(key), text)
             ):
                 return None
             if self.codec == "json":
@@ -143,7 +143,8 @@ class EntryCache:
             header = json.dumps({"key": key, "mac": _mac(secret, key, text)})
         else:
             text = marshal.dumps(cast(Any, content))
-            header = json.dumps({"key": key, "mac": _mac(secret, key, text), "codec": _MARSHAL})
+            mac = _mac(secret, self._signed(key), text)
+            header = json.dumps({"key": key, "mac": mac, "codec": _MARSHAL})
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -152,6 +153,12 @@ class EntryCache:
             os.replace(handle.name, path)
         except OSError:
             pass  # a cache is an optimisation: a read-only one must not fail the build
+
+    def _signed(self, key: str) -> str:
+        """What the HMAC signs besides the content: the key, and for marshal its format, so
+        that no JSON entry (its MAC right for its bytes) is ever read as marshal's, and no
+        entry of another Python's."""
+        return key if self.codec == "json" else f"{key}\0{_MARSHAL}"
 
     def _path(self, key: str) -> Path:
         assert self.folder is not None
