@@ -143,6 +143,7 @@ class Assembly:
         shards of that many sources each, and one of the shared graphs
         (:func:`kg.formats.files.shard_name`); ``separate``: graph.ttl and the statistics are
         made in a process of their own while the rest is written (:mod:`kg.build.beside`)."""
+        self._recorded = None  # every unit is taken: the last manifest is no longer needed
         for graph in shared:
             rank = (graph.rank, "")
             self._lines.extend((line, rank, graph.iri) for line in graph.lines)

@@ -131,10 +131,13 @@ def build_release(
     target = out if out is not None else project.dist
     check_target(target, _RELEASE_NAMES, force=force)
     # the last build's manifest: the inputs it knows are not read again, nor the files of
-    # the release being replaced it proves unchanged
-    recorded = read_manifest(target)
+    # the release being replaced it proves unchanged. Handed on below with no reference kept
+    # here: the assembly lets it go once the units are taken (79 MiB at 10,000 sources)
+    handed = {"recorded": read_manifest(target)}
     if fingerprint is None:
-        fingerprint = take_fingerprint(project.root, target, sign_key=sign_key, previous=recorded)
+        fingerprint = take_fingerprint(
+            project.root, target, sign_key=sign_key, previous=handed["recorded"]
+        )
     with contextlib.ExitStack() as stack:
         try:
             work = stack.enter_context(work_folder(target))
@@ -152,7 +155,7 @@ def build_release(
                     # the release being replaced: a file of it this build would write again,
                     # byte for byte, is linked from it instead
                     previous=target if target.is_dir() else None,
-                    recorded=recorded,
+                    recorded=handed.pop("recorded"),
                 )
             except OSError as error:  # the work folder could not be written (a full disk)
                 raise OutputError.from_os_error(work.folder, error, _HINT) from error
@@ -197,6 +200,7 @@ def _build(
     ontology_lines, catalogue_lines = prepared.ontology_lines, prepared.catalogue_lines
     folders = [Folder.of(folder, root=project.root) for folder in shared.folders]
     assembly = Assembly(work, previous=previous, recorded=recorded)
+    del recorded  # the assembly's alone now, which lets it go once the units are taken
     with contextlib.closing(assembly.articles):  # the articles' lines wait in a file
         results = build_sources(
             context, folders, jobs=jobs, scheduler=scheduler, cache=cache, take=assembly.take
