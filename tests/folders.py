@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
-__all__ = ["describe_anew", "files_of", "fingerprint"]
+__all__ = ["changed_in_place", "describe_anew", "files_of", "fingerprint"]
+
+
+def changed_in_place(path: Path, data: bytes | None = None) -> None:
+    """Write ``data`` (default: the file with its last byte but one flipped) into ``path``,
+    with its mtime put back: only its ctime tells it changed."""
+    status = path.stat()
+    if data is None:
+        flipped = bytearray(path.read_bytes())
+        flipped[-2] ^= 1
+        data = bytes(flipped)
+    path.write_bytes(data)
+    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
 
 
 def files_of(folder: Path) -> dict[str, bytes]:

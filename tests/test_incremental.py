@@ -6,7 +6,6 @@ release whole."""
 from __future__ import annotations
 
 import marshal
-import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import Result
-from folders import files_of
+from folders import changed_in_place, files_of
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
@@ -194,10 +193,7 @@ def test_files_the_manifest_proves_unchanged_are_not_read(
     from kg.runtime import spool
 
     damaged = sorted((built / "dist" / "nanopubs" / "synthetic-000007").glob("*.trig"))[0]
-    status, data = damaged.stat(), bytearray(damaged.read_bytes())
-    data[-2] ^= 1
-    damaged.write_bytes(bytes(data))
-    os.utime(damaged, ns=(status.st_atime_ns, status.st_mtime_ns))
+    changed_in_place(damaged)
     read: list[Path] = []
     holds = spool.holds
 
@@ -226,10 +222,7 @@ def test_a_kept_file_changed_while_the_build_runs_stops_it(
     real = spool.WorkFolder.changed_since_kept
 
     def written_meanwhile(work: spool.WorkFolder) -> list[str]:
-        status, data = victim.stat(), bytearray(victim.read_bytes())
-        data[-2] ^= 1
-        victim.write_bytes(bytes(data))
-        os.utime(victim, ns=(status.st_atime_ns, status.st_mtime_ns))
+        changed_in_place(victim)
         return real(work)
 
     monkeypatch.setattr(spool.WorkFolder, "changed_since_kept", written_meanwhile)

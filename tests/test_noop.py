@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
-from folders import files_of
+from folders import changed_in_place, files_of
 
 from kg.build import manifest
 
@@ -242,12 +242,7 @@ def test_each_file_is_hashed_wherever_it_is_hashed(
     for name in files:
         _touched(release / name)  # read back, not trusted by its status
     if damaged is not None:
-        path = release / damaged
-        status = path.stat()
-        data = bytearray(path.read_bytes())
-        data[-2] ^= 1
-        path.write_bytes(bytes(data))
-        os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
+        changed_in_place(release / damaged)
     assert manifest.is_up_to_date(release, fingerprint) is (damaged is None)
 
 
@@ -366,9 +361,7 @@ def test_a_release_file_changed_in_place_is_read_again(
     path.write_bytes(b"<a> <b> <c> .\n")
     fingerprint = manifest.Fingerprint("f" * 64, 1)
     manifest.record_build(release, fingerprint, {"graph.nt": (14, _sha256(path))})
-    status = path.stat()
-    path.write_bytes(b"<a> <b> <d> .\n")
-    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
+    changed_in_place(path, b"<a> <b> <d> .\n")
     read = _reads(monkeypatch)
     assert manifest.is_up_to_date(release, fingerprint) is False
     assert read == ["graph.nt"]
@@ -392,9 +385,7 @@ def test_an_input_whose_status_is_as_recorded_is_not_read(
     again = manifest.take_fingerprint(project, dist, previous=previous)
     assert again is not None and again.digest == first.digest and read == []
     path = project / "shapes" / "claims.ttl"
-    data, status = path.read_bytes(), path.stat()
-    path.write_bytes(data[:-1] + b" ")
-    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
+    changed_in_place(path, path.read_bytes()[:-1] + b" ")
     changed = manifest.take_fingerprint(project, dist, previous=previous)
     assert changed is not None and changed.digest != first.digest and read == ["claims.ttl"]
 

@@ -67,7 +67,7 @@ import yaml
 
 from kg.build.program import program_hash
 from kg.errors import OutputError
-from kg.runtime.publish import write_file
+from kg.runtime.publish import FileStatus, file_status, write_file
 
 __all__ = [
     "Fingerprint",
@@ -85,8 +85,8 @@ FORMAT = 2
 #: read again by the next build, whatever its status.
 _SETTLED = 1_000_000_000
 
-#: A file's status as the manifest keeps it: size, inode, mtime and ctime (ns).
-Status = tuple[int, int, int, int]
+#: A file's status as the manifest keeps it (:data:`kg.runtime.publish.FileStatus`).
+Status = FileStatus
 #: The project's folders the build reads every file of (sources/: its listed folders, and the
 #: unlisted ones it looks for).
 _FOLDERS = ("catalogue", "ontology", "shapes", "sources")
@@ -129,7 +129,7 @@ class Manifest:
         entry = self.files.get(name)
         if entry is None or entry[0] != size or entry[1] != sha256:
             return False
-        return stat.S_ISREG(status.st_mode) and self.proves(name, _status(status))
+        return stat.S_ISREG(status.st_mode) and self.proves(name, file_status(status))
 
 
 def take_fingerprint(
@@ -191,16 +191,12 @@ def _input_sha256(
     status = os.stat(path)
     if not stat.S_ISREG(status.st_mode):
         raise ValueError(f"{path}: not a regular file")
-    now = _status(status)
+    now = file_status(status)
     # the status is taken first: a change while the file is read gives it another ctime
     sha256 = recorded[0] if recorded is not None and recorded[1] == now else _file_sha256(path)
     if status.st_ctime_ns < settled:
         known[name] = (sha256, now)
     return sha256
-
-
-def _status(status: os.stat_result) -> Status:
-    return (status.st_size, status.st_ino, status.st_mtime_ns, status.st_ctime_ns)
 
 
 def manifest_path(target: Path) -> Path:
@@ -229,7 +225,7 @@ def record_build(
         if status is None or not stat.S_ISREG(status.st_mode) or status.st_size != size:
             entries[name] = (size, sha256, None)  # read (and found changed) by the next check
         else:
-            entries[name] = (size, sha256, _status(status))
+            entries[name] = (size, sha256, file_status(status))
     _write_manifest(target, fingerprint, entries)
 
 
@@ -404,7 +400,7 @@ def _release_files(folder: Path) -> Iterator[tuple[str, Status | None]]:
                 if stat.S_ISDIR(status.st_mode):
                     below.append(f"{name}/")
                 elif stat.S_ISREG(status.st_mode):
-                    yield name, _status(status)
+                    yield name, file_status(status)
                 else:
                     raise ValueError(f"{folder / name}: not a file")
         if empty and prefix:

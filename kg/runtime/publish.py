@@ -25,7 +25,26 @@ from pathlib import Path
 
 from kg.errors import OutputError
 
-__all__ = ["check_target", "holds", "is_release_folder", "write_file", "write_release"]
+__all__ = [
+    "FileStatus",
+    "check_target",
+    "file_status",
+    "holds",
+    "is_release_folder",
+    "write_file",
+    "write_release",
+]
+
+#: What tells that a file changed without reading it: its size, inode, mtime and ctime (ns).
+#: The kernel sets the ctime on every change of a file's bytes or status through a system
+#: call, and no program can set it back (see :mod:`kg.build.manifest`).
+FileStatus = tuple[int, int, int, int]
+
+
+def file_status(status: os.stat_result) -> FileStatus:
+    """The :data:`FileStatus` of a file's ``stat`` (or ``lstat``)."""
+    return (status.st_size, status.st_ino, status.st_mtime_ns, status.st_ctime_ns)
+
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100

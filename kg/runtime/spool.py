@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from kg.runtime.publish import holds
+from kg.runtime.publish import FileStatus, file_status, holds
 
 __all__ = [
     "HashingFile",
@@ -205,12 +205,6 @@ class SpilledLines(Mapping[str, Sequence[str]]):
 Written = dict[str, tuple[int, str]]  # file name -> (size in bytes, SHA-256)
 
 
-def _looked(status: os.stat_result) -> tuple[int, ...]:
-    """What tells a file changed: its device, inode, size, mtime and ctime (a change of its
-    bytes or status sets the ctime)."""
-    return (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
-
-
 class WorkFolder:
     """A folder of files being made, each hashed as it is written: what a release is before
     it is put in place (:func:`kg.runtime.publish.write_release` moves the files from it)."""
@@ -219,7 +213,7 @@ class WorkFolder:
         self.folder = folder
         self.written: Written = {}
         self._outside: dict[str, Path] = {}
-        self._looked: dict[str, tuple[int, ...]] = {}  # each of those: its status when kept
+        self._looked: dict[str, FileStatus] = {}  # each of those: its status when kept
         self._made: set[Path] = set()
 
     def path(self, name: str) -> Path:
@@ -253,7 +247,7 @@ class WorkFolder:
                 (proven is not None and proven(status, len(data), sha256)) or holds(previous, data)
             ):
                 self._outside[name] = previous
-                self._looked[name] = _looked(status)
+                self._looked[name] = file_status(status)
                 self.written[name] = (len(data), sha256)
                 return
         self._outside.pop(name, None)
@@ -268,9 +262,9 @@ class WorkFolder:
         changed = []
         for name, previous in self._outside.items():
             try:
-                now = _looked(os.lstat(previous))
+                now: FileStatus | None = file_status(os.lstat(previous))
             except OSError:
-                now = ()
+                now = None
             if now != self._looked[name]:
                 changed.append(name)
         return sorted(changed)
