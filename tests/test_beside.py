@@ -57,8 +57,8 @@ def _beside_children(pid: int) -> list[int]:
 
 
 def _made(work: WorkFolder) -> Statistics:
-    with graph_beside(work, NAMESPACES, budget=1, examples=EXAMPLES) as statistics:
-        return statistics()
+    with graph_beside(work, NAMESPACES, budget=1, examples=EXAMPLES) as made:
+        return made.statistics()
 
 
 def _expected(work: WorkFolder) -> tuple[Statistics, bytes]:
@@ -91,6 +91,54 @@ def test_the_same_answer_as_a_build_on_one_core(
     assert statistics.examples == ("http://example.org/a",)
     assert b"@prefix ex: <http://example.org/> ." in data
     assert b'"a \\"quoted\\" label"@en' in data
+
+
+def _position(pid: int, path: Path) -> int | None:
+    """How far the process ``pid`` has read the file ``path`` (its open file's offset)."""
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            if Path(os.readlink(fd)) == path:
+                info = Path(f"/proc/{pid}/fdinfo/{fd.name}").read_text()
+                return int(info.split("pos:", 1)[1].split()[0])
+        except OSError:
+            continue
+    return None
+
+
+def test_the_child_reads_graph_nt_as_it_is_written(tmp_path: Path) -> None:
+    """The child starts before graph.nt is made, reads what is written of it (up to the
+    middle of a line) while the build writes on, and writes graph.ttl once told the file is
+    whole: the same answer as a build on one core."""
+    (tmp_path / "spool").mkdir()
+    work = WorkFolder(tmp_path)
+    data = "".join(f"{line} .\n" for line in sorted(LINES)).encode("utf-8")
+    cut = data.index(b"\n", len(data) // 2) - 5  # in the middle of a line
+    with graph_beside(work, NAMESPACES, budget=1, examples=EXAMPLES) as made:
+        (child,) = _beside_children(os.getpid())
+        with open(work.path("graph.nt"), "wb", buffering=0) as out:
+            out.write(data[:cut])
+            assert wait_until(lambda: _position(child, work.path("graph.nt")) == cut)
+            assert not work.path("graph.ttl").exists()  # not before graph.nt is whole
+            out.write(data[cut:])
+        work.adopt("graph.nt", len(data), hashlib.sha256(data).hexdigest())
+        made.written()
+        statistics = made.statistics()
+    assert (statistics, work.path("graph.ttl").read_bytes()) == _expected(work)
+
+
+def test_a_graph_nt_not_of_the_size_told_is_named(tmp_path: Path) -> None:
+    """graph.nt shorter than the build says it wrote (another program cut it): the child
+    says so, in one line, and graph.ttl is not counted as written."""
+    work = _work(tmp_path)
+    size = work.written["graph.nt"][0]
+    work.adopt("graph.nt", size + 10, "0" * 64)
+    with pytest.raises(RuntimeError) as raised:
+        _made(work)
+    assert str(raised.value) == (
+        f"the process writing graph.ttl failed: EOFError: {work.path('graph.nt')}: {size} "
+        f"bytes, not the {size + 10} the build wrote"
+    )
+    assert "graph.ttl" not in work.written
 
 
 def test_the_file_systems_refusal_is_an_os_error(tmp_path: Path) -> None:
@@ -149,11 +197,11 @@ def test_a_child_killed_from_outside_is_named_so(tmp_path: Path) -> None:
     work = _work(tmp_path)
     work.path("graph.nt").unlink()
     os.mkfifo(work.path("graph.nt"))  # the child waits on it
-    with graph_beside(work, NAMESPACES, budget=1, examples=EXAMPLES) as statistics:
+    with graph_beside(work, NAMESPACES, budget=1, examples=EXAMPLES) as made:
         (child,) = _beside_children(os.getpid())
         os.kill(child, signal.SIGKILL)
         with pytest.raises(KGError) as raised:
-            statistics()
+            made.statistics()
     assert str(raised.value) == (
         "the process writing graph.ttl was killed by SIGKILL (out of memory?); nothing was changed"
     )

@@ -22,7 +22,7 @@ from typing import Any
 from curies import Converter
 from pyoxigraph import Store
 
-from kg.build.beside import graph_beside
+from kg.build.beside import Beside, graph_beside
 from kg.build.manifest import Manifest
 from kg.build.units import SourceResult
 from kg.curation.converter import namespaces
@@ -155,17 +155,22 @@ class Assembly:
 
         sharded = shard if shard_sources else None
         examples = (str(KGO.Claim), str(BIOLINK.Article))
-        beside: contextlib.AbstractContextManager[Callable[[], Statistics]]
-        if separate:  # graph.ttl and the statistics, while the rest is written
-            write_graphs(self.work, self._lines, converter, shard=sharded, turtle=False)
+        beside: contextlib.AbstractContextManager[Beside]
+        each: Callable[[str], object] | None = None
+        if separate:  # graph.ttl and the statistics, read from graph.nt as it is written
             beside = graph_beside(
                 self.work, namespaces(converter), budget=self._budget // 4, examples=examples
             )
         else:
             counting = Counting(Sorter(self._spool, budget=self._budget // 4))
-            write_graphs(self.work, self._lines, converter, each=counting.add, shard=sharded)
-            beside = contextlib.nullcontext(partial(counting.result, example_classes=examples))
-        with beside as statistics:
+            each = counting.add
+            made = partial(counting.result, example_classes=examples)
+            beside = contextlib.nullcontext(Beside(lambda: None, made))
+        with beside as turtle:
+            write_graphs(
+                self.work, self._lines, converter, each=each, shard=sharded, turtle=not separate
+            )
+            turtle.written()
             write_jsonld(self.work, context, self._nodes)
             self.work.write("context.jsonld", json_bytes(context))
             with self.work.open("nanopubs.trig") as out:  # TriG documents concatenated
@@ -177,7 +182,7 @@ class Assembly:
             write_kgx(self.work, edges, self._keys, self._named, store, ids)
             with self.work.open(table.CLAIMS_FILE) as out:
                 table.write_claims_csv(out, (item[3] for item in self._rows), columns)
-            return statistics()
+            return turtle.statistics()
 
 
 #: The environment variable that sets how many MB of text the assembly sorts in memory.

@@ -9,7 +9,8 @@ import io
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from functools import partial
 from itertools import chain
 from pathlib import Path
 from typing import Protocol
@@ -17,7 +18,9 @@ from typing import Protocol
 import pyoxigraph as ox
 
 __all__ = [
+    "unusable_prefixes",
     "usable_prefixes",
+    "whole_lines",
     "write_ntriples_file_as_turtle",
     "write_turtle",
 ]
@@ -52,22 +55,26 @@ class _Output(Protocol):
 
 
 def write_ntriples_file_as_turtle(
-    source: Path, out: _Output, namespaces: Mapping[str, str], *, block: int = 1 << 20
+    source: Path,
+    out: _Output,
+    namespaces: Mapping[str, str],
+    *,
+    block: int = 1 << 20,
+    unusable: set[str] | None = None,
 ) -> None:
     """What :func:`write_turtle` writes, from a file of N-Triples that are already one
     canonical statement a line, sorted, each once (a release's graph.nt), into ``out``, in
-    bounded memory: the file is read in blocks to find the usable prefixes, Oxigraph streams
-    its statements into a temporary file beside it, and that is read back in blocks. The
-    IRIs a block's search finds are held at once: blocks of 1 MB keep that to about 35 MB
-    in all, where blocks of 16 MB took 165 MB, in the same time (the graph.nt of 5,001
-    sources, 2.4M lines)."""
-    unusable: set[str] = set()
-    with open(source, "rb") as handle:
-        for lines in _blocks(handle, block):
-            iris = set(chain.from_iterable(_IRIS.findall(lines)))
-            iris.discard(b"")
-            usable = usable_prefixes((iri.decode("utf-8") for iri in iris), namespaces)
-            unusable.update(set(namespaces) - set(usable))
+    bounded memory: the file is read in blocks to find the usable prefixes (unless
+    ``unusable`` gives the prefixes :func:`unusable_prefixes` found in all of it already),
+    Oxigraph streams its statements into a temporary file beside it, and that is read back in
+    blocks. The IRIs a block's search finds are held at once: blocks of 1 MB keep that to
+    about 35 MB in all, where blocks of 16 MB took 165 MB, in the same time (the graph.nt of
+    5,001 sources, 2.4M lines)."""
+    if unusable is None:
+        unusable = set()
+        with open(source, "rb") as handle:
+            for lines in _blocks(handle, block):
+                unusable.update(unusable_prefixes(lines, namespaces))
     prefixes = {name: ns for name, ns in namespaces.items() if name not in unusable}
     handle_number, name = tempfile.mkstemp(prefix=".turtle-", dir=source.parent)
     os.close(handle_number)
@@ -84,17 +91,35 @@ def write_ntriples_file_as_turtle(
         os.unlink(name)
 
 
+def unusable_prefixes(lines: bytes, namespaces: Mapping[str, str]) -> set[str]:
+    """The prefixes of ``namespaces`` that Turtle cannot use for some IRI of ``lines`` (whole
+    lines of N-Triples): a prefix is usable in a file when no block of its lines finds it
+    unusable (:func:`usable_prefixes`)."""
+    iris = set(chain.from_iterable(_IRIS.findall(lines)))
+    iris.discard(b"")
+    usable = usable_prefixes((iri.decode("utf-8") for iri in iris), namespaces)
+    return set(namespaces) - set(usable)
+
+
 def _blocks(handle: _Input, size: int) -> Iterable[bytes]:
     """The file in blocks of whole lines (the last may lack its newline)."""
+    return whole_lines(iter(partial(handle.read, size), b""))
+
+
+def whole_lines(blocks: Iterable[bytes]) -> Iterator[bytes]:
+    """``blocks`` of bytes cut again after their last newline: blocks of whole lines (the
+    last may lack its newline).
+
+    >>> list(whole_lines([b"a\\nb", b"c\\nd\\n", b"e"]))
+    [b'a\\n', b'bc\\nd\\n', b'e']
+    """
     rest = b""
-    while data := handle.read(size):
+    for data in blocks:
         data = rest + data
         cut = data.rfind(b"\n") + 1
-        if cut == 0:
-            rest = data
-            continue
         rest = data[cut:]
-        yield data[:cut]
+        if cut:
+            yield data[:cut]
     if rest:
         yield rest
 
