@@ -137,6 +137,32 @@ def test_an_example_resource_is_the_least_iri_not_the_first_line(tmp_path: Path)
     assert found.classes == {"http://example.org/C": 2}
 
 
+@pytest.mark.parametrize("budget", [1, 40, 10_000])
+def test_the_statistics_are_the_same_whatever_the_objects_memory(
+    budget: int, tmp_path: Path
+) -> None:
+    """The objects counted distinct: held in a set, handed to the sorter each time the set
+    is full (a budget of 1: every object; 40: a few at a time; 10,000: never), the same
+    counts; the properties sorted by IRI ("<…/p/q>" sorts before "<…/p>" as a term)."""
+    ex = "http://example.org/"
+    lines = sorted(
+        f"<{ex}s{i % 7}> <{ex}{'p/q' if i % 3 else 'p'}> {obj}"
+        for i, obj in enumerate(
+            [f"<{ex}o{j % 5}>" for j in range(20)] + [f'"{j % 4}"' for j in range(12)]
+        )
+    )
+    counting = Counting(Sorter(tmp_path, budget=budget))
+    for line in dict.fromkeys(lines):
+        counting.add(line)
+    found = counting.result()
+    objects = {line.split(" ", 2)[2] for line in lines}
+    assert found.distinct_objects == len(objects) == 9
+    assert found.triples == len(set(lines))
+    assert found.distinct_subjects == 7
+    assert list(found.properties) == [f"{ex}p", f"{ex}p/q"]
+    assert sum(found.properties.values()) == found.triples
+
+
 @pytest.mark.parametrize("graph", ["graph/dataset", "graph/catalogue"])
 def test_json_ld_nodes_made_a_part_at_a_time_are_those_of_the_whole_graph(graph: str) -> None:
     from rdflib import Graph

@@ -81,8 +81,10 @@ class Statistics:
 class Counting:
     """VoID statistics counted line by line over sorted, canonical N-Triples (one statement a
     line, each once), in memory that does not grow with the graph: its objects are counted
-    distinct in ``objects``, a sorter that spills to disk. Entities: the distinct subjects
-    under the dataset's URI space (``…/id/``)."""
+    distinct in a set of up to half the budget of ``objects`` (characters), which is handed
+    to ``objects``, a sorter that spills to disk, each time it is full (a graph's objects are
+    mostly the same few: 64,000 distinct of 487,000 at 1,001 sources). Entities: the distinct
+    subjects under the dataset's URI space (``…/id/``)."""
 
     def __init__(self, objects: Sorter) -> None:
         self.triples = 0
@@ -90,7 +92,9 @@ class Counting:
         self._entities = 0
         self._subject = ""
         self._objects = objects
-        self._properties: Counter[str] = Counter()
+        self._seen: set[str] = set()
+        self._held = 0
+        self._properties: Counter[str] = Counter()  # by the predicate as a term, "<…>"
         self._instances: Counter[str] = Counter()
         self._examples: dict[str, str] = {}
 
@@ -101,8 +105,12 @@ class Counting:
             self._subject = subject
             self._subjects += 1
             self._entities += subject.startswith(_ENTITY)
-        self._objects.add((obj,))
-        self._properties[predicate[1:-1]] += 1
+        if obj not in self._seen:
+            self._seen.add(obj)
+            self._held += len(obj)
+            if self._held > self._objects.budget // 2:
+                self._hand_on()
+        self._properties[predicate] += 1
         if predicate == _RDF_TYPE and obj.startswith("<"):
             cls = obj[1:-1]
             self._instances[cls] += 1  # each line once: a subject is counted once a class
@@ -110,14 +118,24 @@ class Counting:
             if known is None or subject < known:  # "<a/b>" < "<a>", though its lines follow
                 self._examples[cls] = subject
 
+    def _hand_on(self) -> None:
+        """The objects seen, to the sorter (which counts them distinct with those before)."""
+        self._objects.extend((obj,) for obj in self._seen)
+        self._seen = set()
+        self._held = 0
+
     def result(self, *, example_classes: Iterable[str] = ()) -> Statistics:
-        distinct = sum(1 for _ in groupby(self._objects))
+        if self._objects.empty:
+            distinct = len(self._seen)
+        else:
+            self._hand_on()
+            distinct = sum(1 for _ in groupby(self._objects))
         return Statistics(
             self.triples,
             self._entities,
             self._subjects,
             distinct,
-            dict(sorted(self._properties.items())),
+            dict(sorted((p[1:-1], n) for p, n in self._properties.items())),
             dict(sorted(self._instances.items())),
             tuple(self._examples[cls][1:-1] for cls in example_classes if cls in self._examples),
         )

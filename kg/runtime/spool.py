@@ -72,6 +72,16 @@ class Sorter:
         self._held = 0
         self._runs: list[Path] = []
 
+    @property
+    def budget(self) -> int:
+        """Characters of the items' strings sorted in memory before a run is spilled."""
+        return self._budget
+
+    @property
+    def empty(self) -> bool:
+        """Whether no item was added."""
+        return not self._items and not self._runs
+
     def add(self, item: Any) -> None:
         self._items.append(item)
         self._held += self._size(item)
