@@ -46,7 +46,7 @@ from kg.curation.sources import Folder, SourceFiles, load_source
 from kg.errors import InputError, KGError
 from kg.formats.kgx import Ids, source_edges
 from kg.formats.nanopubs import Settings, source_nanopubs
-from kg.formats.release import JsonNodes, jsonld_nodes
+from kg.formats.release import JsonNodes, jsonld_nodes, jsonld_nodes_direct
 from kg.formats.table import claim_row
 from kg.namespaces import BASE, BIOLINK, KGO, RDF, SH
 from kg.rdf.lines import (
@@ -248,7 +248,7 @@ def build_source(context: SourceContext, files: SourceFiles) -> SourceResult:
         lines=tuple(lines),
         article_lines=tuple(article_closure(articles, found)),
         verdict=verdict,
-        nodes=jsonld_nodes(graph, context.jsonld_context, context.converter),
+        nodes=source_nodes(lines, graph, context),
         nanopubs=source_nanopubs(lines, views, context.nanopubs) if context.nanopubs else None,
         edges=tuple(edges),
         named=tuple(named),
@@ -256,6 +256,16 @@ def build_source(context: SourceContext, files: SourceFiles) -> SourceResult:
         claim_iris=tuple(subjects_typed(lines, str(KGO.Claim))),
         links=_links(lines, context.catalogue),
     )
+
+
+def source_nodes(lines: Sequence[str], graph: Graph, context: SourceContext) -> JsonNodes:
+    """The JSON-LD nodes of a source's graph (its ``lines``), made from its lines where the
+    direct conversion knows every term (:func:`~kg.formats.release.jsonld_nodes_direct`),
+    else by rdflib's, from the ``graph`` the source's unit built."""
+    nodes = jsonld_nodes_direct(lines, context.jsonld_context, context.converter)
+    if nodes is None:
+        nodes = jsonld_nodes(graph, context.jsonld_context, context.converter)
+    return nodes
 
 
 def _links(lines: Iterable[str], catalogue: Catalogue) -> tuple[tuple[str, str, str], ...]:
