@@ -74,3 +74,39 @@ def test_the_reference_builds(tmp_path: Path) -> None:
     page = (tmp_path / "kg" / "api.html").read_text(encoding="utf-8")
     for name in ("build_release", "validate", "query", "claims", "diff", "ReleaseClaim"):
         assert f'id="{name}"' in page, name
+
+
+def test_a_build_collects_less_while_it_runs_and_gives_the_thresholds_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cyclic garbage collector runs less often while a build runs (its thresholds
+    raised: the build's objects are freed by reference counting), and the caller's thresholds
+    are given back after, even when the build fails; a build's worker process collects less."""
+    import gc
+
+    from kg.build import pipeline
+    from kg.curation.project import Project
+    from kg.runtime.processes import FEWER_COLLECTIONS
+
+    seen = []
+
+    def failing(*args: object, **kwargs: object) -> None:
+        seen.append(gc.get_threshold())
+        raise InputError("dataset.yaml", None, None, "a mistake")
+
+    monkeypatch.setattr(pipeline, "_build_release", failing)
+    before = gc.get_threshold()
+    gc.set_threshold(900, 11, 12)
+    try:
+        with pytest.raises(InputError):
+            pipeline.build_release(Project(tmp_path))  # what kg.build_release runs
+        assert seen == [FEWER_COLLECTIONS]
+        assert gc.get_threshold() == (900, 11, 12)
+    finally:
+        gc.set_threshold(*before)
+    script = (
+        "import gc, os; from kg.runtime.processes import worker_started; "
+        "worker_started(os.getppid()); print(gc.get_threshold())"
+    )
+    found = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert found.stdout.strip() == str(FEWER_COLLECTIONS), found.stderr

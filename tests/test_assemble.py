@@ -40,6 +40,13 @@ def test_a_sorter_gives_back_what_a_sort_gives(
     sorter.extend(items)
     assert list(sorter) == sorted(items)
     assert list(folder.iterdir()) == []  # every run is removed once it is read
+    # the same items added a few at a time with what they count for (a source's lines)
+    sorter = Sorter(folder, budget=budget)
+    for start in range(0, len(items), 3):
+        batch = items[start : start + 3]
+        sorter.add_all(batch, sum(len(item[0]) for item in batch))
+    assert list(sorter) == sorted(items)
+    assert list(folder.iterdir()) == []
 
 
 @pytest.fixture

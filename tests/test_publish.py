@@ -246,6 +246,8 @@ def test_holds_only_a_regular_file_with_exactly_those_bytes(tmp_path: Path) -> N
     assert holds(same, data) and holds(same, same)
     for name in ("link", "longer", "last", "missing"):
         assert not holds(tmp_path / name, data), name
+    for name in ("link", "missing"):  # a link, or nothing, does not hold itself
+        assert not holds(tmp_path / name, tmp_path / name), name
 
 
 def test_holds_no_file_replaced_by_a_pipe_once_looked_at(tmp_path: Path) -> None:

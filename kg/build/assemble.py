@@ -16,6 +16,7 @@ import dataclasses
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +95,8 @@ class Assembly:
         self._order[graph] = index
         self.articles.add(f"<{result.article}>", result.article_lines)
         rank = (2, graph)
-        self._lines.extend((line, rank, graph) for line in result.lines)
+        lines = result.lines  # counted as the sorter counts them: each line's length
+        self._lines.add_all(list(zip(lines, repeat(rank), repeat(graph))), sum(map(len, lines)))
         self._nodes.extend((result.nodes or {}).items())
         # the index and position keep equal keys in the order of the sources, as a stable
         # sort of them all would

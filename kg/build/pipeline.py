@@ -78,6 +78,7 @@ from kg.rdf.mint import (
 )
 from kg.rdf.origins import catalogue_origins, description_origins
 from kg.runtime.offline import offline
+from kg.runtime.processes import collecting_less
 from kg.runtime.publish import check_target, write_release
 from kg.runtime.spool import WorkFolder, Written, work_folder
 from kg.validation.report import Report, trace
@@ -128,6 +129,30 @@ def build_release(
     :raises NotConformingError: the graph does not conform to the shapes (nothing is written)
     :raises OutputError: ``out`` is not a folder a release may replace (checked first)
     """
+    with collecting_less():  # the build's objects are freed by reference counting
+        return _build_release(
+            project,
+            out,
+            force=force,
+            jobs=jobs,
+            scheduler=scheduler,
+            cache=cache,
+            sign_key=sign_key,
+            fingerprint=fingerprint,
+        )
+
+
+def _build_release(
+    project: Project,
+    out: Path | None,
+    *,
+    force: bool,
+    jobs: int,
+    scheduler: str | None,
+    cache: Path | None,
+    sign_key: Path | None,
+    fingerprint: Fingerprint | None,
+) -> BuildResult:
     target = out if out is not None else project.dist
     check_target(target, _RELEASE_NAMES, force=force)
     # the last build's manifest: the inputs it knows are not read again, nor the files of

@@ -7,24 +7,29 @@ query for real is to run it in a process of its own and kill that process.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import pickle
 import select
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from kg.errors import IndexDamaged, KGError, QueryError, TruncatedResults
 
 __all__ = [
+    "FEWER_COLLECTIONS",
+    "collecting_less",
     "die_with_parent",
     "how_it_ended",
     "kg_environment",
     "kg_module",
     "limit_memory",
     "run_bounded",
+    "worker_started",
 ]
 
 _PR_SET_PDEATHSIG = 1
@@ -74,6 +79,35 @@ def how_it_ended(code: int) -> str:
     except ValueError:  # a real-time signal: no name
         name = f"signal {-code}"
     return f"was killed by {name}" + (" (out of memory?)" if -code == signal.SIGKILL else "")
+
+
+#: The cyclic garbage collector's thresholds while a build runs (Python's are 700, 10, 10). A
+#: build makes millions of small objects (lines, rows, the tuples handed to its sorters) that
+#: reference counting frees; each full collection walks every object alive. At 10,001 sources an
+#: edit's process made 39 full collections, 9.7 to 11.7 s of its 80 to 94 s; with these, 8,
+#: 3.0 to 3.4 s, and the edit took 71.8 and 74.4 s. Cycles are still collected, less often.
+FEWER_COLLECTIONS = (50_000, 20, 20)
+
+
+@contextlib.contextmanager
+def collecting_less() -> Iterator[None]:
+    """Python's cyclic garbage collector run less often (:data:`FEWER_COLLECTIONS`) while the
+    block runs; its thresholds are given back after."""
+    before = gc.get_threshold()
+    gc.set_threshold(*FEWER_COLLECTIONS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+def worker_started(parent: int) -> None:
+    """What a build's worker process does first: it dies with the build
+    (:func:`die_with_parent`), and collects less (:data:`FEWER_COLLECTIONS`: a unit of work's
+    objects are freed by reference counting; at 101 sources the collector took 4.2 ms of each
+    unit with Python's thresholds, 1.3 ms with these)."""
+    die_with_parent(parent)
+    gc.set_threshold(*FEWER_COLLECTIONS)
 
 
 def die_with_parent(parent: int | None = None) -> None:

@@ -287,7 +287,9 @@ def holds(path: Path, data: bytes | Path) -> bool:
     """Whether ``path`` is a regular file (not a link) with exactly ``data`` (or the bytes of
     the file ``data``, compared a block at a time)."""
     try:
-        status = path.lstat()
+        status = os.lstat(path)
+        if data == path:  # the file itself (kept from that release: WorkFolder.keep)
+            return stat.S_ISREG(status.st_mode)
         size = data.stat().st_size if isinstance(data, Path) else len(data)
         if not stat.S_ISREG(status.st_mode) or status.st_size != size:
             return False

@@ -103,6 +103,15 @@ class Sorter:
         finally:
             self._held = held
 
+    def add_all(self, items: list[Any], chars: int) -> None:
+        """Add ``items``, which count for ``chars`` characters together (what the size of
+        each gives): at once, not one at a time (a source's lines); a run is spilled after
+        them when the budget is passed."""
+        self._items.extend(items)
+        self._held += chars
+        if self._held > self._budget:
+            self._spill()
+
     def __iter__(self) -> Iterator[Any]:
         """The items in order; a sorter is read once."""
         self._items.sort()
