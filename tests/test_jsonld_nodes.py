@@ -163,25 +163,14 @@ def test_the_projects_sources_are_made_directly(release: Path) -> None:
     """Every source of the project: its nodes made from its lines (the way the build takes),
     the same as rdflib's from the graph the source's unit builds."""
     from kg.build import pipeline
+    from kg.build.units import source_graph_of
     from kg.curation.project import Project
-    from kg.curation.sources import Folder, load_source
-    from kg.namespaces import BASE
-    from kg.rdf.mint import source_triples
-    from kg.views import views_of
+    from kg.curation.sources import Folder
 
     prepared = pipeline.prepare(Project(ROOT))
     context = prepared.context
     for folder in prepared.shared.folders:
-        files = Folder.of(folder, root=ROOT).read()
-        source = load_source(
-            files,
-            prefixes=context.prefixes,
-            ontology=context.ontology,
-            catalogue=context.catalogue,
-            signatures=context.signatures,
-        )
-        views = views_of(source, str(BASE), context.names, context.readings)
-        graph = source_triples(source, views, context.names)
+        _, _, graph = source_graph_of(context, Folder.of(folder, root=ROOT).read())
         direct = jsonld_nodes_direct(nt_lines(graph), context.jsonld_context, context.converter)
         assert direct is not None, folder  # the direct way is the one the build takes
         assert direct == jsonld_nodes(graph, context.jsonld_context, context.converter)

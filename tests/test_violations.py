@@ -14,14 +14,12 @@ from click.testing import Result
 from test_bad_input import line_of
 
 from kg.build.pipeline import Prepared, prepare
-from kg.build.units import build_source
+from kg.build.units import build_source, source_graph_of
 from kg.curation.project import Project
-from kg.curation.sources import load_source, read_folder
-from kg.namespaces import BASE, BIOLINK, KGO, RDF, RDFS
-from kg.rdf.mint import source_triples
+from kg.curation.sources import read_folder
+from kg.namespaces import BIOLINK, KGO, RDF, RDFS
 from kg.rdf.origins import Origins, catalogue_origins, source_origins
 from kg.validation.report import ReportRow
-from kg.views import views_of
 
 ROOT = Path(__file__).resolve().parents[1]
 CLAIMS = "sources/pubmed-22870448/claims.yaml"
@@ -214,16 +212,8 @@ def test_every_curated_property_of_a_claim_names_its_field(prepared: Prepared) -
     """Each property the graph states of a claim (but those the build writes for every
     claim) is traced to a field of the claim's record, and each node minted for a claim (its
     evidence, its quantities) to the claim's record: the index and kg.rdf.mint agree."""
-    context = prepared.context
-    source = load_source(
-        read_folder(ROOT / "sources" / "pubmed-22870448", root=ROOT),
-        prefixes=context.prefixes,
-        ontology=context.ontology,
-        catalogue=context.catalogue,
-        signatures=context.signatures,
-    )
-    views = views_of(source, str(BASE), context.names, context.readings)
-    graph = source_triples(source, views, context.names)
+    files = read_folder(ROOT / "sources" / "pubmed-22870448", root=ROOT)
+    source, views, graph = source_graph_of(prepared.context, files)
     origins = source_origins(source, views).add(catalogue_origins([]))
     claims = {str(view.iri): view.key for view in views}
     for subject, predicate, value in graph:

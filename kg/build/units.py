@@ -48,6 +48,7 @@ from kg.formats.kgx import Ids, source_edges
 from kg.formats.nanopubs import Settings, source_nanopubs
 from kg.formats.release import JsonNodes, jsonld_nodes, jsonld_nodes_direct
 from kg.formats.table import claim_row
+from kg.model import Source
 from kg.namespaces import BASE, BIOLINK, KGO, RDF, SH
 from kg.rdf.lines import (
     closure_of,
@@ -75,7 +76,7 @@ from kg.validation.catalogue import Fast, Split, conforms, split_catalogue
 from kg.validation.partition import shared_parts
 from kg.validation.report import Report, ReportRow, merge_rows, trace
 from kg.validation.shacl import check_unit, load_shapes, parse_shapes, read_shapes, validate
-from kg.views import Readings, views_of
+from kg.views import ClaimView, Readings, views_of
 
 __all__ = [
     "Graphs",
@@ -213,19 +214,30 @@ def _lines_of(text: Any) -> tuple[str, ...]:
     return tuple(text.split("\n")) if text else ()
 
 
+def source_graph_of(
+    context: SourceContext, files: SourceFiles
+) -> tuple[Source, list[ClaimView], Graph]:
+    """A source's folder read and checked, its claims' views, and its graph, as its unit of
+    work makes them.
+
+    :raises InputError: a curation mistake in the folder
+    """
+    source = load_source(
+        files,
+        prefixes=context.prefixes,
+        ontology=context.ontology,
+        catalogue=context.catalogue,
+        signatures=context.signatures,
+    )
+    views = views_of(source, str(BASE), context.names, context.readings)
+    return source, views, source_triples(source, views, context.names)
+
+
 def build_source(context: SourceContext, files: SourceFiles) -> SourceResult:
     """One source's unit of work: read and check its folder, build its graph, validate it."""
     try:
         with offline():
-            source = load_source(
-                files,
-                prefixes=context.prefixes,
-                ontology=context.ontology,
-                catalogue=context.catalogue,
-                signatures=context.signatures,
-            )
-            views = views_of(source, str(BASE), context.names, context.readings)
-            graph = source_triples(source, views, context.names)
+            source, views, graph = source_graph_of(context, files)
             check_iris(graph)
     except InputError as error:
         return SourceResult(files.folder, (error.file, error.line, error.record, error.message))
