@@ -90,7 +90,9 @@ def build_release(
     """Build, validate and write the release of ``project`` (a :class:`Project` or its folder)
     into ``out`` (default: its ``dist/``), as ``kg build`` does: on ``jobs`` local processes or
     the Dask cluster at ``scheduler``; ``cache``: a folder that keeps what each source gave
-    (default: none); ``sign_key``: an RSA key to sign the nanopublications with.
+    (default: none); ``sign_key``: an RSA key to sign the nanopublications with. While it
+    runs, Python's cyclic garbage collector runs less often (its thresholds are raised, and
+    given back after: :func:`kg.runtime.processes.collecting_less`).
 
     :raises InputError: a curation mistake (nothing is written)
     :raises NotConformingError: the graph does not conform to the shapes (nothing is written)

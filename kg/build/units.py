@@ -69,7 +69,7 @@ from kg.rdf.mint import (
 )
 from kg.rdf.origins import catalogue_origins, source_origins
 from kg.runtime.offline import offline
-from kg.runtime.processes import worker_started
+from kg.runtime.processes import die_with_parent
 from kg.runtime.progress import Progress
 from kg.sparql.query import load_store
 from kg.validation.catalogue import Fast, Split, conforms, split_catalogue
@@ -622,12 +622,12 @@ def _map(
         # spawn, not fork: a process that has run rudof holds its threads' locks, which a forked
         # child would inherit held (and wait on for ever); not forkserver either: its workers
         # are the server's children, and outlive a kg that is killed. Spawned workers are kg's
-        # own, and die with it (PR_SET_PDEATHSIG); they collect less (worker_started).
+        # own, and die with it (PR_SET_PDEATHSIG).
         spawn = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(
             max_workers=jobs,
             mp_context=spawn,
-            initializer=worker_started,
+            initializer=die_with_parent,
             initargs=(os.getpid(),),
         ) as executor:
             yield from _window(executor, function, context, chunks, 4 * jobs)
