@@ -94,7 +94,7 @@ def test_a_build_collects_less_while_it_runs_and_gives_the_thresholds_back(
         seen.append(gc.get_threshold())
         raise InputError("dataset.yaml", None, None, "a mistake")
 
-    monkeypatch.setattr(pipeline, "_build_release", failing)
+    monkeypatch.setattr(pipeline, "check_target", failing)  # the build's first step
     before = gc.get_threshold()
     gc.set_threshold(900, 11, 12)
     try:

@@ -24,7 +24,7 @@ from rdflib.term import Node
 from kg.curation.converter import release_converter
 from kg.formats import release as written
 from kg.formats.release import jsonld_context, jsonld_nodes, jsonld_nodes_direct
-from kg.rdf.lines import nt_lines
+from kg.rdf.lines import nt_bytes, nt_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 PREFIXES = {
@@ -155,10 +155,6 @@ def test_a_dataset_has_the_serializers_nodes_with_its_named_graphs() -> None:
 # graph, the nodes rdflib's conversion makes, or None where it does not know the terms.
 
 
-def _lines(graph: Graph) -> list[str]:
-    return nt_lines(graph)
-
-
 def test_the_projects_sources_are_made_directly(release: Path) -> None:
     """Every source of the project: its nodes made from its lines (the way the build takes),
     the same as rdflib's from the graph the source's unit builds."""
@@ -225,8 +221,8 @@ def plain_graphs(draw: st.DrawFn, falsy: bool = False) -> Graph:
 def test_generated_graphs_are_made_directly_as_rdflib_makes_them(graph: Graph) -> None:
     """The graph of the lines (as the shared graphs' nodes are made), blank nodes, lists,
     doubles and all: the direct conversion's nodes, where it makes them, are rdflib's."""
-    lines = _lines(graph)
-    read = Graph().parse(data="".join(f"{line} .\n" for line in lines), format="nt")
+    lines = nt_lines(graph)
+    read = Graph().parse(data=nt_bytes(lines), format="nt")
     direct = jsonld_nodes_direct(lines, CONTEXT, CONVERTER)
     event("direct" if direct is not None else "left to rdflib")
     if direct is not None:
@@ -238,9 +234,9 @@ def test_generated_graphs_are_made_directly_as_rdflib_makes_them(graph: Graph) -
 def test_a_plain_graph_is_made_directly_unless_rdflib_drops_a_value(graph: Graph) -> None:
     """Where the direct conversion leaves a graph of plain terms to rdflib, rdflib's own
     conversion drops a value (a first value "", 0 or false of a key that has another)."""
-    lines = _lines(graph)
+    lines = nt_lines(graph)
     if jsonld_nodes_direct(lines, CONTEXT, CONVERTER) is None:
-        read = Graph().parse(data="".join(f"{line} .\n" for line in lines), format="nt")
+        read = Graph().parse(data=nt_bytes(lines), format="nt")
         kept = sum(
             _count(json.loads(text)) for text in jsonld_nodes(read, CONTEXT, CONVERTER).values()
         )
@@ -266,7 +262,7 @@ def test_what_the_direct_conversion_does_not_know_is_left_to_rdflib(objects: lis
     graph = Graph()
     for obj in objects:
         graph.add((URIRef("https://example.org/ns#a"), URIRef("https://example.org/ns#p"), obj))
-    assert jsonld_nodes_direct(_lines(graph), CONTEXT, CONVERTER) is None
+    assert jsonld_nodes_direct(nt_lines(graph), CONTEXT, CONVERTER) is None
 
 
 @pytest.mark.parametrize(
@@ -296,7 +292,7 @@ def test_a_term_of_the_context_as_a_predicate_is_left_to_rdflib(
     graph = Graph()
     value = URIRef(obj) if obj is not None else Literal("x")
     graph.add((URIRef(subject), URIRef(predicate), value))
-    assert jsonld_nodes_direct(_lines(graph), CONTEXT, CONVERTER) is None
+    assert jsonld_nodes_direct(nt_lines(graph), CONTEXT, CONVERTER) is None
 
 
 def test_a_language_tag_is_written_as_the_lines_have_it() -> None:
@@ -310,7 +306,7 @@ def test_a_language_tag_is_written_as_the_lines_have_it() -> None:
             Literal("colour", lang="en-GB"),
         )
     )
-    (text,) = jsonld_nodes_direct(_lines(graph), CONTEXT, CONVERTER).values()
+    (text,) = jsonld_nodes_direct(nt_lines(graph), CONTEXT, CONVERTER).values()
     assert json.loads(text)["schema:name"] == {"@language": "en-gb", "@value": "colour"}
 
 

@@ -26,12 +26,16 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 from kg.errors import KGError
-from kg.formats.turtle import unusable_prefixes, whole_lines, write_ntriples_file_as_turtle
+from kg.formats.turtle import (
+    read_blocks,
+    unusable_prefixes,
+    whole_lines,
+    write_ntriples_file_as_turtle,
+)
 from kg.formats.void import Counting, Statistics
 from kg.runtime.processes import die_with_parent, how_it_ended, kg_environment, kg_module
 from kg.runtime.spool import HashingFile, Sorter, WorkFolder, Written
@@ -89,7 +93,7 @@ def made_beside(
     with contextlib.ExitStack() as stack:
         if blocks is None:
             handle = stack.enter_context(open(source, "rb"))
-            blocks = whole_lines(iter(partial(handle.read, _BLOCK), b""))
+            blocks = read_blocks(handle, _BLOCK)
         for lines in blocks:
             unusable.update(unusable_prefixes(lines, request.namespaces))
             for line in lines.decode("utf-8").split("\n"):  # "<s> <p> <o> .", as built

@@ -138,13 +138,13 @@ class EntryCache:
         secret = cache_secret()
         if self.folder is None or secret is None:
             return
+        entry = {"key": key}
         if self.codec == "json":
             text = json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8")
-            header = json.dumps({"key": key, "mac": _mac(secret, key, text)})
         else:
             text = marshal.dumps(cast(Any, content))
-            mac = _mac(secret, self._signed(key), text)
-            header = json.dumps({"key": key, "mac": mac, "codec": _MARSHAL})
+            entry["codec"] = _MARSHAL
+        header = json.dumps({**entry, "mac": _mac(secret, self._signed(key), text)})
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -106,6 +106,7 @@ class BuildResult:
     report: Report
 
 
+@collecting_less()  # the build's objects are freed by reference counting
 def build_release(
     project: Project,
     out: Path | None = None,
@@ -129,30 +130,6 @@ def build_release(
     :raises NotConformingError: the graph does not conform to the shapes (nothing is written)
     :raises OutputError: ``out`` is not a folder a release may replace (checked first)
     """
-    with collecting_less():  # the build's objects are freed by reference counting
-        return _build_release(
-            project,
-            out,
-            force=force,
-            jobs=jobs,
-            scheduler=scheduler,
-            cache=cache,
-            sign_key=sign_key,
-            fingerprint=fingerprint,
-        )
-
-
-def _build_release(
-    project: Project,
-    out: Path | None,
-    *,
-    force: bool,
-    jobs: int,
-    scheduler: str | None,
-    cache: Path | None,
-    sign_key: Path | None,
-    fingerprint: Fingerprint | None,
-) -> BuildResult:
     target = out if out is not None else project.dist
     check_target(target, _RELEASE_NAMES, force=force)
     # the last build's manifest: the inputs it knows are not read again, nor the files of

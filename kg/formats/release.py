@@ -27,6 +27,7 @@ from rdflib.term import Node
 
 from kg.curation.converter import namespaces
 from kg.formats.turtle import PLAIN_LOCAL_NAME, write_ntriples_file_as_turtle
+from kg.rdf.lines import nt_bytes
 from kg.runtime.spool import WorkFolder
 
 __all__ = [
@@ -258,7 +259,7 @@ def _direct_nodes(
             found = keys[(predicate, datatype, language)] = _key_of(ctx, predicate)
         return found
 
-    data = "".join(f"{line} .\n" for line in lines).encode("utf-8")
+    data = nt_bytes(lines)  # sorted: a subject's lines together
     nodes: dict[str, dict[str, Any]] = {}
     node: dict[str, Any] = {}
     subject = None
@@ -266,7 +267,7 @@ def _direct_nodes(
         s, p, o = triple.subject, triple.predicate.value, triple.object
         if not isinstance(s, ox.NamedNode):
             raise _Unknown
-        if s != subject:  # the lines are sorted: a subject's together
+        if s != subject:
             subject = s
             node_id = name(s.value)
             if node_id in nodes:
@@ -430,7 +431,7 @@ def jsonld_nodes_of_part(
     if nodes is not None:
         return nodes
     graph = Graph()
-    graph.parse(data="".join(f"{line} .\n" for line in lines), format="nt")
+    graph.parse(data=nt_bytes(lines), format="nt")
     return jsonld_nodes(graph, context, converter)
 
 

@@ -18,6 +18,7 @@ from typing import Protocol
 import pyoxigraph as ox
 
 __all__ = [
+    "read_blocks",
     "unusable_prefixes",
     "usable_prefixes",
     "whole_lines",
@@ -73,7 +74,7 @@ def write_ntriples_file_as_turtle(
     if unusable is None:
         unusable = set()
         with open(source, "rb") as handle:
-            for lines in _blocks(handle, block):
+            for lines in read_blocks(handle, block):
                 unusable.update(unusable_prefixes(lines, namespaces))
     prefixes = {name: ns for name, ns in namespaces.items() if name not in unusable}
     handle_number, name = tempfile.mkstemp(prefix=".turtle-", dir=source.parent)
@@ -86,7 +87,7 @@ def write_ntriples_file_as_turtle(
             prefixes=dict(prefixes),
         )
         with open(name, "rb") as written:
-            _tidy(_blocks(written, block), prefixes, out)
+            _tidy(read_blocks(written, block), prefixes, out)
     finally:
         os.unlink(name)
 
@@ -101,7 +102,7 @@ def unusable_prefixes(lines: bytes, namespaces: Mapping[str, str]) -> set[str]:
     return set(namespaces) - set(usable)
 
 
-def _blocks(handle: _Input, size: int) -> Iterable[bytes]:
+def read_blocks(handle: _Input, size: int) -> Iterable[bytes]:
     """The file in blocks of whole lines (the last may lack its newline)."""
     return whole_lines(iter(partial(handle.read, size), b""))
 
